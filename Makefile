@@ -1,0 +1,99 @@
+# hedgehog build.
+#
+#   make            release build: build/hedgehog (-O2, warnings are errors)
+#   make test       unit + integration tests; last line "N passed, N failed"
+#   make demo       backtest on bundled NIFTY bars, report in build/demo/
+#   make bench      benchmarks (figures printed)
+#   make san        the whole build under ASan + UBSan in build/san/
+#   make fuzz       libFuzzer targets in build/fuzz/ (clang)
+#
+# Sources are discovered: every src/**/*.c goes into libhh.a except
+# src/app/main.c; every tests/unit/test_*.c is one test program.
+
+BUILD    ?= build
+CC       ?= cc
+OPT      ?= -O2
+SANFLAGS ?=
+
+PKGS     := json-c yaml-0.1 sqlite3 libcrypto
+WARN     := -Wall -Wextra -Wshadow -Wmissing-prototypes -Wstrict-prototypes \
+            -Wno-missing-field-initializers -Werror
+CFLAGS   := -std=gnu11 $(OPT) -g $(WARN) $(SANFLAGS) -D_GNU_SOURCE -Isrc \
+            $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+LDLIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread -lm
+LDFLAGS  := $(SANFLAGS)
+
+LIB_SRC  := $(filter-out src/app/main.c,$(shell find src -name '*.c' | sort))
+LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
+UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+TOOL_SRC := $(sort $(wildcard tests/tools/*.c))
+TOOL_BIN := $(TOOL_SRC:tests/tools/%.c=$(BUILD)/tools/%)
+BENCH_SRC:= $(sort $(wildcard bench/*.c))
+BENCH_BIN:= $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
+DEPS_OK  := $(BUILD)/.deps-ok
+
+.PHONY: all test unit demo bench san fuzz clean deps
+.DEFAULT_GOAL := all
+
+all: $(BUILD)/hedgehog
+
+# Dependencies are checked once per build tree; scripts/deps.sh is
+# idempotent and quick when everything is present.
+$(DEPS_OK): scripts/deps.sh
+	@scripts/deps.sh
+	@mkdir -p $(@D) && touch $@
+
+deps:
+	@scripts/deps.sh
+
+$(BUILD)/obj/%.o: %.c $(DEPS_OK)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/libhh.a: $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/hedgehog: $(BUILD)/obj/src/app/main.o $(BUILD)/libhh.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libhh.a tests/unit/testutil.h
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -Itests/unit -o $@ $< $(BUILD)/libhh.a $(LDLIBS) -lcmocka
+
+$(BUILD)/tools/%: tests/tools/%.c $(BUILD)/libhh.a
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -o $@ $< $(BUILD)/libhh.a $(LDLIBS)
+
+$(BUILD)/bench/%: bench/%.c $(BUILD)/libhh.a
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -o $@ $< $(BUILD)/libhh.a $(LDLIBS)
+
+test: $(BUILD)/hedgehog $(UNIT_BIN) $(TOOL_BIN)
+	@BUILD=$(BUILD) tests/run.sh
+
+demo: $(BUILD)/hedgehog
+	@BUILD=$(BUILD) scripts/demo.sh
+
+bench: $(BUILD)/hedgehog $(BENCH_BIN)
+	@BUILD=$(BUILD) bench/run.sh
+
+san:
+	$(MAKE) BUILD=build/san OPT=-O1 \
+	  SANFLAGS="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all"
+
+FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/fuzz/%)
+fuzz: $(FUZZ_BIN)
+
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(LIB_SRC) $(DEPS_OK)
+	@mkdir -p $(@D)
+	clang -std=gnu11 -g -O1 -D_GNU_SOURCE -Isrc \
+	  -fsanitize=fuzzer,address,undefined $(shell pkg-config --cflags $(PKGS)) \
+	  -o $@ $< $(LIB_SRC) $(LDLIBS)
+
+clean:
+	rm -rf build
+
+-include $(LIB_OBJ:.o=.d) $(BUILD)/obj/src/app/main.d

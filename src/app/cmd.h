@@ -1,0 +1,14 @@
+/*
+ * cmd.h — the hedgehog subcommands.  Each takes the arguments after its
+ * name and returns the process exit code (SPEC §6): 0 done, 1 the run
+ * failed, 2 bad usage, unreadable input or invalid config.
+ */
+#ifndef HH_CMD_H
+#define HH_CMD_H
+
+enum { HH_EXIT_OK = 0, HH_EXIT_FAIL = 1, HH_EXIT_USAGE = 2 };
+
+int hh_cmd_candles(int argc, char **argv);
+int hh_cmd_validate(int argc, char **argv);
+
+#endif

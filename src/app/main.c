@@ -1,0 +1,45 @@
+/*
+ * main.c — hedgehog's command line: dispatch to a subcommand.
+ */
+#include "app/cmd.h"
+
+#include <stdio.h>
+#include <string.h>
+
+struct command {
+    const char *name;
+    int (*run)(int argc, char **argv);
+    const char *usage;
+};
+
+static const struct command commands[] = {
+    { "candles", hh_cmd_candles,
+      "candles [--config FILE] --ticks FILE --tf 1m|3m|5m|15m|30m|1h --out FILE" },
+    { "validate", hh_cmd_validate,
+      "validate --config FILE --signals FILE --out DIR" },
+};
+
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: hedgehog COMMAND [OPTIONS]\n\ncommands:\n");
+    for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
+        fprintf(f, "  hedgehog %s\n", commands[i].usage);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return HH_EXIT_USAGE;
+    }
+    if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+        usage(stdout);
+        return HH_EXIT_OK;
+    }
+    for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
+        if (!strcmp(argv[1], commands[i].name))
+            return commands[i].run(argc - 1, argv + 1);
+    fprintf(stderr, "hedgehog: unknown command '%s'\n", argv[1]);
+    usage(stderr);
+    return HH_EXIT_USAGE;
+}

@@ -1,0 +1,265 @@
+/*
+ * fixed.c — exact decimal parsing, formatting and rounding.
+ *
+ * Invariant: no function here converts through double.  Parsing walks the
+ * digit string once; an exponent only moves the decimal point.
+ */
+#include "core/fixed.h"
+
+#include "core/err.h"
+
+#include <string.h>
+
+/* Largest exponent magnitude we bother to count; beyond it any non-zero
+ * mantissa is out of range (or entirely below the scale). */
+#define DEC_EXP_CAP 100000
+
+struct dec_text {
+    const char *dig;   /* mantissa digits: integer part then fraction */
+    size_t nint;       /* digits before the point */
+    size_t nfrac;      /* digits after the point (stored right after, see below) */
+    const char *frac;  /* fraction digits */
+    long exp;          /* decimal exponent, saturated to +-DEC_EXP_CAP */
+    bool neg;
+    bool allzero;      /* every mantissa digit is 0 */
+};
+
+static bool is_digit(char c)
+{
+    return c >= '0' && c <= '9';
+}
+
+static int dec_scan(const char *s, size_t n, unsigned flags, struct dec_text *t)
+{
+    size_t i = 0;
+
+    memset(t, 0, sizeof *t);
+    t->allzero = true;
+    if (i < n && (s[i] == '-' || (s[i] == '+' && (flags & HH_DEC_PLUS)))) {
+        t->neg = s[i] == '-';
+        i++;
+    }
+    t->dig = s + i;
+    while (i < n && is_digit(s[i])) {
+        if (s[i] != '0')
+            t->allzero = false;
+        i++;
+        t->nint++;
+    }
+    if (t->nint == 0)
+        return HH_ESYNTAX;
+    if (i < n && s[i] == '.') {
+        i++;
+        t->frac = s + i;
+        while (i < n && is_digit(s[i])) {
+            if (s[i] != '0')
+                t->allzero = false;
+            i++;
+            t->nfrac++;
+        }
+        if (t->nfrac == 0)
+            return HH_ESYNTAX;
+    }
+    if (i < n && (s[i] == 'e' || s[i] == 'E') && (flags & HH_DEC_EXP)) {
+        bool eneg = false;
+        size_t nd = 0;
+
+        i++;
+        if (i < n && (s[i] == '+' || s[i] == '-'))
+            eneg = s[i++] == '-';
+        while (i < n && is_digit(s[i])) {
+            if (t->exp < DEC_EXP_CAP)
+                t->exp = t->exp * 10 + (s[i] - '0');
+            i++;
+            nd++;
+        }
+        if (nd == 0)
+            return HH_ESYNTAX;
+        if (t->exp > DEC_EXP_CAP)
+            t->exp = DEC_EXP_CAP;
+        if (eneg)
+            t->exp = -t->exp;
+    }
+    return i == n ? HH_OK : HH_ESYNTAX;
+}
+
+/* k-th mantissa digit (integer part, then fraction), or 0 past the end. */
+static int dec_digit(const struct dec_text *t, long k)
+{
+    if (k < 0)
+        return 0;
+    if ((size_t)k < t->nint)
+        return t->dig[k] - '0';
+    k -= (long)t->nint;
+    if ((size_t)k < t->nfrac)
+        return t->frac[k] - '0';
+    return 0;
+}
+
+int hh_dec_parse(const char *s, size_t n, int digits, unsigned flags, int64_t *out)
+{
+    struct dec_text t;
+    long ndig, point, slots, k;
+    uint64_t acc = 0;
+    bool inexact = false;
+    int rc;
+
+    rc = dec_scan(s, n, flags, &t);
+    if (rc)
+        return rc;
+    if (t.allzero) {
+        *out = 0;
+        return HH_OK;
+    }
+    ndig = (long)(t.nint + t.nfrac);
+    point = (long)t.nint + t.exp;     /* digits left of the decimal point */
+    slots = point + digits;           /* digits that land at or above 10^-digits */
+    if (slots > 40)
+        return HH_ERANGE;
+    for (k = 0; k < slots; k++) {
+        int d = dec_digit(&t, k);
+
+        if (acc > (UINT64_MAX - (uint64_t)d) / 10)
+            return HH_ERANGE;
+        acc = acc * 10 + (uint64_t)d;
+    }
+    for (k = slots < 0 ? 0 : slots; k < ndig; k++) {
+        if (dec_digit(&t, k) != 0) {
+            inexact = true;
+            break;
+        }
+    }
+    if (acc > (uint64_t)INT64_MAX)
+        return HH_ERANGE;
+    *out = t.neg ? -(int64_t)acc : (int64_t)acc;
+    return inexact ? HH_EPREC : HH_OK;
+}
+
+bool hh_dec_is_positive(const char *s, size_t n)
+{
+    struct dec_text t;
+
+    if (dec_scan(s, n, HH_DEC_EXP | HH_DEC_PLUS, &t))
+        return false;
+    return !t.neg && !t.allzero;
+}
+
+int hh_price_parse(const char *s, size_t n, unsigned flags, hh_price_t *out)
+{
+    return hh_dec_parse(s, n, HH_FX_DIGITS, flags, out);
+}
+
+int hh_ratio_parse(const char *s, size_t n, unsigned flags, hh_ratio_t *out)
+{
+    return hh_dec_parse(s, n, HH_RATIO_DIGITS, flags, out);
+}
+
+int hh_qty_parse(const char *s, size_t n, hh_qty_t *out)
+{
+    return hh_dec_parse(s, n, 0, 0, out);
+}
+
+static const int64_t pow10_tab[] = {
+    1LL, 10LL, 100LL, 1000LL, 10000LL, 100000LL, 1000000LL, 10000000LL,
+    100000000LL, 1000000000LL, 10000000000LL, 100000000000LL, 1000000000000LL,
+};
+
+size_t hh_dec_format(char *buf, size_t cap, int64_t v, int digits, int places)
+{
+    char tmp[48];
+    int64_t unit;
+    uint64_t mag, ip, fp;
+    size_t len = 0, i;
+    int drop = digits - places;
+
+    HH_ASSERT(digits >= 0 && digits <= 12 && places >= 0 && places <= digits);
+    v = hh_fx_round(v, pow10_tab[drop]);
+    unit = pow10_tab[digits];
+    mag = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+    ip = mag / (uint64_t)unit;
+    fp = (mag % (uint64_t)unit) / (uint64_t)pow10_tab[drop];
+    if (v < 0)
+        tmp[len++] = '-';
+    {
+        char rev[24];
+        size_t r = 0;
+
+        do {
+            rev[r++] = (char)('0' + ip % 10);
+            ip /= 10;
+        } while (ip);
+        while (r)
+            tmp[len++] = rev[--r];
+    }
+    if (places > 0) {
+        tmp[len++] = '.';
+        for (i = (size_t)places; i > 0; i--) {
+            tmp[len + i - 1] = (char)('0' + fp % 10);
+            fp /= 10;
+        }
+        len += (size_t)places;
+    }
+    if (cap) {
+        size_t c = len < cap - 1 ? len : cap - 1;
+
+        memcpy(buf, tmp, c);
+        buf[c] = '\0';
+    }
+    return len;
+}
+
+size_t hh_fx_format(char *buf, size_t cap, int64_t v, int places)
+{
+    return hh_dec_format(buf, cap, v, HH_FX_DIGITS, places);
+}
+
+int64_t hh_fx_round(int64_t v, int64_t quantum)
+{
+    return (int64_t)hh_i128_div_round(v, quantum) * quantum;
+}
+
+int64_t hh_fx_floor(int64_t v, int64_t quantum)
+{
+    return (int64_t)hh_i128_div_floor(v, quantum) * quantum;
+}
+
+int64_t hh_fx_ceil(int64_t v, int64_t quantum)
+{
+    return -(int64_t)hh_i128_div_floor(-(__int128)v, quantum) * quantum;
+}
+
+int hh_fx_mul_qty(hh_price_t p, hh_qty_t q, hh_money_t *out)
+{
+    return __builtin_mul_overflow(p, q, out) ? HH_EOVERFLOW : HH_OK;
+}
+
+int hh_fx_mul_ratio(int64_t v, hh_ratio_t r, int64_t quantum, int64_t *out)
+{
+    __int128 n = (__int128)v * r;
+    __int128 q = hh_i128_div_round(n, (__int128)HH_RATIO_SCALE * quantum) * quantum;
+
+    if (!hh_i128_fits(q))
+        return HH_EOVERFLOW;
+    *out = (int64_t)q;
+    return HH_OK;
+}
+
+__int128 hh_i128_div_floor(__int128 n, __int128 d)
+{
+    __int128 q = n / d, r = n % d;
+
+    if (r != 0 && ((r < 0) != (d < 0)))
+        q--;
+    return q;
+}
+
+__int128 hh_i128_div_round(__int128 n, __int128 d)
+{
+    bool neg = (n < 0) != (d < 0);
+    __int128 an = n < 0 ? -n : n, ad = d < 0 ? -d : d;
+    __int128 q = an / ad, r = an % ad;
+
+    if (2 * r >= ad)
+        q++;
+    return neg ? -q : q;
+}

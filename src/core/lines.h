@@ -1,0 +1,72 @@
+/*
+ * lines.h — a buffered line reader for large files and followed streams.
+ *
+ * Reads with large read(2) calls into one growable buffer and hands out
+ * lines in place (no copy, no allocation per line).  A line longer than the
+ * reader's limit is not buffered: it is skipped up to its newline and
+ * reported once as HH_EFULL with its line number, so a 10 MB line costs no
+ * more memory than a short one and never hides the lines around it.
+ *
+ * Line numbers are 1-based physical lines.  A trailing "\r" is removed.
+ * The final line may lack its newline.
+ */
+#ifndef HH_LINES_H
+#define HH_LINES_H
+
+#include "core/err.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct hh_lines;
+
+#define HH_LINES_DEFAULT_MAX (1u << 20)   /* 1 MiB */
+
+/*
+ * Open `path` ("-" means stdin).  max_line is the longest line kept
+ * (0 = HH_LINES_DEFAULT_MAX).  On failure returns HH_EIO with the file name
+ * and the system's reason in d.  *out is owned by the caller
+ * (hh_lines_close()).
+ */
+int hh_lines_open(struct hh_lines **out, const char *path, size_t max_line,
+                  struct hh_diag *d);
+
+/* Wrap an already open descriptor (not closed by hh_lines_close when
+ * own_fd is false).  `name` is used in messages and copied. */
+int hh_lines_fdopen(struct hh_lines **out, int fd, bool own_fd, const char *name,
+                    size_t max_line, struct hh_diag *d);
+
+/*
+ * Next line.  Returns 1 with *line and *len set (borrowed: valid until the next
+ * call), 0 at end of input, HH_EFULL for an over-long line (skipped; its
+ * number is hh_lines_lineno()), or HH_EIO on a read error.
+ *
+ * In follow mode (see hh_lines_set_follow) end of input is not final: 0 means
+ * "nothing more yet" and a later call picks up what was appended; a partial
+ * last line is held back until its newline arrives.
+ */
+int hh_lines_next(struct hh_lines *lr, const char **line, size_t *len);
+
+/* Keep reading past end of file (tail -f); see hh_lines_next(). */
+void hh_lines_set_follow(struct hh_lines *lr, bool follow);
+
+/* Number of the line most recently returned (or skipped). */
+uint64_t hh_lines_lineno(const struct hh_lines *lr);
+
+/* Bytes consumed so far (for progress). */
+uint64_t hh_lines_offset(const struct hh_lines *lr);
+
+/* Total size of the file when known (regular files), else 0. */
+uint64_t hh_lines_size(const struct hh_lines *lr);
+
+/* The name given at open. */
+const char *hh_lines_name(const struct hh_lines *lr);
+
+/* The underlying descriptor (for poll()). */
+int hh_lines_fd(const struct hh_lines *lr);
+
+/* Close and free; accepts NULL. */
+void hh_lines_close(struct hh_lines *lr);
+
+#endif

@@ -1,0 +1,59 @@
+/*
+ * candle.h — building OHLCV candles from ticks.
+ *
+ * Candles of one timeframe (1m 3m 5m 15m 30m 1h) align to the instrument's
+ * session open (NSE 09:15: 09:15, 09:20, ... for 5m) and the last candle of a
+ * day is cut at the close (1h on NSE: ..., 14:15, 15:15-15:30).  A tick
+ * outside the session is skipped and counted.  Minutes with no trade make no
+ * candle.  Several symbols may be interleaved; per-symbol state lives in an
+ * array indexed by instrument id.
+ *
+ * Completion (SPEC §5a): a candle completes at the first tick, of any
+ * symbol, at or after its end — so all candles ending by a tick's time are
+ * reported, sorted by (start, symbol), before that tick is added.
+ */
+#ifndef HH_CANDLE_H
+#define HH_CANDLE_H
+
+#include "core/calendar.h"
+#include "core/instrument.h"
+#include "market/mdfile.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct hh_candle {
+    hh_time_t ts;                 /* start */
+    hh_time_t end;                /* exclusive end (start + tf, or the close) */
+    hh_iid_t iid;
+    hh_price_t open, high, low, close;
+    hh_qty_t volume;
+    uint32_t ticks;
+};
+
+/* Receives each completed candle; `ctx` is the caller's. */
+typedef void (*hh_candle_cb)(void *ctx, const struct hh_candle *c);
+
+struct hh_candles;
+
+/* inst and cal are borrowed (cal may be NULL: weekends only); tf in ns. */
+struct hh_candles *hh_candles_new(const struct hh_instruments *inst,
+                                  const struct hh_calendar *cal, int64_t tf);
+void hh_candles_free(struct hh_candles *cb);   /* accepts NULL */
+
+/*
+ * Feed one tick (ticks must come in time order).  First every candle whose
+ * end <= tick->ts completes (cb called in (start, symbol) order); then the
+ * tick is added.  Returns true when added, false when it lies outside its
+ * instrument's session (skipped and counted).
+ */
+bool hh_candles_tick(struct hh_candles *cb, const struct hh_tick *t,
+                     hh_candle_cb done, void *ctx);
+
+/* Complete every candle still open (end of data). */
+void hh_candles_flush(struct hh_candles *cb, hh_candle_cb done, void *ctx);
+
+/* Ticks skipped because they fell outside their session. */
+uint64_t hh_candles_out_of_session(const struct hh_candles *cb);
+
+#endif

@@ -1,0 +1,131 @@
+/*
+ * signal.h — trading signals: parsing one JSON line, validation in the
+ * reason-code order of SPEC §4, duplicate ids, dead letters.
+ *
+ * A line becomes a struct hh_signal or a rejection carrying exactly one
+ * reason code: the first that applies, in the order of HH_SIG_REASONS.
+ * Parsing uses json-c (which keeps the exact text of number tokens) behind a
+ * lexical gate that enforces RFC 8259 where json-c is lenient; numbers go
+ * from their text straight into fixed-point, never through double.
+ *
+ * The clock decides FUTURE_TIMESTAMP and STALE: a signal's age is
+ * received_at - ts, and a negative age is never folded into a positive one.
+ */
+#ifndef HH_SIGNAL_H
+#define HH_SIGNAL_H
+
+#include "core/calendar.h"
+#include "core/err.h"
+#include "core/fixed.h"
+#include "core/instrument.h"
+#include "core/time.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+/* Reason codes, in the order they are checked (SPEC §4), then codes raised
+ * later in a signal's life (group validation, risk, broker). */
+#define HH_SIG_REASONS(X)       \
+    X(NONE)                     \
+    X(PARSE_ERROR)              \
+    X(MISSING_FIELD)            \
+    X(BAD_TYPE)                 \
+    X(NOT_FINITE)               \
+    X(NON_POSITIVE_PRICE)       \
+    X(DUPLICATE)                \
+    X(UNKNOWN_SYMBOL)           \
+    X(INSTRUMENT_EXPIRED)       \
+    X(TICK_MISALIGNED)          \
+    X(INVERTED_LEVELS)          \
+    X(RR_TOO_LOW)               \
+    X(LOW_CONFIDENCE)           \
+    X(FUTURE_TIMESTAMP)         \
+    X(STALE)                    \
+    X(MARKET_CLOSED)            \
+    X(SIZE_TOO_SMALL)           \
+    X(UNHEDGED_GROUP)           \
+    X(MARGIN_WORST_CASE)        \
+    X(BROKER_UNAVAILABLE)
+
+enum hh_sig_reason {
+#define HH__SIG_ENUM(name) HH_SIG_##name,
+    HH_SIG_REASONS(HH__SIG_ENUM)
+#undef HH__SIG_ENUM
+    HH_SIG_REASON_COUNT
+};
+
+const char *hh_sig_reason_name(enum hh_sig_reason r);
+
+#define HH_SIG_ID_MAX       65   /* 1-64 chars of [A-Za-z0-9._:-] + NUL */
+#define HH_SIG_TEXT_MAX     128  /* strategy, correlation id */
+#define HH_SIG_TARGETS_MAX  3
+
+enum hh_side { HH_BUY = 1, HH_SELL = -1 };
+
+struct hh_signal {
+    char id[HH_SIG_ID_MAX];
+    uint64_t line;                 /* 1-based physical line in its file */
+    hh_time_t ts;                  /* generated */
+    hh_time_t received_at;         /* reached the engine (defaulted, see rules) */
+    hh_time_t valid_until;         /* defaulted to the session close */
+    hh_iid_t iid;
+    enum hh_side side;
+    hh_price_t entry, stop;
+    hh_price_t targets[HH_SIG_TARGETS_MAX];
+    int ntargets;                  /* 1..3 */
+    hh_ratio_t confidence;         /* 0..1, default 1 */
+    int64_t lots;                  /* fixed size; 0 = risk sizing */
+    char strategy[HH_SIG_TEXT_MAX];
+    char correlation_id[HH_SIG_TEXT_MAX];  /* defaults to id */
+};
+
+/* The thresholds validation needs (mapped from the configuration). */
+struct hh_sig_rules {
+    hh_ratio_t min_rr;
+    hh_ratio_t min_confidence;
+    int64_t max_live_age;          /* ns */
+    int64_t max_clock_skew;        /* ns */
+};
+
+/* A rejection: reason, human detail, and what could be recovered. */
+struct hh_sig_reject {
+    enum hh_sig_reason reason;
+    char detail[256];
+    bool id_known;                 /* id parsed and matched its pattern */
+    char id[HH_SIG_ID_MAX];
+    hh_time_t received_at;         /* HH_TIME_NONE when unknown */
+};
+
+/* The validator: instruments, calendar and rules are borrowed and must
+ * outlive it; it owns the set of ids seen (DUPLICATE detection). */
+struct hh_sig_validator;
+
+struct hh_sig_validator *hh_sig_validator_new(const struct hh_instruments *inst,
+                                              const struct hh_calendar *cal,
+                                              const struct hh_sig_rules *rules);
+void hh_sig_validator_free(struct hh_sig_validator *v);   /* accepts NULL */
+
+/*
+ * Parse and validate one line (line[0..len), its number `lineno`).
+ * `now` is the engine clock at arrival: when the signal has no received_at,
+ * received_at = now; pass HH_TIME_NONE in backtests and `validate`, where it
+ * defaults to ts.  Returns true and fills *out when accepted; false and
+ * fills *rej otherwise.  Blank lines must not be passed (SPEC §5a).
+ */
+bool hh_sig_process(struct hh_sig_validator *v, const char *line, size_t len,
+                    uint64_t lineno, hh_time_t now, struct hh_signal *out,
+                    struct hh_sig_reject *rej);
+
+/* True when the line is blank (only spaces, tabs, CR): skipped, not received. */
+bool hh_sig_line_blank(const char *line, size_t len);
+
+/*
+ * Write one dead letter as a JSON line:
+ *   {"id":…,"line":N,"reason":"CODE","detail":"…","received_at":…}
+ * id null when unknown; received_at an IST timestamp string or null.
+ */
+int hh_sig_write_dead_letter(FILE *f, uint64_t lineno, const struct hh_sig_reject *rej);
+
+#endif
