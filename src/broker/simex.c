@@ -1,0 +1,562 @@
+/*
+ * simex.c — the simulated exchange.
+ *
+ * Orders live in one array (id = index + 1); each instrument has a book:
+ * the indices of its working orders in placement order.  Matching walks
+ * "points": each tick is one point, each bar four (its path vertices), and
+ * pc counts them.  An order matches from point eff_pc on (see simex.h for
+ * when placements and price changes become effective).
+ *
+ * Invariants:
+ *  - an order is in its instrument's book iff it is working
+ *    (OPEN or PARTIAL);
+ *  - filled <= req.qty, and a fill never exceeds the remainder;
+ *  - reports for one point are delivered in the order the path meets the
+ *    orders, ties by order id.
+ */
+#include "broker/simex.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* Fills at one point are bounded: a sink that answers every fill with a
+ * new marketable order must not spin forever. */
+#define MAX_ROUNDS_PER_POINT 64
+
+struct sim_order {
+    struct hh_order_req req;
+    enum hh_ord_state state;
+    hh_qty_t filled;
+    uint64_t eff_pc;        /* first point at which it may match */
+    hh_time_t ready_at;     /* placement time + latency */
+    bool triggered;         /* STOP_LIMIT: its trigger has traded */
+};
+
+struct book {
+    uint32_t *idx;          /* indices into orders[] of working orders */
+    size_t n, cap;
+};
+
+struct hh_simex {
+    const struct hh_instruments *inst;
+    const struct hh_clock *clock;
+    struct hh_simex_config cfg;
+    struct sim_order *orders;
+    size_t norders, cap;
+    struct book *books;     /* by instrument id */
+    size_t nbooks;
+    size_t working;
+    uint64_t pc;            /* index of the current/last point */
+    bool in_vertex;         /* matching a point (placements match it too) */
+    bool in_segment;        /* matching a bar segment */
+    hh_qty_t budget;        /* liquidity left at this point (with cfg.liquidity) */
+    uint64_t next_exec;
+    int reject_next;
+    hh_report_fn sink;
+    void *sink_ctx;
+};
+
+const char *hh_ord_type_name(enum hh_ord_type t)
+{
+    static const char *const names[] = { "MARKET", "LIMIT", "SL-M", "SL" };
+
+    return (unsigned)t < 4 ? names[t] : "?";
+}
+
+const char *hh_ord_state_name(enum hh_ord_state s)
+{
+    static const char *const names[] = {
+        "NEW", "SENT", "OPEN", "PARTIALLY_FILLED", "FILLED",
+        "CANCEL_PENDING", "CANCELLED", "REJECTED", "EXPIRED",
+    };
+
+    return (unsigned)s < 9 ? names[s] : "?";
+}
+
+bool hh_ord_state_terminal(enum hh_ord_state s)
+{
+    return s == HH_OS_FILLED || s == HH_OS_CANCELLED || s == HH_OS_REJECTED ||
+           s == HH_OS_EXPIRED;
+}
+
+hh_price_t hh_simex_slipped(const struct hh_simex_config *cfg,
+                            const struct hh_instrument *in, enum hh_side side,
+                            hh_price_t p)
+{
+    hh_price_t amt = 0, out;
+
+    if (cfg->slippage_ticks)
+        amt = cfg->slippage_ticks * in->tick;
+    else if (cfg->slippage_bps) {
+        /* p x bps / 10,000, rounded half-up to the tick. */
+        __int128 n = (__int128)p * cfg->slippage_bps;
+        __int128 d = (__int128)HH_RATIO_SCALE * 10000 * in->tick;
+
+        amt = (hh_price_t)(hh_i128_div_round(n, d) * in->tick);
+    }
+    out = side == HH_BUY ? p + amt : p - amt;
+    return out < in->tick ? in->tick : out;
+}
+
+struct hh_simex *hh_simex_new(const struct hh_instruments *inst,
+                              const struct hh_clock *clock,
+                              const struct hh_simex_config *cfg)
+{
+    struct hh_simex *ex = calloc(1, sizeof *ex);
+
+    if (!ex)
+        return NULL;
+    ex->inst = inst;
+    ex->clock = clock;
+    ex->cfg = *cfg;
+    ex->next_exec = 1;
+    return ex;
+}
+
+void hh_simex_free(struct hh_simex *ex)
+{
+    if (!ex)
+        return;
+    for (size_t i = 0; i < ex->nbooks; i++)
+        free(ex->books[i].idx);
+    free(ex->books);
+    free(ex->orders);
+    free(ex);
+}
+
+void hh_simex_reject_next(struct hh_simex *ex, int n)
+{
+    ex->reject_next = n;
+}
+
+size_t hh_simex_working(const struct hh_simex *ex)
+{
+    return ex->working;
+}
+
+static struct book *book_for(struct hh_simex *ex, hh_iid_t iid, bool grow)
+{
+    if (iid >= ex->nbooks) {
+        size_t n = ex->nbooks ? ex->nbooks : 64;
+        struct book *b;
+
+        if (!grow)
+            return NULL;
+        while (n <= iid)
+            n *= 2;
+        b = realloc(ex->books, n * sizeof *b);
+        if (!b)
+            return NULL;
+        memset(b + ex->nbooks, 0, (n - ex->nbooks) * sizeof *b);
+        ex->books = b;
+        ex->nbooks = n;
+    }
+    return &ex->books[iid];
+}
+
+static int book_add(struct book *b, uint32_t idx)
+{
+    if (b->n == b->cap) {
+        size_t cap = b->cap ? b->cap * 2 : 8;
+        uint32_t *p = realloc(b->idx, cap * sizeof *p);
+
+        if (!p)
+            return HH_ENOMEM;
+        b->idx = p;
+        b->cap = cap;
+    }
+    b->idx[b->n++] = idx;
+    return HH_OK;
+}
+
+static void book_remove(struct book *b, uint32_t idx)
+{
+    for (size_t i = 0; i < b->n; i++) {
+        if (b->idx[i] == idx) {
+            memmove(b->idx + i, b->idx + i + 1, (b->n - i - 1) * sizeof *b->idx);
+            b->n--;
+            return;
+        }
+    }
+}
+
+static bool working(const struct sim_order *o)
+{
+    return o->state == HH_OS_OPEN || o->state == HH_OS_PARTIAL;
+}
+
+/* Leave the book: the order reached a terminal state. */
+static void retire(struct hh_simex *ex, uint32_t idx, enum hh_ord_state st)
+{
+    struct sim_order *o = &ex->orders[idx];
+
+    book_remove(&ex->books[o->req.iid], idx);
+    o->state = st;
+    ex->working--;
+}
+
+static void emit(struct hh_simex *ex, const struct hh_report *r)
+{
+    if (ex->sink)
+        ex->sink(ex->sink_ctx, r);
+}
+
+static int sx_place(void *impl, const struct hh_order_req *req, uint64_t *order_id)
+{
+    struct hh_simex *ex = impl;
+    struct sim_order *o;
+    struct book *b;
+    uint32_t idx;
+
+    if (req->qty <= 0 || req->iid >= hh_inst_count(ex->inst))
+        return HH_EINVAL;
+    if (ex->reject_next > 0) {
+        ex->reject_next--;
+        return HH_EBROKER;
+    }
+    if (ex->norders == ex->cap) {
+        size_t cap = ex->cap ? ex->cap * 2 : 256;
+        struct sim_order *p = realloc(ex->orders, cap * sizeof *p);
+
+        if (!p)
+            return HH_ENOMEM;
+        ex->orders = p;
+        ex->cap = cap;
+    }
+    b = book_for(ex, req->iid, true);
+    if (!b)
+        return HH_ENOMEM;
+    idx = (uint32_t)ex->norders;
+    if (book_add(b, idx))
+        return HH_ENOMEM;
+    o = &ex->orders[ex->norders++];
+    memset(o, 0, sizeof *o);
+    o->req = *req;
+    o->state = HH_OS_OPEN;
+    /* Placed while a point is matched: that point (exits of an entry filled
+     * at a bar's open); while a segment is matched or between points: the
+     * next point. */
+    o->eff_pc = ex->in_vertex ? ex->pc : ex->pc + 1;
+    o->ready_at = (ex->clock && ex->clock->now != HH_TIME_NONE ? ex->clock->now : 0) +
+                  ex->cfg.latency;
+    ex->working++;
+    *order_id = idx + 1;
+    return HH_OK;
+}
+
+static struct sim_order *lookup(struct hh_simex *ex, uint64_t id)
+{
+    return id >= 1 && id <= ex->norders ? &ex->orders[id - 1] : NULL;
+}
+
+static int sx_modify(void *impl, uint64_t id, hh_qty_t qty, hh_price_t limit,
+                     hh_price_t trigger)
+{
+    struct hh_simex *ex = impl;
+    struct sim_order *o = lookup(ex, id);
+
+    if (!o)
+        return HH_ENOTFOUND;
+    if (!working(o))
+        return HH_ESTATE;
+    if (qty) {
+        if (qty <= o->filled)
+            return HH_EINVAL;
+        o->req.qty = qty;
+    }
+    if (limit || trigger) {
+        if (limit)
+            o->req.limit = limit;
+        if (trigger)
+            o->req.trigger = trigger;
+        /* A new price counts from the next point of the path. */
+        o->eff_pc = ex->pc + 1;
+    }
+    return HH_OK;
+}
+
+static int sx_cancel(void *impl, uint64_t id)
+{
+    struct hh_simex *ex = impl;
+    struct sim_order *o = lookup(ex, id);
+    struct hh_report r;
+
+    if (!o)
+        return HH_ENOTFOUND;
+    if (!working(o))
+        return HH_ESTATE;  /* too late: filled, cancelled or rejected */
+    retire(ex, (uint32_t)(id - 1), HH_OS_CANCELLED);
+    memset(&r, 0, sizeof r);
+    r.kind = HH_RPT_CANCELLED;
+    r.order_id = id;
+    r.ts = ex->clock ? ex->clock->now : 0;
+    r.iid = o->req.iid;
+    r.side = o->req.side;
+    r.filled = o->filled;
+    snprintf(r.reason, sizeof r.reason, "cancelled on request");
+    emit(ex, &r);
+    return HH_OK;
+}
+
+static void sx_set_sink(void *impl, hh_report_fn fn, void *ctx)
+{
+    struct hh_simex *ex = impl;
+
+    ex->sink = fn;
+    ex->sink_ctx = ctx;
+}
+
+/* Execute qty (bounded by liquidity) of order idx at price. */
+static void execute(struct hh_simex *ex, uint32_t idx, hh_price_t price, hh_time_t ts)
+{
+    struct sim_order *o = &ex->orders[idx];
+    hh_qty_t qty = o->req.qty - o->filled;
+    struct hh_report r;
+
+    if (ex->cfg.liquidity) {
+        if (ex->budget <= 0)
+            return;
+        if (qty > ex->budget)
+            qty = ex->budget;
+        ex->budget -= qty;
+    }
+    o->filled += qty;
+    if (o->filled == o->req.qty)
+        retire(ex, idx, HH_OS_FILLED);
+    else
+        o->state = HH_OS_PARTIAL;
+    memset(&r, 0, sizeof r);
+    r.kind = HH_RPT_FILL;
+    r.order_id = idx + 1;
+    r.ts = ts;
+    r.iid = o->req.iid;
+    r.side = o->req.side;
+    r.qty = qty;
+    r.price = price;
+    r.filled = o->filled;
+    r.leaves = o->req.qty - o->filled;
+    r.exec_id = ex->next_exec++;
+    emit(ex, &r);
+}
+
+static bool matchable(const struct hh_simex *ex, const struct sim_order *o, hh_time_t ts)
+{
+    return working(o) && o->eff_pc <= ex->pc && o->ready_at <= ts;
+}
+
+/*
+ * Fill price of order o at a point trading at p, or 0 when it does not
+ * fill there.  `tick`: the point is a tick (limits fill at their limit).
+ */
+static hh_price_t vertex_price(const struct hh_simex *ex, struct sim_order *o,
+                               hh_price_t p, bool tick)
+{
+    const struct hh_instrument *in = hh_inst_get(ex->inst, o->req.iid);
+    bool buy = o->req.side == HH_BUY;
+    hh_price_t l = o->req.limit, t = o->req.trigger;
+
+    switch (o->req.type) {
+    case HH_ORD_MARKET:
+        return hh_simex_slipped(&ex->cfg, in, o->req.side, p);
+    case HH_ORD_STOP:
+        if (buy ? p >= t : p <= t)
+            return hh_simex_slipped(&ex->cfg, in, o->req.side, p);
+        return 0;
+    case HH_ORD_STOP_LIMIT:
+        if (!o->triggered) {
+            if (!(buy ? p >= t : p <= t))
+                return 0;
+            o->triggered = true;
+            return (buy ? p <= l : p >= l) ? p : 0;
+        }
+        /* a triggered stop-limit is a limit order */
+        __attribute__((fallthrough));
+    case HH_ORD_LIMIT:
+        if (buy ? p <= l : p >= l)
+            return tick ? l : p;
+        return 0;
+    }
+    return 0;
+}
+
+/* Match every effective order of a book at one point; repeated because a
+ * fill may place orders that match this same point. */
+static void match_vertex(struct hh_simex *ex, hh_iid_t iid, hh_price_t p, hh_time_t ts,
+                         bool tick)
+{
+    struct book *b = book_for(ex, iid, false);
+
+    if (!b)
+        return;
+    ex->in_vertex = true;
+    for (int round = 0; round < MAX_ROUNDS_PER_POINT; round++) {
+        bool progress = false;
+
+        for (size_t i = 0; i < b->n; i++) {
+            uint32_t idx = b->idx[i];
+            struct sim_order *o = &ex->orders[idx];
+            hh_price_t fp;
+
+            if (!matchable(ex, o, ts))
+                continue;
+            fp = vertex_price(ex, o, p, tick);
+            if (!fp)
+                continue;
+            execute(ex, idx, fp, ts);
+            progress = true;
+            break;  /* the book may have changed: rescan */
+        }
+        if (!progress)
+            break;
+    }
+    ex->in_vertex = false;
+}
+
+/*
+ * Where order o trades on the segment a -> b (a != b), or 0 when it does
+ * not: *fill gets its price.  Levels are met moving up (b > a) in (a, b],
+ * moving down in [b, a).
+ */
+static hh_price_t segment_level(const struct hh_simex *ex, struct sim_order *o,
+                                hh_price_t a, hh_price_t b, hh_price_t *fill)
+{
+    const struct hh_instrument *in = hh_inst_get(ex->inst, o->req.iid);
+    bool up = b > a, buy = o->req.side == HH_BUY;
+    hh_price_t lo = up ? a : b, hi = up ? b : a;
+    hh_price_t l = o->req.limit, t = o->req.trigger;
+#define MET(x) (up ? ((x) > lo && (x) <= hi) : ((x) >= lo && (x) < hi))
+
+    switch (o->req.type) {
+    case HH_ORD_MARKET:
+        return 0;  /* markets fill at points */
+    case HH_ORD_STOP:
+        if (buy == up && MET(t)) {
+            *fill = hh_simex_slipped(&ex->cfg, in, o->req.side, t);
+            return t;
+        }
+        return 0;
+    case HH_ORD_STOP_LIMIT:
+        if (!o->triggered) {
+            if (buy != up || !MET(t))
+                return 0;
+            /* Triggered at t; fills there when t is within its limit. */
+            if (buy ? t <= l : t >= l) {
+                *fill = t;
+                return t;
+            }
+            o->triggered = true;
+            return 0;
+        }
+        __attribute__((fallthrough));
+    case HH_ORD_LIMIT:
+        if (buy != up && MET(l)) {
+            *fill = l;
+            return l;
+        }
+        return 0;
+    }
+#undef MET
+    return 0;
+}
+
+/* Match a bar segment a -> b: orders fill in the order the path meets them. */
+static void match_segment(struct hh_simex *ex, hh_iid_t iid, hh_price_t a, hh_price_t b,
+                          hh_time_t ts)
+{
+    struct book *bk = book_for(ex, iid, false);
+    bool up = b > a;
+
+    if (!bk || a == b)
+        return;
+    ex->in_segment = true;
+    for (int round = 0; round < MAX_ROUNDS_PER_POINT; round++) {
+        uint32_t best = UINT32_MAX;
+        hh_price_t best_level = 0, best_fill = 0;
+
+        for (size_t i = 0; i < bk->n; i++) {
+            uint32_t idx = bk->idx[i];
+            struct sim_order *o = &ex->orders[idx];
+            hh_price_t level, fill = 0;
+
+            if (!matchable(ex, o, ts))
+                continue;
+            level = segment_level(ex, o, a, b, &fill);
+            if (!level)
+                continue;
+            if (best == UINT32_MAX || (up ? level < best_level : level > best_level)) {
+                best = idx;
+                best_level = level;
+                best_fill = fill;
+            }
+        }
+        if (best == UINT32_MAX)
+            break;
+        execute(ex, best, best_fill, ts);
+        /* Later orders start where this one traded. */
+        a = up ? best_level - 1 : best_level + 1;
+    }
+    ex->in_segment = false;
+}
+
+static void sx_on_tick(void *impl, const struct hh_tick *t)
+{
+    struct hh_simex *ex = impl;
+
+    ex->pc++;
+    ex->budget = ex->cfg.liquidity ? (hh_qty_t)(hh_i128_div_floor(
+                     (__int128)t->qty * ex->cfg.fill_ratio, HH_RATIO_SCALE)) : 0;
+    match_vertex(ex, t->iid, t->price, t->ts, true);
+}
+
+/* Do the working orders of this book protect a long (only sells)? */
+static bool book_is_long_exit(const struct hh_simex *ex, hh_iid_t iid)
+{
+    const struct book *b = iid < ex->nbooks ? &ex->books[iid] : NULL;
+    bool sells = false, buys = false;
+
+    for (size_t i = 0; b && i < b->n; i++) {
+        if (ex->orders[b->idx[i]].req.side == HH_SELL)
+            sells = true;
+        else
+            buys = true;
+    }
+    return !(buys && !sells);
+}
+
+static void sx_on_bar(void *impl, const struct hh_bar *bar)
+{
+    struct hh_simex *ex = impl;
+    hh_price_t path[4];
+    hh_price_t up = bar->high - bar->open, down = bar->open - bar->low;
+    bool low_first;
+
+    ex->budget = ex->cfg.liquidity ? (hh_qty_t)(hh_i128_div_floor(
+                     (__int128)bar->volume * ex->cfg.fill_ratio, HH_RATIO_SCALE)) : 0;
+    ex->pc++;
+    match_vertex(ex, bar->iid, bar->open, bar->ts, false);
+    /* The nearer extreme first; a tie goes against the position held. */
+    low_first = down < up || (down == up && book_is_long_exit(ex, bar->iid));
+    path[0] = bar->open;
+    path[1] = low_first ? bar->low : bar->high;
+    path[2] = low_first ? bar->high : bar->low;
+    path[3] = bar->close;
+    for (int k = 1; k < 4; k++) {
+        match_segment(ex, bar->iid, path[k - 1], path[k], bar->ts);
+        ex->pc++;
+        match_vertex(ex, bar->iid, path[k], bar->ts, false);
+    }
+}
+
+static const struct hh_broker_ops simex_ops = {
+    .place = sx_place,
+    .modify = sx_modify,
+    .cancel = sx_cancel,
+    .on_tick = sx_on_tick,
+    .on_bar = sx_on_bar,
+    .set_sink = sx_set_sink,
+};
+
+struct hh_broker hh_simex_broker(struct hh_simex *ex)
+{
+    return (struct hh_broker){ &simex_ops, ex };
+}

@@ -1,0 +1,930 @@
+/*
+ * trade.c — the trade manager (see trade.h for the contract).
+ *
+ * State lives in arrays: trades[] (every trade ever, by arrival order),
+ * syms[] (per instrument id: waiting trade indices in arrival order, the one
+ * active trade, the candle-volume ring), and refs[] (what each broker order
+ * is for, found by broker order id through a hash map).
+ *
+ * Trade states: WAITING -> ENTERING (entry order working, slot held)
+ *   -> OPEN (position > 0, exits working) -> CLOSED;
+ *   WAITING -> DROPPED (STOP_BEFORE_ENTRY, EXPIRED, SIZE_TOO_SMALL);
+ *   ENTERING -> WAITING (would fill at/after square-off) or DROPPED (EXPIRED).
+ *
+ * Invariants:
+ *  - syms[i].active is the only ENTERING/OPEN trade of instrument i;
+ *  - open_count == number of ENTERING + OPEN trades <= max_open_trades;
+ *  - an OPEN trade's stop order quantity == its filled part + position, and
+ *    its working target quantity never exceeds the position (reduce-only).
+ */
+#include "trade/trade.h"
+
+#include "core/u64map.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum tstate { T_WAITING, T_ENTERING, T_OPEN, T_CLOSED, T_DROPPED };
+
+enum purpose { P_ENTRY, P_STOP, P_T1, P_T2, P_T3, P_SQUAREOFF };
+
+struct order_ref {
+    uint32_t trade;
+    enum purpose purpose;
+    hh_qty_t qty;                 /* order total */
+    hh_qty_t filled;
+    hh_money_t brokerage_paid;    /* for the per-order brokerage cap */
+    bool done;                    /* terminal */
+};
+
+struct trade {
+    struct hh_signal sig;
+    enum tstate st;
+    bool ready;                   /* ready in the current selection */
+    uint32_t trade_id;            /* 0 until the entry fills */
+    int64_t lots;
+    hh_qty_t qty;                 /* units planned */
+    hh_qty_t entry_filled;
+    hh_qty_t pos;                 /* open position, units */
+    hh_money_t entry_value, exit_value, charges;
+    hh_qty_t exit_qty;
+    hh_time_t entry_ts, exit_ts;
+    enum hh_fill_reason last_exit;
+    hh_time_t squareoff_at;       /* HH_TIME_MAX: hold */
+    bool breakeven_done;
+    bool squared_off;
+    uint32_t attempt;             /* entry attempts (client ids) */
+    uint64_t entry_oid, stop_oid, sq_oid;
+    uint64_t tgt_oid[HH_SIG_TARGETS_MAX];
+    hh_qty_t tgt_qty[HH_SIG_TARGETS_MAX];
+    int ntgt;
+};
+
+struct sym {
+    uint32_t *waiting;            /* trade indices, ascending (arrival order) */
+    size_t nw, capw;
+    int64_t active;               /* trade index or -1 */
+    int64_t *vols;                /* previous candle volumes (ring) */
+    int64_t vn, vpos;
+    __int128 vsum;
+};
+
+struct hh_tm {
+    struct hh_tm_config cfg;
+    const struct hh_instruments *inst;
+    const struct hh_calendar *cal;
+    const struct hh_clock *clock;
+    struct hh_broker broker;
+    struct hh_tm_sink sink;
+    struct trade *trades;
+    size_t ntrades, captrades;
+    struct sym *syms;
+    size_t nsyms;
+    struct order_ref *refs;
+    size_t nrefs, caprefs;
+    struct hh_u64map by_oid;      /* broker order id -> refs index + 1 */
+    uint32_t *ready;
+    size_t nready, capready;
+    int64_t open_count;
+    uint32_t next_trade_id;
+    struct hh_tm_stats stats;
+};
+
+const char *hh_fill_reason_name(enum hh_fill_reason r)
+{
+    static const char *const names[] = { "ENTRY", "STOP", "TARGET1", "TARGET2",
+                                         "TARGET3", "SQUAREOFF", "KILL", "EXPIRY" };
+
+    return (unsigned)r < sizeof names / sizeof names[0] ? names[r] : "?";
+}
+
+const char *hh_tm_drop_name(enum hh_tm_drop d)
+{
+    return d == HH_DROP_STOP_BEFORE_ENTRY ? "STOP_BEFORE_ENTRY" : "EXPIRED";
+}
+
+static void on_report(void *ctx, const struct hh_report *r);
+
+struct hh_tm *hh_tm_new(const struct hh_tm_config *cfg, const struct hh_instruments *inst,
+                        const struct hh_calendar *cal, const struct hh_clock *clock,
+                        struct hh_broker broker, const struct hh_tm_sink *sink)
+{
+    struct hh_tm *tm = calloc(1, sizeof *tm);
+
+    if (!tm)
+        return NULL;
+    tm->cfg = *cfg;
+    tm->inst = inst;
+    tm->cal = cal;
+    tm->clock = clock;
+    tm->broker = broker;
+    if (sink)
+        tm->sink = *sink;
+    if (hh_u64map_init(&tm->by_oid, 1024)) {
+        free(tm);
+        return NULL;
+    }
+    tm->stats.equity = tm->stats.peak_equity = cfg->capital;
+    broker.ops->set_sink(broker.impl, on_report, tm);
+    return tm;
+}
+
+void hh_tm_free(struct hh_tm *tm)
+{
+    if (!tm)
+        return;
+    for (size_t i = 0; i < tm->nsyms; i++) {
+        free(tm->syms[i].waiting);
+        free(tm->syms[i].vols);
+    }
+    free(tm->syms);
+    free(tm->trades);
+    free(tm->refs);
+    free(tm->ready);
+    hh_u64map_free(&tm->by_oid);
+    free(tm);
+}
+
+const struct hh_tm_stats *hh_tm_stats(const struct hh_tm *tm)
+{
+    return &tm->stats;
+}
+
+/* ---- storage helpers ------------------------------------------------ */
+
+static int grow(void **p, size_t *cap, size_t need, size_t elem)
+{
+    size_t c = *cap ? *cap : 16;
+    void *q;
+
+    if (need <= *cap)
+        return HH_OK;
+    while (c < need)
+        c *= 2;
+    q = realloc(*p, c * elem);
+    if (!q)
+        return HH_ENOMEM;
+    *p = q;
+    *cap = c;
+    return HH_OK;
+}
+
+static struct sym *sym_of(struct hh_tm *tm, hh_iid_t iid)
+{
+    if (iid >= tm->nsyms) {
+        size_t n = tm->nsyms ? tm->nsyms : 64;
+        struct sym *s;
+
+        while (n <= iid)
+            n *= 2;
+        s = realloc(tm->syms, n * sizeof *s);
+        if (!s)
+            return NULL;
+        for (size_t i = tm->nsyms; i < n; i++) {
+            memset(&s[i], 0, sizeof s[i]);
+            s[i].active = -1;
+        }
+        tm->syms = s;
+        tm->nsyms = n;
+    }
+    return &tm->syms[iid];
+}
+
+/* Insert trade index t into the waiting list, keeping arrival order. */
+static int waiting_add(struct sym *s, uint32_t t)
+{
+    size_t i;
+
+    if (grow((void **)&s->waiting, &s->capw, s->nw + 1, sizeof *s->waiting))
+        return HH_ENOMEM;
+    for (i = s->nw; i > 0 && s->waiting[i - 1] > t; i--)
+        s->waiting[i] = s->waiting[i - 1];
+    s->waiting[i] = t;
+    s->nw++;
+    return HH_OK;
+}
+
+static void waiting_remove(struct sym *s, uint32_t t)
+{
+    for (size_t i = 0; i < s->nw; i++) {
+        if (s->waiting[i] == t) {
+            memmove(s->waiting + i, s->waiting + i + 1, (s->nw - i - 1) * sizeof *s->waiting);
+            s->nw--;
+            return;
+        }
+    }
+}
+
+int hh_tm_signal(struct hh_tm *tm, const struct hh_signal *s)
+{
+    struct sym *sy = sym_of(tm, s->iid);
+    struct trade *t;
+
+    if (!sy || grow((void **)&tm->trades, &tm->captrades, tm->ntrades + 1, sizeof *tm->trades))
+        return HH_ENOMEM;
+    t = &tm->trades[tm->ntrades];
+    memset(t, 0, sizeof *t);
+    t->sig = *s;
+    t->st = T_WAITING;
+    t->squareoff_at = HH_TIME_MAX;
+    if (waiting_add(sy, (uint32_t)tm->ntrades))
+        return HH_ENOMEM;
+    tm->ntrades++;
+    tm->stats.waiting++;
+    return HH_OK;
+}
+
+/* ---- orders ----------------------------------------------------------- */
+
+static const char purpose_code[] = { 'e', 's', '1', '2', '3', 'q' };
+
+/* Place an order for trade ti; *oid gets the broker's id. */
+static int place(struct hh_tm *tm, uint32_t ti, enum purpose p, enum hh_side side,
+                 enum hh_ord_type type, hh_qty_t qty, hh_price_t level, uint64_t *oid)
+{
+    struct trade *t = &tm->trades[ti];
+    struct hh_order_req req;
+    struct order_ref *ref;
+    int rc;
+
+    memset(&req, 0, sizeof req);
+    /* Deterministic client id from trade, leg (purpose) and attempt. */
+    snprintf(req.client_id, sizeof req.client_id, "h%u%c%u", ti + 1, purpose_code[p],
+             t->attempt);
+    req.iid = t->sig.iid;
+    req.side = side;
+    req.type = type;
+    req.qty = qty;
+    if (type == HH_ORD_LIMIT)
+        req.limit = level;
+    else if (type == HH_ORD_STOP)
+        req.trigger = level;
+    if (grow((void **)&tm->refs, &tm->caprefs, tm->nrefs + 1, sizeof *tm->refs))
+        return HH_ENOMEM;
+    rc = tm->broker.ops->place(tm->broker.impl, &req, oid);
+    if (rc)
+        return rc;
+    ref = &tm->refs[tm->nrefs];
+    memset(ref, 0, sizeof *ref);
+    ref->trade = ti;
+    ref->purpose = p;
+    ref->qty = qty;
+    rc = hh_u64map_put(&tm->by_oid, *oid, tm->nrefs + 1);
+    if (rc)
+        return rc;
+    tm->nrefs++;
+    return HH_OK;
+}
+
+static struct order_ref *ref_of(struct hh_tm *tm, uint64_t oid)
+{
+    uint64_t v;
+
+    return oid && hh_u64map_get(&tm->by_oid, oid, &v) ? &tm->refs[v - 1] : NULL;
+}
+
+static void cancel(struct hh_tm *tm, uint64_t oid)
+{
+    struct order_ref *ref = ref_of(tm, oid);
+
+    if (ref && !ref->done) {
+        ref->done = true;
+        tm->broker.ops->cancel(tm->broker.impl, oid);
+    }
+}
+
+static enum hh_side opposite(enum hh_side s)
+{
+    return s == HH_BUY ? HH_SELL : HH_BUY;
+}
+
+/* ---- sizing and selection ------------------------------------------- */
+
+int64_t hh_tm_size_lots(const struct hh_tm *tm, const struct hh_signal *s)
+{
+    const struct hh_instrument *in = hh_inst_get(tm->inst, s->iid);
+    hh_price_t risk = s->entry > s->stop ? s->entry - s->stop : s->stop - s->entry;
+    __int128 base, lots;
+
+    if (s->lots > 0) {
+        base = s->lots;
+    } else {
+        if (tm->stats.equity <= 0)
+            return 0;
+        /* floor(equity x risk_per_trade / (|entry - stop| x lot_size)) */
+        base = hh_i128_div_floor((__int128)tm->stats.equity * tm->cfg.risk_per_trade,
+                                 (__int128)risk * in->lot_size * HH_RATIO_SCALE);
+    }
+    lots = hh_i128_div_floor(base * tm->cfg.size_scale, HH_RATIO_SCALE);
+    if (lots > tm->cfg.max_lots_per_trade)
+        lots = tm->cfg.max_lots_per_trade;
+    return lots < 0 ? 0 : (int64_t)lots;
+}
+
+/* Reward/risk as a comparable fraction. */
+static void rr_of(const struct hh_signal *s, __int128 *num, __int128 *den)
+{
+    hh_price_t r = s->targets[0] - s->entry, k = s->entry - s->stop;
+
+    *num = r < 0 ? -r : r;
+    *den = k < 0 ? -k : k;
+}
+
+/* Best first: higher reward/risk, higher confidence, earlier ts, then id. */
+static int better(const struct hh_signal *a, const struct hh_signal *b)
+{
+    __int128 an, ad, bn, bd, l, r;
+    int c;
+
+    rr_of(a, &an, &ad);
+    rr_of(b, &bn, &bd);
+    l = an * bd;
+    r = bn * ad;
+    if (l != r)
+        return l > r ? -1 : 1;
+    if (a->confidence != b->confidence)
+        return a->confidence > b->confidence ? -1 : 1;
+    if (a->ts != b->ts)
+        return a->ts < b->ts ? -1 : 1;
+    c = strcmp(a->id, b->id);
+    return c ? c : (a->line < b->line ? -1 : a->line > b->line);
+}
+
+/* Insertion sort: a selection holds few trades. */
+static void sort_ready(struct hh_tm *tm)
+{
+    for (size_t i = 1; i < tm->nready; i++) {
+        uint32_t x = tm->ready[i];
+        size_t j = i;
+
+        while (j > 0 && better(&tm->trades[x].sig, &tm->trades[tm->ready[j - 1]].sig) < 0) {
+            tm->ready[j] = tm->ready[j - 1];
+            j--;
+        }
+        tm->ready[j] = x;
+    }
+}
+
+static void mark_ready(struct hh_tm *tm, uint32_t ti)
+{
+    struct trade *t = &tm->trades[ti];
+
+    if (t->ready)
+        return;
+    if (grow((void **)&tm->ready, &tm->capready, tm->nready + 1, sizeof *tm->ready))
+        return;  /* out of memory: the trade simply is not taken now */
+    t->ready = true;
+    tm->ready[tm->nready++] = ti;
+}
+
+static void reject_size(struct hh_tm *tm, uint32_t ti)
+{
+    struct trade *t = &tm->trades[ti];
+    char detail[160];
+
+    waiting_remove(&tm->syms[t->sig.iid], ti);
+    t->st = T_DROPPED;
+    tm->stats.waiting--;
+    tm->stats.size_too_small++;
+    snprintf(detail, sizeof detail, "sizing gives less than one lot at equity %lld.%02lld",
+             (long long)(tm->stats.equity / HH_RUPEE),
+             (long long)((tm->stats.equity % HH_RUPEE) / HH_PAISA));
+    if (tm->sink.rejected)
+        tm->sink.rejected(tm->sink.ctx, &t->sig, HH_SIG_SIZE_TOO_SMALL, detail);
+}
+
+static void take(struct hh_tm *tm, uint32_t ti, int64_t lots)
+{
+    struct trade *t = &tm->trades[ti];
+    const struct hh_instrument *in = hh_inst_get(tm->inst, t->sig.iid);
+    struct sym *sy = &tm->syms[t->sig.iid];
+
+    t->lots = lots;
+    t->qty = lots * in->lot_size;
+    t->attempt++;
+    if (place(tm, ti, P_ENTRY, t->sig.side, HH_ORD_MARKET, t->qty, 0, &t->entry_oid))
+        return;  /* the broker refused: it stays waiting */
+    waiting_remove(sy, ti);
+    tm->stats.waiting--;
+    t->st = T_ENTERING;
+    sy->active = ti;
+    tm->open_count++;
+    tm->stats.open++;
+}
+
+void hh_tm_select(struct hh_tm *tm)
+{
+    sort_ready(tm);
+    for (size_t i = 0; i < tm->nready; i++) {
+        uint32_t ti = tm->ready[i];
+        struct trade *t = &tm->trades[ti];
+        int64_t lots;
+
+        t->ready = false;
+        if (t->st != T_WAITING || tm->open_count >= tm->cfg.max_open_trades ||
+            tm->syms[t->sig.iid].active >= 0)
+            continue;  /* stays waiting */
+        lots = hh_tm_size_lots(tm, &t->sig);
+        if (lots < 1) {
+            reject_size(tm, ti);
+            continue;
+        }
+        take(tm, ti, lots);
+    }
+    tm->nready = 0;
+}
+
+/* ---- readiness and invalidation ------------------------------------- */
+
+static void drop(struct hh_tm *tm, uint32_t ti, enum hh_tm_drop why, hh_time_t at)
+{
+    struct trade *t = &tm->trades[ti];
+
+    if (t->st == T_WAITING) {
+        waiting_remove(&tm->syms[t->sig.iid], ti);
+        tm->stats.waiting--;
+    }
+    t->st = T_DROPPED;
+    tm->stats.dropped[why]++;
+    if (tm->sink.dropped)
+        tm->sink.dropped(tm->sink.ctx, &t->sig, why, at);
+}
+
+/* Invalidation of waiting trades by an event of their symbol at `ts`
+ * trading down to `lo` and up to `hi`.  Returns true when dropped. */
+static bool invalidated(struct hh_tm *tm, uint32_t ti, hh_time_t ts, hh_price_t lo,
+                        hh_price_t hi)
+{
+    const struct hh_signal *s = &tm->trades[ti].sig;
+
+    if (ts >= s->valid_until) {
+        drop(tm, ti, HH_DROP_EXPIRED, ts);
+        return true;
+    }
+    if (s->side == HH_BUY ? lo <= s->stop : hi >= s->stop) {
+        drop(tm, ti, HH_DROP_STOP_BEFORE_ENTRY, ts);
+        return true;
+    }
+    return false;
+}
+
+/* volume x n >= volume_mult x sum(previous n volumes); none: passes. */
+static bool volume_ok(const struct hh_tm *tm, const struct sym *sy, hh_qty_t volume)
+{
+    if (tm->cfg.volume_mult <= 0 || sy->vn == 0)
+        return true;
+    return (__int128)volume * sy->vn * HH_RATIO_SCALE >=
+           (__int128)tm->cfg.volume_mult * sy->vsum;
+}
+
+static void volume_push(struct hh_tm *tm, struct sym *sy, hh_qty_t volume)
+{
+    int64_t cap = tm->cfg.volume_lookback;
+
+    if (tm->cfg.volume_mult <= 0)
+        return;
+    if (!sy->vols) {
+        sy->vols = calloc((size_t)cap, sizeof *sy->vols);
+        if (!sy->vols)
+            return;
+    }
+    if (sy->vn == cap)
+        sy->vsum -= sy->vols[sy->vpos];
+    else
+        sy->vn++;
+    sy->vols[sy->vpos] = volume;
+    sy->vsum += volume;
+    sy->vpos = (sy->vpos + 1) % cap;
+}
+
+/* Retest readiness on a completed candle / bar. */
+static bool retest_ready(const struct hh_tm *tm, const struct sym *sy,
+                         const struct hh_signal *s, hh_price_t o, hh_price_t h,
+                         hh_price_t l, hh_price_t c, hh_qty_t v)
+{
+    bool buy = s->side == HH_BUY;
+
+    if (buy ? !(l <= s->entry && s->entry <= c) : !(h >= s->entry && s->entry >= c))
+        return false;
+    if (!volume_ok(tm, sy, v))
+        return false;
+    if (tm->cfg.require_pattern && (buy ? !(c > o) : !(c < o)))
+        return false;
+    return true;
+}
+
+/* Judge the waiting trades of one symbol on a completed candle or bar. */
+static void judge_candle(struct hh_tm *tm, hh_iid_t iid, hh_time_t start, hh_price_t o,
+                         hh_price_t h, hh_price_t l, hh_price_t c, hh_qty_t v,
+                         bool invalidate)
+{
+    struct sym *sy = sym_of(tm, iid);
+
+    if (!sy)
+        return;
+    for (size_t i = 0; i < sy->nw;) {
+        uint32_t ti = sy->waiting[i];
+        const struct hh_signal *s = &tm->trades[ti].sig;
+
+        if (start < s->received_at) {
+            i++;
+            continue;  /* the candle does not count for this trade */
+        }
+        if (invalidate && invalidated(tm, ti, start, l, h))
+            continue;  /* removed from the list: same i */
+        if (!invalidate && start >= s->valid_until) {
+            /* candles of tick data: the ticks already judged the stop */
+            drop(tm, ti, HH_DROP_EXPIRED, start);
+            continue;
+        }
+        if (tm->cfg.touch ? (l <= s->entry && s->entry <= h)
+                          : retest_ready(tm, sy, s, o, h, l, c, v))
+            mark_ready(tm, ti);
+        i++;
+    }
+    volume_push(tm, sy, v);
+}
+
+void hh_tm_candle(struct hh_tm *tm, const struct hh_candle *c)
+{
+    if (tm->cfg.touch) {
+        /* touch readiness comes from ticks; candles only keep volume history */
+        struct sym *sy = sym_of(tm, c->iid);
+
+        if (sy)
+            volume_push(tm, sy, c->volume);
+        return;
+    }
+    judge_candle(tm, c->iid, c->ts, c->open, c->high, c->low, c->close, c->volume, false);
+}
+
+/* ---- entries, exits, square-off ------------------------------------- */
+
+/* Square-off time of day for an instrument (ns since IST midnight), or -1. */
+static int64_t squareoff_tod(const struct hh_tm *tm, const struct hh_instrument *in,
+                             hh_date_t date)
+{
+    struct hh_session ss;
+    int64_t before;
+
+    if (!tm->cfg.squareoff_set)
+        return -1;
+    if (tm->cfg.squareoff_explicit)
+        return tm->cfg.squareoff;
+    /* Brokers' intraday square-off: NSE/BSE 15 min, MCX 25 min before close. */
+    hh_cal_session_rules(in->seg, date, &ss);
+    before = (in->exch == HH_EXCH_MCX ? 25 : 15) * HH_NS_PER_MIN;
+    return hh_time_ist_tod(ss.close) - before;
+}
+
+/* Before an event of the trade's symbol at ts: entries that may not fill
+ * any more, and square-off of open positions. */
+static void before_event(struct hh_tm *tm, hh_iid_t iid, hh_time_t ts)
+{
+    struct sym *sy = iid < tm->nsyms ? &tm->syms[iid] : NULL;
+    struct trade *t;
+
+    if (!sy || sy->active < 0)
+        return;
+    t = &tm->trades[sy->active];
+    if (t->st == T_ENTERING) {
+        const struct hh_instrument *in = hh_inst_get(tm->inst, iid);
+        int64_t sq = squareoff_tod(tm, in, hh_time_ist_date(ts));
+        uint32_t ti = (uint32_t)sy->active;
+
+        if (ts >= t->sig.valid_until || (sq >= 0 && hh_time_ist_tod(ts) >= sq)) {
+            cancel(tm, t->entry_oid);
+            sy->active = -1;
+            tm->open_count--;
+            tm->stats.open--;
+            if (ts >= t->sig.valid_until) {
+                drop(tm, ti, HH_DROP_EXPIRED, ts);
+            } else {
+                /* No entry at or after square-off: back to waiting. */
+                t->st = T_WAITING;
+                waiting_add(sy, ti);
+                tm->stats.waiting++;
+            }
+        }
+        return;
+    }
+    if (t->st == T_OPEN && !t->squared_off && ts >= t->squareoff_at) {
+        uint32_t ti = (uint32_t)sy->active;
+
+        t->squared_off = true;
+        cancel(tm, t->stop_oid);
+        for (int k = 0; k < t->ntgt; k++)
+            cancel(tm, t->tgt_oid[k]);
+        if (t->entry_filled < t->qty)
+            cancel(tm, t->entry_oid);
+        place(tm, ti, P_SQUAREOFF, opposite(t->sig.side), HH_ORD_MARKET, t->pos, 0,
+              &t->sq_oid);
+    }
+}
+
+/* After an event of the symbol: invalidation and touch readiness of the
+ * waiting trades, for a tick (lo == hi == price) or a bar. */
+static void after_tick(struct hh_tm *tm, const struct hh_tick *x)
+{
+    struct sym *sy = x->iid < tm->nsyms ? &tm->syms[x->iid] : NULL;
+
+    if (!sy)
+        return;
+    for (size_t i = 0; i < sy->nw;) {
+        uint32_t ti = sy->waiting[i];
+        const struct hh_signal *s = &tm->trades[ti].sig;
+
+        if (x->ts < s->received_at) {
+            i++;
+            continue;
+        }
+        if (invalidated(tm, ti, x->ts, x->price, x->price))
+            continue;
+        if (tm->cfg.touch && (s->side == HH_BUY ? x->price >= s->entry : x->price <= s->entry))
+            mark_ready(tm, ti);
+        i++;
+    }
+}
+
+void hh_tm_tick(struct hh_tm *tm, const struct hh_tick *t)
+{
+    before_event(tm, t->iid, t->ts);
+    if (tm->broker.ops->on_tick)
+        tm->broker.ops->on_tick(tm->broker.impl, t);
+    after_tick(tm, t);
+    if (tm->nready)
+        hh_tm_select(tm);
+}
+
+void hh_tm_bars(struct hh_tm *tm, const struct hh_bar *bars, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        const struct hh_bar *b = &bars[i];
+
+        before_event(tm, b->iid, b->ts);
+        if (tm->broker.ops->on_bar)
+            tm->broker.ops->on_bar(tm->broker.impl, b);
+        judge_candle(tm, b->iid, b->ts, b->open, b->high, b->low, b->close, b->volume, true);
+    }
+    hh_tm_select(tm);
+}
+
+/* ---- fills ------------------------------------------------------------ */
+
+static void emit_fill(struct hh_tm *tm, struct trade *t, const struct hh_report *r,
+                      enum hh_fill_reason reason, hh_money_t charges)
+{
+    struct hh_tm_fill f;
+
+    if (!tm->sink.fill)
+        return;
+    f.ts = r->ts;
+    f.order_id = r->order_id;
+    f.trade_id = t->trade_id;
+    f.sig = &t->sig;
+    f.iid = r->iid;
+    f.side = r->side;
+    f.qty = r->qty;
+    f.price = r->price;
+    f.reason = reason;
+    f.charges = charges;
+    tm->sink.fill(tm->sink.ctx, &f);
+}
+
+static void close_trade(struct hh_tm *tm, uint32_t ti)
+{
+    struct trade *t = &tm->trades[ti];
+    struct hh_tm_trade out;
+    hh_price_t risk = t->sig.entry > t->sig.stop ? t->sig.entry - t->sig.stop
+                                                  : t->sig.stop - t->sig.entry;
+    hh_money_t gross = t->sig.side == HH_BUY ? t->exit_value - t->entry_value
+                                              : t->entry_value - t->exit_value;
+
+    cancel(tm, t->stop_oid);
+    for (int k = 0; k < t->ntgt; k++)
+        cancel(tm, t->tgt_oid[k]);
+    t->st = T_CLOSED;
+    tm->syms[t->sig.iid].active = -1;
+    tm->open_count--;
+    tm->stats.open--;
+
+    memset(&out, 0, sizeof out);
+    out.trade_id = t->trade_id;
+    out.sig = &t->sig;
+    out.iid = t->sig.iid;
+    out.side = t->sig.side;
+    out.qty = t->entry_filled;
+    out.entry_ts = t->entry_ts;
+    out.entry_price = (hh_price_t)hh_i128_div_round(t->entry_value,
+                                                    (__int128)t->entry_filled * HH_PAISA) * HH_PAISA;
+    out.exit_ts = t->exit_ts;
+    out.avg_exit_price = (hh_price_t)hh_i128_div_round(t->exit_value,
+                                                       (__int128)t->exit_qty * HH_PAISA) * HH_PAISA;
+    out.exit_reason = t->last_exit;
+    out.gross = gross;
+    out.charges = t->charges;
+    out.net = gross - t->charges;
+    out.r_multiple = (int64_t)hh_i128_div_round((__int128)out.net * 100,
+                                                (__int128)risk * t->entry_filled);
+
+    tm->stats.trades_closed++;
+    tm->stats.wins += out.net > 0;
+    tm->stats.losses += out.net < 0;
+    tm->stats.gross += gross;
+    tm->stats.charges += t->charges;
+    tm->stats.net += out.net;
+    tm->stats.equity += out.net;
+    if (tm->stats.equity > tm->stats.peak_equity)
+        tm->stats.peak_equity = tm->stats.equity;
+    if (tm->stats.peak_equity - tm->stats.equity > tm->stats.max_drawdown)
+        tm->stats.max_drawdown = tm->stats.peak_equity - tm->stats.equity;
+    if (tm->sink.closed)
+        tm->sink.closed(tm->sink.ctx, &out);
+}
+
+/* Keep exits reduce-only: the stop covers exactly the position, targets
+ * never more than it (trimmed from the last target). */
+static void sync_exits(struct hh_tm *tm, struct trade *t)
+{
+    struct order_ref *stop = ref_of(tm, t->stop_oid);
+    hh_qty_t room = t->pos;
+
+    if (stop && !stop->done && stop->qty != stop->filled + t->pos) {
+        stop->qty = stop->filled + t->pos;
+        tm->broker.ops->modify(tm->broker.impl, t->stop_oid, stop->qty, 0, 0);
+    }
+    for (int k = 0; k < t->ntgt; k++) {
+        struct order_ref *g = ref_of(tm, t->tgt_oid[k]);
+
+        if (g && !g->done)
+            room -= g->qty - g->filled;
+    }
+    for (int k = t->ntgt - 1; k >= 0 && room < 0; k--) {
+        struct order_ref *g = ref_of(tm, t->tgt_oid[k]);
+        hh_qty_t left;
+
+        if (!g || g->done)
+            continue;
+        left = g->qty - g->filled;
+        if (left <= -room) {
+            room += left;
+            cancel(tm, t->tgt_oid[k]);
+        } else {
+            g->qty -= -room;
+            tm->broker.ops->modify(tm->broker.impl, t->tgt_oid[k], g->qty, 0, 0);
+            room = 0;
+        }
+    }
+}
+
+/* Targets: n = min(targets, lots); each of the first n takes floor(lots/n)
+ * lots, the last of them also the remainder.  Each is a limit order. */
+static void place_targets(struct hh_tm *tm, uint32_t ti)
+{
+    struct trade *t = &tm->trades[ti];
+    const struct hh_instrument *in = hh_inst_get(tm->inst, t->sig.iid);
+    int64_t lots = t->entry_filled / in->lot_size;
+    int n = t->sig.ntargets < lots ? t->sig.ntargets : (int)lots;
+
+    hh_qty_t assigned = 0;
+
+    if (n < 1)
+        n = 1;
+    for (int k = 0; k < n; k++) {
+        /* the last target also takes the remainder (lots and any odd units) */
+        hh_qty_t q = k == n - 1 ? t->entry_filled - assigned : (lots / n) * in->lot_size;
+
+        assigned += q;
+        t->tgt_qty[k] = q;
+        if (place(tm, ti, (enum purpose)(P_T1 + k), opposite(t->sig.side), HH_ORD_LIMIT, q,
+                  t->sig.targets[k], &t->tgt_oid[k]) == HH_OK)
+            t->ntgt = k + 1;
+    }
+}
+
+static void on_entry_fill(struct hh_tm *tm, uint32_t ti, const struct hh_report *r)
+{
+    struct trade *t = &tm->trades[ti];
+    const struct hh_instrument *in = hh_inst_get(tm->inst, t->sig.iid);
+
+    if (t->entry_filled == 0) {
+        int64_t sq = squareoff_tod(tm, in, hh_time_ist_date(r->ts));
+
+        t->trade_id = ++tm->next_trade_id;
+        t->entry_ts = r->ts;
+        t->st = T_OPEN;
+        t->squareoff_at = HH_TIME_MAX;
+        if (sq >= 0) {
+            t->squareoff_at = hh_time_from_ist(hh_time_ist_date(r->ts), sq);
+            if (t->squareoff_at <= r->ts)
+                t->squareoff_at += HH_NS_PER_DAY;
+        }
+    }
+    t->entry_filled += r->qty;
+    t->entry_value += r->price * r->qty;
+    t->pos += r->qty;
+}
+
+/* After the entry's fill: protect the position (stop first), and place the
+ * targets once the entry is complete. */
+static void protect(struct hh_tm *tm, uint32_t ti)
+{
+    struct trade *t = &tm->trades[ti];
+
+    if (!t->stop_oid)
+        place(tm, ti, P_STOP, opposite(t->sig.side), HH_ORD_STOP, t->pos, t->sig.stop,
+              &t->stop_oid);
+    else
+        sync_exits(tm, t);
+    if (t->entry_filled == t->qty && !t->ntgt)
+        place_targets(tm, ti);
+}
+
+static void on_exit_fill(struct hh_tm *tm, uint32_t ti, enum purpose p,
+                         const struct hh_report *r)
+{
+    struct trade *t = &tm->trades[ti];
+
+    t->pos -= r->qty;
+    t->exit_value += r->price * r->qty;
+    t->exit_qty += r->qty;
+    t->exit_ts = r->ts;
+    t->last_exit = p == P_STOP ? HH_FR_STOP
+                 : p == P_SQUAREOFF ? HH_FR_SQUAREOFF
+                 : (enum hh_fill_reason)(HH_FR_TARGET1 + (p - P_T1));
+    if (t->pos <= 0) {
+        close_trade(tm, ti);
+        return;
+    }
+    /* Breakeven: after T1, the stop moves to the signal's entry level (it
+     * counts from the next point of the path — the exchange's rule for a
+     * changed price). */
+    if (p == P_T1 && tm->cfg.breakeven_after_t1 && !t->breakeven_done) {
+        struct order_ref *stop = ref_of(tm, t->stop_oid);
+
+        t->breakeven_done = true;
+        if (stop && !stop->done)
+            tm->broker.ops->modify(tm->broker.impl, t->stop_oid, 0, 0, t->sig.entry);
+    }
+    sync_exits(tm, t);
+}
+
+static enum hh_fill_reason reason_of(enum purpose p)
+{
+    switch (p) {
+    case P_ENTRY: return HH_FR_ENTRY;
+    case P_STOP: return HH_FR_STOP;
+    case P_T1: return HH_FR_TARGET1;
+    case P_T2: return HH_FR_TARGET2;
+    case P_T3: return HH_FR_TARGET3;
+    case P_SQUAREOFF: return HH_FR_SQUAREOFF;
+    }
+    return HH_FR_ENTRY;
+}
+
+static void on_fill(struct hh_tm *tm, struct order_ref *ref, const struct hh_report *r)
+{
+    uint32_t ti = ref->trade;
+    struct trade *t = &tm->trades[ti];
+    struct hh_charge_breakdown bd;
+    hh_money_t value = r->price * r->qty;
+
+    ref->filled += r->qty;
+    if (ref->filled >= ref->qty)
+        ref->done = true;
+    hh_charges_fill(tm->cfg.fees, hh_time_ist_date(r->ts), r->side, value,
+                    ref->brokerage_paid, &bd);
+    ref->brokerage_paid += bd.c[HH_CHG_BROKERAGE];
+    t->charges += bd.total;
+    if (ref->purpose == P_ENTRY) {
+        on_entry_fill(tm, ti, r);
+        emit_fill(tm, t, r, HH_FR_ENTRY, bd.total);
+        protect(tm, ti);
+        return;
+    }
+    emit_fill(tm, t, r, reason_of(ref->purpose), bd.total);
+    on_exit_fill(tm, ti, ref->purpose, r);
+}
+
+static void on_report(void *ctx, const struct hh_report *r)
+{
+    struct hh_tm *tm = ctx;
+    struct order_ref *ref = ref_of(tm, r->order_id);
+
+    if (!ref)
+        return;  /* not ours */
+    switch (r->kind) {
+    case HH_RPT_FILL:
+        on_fill(tm, ref, r);
+        break;
+    case HH_RPT_CANCELLED:
+    case HH_RPT_REJECTED:
+    case HH_RPT_EXPIRED:
+        ref->done = true;
+        break;
+    case HH_RPT_ACK:
+    case HH_RPT_MODIFIED:
+        break;
+    }
+}

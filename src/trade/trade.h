@@ -1,0 +1,162 @@
+/*
+ * trade.h — the trade manager: the single-signal trade life cycle of
+ * SPEC §5, written once for backtest, paper and live.
+ *
+ * Accepted signals become waiting trades (any number; never cleared when
+ * one is taken).  Waiting trades are invalidated first (STOP_BEFORE_ENTRY,
+ * EXPIRED), then judged for readiness on completed candles (retest) or
+ * ticks/bars (touch); the ready ones are taken best first under
+ * risk.max_open_trades and one trade per symbol, sized in whole lots from
+ * compounding equity, entered with a market order, and protected by a stop
+ * order and one limit order per target.  Breakeven after T1, square-off and
+ * slippage follow SPEC §5/§5a.
+ *
+ * The manager never computes a fill: it places, modifies and cancels orders
+ * through the broker interface and reacts to the fill reports it receives.
+ * It reads no clock and does no I/O; what it decides leaves through the
+ * sink callbacks (fills, closed trades, rejections, invalidations).
+ *
+ * Calling sequence per market event (the runner's job):
+ *   ticks: for each tick X — hh_tm_candle() for every candle completing
+ *          at X, then hh_tm_select(), then hh_tm_tick(X);
+ *   bars:  hh_tm_bars() with all bars sharing one start time.
+ * Signals are fed with hh_tm_signal() before market data of the same time.
+ */
+#ifndef HH_TRADE_H
+#define HH_TRADE_H
+
+#include "broker/broker.h"
+#include "core/calendar.h"
+#include "core/event.h"
+#include "core/instrument.h"
+#include "market/candle.h"
+#include "market/mdfile.h"
+#include "signal/signal.h"
+#include "trade/charges.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+enum hh_fill_reason {
+    HH_FR_ENTRY,
+    HH_FR_STOP,
+    HH_FR_TARGET1,
+    HH_FR_TARGET2,
+    HH_FR_TARGET3,
+    HH_FR_SQUAREOFF,
+    HH_FR_KILL,
+    HH_FR_EXPIRY,
+};
+
+const char *hh_fill_reason_name(enum hh_fill_reason r);
+
+/* Why a waiting trade ended without an entry (not a dead letter). */
+enum hh_tm_drop { HH_DROP_STOP_BEFORE_ENTRY, HH_DROP_EXPIRED };
+
+const char *hh_tm_drop_name(enum hh_tm_drop d);
+
+/* The immutable settings the manager runs with (mapped from hh_config). */
+struct hh_tm_config {
+    hh_money_t capital;
+    hh_ratio_t risk_per_trade;
+    hh_ratio_t size_scale;
+    int64_t max_lots_per_trade;
+    int64_t max_open_trades;
+    bool touch;                     /* entry.mode touch (else retest) */
+    hh_ratio_t volume_mult;
+    int64_t volume_lookback;
+    bool require_pattern;
+    bool breakeven_after_t1;
+    bool squareoff_set;             /* false: hold past the close */
+    bool squareoff_explicit;        /* else per-exchange default */
+    int64_t squareoff;              /* IST time of day, ns */
+    const struct hh_charges *fees;
+};
+
+/* One execution, as fills.csv reports it. */
+struct hh_tm_fill {
+    hh_time_t ts;
+    uint64_t order_id;
+    uint32_t trade_id;
+    const struct hh_signal *sig;    /* borrowed for the call */
+    hh_iid_t iid;
+    enum hh_side side;
+    hh_qty_t qty;
+    hh_price_t price;
+    enum hh_fill_reason reason;
+    hh_money_t charges;
+};
+
+/* A closed trade, as trades.csv reports it. */
+struct hh_tm_trade {
+    uint32_t trade_id;
+    const struct hh_signal *sig;
+    hh_iid_t iid;
+    enum hh_side side;
+    hh_qty_t qty;                   /* units entered */
+    hh_time_t entry_ts;
+    hh_price_t entry_price;         /* quantity-weighted entry */
+    hh_time_t exit_ts;              /* last exit fill */
+    hh_price_t avg_exit_price;      /* rounded half-up to the paisa */
+    enum hh_fill_reason exit_reason;
+    hh_money_t gross, charges, net;
+    int64_t r_multiple;             /* x100, rounded half-up */
+};
+
+struct hh_tm_sink {
+    void (*fill)(void *ctx, const struct hh_tm_fill *f);
+    void (*closed)(void *ctx, const struct hh_tm_trade *t);
+    /* A signal rejected at entry time (SIZE_TOO_SMALL): a dead letter. */
+    void (*rejected)(void *ctx, const struct hh_signal *s, enum hh_sig_reason r,
+                     const char *detail);
+    void (*dropped)(void *ctx, const struct hh_signal *s, enum hh_tm_drop why,
+                    hh_time_t at);
+    void *ctx;
+};
+
+/* Running totals (for the summary). */
+struct hh_tm_stats {
+    uint64_t waiting;               /* now */
+    uint64_t open;                  /* entering or open now */
+    uint64_t trades_closed, wins, losses;
+    hh_money_t gross, charges, net;
+    hh_money_t equity;              /* capital + net of closed trades */
+    hh_money_t peak_equity, max_drawdown;
+    uint64_t dropped[2];            /* by enum hh_tm_drop */
+    uint64_t size_too_small;
+};
+
+struct hh_tm;
+
+/*
+ * Create a manager.  inst, cal, clock and sink are borrowed and must
+ * outlive it; broker is copied and its sink is set to this manager.
+ * Returns NULL when out of memory.
+ */
+struct hh_tm *hh_tm_new(const struct hh_tm_config *cfg, const struct hh_instruments *inst,
+                        const struct hh_calendar *cal, const struct hh_clock *clock,
+                        struct hh_broker broker, const struct hh_tm_sink *sink);
+void hh_tm_free(struct hh_tm *tm);   /* accepts NULL */
+
+/* An accepted signal becomes a waiting trade (copied). */
+int hh_tm_signal(struct hh_tm *tm, const struct hh_signal *s);
+
+/* A completed candle of entry.timeframe (tick data): readiness (retest). */
+void hh_tm_candle(struct hh_tm *tm, const struct hh_candle *c);
+
+/* Take the ready trades best first (after the candles of one instant). */
+void hh_tm_select(struct hh_tm *tm);
+
+/* One in-session tick: entry/square-off rules, matching, invalidation,
+ * touch readiness. */
+void hh_tm_tick(struct hh_tm *tm, const struct hh_tick *t);
+
+/* All bars starting at one instant (any symbols), then one selection. */
+void hh_tm_bars(struct hh_tm *tm, const struct hh_bar *bars, size_t n);
+
+const struct hh_tm_stats *hh_tm_stats(const struct hh_tm *tm);
+
+/* Lots a signal would get now (SPEC §5 sizing); 0 means SIZE_TOO_SMALL. */
+int64_t hh_tm_size_lots(const struct hh_tm *tm, const struct hh_signal *s);
+
+#endif
