@@ -48,19 +48,25 @@ struct hh_session {
 
 struct hh_calendar;
 
+/* Every query below accepts a NULL calendar, meaning "no holidays". */
+
 /* A calendar with no holidays (weekends are always closed). */
 struct hh_calendar *hh_cal_new(void);
 void hh_cal_free(struct hh_calendar *cal);      /* accepts NULL */
 
 /*
  * Load holidays from CSV with header `date,exchange,description`; `date`
- * in any form hh_date_parse() takes, `exchange` NSE|BSE|MCX|ALL.  A bad row
- * is an error naming file, line and field (HH_ESYNTAX); holidays from
- * several files accumulate.
+ * in any form hh_date_parse() takes, `exchange` NSE|BSE|MCX|ALL (also
+ * NFO, BFO, CDS, any case).  Columns may come in any order; blank lines
+ * and lines starting with '#' are skipped.  A bad row is an error naming
+ * file, line and field (HH_ESYNTAX; HH_EHEADER for a bad header, HH_EIO
+ * when the file cannot be read), and then nothing from the file is added.
+ * Holidays from several files accumulate; repeats are harmless.
  */
 int hh_cal_load_holidays(struct hh_calendar *cal, const char *path, struct hh_diag *d);
 
-/* Add one holiday; exch HH_EXCH_COUNT means all exchanges. */
+/* Add one holiday; exch HH_EXCH_COUNT means all exchanges.  HH_EINVAL for
+ * HH_DATE_NONE or a bad exch, HH_ENOMEM. */
 int hh_cal_add_holiday(struct hh_calendar *cal, hh_date_t date, enum hh_exch exch);
 
 /* Parse "NSE", "BSE", "MCX" (also NFO, BFO, CDS); false when unknown. */
@@ -83,7 +89,9 @@ int hh_cal_session(const struct hh_calendar *cal, enum hh_exch exch,
 
 /*
  * The session in progress at t, or else the next one to open after t
- * (searching up to a year ahead; HH_ENOTFOUND beyond).
+ * (searching up to a year ahead; HH_ENOTFOUND beyond).  "In progress"
+ * means the normal market has not closed yet: at 15:45 on a cash day (the
+ * closing session) the answer is the next trading day's session.
  */
 int hh_cal_next_session(const struct hh_calendar *cal, enum hh_exch exch,
                         enum hh_segment seg, hh_time_t t, struct hh_session *out);
@@ -92,7 +100,8 @@ int hh_cal_next_session(const struct hh_calendar *cal, enum hh_exch exch,
 bool hh_cal_is_open(const struct hh_calendar *cal, enum hh_exch exch,
                     enum hh_segment seg, hh_time_t t);
 
-/* The trading day on or before `date` (holiday expiries move earlier). */
+/* The trading day on or before `date` (holiday expiries move earlier);
+ * HH_DATE_NONE when none within a year. */
 hh_date_t hh_cal_prev_trading_day(const struct hh_calendar *cal, enum hh_exch exch,
                                   hh_date_t date);
 
