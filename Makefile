@@ -58,6 +58,17 @@ $(BUILD)/libhh.a: $(LIB_OBJ)
 $(BUILD)/hedgehog: $(BUILD)/obj/src/app/main.o $(BUILD)/libhh.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
+# The chart library of report.html (lightweight-charts from npm, pinned by
+# package-lock.json), read by the binary at run time from
+# <dir of the binary>/share/hedgehog/ (see src/app/report.h).
+CHARTS_SRC := node_modules/lightweight-charts/dist/lightweight-charts.standalone.production.js
+CHARTS_JS  := $(BUILD)/share/hedgehog/lightweight-charts.js
+all test demo: $(CHARTS_JS)
+$(CHARTS_JS): package-lock.json $(DEPS_OK)
+	@[ -f $(CHARTS_SRC) ] && [ ! package-lock.json -nt node_modules ] || scripts/deps.sh
+	@mkdir -p $(@D)
+	cp $(CHARTS_SRC) $@
+
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libhh.a tests/unit/testutil.h
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -Itests/unit -o $@ $< $(BUILD)/libhh.a $(LDLIBS) -lcmocka
