@@ -15,6 +15,8 @@ struct command {
 static const struct command commands[] = {
     { "candles", hh_cmd_candles,
       "candles [--config FILE] --ticks FILE --tf 1m|3m|5m|15m|30m|1h --out FILE" },
+    { "backtest", hh_cmd_backtest,
+      "backtest --config FILE (--ticks FILE | --bars FILE) --signals FILE --out DIR" },
     { "validate", hh_cmd_validate,
       "validate --config FILE --signals FILE --out DIR" },
 };

@@ -2,7 +2,7 @@
 # TAP-style lines: "ok - what" or "not ok - what"; tests/run.sh counts them.
 #
 #   . "$HH_ROOT/tests/integration/lib.sh"
-#   T=$(hh_tmpdir)
+#   hh_setup_tmp                      # $T: a fresh directory, removed on exit
 #   check "backtest exits 0" "$HH" backtest ...
 #   same_file "fills match" expected.csv "$T/out/fills.csv"
 
@@ -10,11 +10,12 @@
 : "${HH_ROOT:?}"
 DATA=$HH_ROOT/tests/data
 
-hh_tmpdir() {
-    d=$(mktemp -d /tmp/hh-it.XXXXXX)
-    # shellcheck disable=SC2064
-    trap "rm -rf '$d'" EXIT
-    echo "$d"
+# Set T to a fresh temporary directory removed when the script exits.  (Not
+# a function returning the name: $(...) runs in a subshell, whose EXIT trap
+# would remove the directory at once.)
+hh_setup_tmp() {
+    T=$(mktemp -d /tmp/hh-it.XXXXXX)
+    trap 'rm -rf "$T"' EXIT INT TERM
 }
 
 ok() { echo "ok - $*"; }

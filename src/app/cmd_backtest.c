@@ -1,0 +1,589 @@
+/*
+ * cmd_backtest.c — `hedgehog backtest`: the core fed from files with a
+ * simulated clock.
+ *
+ *   hedgehog backtest --config FILE (--ticks FILE | --bars FILE)
+ *                     --signals FILE --out DIR
+ *
+ * 1. Signals are read and validated in line order (the clock at each is its
+ *    received_at, default ts); rejections become dead letters at once.
+ * 2. Accepted signals enter the event stream in (received_at, line) order,
+ *    before market data of the same instant.
+ * 3. Market data streams from its file (memory does not grow with it):
+ *    ticks go through the candle builder — candles completing at a tick are
+ *    judged and selected before the tick itself is matched — and bars are
+ *    grouped by start time and handed to the trade manager together.
+ * 4. Outputs: fills.csv, trades.csv, rejected.jsonl, summary.json,
+ *    report.html in DIR.
+ *
+ * Exit codes: 0 done; 2 bad usage, unreadable input or invalid config; 1 the
+ * run failed (a write error, out of memory).
+ */
+#include "app/cmd.h"
+#include "app/common.h"
+#include "app/progress.h"
+#include "app/report.h"
+#include "broker/simex.h"
+#include "core/lines.h"
+#include "market/candle.h"
+#include "market/mdfile.h"
+#include "signal/signal.h"
+#include "trade/trade.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define ME "backtest"
+#define USAGE "usage: hedgehog backtest --config FILE (--ticks FILE | --bars FILE) " \
+              "--signals FILE --out DIR\n"
+
+struct bt {
+    const char *config, *ticks, *bars, *signals, *out;
+    struct hh_world w;
+    struct hh_diag d;
+    /* outputs */
+    FILE *fills, *trades, *rejected;
+    char fills_path[HH_PATH_MAX + 64], trades_path[HH_PATH_MAX + 64];
+    char rejected_path[HH_PATH_MAX + 64];
+    struct hh_rep *rep;
+    /* signals */
+    struct hh_signal *sigs;            /* accepted, sorted by (received_at, line) */
+    size_t nsigs, capsigs, next_sig;
+    uint64_t received, rejected_n, by_reason[HH_SIG_REASON_COUNT];
+    bool *charted;                     /* by iid: symbols with signals */
+    size_t ncharted;
+    /* engine */
+    struct hh_clock clock;
+    struct hh_simex *ex;
+    struct hh_tm *tm;
+    struct hh_candles *cb;
+    struct hh_md_reader *md;
+    /* counters */
+    uint64_t ticks_n, bars_n, out_of_session;
+    bool failed;                        /* a write error or lost data */
+    double started;
+};
+
+/* ---- outputs ----------------------------------------------------------- */
+
+static void put_money(FILE *f, hh_money_t v)
+{
+    char b[40];
+
+    hh_fx_format(b, sizeof b, v, 2);
+    fputs(b, f);
+}
+
+static void put_ts(FILE *f, hh_time_t t)
+{
+    char b[40];
+
+    hh_time_format(t, b, sizeof b);
+    fputs(b, f);
+}
+
+static const char *side_name(enum hh_side s)
+{
+    return s == HH_BUY ? "BUY" : "SELL";
+}
+
+static const char *sym_name(const struct bt *b, hh_iid_t iid)
+{
+    return hh_inst_get(b->w.inst, iid)->symbol;
+}
+
+static void on_fill(void *ctx, const struct hh_tm_fill *f)
+{
+    struct bt *b = ctx;
+
+    put_ts(b->fills, f->ts);
+    fprintf(b->fills, ",%llu,%u,%s,%s,%s,%lld,", (unsigned long long)f->order_id,
+            f->trade_id, f->sig->id, sym_name(b, f->iid), side_name(f->side),
+            (long long)f->qty);
+    put_money(b->fills, f->price);
+    fprintf(b->fills, ",%s,", hh_fill_reason_name(f->reason));
+    put_money(b->fills, f->charges);
+    fputc('\n', b->fills);
+    if (hh_rep_fill(b->rep, f, sym_name(b, f->iid)))
+        b->failed = true;
+}
+
+static void on_closed(void *ctx, const struct hh_tm_trade *t)
+{
+    struct bt *b = ctx;
+    char r[32];
+
+    fprintf(b->trades, "%u,%s,%s,%s,%lld,", t->trade_id, t->sig->id, sym_name(b, t->iid),
+            side_name(t->side), (long long)t->qty);
+    put_ts(b->trades, t->entry_ts);
+    fputc(',', b->trades);
+    put_money(b->trades, t->entry_price);
+    fputc(',', b->trades);
+    put_ts(b->trades, t->exit_ts);
+    fputc(',', b->trades);
+    put_money(b->trades, t->avg_exit_price);
+    fprintf(b->trades, ",%s,", hh_fill_reason_name(t->exit_reason));
+    put_money(b->trades, t->gross);
+    fputc(',', b->trades);
+    put_money(b->trades, t->charges);
+    fputc(',', b->trades);
+    put_money(b->trades, t->net);
+    hh_dec_format(r, sizeof r, t->r_multiple, 2, 2);
+    fprintf(b->trades, ",%s\n", r);
+    if (hh_rep_trade(b->rep, t, sym_name(b, t->iid)) ||
+        hh_rep_equity(b->rep, t->exit_ts, hh_tm_stats(b->tm)->equity))
+        b->failed = true;
+}
+
+static void dead_letter(struct bt *b, uint64_t line, const struct hh_sig_reject *rej)
+{
+    b->rejected_n++;
+    b->by_reason[rej->reason]++;
+    if (hh_sig_write_dead_letter(b->rejected, line, rej))
+        b->failed = true;
+}
+
+static void on_rejected(void *ctx, const struct hh_signal *s, enum hh_sig_reason r,
+                        const char *detail)
+{
+    struct bt *b = ctx;
+    struct hh_sig_reject rej;
+
+    hh_sig_reject_set(&rej, r, s->received_at, "%s", detail);
+    rej.id_known = true;
+    snprintf(rej.id, sizeof rej.id, "%s", s->id);
+    dead_letter(b, s->line, &rej);
+}
+
+/* ---- signals ------------------------------------------------------------ */
+
+static int keep_signal(struct bt *b, const struct hh_signal *s)
+{
+    if (b->nsigs == b->capsigs) {
+        size_t cap = b->capsigs ? b->capsigs * 2 : 256;
+        struct hh_signal *p = realloc(b->sigs, cap * sizeof *p);
+
+        if (!p)
+            return HH_ENOMEM;
+        b->sigs = p;
+        b->capsigs = cap;
+    }
+    b->sigs[b->nsigs++] = *s;
+    if (s->iid < b->ncharted)
+        b->charted[s->iid] = true;
+    return HH_OK;
+}
+
+static int by_arrival(const void *pa, const void *pb)
+{
+    const struct hh_signal *a = pa, *c = pb;
+
+    if (a->received_at != c->received_at)
+        return a->received_at < c->received_at ? -1 : 1;
+    return a->line < c->line ? -1 : a->line > c->line;
+}
+
+/* Read and validate every line in order; keep the accepted ones sorted by
+ * arrival.  Returns HH_OK, or HH_EIO (unreadable: exit 2). */
+static int load_signals(struct bt *b)
+{
+    struct hh_sig_rules rules = {
+        b->w.cfg.risk.min_rr, b->w.cfg.risk.min_confidence,
+        b->w.cfg.signals.max_live_age, b->w.cfg.signals.max_clock_skew,
+    };
+    struct hh_sig_validator *v = hh_sig_validator_new(b->w.inst, b->w.cal, &rules);
+    struct hh_lines *lr = NULL;
+    const char *line;
+    size_t len;
+    int rc;
+
+    if (!v)
+        return hh_diag_set(&b->d, HH_ENOMEM, "out of memory");
+    rc = hh_lines_open(&lr, b->signals, 0, &b->d);
+    if (rc)
+        goto out;
+    for (;;) {
+        struct hh_signal s;
+        struct hh_sig_reject rej;
+
+        rc = hh_lines_next(lr, &line, &len);
+        if (rc == 0)
+            break;
+        if (rc == HH_EFULL) {
+            b->received++;
+            hh_sig_reject_set(&rej, HH_SIG_PARSE_ERROR, HH_TIME_NONE,
+                              "line longer than %u bytes", HH_LINES_DEFAULT_MAX);
+            dead_letter(b, hh_lines_lineno(lr), &rej);
+            continue;
+        }
+        if (rc < 0) {
+            hh_diag_set(&b->d, rc, "%s: read error", b->signals);
+            goto out;
+        }
+        if (hh_sig_line_blank(line, len))
+            continue;
+        b->received++;
+        rc = HH_OK;
+        if (hh_sig_process(v, line, len, hh_lines_lineno(lr), HH_TIME_NONE, &s, &rej))
+            rc = keep_signal(b, &s);
+        else
+            dead_letter(b, hh_lines_lineno(lr), &rej);
+        if (rc)
+            goto out;
+    }
+    if (b->nsigs)
+        qsort(b->sigs, b->nsigs, sizeof *b->sigs, by_arrival);
+out:
+    hh_lines_close(lr);
+    hh_sig_validator_free(v);
+    return rc;
+}
+
+/* Feed every accepted signal that arrives at or before t (signals come
+ * before market data of the same instant). */
+static void feed_signals(struct bt *b, hh_time_t t)
+{
+    while (b->next_sig < b->nsigs && b->sigs[b->next_sig].received_at <= t) {
+        const struct hh_signal *s = &b->sigs[b->next_sig++];
+
+        hh_clock_advance(&b->clock, s->received_at);
+        if (hh_tm_signal(b->tm, s))
+            b->failed = true;
+    }
+}
+
+/* ---- market data --------------------------------------------------------- */
+
+/* A bar trades inside its segment's normal hours (the data is the witness of
+ * the day: special sessions on days the calendar calls closed still count). */
+static bool in_session(const struct bt *b, hh_iid_t iid, hh_time_t t)
+{
+    struct hh_session ss;
+
+    hh_cal_session_rules(hh_inst_get(b->w.inst, iid)->seg, hh_time_ist_date(t), &ss);
+    return t >= ss.open && t < ss.close;
+}
+
+static void on_candle(void *ctx, const struct hh_candle *c)
+{
+    struct bt *b = ctx;
+
+    hh_tm_candle(b->tm, c);
+    if (c->iid < b->ncharted && b->charted[c->iid] &&
+        hh_rep_candle(b->rep, sym_name(b, c->iid), c->ts, c->open, c->high, c->low,
+                      c->close, c->volume))
+        b->failed = true;
+}
+
+/* The equity curve starts at the capital, at the first market event. */
+static void equity_start(struct bt *b, hh_time_t t)
+{
+    if (b->ticks_n + b->bars_n == 1 && hh_rep_equity(b->rep, t, b->w.cfg.capital))
+        b->failed = true;
+}
+
+static int run_ticks(struct bt *b, struct hh_progress *pg)
+{
+    struct hh_tick t;
+    int rc;
+
+    b->cb = hh_candles_new(b->w.inst, b->w.cal, b->w.cfg.entry.timeframe);
+    if (!b->cb)
+        return hh_diag_set(&b->d, HH_ENOMEM, "out of memory");
+    while ((rc = hh_md_next_tick(b->md, &t)) == 1) {
+        bool in;
+
+        b->ticks_n++;
+        equity_start(b, t.ts);
+        feed_signals(b, t.ts);
+        hh_clock_advance(&b->clock, t.ts);
+        in = hh_candles_tick(b->cb, &t, on_candle, b);
+        hh_tm_select(b->tm);
+        if (in)
+            hh_tm_tick(b->tm, &t);
+        hh_progress_update(pg, b->ticks_n, hh_md_offset(b->md));
+    }
+    b->out_of_session = hh_candles_out_of_session(b->cb);
+    if (hh_candles_error(b->cb))
+        b->failed = true;
+    return rc;
+}
+
+/* Bars come grouped by start time: all bars of one instant, then one
+ * selection (SPEC §5a). */
+static int run_bars(struct bt *b, struct hh_progress *pg)
+{
+    struct hh_bar *grp = NULL, bar;
+    size_t n = 0, cap = 0;
+    int rc;
+
+    while ((rc = hh_md_next_bar(b->md, &bar)) >= 0) {
+        if (n && (rc == 0 || bar.ts != grp[0].ts)) {
+            feed_signals(b, grp[0].ts);
+            hh_clock_advance(&b->clock, grp[0].ts);
+            hh_tm_bars(b->tm, grp, n);
+            n = 0;
+        }
+        if (rc == 0)
+            break;
+        b->bars_n++;
+        equity_start(b, bar.ts);
+        hh_progress_update(pg, b->bars_n, hh_md_offset(b->md));
+        if (!in_session(b, bar.iid, bar.ts)) {
+            b->out_of_session++;
+            continue;
+        }
+        if (bar.iid < b->ncharted && b->charted[bar.iid] &&
+            hh_rep_candle(b->rep, sym_name(b, bar.iid), bar.ts, bar.open, bar.high, bar.low,
+                          bar.close, bar.volume))
+            b->failed = true;
+        if (n == cap) {
+            struct hh_bar *p = realloc(grp, (cap = cap ? cap * 2 : 16) * sizeof *p);
+
+            if (!p) {
+                rc = HH_ENOMEM;
+                break;
+            }
+            grp = p;
+        }
+        grp[n++] = bar;
+    }
+    free(grp);
+    return rc;
+}
+
+/* ---- summary --------------------------------------------------------------- */
+
+static void json_money(char **p, char *end, const char *key, hh_money_t v, bool comma)
+{
+    char m[40];
+
+    hh_fx_format(m, sizeof m, v, 2);
+    *p += snprintf(*p, (size_t)(end - *p), "  \"%s\": %s%s\n", key, m, comma ? "," : "");
+}
+
+static void json_count(char **p, char *end, const char *key, uint64_t v)
+{
+    *p += snprintf(*p, (size_t)(end - *p), "  \"%s\": %llu,\n", key, (unsigned long long)v);
+}
+
+/* The summary as JSON text into buf (cap bytes). */
+static void summary_text(struct bt *b, char *buf, size_t cap, double elapsed)
+{
+    const struct hh_tm_stats *st = hh_tm_stats(b->tm);
+    const struct hh_md_stats *ms = hh_md_stats(b->md);
+    char *p = buf, *end = buf + cap, wr[24];
+    bool first = true;
+
+    hh_dec_format(wr, sizeof wr,
+                  st->trades_closed ? (int64_t)(st->wins * 100000000ULL / st->trades_closed) : 0,
+                  8, 4);
+    p += snprintf(p, (size_t)(end - p), "{\n");
+    json_count(&p, end, "signals_received", b->received);
+    json_count(&p, end, "signals_accepted", b->received - b->rejected_n);
+    json_count(&p, end, "signals_rejected", b->rejected_n);
+    p += snprintf(p, (size_t)(end - p), "  \"rejected_by_reason\": {");
+    for (int r = 1; r < HH_SIG_REASON_COUNT; r++) {
+        if (!b->by_reason[r])
+            continue;
+        p += snprintf(p, (size_t)(end - p), "%s\"%s\": %llu", first ? "" : ", ",
+                      hh_sig_reason_name((enum hh_sig_reason)r),
+                      (unsigned long long)b->by_reason[r]);
+        first = false;
+    }
+    p += snprintf(p, (size_t)(end - p), "},\n");
+    json_count(&p, end, "trades", st->trades_closed);
+    json_count(&p, end, "wins", st->wins);
+    json_count(&p, end, "losses", st->losses);
+    p += snprintf(p, (size_t)(end - p), "  \"win_rate\": %s,\n", wr);
+    json_money(&p, end, "gross_pnl", st->gross, true);
+    json_money(&p, end, "charges", st->charges, true);
+    json_money(&p, end, "net_pnl", st->net, true);
+    json_money(&p, end, "max_drawdown", st->max_drawdown, true);
+    json_money(&p, end, "final_equity", st->equity, true);
+    json_money(&p, end, "capital", b->w.cfg.capital, true);
+    json_count(&p, end, "rows_skipped", ms->skipped);
+    json_count(&p, end, "rows_skipped_order", ms->skipped_order);
+    json_count(&p, end, "rows_skipped_field", ms->skipped_field);
+    json_count(&p, end, "rows_skipped_ohlc", ms->skipped_ohlc);
+    json_count(&p, end, "out_of_session", b->out_of_session);
+    json_count(&p, end, "ticks_processed", b->ticks_n);
+    json_count(&p, end, "bars_processed", b->bars_n);
+    json_count(&p, end, "dropped_stop_before_entry", st->dropped[HH_DROP_STOP_BEFORE_ENTRY]);
+    json_count(&p, end, "dropped_expired", st->dropped[HH_DROP_EXPIRED]);
+    json_count(&p, end, "waiting_at_end", st->waiting);
+    json_count(&p, end, "open_at_end", st->open);
+    p += snprintf(p, (size_t)(end - p), "  \"fees\": \"%s\",\n", b->w.cfg.execution.fees);
+    snprintf(p, (size_t)(end - p), "  \"elapsed_s\": %.3f\n}\n", elapsed);
+}
+
+/* ---- setup and teardown ------------------------------------------------------ */
+
+static int open_outputs(struct bt *b)
+{
+    if (hh_app_mkdirs(b->out, &b->d))
+        return HH_EIO;
+    b->fills = hh_app_create(b->out, "fills.csv", b->fills_path, sizeof b->fills_path, &b->d);
+    b->trades = hh_app_create(b->out, "trades.csv", b->trades_path, sizeof b->trades_path,
+                              &b->d);
+    b->rejected = hh_app_create(b->out, "rejected.jsonl", b->rejected_path,
+                                sizeof b->rejected_path, &b->d);
+    if (!b->fills || !b->trades || !b->rejected)
+        return HH_EIO;
+    fputs("ts,order_id,trade_id,signal_id,symbol,side,qty,price,reason,charges\n", b->fills);
+    fputs("trade_id,signal_id,symbol,side,qty,entry_ts,entry_price,exit_ts,avg_exit_price,"
+          "exit_reason,gross_pnl,charges,net_pnl,r_multiple\n", b->trades);
+    return HH_OK;
+}
+
+static int build_engine(struct bt *b)
+{
+    const struct hh_config *c = &b->w.cfg;
+    struct hh_simex_config xc = { c->execution.slippage_ticks, c->execution.slippage_bps,
+                                  0, false, HH_RATIO_SCALE };
+    struct hh_tm_config tc = {
+        c->capital, c->risk.risk_per_trade, c->risk.size_scale, c->risk.max_lots_per_trade,
+        c->risk.max_open_trades, c->entry.mode == HH_ENTRY_TOUCH, c->entry.volume_mult,
+        c->entry.volume_lookback, c->entry.require_pattern, c->exits.breakeven_after_t1,
+        c->exits.squareoff_set, c->exits.squareoff_explicit, c->exits.squareoff,
+        hh_charges_find(c->execution.fees),
+    };
+    struct hh_tm_sink sink = { on_fill, on_closed, on_rejected, NULL, b };
+
+    hh_clock_init(&b->clock, true);
+    b->ex = hh_simex_new(b->w.inst, &b->clock, &xc);
+    if (!b->ex)
+        return HH_ENOMEM;
+    b->tm = hh_tm_new(&tc, b->w.inst, b->w.cal, &b->clock, hh_simex_broker(b->ex), &sink);
+    b->rep = hh_rep_new();
+    return b->tm && b->rep ? HH_OK : HH_ENOMEM;
+}
+
+
+static int check_config(struct bt *b)
+{
+    if (!hh_charges_find(b->w.cfg.execution.fees)) {
+        const char *const *n = hh_charges_names();
+        char list[256] = "";
+
+        for (size_t k = 0; n[k]; k++)
+            snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", k ? " " : "", n[k]);
+        return hh_diag_set(&b->d, HH_ECONFIG, "%s: key 'execution.fees': unknown schedule "
+                           "'%s' (known: %s)", b->config, b->w.cfg.execution.fees, list);
+    }
+    if ((b->ticks != NULL) == (b->bars != NULL))
+        return hh_diag_set(&b->d, HH_EINVAL, "give exactly one of --ticks and --bars");
+    b->ncharted = hh_inst_count(b->w.inst) + 1;
+    b->charted = calloc(b->ncharted, sizeof *b->charted);
+    return b->charted ? HH_OK : hh_diag_set(&b->d, HH_ENOMEM, "out of memory");
+}
+
+static void print_headline(struct bt *b, const char *summary)
+{
+    const struct hh_tm_stats *st = hh_tm_stats(b->tm);
+    char net[40], eq[40], dd[40];
+
+    (void)summary;
+    hh_fx_format(net, sizeof net, st->net, 2);
+    hh_fx_format(eq, sizeof eq, st->equity, 2);
+    hh_fx_format(dd, sizeof dd, st->max_drawdown, 2);
+    printf("signals %llu (accepted %llu, rejected %llu)  trades %llu (wins %llu, losses %llu)\n"
+           "net P&L %s  max drawdown %s  final equity %s\n",
+           (unsigned long long)b->received, (unsigned long long)(b->received - b->rejected_n),
+           (unsigned long long)b->rejected_n, (unsigned long long)st->trades_closed,
+           (unsigned long long)st->wins, (unsigned long long)st->losses, net, dd, eq);
+}
+
+static int finish(struct bt *b)
+{
+    char summary[8192], path[HH_PATH_MAX + 64];
+    FILE *f;
+    int rc = HH_OK;
+
+    summary_text(b, summary, sizeof summary, hh_app_seconds() - b->started);
+    f = hh_app_create(b->out, "summary.json", path, sizeof path, &b->d);
+    if (!f)
+        return HH_EIO;
+    fputs(summary, f);
+    rc |= hh_app_close(f, path, &b->d);
+    rc |= hh_app_close(b->fills, b->fills_path, &b->d);
+    rc |= hh_app_close(b->trades, b->trades_path, &b->d);
+    rc |= hh_app_close(b->rejected, b->rejected_path, &b->d);
+    b->fills = b->trades = b->rejected = NULL;
+    if (rc)
+        return HH_EIO;
+    snprintf(path, sizeof path, "%s/report.html", b->out);
+    if (hh_rep_write(b->rep, path, summary, &b->d))
+        return HH_EIO;
+    print_headline(b, summary);
+    printf("report: %s\n", path);
+    return HH_OK;
+}
+
+static void cleanup(struct bt *b)
+{
+    hh_app_close(b->fills, b->fills_path, NULL);
+    hh_app_close(b->trades, b->trades_path, NULL);
+    hh_app_close(b->rejected, b->rejected_path, NULL);
+    hh_rep_free(b->rep);
+    hh_md_close(b->md);
+    hh_candles_free(b->cb);
+    hh_tm_free(b->tm);
+    hh_simex_free(b->ex);
+    free(b->sigs);
+    free(b->charted);
+    hh_world_free(&b->w);
+}
+
+static int fail(struct bt *b, int code)
+{
+    fprintf(stderr, "hedgehog backtest: %s\n", b->d.msg);
+    cleanup(b);
+    return code;
+}
+
+int hh_cmd_backtest(int argc, char **argv)
+{
+    struct bt b;
+    struct hh_progress *pg;
+    const struct hh_opt opts[] = {
+        { "--config", &b.config, true, false }, { "--ticks", &b.ticks, false, false },
+        { "--bars", &b.bars, false, false },    { "--signals", &b.signals, true, false },
+        { "--out", &b.out, true, false },
+    };
+    int rc;
+
+    memset(&b, 0, sizeof b);
+    b.started = hh_app_seconds();
+    if (hh_app_parse(ME, USAGE, argc, argv, opts, 5))
+        return HH_EXIT_USAGE;
+    if (hh_world_load(&b.w, b.config, &b.d) || check_config(&b))
+        return fail(&b, HH_EXIT_USAGE);
+    rc = hh_md_open(&b.md, b.ticks ? b.ticks : b.bars, b.ticks ? HH_MD_TICKS : HH_MD_BARS,
+                    b.w.inst, stderr, &b.d);
+    if (rc)
+        return fail(&b, HH_EXIT_USAGE);
+    if (open_outputs(&b))
+        return fail(&b, HH_EXIT_USAGE);
+    rc = load_signals(&b);
+    if (rc)
+        return fail(&b, rc == HH_EIO ? HH_EXIT_USAGE : HH_EXIT_FAIL);
+    if (build_engine(&b))
+        return fail(&b, HH_EXIT_FAIL);
+    pg = hh_progress_new(stderr, "backtest", hh_md_size(b.md), isatty(STDERR_FILENO));
+    rc = b.ticks ? run_ticks(&b, pg) : run_bars(&b, pg);
+    hh_progress_done(pg);
+    hh_progress_free(pg);
+    if (rc < 0) {
+        hh_diag_set(&b.d, rc, "%s: %s", b.ticks ? b.ticks : b.bars, hh_strerror(rc));
+        return fail(&b, HH_EXIT_FAIL);
+    }
+    feed_signals(&b, HH_TIME_MAX);
+    if (b.failed)
+        hh_diag_set(&b.d, HH_EIO, "the run lost data (write error or out of memory)");
+    if (b.failed || finish(&b))
+        return fail(&b, HH_EXIT_FAIL);
+    cleanup(&b);
+    return HH_EXIT_OK;
+}

@@ -1,0 +1,156 @@
+/*
+ * common.c — option parsing, world loading and output files shared by the
+ * subcommands.  This is the edge: it does I/O and reads the wall clock.
+ */
+#include "app/common.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+static int usage_error(const char *cmd, const char *usage, const char *what,
+                       const char *arg)
+{
+    fprintf(stderr, "hedgehog %s: %s%s%s\n%s", cmd, what, arg ? " " : "", arg ? arg : "",
+            usage);
+    return HH_EINVAL;
+}
+
+int hh_app_parse(const char *cmd, const char *usage, int argc, char **argv,
+                 const struct hh_opt *opts, int nopts)
+{
+    for (int k = 0; k < nopts; k++)
+        *opts[k].value = NULL;
+    for (int i = 1; i < argc; i++) {
+        int k;
+
+        for (k = 0; k < nopts; k++)
+            if (!strcmp(argv[i], opts[k].name))
+                break;
+        if (k == nopts)
+            return usage_error(cmd, usage, "unknown argument", argv[i]);
+        if (*opts[k].value)
+            return usage_error(cmd, usage, "option given twice:", argv[i]);
+        if (opts[k].flag) {
+            *opts[k].value = "1";
+            continue;
+        }
+        if (i + 1 >= argc)
+            return usage_error(cmd, usage, "option needs a value:", argv[i]);
+        *opts[k].value = argv[++i];
+    }
+    for (int k = 0; k < nopts; k++)
+        if (opts[k].required && !*opts[k].value)
+            return usage_error(cmd, usage, "missing required option", opts[k].name);
+    return HH_OK;
+}
+
+int hh_world_load(struct hh_world *w, const char *config_path, struct hh_diag *d)
+{
+    int rc;
+
+    memset(w, 0, sizeof *w);
+    if (config_path) {
+        rc = hh_config_load(&w->cfg, config_path, d);
+        if (rc)
+            return rc;
+    } else {
+        hh_config_defaults(&w->cfg);
+    }
+    w->inst = hh_inst_new();
+    w->cal = hh_cal_new();
+    if (!w->inst || !w->cal) {
+        hh_world_free(w);
+        return hh_diag_set(d, HH_ENOMEM, "out of memory");
+    }
+    if (w->cfg.holidays[0]) {
+        rc = hh_cal_load_holidays(w->cal, w->cfg.holidays, d);
+        if (rc)
+            goto fail;
+    }
+    if (w->cfg.instruments[0]) {
+        rc = hh_inst_load(w->inst, w->cfg.instruments, w->cal, d);
+        if (rc)
+            goto fail;
+    }
+    return HH_OK;
+fail:
+    hh_world_free(w);
+    return rc;
+}
+
+void hh_world_free(struct hh_world *w)
+{
+    if (!w)
+        return;
+    hh_inst_free(w->inst);
+    hh_cal_free(w->cal);
+    w->inst = NULL;
+    w->cal = NULL;
+}
+
+int hh_app_mkdirs(const char *dir, struct hh_diag *d)
+{
+    char tmp[HH_PATH_MAX];
+    size_t n = strlen(dir);
+    struct stat st;
+
+    if (n == 0 || n >= sizeof tmp)
+        return hh_diag_set(d, HH_EINVAL, "bad output directory '%s'", dir);
+    memcpy(tmp, dir, n + 1);
+    for (size_t i = 1; i <= n; i++) {
+        if (tmp[i] != '/' && tmp[i] != '\0')
+            continue;
+        tmp[i] = '\0';
+        if (mkdir(tmp, 0777) != 0 && errno != EEXIST)
+            return hh_diag_set(d, HH_EIO, "%s: cannot create directory: %s", tmp,
+                               strerror(errno));
+        tmp[i] = i < n ? '/' : '\0';
+    }
+    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
+        return hh_diag_set(d, HH_EIO, "%s: not a directory", dir);
+    return HH_OK;
+}
+
+#define OUT_BUFFER (1u << 20)
+
+FILE *hh_app_create(const char *dir, const char *name, char *path_out, size_t cap,
+                    struct hh_diag *d)
+{
+    char path[HH_PATH_MAX + 64];
+    FILE *f;
+
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    if (path_out)
+        snprintf(path_out, cap, "%s", path);
+    f = fopen(path, "w");
+    if (!f) {
+        hh_diag_set(d, HH_EIO, "%s: cannot create: %s", path, strerror(errno));
+        return NULL;
+    }
+    setvbuf(f, NULL, _IOFBF, OUT_BUFFER);
+    return f;
+}
+
+int hh_app_close(FILE *f, const char *path, struct hh_diag *d)
+{
+    int bad;
+
+    if (!f)
+        return HH_OK;
+    bad = ferror(f);
+    if (fclose(f) != 0 || bad)
+        return hh_diag_set(d, HH_EIO, "%s: write failed: %s", path,
+                           errno ? strerror(errno) : "I/O error");
+    return HH_OK;
+}
+
+double hh_app_seconds(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
