@@ -115,7 +115,8 @@ int hh_lines_next(struct hh_lines *lr, const char **line, size_t *len)
             lr->offset += le + 1 - ls;
             lr->lineno++;
             lr->skipping = false;
-            if (skipped)
+            /* Over-long even when it arrived whole within one read. */
+            if (skipped || le - ls > lr->max_line)
                 return HH_EFULL;
             if (le > ls && lr->buf[le - 1] == '\r')
                 le--;
@@ -152,7 +153,7 @@ int hh_lines_next(struct hh_lines *lr, const char **line, size_t *len)
             lr->start = lr->scan = le;
             lr->lineno++;
             lr->skipping = false;
-            if (skipped)
+            if (skipped || le - ls > lr->max_line)
                 return HH_EFULL;
             if (le > ls && lr->buf[le - 1] == '\r')
                 le--;

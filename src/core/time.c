@@ -197,6 +197,9 @@ int hh_time_parse(const char *s, size_t n, hh_time_t *out, const char **why)
     h = num(s + 11, 2), mi = num(s + 14, 2);
     if (!hh_date_valid_ymd(y, mo, d) || h < 0 || h > 23 || mi < 0 || mi > 59)
         return fail(why, "date or time out of range");
+    /* ns since 1970 in int64 spans 1677-09-21 .. 2262-04-11: stay inside. */
+    if (y < HH_TIME_YEAR_MIN || y > HH_TIME_YEAR_MAX)
+        return fail(why, "year out of range (1678-2261)");
     i = 16;
     if (i < n && s[i] == ':') {
         if (i + 3 > n || (sec = num(s + i + 1, 2)) < 0 || sec > 59)

@@ -29,6 +29,10 @@ typedef int32_t hh_date_t;  /* days since 1970-01-01 (civil date) */
 #define HH_TIME_MAX    INT64_MAX
 #define HH_DATE_NONE   INT32_MIN    /* "no date" */
 
+/* Years a timestamp may name (int64 ns since 1970 holds 1677-09 .. 2262-04). */
+#define HH_TIME_YEAR_MIN 1678
+#define HH_TIME_YEAR_MAX 2261
+
 /* Time of day in ns from hours and minutes (for session tables). */
 #define HH_TOD(h, m) ((int64_t)(h) * HH_NS_PER_HOUR + (int64_t)(m) * HH_NS_PER_MIN)
 
@@ -55,6 +59,7 @@ size_t hh_date_format(hh_date_t date, char *buf, size_t cap);
 /*
  * Parse ISO-8601 date-time with an explicit offset:
  *   YYYY-MM-DD(T|t| )HH:MM[:SS[.f{1,9}]](Z|z|+HH:MM|-HH:MM|+HHMM|-HHMM)
+ * Years outside HH_TIME_YEAR_MIN..MAX are out of range.
  * Returns HH_OK, or HH_ESYNTAX with `why` (optional) set to a static
  * explanation, e.g. "no UTC offset".
  */

@@ -63,6 +63,24 @@ static void test_overlong_line(void **state)
     hh_lines_close(lr);
 }
 
+static void test_overlong_line_within_one_read(void **state)
+{
+    const char *p = tu_write_file(4, "short.txt", "ok\n0123456789abcdef\nend\n");
+    struct hh_lines *lr;
+    const char *l;
+    size_t n;
+
+    (void)state;
+    /* a 16-byte line with an 8-byte limit, all inside the first read */
+    assert_int_equal(hh_lines_open(&lr, p, 8, NULL), HH_OK);
+    assert_int_equal(hh_lines_next(lr, &l, &n), 1);
+    assert_int_equal(hh_lines_next(lr, &l, &n), HH_EFULL);
+    assert_int_equal(hh_lines_lineno(lr), 2);
+    assert_int_equal(hh_lines_next(lr, &l, &n), 1);
+    assert_memory_equal(l, "end", 3);
+    hh_lines_close(lr);
+}
+
 static void test_many_lines_across_reads(void **state)
 {
     size_t count = 300000, i;
@@ -171,6 +189,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_basic_lines),
         cmocka_unit_test(test_overlong_line),
+        cmocka_unit_test(test_overlong_line_within_one_read),
         cmocka_unit_test(test_many_lines_across_reads),
         cmocka_unit_test(test_missing_file),
         cmocka_unit_test(test_follow),

@@ -71,6 +71,10 @@ static void test_parse_rejects(void **state)
     expect_bad("2025-01-02T09:15:00+24:00", "offset");
     expect_bad("2025-01-02T09:15:00Z ", "offset");
     expect_bad("x025-01-02T09:15:00Z", NULL);
+    expect_bad("1677-01-01T00:00:00Z", "year out of range");   /* int64 ns would overflow */
+    expect_bad("9999-12-31T23:59:59Z", "year out of range");
+    assert_true(parse_ok("2261-12-31T23:59:59Z") > 0);
+    assert_true(parse_ok("1678-01-01T00:00:00Z") < 0);
     assert_true(parse_ok("2024-02-29T00:00:00Z") > 0);
 }
 
