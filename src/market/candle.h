@@ -10,7 +10,22 @@
  *
  * Completion (SPEC §5a): a candle completes at the first tick, of any
  * symbol, at or after its end — so all candles ending by a tick's time are
- * reported, sorted by (start, symbol), before that tick is added.
+ * reported, sorted by (start, symbol), before that tick is added.  Every
+ * tick fed moves time on, also one that is then skipped as out of session.
+ * "symbol" order is the byte order of the trading symbols (strcmp).
+ *
+ * Sessions: the instrument's segment gives the hours.  With a calendar the
+ * day's session comes from hh_cal_session(); on a day the calendar calls
+ * closed (weekend, holiday) ticks that are present still build candles,
+ * aligned to the segment's normal hours (hh_cal_session_rules()): special
+ * sessions — Saturday sessions, disaster-recovery drills — trade on such
+ * days, and the data is the better witness.  Ticks outside those hours
+ * (e.g. a Muhurat evening) are out of session.  Instruments interned from
+ * data alone are NSE cash: 09:15-15:30.
+ *
+ * Cost: O(1) per tick plus O(log n) per candle opened or completed (n open
+ * candles): open candles sit in a min-heap by end time, so a tick that
+ * completes nothing looks only at the heap's top.
  */
 #ifndef HH_CANDLE_H
 #define HH_CANDLE_H
@@ -55,5 +70,17 @@ void hh_candles_flush(struct hh_candles *cb, hh_candle_cb done, void *ctx);
 
 /* Ticks skipped because they fell outside their session. */
 uint64_t hh_candles_out_of_session(const struct hh_candles *cb);
+
+/* Ticks skipped because they were earlier than the previous tick fed (a
+ * caller's ordering bug; the readers never produce them). */
+uint64_t hh_candles_late(const struct hh_candles *cb);
+
+/*
+ * Sticky failure of the builder: HH_OK, HH_ENOMEM (state for a new
+ * instrument could not be allocated: its ticks were dropped), or
+ * HH_EOVERFLOW (a candle's volume passed INT64_MAX and was held there).
+ * A run that sees a non-zero status has lost data and should fail.
+ */
+int hh_candles_error(const struct hh_candles *cb);
 
 #endif

@@ -89,13 +89,16 @@ void hh_md_close(struct hh_md_reader *r);   /* accepts NULL */
  * hh_md_parse_qty: [+|-]digits, whole units ("2.0" accepted).
  * hh_md_parse_time: ISO-8601 with offset as hh_time_parse(), years limited
  *   to 1678..2261 (what int64 nanoseconds hold) — HH_ERANGE outside.  The
- *   cache remembers the last date seen so consecutive rows of one day skip
- *   the civil-date arithmetic; zero-initialise it before first use.
+ *   cache remembers the last date and UTC offset seen so consecutive rows
+ *   of one day skip the civil-date arithmetic; zero-initialise it before
+ *   first use.
  */
 struct hh_md_datecache {
     char ymd[10];                  /* "YYYY-MM-DD" of the cached date */
+    char off[6];                   /* "+HH:MM" of the cached offset */
     hh_time_t midnight;            /* that date 00:00 UTC, ns */
-    int valid;                     /* 0 until the first date is cached */
+    int64_t offset;                /* that offset, ns east of UTC */
+    int valid;                     /* bit 0: ymd cached, bit 1: off cached */
 };
 
 int hh_md_parse_price(const char *s, size_t n, hh_price_t *out, const char **why);
