@@ -61,6 +61,10 @@ const char *hh_sig_reason_name(enum hh_sig_reason r);
 #define HH_SIG_ID_MAX       65   /* 1-64 chars of [A-Za-z0-9._:-] + NUL */
 #define HH_SIG_TEXT_MAX     128  /* strategy, correlation id */
 #define HH_SIG_TARGETS_MAX  3
+#define HH_SIG_LOTS_MAX     1000000000LL  /* larger `lots` is BAD_TYPE (out of
+                                             range): json-c clamps huge integers
+                                             silently, so no bigger value is
+                                             trusted */
 
 enum hh_side { HH_BUY = 1, HH_SELL = -1 };
 
@@ -98,8 +102,11 @@ struct hh_sig_reject {
     hh_time_t received_at;         /* HH_TIME_NONE when unknown */
 };
 
-/* The validator: instruments, calendar and rules are borrowed and must
- * outlive it; it owns the set of ids seen (DUPLICATE detection). */
+/* The validator: instruments and calendar are borrowed and must outlive
+ * it (rules are copied); it owns the set of ids seen (DUPLICATE detection),
+ * one reusable json-c tokener and a scratch buffer.  One validator per
+ * thread.  `cal` may be NULL: an empty calendar (weekends only) is used.
+ * Returns NULL when out of memory. */
 struct hh_sig_validator;
 
 struct hh_sig_validator *hh_sig_validator_new(const struct hh_instruments *inst,
@@ -112,7 +119,18 @@ void hh_sig_validator_free(struct hh_sig_validator *v);   /* accepts NULL */
  * `now` is the engine clock at arrival: when the signal has no received_at,
  * received_at = now; pass HH_TIME_NONE in backtests and `validate`, where it
  * defaults to ts.  Returns true and fills *out when accepted; false and
- * fills *rej otherwise.  Blank lines must not be passed (SPEC §5a).
+ * fills *rej otherwise (*out is then unspecified).  *rej is always written:
+ * reason HH_SIG_NONE on acceptance.  Blank lines must not be passed
+ * (SPEC §5a).  No allocation per call once the id set and scratch buffer
+ * have grown (json-c allocates the parsed tree internally).
+ *
+ * Readings where SPEC §4/§5a are silent (documented in signal.c): a price
+ * with more than 4 decimals is TICK_MISALIGNED, one beyond int64
+ * fixed-point BAD_TYPE; timestamps must fall in 1900-2200; `lots` at most
+ * HH_SIG_LOTS_MAX; strategy / correlation_id at most 127 bytes; a JSON
+ * object with "type":"GROUP" is BAD_TYPE here (SPEC §8 is signal/group.h);
+ * the dead letter's received_at is the field, else `now`, else ts, else
+ * unknown (a received_at field that does not parse is unknown, not ts).
  */
 bool hh_sig_process(struct hh_sig_validator *v, const char *line, size_t len,
                     uint64_t lineno, hh_time_t now, struct hh_signal *out,
@@ -120,6 +138,15 @@ bool hh_sig_process(struct hh_sig_validator *v, const char *line, size_t len,
 
 /* True when the line is blank (only spaces, tabs, CR): skipped, not received. */
 bool hh_sig_line_blank(const char *line, size_t len);
+
+/*
+ * Fill *rej with a rejection decided outside hh_sig_process (an over-long
+ * line the reader skipped, SIZE_TOO_SMALL at entry, ...): the id unknown,
+ * received_at as given (HH_TIME_NONE when unknown), detail from fmt.
+ */
+void hh_sig_reject_set(struct hh_sig_reject *rej, enum hh_sig_reason reason,
+                       hh_time_t received_at, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 
 /*
  * Write one dead letter as a JSON line:

@@ -1,0 +1,1230 @@
+/*
+ * signal.c — one JSON line in, one accepted signal or one rejection out.
+ *
+ * A line goes through the lexical gate (jsongate.c: the RFC 8259 rules
+ * json-c does not enforce), then json-c (strict, UTF-8 validating, one
+ * reusable tokener), then a series of passes in the reason-code order of
+ * SPEC §4.  Each pass looks at every field it concerns before the next pass
+ * starts, so the reason reported is always the earliest code that applies
+ * (a NaN entry together with a boolean stop is BAD_TYPE, not NOT_FINITE).
+ *
+ * Numbers never go through double.  A real-number token's exact text is
+ * kept by json-c (json_object_new_double_s stores it as the object's
+ * userdata, which json_object_to_json_string_ext prints verbatim); it is
+ * parsed straight into fixed-point.  Integers come back as int64 and are
+ * range-checked, because json-c clamps overflow to INT64_MAX/MIN silently.
+ *
+ * Readings of the SPEC where it is silent (agreed with the lead; the list
+ * is repeated in signal.h):
+ *   - a price with more decimals than the fixed-point scale holds is type-
+ *     correct; it is reported as TICK_MISALIGNED (no tick is finer than
+ *     0.0001).  Its sign for NON_POSITIVE_PRICE comes from the exact text;
+ *   - confidence with more than 9 decimals is truncated toward zero; with a
+ *     threshold on the 9-decimal grid, "c < min" is decided the same way as
+ *     on the exact value, and [0, 1] is checked on the exact text;
+ *   - timestamps must lie in the years 1900-2200 (BAD_TYPE otherwise): the
+ *     nanosecond clock cannot represent much more and arithmetic must not
+ *     overflow;
+ *   - strategy and correlation_id longer than 127 bytes, or containing a NUL,
+ *     are BAD_TYPE rather than silently cut;
+ *   - a duplicate key keeps the last value (json-c's behaviour).
+ *
+ * The validator owns the set of ids seen (DUPLICATE); nothing here reads a
+ * clock: `now` is an argument.
+ */
+#include "signal/signal.h"
+
+#include "signal/signal_int.h"
+
+#include <json-c/json.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ------------------------------------------------------------------ */
+/* Reason names, rejections                                            */
+/* ------------------------------------------------------------------ */
+
+const char *hh_sig_reason_name(enum hh_sig_reason r)
+{
+    switch (r) {
+#define HH__SIG_NAME(name) case HH_SIG_##name: return #name;
+    HH_SIG_REASONS(HH__SIG_NAME)
+#undef HH__SIG_NAME
+    default:
+        break;
+    }
+    return "UNKNOWN";
+}
+
+static void reject_vset(struct hh_sig_reject *rej, enum hh_sig_reason reason,
+                        const char *fmt, va_list ap)
+{
+    rej->reason = reason;
+    vsnprintf(rej->detail, sizeof rej->detail, fmt, ap);
+}
+
+void hh_sig_reject_set(struct hh_sig_reject *rej, enum hh_sig_reason reason,
+                       hh_time_t received_at, const char *fmt, ...)
+{
+    va_list ap;
+
+    memset(rej, 0, sizeof *rej);
+    rej->received_at = received_at;
+    va_start(ap, fmt);
+    reject_vset(rej, reason, fmt, ap);
+    va_end(ap);
+}
+
+/* Record the reason and detail of a rejection; returns false so that a
+ * check can end with `return fail(rej, ...)`. */
+static bool fail(struct hh_sig_reject *rej, enum hh_sig_reason reason,
+                 const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static bool fail(struct hh_sig_reject *rej, enum hh_sig_reason reason,
+                 const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    reject_vset(rej, reason, fmt, ap);
+    va_end(ap);
+    return false;
+}
+
+/* ------------------------------------------------------------------ */
+/* The set of ids seen                                                 */
+/* ------------------------------------------------------------------ */
+
+/*
+ * An open-addressing table (linear probing, at most half full) of ids,
+ * whose bytes live back to back in an arena.  A slot is one packed word —
+ * arena offset, length and the top bits of the hash as a tag — so that two
+ * million ids cost 32 MiB of table and most misses compare no bytes; 0 is
+ * an empty slot (an id is never empty).
+ */
+#define SLOT_OFF_BITS 40                        /* arena offset: 1 TiB */
+#define SLOT_LEN_SHIFT SLOT_OFF_BITS            /* 7 bits: 1..64 */
+#define SLOT_TAG_SHIFT 47                       /* the hash's top 17 bits */
+#define SLOT_OFF(w) ((size_t)((w) & ((1ULL << SLOT_OFF_BITS) - 1)))
+#define SLOT_LEN(w) ((size_t)(((w) >> SLOT_LEN_SHIFT) & 0x7f))
+#define SLOT_TAG(w) ((w) >> SLOT_TAG_SHIFT)
+
+struct id_set {
+    uint64_t *slot;
+    size_t cap;              /* power of two, or 0 before the first insert */
+    size_t count;
+    char *arena;             /* ids back to back (offsets survive realloc) */
+    size_t alen, acap;
+};
+
+static uint64_t id_hash(const char *s, size_t n)
+{
+    uint64_t h = 0xcbf29ce484222325ULL;           /* FNV-1a, then a mixer */
+
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ (unsigned char)s[i]) * 0x100000001b3ULL;
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdULL;
+    h ^= h >> 33;
+    return h;
+}
+
+static void id_set_free(struct id_set *set)
+{
+    free(set->slot);
+    free(set->arena);
+}
+
+/* Double the table (or create it) and re-place every id. */
+static int id_set_grow(struct id_set *set)
+{
+    size_t ncap = set->cap ? set->cap * 2 : 4096, i, j;
+    uint64_t *ns = calloc(ncap, sizeof *ns);
+
+    if (!ns)
+        return HH_ENOMEM;
+    for (i = 0; i < set->cap; i++) {
+        uint64_t w = set->slot[i];
+
+        if (!w)
+            continue;
+        j = id_hash(set->arena + SLOT_OFF(w), SLOT_LEN(w)) & (ncap - 1);
+        while (ns[j])
+            j = (j + 1) & (ncap - 1);
+        ns[j] = w;
+    }
+    free(set->slot);
+    set->slot = ns;
+    set->cap = ncap;
+    return HH_OK;
+}
+
+/* Append the id to the arena; *off receives its position. */
+static int id_set_store(struct id_set *set, const char *s, size_t n, size_t *off)
+{
+    if (set->alen + n > set->acap) {
+        size_t ncap = set->acap ? set->acap : 65536;
+        char *p;
+
+        while (ncap < set->alen + n)
+            ncap *= 2;
+        if (ncap > (1ULL << SLOT_OFF_BITS))
+            return HH_ENOMEM;
+        p = realloc(set->arena, ncap);
+        if (!p)
+            return HH_ENOMEM;
+        set->arena = p;
+        set->acap = ncap;
+    }
+    memcpy(set->arena + set->alen, s, n);
+    *off = set->alen;
+    set->alen += n;
+    return HH_OK;
+}
+
+/*
+ * Look the id s[0..n) up (1 <= n <= 64) and add it when new.  *seen tells
+ * which.  HH_ENOMEM when it could not be added.
+ */
+static int id_set_add(struct id_set *set, const char *s, size_t n, bool *seen)
+{
+    uint64_t h = id_hash(s, n), tag = h >> SLOT_TAG_SHIFT, w;
+    size_t j, off;
+
+    HH_ASSERT(n >= 1 && n <= HH_SIG_ID_MAX - 1);
+    if ((set->count + 1) * 2 > set->cap && id_set_grow(set))
+        return HH_ENOMEM;
+    for (j = h & (set->cap - 1); (w = set->slot[j]) != 0; j = (j + 1) & (set->cap - 1)) {
+        if (SLOT_TAG(w) == tag && SLOT_LEN(w) == n &&
+            !memcmp(set->arena + SLOT_OFF(w), s, n)) {
+            *seen = true;
+            return HH_OK;
+        }
+    }
+    if (id_set_store(set, s, n, &off))
+        return HH_ENOMEM;
+    set->slot[j] = (uint64_t)off | (uint64_t)n << SLOT_LEN_SHIFT | tag << SLOT_TAG_SHIFT;
+    set->count++;
+    *seen = false;
+    return HH_OK;
+}
+
+/* ------------------------------------------------------------------ */
+/* The validator                                                       */
+/* ------------------------------------------------------------------ */
+
+struct hh_sig_validator {
+    const struct hh_instruments *inst;   /* borrowed */
+    const struct hh_calendar *cal;       /* borrowed, or own_cal */
+    struct hh_calendar *own_cal;         /* an empty calendar when none given */
+    struct hh_sig_rules rules;           /* copied */
+    struct json_tokener *tok;            /* reused for every line */
+    struct hh_sig__buf gatebuf;          /* the gate's rewrite copy */
+    struct id_set ids;                   /* ids that reached the DUPLICATE check */
+};
+
+struct hh_sig_validator *hh_sig_validator_new(const struct hh_instruments *inst,
+                                              const struct hh_calendar *cal,
+                                              const struct hh_sig_rules *rules)
+{
+    struct hh_sig_validator *v;
+
+    HH_ASSERT(inst && rules);
+    v = calloc(1, sizeof *v);
+    if (!v)
+        return NULL;
+    v->inst = inst;
+    v->rules = *rules;
+    v->cal = cal;
+    if (!cal) {
+        v->own_cal = hh_cal_new();
+        if (!v->own_cal)
+            goto out_free;
+        v->cal = v->own_cal;
+    }
+    v->tok = json_tokener_new();
+    if (!v->tok)
+        goto out_cal;
+    json_tokener_set_flags(v->tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
+    return v;
+
+out_cal:
+    hh_cal_free(v->own_cal);
+out_free:
+    free(v);
+    return NULL;
+}
+
+void hh_sig_validator_free(struct hh_sig_validator *v)
+{
+    if (!v)
+        return;
+    json_tokener_free(v->tok);
+    hh_cal_free(v->own_cal);
+    free(v->gatebuf.p);
+    id_set_free(&v->ids);
+    free(v);
+}
+
+/* ------------------------------------------------------------------ */
+/* One line's fields                                                   */
+/* ------------------------------------------------------------------ */
+
+/* The fields a signal may carry, in the order of SPEC §4's table (the
+ * order in which the MISSING_FIELD and BAD_TYPE passes look at them);
+ * the required ones are marked in REQUIRED. */
+enum fld {
+    F_ID, F_TS, F_RECEIVED_AT, F_SYMBOL, F_SIDE, F_ENTRY, F_STOP, F_TARGETS,
+    F_CONFIDENCE, F_LOTS, F_VALID_UNTIL, F_STRATEGY, F_CORRELATION_ID, F_TYPE,
+    F_COUNT
+};
+
+static const char *const fld_name[F_COUNT] = {
+    "id", "ts", "received_at", "symbol", "side", "entry", "stop", "targets",
+    "confidence", "lots", "valid_until", "strategy", "correlation_id", "type",
+};
+
+static const char *const tgt_name[HH_SIG_TARGETS_MAX] = {
+    "targets[0]", "targets[1]", "targets[2]",
+};
+
+#define BIT(f) (1u << (f))
+#define REQUIRED (BIT(F_ID) | BIT(F_TS) | BIT(F_SYMBOL) | BIT(F_SIDE) | \
+                  BIT(F_ENTRY) | BIT(F_STOP) | BIT(F_TARGETS))
+
+/* A price as read: exact value, or why it is not one. */
+struct price {
+    hh_price_t v;            /* fixed-point (truncated toward 0 when eprec) */
+    const char *txt;         /* the token or string (borrowed from json-c);
+                                NULL for an integer token */
+    size_t n;
+    bool str;                /* given as a JSON string */
+    bool nonfinite;          /* NaN / Infinity: NOT_FINITE */
+    bool eprec;              /* more than HH_FX_DIGITS places: TICK_MISALIGNED */
+    bool positive;           /* > 0, decided on the exact text */
+};
+
+/* Everything learnt about one line; lives on the stack of hh_sig_process. */
+struct line_ctx {
+    struct json_object *f[F_COUNT];   /* the value; NULL when absent or null */
+    unsigned present;                 /* BIT(f): key present (even as null) */
+    bool id_ok;                       /* parsed and matched its pattern */
+    const char *ts_why, *recv_why;    /* why ts / received_at did not parse
+                                         (NULL: parsed, or absent) */
+    hh_time_t ts, recv;               /* recv: effective received_at */
+    hh_time_t valid_until;            /* HH_TIME_NONE: default to close */
+    struct price entry, stop, tgt[HH_SIG_TARGETS_MAX];
+    int ntgt;
+    hh_ratio_t conf;
+    bool conf_nonfinite;
+    int64_t lots;
+    enum hh_side side;
+    const char *sym;                  /* borrowed from json-c */
+    size_t symlen;
+    hh_iid_t iid;
+    const struct hh_instrument *in;
+    struct hh_session sess;           /* the session of recv's IST date */
+};
+
+/* Map a key to its field, or F_COUNT for keys we ignore. */
+static enum fld fld_lookup(const char *k)
+{
+    enum fld f;
+
+    switch (k[0]) {
+    case 'c': f = k[1] == 'o' && k[2] == 'n' ? F_CONFIDENCE : F_CORRELATION_ID; break;
+    case 'e': f = F_ENTRY; break;
+    case 'i': f = F_ID; break;
+    case 'l': f = F_LOTS; break;
+    case 'r': f = F_RECEIVED_AT; break;
+    case 's':
+        f = k[1] == 'y' ? F_SYMBOL : k[1] == 'i' ? F_SIDE :
+            k[1] == 't' && k[2] == 'o' ? F_STOP : F_STRATEGY;
+        break;
+    case 't':
+        f = k[1] == 's' ? F_TS : k[1] == 'a' ? F_TARGETS : F_TYPE;
+        break;
+    case 'v': f = F_VALID_UNTIL; break;
+    default: return F_COUNT;
+    }
+    return strcmp(k, fld_name[f]) == 0 ? f : F_COUNT;
+}
+
+/* One pass over the object's keys. */
+static void collect_fields(struct json_object *root, struct line_ctx *c)
+{
+    json_object_object_foreach(root, key, val) {
+        enum fld f = fld_lookup(key);
+
+        if (f == F_COUNT)
+            continue;
+        c->present |= BIT(f);
+        c->f[f] = val;
+    }
+}
+
+/* ------------------------------------------------------------------ */
+/* Text helpers for details                                            */
+/* ------------------------------------------------------------------ */
+
+/* A printable excerpt of untrusted text: ASCII 0x20-0x7e kept, other
+ * bytes shown as '?', cut to 40 characters with "...". */
+static const char *show(char *buf, size_t cap, const char *s, size_t n)
+{
+    size_t i, lim = n > 40 ? 37 : n, o = 0;
+
+    for (i = 0; i < lim && o + 1 < cap; i++)
+        buf[o++] = s[i] >= 0x20 && s[i] < 0x7f ? s[i] : '?';
+    if (lim < n)
+        for (i = 0; i < 3 && o + 1 < cap; i++)
+            buf[o++] = '.';
+    buf[o] = '\0';
+    return buf;
+}
+
+/* A fixed-point price with the fewest places >= 2 that show it exactly. */
+static const char *show_fx(char *buf, size_t cap, int64_t v)
+{
+    int places = HH_FX_DIGITS;
+
+    while (places > 2 && v % 10 == 0) {
+        v /= 10;
+        places--;
+    }
+    hh_dec_format(buf, cap, v, places, places);
+    return buf;
+}
+
+/* A ratio (1e-9 scale) with no trailing zeros. */
+static const char *show_ratio(char *buf, size_t cap, hh_ratio_t r)
+{
+    int places = HH_RATIO_DIGITS;
+
+    while (places > 0 && r % 10 == 0) {
+        r /= 10;
+        places--;
+    }
+    hh_dec_format(buf, cap, r, places, places);
+    return buf;
+}
+
+/* A duration in seconds, exact: "3600 s", "2.001 s", "0.0000005 s". */
+static const char *show_secs(char *buf, size_t cap, __int128 ns)
+{
+    bool neg = ns < 0;
+    __int128 mag = neg ? -ns : ns;
+    long long sec = (long long)(mag / HH_NS_PER_S);
+    long long frac = (long long)(mag % HH_NS_PER_S);
+    int places = 9;
+
+    if (!frac) {
+        snprintf(buf, cap, "%s%lld s", neg ? "-" : "", sec);
+        return buf;
+    }
+    while (frac % 10 == 0) {
+        frac /= 10;
+        places--;
+    }
+    snprintf(buf, cap, "%s%lld.%0*lld s", neg ? "-" : "", sec, places, frac);
+    return buf;
+}
+
+/* What a JSON value is, for "expected X, got Y". */
+static const char *kind(struct json_object *o)
+{
+    switch (json_object_get_type(o)) {
+    case json_type_null: return "null";
+    case json_type_boolean: return "a boolean";
+    case json_type_double: return "a number";
+    case json_type_int: return "an integer";
+    case json_type_object: return "an object";
+    case json_type_array: return "a list";
+    case json_type_string: return "a string";
+    }
+    return "something else";
+}
+
+/*
+ * The exact text of a real-number token (json-c keeps it); *finite tells
+ * whether it is an RFC 8259 number (else NaN / Infinity, the only other
+ * doubles the gate lets through).
+ */
+static const char *double_text(struct json_object *o, size_t *n, bool *finite)
+{
+    const char *t = json_object_get_userdata(o);
+
+    /* Fast path: json-c stores the token text of a parsed double as its
+     * userdata (json_object_new_double_s); checked, not trusted. */
+    if (t) {
+        *n = strlen(t);
+        if ((*finite = hh_sig__is_json_number(t, *n)))
+            return t;
+    }
+    t = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
+    *n = strlen(t);
+    *finite = hh_sig__is_json_number(t, *n);
+    return t;
+}
+
+/* ------------------------------------------------------------------ */
+/* Field parsers (the BAD_TYPE pass)                                   */
+/* ------------------------------------------------------------------ */
+
+static bool id_valid(const char *s, size_t n)
+{
+    if (n < 1 || n > HH_SIG_ID_MAX - 1)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        char ch = s[i];
+
+        if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+              (ch >= '0' && ch <= '9') || ch == '.' || ch == '_' || ch == ':' ||
+              ch == '-'))
+            return false;
+    }
+    return true;
+}
+
+/* Parse a timestamp value.  HH_OK, or HH_ESYNTAX with *why set. */
+static int time_from_json(struct json_object *o, hh_time_t *t, const char **why)
+{
+    const char *s;
+    int n, y = 0, i;
+
+    if (!json_object_is_type(o, json_type_string)) {
+        *why = "expected a timestamp string";
+        return HH_ESYNTAX;
+    }
+    s = json_object_get_string(o);
+    n = json_object_get_string_len(o);
+    for (i = 0; i < 4 && i < n && s[i] >= '0' && s[i] <= '9'; i++)
+        y = y * 10 + (s[i] - '0');
+    /* hh_time_parse would overflow the ns clock far outside this range */
+    if (i == 4 && (y < 1900 || y > 2200)) {
+        *why = "year outside 1900-2200";
+        return HH_ESYNTAX;
+    }
+    *why = "not an ISO-8601 timestamp";      /* replaced by a precise reason */
+    return hh_time_parse(s, (size_t)n, t, why);
+}
+
+/*
+ * Read a price value (field name `name` for details).  Returns true when it
+ * is a price — possibly non-finite or with excess places, which later
+ * passes judge — else fills rej (BAD_TYPE) and returns false.
+ */
+static bool price_from_json(struct json_object *o, const char *name, struct price *p,
+                            struct hh_sig_reject *rej)
+{
+    const int64_t lim = INT64_MAX / HH_FX_SCALE;
+    char b[48];
+    int rc;
+
+    memset(p, 0, sizeof *p);
+    switch (json_object_get_type(o)) {
+    case json_type_int: {
+        int64_t i = json_object_get_int64(o);
+
+        if (i > lim || i < -lim)
+            return fail(rej, HH_SIG_BAD_TYPE, "field '%s': integer out of range", name);
+        p->v = i * HH_FX_SCALE;
+        p->positive = i > 0;
+        return true;
+    }
+    case json_type_double: {
+        bool finite;
+
+        p->txt = double_text(o, &p->n, &finite);
+        if (!finite) {
+            p->nonfinite = true;       /* NaN / Infinity token */
+            return true;
+        }
+        rc = hh_price_parse(p->txt, p->n, HH_DEC_EXP, &p->v);
+        break;
+    }
+    case json_type_string:
+        p->str = true;
+        p->txt = json_object_get_string(o);
+        p->n = (size_t)json_object_get_string_len(o);
+        if (hh_sig__is_nonfinite(p->txt, p->n)) {
+            p->nonfinite = true;
+            return true;
+        }
+        rc = hh_price_parse(p->txt, p->n, HH_DEC_PLUS, &p->v);
+        if (rc == HH_ESYNTAX)
+            return fail(rej, HH_SIG_BAD_TYPE, "field '%s': \"%s\" is not a decimal price",
+                        name, show(b, sizeof b, p->txt, p->n));
+        break;
+    default:
+        return fail(rej, HH_SIG_BAD_TYPE,
+                    "field '%s': expected a price (number or decimal string), got %s",
+                    name, kind(o));
+    }
+    if (rc == HH_ERANGE || rc == HH_ESYNTAX)
+        return fail(rej, HH_SIG_BAD_TYPE, "field '%s': %s is out of range", name,
+                    show(b, sizeof b, p->txt, p->n));
+    p->eprec = rc == HH_EPREC;
+    p->positive = hh_dec_is_positive(p->txt, p->n);
+    return true;
+}
+
+/* A string field: non-empty when `nonempty`; at most `max` bytes, no NUL. */
+static bool text_from_json(struct json_object *o, const char *name, size_t max,
+                           bool nonempty, const char **s, size_t *n,
+                           struct hh_sig_reject *rej)
+{
+    if (!json_object_is_type(o, json_type_string))
+        return fail(rej, HH_SIG_BAD_TYPE, "field '%s': expected a string, got %s",
+                    name, kind(o));
+    *s = json_object_get_string(o);
+    *n = (size_t)json_object_get_string_len(o);
+    if (nonempty && *n == 0)
+        return fail(rej, HH_SIG_BAD_TYPE, "field '%s': empty string", name);
+    if (*n > max)
+        return fail(rej, HH_SIG_BAD_TYPE, "field '%s': longer than %zu bytes", name, max);
+    if (memchr(*s, '\0', *n))
+        return fail(rej, HH_SIG_BAD_TYPE, "field '%s': contains a NUL character", name);
+    return true;
+}
+
+static bool check_type_side(struct line_ctx *c, struct hh_sig_reject *rej)
+{
+    struct json_object *o = c->f[F_SIDE];
+    const char *s;
+    char b[48];
+    int n;
+
+    if (!json_object_is_type(o, json_type_string))
+        return fail(rej, HH_SIG_BAD_TYPE, "field 'side': expected \"BUY\" or \"SELL\", got %s",
+                    kind(o));
+    s = json_object_get_string(o);
+    n = json_object_get_string_len(o);
+    if (n == 3 && !memcmp(s, "BUY", 3))
+        c->side = HH_BUY;
+    else if (n == 4 && !memcmp(s, "SELL", 4))
+        c->side = HH_SELL;
+    else
+        return fail(rej, HH_SIG_BAD_TYPE, "field 'side': \"%s\" is not BUY or SELL",
+                    show(b, sizeof b, s, (size_t)n));
+    return true;
+}
+
+static bool check_type_targets(struct line_ctx *c, struct hh_sig_reject *rej)
+{
+    struct json_object *o = c->f[F_TARGETS];
+    size_t n;
+
+    if (!json_object_is_type(o, json_type_array))
+        return fail(rej, HH_SIG_BAD_TYPE, "field 'targets': expected a list of 1-3 prices, got %s",
+                    kind(o));
+    n = json_object_array_length(o);
+    if (n < 1 || n > HH_SIG_TARGETS_MAX)
+        return fail(rej, HH_SIG_BAD_TYPE, "field 'targets': %zu prices, expected 1-3", n);
+    for (size_t i = 0; i < n; i++) {
+        struct json_object *t = json_object_array_get_idx(o, i);
+
+        if (!t)
+            return fail(rej, HH_SIG_BAD_TYPE, "field '%s': expected a price, got null",
+                        tgt_name[i]);
+        if (!price_from_json(t, tgt_name[i], &c->tgt[i], rej))
+            return false;
+    }
+    c->ntgt = (int)n;
+    return true;
+}
+
+/* confidence: a JSON number in [0, 1], compared exactly. */
+static bool check_type_confidence(struct line_ctx *c, struct hh_sig_reject *rej)
+{
+    struct json_object *o = c->f[F_CONFIDENCE];
+    const char *t;
+    char b[48];
+    bool finite;
+    size_t n;
+    int rc;
+
+    c->conf = HH_RATIO_SCALE;
+    if (!o)
+        return true;
+    if (json_object_is_type(o, json_type_int)) {
+        int64_t i = json_object_get_int64(o);
+
+        if (i < 0 || i > 1)
+            return fail(rej, HH_SIG_BAD_TYPE, "field 'confidence': %lld is not in [0, 1]",
+                        (long long)i);
+        c->conf = i * HH_RATIO_SCALE;
+        return true;
+    }
+    if (!json_object_is_type(o, json_type_double))
+        return fail(rej, HH_SIG_BAD_TYPE, "field 'confidence': expected a number, got %s",
+                    kind(o));
+    t = double_text(o, &n, &finite);
+    if (!finite) {
+        c->conf_nonfinite = true;
+        return true;
+    }
+    rc = hh_ratio_parse(t, n, HH_DEC_EXP, &c->conf);
+    /* Excess places truncate toward zero: a value just above 1 truncates to
+     * exactly 1, one just below 0 to 0 — both out of [0, 1]. */
+    if (rc == HH_ERANGE || rc == HH_ESYNTAX || c->conf < 0 || c->conf > HH_RATIO_SCALE ||
+        (rc == HH_EPREC && (t[0] == '-' || c->conf == HH_RATIO_SCALE)))
+        return fail(rej, HH_SIG_BAD_TYPE, "field 'confidence': %s is not in [0, 1]",
+                    show(b, sizeof b, t, n));
+    return true;
+}
+
+static bool check_type_lots(struct line_ctx *c, struct hh_sig_reject *rej)
+{
+    struct json_object *o = c->f[F_LOTS];
+    int64_t i;
+
+    c->lots = 0;
+    if (!o)
+        return true;
+    if (!json_object_is_type(o, json_type_int))
+        return fail(rej, HH_SIG_BAD_TYPE, "field 'lots': expected an integer >= 1, got %s",
+                    kind(o));
+    i = json_object_get_int64(o);
+    if (i < 1 || i > HH_SIG_LOTS_MAX)
+        return fail(rej, HH_SIG_BAD_TYPE, "field 'lots': %s",
+                    i < 1 ? "must be at least 1" : "out of range");
+    c->lots = i;
+    return true;
+}
+
+/* Optional text fields copied into the signal. */
+static bool check_type_texts(struct line_ctx *c, struct hh_signal *out,
+                             struct hh_sig_reject *rej)
+{
+    static const enum fld which[2] = { F_STRATEGY, F_CORRELATION_ID };
+    char *dst[2] = { out->strategy, out->correlation_id };
+
+    for (int k = 0; k < 2; k++) {
+        const char *s;
+        size_t n;
+
+        dst[k][0] = '\0';
+        if (!c->f[which[k]])
+            continue;
+        if (!text_from_json(c->f[which[k]], fld_name[which[k]], HH_SIG_TEXT_MAX - 1,
+                            false, &s, &n, rej))
+            return false;
+        memcpy(dst[k], s, n);
+        dst[k][n] = '\0';
+    }
+    return true;
+}
+
+/* ------------------------------------------------------------------ */
+/* The passes, in reason-code order                                    */
+/* ------------------------------------------------------------------ */
+
+/* Before any check: what the dead letter can say however the line ends —
+ * the id when it matches its pattern, and received_at (the field; else the
+ * engine clock `now`; else ts). */
+static void identify(struct line_ctx *c, hh_time_t now, struct hh_sig_reject *rej)
+{
+    struct json_object *o = c->f[F_ID];
+    bool ts_ok;
+
+    if (o && json_object_is_type(o, json_type_string) &&
+        id_valid(json_object_get_string(o), (size_t)json_object_get_string_len(o))) {
+        c->id_ok = rej->id_known = true;
+        memcpy(rej->id, json_object_get_string(o), (size_t)json_object_get_string_len(o) + 1);
+    }
+    ts_ok = c->f[F_TS] && time_from_json(c->f[F_TS], &c->ts, &c->ts_why) == HH_OK;
+    if (ts_ok)
+        c->ts_why = NULL;
+    c->recv = now;
+    if (c->f[F_RECEIVED_AT]) {
+        if (time_from_json(c->f[F_RECEIVED_AT], &c->recv, &c->recv_why) == HH_OK)
+            c->recv_why = NULL;
+        else
+            c->recv = now;                /* BAD_TYPE below */
+    } else if (now == HH_TIME_NONE && ts_ok) {
+        c->recv = c->ts;
+    }
+    rej->received_at = c->recv;
+}
+
+/* "type":"GROUP" (SPEC §8) is not handled by this validator yet. */
+static bool check_group(const struct line_ctx *c, struct hh_sig_reject *rej)
+{
+    struct json_object *o = c->f[F_TYPE];
+
+    if (o && json_object_is_type(o, json_type_string) &&
+        !strcmp(json_object_get_string(o), "GROUP"))
+        return fail(rej, HH_SIG_BAD_TYPE, "group signals are not supported yet");
+    return true;
+}
+
+static bool check_missing(const struct line_ctx *c, struct hh_sig_reject *rej)
+{
+    for (int f = 0; f < F_COUNT; f++) {
+        if (!(REQUIRED & BIT(f)) || c->f[f])
+            continue;
+        return fail(rej, HH_SIG_MISSING_FIELD, "field '%s' is %s", fld_name[f],
+                    c->present & BIT(f) ? "null" : "missing");
+    }
+    return true;
+}
+
+static bool check_type_id(const struct line_ctx *c, struct hh_sig_reject *rej)
+{
+    if (!c->id_ok)
+        return fail(rej, HH_SIG_BAD_TYPE,
+                    "field 'id': expected a string of 1-64 characters [A-Za-z0-9._:-]");
+    return true;
+}
+
+/* ts and received_at were parsed by identify(): report what it found. */
+static bool check_type_clock(const struct line_ctx *c, struct hh_sig_reject *rej)
+{
+    if (c->ts_why)
+        return fail(rej, HH_SIG_BAD_TYPE, "field 'ts': %s", c->ts_why);
+    if (c->recv_why)
+        return fail(rej, HH_SIG_BAD_TYPE, "field 'received_at': %s", c->recv_why);
+    return true;
+}
+
+/* valid_until: absent gives HH_TIME_NONE (the session close, later). */
+static bool check_type_valid_until(struct line_ctx *c, struct hh_sig_reject *rej)
+{
+    const char *why;
+
+    c->valid_until = HH_TIME_NONE;
+    if (c->f[F_VALID_UNTIL] && time_from_json(c->f[F_VALID_UNTIL], &c->valid_until, &why))
+        return fail(rej, HH_SIG_BAD_TYPE, "field 'valid_until': %s", why);
+    return true;
+}
+
+/* BAD_TYPE: every field, in table order. */
+static bool check_types(struct line_ctx *c, struct hh_signal *out,
+                        struct hh_sig_reject *rej)
+{
+    return check_type_id(c, rej) && check_type_clock(c, rej) &&
+           text_from_json(c->f[F_SYMBOL], "symbol", SIZE_MAX, true, &c->sym, &c->symlen, rej) &&
+           check_type_side(c, rej) &&
+           price_from_json(c->f[F_ENTRY], "entry", &c->entry, rej) &&
+           price_from_json(c->f[F_STOP], "stop", &c->stop, rej) &&
+           check_type_targets(c, rej) && check_type_confidence(c, rej) &&
+           check_type_lots(c, rej) && check_type_valid_until(c, rej) &&
+           check_type_texts(c, out, rej);
+}
+
+/* Apply fn to entry, stop and each target with its field name; stop at the
+ * first that fails. */
+static bool each_price(const struct line_ctx *c, struct hh_sig_reject *rej,
+                       bool (*fn)(const struct line_ctx *, const struct price *,
+                                  const char *, struct hh_sig_reject *))
+{
+    if (!fn(c, &c->entry, "entry", rej) || !fn(c, &c->stop, "stop", rej))
+        return false;
+    for (int i = 0; i < c->ntgt; i++)
+        if (!fn(c, &c->tgt[i], tgt_name[i], rej))
+            return false;
+    return true;
+}
+
+static bool price_finite(const struct line_ctx *c, const struct price *p,
+                         const char *name, struct hh_sig_reject *rej)
+{
+    char b[48];
+
+    (void)c;
+    if (!p->nonfinite)
+        return true;
+    if (!p->str)          /* a token: the gate may have rewritten its text */
+        return fail(rej, HH_SIG_NOT_FINITE, "field '%s': a non-finite number", name);
+    return fail(rej, HH_SIG_NOT_FINITE, "field '%s': \"%s\" is not a finite number",
+                name, show(b, sizeof b, p->txt, p->n));
+}
+
+static bool check_finite(const struct line_ctx *c, struct hh_sig_reject *rej)
+{
+    if (!each_price(c, rej, price_finite))
+        return false;
+    if (c->conf_nonfinite)
+        return fail(rej, HH_SIG_NOT_FINITE, "field 'confidence': not a finite number");
+    return true;
+}
+
+static bool price_positive(const struct line_ctx *c, const struct price *p,
+                           const char *name, struct hh_sig_reject *rej)
+{
+    char b[48];
+
+    (void)c;
+    if (p->positive)
+        return true;
+    if (!p->txt)                           /* an integer token */
+        snprintf(b, sizeof b, "%lld", (long long)(p->v / HH_FX_SCALE));
+    return fail(rej, HH_SIG_NON_POSITIVE_PRICE, "field '%s': %s is not positive", name,
+                p->txt ? show(b, sizeof b, p->txt, p->n) : b);
+}
+
+/* Registers the id: from here on a repeat of it is a DUPLICATE, whatever
+ * becomes of this line.  Out of memory fails closed (never accept a signal
+ * whose uniqueness cannot be proved). */
+static bool check_duplicate(struct hh_sig_validator *v, struct hh_sig_reject *rej)
+{
+    bool seen;
+
+    if (id_set_add(&v->ids, rej->id, strlen(rej->id), &seen))
+        return fail(rej, HH_SIG_DUPLICATE, "out of memory: cannot record id '%s'", rej->id);
+    if (seen)
+        return fail(rej, HH_SIG_DUPLICATE, "id '%s' was already received", rej->id);
+    return true;
+}
+
+static bool check_symbol(struct hh_sig_validator *v, struct line_ctx *c,
+                         struct hh_sig_reject *rej)
+{
+    char b[48];
+
+    c->iid = hh_inst_find(v->inst, c->sym, c->symlen);
+    c->in = c->iid == HH_IID_NONE ? NULL : hh_inst_get(v->inst, c->iid);
+    if (!c->in || !c->in->known)
+        return fail(rej, HH_SIG_UNKNOWN_SYMBOL, "field 'symbol': \"%s\" is not a known instrument",
+                    show(b, sizeof b, c->sym, c->symlen));
+    return true;
+}
+
+/* Expiry day still trades; the day after does not. */
+static bool check_expired(const struct line_ctx *c, struct hh_sig_reject *rej)
+{
+    hh_date_t today = hh_time_ist_date(c->recv);
+    char e[16], d[16];
+
+    if (c->in->expiry != HH_DATE_NONE && c->in->expiry < today) {
+        hh_date_format(c->in->expiry, e, sizeof e);
+        hh_date_format(today, d, sizeof d);
+        return fail(rej, HH_SIG_INSTRUMENT_EXPIRED, "instrument %s expired on %s (received %s)",
+                    c->in->symbol, e, d);
+    }
+    return true;
+}
+
+static bool price_on_tick(const struct line_ctx *c, const struct price *p,
+                          const char *name, struct hh_sig_reject *rej)
+{
+    hh_price_t tick = c->in->tick;
+    char b[48], t[48];
+
+    if (p->eprec)
+        return fail(rej, HH_SIG_TICK_MISALIGNED,
+                    "field '%s': %s has more than %d decimal places (tick %s)", name,
+                    show(b, sizeof b, p->txt, p->n), HH_FX_DIGITS, show_fx(t, sizeof t, tick));
+    if (tick <= 0)
+        return fail(rej, HH_SIG_TICK_MISALIGNED, "instrument %s has no valid tick size",
+                    c->in->symbol);
+    if (p->v % tick != 0)
+        return fail(rej, HH_SIG_TICK_MISALIGNED, "field '%s': %s is not a multiple of tick %s",
+                    name, show_fx(b, sizeof b, p->v), show_fx(t, sizeof t, tick));
+    return true;
+}
+
+/* BUY: stop < entry < T1 < T2 < T3; SELL: the mirror. */
+static bool check_levels(const struct line_ctx *c, struct hh_sig_reject *rej)
+{
+    const char *dir = c->side == HH_BUY ? "BUY" : "SELL";
+    const char *rel = c->side == HH_BUY ? "below" : "above";
+    hh_price_t lv[2 + HH_SIG_TARGETS_MAX];
+    const char *nm[2 + HH_SIG_TARGETS_MAX] = { "stop", "entry", "T1", "T2", "T3" };
+    char a[48], b[48];
+    int n = 2 + c->ntgt;
+
+    lv[0] = c->stop.v;
+    lv[1] = c->entry.v;
+    for (int i = 0; i < c->ntgt; i++)
+        lv[2 + i] = c->tgt[i].v;
+    for (int i = 0; i + 1 < n; i++) {
+        bool ok = c->side == HH_BUY ? lv[i] < lv[i + 1] : lv[i] > lv[i + 1];
+
+        if (!ok)
+            return fail(rej, HH_SIG_INVERTED_LEVELS, "%s needs %s %s %s: %s %s, %s %s", dir,
+                        nm[i], rel, nm[i + 1], nm[i], show_fx(a, sizeof a, lv[i]),
+                        nm[i + 1], show_fx(b, sizeof b, lv[i + 1]));
+    }
+    return true;
+}
+
+/* |T1 - entry| / |entry - stop| >= min_rr, exactly:
+ * reward x RATIO_SCALE >= min_rr x risk in 128 bits. */
+static bool check_rr(const struct hh_sig_validator *v, const struct line_ctx *c,
+                     struct hh_sig_reject *rej)
+{
+    __int128 reward = (__int128)c->tgt[0].v - c->entry.v;
+    __int128 risk = (__int128)c->entry.v - c->stop.v;
+    char a[48], b[48], r[48];
+
+    reward = reward < 0 ? -reward : reward;
+    risk = risk < 0 ? -risk : risk;
+    if (reward * HH_RATIO_SCALE < (__int128)v->rules.min_rr * risk)
+        return fail(rej, HH_SIG_RR_TOO_LOW, "reward %s / risk %s is below min_rr %s",
+                    show_fx(a, sizeof a, (int64_t)reward), show_fx(b, sizeof b, (int64_t)risk),
+                    show_ratio(r, sizeof r, v->rules.min_rr));
+    return true;
+}
+
+static bool check_confidence(const struct hh_sig_validator *v, const struct line_ctx *c,
+                             struct hh_sig_reject *rej)
+{
+    char a[48], b[48];
+
+    if (c->conf < v->rules.min_confidence)
+        return fail(rej, HH_SIG_LOW_CONFIDENCE, "confidence %s is below min_confidence %s",
+                    show_ratio(a, sizeof a, c->conf),
+                    show_ratio(b, sizeof b, v->rules.min_confidence));
+    return true;
+}
+
+/* The signal's age is received_at - ts, signed: a signal from the future
+ * is FUTURE_TIMESTAMP, never "fresh" (the seeds' Math.abs bug). */
+static bool check_clock(const struct hh_sig_validator *v, const struct line_ctx *c,
+                        struct hh_sig_reject *rej)
+{
+    __int128 age = (__int128)c->recv - c->ts;
+    char a[48], b[48];
+
+    if (-age > v->rules.max_clock_skew)
+        return fail(rej, HH_SIG_FUTURE_TIMESTAMP,
+                    "ts is %s after received_at (max clock skew %s)",
+                    show_secs(a, sizeof a, -age), show_secs(b, sizeof b, v->rules.max_clock_skew));
+    if (age > v->rules.max_live_age)
+        return fail(rej, HH_SIG_STALE, "signal is %s old when received (max live age %s)",
+                    show_secs(a, sizeof a, age), show_secs(b, sizeof b, v->rules.max_live_age));
+    return true;
+}
+
+/* Closed on weekends, holidays, and from the session close on; before the
+ * open is fine (the signal waits).  Finds the session for valid_until. */
+static bool check_session(const struct hh_sig_validator *v, struct line_ctx *c,
+                          struct hh_sig_reject *rej)
+{
+    hh_date_t day = hh_time_ist_date(c->recv);
+    const char *ex = hh_exch_name(c->in->exch);
+    char d[16], t[40];
+
+    if (hh_cal_session(v->cal, c->in->exch, c->in->seg, day, &c->sess) != HH_OK) {
+        hh_date_format(day, d, sizeof d);
+        return fail(rej, HH_SIG_MARKET_CLOSED, "%s is closed on %s (%s)", ex, d,
+                    hh_date_weekday(day) >= 6 ? "weekend" : "holiday");
+    }
+    if (c->recv >= c->sess.close) {
+        hh_time_format(c->sess.close, t, sizeof t);
+        return fail(rej, HH_SIG_MARKET_CLOSED, "received at or after the %s session close %s",
+                    ex, t);
+    }
+    return true;
+}
+
+/* Copy what the passes learnt into the accepted signal. */
+static void fill_signal(const struct line_ctx *c, const struct hh_sig_reject *idrej,
+                        uint64_t lineno, struct hh_signal *out)
+{
+    memcpy(out->id, idrej->id, sizeof out->id);
+    out->line = lineno;
+    out->ts = c->ts;
+    out->received_at = c->recv;
+    out->valid_until = c->valid_until != HH_TIME_NONE ? c->valid_until : c->sess.close;
+    out->iid = c->iid;
+    out->side = c->side;
+    out->entry = c->entry.v;
+    out->stop = c->stop.v;
+    memset(out->targets, 0, sizeof out->targets);
+    for (int i = 0; i < c->ntgt; i++)
+        out->targets[i] = c->tgt[i].v;
+    out->ntargets = c->ntgt;
+    out->confidence = c->conf;
+    out->lots = c->lots;
+    if (!out->correlation_id[0])
+        memcpy(out->correlation_id, out->id, sizeof out->id);
+}
+
+/* Every pass after parsing, in SPEC §4 order. */
+static bool validate(struct hh_sig_validator *v, struct line_ctx *c, hh_time_t now,
+                     uint64_t lineno, struct hh_signal *out, struct hh_sig_reject *rej)
+{
+    identify(c, now, rej);
+    if (!check_group(c, rej) || !check_missing(c, rej) || !check_types(c, out, rej) ||
+        !check_finite(c, rej) || !each_price(c, rej, price_positive))
+        return false;
+    HH_ASSERT(c->recv != HH_TIME_NONE);   /* ts and received_at are valid now */
+    if (!check_duplicate(v, rej) || !check_symbol(v, c, rej) || !check_expired(c, rej) ||
+        !each_price(c, rej, price_on_tick) || !check_levels(c, rej) || !check_rr(v, c, rej) ||
+        !check_confidence(v, c, rej) || !check_clock(v, c, rej) || !check_session(v, c, rej))
+        return false;
+    fill_signal(c, rej, lineno, out);
+    return true;
+}
+
+/* ------------------------------------------------------------------ */
+/* Parsing                                                             */
+/* ------------------------------------------------------------------ */
+
+/* Gate + json-c; *root receives the object (caller puts it). */
+static bool parse_line(struct hh_sig_validator *v, const char *line, size_t len,
+                       struct json_object **root, struct hh_sig_reject *rej)
+{
+    const char *text;
+    char why[96];
+    size_t i = 0, end, top_end;
+    int rc;
+
+    while (i < len && (line[i] == ' ' || line[i] == '\t' || line[i] == '\r'))
+        i++;
+    if (i == len || line[i] != '{')
+        return fail(rej, HH_SIG_PARSE_ERROR, "not a JSON object");
+    if (len > INT_MAX)
+        return fail(rej, HH_SIG_PARSE_ERROR, "line too long");
+    rc = hh_sig__gate(line, len, &v->gatebuf, &text, &top_end, why, sizeof why);
+    if (rc)
+        return fail(rej, HH_SIG_PARSE_ERROR, "%s",
+                    rc == HH_ENOMEM ? "out of memory" : why);
+    json_tokener_reset(v->tok);
+    *root = json_tokener_parse_ex(v->tok, text, (int)len);
+    end = json_tokener_get_parse_end(v->tok);
+    if (!*root) {
+        enum json_tokener_error e = json_tokener_get_error(v->tok);
+
+        if (e == json_tokener_continue)
+            return fail(rej, HH_SIG_PARSE_ERROR,
+                        "truncated JSON (the line ends inside the object)");
+        if (end >= top_end)
+            return fail(rej, HH_SIG_PARSE_ERROR, "trailing text after the object at byte %zu",
+                        end + 1);
+        return fail(rej, HH_SIG_PARSE_ERROR, "invalid JSON: %s at byte %zu",
+                    json_tokener_error_desc(e), end + 1);
+    }
+    if (end != len)
+        return fail(rej, HH_SIG_PARSE_ERROR, "trailing text after the object at byte %zu",
+                    end + 1);
+    if (!json_object_is_type(*root, json_type_object))
+        return fail(rej, HH_SIG_PARSE_ERROR, "not a JSON object");
+    return true;
+}
+
+bool hh_sig_process(struct hh_sig_validator *v, const char *line, size_t len,
+                    uint64_t lineno, hh_time_t now, struct hh_signal *out,
+                    struct hh_sig_reject *rej)
+{
+    struct json_object *root = NULL;
+    struct line_ctx c;
+    bool ok;
+
+    memset(rej, 0, sizeof *rej);
+    rej->received_at = now;
+    memset(&c, 0, sizeof c);
+    ok = parse_line(v, line, len, &root, rej);
+    if (ok) {
+        collect_fields(root, &c);
+        ok = validate(v, &c, now, lineno, out, rej);
+    }
+    json_object_put(root);
+    if (ok)
+        rej->reason = HH_SIG_NONE;
+    return ok;
+}
+
+bool hh_sig_line_blank(const char *line, size_t len)
+{
+    for (size_t i = 0; i < len; i++)
+        if (line[i] != ' ' && line[i] != '\t' && line[i] != '\r')
+            return false;
+    return true;
+}
+
+/* ------------------------------------------------------------------ */
+/* Dead letters                                                        */
+/* ------------------------------------------------------------------ */
+
+/* A bounded output buffer. */
+struct obuf {
+    char *p;
+    size_t len, cap;
+};
+
+static void put(struct obuf *o, const char *s, size_t n)
+{
+    if (n > o->cap - o->len)
+        n = o->cap - o->len;
+    memcpy(o->p + o->len, s, n);
+    o->len += n;
+}
+
+static void puts_(struct obuf *o, const char *s)
+{
+    put(o, s, strlen(s));
+}
+
+/* A JSON string: quotes, backslashes and control characters escaped,
+ * valid UTF-8 passed through, invalid bytes replaced by U+FFFD. */
+static void put_json_string(struct obuf *o, const char *s, size_t n)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    char esc[8];
+
+    put(o, "\"", 1);
+    for (size_t i = 0; i < n;) {
+        unsigned char ch = u[i];
+        size_t k;
+
+        if (ch == '"' || ch == '\\') {
+            esc[0] = '\\', esc[1] = (char)ch;
+            put(o, esc, 2);
+        } else if (ch < 0x20 || ch == 0x7f) {
+            const char *named = ch == '\n' ? "\\n" : ch == '\r' ? "\\r" : ch == '\t' ? "\\t" : NULL;
+
+            if (named)
+                puts_(o, named);
+            else
+                put(o, esc, (size_t)snprintf(esc, sizeof esc, "\\u%04x", ch));
+        } else if (ch >= 0x80) {
+            k = hh_sig__utf8_len(u + i, n - i);
+            if (k == 0) {
+                puts_(o, "\\ufffd");
+                i++;
+            } else {
+                put(o, s + i, k);
+                i += k;
+            }
+            continue;
+        } else {
+            put(o, s + i, 1);
+        }
+        i++;
+    }
+    put(o, "\"", 1);
+}
+
+int hh_sig_write_dead_letter(FILE *f, uint64_t lineno, const struct hh_sig_reject *rej)
+{
+    char buf[2048], num[32], ts[40];
+    struct obuf o = { buf, 0, sizeof buf };
+
+    puts_(&o, "{\"id\":");
+    if (rej->id_known)
+        put_json_string(&o, rej->id, strnlen(rej->id, sizeof rej->id));
+    else
+        puts_(&o, "null");
+    put(&o, num, (size_t)snprintf(num, sizeof num, ",\"line\":%llu", (unsigned long long)lineno));
+    puts_(&o, ",\"reason\":\"");
+    puts_(&o, hh_sig_reason_name(rej->reason));
+    puts_(&o, "\",\"detail\":");
+    put_json_string(&o, rej->detail, strnlen(rej->detail, sizeof rej->detail));
+    puts_(&o, ",\"received_at\":");
+    if (rej->received_at == HH_TIME_NONE) {
+        puts_(&o, "null");
+    } else {
+        put(&o, "\"", 1);
+        put(&o, ts, hh_time_format(rej->received_at, ts, sizeof ts));
+        put(&o, "\"", 1);
+    }
+    puts_(&o, "}\n");
+    if (fwrite(buf, 1, o.len, f) != o.len)
+        return HH_EIO;
+    return HH_OK;
+}
