@@ -11,5 +11,6 @@ enum { HH_EXIT_OK = 0, HH_EXIT_FAIL = 1, HH_EXIT_USAGE = 2 };
 int hh_cmd_candles(int argc, char **argv);
 int hh_cmd_validate(int argc, char **argv);
 int hh_cmd_backtest(int argc, char **argv);
+int hh_cmd_margin(int argc, char **argv);
 
 #endif

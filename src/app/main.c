@@ -19,6 +19,9 @@ static const struct command commands[] = {
       "backtest --config FILE (--ticks FILE | --bars FILE) --signals FILE --out DIR" },
     { "validate", hh_cmd_validate,
       "validate --config FILE --signals FILE --out DIR" },
+    { "margin", hh_cmd_margin,
+      "margin --config FILE --legs FILE.json --spot PRICE --iv VOL --available RUPEES "
+      "[--as-of TS] [--rate R]" },
 };
 
 static void usage(FILE *f)

@@ -1,0 +1,497 @@
+/*
+ * cmd_margin.c — `hedgehog margin`: the worst-case margin check of one group
+ * signal (SPEC §9).
+ *
+ *   hedgehog margin --config FILE --legs FILE.json --spot PRICE --iv VOL
+ *                   --available RUPEES [--as-of TS] [--rate R]
+ *
+ * The legs file holds one group signal of SPEC §8 (explicit "legs" or
+ * "build" + "strikes"; signal/group.h).  --spot is the underlying's price;
+ * --iv the volatility of every leg without its own "iv", as a decimal
+ * fraction (0.15) or a percentage ("15%"); --available the margin
+ * available, rupees; --rate the rate r of F = S e^(rT) and discounting
+ * (default 0, a fraction, "7%" accepted).
+ *
+ * The instant of the check (time to expiry of every leg): --as-of when
+ * given; else the signal's own "ts" (when it arrives is when it is checked);
+ * else 09:15 IST on the trading day before the group's nearest expiry — a
+ * deterministic stand-in (the wall clock would make the output change from
+ * run to run).  It is printed as "as_of" with "as_of_source".
+ *
+ * The group is validated (legs resolve, not expired at as_of, one
+ * underlying, lots multiple) — a failure is invalid input (exit 2); naked
+ * shorts are reported ("hedged", "naked_qty") but margin decides the
+ * verdict here.  Legs execute in leg-priority order; the peak requirement
+ * along that order is checked against risk.margin_buffer x available.
+ *
+ * Output: one JSON object on stdout (keys in a fixed order; money with two
+ * decimals as JSON numbers).  Exit codes: 0 for OK and REJECT alike (the
+ * verdict is the answer), 2 bad usage / unreadable or invalid input (the
+ * message names the file or option and the field), 1 a write error.
+ */
+#include "app/cmd.h"
+#include "app/common.h"
+#include "options/black76.h"
+#include "options/strategy.h"
+#include "risk/margin.h"
+#include "signal/group.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define ME "hedgehog margin: "
+#define USAGE "usage: hedgehog margin --config FILE --legs FILE.json --spot PRICE " \
+              "--iv VOL --available RUPEES [--as-of TS] [--rate R]\n"
+#define LEGS_FILE_MAX (1u << 20)
+
+struct opts {
+    const char *config, *legs, *spot, *iv, *available, *as_of, *rate;
+};
+
+/* Everything the output needs. */
+struct run {
+    struct hh_group_signal gs;
+    hh_price_t spot;
+    hh_ratio_t iv, rate;
+    hh_money_t available, limit;
+    hh_time_t as_of;
+    const char *as_of_source;
+    struct hh_margin_sim sim;
+    struct hh_margin_input in;
+    struct hh_margin_result res;
+    struct hh_leg_prio prio[HH_STRAT_LEGS_MAX];
+    hh_price_t model[HH_STRAT_LEGS_MAX];       /* model price per unit, paisa */
+    struct hh_strat_payoff pay;
+    int pay_rc;
+    hh_ratio_t buffer;
+    bool ok;
+    struct hh_sig_reject rej;
+};
+
+static int bad(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Print "hedgehog margin: <message>" and return the usage exit code. */
+static int bad(const char *fmt, ...)
+{
+    va_list ap;
+
+    fputs(ME, stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+    return HH_EXIT_USAGE;
+}
+
+/* A fraction: "0.15", or "15%" (percent); *out on the ratio scale. */
+static int parse_fraction(const char *s, hh_ratio_t *out)
+{
+    size_t n = strlen(s);
+    bool pct = n > 0 && s[n - 1] == '%';
+
+    return hh_dec_parse(s, pct ? n - 1 : n, pct ? HH_RATIO_DIGITS - 2 : HH_RATIO_DIGITS, 0,
+                        out);
+}
+
+/* Read the whole legs file (at most LEGS_FILE_MAX bytes); caller frees. */
+static char *read_file(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    char *buf;
+    size_t n;
+
+    if (!f) {
+        fprintf(stderr, ME "%s: cannot open: %s\n", path, strerror(errno));
+        return NULL;
+    }
+    buf = malloc(LEGS_FILE_MAX + 1);
+    if (!buf) {
+        fclose(f);
+        fprintf(stderr, ME "out of memory\n");
+        return NULL;
+    }
+    n = fread(buf, 1, LEGS_FILE_MAX + 1, f);
+    if (ferror(f) || n > LEGS_FILE_MAX) {
+        fprintf(stderr, ME "%s: %s\n", path, ferror(f) ? "read error" : "larger than 1 MiB");
+        fclose(f);
+        free(buf);
+        return NULL;
+    }
+    fclose(f);
+    buf[n] = '\0';
+    *len = n;
+    return buf;
+}
+
+/* ---- inputs ------------------------------------------------------------------ */
+
+static int parse_numbers(const struct opts *o, struct run *r)
+{
+    if (hh_price_parse(o->spot, strlen(o->spot), HH_DEC_PLUS, &r->spot) != HH_OK ||
+        r->spot <= 0)
+        return bad("--spot: '%s' is not a price > 0", o->spot);
+    if (parse_fraction(o->iv, &r->iv) != HH_OK || r->iv <= 0 ||
+        r->iv > (hh_ratio_t)(HH_B76_IV_MAX * HH_RATIO_SCALE))
+        return bad("--iv: '%s' is not a volatility in (0, 5] (a fraction, 0.15, or a "
+                   "percentage, 15%%)", o->iv);
+    if (hh_price_parse(o->available, strlen(o->available), HH_DEC_PLUS, &r->available) !=
+            HH_OK || r->available < 0)
+        return bad("--available: '%s' is not an amount of rupees >= 0", o->available);
+    r->rate = 0;
+    if (o->rate && (parse_fraction(o->rate, &r->rate) != HH_OK ||
+                    r->rate > HH_RATIO_SCALE || r->rate < -HH_RATIO_SCALE))
+        return bad("--rate: '%s' is not a rate in [-1, 1] (0.07 or 7%%)", o->rate);
+    return 0;
+}
+
+/* The nearest expiry of the group. */
+static hh_date_t nearest_expiry(const struct hh_strat_group *g)
+{
+    hh_date_t e = g->legs[0].expiry;
+
+    for (int i = 1; i < g->nlegs; i++)
+        if (g->legs[i].expiry < e)
+            e = g->legs[i].expiry;
+    return e;
+}
+
+static int pick_as_of(const struct opts *o, const struct hh_calendar *cal, struct run *r)
+{
+    if (o->as_of) {
+        const char *why = NULL;
+
+        if (hh_time_parse(o->as_of, strlen(o->as_of), &r->as_of, &why) != HH_OK)
+            return bad("--as-of: '%s': %s", o->as_of, why ? why : "not a timestamp");
+        r->as_of_source = "--as-of";
+    } else if (r->gs.has_ts) {
+        r->as_of = r->gs.ts;
+        r->as_of_source = "ts";
+    } else {
+        hh_date_t d = hh_cal_prev_trading_day(cal, HH_EXCH_NSE,
+                                              nearest_expiry(&r->gs.group) - 1);
+
+        if (d == HH_DATE_NONE)
+            return bad("%s: no trading day before the expiry; give --as-of", o->legs);
+        r->as_of = hh_time_from_ist(d, HH_TOD(9, 15));
+        r->as_of_source = "default";
+    }
+    return 0;
+}
+
+/* ---- the check ----------------------------------------------------------------- */
+
+static int evaluate(const struct opts *o, const struct hh_world *w, struct run *r)
+{
+    struct hh_margin_params p;
+    struct hh_diag d = { "" };
+    struct hh_strat_rules rules = { true, hh_time_ist_date(r->as_of) };
+    struct hh_strat_group priced;
+    double sigma = (double)r->iv / HH_RATIO_SCALE;
+
+    if (!hh_group_validate(&r->gs, &rules, &r->rej))
+        return bad("%s: %s: %s", o->legs, hh_sig_reason_name(r->rej.reason), r->rej.detail);
+    hh_margin_params_default(&p);
+    p.rate = (double)r->rate / HH_RATIO_SCALE;
+    if (hh_margin_sim_init(&r->sim, &p, &d))
+        return bad("%s", d.msg);
+    if (hh_margin_input_from_group(&r->gs.group, r->spot, r->as_of, sigma, w->cal, &r->in))
+        return bad("%s: cannot build the margin input", o->legs);
+    if (hh_margin_eval(&r->sim, &r->in, &r->res))
+        return bad("%s: margin evaluation failed (amounts out of range)", o->legs);
+    hh_strat_priority(&r->gs.group, r->spot, r->prio, NULL);
+    r->buffer = w->cfg.risk.margin_buffer;
+    r->ok = hh_margin_check(&r->sim, &r->res, r->available, r->buffer, &r->limit, &r->rej);
+    if (!r->ok && r->gs.has_id) {
+        r->rej.id_known = true;
+        memcpy(r->rej.id, r->gs.id, sizeof r->rej.id);
+    }
+    /* Model prices (per unit, rounded half-up to the paisa) stand in for
+     * premiums the signal does not give, for the payoff summary. */
+    priced = r->gs.group;
+    for (int i = 0; i < priced.nlegs; i++) {
+        const struct hh_margin_leg *m = &r->in.legs[i];
+        double T = m->T, F = hh_b76_forward(hh_b76_from_fx(r->spot), p.rate, T > 0 ? T : 0);
+        double px = hh_b76_price(m->opt, F, hh_b76_from_fx(m->strike), m->sigma, T, p.rate);
+
+        if (hh_b76_to_fx(px, &r->model[i]))
+            r->model[i] = 0;
+        if (priced.legs[i].premium < 0)
+            priced.legs[i].premium = r->model[i];
+    }
+    r->pay_rc = hh_strat_payoff(&priced, &r->pay);
+    return 0;
+}
+
+/* ---- output ---------------------------------------------------------------------- */
+
+static void put_str(FILE *f, const char *s)
+{
+    fputc('"', f);
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+
+        if (c == '"' || c == '\\')
+            fprintf(f, "\\%c", c);
+        else if (c < 0x20)
+            fprintf(f, "\\u%04x", c);
+        else
+            fputc(c, f);
+    }
+    fputc('"', f);
+}
+
+static void put_money(FILE *f, int64_t v)
+{
+    char b[40];
+
+    hh_fx_format(b, sizeof b, v, 2);
+    fputs(b, f);
+}
+
+/* A ratio as a JSON number, trailing zeros trimmed (-0.03, 0, 1.5). */
+static void put_ratio(FILE *f, hh_ratio_t v)
+{
+    char b[48];
+    size_t n = hh_dec_format(b, sizeof b, v, HH_RATIO_DIGITS, HH_RATIO_DIGITS);
+
+    while (n > 0 && b[n - 1] == '0')
+        b[--n] = '\0';
+    if (n > 0 && b[n - 1] == '.')
+        b[--n] = '\0';
+    fputs(b, f);
+}
+
+static void put_scenario(FILE *f, const struct run *r, int idx)
+{
+    int ip, iv, is;
+
+    hh_margin_scenario(&r->sim, idx, &ip, &iv, &is);
+    fputs("\"price_shock\": ", f);
+    put_ratio(f, r->sim.p.price_shock[ip]);
+    fputs(", \"iv_shift\": ", f);
+    put_ratio(f, r->sim.p.vol_shift[iv]);
+    fputs(", \"spread_mult\": ", f);
+    put_ratio(f, r->sim.p.spread_mult[is]);
+}
+
+static void put_named(FILE *f, const struct run *r, int idx, hh_money_t loss)
+{
+    char name[128];
+
+    hh_margin_scenario_name(&r->sim, idx, name, sizeof name);
+    fputc('{', f);
+    put_scenario(f, r, idx);
+    fputs(", \"name\": ", f);
+    put_str(f, name);
+    fputs(", \"loss\": ", f);
+    put_money(f, loss);
+    fputc('}', f);
+}
+
+static void put_legs(FILE *f, const struct run *r)
+{
+    const struct hh_strat_group *g = &r->gs.group;
+
+    fputs("  \"legs\": [\n", f);
+    for (int i = 0; i < g->nlegs; i++) {
+        const struct hh_leg *l = &g->legs[i];
+        const struct hh_margin_leg *m = &r->in.legs[i];
+        char e[16];
+
+        hh_date_format(l->expiry, e, sizeof e);
+        fputs("    {\"symbol\": ", f);
+        put_str(f, l->symbol);
+        fprintf(f, ", \"side\": \"%s\", \"lots\": %lld, \"qty\": %lld, \"type\": \"%s\", "
+                "\"strike\": ", l->side == HH_BUY ? "BUY" : "SELL", (long long)l->lots,
+                (long long)l->qty, l->opt == HH_OPT_CE ? "CE" : "PE");
+        put_money(f, l->strike);
+        fprintf(f, ", \"expiry\": \"%s\", \"years\": %.6f, \"iv\": %.6g, \"model_price\": ",
+                e, m->T, m->sigma);
+        put_money(f, r->model[i]);
+        fprintf(f, ", \"priority\": %d, \"role\": \"%s\"}%s\n", r->prio[i].score,
+                hh_leg_role_name(r->prio[i].role), i + 1 < g->nlegs ? "," : "");
+    }
+    fputs("  ],\n", f);
+}
+
+static void put_peak(FILE *f, const struct run *r)
+{
+    const struct hh_margin_result *s = &r->res;
+    const struct hh_strat_group *g = &r->gs.group;
+    int k = s->peak_step - 1;
+
+    fputs("  \"peak_margin\": {\"margin\": ", f);
+    put_money(f, s->peak);
+    fprintf(f, ", \"step\": %d, \"worst_case\": ", s->peak_step);
+    put_named(f, r, s->step_worst[k], s->step_loss[k]);
+    fputs(", \"execution_order\": [", f);
+    for (int i = 0; i < r->in.nlegs; i++) {
+        fputs(i ? ", " : "", f);
+        put_str(f, g->legs[r->in.order[i]].symbol);
+    }
+    fputs("],\n    \"steps\": [", f);
+    for (int i = 0; i < r->in.nlegs; i++) {
+        fprintf(f, "%s{\"step\": %d, \"leg\": ", i ? ", " : "", i + 1);
+        put_str(f, g->legs[r->in.order[i]].symbol);
+        fputs(", \"required\": ", f);
+        put_money(f, s->step_required[i]);
+        fputc('}', f);
+    }
+    fputs("]},\n", f);
+}
+
+static void put_payoff(FILE *f, const struct run *r)
+{
+    const struct hh_strat_payoff *p = &r->pay;
+
+    fputs("  \"payoff\": ", f);
+    if (r->pay_rc) {
+        fputs("null,\n", f);
+        return;
+    }
+    fputs("{\"net_premium\": ", f);
+    put_money(f, p->net_premium);
+    fputs(", \"max_profit\": ", f);
+    if (p->profit_unbounded)
+        fputs("null", f);
+    else
+        put_money(f, p->max_profit);
+    fputs(", \"max_loss\": ", f);
+    if (p->loss_unbounded)
+        fputs("null", f);
+    else
+        put_money(f, p->max_loss);
+    fprintf(f, ", \"profit_unbounded\": %s, \"loss_unbounded\": %s, \"breakevens\": [",
+            p->profit_unbounded ? "true" : "false", p->loss_unbounded ? "true" : "false");
+    for (int i = 0; i < p->nbreakevens; i++) {
+        fputs(i ? ", " : "", f);
+        put_money(f, p->breakevens[i]);
+    }
+    fputs("]},\n", f);
+}
+
+static void put_output(FILE *f, const struct run *r)
+{
+    const struct hh_margin_result *s = &r->res;
+    char ts[40];
+    hh_qty_t naked = hh_strat_naked_qty(&r->gs.group);
+
+    fputs("{\n  \"id\": ", f);
+    if (r->gs.has_id)
+        put_str(f, r->gs.id);
+    else
+        fputs("null", f);
+    fputs(",\n  \"strategy\": ", f);
+    put_str(f, r->gs.built ? hh_strat_kind_name(r->gs.build)
+                           : r->gs.strategy[0] ? r->gs.strategy : "custom");
+    fputs(",\n  \"underlying\": ", f);
+    put_str(f, r->gs.group.underlying);
+    hh_time_format(r->as_of, ts, sizeof ts);
+    fprintf(f, ",\n  \"as_of\": \"%s\",\n  \"as_of_source\": \"%s\",\n  \"spot\": ", ts,
+            r->as_of_source);
+    put_money(f, r->spot);
+    fputs(",\n  \"iv\": ", f);
+    put_ratio(f, r->iv);
+    fputs(",\n  \"rate\": ", f);
+    put_ratio(f, r->rate);
+    fputs(",\n", f);
+    put_legs(f, r);
+    fprintf(f, "  \"hedged\": %s,\n  \"naked_qty\": %lld,\n", naked ? "false" : "true",
+            (long long)naked);
+    fputs("  \"scenarios\": [\n", f);
+    for (int j = 0; j < s->nscen; j++) {
+        fputs("    {", f);
+        put_scenario(f, r, j);
+        fputs(", \"loss\": ", f);
+        put_money(f, s->loss[j]);
+        fprintf(f, "}%s\n", j + 1 < s->nscen ? "," : "");
+    }
+    fputs("  ],\n  \"worst_case\": ", f);
+    put_named(f, r, s->worst, s->worst_loss);
+    fputs(",\n  \"exposure_margin\": ", f);
+    put_money(f, s->exposure);
+    fputs(",\n  \"required_margin\": ", f);
+    put_money(f, s->required);
+    fputs(",\n", f);
+    put_peak(f, r);
+    put_payoff(f, r);
+    fputs("  \"available\": ", f);
+    put_money(f, r->available);
+    fputs(",\n  \"margin_buffer\": ", f);
+    put_ratio(f, r->buffer);
+    fputs(",\n  \"limit\": ", f);
+    put_money(f, r->limit);
+    fprintf(f, ",\n  \"verdict\": \"%s\"", r->ok ? "OK" : "REJECT");
+    if (!r->ok) {
+        fprintf(f, ",\n  \"reason\": \"%s\",\n  \"detail\": ",
+                hh_sig_reason_name(r->rej.reason));
+        put_str(f, r->rej.detail);
+    }
+    fputs("\n}\n", f);
+}
+
+int hh_cmd_margin(int argc, char **argv)
+{
+    struct opts o;
+    const struct hh_opt opts[] = {
+        { "--config", &o.config, true, false },
+        { "--legs", &o.legs, true, false },
+        { "--spot", &o.spot, true, false },
+        { "--iv", &o.iv, true, false },
+        { "--available", &o.available, true, false },
+        { "--as-of", &o.as_of, false, false },
+        { "--rate", &o.rate, false, false },
+    };
+    struct hh_world w;
+    struct hh_diag d = { "" };
+    struct run *r;
+    char *text = NULL;
+    size_t len = 0;
+    int code;
+
+    if (hh_app_parse("margin", USAGE, argc, argv, opts, (int)(sizeof opts / sizeof *opts)))
+        return HH_EXIT_USAGE;
+    r = calloc(1, sizeof *r);
+    if (!r) {
+        fprintf(stderr, ME "out of memory\n");
+        return HH_EXIT_FAIL;
+    }
+    if (hh_world_load(&w, o.config, &d)) {
+        fprintf(stderr, ME "%s\n", d.msg);
+        free(r);
+        return HH_EXIT_USAGE;
+    }
+    code = parse_numbers(&o, r);
+    if (code)
+        goto out;
+    text = read_file(o.legs, &len);
+    if (!text) {
+        code = HH_EXIT_USAGE;
+        goto out;
+    }
+    if (!hh_group_parse(text, len, w.inst, w.cal, &r->gs, &r->rej)) {
+        fprintf(stderr, ME "%s: %s: %s\n", o.legs, hh_sig_reason_name(r->rej.reason),
+                r->rej.detail);
+        code = HH_EXIT_USAGE;
+        goto out;
+    }
+    code = pick_as_of(&o, w.cal, r);
+    if (code)
+        goto out;
+    code = evaluate(&o, &w, r);
+    if (code)
+        goto out;
+    put_output(stdout, r);
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        fprintf(stderr, ME "write error on standard output\n");
+        code = HH_EXIT_FAIL;
+    }
+out:
+    free(text);
+    hh_world_free(&w);
+    free(r);
+    return code;
+}
