@@ -27,6 +27,7 @@
 #include "core/lines.h"
 #include "market/candle.h"
 #include "market/mdfile.h"
+#include "signal/group.h"
 #include "signal/signal.h"
 #include "trade/trade.h"
 
@@ -50,6 +51,9 @@ struct bt {
     /* signals */
     struct hh_signal *sigs;            /* accepted, sorted by (received_at, line) */
     size_t nsigs, capsigs, next_sig;
+    struct hh_group_signal *grps;      /* accepted groups; a group signal's
+                                          `lots` holds its index here */
+    size_t ngrps, capgrps;
     uint64_t received, rejected_n, by_reason[HH_SIG_REASON_COUNT];
     bool *charted;                     /* by iid: symbols with signals */
     size_t ncharted;
@@ -158,6 +162,25 @@ static void on_rejected(void *ctx, const struct hh_signal *s, enum hh_sig_reason
 
 /* ---- signals ------------------------------------------------------------ */
 
+static int keep_group(struct bt *b, struct hh_signal *s, const struct hh_group_signal *g)
+{
+    if (b->ngrps == b->capgrps) {
+        size_t cap = b->capgrps ? b->capgrps * 2 : 16;
+        struct hh_group_signal *p = realloc(b->grps, cap * sizeof *p);
+
+        if (!p)
+            return HH_ENOMEM;
+        b->grps = p;
+        b->capgrps = cap;
+    }
+    b->grps[b->ngrps] = *g;
+    s->lots = (int64_t)b->ngrps++;
+    for (int i = 0; i < g->group.nlegs; i++)
+        if (g->group.legs[i].iid < b->ncharted)
+            b->charted[g->group.legs[i].iid] = true;
+    return HH_OK;
+}
+
 static int keep_signal(struct bt *b, const struct hh_signal *s)
 {
     if (b->nsigs == b->capsigs) {
@@ -191,15 +214,19 @@ static int load_signals(struct bt *b)
     struct hh_sig_rules rules = {
         b->w.cfg.risk.min_rr, b->w.cfg.risk.min_confidence,
         b->w.cfg.signals.max_live_age, b->w.cfg.signals.max_clock_skew,
+        b->w.cfg.risk.allow_naked,
     };
+    struct hh_group_signal *grp = malloc(sizeof *grp);
     struct hh_sig_validator *v = hh_sig_validator_new(b->w.inst, b->w.cal, &rules);
     struct hh_lines *lr = NULL;
     const char *line;
     size_t len;
     int rc;
 
-    if (!v)
-        return hh_diag_set(&b->d, HH_ENOMEM, "out of memory");
+    if (!v || !grp) {
+        rc = hh_diag_set(&b->d, HH_ENOMEM, "out of memory");
+        goto out;
+    }
     rc = hh_lines_open(&lr, b->signals, 0, &b->d);
     if (rc)
         goto out;
@@ -225,9 +252,12 @@ static int load_signals(struct bt *b)
             continue;
         b->received++;
         rc = HH_OK;
-        if (hh_sig_process(v, line, len, hh_lines_lineno(lr), HH_TIME_NONE, &s, &rej))
-            rc = keep_signal(b, &s);
-        else
+        if (hh_sig_process_any(v, line, len, hh_lines_lineno(lr), HH_TIME_NONE, &s, grp, &rej)) {
+            if (s.group)
+                rc = keep_group(b, &s, grp);
+            if (!rc)
+                rc = keep_signal(b, &s);
+        } else
             dead_letter(b, hh_lines_lineno(lr), &rej);
         if (rc)
             goto out;
@@ -235,21 +265,46 @@ static int load_signals(struct bt *b)
     if (b->nsigs)
         qsort(b->sigs, b->nsigs, sizeof *b->sigs, by_arrival);
 out:
+    free(grp);
     hh_lines_close(lr);
     hh_sig_validator_free(v);
     return rc;
 }
 
-/* Feed every accepted signal that arrives at or before t (signals come
- * before market data of the same instant). */
+static void feed_one(struct bt *b, const struct hh_signal *s)
+{
+    int rc;
+
+    hh_clock_advance(&b->clock, s->received_at);
+    if (s->group) {
+        const struct hh_group_signal *g = &b->grps[s->lots];
+
+        rc = hh_tm_group(b->tm, s, &g->group, g->has_stop_loss ? g->stop_loss : 0,
+                         g->has_target ? g->target : 0);
+    } else {
+        rc = hh_tm_signal(b->tm, s);
+    }
+    if (rc)
+        b->failed = true;
+}
+
+/* Everything due at or before t, in event order: signals, then timers at
+ * equal times (SPEC §5: a signal comes before market data of its instant;
+ * timers come between). */
 static void feed_signals(struct bt *b, hh_time_t t)
 {
-    while (b->next_sig < b->nsigs && b->sigs[b->next_sig].received_at <= t) {
-        const struct hh_signal *s = &b->sigs[b->next_sig++];
+    for (;;) {
+        hh_time_t ts = b->next_sig < b->nsigs ? b->sigs[b->next_sig].received_at : HH_TIME_MAX;
+        hh_time_t tt = hh_tm_next_timer(b->tm);
 
-        hh_clock_advance(&b->clock, s->received_at);
-        if (hh_tm_signal(b->tm, s))
-            b->failed = true;
+        if ((ts > t && tt > t) || (ts == HH_TIME_MAX && tt == HH_TIME_MAX))
+            return;
+        if (ts <= tt) {
+            feed_one(b, &b->sigs[b->next_sig++]);
+        } else {
+            hh_clock_advance(&b->clock, tt);
+            hh_tm_fire_timers(b->tm, tt);
+        }
     }
 }
 
@@ -447,7 +502,9 @@ static int build_engine(struct bt *b)
         c->risk.max_open_trades, c->entry.mode == HH_ENTRY_TOUCH, c->entry.volume_mult,
         c->entry.volume_lookback, c->entry.require_pattern, c->exits.breakeven_after_t1,
         c->exits.squareoff_set, c->exits.squareoff_explicit, c->exits.squareoff,
-        hh_charges_find(c->execution.fees),
+        hh_charges_find(c->execution.fees), c->exec.exposure_check, c->exec.hedge_debounce,
+        c->exec.leg_timeout, c->risk.margin_buffer, c->risk.allow_naked,
+        c->expiry.close_before_set, c->expiry.close_before, c->risk.max_hedge_variance,
     };
     struct hh_tm_sink sink = { on_fill, on_closed, on_rejected, NULL, b };
 
@@ -521,6 +578,14 @@ static int finish(struct bt *b)
     return HH_OK;
 }
 
+/* The end of the IST day of the last clock reading (timers up to it fire). */
+static hh_time_t end_of_data(const struct bt *b)
+{
+    if (b->clock.now == HH_TIME_NONE)
+        return HH_TIME_NONE;
+    return hh_time_from_ist(hh_time_ist_date(b->clock.now), HH_NS_PER_DAY - 1);
+}
+
 static void cleanup(struct bt *b)
 {
     hh_app_close(b->fills, b->fills_path, NULL);
@@ -532,6 +597,7 @@ static void cleanup(struct bt *b)
     hh_tm_free(b->tm);
     hh_simex_free(b->ex);
     free(b->sigs);
+    free(b->grps);
     free(b->charted);
     hh_world_free(&b->w);
 }
@@ -579,7 +645,11 @@ int hh_cmd_backtest(int argc, char **argv)
         hh_diag_set(&b.d, rc, "%s: %s", b.ticks ? b.ticks : b.bars, hh_strerror(rc));
         return fail(&b, HH_EXIT_FAIL);
     }
-    feed_signals(&b, HH_TIME_MAX);
+    /* after the data: signals still to come wait; timers (expiry
+     * settlement) run to the end of the last day of data */
+    feed_signals(&b, end_of_data(&b));
+    while (b.next_sig < b.nsigs)
+        feed_one(&b, &b.sigs[b.next_sig++]);
     if (b.failed)
         hh_diag_set(&b.d, HH_EIO, "the run lost data (write error or out of memory)");
     if (b.failed || finish(&b))

@@ -20,6 +20,7 @@
 #include "core/calendar.h"
 #include "core/instrument.h"
 #include "core/lines.h"
+#include "signal/group.h"
 #include "signal/signal.h"
 
 #include <errno.h>
@@ -200,9 +201,10 @@ static int one_line(struct hh_sig_validator *v, struct outputs *o, const char *l
                     size_t len, uint64_t lineno, struct tally *t)
 {
     struct hh_signal s;
+    struct hh_group_signal g;   /* multi-leg groups are validated too */
     struct hh_sig_reject rej;
 
-    if (!hh_sig_process(v, line, len, lineno, HH_TIME_NONE, &s, &rej))
+    if (!hh_sig_process_any(v, line, len, lineno, HH_TIME_NONE, &s, &g, &rej))
         return put_rejected(o, lineno, &rej, t);
     t->accepted++;
     if (fwrite(line, 1, len, o->acc) == len && putc('\n', o->acc) != EOF)
@@ -250,6 +252,7 @@ static int run(const struct opts *op, const struct hh_config *c,
         .min_confidence = c->risk.min_confidence,
         .max_live_age = c->signals.max_live_age,
         .max_clock_skew = c->signals.max_clock_skew,
+        .allow_naked = c->risk.allow_naked,
     };
     struct hh_sig_validator *v;
     struct hh_lines *lr = NULL;

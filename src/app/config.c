@@ -31,7 +31,7 @@ enum key_type {
     KT_STRING,     /* short identifier */
     KT_MODE,       /* retest | touch */
     KT_TIMEFRAME,  /* 1m ... 1h -> ns */
-    KT_TOD_NULL,   /* "HH:MM" or null */
+    KT_TOD_NULL,   /* "HH:MM" or null (aux: offset of its "set" flag) */
     KT_WINDOWS,    /* list of "HH:MM:SS-HH:MM:SS" */
 };
 
@@ -58,6 +58,8 @@ static const struct key keys[] = {
     { "risk.min_rr",               KT_RATIO,   OFF(risk.min_rr), 0, 0, R(1000) },
     { "risk.min_confidence",       KT_RATIO,   OFF(risk.min_confidence), 0, 0, R(1) },
     { "risk.margin_buffer",        KT_RATIO,   OFF(risk.margin_buffer), 0, 1, R(1) },
+    { "risk.allow_naked",          KT_BOOL,    OFF(risk.allow_naked), 0, NOLIM },
+    { "risk.max_hedge_variance",   KT_RATIO,   OFF(risk.max_hedge_variance), 0, 0, R(1) },
     { "signals.max_live_age_s",    KT_SECONDS, OFF(signals.max_live_age), 0, 0, INT64_MAX },
     { "signals.max_clock_skew_s",  KT_SECONDS, OFF(signals.max_clock_skew), 0, 0, INT64_MAX },
     { "entry.mode",                KT_MODE,    OFF(entry.mode), 0, NOLIM },
@@ -66,7 +68,8 @@ static const struct key keys[] = {
     { "entry.volume_lookback",     KT_INT,     OFF(entry.volume_lookback), 0, 1, 100000 },
     { "entry.require_pattern",     KT_BOOL,    OFF(entry.require_pattern), 0, NOLIM },
     { "exits.breakeven_after_t1",  KT_BOOL,    OFF(exits.breakeven_after_t1), 0, NOLIM },
-    { "exits.squareoff",           KT_TOD_NULL, OFF(exits.squareoff), 0, NOLIM },
+    { "exits.squareoff",           KT_TOD_NULL, OFF(exits.squareoff), OFF(exits.squareoff_set), NOLIM },
+    { "expiry.close_before",       KT_TOD_NULL, OFF(expiry.close_before), OFF(expiry.close_before_set), NOLIM },
     { "execution.slippage_ticks",  KT_INT,     OFF(execution.slippage_ticks), 0, 0, 1000000 },
     { "execution.slippage_bps",    KT_RATIO,   OFF(execution.slippage_bps), 0, 0, R(10000) },
     { "execution.fees",            KT_STRING,  OFF(execution.fees), 0, NOLIM },
@@ -107,6 +110,9 @@ void hh_config_defaults(struct hh_config *c)
     c->risk.min_rr = R(1.5);
     c->risk.min_confidence = R(0.6);
     c->risk.margin_buffer = R(0.9);
+    c->risk.allow_naked = false;
+    c->risk.max_hedge_variance = R(0.1);
+    c->expiry.close_before_set = false;
     c->signals.max_live_age = 120 * HH_NS_PER_S;
     c->signals.max_clock_skew = 2 * HH_NS_PER_S;
     c->entry.mode = HH_ENTRY_RETEST;
@@ -305,14 +311,17 @@ static int set_scalar(struct loader *L, const yaml_node_t *n, const struct key *
     int rc;
 
     if (k->type == KT_TOD_NULL) {
-        L->c->exits.squareoff_explicit = true;
+        bool *set = (bool *)((char *)L->c + k->aux);
+
+        if (k->off == OFF(exits.squareoff))
+            L->c->exits.squareoff_explicit = true;
         if (scalar_is_null(n)) {
-            L->c->exits.squareoff_set = false;
+            *set = false;
             return HH_OK;
         }
         if (parse_tod(v, strlen(v), &x))
             return fail(L, n, k->name, "'%s' is not a time HH:MM (or null)", v);
-        L->c->exits.squareoff_set = true;
+        *set = true;
         *(int64_t *)dst = x;
         return HH_OK;
     }

@@ -44,6 +44,8 @@ struct hh_config {
         hh_ratio_t min_rr;
         hh_ratio_t min_confidence;
         hh_ratio_t margin_buffer;        /* share of available margin usable */
+        bool allow_naked;                /* groups may hold uncovered shorts */
+        hh_ratio_t max_hedge_variance;   /* hedge balance flagged above this */
     } risk;
 
     struct {
@@ -72,6 +74,11 @@ struct hh_config {
         hh_ratio_t slippage_bps;         /* basis points (ratio scale: 5 bps = 5e9) */
         char fees[32];                   /* charge schedule name */
     } execution;
+
+    struct {
+        bool close_before_set;           /* close ITM shorts on expiry day ... */
+        int64_t close_before;            /* ... at this IST time of day (ns) */
+    } expiry;
 
     struct {
         int64_t exposure_check;          /* ns */

@@ -30,6 +30,7 @@ struct sim_order {
     uint64_t eff_pc;        /* first point at which it may match */
     hh_time_t ready_at;     /* placement time + latency */
     bool triggered;         /* STOP_LIMIT: its trigger has traded */
+    bool doomed;            /* rejected by the exchange at its first point */
 };
 
 struct book {
@@ -51,6 +52,7 @@ struct hh_simex {
     bool in_segment;        /* matching a bar segment */
     hh_qty_t budget;        /* liquidity left at this point (with cfg.liquidity) */
     uint64_t next_exec;
+    uint64_t rng;           /* xorshift state for reject_ratio */
     int reject_next;
     hh_report_fn sink;
     void *sink_ctx;
@@ -110,6 +112,7 @@ struct hh_simex *hh_simex_new(const struct hh_instruments *inst,
     ex->clock = clock;
     ex->cfg = *cfg;
     ex->next_exec = 1;
+    ex->rng = cfg->seed * 0x9E3779B97F4A7C15ULL + 0x2545F4914F6CDD1DULL;
     return ex;
 }
 
@@ -201,6 +204,15 @@ static void emit(struct hh_simex *ex, const struct hh_report *r)
         ex->sink(ex->sink_ctx, r);
 }
 
+/* Deterministic uniform draw in [0, HH_RATIO_SCALE). */
+static hh_ratio_t draw(struct hh_simex *ex)
+{
+    ex->rng ^= ex->rng << 13;
+    ex->rng ^= ex->rng >> 7;
+    ex->rng ^= ex->rng << 17;
+    return (hh_ratio_t)(ex->rng % (uint64_t)HH_RATIO_SCALE);
+}
+
 static int sx_place(void *impl, const struct hh_order_req *req, uint64_t *order_id)
 {
     struct hh_simex *ex = impl;
@@ -239,6 +251,7 @@ static int sx_place(void *impl, const struct hh_order_req *req, uint64_t *order_
     o->eff_pc = ex->in_vertex ? ex->pc : ex->pc + 1;
     o->ready_at = (ex->clock && ex->clock->now != HH_TIME_NONE ? ex->clock->now : 0) +
                   ex->cfg.latency;
+    o->doomed = ex->cfg.reject_ratio > 0 && draw(ex) < ex->cfg.reject_ratio;
     ex->working++;
     *order_id = idx + 1;
     return HH_OK;
@@ -344,6 +357,24 @@ static bool matchable(const struct hh_simex *ex, const struct sim_order *o, hh_t
     return working(o) && o->eff_pc <= ex->pc && o->ready_at <= ts;
 }
 
+/* The exchange refuses a doomed order when it first reaches the market. */
+static void reject(struct hh_simex *ex, uint32_t idx, hh_time_t ts)
+{
+    struct sim_order *o = &ex->orders[idx];
+    struct hh_report r;
+
+    retire(ex, idx, HH_OS_REJECTED);
+    memset(&r, 0, sizeof r);
+    r.kind = HH_RPT_REJECTED;
+    r.order_id = idx + 1;
+    r.ts = ts;
+    r.iid = o->req.iid;
+    r.side = o->req.side;
+    r.filled = o->filled;
+    snprintf(r.reason, sizeof r.reason, "rejected by the exchange (simulated)");
+    emit(ex, &r);
+}
+
 /*
  * Fill price of order o at a point trading at p, or 0 when it does not
  * fill there.  `tick`: the point is a tick (limits fill at their limit).
@@ -399,6 +430,11 @@ static void match_vertex(struct hh_simex *ex, hh_iid_t iid, hh_price_t p, hh_tim
 
             if (!matchable(ex, o, ts))
                 continue;
+            if (o->doomed) {
+                reject(ex, idx, ts);
+                progress = true;
+                break;
+            }
             fp = vertex_price(ex, o, p, tick);
             if (!fp)
                 continue;

@@ -39,6 +39,9 @@ struct hh_simex_config {
     int64_t latency;             /* ns from placement to being matchable */
     bool liquidity;              /* limit fills to a share of traded volume */
     hh_ratio_t fill_ratio;       /* that share (with liquidity) */
+    hh_ratio_t reject_ratio;     /* share of placements the exchange rejects
+                                    when they first reach the market (async) */
+    uint64_t seed;               /* for reject_ratio: deterministic per seed */
 };
 
 struct hh_simex;

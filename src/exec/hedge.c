@@ -75,6 +75,14 @@ void hh_hedge_released(struct hh_hedge_mgr *m, uint64_t key, hh_qty_t qty)
     s->pending -= qty > s->pending ? s->pending : qty;
 }
 
+void hh_hedge_forget(struct hh_hedge_mgr *m, uint64_t key)
+{
+    struct hh_hedge_key_state *s = find(m, key);
+
+    if (s)
+        *s = m->k[--m->nkeys];
+}
+
 hh_qty_t hh_hedge_filled_qty(const struct hh_hedge_mgr *m, uint64_t key)
 {
     const struct hh_hedge_key_state *s = find(m, key);

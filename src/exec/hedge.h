@@ -54,6 +54,9 @@ hh_qty_t hh_hedge_decide(struct hh_hedge_mgr *m, uint64_t key, hh_qty_t unmatche
 void hh_hedge_filled(struct hh_hedge_mgr *m, uint64_t key, hh_qty_t qty);
 void hh_hedge_released(struct hh_hedge_mgr *m, uint64_t key, hh_qty_t qty);
 
+/* Drop a key whose exposure is over (its group closed): frees its slot. */
+void hh_hedge_forget(struct hh_hedge_mgr *m, uint64_t key);
+
 /* Units hedged (filled) and in flight for a key (0 for an unknown key). */
 hh_qty_t hh_hedge_filled_qty(const struct hh_hedge_mgr *m, uint64_t key);
 hh_qty_t hh_hedge_pending_qty(const struct hh_hedge_mgr *m, uint64_t key);

@@ -33,6 +33,7 @@
  * clock: `now` is an argument.
  */
 #include "signal/signal.h"
+#include "signal/group.h"
 
 #include "signal/signal_int.h"
 
@@ -749,15 +750,13 @@ static void identify(struct line_ctx *c, hh_time_t now, struct hh_sig_reject *re
     rej->received_at = c->recv;
 }
 
-/* "type":"GROUP" (SPEC §8) is not handled by this validator yet. */
-static bool check_group(const struct line_ctx *c, struct hh_sig_reject *rej)
+/* "type":"GROUP" (SPEC §8): a multi-leg group. */
+static bool is_group(const struct line_ctx *c)
 {
     struct json_object *o = c->f[F_TYPE];
 
-    if (o && json_object_is_type(o, json_type_string) &&
-        !strcmp(json_object_get_string(o), "GROUP"))
-        return fail(rej, HH_SIG_BAD_TYPE, "group signals are not supported yet");
-    return true;
+    return o && json_object_is_type(o, json_type_string) &&
+           !strcmp(json_object_get_string(o), "GROUP");
 }
 
 static bool check_missing(const struct line_ctx *c, struct hh_sig_reject *rej)
@@ -1049,7 +1048,9 @@ static bool validate(struct hh_sig_validator *v, struct line_ctx *c, hh_time_t n
                      uint64_t lineno, struct hh_signal *out, struct hh_sig_reject *rej)
 {
     identify(c, now, rej);
-    if (!check_group(c, rej) || !check_missing(c, rej) || !check_types(c, out, rej) ||
+    if (is_group(c))
+        return fail(rej, HH_SIG_BAD_TYPE, "a group signal where a single signal is expected");
+    if (!check_missing(c, rej) || !check_types(c, out, rej) ||
         !check_finite(c, rej) || !each_price(c, rej, price_positive))
         return false;
     HH_ASSERT(c->recv != HH_TIME_NONE);   /* ts and received_at are valid now */
@@ -1058,6 +1059,55 @@ static bool validate(struct hh_sig_validator *v, struct line_ctx *c, hh_time_t n
         !check_confidence(v, c, rej) || !check_clock(v, c, rej) || !check_session(v, c, rej))
         return false;
     fill_signal(c, rej, lineno, out);
+    return true;
+}
+
+/* A rejection decided by signal/group.c, kept with our id and received_at. */
+static bool fail_as(struct hh_sig_reject *rej, const struct hh_sig_reject *from)
+{
+    return fail(rej, from->reason, "%s", from->detail);
+}
+
+/*
+ * A group signal: the header checks of a plain signal around the legs that
+ * signal/group.c parses and validates, in the order documented in signal.h.
+ */
+static bool validate_group(struct hh_sig_validator *v, struct line_ctx *c,
+                           struct json_object *root, uint64_t lineno, struct hh_signal *out,
+                           struct hh_group_signal *g, struct hh_sig_reject *rej)
+{
+    struct hh_strat_rules rules;
+    struct hh_sig_reject grej;
+    bool parsed;
+
+    for (int f = F_ID; f <= F_TS; f++)   /* a group requires id and ts */
+        if (!c->f[f])
+            return fail(rej, HH_SIG_MISSING_FIELD, "field '%s' is %s", fld_name[f],
+                        c->present & BIT(f) ? "null" : "missing");
+    if (!check_type_id(c, rej) || !check_type_clock(c, rej) ||
+        !check_type_valid_until(c, rej) || !check_type_texts(c, out, rej))
+        return false;
+    parsed = hh_group_from_json(root, v->inst, v->cal, g, &grej);
+    if (!parsed && grej.reason < HH_SIG_DUPLICATE)
+        return fail_as(rej, &grej);
+    if (!check_duplicate(v, rej))
+        return false;
+    if (!parsed)
+        return fail_as(rej, &grej);
+    memset(&rules, 0, sizeof rules);
+    rules.allow_naked = v->rules.allow_naked;
+    rules.today = hh_time_ist_date(c->recv);
+    if (!hh_group_validate(g, &rules, &grej))
+        return fail_as(rej, &grej);
+    c->iid = g->group.legs[0].iid;
+    c->in = hh_inst_get(v->inst, c->iid);
+    if (!check_clock(v, c, rej) || !check_session(v, c, rej))
+        return false;
+    c->ntgt = 0;
+    c->conf = HH_RATIO_SCALE;
+    c->side = HH_BUY;
+    fill_signal(c, rej, lineno, out);
+    out->group = true;
     return true;
 }
 
@@ -1111,6 +1161,13 @@ bool hh_sig_process(struct hh_sig_validator *v, const char *line, size_t len,
                     uint64_t lineno, hh_time_t now, struct hh_signal *out,
                     struct hh_sig_reject *rej)
 {
+    return hh_sig_process_any(v, line, len, lineno, now, out, NULL, rej);
+}
+
+bool hh_sig_process_any(struct hh_sig_validator *v, const char *line, size_t len,
+                        uint64_t lineno, hh_time_t now, struct hh_signal *out,
+                        struct hh_group_signal *group, struct hh_sig_reject *rej)
+{
     struct json_object *root = NULL;
     struct line_ctx c;
     bool ok;
@@ -1121,7 +1178,13 @@ bool hh_sig_process(struct hh_sig_validator *v, const char *line, size_t len,
     ok = parse_line(v, line, len, &root, rej);
     if (ok) {
         collect_fields(root, &c);
-        ok = validate(v, &c, now, lineno, out, rej);
+        if (group && is_group(&c)) {
+            identify(&c, now, rej);
+            memset(out, 0, sizeof *out);
+            ok = validate_group(v, &c, root, lineno, out, group, rej);
+        } else {
+            ok = validate(v, &c, now, lineno, out, rej);
+        }
     }
     json_object_put(root);
     if (ok)

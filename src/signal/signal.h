@@ -83,6 +83,10 @@ struct hh_signal {
     int64_t lots;                  /* fixed size; 0 = risk sizing */
     char strategy[HH_SIG_TEXT_MAX];
     char correlation_id[HH_SIG_TEXT_MAX];  /* defaults to id */
+    bool group;                    /* a multi-leg group: the legs are in the
+                                      struct hh_group_signal given alongside;
+                                      entry, stop, targets unused; iid is the
+                                      first leg */
 };
 
 /* The thresholds validation needs (mapped from the configuration). */
@@ -91,6 +95,7 @@ struct hh_sig_rules {
     hh_ratio_t min_confidence;
     int64_t max_live_age;          /* ns */
     int64_t max_clock_skew;        /* ns */
+    bool allow_naked;              /* groups: accept naked shorts */
 };
 
 /* A rejection: reason, human detail, and what could be recovered. */
@@ -135,6 +140,21 @@ void hh_sig_validator_free(struct hh_sig_validator *v);   /* accepts NULL */
 bool hh_sig_process(struct hh_sig_validator *v, const char *line, size_t len,
                     uint64_t lineno, hh_time_t now, struct hh_signal *out,
                     struct hh_sig_reject *rej);
+
+/*
+ * The same for a line that may also be a multi-leg group (SPEC §8): when the
+ * object has "type":"GROUP" and `group` is not NULL, its legs are parsed into
+ * *group (signal/group.h) and *out gets the header (out->group = true).
+ * Groups are checked in the order PARSE_ERROR, MISSING_FIELD (id, ts, legs),
+ * BAD_TYPE, NOT_FINITE, NON_POSITIVE_PRICE, DUPLICATE, UNKNOWN_SYMBOL,
+ * INSTRUMENT_EXPIRED, UNHEDGED_GROUP (unless rules.allow_naked),
+ * FUTURE_TIMESTAMP, STALE, MARKET_CLOSED (the first leg's exchange).  With
+ * `group` NULL a group line is BAD_TYPE.
+ */
+struct hh_group_signal;
+bool hh_sig_process_any(struct hh_sig_validator *v, const char *line, size_t len,
+                        uint64_t lineno, hh_time_t now, struct hh_signal *out,
+                        struct hh_group_signal *group, struct hh_sig_reject *rej);
 
 /* True when the line is blank (only spaces, tabs, CR): skipped, not received. */
 bool hh_sig_line_blank(const char *line, size_t len);

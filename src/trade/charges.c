@@ -89,6 +89,11 @@ const struct hh_charges *hh_charges_find(const char *name)
     return NULL;
 }
 
+bool hh_charges_is_zero(const struct hh_charges *s)
+{
+    return !s || !strcmp(s->name, "zero");
+}
+
 const char *const *hh_charges_names(void)
 {
     return schedule_names;
@@ -143,7 +148,7 @@ void hh_charges_fill(const struct hh_charges *s, hh_date_t date, enum hh_side si
     const struct rate_row *r;
 
     memset(out, 0, sizeof *out);
-    if (!s || !strcmp(s->name, "zero"))
+    if (hh_charges_is_zero(s))
         return;
     r = in_force(s->name, HH_CHG_BROKERAGE, side, date);
     if (r) {

@@ -40,6 +40,9 @@ struct hh_charges;   /* a resolved schedule */
  * "nse_equity_intraday", "nse_equity_delivery", "mcx_futures"), or NULL. */
 const struct hh_charges *hh_charges_find(const char *name);
 
+/* The "zero" schedule (or none): nothing is ever charged. */
+bool hh_charges_is_zero(const struct hh_charges *s);
+
 /* Names of all schedules, NULL-terminated (for messages). */
 const char *const *hh_charges_names(void);
 

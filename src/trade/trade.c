@@ -19,77 +19,11 @@
  */
 #include "trade/trade.h"
 
-#include "core/u64map.h"
+#include "trade/tm_int.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-enum tstate { T_WAITING, T_ENTERING, T_OPEN, T_CLOSED, T_DROPPED };
-
-enum purpose { P_ENTRY, P_STOP, P_T1, P_T2, P_T3, P_SQUAREOFF };
-
-struct order_ref {
-    uint32_t trade;
-    enum purpose purpose;
-    hh_qty_t qty;                 /* order total */
-    hh_qty_t filled;
-    hh_money_t brokerage_paid;    /* for the per-order brokerage cap */
-    bool done;                    /* terminal */
-};
-
-struct trade {
-    struct hh_signal sig;
-    enum tstate st;
-    bool ready;                   /* ready in the current selection */
-    uint32_t trade_id;            /* 0 until the entry fills */
-    int64_t lots;
-    hh_qty_t qty;                 /* units planned */
-    hh_qty_t entry_filled;
-    hh_qty_t pos;                 /* open position, units */
-    hh_money_t entry_value, exit_value, charges;
-    hh_qty_t exit_qty;
-    hh_time_t entry_ts, exit_ts;
-    enum hh_fill_reason last_exit;
-    hh_time_t squareoff_at;       /* HH_TIME_MAX: hold */
-    bool breakeven_done;
-    bool squared_off;
-    uint32_t attempt;             /* entry attempts (client ids) */
-    uint64_t entry_oid, stop_oid, sq_oid;
-    uint64_t tgt_oid[HH_SIG_TARGETS_MAX];
-    hh_qty_t tgt_qty[HH_SIG_TARGETS_MAX];
-    int ntgt;
-};
-
-struct sym {
-    uint32_t *waiting;            /* trade indices, ascending (arrival order) */
-    size_t nw, capw;
-    int64_t active;               /* trade index or -1 */
-    int64_t *vols;                /* previous candle volumes (ring) */
-    int64_t vn, vpos;
-    __int128 vsum;
-};
-
-struct hh_tm {
-    struct hh_tm_config cfg;
-    const struct hh_instruments *inst;
-    const struct hh_calendar *cal;
-    const struct hh_clock *clock;
-    struct hh_broker broker;
-    struct hh_tm_sink sink;
-    struct trade *trades;
-    size_t ntrades, captrades;
-    struct sym *syms;
-    size_t nsyms;
-    struct order_ref *refs;
-    size_t nrefs, caprefs;
-    struct hh_u64map by_oid;      /* broker order id -> refs index + 1 */
-    uint32_t *ready;
-    size_t nready, capready;
-    int64_t open_count;
-    uint32_t next_trade_id;
-    struct hh_tm_stats stats;
-};
 
 const char *hh_fill_reason_name(enum hh_fill_reason r)
 {
@@ -126,6 +60,10 @@ struct hh_tm *hh_tm_new(const struct hh_tm_config *cfg, const struct hh_instrume
         return NULL;
     }
     tm->stats.equity = tm->stats.peak_equity = cfg->capital;
+    if (hh_tm__groups_init(tm)) {
+        hh_tm_free(tm);
+        return NULL;
+    }
     broker.ops->set_sink(broker.impl, on_report, tm);
     return tm;
 }
@@ -142,6 +80,7 @@ void hh_tm_free(struct hh_tm *tm)
     free(tm->trades);
     free(tm->refs);
     free(tm->ready);
+    hh_tm__groups_free(tm);
     hh_u64map_free(&tm->by_oid);
     free(tm);
 }
@@ -153,7 +92,7 @@ const struct hh_tm_stats *hh_tm_stats(const struct hh_tm *tm)
 
 /* ---- storage helpers ------------------------------------------------ */
 
-static int grow(void **p, size_t *cap, size_t need, size_t elem)
+int hh_tm__grow(void **p, size_t *cap, size_t need, size_t elem)
 {
     size_t c = *cap ? *cap : 16;
     void *q;
@@ -170,7 +109,7 @@ static int grow(void **p, size_t *cap, size_t need, size_t elem)
     return HH_OK;
 }
 
-static struct sym *sym_of(struct hh_tm *tm, hh_iid_t iid)
+struct sym *hh_tm__sym(struct hh_tm *tm, hh_iid_t iid)
 {
     if (iid >= tm->nsyms) {
         size_t n = tm->nsyms ? tm->nsyms : 64;
@@ -196,7 +135,7 @@ static int waiting_add(struct sym *s, uint32_t t)
 {
     size_t i;
 
-    if (grow((void **)&s->waiting, &s->capw, s->nw + 1, sizeof *s->waiting))
+    if (hh_tm__grow((void **)&s->waiting, &s->capw, s->nw + 1, sizeof *s->waiting))
         return HH_ENOMEM;
     for (i = s->nw; i > 0 && s->waiting[i - 1] > t; i--)
         s->waiting[i] = s->waiting[i - 1];
@@ -218,10 +157,10 @@ static void waiting_remove(struct sym *s, uint32_t t)
 
 int hh_tm_signal(struct hh_tm *tm, const struct hh_signal *s)
 {
-    struct sym *sy = sym_of(tm, s->iid);
+    struct sym *sy = hh_tm__sym(tm, s->iid);
     struct trade *t;
 
-    if (!sy || grow((void **)&tm->trades, &tm->captrades, tm->ntrades + 1, sizeof *tm->trades))
+    if (!sy || hh_tm__grow((void **)&tm->trades, &tm->captrades, tm->ntrades + 1, sizeof *tm->trades))
         return HH_ENOMEM;
     t = &tm->trades[tm->ntrades];
     memset(t, 0, sizeof *t);
@@ -239,20 +178,17 @@ int hh_tm_signal(struct hh_tm *tm, const struct hh_signal *s)
 
 static const char purpose_code[] = { 'e', 's', '1', '2', '3', 'q' };
 
-/* Place an order for trade ti; *oid gets the broker's id. */
-static int place(struct hh_tm *tm, uint32_t ti, enum purpose p, enum hh_side side,
+int hh_tm__place(struct hh_tm *tm, const char *client, uint32_t owner, bool group,
+                 enum purpose p, int leg, hh_iid_t iid, enum hh_side side,
                  enum hh_ord_type type, hh_qty_t qty, hh_price_t level, uint64_t *oid)
 {
-    struct trade *t = &tm->trades[ti];
     struct hh_order_req req;
     struct order_ref *ref;
     int rc;
 
     memset(&req, 0, sizeof req);
-    /* Deterministic client id from trade, leg (purpose) and attempt. */
-    snprintf(req.client_id, sizeof req.client_id, "h%u%c%u", ti + 1, purpose_code[p],
-             t->attempt);
-    req.iid = t->sig.iid;
+    snprintf(req.client_id, sizeof req.client_id, "%s", client);
+    req.iid = iid;
     req.side = side;
     req.type = type;
     req.qty = qty;
@@ -260,15 +196,18 @@ static int place(struct hh_tm *tm, uint32_t ti, enum purpose p, enum hh_side sid
         req.limit = level;
     else if (type == HH_ORD_STOP)
         req.trigger = level;
-    if (grow((void **)&tm->refs, &tm->caprefs, tm->nrefs + 1, sizeof *tm->refs))
+    if (hh_tm__grow((void **)&tm->refs, &tm->caprefs, tm->nrefs + 1, sizeof *tm->refs))
         return HH_ENOMEM;
     rc = tm->broker.ops->place(tm->broker.impl, &req, oid);
     if (rc)
         return rc;
     ref = &tm->refs[tm->nrefs];
     memset(ref, 0, sizeof *ref);
-    ref->trade = ti;
+    ref->trade = owner;
+    ref->group = group;
     ref->purpose = p;
+    ref->leg = leg;
+    ref->oid = *oid;
     ref->qty = qty;
     rc = hh_u64map_put(&tm->by_oid, *oid, tm->nrefs + 1);
     if (rc)
@@ -277,16 +216,28 @@ static int place(struct hh_tm *tm, uint32_t ti, enum purpose p, enum hh_side sid
     return HH_OK;
 }
 
-static struct order_ref *ref_of(struct hh_tm *tm, uint64_t oid)
+/* Place an order for single trade ti: the client id is derived from the
+ * trade, the order's purpose and the entry attempt. */
+static int place(struct hh_tm *tm, uint32_t ti, enum purpose p, enum hh_side side,
+                 enum hh_ord_type type, hh_qty_t qty, hh_price_t level, uint64_t *oid)
+{
+    const struct trade *t = &tm->trades[ti];
+    char client[HH_CLIENT_ID_MAX];
+
+    snprintf(client, sizeof client, "h%u%c%u", ti + 1, purpose_code[p], t->attempt);
+    return hh_tm__place(tm, client, ti, false, p, -1, t->sig.iid, side, type, qty, level, oid);
+}
+
+struct order_ref *hh_tm__ref(struct hh_tm *tm, uint64_t oid)
 {
     uint64_t v;
 
     return oid && hh_u64map_get(&tm->by_oid, oid, &v) ? &tm->refs[v - 1] : NULL;
 }
 
-static void cancel(struct hh_tm *tm, uint64_t oid)
+void hh_tm__cancel(struct hh_tm *tm, uint64_t oid)
 {
-    struct order_ref *ref = ref_of(tm, oid);
+    struct order_ref *ref = hh_tm__ref(tm, oid);
 
     if (ref && !ref->done) {
         ref->done = true;
@@ -372,7 +323,7 @@ static void mark_ready(struct hh_tm *tm, uint32_t ti)
 
     if (t->ready)
         return;
-    if (grow((void **)&tm->ready, &tm->capready, tm->nready + 1, sizeof *tm->ready))
+    if (hh_tm__grow((void **)&tm->ready, &tm->capready, tm->nready + 1, sizeof *tm->ready))
         return;  /* out of memory: the trade simply is not taken now */
     t->ready = true;
     tm->ready[tm->nready++] = ti;
@@ -433,6 +384,21 @@ void hh_tm_select(struct hh_tm *tm)
         take(tm, ti, lots);
     }
     tm->nready = 0;
+    if (tm->ngroups)
+        hh_tm__groups_select(tm, tm->clock->now);
+}
+
+hh_time_t hh_tm_next_timer(const struct hh_tm *tm)
+{
+    return hh_timers_next(&tm->timers);
+}
+
+void hh_tm_fire_timers(struct hh_tm *tm, hh_time_t now)
+{
+    struct hh_timer t;
+
+    while (hh_timers_pop_due(&tm->timers, now, &t))
+        hh_tm__group_timer(tm, &t);
 }
 
 /* ---- readiness and invalidation ------------------------------------- */
@@ -519,7 +485,7 @@ static void judge_candle(struct hh_tm *tm, hh_iid_t iid, hh_time_t start, hh_pri
                          hh_price_t h, hh_price_t l, hh_price_t c, hh_qty_t v,
                          bool invalidate)
 {
-    struct sym *sy = sym_of(tm, iid);
+    struct sym *sy = hh_tm__sym(tm, iid);
 
     if (!sy)
         return;
@@ -550,7 +516,7 @@ void hh_tm_candle(struct hh_tm *tm, const struct hh_candle *c)
 {
     if (tm->cfg.touch) {
         /* touch readiness comes from ticks; candles only keep volume history */
-        struct sym *sy = sym_of(tm, c->iid);
+        struct sym *sy = hh_tm__sym(tm, c->iid);
 
         if (sy)
             volume_push(tm, sy, c->volume);
@@ -562,7 +528,7 @@ void hh_tm_candle(struct hh_tm *tm, const struct hh_candle *c)
 /* ---- entries, exits, square-off ------------------------------------- */
 
 /* Square-off time of day for an instrument (ns since IST midnight), or -1. */
-static int64_t squareoff_tod(const struct hh_tm *tm, const struct hh_instrument *in,
+int64_t hh_tm__squareoff_tod(const struct hh_tm *tm, const struct hh_instrument *in,
                              hh_date_t date)
 {
     struct hh_session ss;
@@ -590,11 +556,11 @@ static void before_event(struct hh_tm *tm, hh_iid_t iid, hh_time_t ts)
     t = &tm->trades[sy->active];
     if (t->st == T_ENTERING) {
         const struct hh_instrument *in = hh_inst_get(tm->inst, iid);
-        int64_t sq = squareoff_tod(tm, in, hh_time_ist_date(ts));
+        int64_t sq = hh_tm__squareoff_tod(tm, in, hh_time_ist_date(ts));
         uint32_t ti = (uint32_t)sy->active;
 
         if (ts >= t->sig.valid_until || (sq >= 0 && hh_time_ist_tod(ts) >= sq)) {
-            cancel(tm, t->entry_oid);
+            hh_tm__cancel(tm, t->entry_oid);
             sy->active = -1;
             tm->open_count--;
             tm->stats.open--;
@@ -613,11 +579,11 @@ static void before_event(struct hh_tm *tm, hh_iid_t iid, hh_time_t ts)
         uint32_t ti = (uint32_t)sy->active;
 
         t->squared_off = true;
-        cancel(tm, t->stop_oid);
+        hh_tm__cancel(tm, t->stop_oid);
         for (int k = 0; k < t->ntgt; k++)
-            cancel(tm, t->tgt_oid[k]);
+            hh_tm__cancel(tm, t->tgt_oid[k]);
         if (t->entry_filled < t->qty)
-            cancel(tm, t->entry_oid);
+            hh_tm__cancel(tm, t->entry_oid);
         place(tm, ti, P_SQUAREOFF, opposite(t->sig.side), HH_ORD_MARKET, t->pos, 0,
               &t->sq_oid);
     }
@@ -647,13 +613,25 @@ static void after_tick(struct hh_tm *tm, const struct hh_tick *x)
     }
 }
 
+/* The last traded price of a symbol, for groups' marks and margin. */
+static void note_price(struct hh_tm *tm, hh_iid_t iid, hh_price_t p)
+{
+    struct sym *sy = hh_tm__sym(tm, iid);
+
+    if (sy)
+        sy->last = p;
+}
+
 void hh_tm_tick(struct hh_tm *tm, const struct hh_tick *t)
 {
     before_event(tm, t->iid, t->ts);
+    hh_tm__groups_before(tm, t->iid, t->ts);
     if (tm->broker.ops->on_tick)
         tm->broker.ops->on_tick(tm->broker.impl, t);
+    note_price(tm, t->iid, t->price);
     after_tick(tm, t);
-    if (tm->nready)
+    hh_tm__groups_after(tm, t->iid, t->ts);
+    if (tm->nready || tm->ngroups)
         hh_tm_select(tm);
 }
 
@@ -663,17 +641,21 @@ void hh_tm_bars(struct hh_tm *tm, const struct hh_bar *bars, size_t n)
         const struct hh_bar *b = &bars[i];
 
         before_event(tm, b->iid, b->ts);
+        hh_tm__groups_before(tm, b->iid, b->ts);
         if (tm->broker.ops->on_bar)
             tm->broker.ops->on_bar(tm->broker.impl, b);
+        note_price(tm, b->iid, b->close);
         judge_candle(tm, b->iid, b->ts, b->open, b->high, b->low, b->close, b->volume, true);
+        hh_tm__groups_after(tm, b->iid, b->ts);
     }
     hh_tm_select(tm);
 }
 
 /* ---- fills ------------------------------------------------------------ */
 
-static void emit_fill(struct hh_tm *tm, struct trade *t, const struct hh_report *r,
-                      enum hh_fill_reason reason, hh_money_t charges)
+void hh_tm__emit_fill(struct hh_tm *tm, const struct hh_signal *sig, uint32_t trade_id,
+                      const struct hh_report *r, enum hh_fill_reason reason,
+                      hh_money_t charges)
 {
     struct hh_tm_fill f;
 
@@ -681,8 +663,8 @@ static void emit_fill(struct hh_tm *tm, struct trade *t, const struct hh_report 
         return;
     f.ts = r->ts;
     f.order_id = r->order_id;
-    f.trade_id = t->trade_id;
-    f.sig = &t->sig;
+    f.trade_id = trade_id;
+    f.sig = sig;
     f.iid = r->iid;
     f.side = r->side;
     f.qty = r->qty;
@@ -690,6 +672,33 @@ static void emit_fill(struct hh_tm *tm, struct trade *t, const struct hh_report 
     f.reason = reason;
     f.charges = charges;
     tm->sink.fill(tm->sink.ctx, &f);
+}
+
+void hh_tm__book_closed(struct hh_tm *tm, const struct hh_tm_trade *out)
+{
+    tm->stats.trades_closed++;
+    tm->stats.wins += out->net > 0;
+    tm->stats.losses += out->net < 0;
+    tm->stats.gross += out->gross;
+    tm->stats.charges += out->charges;
+    tm->stats.net += out->net;
+    tm->stats.equity += out->net;
+    if (tm->stats.equity > tm->stats.peak_equity)
+        tm->stats.peak_equity = tm->stats.equity;
+    if (tm->stats.peak_equity - tm->stats.equity > tm->stats.max_drawdown)
+        tm->stats.max_drawdown = tm->stats.peak_equity - tm->stats.equity;
+    if (tm->sink.closed)
+        tm->sink.closed(tm->sink.ctx, out);
+}
+
+hh_money_t hh_tm__charge(struct hh_tm *tm, struct order_ref *ref, const struct hh_report *r)
+{
+    struct hh_charge_breakdown bd;
+
+    hh_charges_fill(tm->cfg.fees, hh_time_ist_date(r->ts), r->side, r->price * r->qty,
+                    ref->brokerage_paid, &bd);
+    ref->brokerage_paid += bd.c[HH_CHG_BROKERAGE];
+    return bd.total;
 }
 
 static void close_trade(struct hh_tm *tm, uint32_t ti)
@@ -701,9 +710,9 @@ static void close_trade(struct hh_tm *tm, uint32_t ti)
     hh_money_t gross = t->sig.side == HH_BUY ? t->exit_value - t->entry_value
                                               : t->entry_value - t->exit_value;
 
-    cancel(tm, t->stop_oid);
+    hh_tm__cancel(tm, t->stop_oid);
     for (int k = 0; k < t->ntgt; k++)
-        cancel(tm, t->tgt_oid[k]);
+        hh_tm__cancel(tm, t->tgt_oid[k]);
     t->st = T_CLOSED;
     tm->syms[t->sig.iid].active = -1;
     tm->open_count--;
@@ -728,26 +737,14 @@ static void close_trade(struct hh_tm *tm, uint32_t ti)
     out.r_multiple = (int64_t)hh_i128_div_round((__int128)out.net * 100,
                                                 (__int128)risk * t->entry_filled);
 
-    tm->stats.trades_closed++;
-    tm->stats.wins += out.net > 0;
-    tm->stats.losses += out.net < 0;
-    tm->stats.gross += gross;
-    tm->stats.charges += t->charges;
-    tm->stats.net += out.net;
-    tm->stats.equity += out.net;
-    if (tm->stats.equity > tm->stats.peak_equity)
-        tm->stats.peak_equity = tm->stats.equity;
-    if (tm->stats.peak_equity - tm->stats.equity > tm->stats.max_drawdown)
-        tm->stats.max_drawdown = tm->stats.peak_equity - tm->stats.equity;
-    if (tm->sink.closed)
-        tm->sink.closed(tm->sink.ctx, &out);
+    hh_tm__book_closed(tm, &out);
 }
 
 /* Keep exits reduce-only: the stop covers exactly the position, targets
  * never more than it (trimmed from the last target). */
 static void sync_exits(struct hh_tm *tm, struct trade *t)
 {
-    struct order_ref *stop = ref_of(tm, t->stop_oid);
+    struct order_ref *stop = hh_tm__ref(tm, t->stop_oid);
     hh_qty_t room = t->pos;
 
     if (stop && !stop->done && stop->qty != stop->filled + t->pos) {
@@ -755,13 +752,13 @@ static void sync_exits(struct hh_tm *tm, struct trade *t)
         tm->broker.ops->modify(tm->broker.impl, t->stop_oid, stop->qty, 0, 0);
     }
     for (int k = 0; k < t->ntgt; k++) {
-        struct order_ref *g = ref_of(tm, t->tgt_oid[k]);
+        struct order_ref *g = hh_tm__ref(tm, t->tgt_oid[k]);
 
         if (g && !g->done)
             room -= g->qty - g->filled;
     }
     for (int k = t->ntgt - 1; k >= 0 && room < 0; k--) {
-        struct order_ref *g = ref_of(tm, t->tgt_oid[k]);
+        struct order_ref *g = hh_tm__ref(tm, t->tgt_oid[k]);
         hh_qty_t left;
 
         if (!g || g->done)
@@ -769,7 +766,7 @@ static void sync_exits(struct hh_tm *tm, struct trade *t)
         left = g->qty - g->filled;
         if (left <= -room) {
             room += left;
-            cancel(tm, t->tgt_oid[k]);
+            hh_tm__cancel(tm, t->tgt_oid[k]);
         } else {
             g->qty -= -room;
             tm->broker.ops->modify(tm->broker.impl, t->tgt_oid[k], g->qty, 0, 0);
@@ -809,7 +806,7 @@ static void on_entry_fill(struct hh_tm *tm, uint32_t ti, const struct hh_report 
     const struct hh_instrument *in = hh_inst_get(tm->inst, t->sig.iid);
 
     if (t->entry_filled == 0) {
-        int64_t sq = squareoff_tod(tm, in, hh_time_ist_date(r->ts));
+        int64_t sq = hh_tm__squareoff_tod(tm, in, hh_time_ist_date(r->ts));
 
         t->trade_id = ++tm->next_trade_id;
         t->entry_ts = r->ts;
@@ -861,7 +858,7 @@ static void on_exit_fill(struct hh_tm *tm, uint32_t ti, enum purpose p,
      * counts from the next point of the path — the exchange's rule for a
      * changed price). */
     if (p == P_T1 && tm->cfg.breakeven_after_t1 && !t->breakeven_done) {
-        struct order_ref *stop = ref_of(tm, t->stop_oid);
+        struct order_ref *stop = hh_tm__ref(tm, t->stop_oid);
 
         t->breakeven_done = true;
         if (stop && !stop->done)
@@ -879,6 +876,9 @@ static enum hh_fill_reason reason_of(enum purpose p)
     case P_T2: return HH_FR_TARGET2;
     case P_T3: return HH_FR_TARGET3;
     case P_SQUAREOFF: return HH_FR_SQUAREOFF;
+    case P_HEDGE:
+    case P_CLOSE:
+        break;  /* group orders: group.c names their fills */
     }
     return HH_FR_ENTRY;
 }
@@ -887,33 +887,34 @@ static void on_fill(struct hh_tm *tm, struct order_ref *ref, const struct hh_rep
 {
     uint32_t ti = ref->trade;
     struct trade *t = &tm->trades[ti];
-    struct hh_charge_breakdown bd;
-    hh_money_t value = r->price * r->qty;
+    hh_money_t charges;
 
     ref->filled += r->qty;
     if (ref->filled >= ref->qty)
         ref->done = true;
-    hh_charges_fill(tm->cfg.fees, hh_time_ist_date(r->ts), r->side, value,
-                    ref->brokerage_paid, &bd);
-    ref->brokerage_paid += bd.c[HH_CHG_BROKERAGE];
-    t->charges += bd.total;
+    charges = hh_tm__charge(tm, ref, r);
+    t->charges += charges;
     if (ref->purpose == P_ENTRY) {
         on_entry_fill(tm, ti, r);
-        emit_fill(tm, t, r, HH_FR_ENTRY, bd.total);
+        hh_tm__emit_fill(tm, &t->sig, t->trade_id, r, HH_FR_ENTRY, charges);
         protect(tm, ti);
         return;
     }
-    emit_fill(tm, t, r, reason_of(ref->purpose), bd.total);
+    hh_tm__emit_fill(tm, &t->sig, t->trade_id, r, reason_of(ref->purpose), charges);
     on_exit_fill(tm, ti, ref->purpose, r);
 }
 
 static void on_report(void *ctx, const struct hh_report *r)
 {
     struct hh_tm *tm = ctx;
-    struct order_ref *ref = ref_of(tm, r->order_id);
+    struct order_ref *ref = hh_tm__ref(tm, r->order_id);
 
     if (!ref)
         return;  /* not ours */
+    if (ref->group) {
+        hh_tm__group_report(tm, ref, r);
+        return;
+    }
     switch (r->kind) {
     case HH_RPT_FILL:
         on_fill(tm, ref, r);

@@ -16,11 +16,20 @@
  * It reads no clock and does no I/O; what it decides leaves through the
  * sink callbacks (fills, closed trades, rejections, invalidations).
  *
+ * Multi-leg option groups (SPEC §8) share the slots, the broker and the
+ * sinks; their life cycle is in group.c: margin check at start, legs in
+ * priority order with each short sent only for what its protection has
+ * filled, an exposure monitor on a timer, emergency hedges, rollback
+ * (shorts closed before longs), group P&L limits, expiry settlement.
+ *
  * Calling sequence per market event (the runner's job):
  *   ticks: for each tick X — hh_tm_candle() for every candle completing
  *          at X, then hh_tm_select(), then hh_tm_tick(X);
  *   bars:  hh_tm_bars() with all bars sharing one start time.
- * Signals are fed with hh_tm_signal() before market data of the same time.
+ * Signals are fed with hh_tm_signal() / hh_tm_group() before market data
+ * of the same time; due timers (hh_tm_next_timer()) fire after signals and
+ * before market data of the same instant, with the clock moved to their
+ * deadline (hh_tm_fire_timers()).
  */
 #ifndef HH_TRADE_H
 #define HH_TRADE_H
@@ -31,6 +40,7 @@
 #include "core/instrument.h"
 #include "market/candle.h"
 #include "market/mdfile.h"
+#include "options/strategy.h"
 #include "signal/signal.h"
 #include "trade/charges.h"
 
@@ -71,6 +81,15 @@ struct hh_tm_config {
     bool squareoff_explicit;        /* else per-exchange default */
     int64_t squareoff;              /* IST time of day, ns */
     const struct hh_charges *fees;
+    /* multi-leg groups */
+    int64_t exposure_check;         /* ns between exposure checks */
+    int64_t hedge_debounce;         /* ns between hedges of one bucket */
+    int64_t leg_timeout;            /* ns a leg may take once it can fill */
+    hh_ratio_t margin_buffer;       /* share of available margin usable */
+    bool allow_naked;               /* accept naked shorts (straddles...) */
+    bool expiry_close_set;          /* close ITM shorts on expiry day ... */
+    int64_t expiry_close_before;    /* ... at this IST time of day, ns */
+    hh_ratio_t variance_limit;      /* hedge-balance variance flagged above */
 };
 
 /* One execution, as fills.csv reports it. */
@@ -124,6 +143,14 @@ struct hh_tm_stats {
     hh_money_t peak_equity, max_drawdown;
     uint64_t dropped[2];            /* by enum hh_tm_drop */
     uint64_t size_too_small;
+    /* multi-leg groups */
+    uint64_t groups_started, groups_filled, groups_rolled_back, groups_closed;
+    uint64_t margin_rejects;
+    uint64_t hedges;                /* emergency hedge orders */
+    hh_qty_t hedge_qty;
+    int64_t max_exposure;           /* ns: longest unhedged short exposure seen */
+    uint64_t balance_flags;         /* groups whose hedge balance was flagged */
+    uint64_t expiry_settlements;    /* legs settled at expiry */
 };
 
 struct hh_tm;
@@ -143,6 +170,53 @@ int hh_tm_signal(struct hh_tm *tm, const struct hh_signal *s);
 
 /* A completed candle of entry.timeframe (tick data): readiness (retest). */
 void hh_tm_candle(struct hh_tm *tm, const struct hh_candle *c);
+
+/*
+ * A validated multi-leg group (legs resolved, hedge rules checked): `hdr`
+ * carries its id, line, ts, received_at, valid_until and correlation id
+ * (targets unused); stop_loss / target are net P&L limits in rupees (0 =
+ * none).  Both are copied.  The group starts when a slot is free and the
+ * underlying and every leg have a price; its worst-case margin is checked
+ * then (a MARGIN_WORST_CASE rejection goes to the rejected sink).
+ */
+int hh_tm_group(struct hh_tm *tm, const struct hh_signal *hdr, const struct hh_strat_group *g,
+                hh_money_t stop_loss, hh_money_t target);
+
+/* A group as seen from outside (tests, reports, the API). */
+struct hh_tm_leg_view {
+    hh_iid_t iid;
+    enum hh_side side;
+    hh_qty_t target, filled, closed;   /* units */
+};
+
+struct hh_tm_group_view {
+    const char *id;                    /* borrowed */
+    const char *state;                 /* WAITING ENTERING OPEN EXITING CLOSED DROPPED */
+    uint32_t trade_id;
+    bool rolled_back;
+    int nlegs;
+    struct hh_tm_leg_view legs[HH_STRAT_LEGS_MAX];
+    hh_qty_t hedged;                   /* hedge units held, all buckets */
+    hh_qty_t unhedged;                 /* short units not covered now (sum of
+                                          positive bucket exposures) */
+};
+
+size_t hh_tm_group_count(const struct hh_tm *tm);
+
+/* View of group i (arrival order); HH_ENOTFOUND past the end. */
+int hh_tm_group_view(const struct hh_tm *tm, size_t i, struct hh_tm_group_view *out);
+
+/* The legs whose fills differ from their target, one per line
+ * ("NIFTY25JAN24300CE SELL filled 50 of 75"), into buf; returns the number
+ * of mismatched legs (0: every leg filled as planned). */
+int hh_tm_group_mismatch(const struct hh_tm *tm, const struct hh_tm_group_view *v, char *buf,
+                         size_t cap);
+
+/* The earliest timer deadline (HH_TIME_MAX when none). */
+hh_time_t hh_tm_next_timer(const struct hh_tm *tm);
+
+/* Fire every timer due at or before `now` (the clock already at `now`). */
+void hh_tm_fire_timers(struct hh_tm *tm, hh_time_t now);
 
 /* Take the ready trades best first (after the candles of one instant). */
 void hh_tm_select(struct hh_tm *tm);

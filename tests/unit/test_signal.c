@@ -376,7 +376,7 @@ static void test_bad_type_fields(void **state)
         ACCEPT(mk("correlation_id", v, NULL));
         assert_int_equal(strlen(F->s.correlation_id), 127);
     }
-    REJECT(mk("type", "\"GROUP\"", NULL), BAD_TYPE, "group signals are not supported yet");
+    REJECT(mk("type", "\"GROUP\"", NULL), BAD_TYPE, "a group signal where a single signal is expected");
     assert_true(F->r.id_known);
     ACCEPT(mk("type", "\"SINGLE\"", NULL));
 }

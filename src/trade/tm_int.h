@@ -1,0 +1,198 @@
+/*
+ * tm_int.h — the trade manager's private header, shared by its files:
+ * trade.c (single-signal trades) and group.c (multi-leg groups).  Nothing
+ * outside src/trade includes it.
+ *
+ * Orders of both kinds go through one table (refs[], found by broker order
+ * id) so one report handler routes every fill to its owner.
+ */
+#ifndef HH_TM_INT_H
+#define HH_TM_INT_H
+
+#include "core/event.h"
+#include "core/u64map.h"
+#include "exec/hedge.h"
+#include "risk/margin.h"
+#include "trade/trade.h"
+
+enum tstate { T_WAITING, T_ENTERING, T_OPEN, T_CLOSED, T_DROPPED };
+
+enum purpose {
+    P_ENTRY, P_STOP, P_T1, P_T2, P_T3, P_SQUAREOFF,   /* single trades */
+    P_HEDGE, P_CLOSE,                                 /* groups (leg entries: P_ENTRY) */
+};
+
+struct order_ref {
+    uint32_t trade;               /* owner: trades[] index, or groups[] index */
+    bool group;                   /* owner is a group */
+    enum purpose purpose;         /* single trades */
+    int leg;                      /* groups: leg index, or 100 + bucket for a hedge */
+    uint64_t oid;                 /* the broker's order id */
+    hh_qty_t qty;                 /* order total */
+    hh_qty_t filled;
+    hh_money_t brokerage_paid;    /* for the per-order brokerage cap */
+    bool done;                    /* terminal */
+};
+
+struct trade {
+    struct hh_signal sig;
+    enum tstate st;
+    bool ready;                   /* ready in the current selection */
+    uint32_t trade_id;            /* 0 until the entry fills */
+    int64_t lots;
+    hh_qty_t qty;                 /* units planned */
+    hh_qty_t entry_filled;
+    hh_qty_t pos;                 /* open position, units */
+    hh_money_t entry_value, exit_value, charges;
+    hh_qty_t exit_qty;
+    hh_time_t entry_ts, exit_ts;
+    enum hh_fill_reason last_exit;
+    hh_time_t squareoff_at;       /* HH_TIME_MAX: hold */
+    bool breakeven_done;
+    bool squared_off;
+    uint32_t attempt;             /* entry attempts (client ids) */
+    uint64_t entry_oid, stop_oid, sq_oid;
+    uint64_t tgt_oid[HH_SIG_TARGETS_MAX];
+    hh_qty_t tgt_qty[HH_SIG_TARGETS_MAX];
+    int ntgt;
+};
+
+/* ---- multi-leg groups (group.c) ----------------------------------------- */
+
+enum gstate {
+    G_WAITING,     /* accepted; waits for a slot and prices */
+    G_ENTERING,    /* legs executing in priority order */
+    G_OPEN,        /* every leg filled */
+    G_EXITING,     /* closing: shorts first, then longs and hedges */
+    G_CLOSED,
+    G_DROPPED,     /* expired or rejected before starting */
+};
+
+#define G_BUCKETS HH_STRAT_LEGS_MAX
+
+struct gleg {
+    int bucket;                   /* index into tm_group.bucket */
+    bool is_short;
+    hh_qty_t target;              /* units to hold */
+    hh_qty_t sent;                /* units in entry orders placed */
+    hh_qty_t filled;              /* entry units filled */
+    hh_qty_t exit_sent;           /* units in closing orders placed */
+    hh_qty_t closed;              /* units closed (orders or settlement) */
+    hh_time_t armed_at;           /* first chance to fill its working entry
+                                     order; HH_TIME_NONE when none working */
+    int entry_working;            /* entry orders working */
+};
+
+struct gbucket {
+    enum hh_opt_type opt;
+    hh_date_t expiry;
+    hh_iid_t hedge_iid;           /* the bucket's long leg: what a hedge buys;
+                                     HH_IID_NONE for a naked bucket */
+    hh_qty_t hedge_pos;           /* hedge units held */
+    hh_qty_t hedge_exit_sent;
+    hh_time_t exposed_since;      /* unhedged short exposure began, or NONE */
+};
+
+struct tm_group {
+    struct hh_signal sig;         /* id, line, times, correlation id */
+    struct hh_strat_group g;
+    enum gstate st;
+    uint32_t trade_id;
+    int order[HH_STRAT_LEGS_MAX]; /* execution order (leg priority) */
+    struct gleg leg[HH_STRAT_LEGS_MAX];
+    int nbuckets;
+    struct gbucket bucket[G_BUCKETS];
+    hh_money_t stop_loss, target; /* 0 = none */
+    hh_money_t margin;            /* required at start (held while open) */
+    hh_money_t buy_value, sell_value, charges;
+    hh_money_t entry_net;         /* sell - buy of the entry fills */
+    hh_time_t entry_ts, exit_ts;
+    hh_time_t expiry_close;       /* settlement instant (legs' expiry close) */
+    hh_time_t squareoff_at;       /* HH_TIME_MAX: held past the close */
+    bool expiry_closed_itm;       /* expiry.close_before already acted */
+    bool settling;                /* expiry settlement: place nothing more */
+    bool place_failed;            /* the broker refused an entry placement */
+    enum hh_fill_reason exit_reason;
+    bool rolled_back;
+};
+
+/* Timer kinds the manager starts. */
+enum tm_timer_kind { TMR_EXPOSURE = 1, TMR_EXPIRY_CLOSE, TMR_SETTLE };
+
+struct sym {
+    uint32_t *waiting;            /* trade indices, ascending (arrival order) */
+    size_t nw, capw;
+    int64_t active;               /* trade index or -1 */
+    hh_price_t last;              /* last traded price (0: none yet) */
+    int64_t *vols;                /* previous candle volumes (ring) */
+    int64_t vn, vpos;
+    __int128 vsum;
+};
+
+struct hh_tm {
+    struct hh_tm_config cfg;
+    const struct hh_instruments *inst;
+    const struct hh_calendar *cal;
+    const struct hh_clock *clock;
+    struct hh_broker broker;
+    struct hh_tm_sink sink;
+    struct trade *trades;
+    size_t ntrades, captrades;
+    struct sym *syms;
+    size_t nsyms;
+    struct order_ref *refs;
+    size_t nrefs, caprefs;
+    struct hh_u64map by_oid;      /* broker order id -> refs index + 1 */
+    uint32_t *ready;
+    size_t nready, capready;
+    int64_t open_count;
+    uint32_t next_trade_id;
+    struct hh_tm_stats stats;
+    /* groups */
+    struct tm_group *groups;
+    size_t ngroups, capgroups;
+    size_t groups_active;         /* ENTERING or EXITING: the exposure timer runs */
+    bool exposure_timer;          /* an exposure check is scheduled */
+    struct hh_timers timers;
+    struct hh_hedge_mgr hedge;
+    struct hh_margin_sim msim;
+};
+
+/* ---- shared between trade.c and group.c -------------------------------- */
+
+int hh_tm__grow(void **p, size_t *cap, size_t need, size_t elem);
+struct sym *hh_tm__sym(struct hh_tm *tm, hh_iid_t iid);
+
+/* Place an order owned by a trade or a group; *oid receives the broker id.
+ * `client` is the deterministic client order id (trade, leg, attempt). */
+int hh_tm__place(struct hh_tm *tm, const char *client, uint32_t owner, bool group,
+                 enum purpose p, int leg, hh_iid_t iid, enum hh_side side,
+                 enum hh_ord_type type, hh_qty_t qty, hh_price_t level, uint64_t *oid);
+struct order_ref *hh_tm__ref(struct hh_tm *tm, uint64_t oid);
+void hh_tm__cancel(struct hh_tm *tm, uint64_t oid);
+
+/* Charges of a fill of `ref` (brokerage capped per order). */
+hh_money_t hh_tm__charge(struct hh_tm *tm, struct order_ref *ref, const struct hh_report *r);
+
+/* Book a closed trade or group: stats, equity, drawdown, sink. */
+void hh_tm__book_closed(struct hh_tm *tm, const struct hh_tm_trade *out);
+
+/* Square-off time of day of an instrument on a date (-1: hold). */
+int64_t hh_tm__squareoff_tod(const struct hh_tm *tm, const struct hh_instrument *in,
+                             hh_date_t date);
+
+void hh_tm__emit_fill(struct hh_tm *tm, const struct hh_signal *sig, uint32_t trade_id,
+                      const struct hh_report *r, enum hh_fill_reason reason,
+                      hh_money_t charges);
+
+/* group.c: the group life cycle's hooks into the event flow. */
+int hh_tm__groups_init(struct hh_tm *tm);
+void hh_tm__groups_free(struct hh_tm *tm);
+void hh_tm__groups_before(struct hh_tm *tm, hh_iid_t iid, hh_time_t ts);
+void hh_tm__groups_after(struct hh_tm *tm, hh_iid_t iid, hh_time_t ts);
+void hh_tm__groups_select(struct hh_tm *tm, hh_time_t now);
+void hh_tm__group_report(struct hh_tm *tm, struct order_ref *ref, const struct hh_report *r);
+void hh_tm__group_timer(struct hh_tm *tm, const struct hh_timer *t);
+
+
+#endif
