@@ -65,6 +65,8 @@ struct bt {
     struct hh_md_reader *md;
     /* counters */
     uint64_t ticks_n, bars_n, out_of_session;
+    bool completed;                     /* candles completed at this tick */
+    hh_time_t next_due;                 /* earliest pending signal or timer */
     bool failed;                        /* a write error or lost data */
     double started;
 };
@@ -297,6 +299,7 @@ static void feed_signals(struct bt *b, hh_time_t t)
         hh_time_t ts = b->next_sig < b->nsigs ? b->sigs[b->next_sig].received_at : HH_TIME_MAX;
         hh_time_t tt = hh_tm_next_timer(b->tm);
 
+        b->next_due = ts < tt ? ts : tt;
         if ((ts > t && tt > t) || (ts == HH_TIME_MAX && tt == HH_TIME_MAX))
             return;
         if (ts <= tt) {
@@ -324,6 +327,7 @@ static void on_candle(void *ctx, const struct hh_candle *c)
 {
     struct bt *b = ctx;
 
+    b->completed = true;
     hh_tm_candle(b->tm, c);
     if (c->iid < b->ncharted && b->charted[c->iid] &&
         hh_rep_candle(b->rep, sym_name(b, c->iid), c->ts, c->open, c->high, c->low,
@@ -351,12 +355,17 @@ static int run_ticks(struct bt *b, struct hh_progress *pg)
 
         b->ticks_n++;
         equity_start(b, t.ts);
-        feed_signals(b, t.ts);
+        if (t.ts >= b->next_due)
+            feed_signals(b, t.ts);
         hh_clock_advance(&b->clock, t.ts);
+        b->completed = false;
         in = hh_candles_tick(b->cb, &t, on_candle, b);
-        hh_tm_select(b->tm);
+        if (b->completed)
+            hh_tm_select(b->tm);
         if (in)
             hh_tm_tick(b->tm, &t);
+        if (hh_tm_next_timer(b->tm) < b->next_due)   /* a timer started by this tick */
+            b->next_due = hh_tm_next_timer(b->tm);
         hh_progress_update(pg, b->ticks_n, hh_md_offset(b->md));
     }
     b->out_of_session = hh_candles_out_of_session(b->cb);

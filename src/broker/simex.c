@@ -379,19 +379,23 @@ static void reject(struct hh_simex *ex, uint32_t idx, hh_time_t ts)
  * Fill price of order o at a point trading at p, or 0 when it does not
  * fill there.  `tick`: the point is a tick (limits fill at their limit).
  */
+static hh_price_t slipped(const struct hh_simex *ex, const struct sim_order *o, hh_price_t p)
+{
+    return hh_simex_slipped(&ex->cfg, hh_inst_get(ex->inst, o->req.iid), o->req.side, p);
+}
+
 static hh_price_t vertex_price(const struct hh_simex *ex, struct sim_order *o,
                                hh_price_t p, bool tick)
 {
-    const struct hh_instrument *in = hh_inst_get(ex->inst, o->req.iid);
     bool buy = o->req.side == HH_BUY;
     hh_price_t l = o->req.limit, t = o->req.trigger;
 
     switch (o->req.type) {
     case HH_ORD_MARKET:
-        return hh_simex_slipped(&ex->cfg, in, o->req.side, p);
+        return slipped(ex, o, p);
     case HH_ORD_STOP:
         if (buy ? p >= t : p <= t)
-            return hh_simex_slipped(&ex->cfg, in, o->req.side, p);
+            return slipped(ex, o, p);
         return 0;
     case HH_ORD_STOP_LIMIT:
         if (!o->triggered) {
@@ -456,7 +460,6 @@ static void match_vertex(struct hh_simex *ex, hh_iid_t iid, hh_price_t p, hh_tim
 static hh_price_t segment_level(const struct hh_simex *ex, struct sim_order *o,
                                 hh_price_t a, hh_price_t b, hh_price_t *fill)
 {
-    const struct hh_instrument *in = hh_inst_get(ex->inst, o->req.iid);
     bool up = b > a, buy = o->req.side == HH_BUY;
     hh_price_t lo = up ? a : b, hi = up ? b : a;
     hh_price_t l = o->req.limit, t = o->req.trigger;
@@ -467,7 +470,7 @@ static hh_price_t segment_level(const struct hh_simex *ex, struct sim_order *o,
         return 0;  /* markets fill at points */
     case HH_ORD_STOP:
         if (buy == up && MET(t)) {
-            *fill = hh_simex_slipped(&ex->cfg, in, o->req.side, t);
+            *fill = slipped(ex, o, t);
             return t;
         }
         return 0;

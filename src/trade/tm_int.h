@@ -124,6 +124,12 @@ struct sym {
     size_t nw, capw;
     int64_t active;               /* trade index or -1 */
     hh_price_t last;              /* last traded price (0: none yet) */
+    /* The safe band of the waiting list: no waiting trade is invalidated by a
+     * price in (buy_stop_max, sell_stop_min) before valid_min.  Recomputed
+     * when the list changed (band_valid false). */
+    bool band_valid;
+    hh_price_t buy_stop_max, sell_stop_min;
+    hh_time_t valid_min;
     int64_t *vols;                /* previous candle volumes (ring) */
     int64_t vn, vpos;
     __int128 vsum;

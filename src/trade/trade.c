@@ -141,6 +141,7 @@ static int waiting_add(struct sym *s, uint32_t t)
         s->waiting[i] = s->waiting[i - 1];
     s->waiting[i] = t;
     s->nw++;
+    s->band_valid = false;
     return HH_OK;
 }
 
@@ -150,6 +151,7 @@ static void waiting_remove(struct sym *s, uint32_t t)
         if (s->waiting[i] == t) {
             memmove(s->waiting + i, s->waiting + i + 1, (s->nw - i - 1) * sizeof *s->waiting);
             s->nw--;
+            s->band_valid = false;
             return;
         }
     }
@@ -591,12 +593,35 @@ static void before_event(struct hh_tm *tm, hh_iid_t iid, hh_time_t ts)
 
 /* After an event of the symbol: invalidation and touch readiness of the
  * waiting trades, for a tick (lo == hi == price) or a bar. */
+static void compute_band(const struct hh_tm *tm, struct sym *sy)
+{
+    sy->buy_stop_max = INT64_MIN;
+    sy->sell_stop_min = INT64_MAX;
+    sy->valid_min = HH_TIME_MAX;
+    for (size_t i = 0; i < sy->nw; i++) {
+        const struct hh_signal *s = &tm->trades[sy->waiting[i]].sig;
+
+        if (s->side == HH_BUY && s->stop > sy->buy_stop_max)
+            sy->buy_stop_max = s->stop;
+        if (s->side == HH_SELL && s->stop < sy->sell_stop_min)
+            sy->sell_stop_min = s->stop;
+        if (s->valid_until < sy->valid_min)
+            sy->valid_min = s->valid_until;
+    }
+    sy->band_valid = true;
+}
+
 static void after_tick(struct hh_tm *tm, const struct hh_tick *x)
 {
     struct sym *sy = x->iid < tm->nsyms ? &tm->syms[x->iid] : NULL;
 
-    if (!sy)
+    if (!sy || !sy->nw)
         return;
+    if (!sy->band_valid)
+        compute_band(tm, sy);
+    if (!tm->cfg.touch && x->price > sy->buy_stop_max && x->price < sy->sell_stop_min &&
+        x->ts < sy->valid_min)
+        return;   /* inside the band: nothing to invalidate, nothing to touch */
     for (size_t i = 0; i < sy->nw;) {
         uint32_t ti = sy->waiting[i];
         const struct hh_signal *s = &tm->trades[ti].sig;
@@ -616,7 +641,7 @@ static void after_tick(struct hh_tm *tm, const struct hh_tick *x)
 /* The last traded price of a symbol, for groups' marks and margin. */
 static void note_price(struct hh_tm *tm, hh_iid_t iid, hh_price_t p)
 {
-    struct sym *sy = hh_tm__sym(tm, iid);
+    struct sym *sy = iid < tm->nsyms ? &tm->syms[iid] : hh_tm__sym(tm, iid);
 
     if (sy)
         sy->last = p;
