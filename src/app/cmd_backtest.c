@@ -24,7 +24,6 @@
 #include "app/progress.h"
 #include "app/report.h"
 #include "broker/simex.h"
-#include "core/lines.h"
 #include "market/candle.h"
 #include "market/mdfile.h"
 #include "signal/group.h"
@@ -209,67 +208,40 @@ static int by_arrival(const void *pa, const void *pb)
     return a->line < c->line ? -1 : a->line > c->line;
 }
 
+static int on_accepted(void *ctx, const char *line, size_t len, struct hh_signal *s,
+                       const struct hh_group_signal *g)
+{
+    struct bt *b = ctx;
+    int rc = HH_OK;
+
+    (void)line;
+    (void)len;
+    if (s->group)
+        rc = keep_group(b, s, g);
+    return rc ? rc : keep_signal(b, s);
+}
+
+static int on_dead_letter(void *ctx, uint64_t lineno, const struct hh_sig_reject *rej)
+{
+    dead_letter(ctx, lineno, rej);
+    return HH_OK;
+}
+
 /* Read and validate every line in order; keep the accepted ones sorted by
  * arrival.  Returns HH_OK, or HH_EIO (unreadable: exit 2). */
 static int load_signals(struct bt *b)
 {
-    struct hh_sig_rules rules = {
-        b->w.cfg.risk.min_rr, b->w.cfg.risk.min_confidence,
-        b->w.cfg.signals.max_live_age, b->w.cfg.signals.max_clock_skew,
-        b->w.cfg.risk.allow_naked,
-    };
-    struct hh_group_signal *grp = malloc(sizeof *grp);
+    struct hh_sig_rules rules = hh_app_sig_rules(&b->w.cfg);
     struct hh_sig_validator *v = hh_sig_validator_new(b->w.inst, b->w.cal, &rules);
-    struct hh_lines *lr = NULL;
-    const char *line;
-    size_t len;
+    struct hh_sig_sink sink = { on_accepted, on_dead_letter, b };
     int rc;
 
-    if (!v || !grp) {
-        rc = hh_diag_set(&b->d, HH_ENOMEM, "out of memory");
-        goto out;
-    }
-    rc = hh_lines_open(&lr, b->signals, 0, &b->d);
-    if (rc)
-        goto out;
-    for (;;) {
-        struct hh_signal s;
-        struct hh_sig_reject rej;
-
-        rc = hh_lines_next(lr, &line, &len);
-        if (rc == 0)
-            break;
-        if (rc == HH_EFULL) {
-            b->received++;
-            hh_sig_reject_set(&rej, HH_SIG_PARSE_ERROR, HH_TIME_NONE,
-                              "line longer than %u bytes", HH_LINES_DEFAULT_MAX);
-            dead_letter(b, hh_lines_lineno(lr), &rej);
-            continue;
-        }
-        if (rc < 0) {
-            hh_diag_set(&b->d, rc, "%s: read error", b->signals);
-            goto out;
-        }
-        if (hh_sig_line_blank(line, len))
-            continue;
-        b->received++;
-        rc = HH_OK;
-        if (hh_sig_process_any(v, line, len, hh_lines_lineno(lr), HH_TIME_NONE, &s, grp, &rej)) {
-            if (s.group)
-                rc = keep_group(b, &s, grp);
-            if (!rc)
-                rc = keep_signal(b, &s);
-        } else
-            dead_letter(b, hh_lines_lineno(lr), &rej);
-        if (rc)
-            goto out;
-    }
-    if (b->nsigs)
-        qsort(b->sigs, b->nsigs, sizeof *b->sigs, by_arrival);
-out:
-    free(grp);
-    hh_lines_close(lr);
+    if (!v)
+        return hh_diag_set(&b->d, HH_ENOMEM, "out of memory");
+    rc = hh_app_read_signals(b->signals, v, &sink, &b->received, &b->d);
     hh_sig_validator_free(v);
+    if (!rc && b->nsigs)
+        qsort(b->sigs, b->nsigs, sizeof *b->sigs, by_arrival);
     return rc;
 }
 
@@ -501,11 +473,24 @@ static int open_outputs(struct bt *b)
     return HH_OK;
 }
 
+/*
+ * The simulated exchange's realism from the paper section (SPEC §11):
+ * paper.latency_ms -> latency; paper.fill_ratio -> liquidity limited to that
+ * share of each tick's or bar's volume, only when the key is in the file
+ * (backtests have unlimited liquidity by default: index bars have volume 0
+ * and must still fill); paper.faults.reject_pct (percent) -> reject_ratio;
+ * paper.faults.seed -> seed.  The other faults (dropped or delayed updates,
+ * timeouts, unavailable and disconnect windows) are broker-stream faults
+ * the backtest's exchange does not model: said once on stderr.
+ */
 static int build_engine(struct bt *b)
 {
     const struct hh_config *c = &b->w.cfg;
-    struct hh_simex_config xc = { c->execution.slippage_ticks, c->execution.slippage_bps,
-                                  0, false, HH_RATIO_SCALE };
+    struct hh_simex_config xc = {
+        c->execution.slippage_ticks, c->execution.slippage_bps, c->paper.latency,
+        c->paper.fill_ratio_set, c->paper.fill_ratio,
+        (hh_ratio_t)hh_i128_div_round(c->paper.reject_pct, 100), c->paper.seed,
+    };
     struct hh_tm_config tc = {
         c->capital, c->risk.risk_per_trade, c->risk.size_scale, c->risk.max_lots_per_trade,
         c->risk.max_open_trades, c->entry.mode == HH_ENTRY_TOUCH, c->entry.volume_mult,
@@ -517,6 +502,11 @@ static int build_engine(struct bt *b)
     };
     struct hh_tm_sink sink = { on_fill, on_closed, on_rejected, NULL, b };
 
+    if (c->paper.drop_update_pct || c->paper.delay_update || c->paper.timeout_pct ||
+        c->paper.n_unavailable || c->paper.n_disconnect)
+        fprintf(stderr, "hedgehog backtest: note: paper.faults drop_update_pct, "
+                "delay_update_ms, timeout_pct, unavailable and disconnect have no effect "
+                "in backtests (latency_ms, fill_ratio and reject_pct do)\n");
     hh_clock_init(&b->clock, true);
     b->ex = hh_simex_new(b->w.inst, &b->clock, &xc);
     if (!b->ex)
@@ -643,7 +633,7 @@ int hh_cmd_backtest(int argc, char **argv)
         return fail(&b, HH_EXIT_USAGE);
     rc = load_signals(&b);
     if (rc)
-        return fail(&b, rc == HH_EIO ? HH_EXIT_USAGE : HH_EXIT_FAIL);
+        return fail(&b, rc == HH_EIO && b.received == 0 ? HH_EXIT_USAGE : HH_EXIT_FAIL);
     if (build_engine(&b))
         return fail(&b, HH_EXIT_FAIL);
     pg = hh_progress_new(stderr, "backtest", hh_md_size(b.md), isatty(STDERR_FILENO));

@@ -1173,6 +1173,7 @@ bool hh_sig_process_any(struct hh_sig_validator *v, const char *line, size_t len
     bool ok;
 
     memset(rej, 0, sizeof *rej);
+    memset(out, 0, sizeof *out);   /* every field defined, accepted or not */
     rej->received_at = now;
     memset(&c, 0, sizeof c);
     ok = parse_line(v, line, len, &root, rej);
@@ -1180,7 +1181,6 @@ bool hh_sig_process_any(struct hh_sig_validator *v, const char *line, size_t len
         collect_fields(root, &c);
         if (group && is_group(&c)) {
             identify(&c, now, rej);
-            memset(out, 0, sizeof *out);
             ok = validate_group(v, &c, root, lineno, out, group, rej);
         } else {
             ok = validate(v, &c, now, lineno, out, rej);
