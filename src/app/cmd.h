@@ -11,6 +11,9 @@ enum { HH_EXIT_OK = 0, HH_EXIT_FAIL = 1, HH_EXIT_USAGE = 2 };
 int hh_cmd_candles(int argc, char **argv);
 int hh_cmd_validate(int argc, char **argv);
 int hh_cmd_backtest(int argc, char **argv);
+int hh_cmd_audit(int argc, char **argv);
+int hh_cmd_db(int argc, char **argv);
 int hh_cmd_margin(int argc, char **argv);
+int hh_cmd_price_options(int argc, char **argv);
 
 #endif

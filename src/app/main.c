@@ -19,9 +19,17 @@ static const struct command commands[] = {
       "backtest --config FILE (--ticks FILE | --bars FILE) --signals FILE --out DIR" },
     { "validate", hh_cmd_validate,
       "validate --config FILE --signals FILE --out DIR" },
+    { "audit", hh_cmd_audit, "audit verify --db FILE" },
+    { "audit", hh_cmd_audit, "audit show --db FILE [--correlation ID]" },
+    { "db", hh_cmd_db, "db backup --db FILE --to FILE" },
+    { "db", hh_cmd_db, "db check --db FILE" },
     { "margin", hh_cmd_margin,
       "margin --config FILE --legs FILE.json --spot PRICE --iv VOL --available RUPEES "
       "[--as-of TS] [--rate R]" },
+    { "price-options", hh_cmd_price_options,
+      "price-options --bars FILE --underlying SYMBOL --expiry YYYY-MM-DD --strikes K1,K2,... "
+      "--iv VOL [--rate R] [--lot LOT] [--tick TICK] [--volume UNITS] [--holidays FILE] "
+      "--out BARS.csv [--instruments OUT.csv]" },
 };
 
 static void usage(FILE *f)

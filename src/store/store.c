@@ -1,0 +1,319 @@
+/*
+ * store.c — the implementation-neutral part of the store: names, option
+ * defaults, validation of records before they are queued, and dispatch
+ * through the operation tables.
+ *
+ * Validation happens on the producer's thread, before a record enters the
+ * queue, so that a record the schema would refuse (a missing required
+ * field, an enum out of range) is reported to its producer as HH_EINVAL
+ * instead of failing the whole store on the writer thread.
+ */
+#include "store/store_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+const char *hh_audit_kind_name(enum hh_audit_kind k)
+{
+    switch (k) {
+#define HH__AUDIT_NAME(name) case HH_AUDIT_##name: return #name;
+    HH_AUDIT_KINDS(HH__AUDIT_NAME)
+#undef HH__AUDIT_NAME
+    default:
+        return "?";
+    }
+}
+
+const char *hh_store_tstate_name(enum hh_store_tstate s)
+{
+    switch (s) {
+#define HH__TS_NAME(name) case HH_TS_##name: return #name;
+    HH_STORE_TSTATES(HH__TS_NAME)
+#undef HH__TS_NAME
+    default:
+        return "?";
+    }
+}
+
+const char *hh_store_kind_name(enum hh_store_kind k)
+{
+    static const char *const names[] = {
+        "?", "SIGNAL", "TRADE_STATE", "ORDER", "ORDER_EVENT", "FILL",
+        "POSITION", "TRADE", "GROUP", "CHECKPOINT", "AUDIT",
+    };
+
+    return (unsigned)k < sizeof names / sizeof *names ? names[k] : "?";
+}
+
+const char *hh_store_report_kind_name(enum hh_report_kind k)
+{
+    static const char *const names[] = {
+        "ACK", "FILL", "CANCELLED", "REJECTED", "MODIFIED", "EXPIRED",
+    };
+
+    return (unsigned)k < sizeof names / sizeof *names ? names[k] : "?";
+}
+
+void hh_store_order_event_from_report(const struct hh_report *r, const char *client_id,
+                                      struct hh_store_order_event *ev)
+{
+    memset(ev, 0, sizeof *ev);
+    ev->order_id = r->order_id;
+    ev->client_id = client_id;
+    ev->kind = r->kind;
+    ev->at = r->ts;
+    ev->qty = r->qty;
+    ev->price = r->price;
+    ev->filled = r->filled;
+    ev->leaves = r->leaves;
+    ev->exec_id = r->kind == HH_RPT_FILL ? r->exec_id : 0;
+    ev->reason = r->reason[0] ? r->reason : NULL;
+}
+
+void hh_store_opts_default(struct hh_store_opts *o)
+{
+    memset(o, 0, sizeof *o);
+    o->sync = HH_STORE_SYNC_NORMAL;
+    o->queue_bytes = 16u << 20;
+    o->group_max = 4096;
+    o->busy_timeout_ms = 5000;
+}
+
+/* ---- validation -------------------------------------------------------------- */
+
+static bool side_ok(enum hh_side s)
+{
+    return s == HH_BUY || s == HH_SELL;
+}
+
+static bool time_ok(hh_time_t t)
+{
+    return t != HH_TIME_NONE;
+}
+
+/* 64 lowercase hex digits (a SHA-256 as the store writes them). */
+static bool hash_ok(const char *h)
+{
+    size_t n = strspn(h, "0123456789abcdef");
+
+    return n == 64 && h[n] == '\0';
+}
+
+/* NULL when *r may be queued, else the name of the offending field. */
+static const char *invalid_field(const struct hh_store_rec *r)
+{
+    switch (r->kind) {
+    case HH_STORE_SIGNAL:
+        if (!r->u.signal.raw)
+            return "raw";
+        if ((unsigned)r->u.signal.reason >= HH_SIG_REASON_COUNT)
+            return "reason";
+        return NULL;
+    case HH_STORE_TRADE_STATE:
+        if (!r->u.trade_state.trade_key)
+            return "trade_key";
+        if ((unsigned)r->u.trade_state.state >= HH_TS_COUNT)
+            return "state";
+        return time_ok(r->u.trade_state.at) ? NULL : "at";
+    case HH_STORE_ORDER:
+        if (!r->u.order.client_id || !*r->u.order.client_id)
+            return "client_id";
+        if (!r->u.order.symbol)
+            return "symbol";
+        if (!side_ok(r->u.order.side))
+            return "side";
+        if (!strcmp(hh_ord_type_name(r->u.order.type), "?"))
+            return "type";
+        if (!strcmp(hh_ord_state_name(r->u.order.state), "?"))
+            return "state";
+        return time_ok(r->u.order.at) ? NULL : "at";
+    case HH_STORE_ORDER_EVENT:
+        if (!r->u.order_event.order_id)
+            return "order_id";
+        if (!strcmp(hh_store_report_kind_name(r->u.order_event.kind), "?"))
+            return "kind";
+        return time_ok(r->u.order_event.at) ? NULL : "at";
+    case HH_STORE_FILL:
+        if (!r->u.fill.symbol)
+            return "symbol";
+        if (!side_ok(r->u.fill.side))
+            return "side";
+        return time_ok(r->u.fill.ts) ? NULL : "ts";
+    case HH_STORE_POSITION:
+        if (!r->u.position.symbol)
+            return "symbol";
+        return time_ok(r->u.position.at) ? NULL : "at";
+    case HH_STORE_TRADE:
+        if (!r->u.trade.symbol)
+            return "symbol";
+        return side_ok(r->u.trade.side) ? NULL : "side";
+    case HH_STORE_GROUP:
+        if (!r->u.group.group_id)
+            return "group_id";
+        if (!r->u.group.state)
+            return "state";
+        if (!r->u.group.legs_json)
+            return "legs_json";
+        return time_ok(r->u.group.at) ? NULL : "at";
+    case HH_STORE_CHECKPOINT:
+        if (r->u.checkpoint.state_len && !r->u.checkpoint.state)
+            return "state";
+        if (r->u.checkpoint.state_hash && !hash_ok(r->u.checkpoint.state_hash))
+            return "state_hash";
+        return time_ok(r->u.checkpoint.at) ? NULL : "at";
+    case HH_STORE_AUDIT:
+        if ((unsigned)r->u.audit.kind >= HH_AUDIT_KIND_COUNT)
+            return "kind";
+        return time_ok(r->u.audit.at) ? NULL : "at";
+    }
+    return "kind";
+}
+
+/* ---- dispatch ------------------------------------------------------------------ */
+
+int hh_store_open(const char *path, const struct hh_store_opts *opts, struct hh_store **out,
+                  struct hh_diag *d)
+{
+    struct hh_store_opts def;
+
+    *out = NULL;
+    if (!opts) {
+        hh_store_opts_default(&def);
+        opts = &def;
+    }
+    /* A "postgresql://" URL will select the PostgreSQL writer here. */
+    return hh_store__sqlite_open(path, opts, out, d);
+}
+
+int hh_store_submit(struct hh_store *st, const struct hh_store_rec *recs, size_t n,
+                    uint64_t token, uint64_t *seq, struct hh_diag *d)
+{
+    for (size_t i = 0; i < n; i++) {
+        const char *bad = invalid_field(&recs[i]);
+
+        if (bad)
+            return hh_diag_set(d, HH_EINVAL, "store: record %zu of %zu (%s): field %s is "
+                               "missing or invalid", i + 1, n,
+                               hh_store_kind_name(recs[i].kind), bad);
+    }
+    return st->ops->submit(st, recs, n, token, seq, d);
+}
+
+#define PUT(fn, type, K, member)                                              \
+    int fn(struct hh_store *st, const type *r, uint64_t token)                \
+    {                                                                         \
+        struct hh_store_rec rec = { .kind = K, .u.member = *r };              \
+        return hh_store_submit(st, &rec, 1, token, NULL, NULL);               \
+    }
+
+PUT(hh_store_put_signal, struct hh_store_signal, HH_STORE_SIGNAL, signal)
+PUT(hh_store_put_trade_state, struct hh_store_trade_state, HH_STORE_TRADE_STATE, trade_state)
+PUT(hh_store_put_order, struct hh_store_order, HH_STORE_ORDER, order)
+PUT(hh_store_put_order_event, struct hh_store_order_event, HH_STORE_ORDER_EVENT, order_event)
+PUT(hh_store_put_fill, struct hh_store_fill, HH_STORE_FILL, fill)
+PUT(hh_store_put_position, struct hh_store_position, HH_STORE_POSITION, position)
+PUT(hh_store_put_trade, struct hh_store_trade, HH_STORE_TRADE, trade)
+PUT(hh_store_put_group, struct hh_store_group, HH_STORE_GROUP, group)
+PUT(hh_store_put_checkpoint, struct hh_store_checkpoint, HH_STORE_CHECKPOINT, checkpoint)
+PUT(hh_store_put_audit, struct hh_store_audit, HH_STORE_AUDIT, audit)
+
+#undef PUT
+
+int hh_store_flush(struct hh_store *st, struct hh_diag *d)
+{
+    return st->ops->flush(st, d);
+}
+
+int hh_store_status(struct hh_store *st, struct hh_diag *d)
+{
+    return st->ops->status(st, d);
+}
+
+uint64_t hh_store_committed(struct hh_store *st)
+{
+    return st->ops->committed(st);
+}
+
+void hh_store_stats(struct hh_store *st, struct hh_store_stats *out)
+{
+    st->ops->stats(st, out);
+}
+
+int hh_store_close(struct hh_store *st, struct hh_diag *d)
+{
+    return st ? st->ops->close(st, d) : HH_OK;
+}
+
+/* ---- readers ---------------------------------------------------------------------- */
+
+int hh_store_reader_open(const char *path, struct hh_store_reader **out, struct hh_diag *d)
+{
+    *out = NULL;
+    return hh_store__sqlite_reader_open(path, out, d);
+}
+
+void hh_store_reader_close(struct hh_store_reader *r)
+{
+    if (r)
+        r->ops->close(r);
+}
+
+void hh_store_checkpoint_row_free(struct hh_store_checkpoint_row *c)
+{
+    if (!c)
+        return;
+    free(c->state);
+    c->state = NULL;
+    c->state_len = 0;
+}
+
+int hh_store_read_checkpoint(struct hh_store_reader *r, struct hh_store_checkpoint_row *out,
+                             bool *found, struct hh_diag *d)
+{
+    return r->ops->checkpoint(r, out, found, d);
+}
+
+int hh_store_read_signal_ids(struct hh_store_reader *r,
+                             void (*fn)(void *ctx, const char *id, bool accepted),
+                             void *ctx, struct hh_diag *d)
+{
+    return r->ops->signal_ids(r, fn, ctx, d);
+}
+
+int hh_store_read_open_orders(struct hh_store_reader *r,
+                              void (*fn)(void *ctx, const struct hh_store_order *o),
+                              void *ctx, struct hh_diag *d)
+{
+    return r->ops->open_orders(r, fn, ctx, d);
+}
+
+int hh_store_read_active_trades(struct hh_store_reader *r,
+                                void (*fn)(void *ctx,
+                                           const struct hh_store_trade_state_row *t),
+                                void *ctx, struct hh_diag *d)
+{
+    return r->ops->active_trades(r, fn, ctx, d);
+}
+
+int hh_store_read_audit(struct hh_store_reader *r, const char *correlation_id,
+                        int (*fn)(void *ctx, const struct hh_store_audit_row *a), void *ctx,
+                        struct hh_diag *d)
+{
+    return r->ops->audit(r, correlation_id, fn, ctx, d);
+}
+
+int hh_store_audit_verify(struct hh_store_reader *r, struct hh_store_verify *v,
+                          struct hh_diag *d)
+{
+    return r->ops->audit_verify(r, v, d);
+}
+
+int hh_store_check(struct hh_store_reader *r, struct hh_store_check *c, struct hh_diag *d)
+{
+    return r->ops->check(r, c, d);
+}
+
+int hh_store_schema_version(struct hh_store_reader *r)
+{
+    return r->ops->schema_version(r);
+}
