@@ -112,6 +112,7 @@ int hh_tm_group(struct hh_tm *tm, const struct hh_signal *hdr, const struct hh_s
     G = &tm->groups[tm->ngroups++];
     memset(G, 0, sizeof *G);
     G->sig = *hdr;
+    G->serial = ++tm->next_serial;
     G->g = *g;
     G->st = G_WAITING;
     G->stop_loss = stop_loss;
@@ -124,6 +125,7 @@ int hh_tm_group(struct hh_tm *tm, const struct hh_signal *hdr, const struct hh_s
     }
     make_buckets(G);
     tm->stats.waiting++;
+    tm->changes++;
     return HH_OK;
 }
 
@@ -219,8 +221,8 @@ static int gplace(struct hh_tm *tm, struct tm_group *G, enum purpose p, int leg,
     uint32_t gi = (uint32_t)(G - tm->groups);
     uint64_t oid;
 
-    snprintf(client, sizeof client, "g%u%c%d.%zu", gi + 1,
-             p == P_ENTRY ? 'e' : p == P_HEDGE ? 'h' : 'x', leg, tm->nrefs);
+    snprintf(client, sizeof client, "g%u%c%d.%u", G->serial,
+             p == P_ENTRY ? 'e' : p == P_HEDGE ? 'h' : 'x', leg, ++G->orders);
     return hh_tm__place(tm, client, gi, true, p, leg, iid, side, HH_ORD_MARKET, qty, 0, &oid);
 }
 
@@ -255,9 +257,12 @@ static void refresh_shorts(struct hh_tm *tm, struct tm_group *G)
     }
 }
 
-static void start_timer(struct hh_tm *tm, hh_time_t at, enum tm_timer_kind k, uint64_t arg)
+static uint64_t start_timer(struct hh_tm *tm, hh_time_t at, enum tm_timer_kind k, uint64_t arg)
 {
-    hh_timers_start(&tm->timers, at, k, arg, NULL);
+    uint64_t id = 0;
+
+    hh_timers_start(&tm->timers, at, k, arg, &id);
+    return id;
 }
 
 static void arm_exposure_timer(struct hh_tm *tm, hh_time_t now)
@@ -282,6 +287,7 @@ static void start_group(struct hh_tm *tm, struct tm_group *G, hh_price_t spot, h
         if (G->g.legs[i].expiry < exp)
             exp = G->g.legs[i].expiry;
     G->st = G_ENTERING;
+    tm->changes++;
     G->trade_id = ++tm->next_trade_id;
     tm->stats.waiting--;
     tm->open_count++;
@@ -291,9 +297,10 @@ static void start_group(struct hh_tm *tm, struct tm_group *G, hh_price_t spot, h
     sq = hh_tm__squareoff_tod(tm, in, hh_time_ist_date(now));
     G->squareoff_at = sq >= 0 ? hh_time_from_ist(hh_time_ist_date(now), sq) : HH_TIME_MAX;
     G->expiry_close = hh_time_from_ist(exp, HH_TOD(15, 30));
-    start_timer(tm, G->expiry_close, TMR_SETTLE, gi);
+    G->settle_timer = start_timer(tm, G->expiry_close, TMR_SETTLE, gi);
     if (tm->cfg.expiry_close_set)
-        start_timer(tm, hh_time_from_ist(exp, tm->cfg.expiry_close_before), TMR_EXPIRY_CLOSE, gi);
+        G->close_timer = start_timer(tm, hh_time_from_ist(exp, tm->cfg.expiry_close_before),
+                                     TMR_EXPIRY_CLOSE, gi);
     for (int k = 0; k < G->g.nlegs; k++) {
         int i = G->order[k];
 
@@ -325,6 +332,7 @@ void hh_tm__groups_select(struct hh_tm *tm, hh_time_t now)
         if (G->st != G_WAITING || now < G->sig.received_at)
             continue;
         if (now >= G->sig.valid_until) {
+            tm->changes++;
             G->st = G_DROPPED;
             tm->stats.waiting--;
             tm->stats.dropped[HH_DROP_EXPIRED]++;
@@ -341,6 +349,7 @@ void hh_tm__groups_select(struct hh_tm *tm, hh_time_t now)
             continue;   /* the margin check needs prices */
         hh_strat_priority(&G->g, spot, NULL, G->order);
         if (!margin_ok(tm, G, spot, now, &rej)) {
+            tm->changes++;
             G->st = G_DROPPED;
             tm->stats.waiting--;
             tm->stats.margin_rejects++;
@@ -431,6 +440,7 @@ static void exit_group(struct hh_tm *tm, struct tm_group *G, enum hh_fill_reason
         return;
     if (G->st == G_OPEN)
         tm->groups_active++;
+    tm->changes++;
     G->st = G_EXITING;
     G->exit_reason = why;
     if (why == HH_FR_KILL) {
@@ -473,6 +483,9 @@ static void close_group(struct hh_tm *tm, struct tm_group *G)
     tm->stats.open--;
     tm->groups_active--;
     tm->stats.groups_closed++;
+    /* its timers die with it (a timer that fired is already gone) */
+    hh_timers_cancel(&tm->timers, G->settle_timer);
+    hh_timers_cancel(&tm->timers, G->close_timer);
     for (int b = 0; b < G->nbuckets; b++)
         hh_hedge_forget(&tm->hedge, hedge_key(tm, G, b));
     if (G->entry_ts == HH_TIME_NONE)

@@ -50,6 +50,7 @@ struct trade {
     hh_time_t squareoff_at;       /* HH_TIME_MAX: hold */
     bool breakeven_done;
     bool squared_off;
+    uint32_t serial;              /* stable across restarts: client ids */
     uint32_t attempt;             /* entry attempts (client ids) */
     uint64_t entry_oid, stop_oid, sq_oid;
     uint64_t tgt_oid[HH_SIG_TARGETS_MAX];
@@ -95,6 +96,8 @@ struct gbucket {
 
 struct tm_group {
     struct hh_signal sig;         /* id, line, times, correlation id */
+    uint32_t serial;              /* stable across restarts: client ids */
+    uint32_t orders;              /* orders placed so far (client id attempt) */
     struct hh_strat_group g;
     enum gstate st;
     uint32_t trade_id;
@@ -109,6 +112,7 @@ struct tm_group {
     hh_time_t entry_ts, exit_ts;
     hh_time_t expiry_close;       /* settlement instant (legs' expiry close) */
     hh_time_t squareoff_at;       /* HH_TIME_MAX: held past the close */
+    uint64_t settle_timer, close_timer;   /* its timers' ids (0: none) */
     bool expiry_closed_itm;       /* expiry.close_before already acted */
     bool settling;                /* expiry settlement: place nothing more */
     bool place_failed;            /* the broker refused an entry placement */
@@ -153,6 +157,8 @@ struct hh_tm {
     size_t nready, capready;
     int64_t open_count;
     uint32_t next_trade_id;
+    uint32_t next_serial;         /* trades and groups, in arrival order */
+    uint64_t changes;             /* bumped by every change of the live state */
     struct hh_tm_stats stats;
     /* groups */
     struct tm_group *groups;

@@ -167,12 +167,14 @@ int hh_tm_signal(struct hh_tm *tm, const struct hh_signal *s)
     t = &tm->trades[tm->ntrades];
     memset(t, 0, sizeof *t);
     t->sig = *s;
+    t->serial = ++tm->next_serial;
     t->st = T_WAITING;
     t->squareoff_at = HH_TIME_MAX;
     if (waiting_add(sy, (uint32_t)tm->ntrades))
         return HH_ENOMEM;
     tm->ntrades++;
     tm->stats.waiting++;
+    tm->changes++;
     return HH_OK;
 }
 
@@ -226,7 +228,7 @@ static int place(struct hh_tm *tm, uint32_t ti, enum purpose p, enum hh_side sid
     const struct trade *t = &tm->trades[ti];
     char client[HH_CLIENT_ID_MAX];
 
-    snprintf(client, sizeof client, "h%u%c%u", ti + 1, purpose_code[p], t->attempt);
+    snprintf(client, sizeof client, "h%u%c%u", t->serial, purpose_code[p], t->attempt);
     return hh_tm__place(tm, client, ti, false, p, -1, t->sig.iid, side, type, qty, level, oid);
 }
 
@@ -340,6 +342,7 @@ static void reject_size(struct hh_tm *tm, uint32_t ti)
     t->st = T_DROPPED;
     tm->stats.waiting--;
     tm->stats.size_too_small++;
+    tm->changes++;
     snprintf(detail, sizeof detail, "sizing gives less than one lot at equity %lld.%02lld",
              (long long)(tm->stats.equity / HH_RUPEE),
              (long long)((tm->stats.equity % HH_RUPEE) / HH_PAISA));
@@ -364,6 +367,7 @@ static void take(struct hh_tm *tm, uint32_t ti, int64_t lots)
     sy->active = ti;
     tm->open_count++;
     tm->stats.open++;
+    tm->changes++;
 }
 
 void hh_tm_select(struct hh_tm *tm)
@@ -399,8 +403,15 @@ void hh_tm_fire_timers(struct hh_tm *tm, hh_time_t now)
 {
     struct hh_timer t;
 
-    while (hh_timers_pop_due(&tm->timers, now, &t))
+    while (hh_timers_pop_due(&tm->timers, now, &t)) {
+        tm->changes++;
         hh_tm__group_timer(tm, &t);
+    }
+}
+
+uint64_t hh_tm_changes(const struct hh_tm *tm)
+{
+    return tm->changes;
 }
 
 /* ---- readiness and invalidation ------------------------------------- */
@@ -415,6 +426,7 @@ static void drop(struct hh_tm *tm, uint32_t ti, enum hh_tm_drop why, hh_time_t a
     }
     t->st = T_DROPPED;
     tm->stats.dropped[why]++;
+    tm->changes++;
     if (tm->sink.dropped)
         tm->sink.dropped(tm->sink.ctx, &t->sig, why, at);
 }
@@ -457,6 +469,7 @@ static void volume_push(struct hh_tm *tm, struct sym *sy, hh_qty_t volume)
         if (!sy->vols)
             return;
     }
+    tm->changes++;
     if (sy->vn == cap)
         sy->vsum -= sy->vols[sy->vpos];
     else
@@ -566,6 +579,7 @@ static void before_event(struct hh_tm *tm, hh_iid_t iid, hh_time_t ts)
             sy->active = -1;
             tm->open_count--;
             tm->stats.open--;
+            tm->changes++;
             if (ts >= t->sig.valid_until) {
                 drop(tm, ti, HH_DROP_EXPIRED, ts);
             } else {
@@ -581,6 +595,7 @@ static void before_event(struct hh_tm *tm, hh_iid_t iid, hh_time_t ts)
         uint32_t ti = (uint32_t)sy->active;
 
         t->squared_off = true;
+        tm->changes++;
         hh_tm__cancel(tm, t->stop_oid);
         for (int k = 0; k < t->ntgt; k++)
             hh_tm__cancel(tm, t->tgt_oid[k]);
@@ -936,6 +951,7 @@ static void on_report(void *ctx, const struct hh_report *r)
 
     if (!ref)
         return;  /* not ours */
+    tm->changes++;
     if (ref->group) {
         hh_tm__group_report(tm, ref, r);
         return;

@@ -212,6 +212,25 @@ int hh_tm_group_view(const struct hh_tm *tm, size_t i, struct hh_tm_group_view *
 int hh_tm_group_mismatch(const struct hh_tm *tm, const struct hh_tm_group_view *v, char *buf,
                          size_t cap);
 
+/*
+ * The live state as a canonical byte string (*out malloc'd, the caller
+ * frees): waiting, entering and open trades, groups, working orders,
+ * per-instrument state, timers, statistics.  Two managers in the same state
+ * give the same bytes; its SHA-256 is the state hash.  Last traded prices
+ * are not state (re-learned from the next tick).
+ */
+int hh_tm_snapshot(const struct hh_tm *tm, unsigned char **out, size_t *len);
+
+/*
+ * Restore a snapshot into a manager just created with the same instruments
+ * and broker (no signal fed yet).  HH_EINVAL for a malformed snapshot or one
+ * written by a different build; the manager must then be freed.
+ */
+int hh_tm_restore(struct hh_tm *tm, const unsigned char *blob, size_t len);
+
+/* Changes to the live state so far: a checkpoint is due when it moved. */
+uint64_t hh_tm_changes(const struct hh_tm *tm);
+
 /* The earliest timer deadline (HH_TIME_MAX when none). */
 hh_time_t hh_tm_next_timer(const struct hh_tm *tm);
 

@@ -858,6 +858,114 @@ static void test_compounding_equity(void **state)
     env_free(e);
 }
 
+/* ---- restart: snapshot, restore, carry on identically ----------------------- */
+
+/* Replace the manager by one restored from its snapshot (the exchange, as a
+ * broker outside the engine, keeps its state); the two snapshots must be
+ * byte-identical. */
+static void restart(struct env *e)
+{
+    struct hh_tm_sink sink = { on_fill, on_closed, on_rejected, on_dropped, &e->rec };
+    unsigned char *a, *b;
+    size_t na, nb;
+
+    assert_int_equal(hh_tm_snapshot(e->tm, &a, &na), HH_OK);
+    hh_tm_free(e->tm);
+    e->tm = hh_tm_new(&e->cfg, e->inst, e->cal, &e->clock, hh_simex_broker(e->ex), &sink);
+    assert_int_equal(hh_tm_restore(e->tm, a, na), HH_OK);
+    assert_int_equal(hh_tm_snapshot(e->tm, &b, &nb), HH_OK);
+    assert_int_equal(na, nb);
+    assert_memory_equal(a, b, na);
+    free(a);
+    free(b);
+}
+
+static void restart_script(struct env *e, int restart_after)
+{
+    struct hh_signal a = sig("a", e->xyz, HH_BUY, 100, 98, 102, 104, 0, 2, -3);
+    struct hh_signal b = sig("b", e->abc, HH_SELL, 200, 204, 196, 0, 0, 0, -2);
+    struct hh_signal c = sig("c", e->xyz, HH_BUY, 100, 98, 103, 0, 0, 1, 6);
+    static const double xyz[][4] = {
+        { 100.5, 101, 99.5, 100.2 }, { 100.3, 101.5, 100.2, 101 }, { 101, 102.5, 100.8, 102.2 },
+        { 102.2, 102.4, 99.7, 99.8 }, { 99.8, 100.6, 99.5, 100.5 }, { 100.4, 100.6, 100.1, 100.2 },
+        { 100.2, 103.5, 100.1, 103 }, { 103, 103.2, 102, 102.5 },
+    };
+
+    e->cfg.volume_mult = HH_RATIO_SCALE / 2;
+    e->cfg.volume_lookback = 3;
+    e->cfg.max_open_trades = 2;
+    env_start(e);
+    feed(e, &a);
+    feed(e, &b);
+    for (int m = 0; m < 8; m++) {
+        struct hh_bar bars[2] = {
+            { T(m), e->xyz, P(xyz[m][0]), P(xyz[m][1]), P(xyz[m][2]), P(xyz[m][3]), 100 + m },
+            { T(m), e->abc, P(200.5 - m * 0.5), P(201 - m * 0.5), P(199 - m * 0.5),
+              P(199.8 - m * 0.5), 50 },
+        };
+
+        if (m == 6)
+            feed(e, &c);
+        hh_clock_advance(&e->clock, T(m));
+        hh_tm_bars(e->tm, bars, 2);
+        if (m == restart_after)
+            restart(e);
+    }
+}
+
+static void test_restart_is_identical(void **state)
+{
+    (void)state;
+    for (int at = 0; at < 8; at++) {
+        struct env *control = env_new(), *e = env_new();
+        unsigned char *a, *b;
+        size_t na, nb;
+
+        restart_script(control, -1);
+        restart_script(e, at);
+        assert_true(control->rec.nfills > 2);
+        assert_int_equal(e->rec.nfills, control->rec.nfills);
+        for (int i = 0; i < e->rec.nfills; i++) {
+            assert_int_equal(e->rec.fills[i].price, control->rec.fills[i].price);
+            assert_int_equal(e->rec.fills[i].qty, control->rec.fills[i].qty);
+            assert_int_equal(e->rec.fills[i].reason, control->rec.fills[i].reason);
+            assert_int_equal(e->rec.fills[i].trade_id, control->rec.fills[i].trade_id);
+        }
+        assert_int_equal(e->rec.ntrades, control->rec.ntrades);
+        assert_int_equal(hh_tm_snapshot(control->tm, &a, &na), HH_OK);
+        assert_int_equal(hh_tm_snapshot(e->tm, &b, &nb), HH_OK);
+        assert_int_equal(na, nb);
+        assert_memory_equal(a, b, na);
+        free(a);
+        free(b);
+        env_free(control);
+        env_free(e);
+    }
+}
+
+static void test_restore_refuses_garbage(void **state)
+{
+    struct env *e = env_new();
+    unsigned char *a;
+    size_t na;
+
+    (void)state;
+    env_start(e);
+    assert_int_equal(hh_tm_snapshot(e->tm, &a, &na), HH_OK);
+    a[na / 2] ^= 0xff;
+    hh_tm_free(e->tm);
+    {
+        struct hh_tm_sink sink = { on_fill, on_closed, on_rejected, on_dropped, &e->rec };
+
+        e->tm = hh_tm_new(&e->cfg, e->inst, e->cal, &e->clock, hh_simex_broker(e->ex), &sink);
+    }
+    assert_int_equal(hh_tm_restore(e->tm, a, na - 1), HH_EINVAL);   /* truncated */
+    memcpy(a, "XXTMSNAP", 8);
+    assert_int_equal(hh_tm_restore(e->tm, a, na), HH_EINVAL);       /* not a snapshot */
+    free(a);
+    env_free(e);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -888,6 +996,8 @@ int main(void)
         cmocka_unit_test(test_squareoff_ticks_before_stop),
         cmocka_unit_test(test_slippage_bps),
         cmocka_unit_test(test_compounding_equity),
+        cmocka_unit_test(test_restart_is_identical),
+        cmocka_unit_test(test_restore_refuses_garbage),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
