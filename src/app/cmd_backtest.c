@@ -500,7 +500,8 @@ static int build_engine(struct bt *b)
         c->exec.leg_timeout, c->risk.margin_buffer, c->risk.allow_naked,
         c->expiry.close_before_set, c->expiry.close_before, c->risk.max_hedge_variance,
     };
-    struct hh_tm_sink sink = { on_fill, on_closed, on_rejected, NULL, b };
+    struct hh_tm_sink sink = { .fill = on_fill, .closed = on_closed,
+                               .rejected = on_rejected, .ctx = b };
 
     if (c->paper.drop_update_pct || c->paper.delay_update || c->paper.timeout_pct ||
         c->paper.n_unavailable || c->paper.n_disconnect)

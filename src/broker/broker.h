@@ -86,6 +86,26 @@ struct hh_report {
 /* Where a broker delivers reports; called on the core's thread. */
 typedef void (*hh_report_fn)(void *ctx, const struct hh_report *r);
 
+/* An order as the broker's order book shows it. */
+struct hh_broker_order {
+    uint64_t order_id;
+    char client_id[HH_CLIENT_ID_MAX];  /* the tag we gave it */
+    hh_iid_t iid;
+    enum hh_side side;
+    enum hh_ord_type type;
+    enum hh_ord_state state;           /* OPEN, PARTIAL, FILLED, CANCELLED, ... */
+    hh_qty_t qty, filled;
+    hh_price_t limit, trigger;
+    hh_price_t avg_price;              /* of the filled part */
+};
+
+/* A net position at the broker (signed units: long > 0). */
+struct hh_broker_position {
+    hh_iid_t iid;
+    hh_qty_t qty;
+    hh_price_t avg_price;
+};
+
 struct hh_broker_ops {
     /* Place; *order_id receives the broker's id.  Errors: HH_EUNAVAIL,
      * HH_ETIMEOUT (outcome unknown), HH_EBROKER (rejected at once). */
@@ -100,6 +120,16 @@ struct hh_broker_ops {
     void (*on_bar)(void *impl, const struct hh_bar *b);
     /* Register the report sink. */
     void (*set_sink)(void *impl, hh_report_fn fn, void *ctx);
+    /* Queries (NULL when a broker cannot answer them).  The order book
+     * search by client id is what makes a retried placement safe: before
+     * placing again after a timeout, look the tag up.  HH_ENOTFOUND when
+     * absent; HH_EUNAVAIL / HH_ETIMEOUT like place(). */
+    int (*find)(void *impl, const char *client_id, struct hh_broker_order *out);
+    int (*status)(void *impl, uint64_t order_id, struct hh_broker_order *out);
+    /* Fill out[0..cap) and *n (total, may exceed cap). */
+    int (*orders)(void *impl, struct hh_broker_order *out, size_t cap, size_t *n);
+    int (*positions)(void *impl, struct hh_broker_position *out, size_t cap, size_t *n);
+    int (*funds)(void *impl, hh_money_t *available);
 };
 
 struct hh_broker {

@@ -429,7 +429,7 @@ static void cancel_entries(struct hh_tm *tm, struct tm_group *G)
     for (size_t k = 0; k < tm->nrefs; k++) {
         if (tm->refs[k].group && tm->refs[k].trade == gi && !tm->refs[k].done &&
             tm->refs[k].purpose == P_ENTRY)
-            tm->broker.ops->cancel(tm->broker.impl, tm->refs[k].oid);
+            hh_tm__request_cancel(tm, tm->refs[k].oid);
     }
 }
 
@@ -832,7 +832,7 @@ static void on_settle(struct hh_tm *tm, struct tm_group *G, hh_time_t now)
     for (size_t k = 0; k < tm->nrefs; k++)
         if (tm->refs[k].group && tm->refs[k].trade == (uint32_t)(G - tm->groups) &&
             !tm->refs[k].done)
-            tm->broker.ops->cancel(tm->broker.impl, tm->refs[k].oid);
+            hh_tm__request_cancel(tm, tm->refs[k].oid);
     for (int i = 0; i < G->g.nlegs; i++) {
         struct gleg *L = &G->leg[i];
 

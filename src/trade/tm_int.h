@@ -181,7 +181,16 @@ int hh_tm__place(struct hh_tm *tm, const char *client, uint32_t owner, bool grou
                  enum purpose p, int leg, hh_iid_t iid, enum hh_side side,
                  enum hh_ord_type type, hh_qty_t qty, hh_price_t level, uint64_t *oid);
 struct order_ref *hh_tm__ref(struct hh_tm *tm, uint64_t oid);
+
+/* Single trades: mark the order done and ask the broker to cancel it. */
 void hh_tm__cancel(struct hh_tm *tm, uint64_t oid);
+
+/* Ask the broker to cancel (the CANCELLED report marks the ref done). */
+void hh_tm__request_cancel(struct hh_tm *tm, uint64_t oid);
+
+/* Change a working order (0 = unchanged). */
+void hh_tm__modify(struct hh_tm *tm, uint64_t oid, hh_qty_t qty, hh_price_t limit,
+                   hh_price_t trigger);
 
 /* Charges of a fill of `ref` (brokerage capped per order). */
 hh_money_t hh_tm__charge(struct hh_tm *tm, struct order_ref *ref, const struct hh_report *r);

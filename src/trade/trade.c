@@ -182,6 +182,26 @@ int hh_tm_signal(struct hh_tm *tm, const struct hh_signal *s)
 
 static const char purpose_code[] = { 'e', 's', '1', '2', '3', 'q' };
 
+/* Tell the order sink (store, audit) what happened to an order. */
+static void emit_order(struct hh_tm *tm, struct hh_tm_order_event *e, uint32_t owner, bool group)
+{
+    if (!tm->sink.order)
+        return;
+    e->ts = tm->clock->now;
+    e->sig = group ? &tm->groups[owner].sig : &tm->trades[owner].sig;
+    e->trade_id = group ? tm->groups[owner].trade_id : tm->trades[owner].trade_id;
+    tm->sink.order(tm->sink.ctx, e);
+}
+
+static void emit_ref(struct hh_tm *tm, enum hh_tm_order_kind kind, const struct order_ref *ref,
+                     const struct hh_report *r, hh_qty_t qty, hh_price_t limit, hh_price_t trigger)
+{
+    struct hh_tm_order_event e = { .kind = kind, .order_id = ref->oid, .report = r,
+                                   .qty = qty, .limit = limit, .trigger = trigger };
+
+    emit_order(tm, &e, ref->trade, ref->group);
+}
+
 int hh_tm__place(struct hh_tm *tm, const char *client, uint32_t owner, bool group,
                  enum purpose p, int leg, hh_iid_t iid, enum hh_side side,
                  enum hh_ord_type type, hh_qty_t qty, hh_price_t level, uint64_t *oid)
@@ -203,8 +223,12 @@ int hh_tm__place(struct hh_tm *tm, const char *client, uint32_t owner, bool grou
     if (hh_tm__grow((void **)&tm->refs, &tm->caprefs, tm->nrefs + 1, sizeof *tm->refs))
         return HH_ENOMEM;
     rc = tm->broker.ops->place(tm->broker.impl, &req, oid);
-    if (rc)
+    if (rc) {
+        struct hh_tm_order_event e = { .kind = HH_TMO_SEND_FAILED, .req = &req, .rc = rc };
+
+        emit_order(tm, &e, owner, group);
         return rc;
+    }
     ref = &tm->refs[tm->nrefs];
     memset(ref, 0, sizeof *ref);
     ref->trade = owner;
@@ -217,6 +241,11 @@ int hh_tm__place(struct hh_tm *tm, const char *client, uint32_t owner, bool grou
     if (rc)
         return rc;
     tm->nrefs++;
+    {
+        struct hh_tm_order_event e = { .kind = HH_TMO_SENT, .req = &req, .order_id = *oid };
+
+        emit_order(tm, &e, owner, group);
+    }
     return HH_OK;
 }
 
@@ -239,14 +268,33 @@ struct order_ref *hh_tm__ref(struct hh_tm *tm, uint64_t oid)
     return oid && hh_u64map_get(&tm->by_oid, oid, &v) ? &tm->refs[v - 1] : NULL;
 }
 
+void hh_tm__request_cancel(struct hh_tm *tm, uint64_t oid)
+{
+    struct order_ref *ref = hh_tm__ref(tm, oid);
+
+    if (ref)
+        emit_ref(tm, HH_TMO_CANCEL, ref, NULL, 0, 0, 0);
+    tm->broker.ops->cancel(tm->broker.impl, oid);
+}
+
 void hh_tm__cancel(struct hh_tm *tm, uint64_t oid)
 {
     struct order_ref *ref = hh_tm__ref(tm, oid);
 
     if (ref && !ref->done) {
         ref->done = true;
-        tm->broker.ops->cancel(tm->broker.impl, oid);
+        hh_tm__request_cancel(tm, oid);
     }
+}
+
+void hh_tm__modify(struct hh_tm *tm, uint64_t oid, hh_qty_t qty, hh_price_t limit,
+                   hh_price_t trigger)
+{
+    struct order_ref *ref = hh_tm__ref(tm, oid);
+
+    if (ref)
+        emit_ref(tm, HH_TMO_MODIFY, ref, NULL, qty, limit, trigger);
+    tm->broker.ops->modify(tm->broker.impl, oid, qty, limit, trigger);
 }
 
 static enum hh_side opposite(enum hh_side s)
@@ -789,7 +837,7 @@ static void sync_exits(struct hh_tm *tm, struct trade *t)
 
     if (stop && !stop->done && stop->qty != stop->filled + t->pos) {
         stop->qty = stop->filled + t->pos;
-        tm->broker.ops->modify(tm->broker.impl, t->stop_oid, stop->qty, 0, 0);
+        hh_tm__modify(tm, t->stop_oid, stop->qty, 0, 0);
     }
     for (int k = 0; k < t->ntgt; k++) {
         struct order_ref *g = hh_tm__ref(tm, t->tgt_oid[k]);
@@ -809,7 +857,7 @@ static void sync_exits(struct hh_tm *tm, struct trade *t)
             hh_tm__cancel(tm, t->tgt_oid[k]);
         } else {
             g->qty -= -room;
-            tm->broker.ops->modify(tm->broker.impl, t->tgt_oid[k], g->qty, 0, 0);
+            hh_tm__modify(tm, t->tgt_oid[k], g->qty, 0, 0);
             room = 0;
         }
     }
@@ -902,7 +950,7 @@ static void on_exit_fill(struct hh_tm *tm, uint32_t ti, enum purpose p,
 
         t->breakeven_done = true;
         if (stop && !stop->done)
-            tm->broker.ops->modify(tm->broker.impl, t->stop_oid, 0, 0, t->sig.entry);
+            hh_tm__modify(tm, t->stop_oid, 0, 0, t->sig.entry);
     }
     sync_exits(tm, t);
 }
@@ -952,6 +1000,7 @@ static void on_report(void *ctx, const struct hh_report *r)
     if (!ref)
         return;  /* not ours */
     tm->changes++;
+    emit_ref(tm, HH_TMO_REPORT, ref, r, 0, 0, 0);
     if (ref->group) {
         hh_tm__group_report(tm, ref, r);
         return;

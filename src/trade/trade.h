@@ -122,6 +122,30 @@ struct hh_tm_trade {
     int64_t r_multiple;             /* x100, rounded half-up */
 };
 
+/* An order the manager placed, changed or cancelled, or a report about it
+ * (for the store and the audit trail). */
+enum hh_tm_order_kind {
+    HH_TMO_SENT,        /* placed: the broker accepted the request */
+    HH_TMO_SEND_FAILED, /* place() returned an error (rc) */
+    HH_TMO_MODIFY,      /* quantity or price changed */
+    HH_TMO_CANCEL,      /* cancellation requested */
+    HH_TMO_REPORT,      /* a broker report (kind in report) */
+};
+
+struct hh_tm_order_event {
+    enum hh_tm_order_kind kind;
+    hh_time_t ts;                       /* engine time */
+    const struct hh_signal *sig;        /* owner's signal (group header for
+                                           groups); borrowed for the call */
+    uint32_t trade_id;                  /* 0 before the entry fills */
+    const struct hh_order_req *req;     /* SENT, SEND_FAILED: the request */
+    uint64_t order_id;                  /* broker id (0 when not placed) */
+    const struct hh_report *report;     /* REPORT */
+    int rc;                             /* SEND_FAILED */
+    hh_qty_t qty;                       /* MODIFY: new total (0: unchanged) */
+    hh_price_t limit, trigger;          /* MODIFY: new prices (0: unchanged) */
+};
+
 struct hh_tm_sink {
     void (*fill)(void *ctx, const struct hh_tm_fill *f);
     void (*closed)(void *ctx, const struct hh_tm_trade *t);
@@ -130,6 +154,8 @@ struct hh_tm_sink {
                      const char *detail);
     void (*dropped)(void *ctx, const struct hh_signal *s, enum hh_tm_drop why,
                     hh_time_t at);
+    /* Orders and their reports (may be NULL). */
+    void (*order)(void *ctx, const struct hh_tm_order_event *e);
     void *ctx;
 };
 

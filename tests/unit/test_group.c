@@ -143,7 +143,8 @@ static struct env *env_new(void)
 
 static void env_start(struct env *e)
 {
-    struct hh_tm_sink sink = { on_fill, on_closed, on_rejected, NULL, e };
+    struct hh_tm_sink sink = { .fill = on_fill, .closed = on_closed,
+                               .rejected = on_rejected, .ctx = e };
 
     hh_clock_init(&e->clock, true);
     e->ex = hh_simex_new(e->inst, &e->clock, &e->xc);
@@ -587,7 +588,8 @@ static void test_property_random_schedules(void **state)
 
 static void restart(struct env *e)
 {
-    struct hh_tm_sink sink = { on_fill, on_closed, on_rejected, NULL, e };
+    struct hh_tm_sink sink = { .fill = on_fill, .closed = on_closed,
+                               .rejected = on_rejected, .ctx = e };
     unsigned char *a, *b;
     size_t na, nb;
 

@@ -129,7 +129,8 @@ static struct env *env_new(void)
 /* Build the exchange and manager after a test adjusted e->cfg / e->xc. */
 static void env_start(struct env *e)
 {
-    struct hh_tm_sink sink = { on_fill, on_closed, on_rejected, on_dropped, &e->rec };
+    struct hh_tm_sink sink = { .fill = on_fill, .closed = on_closed, .rejected = on_rejected,
+                                 .dropped = on_dropped, .ctx = &e->rec };
 
     hh_clock_init(&e->clock, true);
     e->ex = hh_simex_new(e->inst, &e->clock, &e->xc);
@@ -865,7 +866,8 @@ static void test_compounding_equity(void **state)
  * byte-identical. */
 static void restart(struct env *e)
 {
-    struct hh_tm_sink sink = { on_fill, on_closed, on_rejected, on_dropped, &e->rec };
+    struct hh_tm_sink sink = { .fill = on_fill, .closed = on_closed, .rejected = on_rejected,
+                                 .dropped = on_dropped, .ctx = &e->rec };
     unsigned char *a, *b;
     size_t na, nb;
 
@@ -955,7 +957,8 @@ static void test_restore_refuses_garbage(void **state)
     a[na / 2] ^= 0xff;
     hh_tm_free(e->tm);
     {
-        struct hh_tm_sink sink = { on_fill, on_closed, on_rejected, on_dropped, &e->rec };
+        struct hh_tm_sink sink = { .fill = on_fill, .closed = on_closed, .rejected = on_rejected,
+                                 .dropped = on_dropped, .ctx = &e->rec };
 
         e->tm = hh_tm_new(&e->cfg, e->inst, e->cal, &e->clock, hh_simex_broker(e->ex), &sink);
     }
