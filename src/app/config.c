@@ -327,6 +327,8 @@ static int set_scalar(struct loader *L, const yaml_node_t *n, const struct key *
     }
     if (scalar_is_null(n))
         return fail(L, n, k->name, "%s", "needs a value");
+    if (k->off == OFF(paper.fill_ratio))
+        L->c->paper.fill_ratio_set = true;
     switch (k->type) {
     case KT_MONEY:
         return parse_scaled(L, n, k, HH_FX_DIGITS, (int64_t *)dst);

@@ -105,6 +105,8 @@ struct hh_config {
     struct {
         int64_t latency;                 /* ns */
         hh_ratio_t fill_ratio;
+        bool fill_ratio_set;             /* fill_ratio given in the file (backtests:
+                                            liquidity limits only then) */
         uint64_t seed;
         hh_ratio_t drop_update_pct;
         int64_t delay_update;            /* ns */

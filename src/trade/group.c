@@ -387,7 +387,8 @@ static void close_group(struct hh_tm *tm, struct tm_group *G);
 /* Closing orders: shorts first; longs and hedges once every short is flat. */
 static void refresh_exits(struct hh_tm *tm, struct tm_group *G)
 {
-    if (G->settling)
+    /* a cancel report handled inside exit_group() may already have closed it */
+    if (G->settling || G->st != G_EXITING)
         return;
     for (int k = G->g.nlegs - 1; k >= 0; k--) {
         int i = G->order[k];
@@ -833,12 +834,17 @@ static void on_settle(struct hh_tm *tm, struct tm_group *G, hh_time_t now)
         if (tm->refs[k].group && tm->refs[k].trade == (uint32_t)(G - tm->groups) &&
             !tm->refs[k].done)
             hh_tm__request_cancel(tm, tm->refs[k].oid);
-    for (int i = 0; i < G->g.nlegs; i++) {
-        struct gleg *L = &G->leg[i];
+    /* shorts settle before the longs that cover them, as on any exit */
+    for (int pass = 0; pass < 2; pass++) {
+        for (int i = 0; i < G->g.nlegs; i++) {
+            struct gleg *L = &G->leg[i];
 
-        if (open_qty(L) > 0)
-            settle_one(tm, G, G->g.legs[i].iid, G->g.legs[i].side, open_qty(L), spot, now);
-        L->closed = L->exit_sent = L->filled;
+            if (L->is_short != (pass == 0))
+                continue;
+            if (open_qty(L) > 0)
+                settle_one(tm, G, G->g.legs[i].iid, G->g.legs[i].side, open_qty(L), spot, now);
+            L->closed = L->exit_sent = L->filled;
+        }
     }
     for (int b = 0; b < G->nbuckets; b++) {
         struct gbucket *B = &G->bucket[b];
