@@ -5,7 +5,7 @@
  *    "correlation_id":"sig-42","msg":"BUY 75 NIFTY25JANFUT at market"}
  *
  * `ts` is the engine time the event belongs to (not the wall clock), so a
- * replayed day logs the same lines.  HH_JLOG checks the level before
+ * replayed day logs the same lines.  `log` must not be NULL.  HH_JLOG checks the level before
  * anything is formatted: a filtered-out call costs one comparison.  This is
  * an edge module (it writes to a FILE); the core emits events, not prose.
  */
@@ -33,7 +33,7 @@ void hh_jlog__write(struct hh_jlog *log, enum hh_jlog_level level, hh_time_t ts,
 
 #define HH_JLOG(log, level, ts, event, corr, ...)                                   \
     do {                                                                            \
-        if ((log) && (level) >= (log)->min)                                         \
+        if ((level) >= (log)->min)                                                  \
             hh_jlog__write((log), (level), (ts), (event), (corr), __VA_ARGS__);     \
     } while (0)
 
