@@ -1,0 +1,1391 @@
+/*
+ * paper.c — the paper broker: simex behind an order book of its own, with
+ * deterministic faults (see paper.h).
+ *
+ * Layout: orders[] holds every order ever placed (paper id = index + 1);
+ * `work` lists the indices of working orders (OPEN / PARTIALLY_FILLED) in
+ * placement order.  A working order is either in the simulated exchange
+ * (sim_id != 0; sim2idx maps the exchange's id back) or `doomed` (accepted,
+ * to be rejected by the exchange once its latency passed; never in the
+ * exchange).  After a restore the exchange is a fresh one: a working order
+ * re-enters it with its remaining quantity and `sim_base` = what it had
+ * filled, so cumulative filled = sim_base + the exchange's filled.
+ *
+ * Reports queue in `q` (FIFO, due times non-decreasing because engine time
+ * never goes back) and leave only through flush(), outside any broker call
+ * and outside the exchange's matching loop.
+ *
+ * Invariants:
+ *  - bo.filled <= bo.qty; FILLED iff bo.filled == bo.qty;
+ *  - an order is in `work` iff its state is OPEN or PARTIALLY_FILLED;
+ *  - positions[iid].qty == sum over the orders of iid of side x filled;
+ *  - next_exec only grows: an exec id is never reused, also across a
+ *    snapshot and restore.
+ */
+#include "broker/paper.h"
+
+#include "core/u64map.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define PCT_SCALE (100 * HH_RATIO_SCALE)
+
+struct porder {
+    struct hh_broker_order bo;   /* what queries show */
+    hh_money_t notional;         /* sum of price x qty of its fills */
+    uint64_t sim_id;             /* id in the exchange, 0 when not there */
+    hh_qty_t sim_base;           /* filled before it entered this exchange */
+    hh_time_t ready_at;          /* placement + latency */
+    hh_time_t cancel_at;         /* a cancel takes effect; HH_TIME_NONE */
+    bool doomed;                 /* the exchange will reject it */
+    bool triggered;              /* STOP_LIMIT: its trigger has traded */
+};
+
+struct ppos {
+    hh_qty_t qty;                /* signed: long > 0 */
+    hh_price_t avg;              /* of the open quantity */
+    hh_money_t realised;
+};
+
+struct qrep {
+    struct hh_report r;
+    hh_time_t due;
+};
+
+struct hh_paper {
+    const struct hh_instruments *inst;
+    const struct hh_clock *clock;
+    struct hh_paper_config cfg;
+    struct hh_simex *ex;
+    struct porder *orders;
+    size_t norders, cap;
+    uint32_t *work;              /* indices of working orders */
+    size_t nwork, capwork;
+    uint32_t *pc;                /* indices with a pending cancel, in order */
+    size_t npc, cappc;
+    struct hh_u64map sim2idx;    /* exchange id -> index + 1 */
+    struct hh_u64map byclient;   /* hash(client id) -> index + 1 (latest) */
+    struct ppos *pos;            /* by instrument id */
+    size_t npos;
+    struct qrep *q;
+    size_t qhead, qn, qcap;
+    uint64_t next_exec;
+    uint64_t rng;
+    uint64_t version;
+    struct hh_paper_stats st;
+    hh_report_fn sink;
+    void *sink_ctx;
+    int flushing;                /* depth of flush() (re-entrant sinks) */
+    char *autosave;              /* file saved after every change (owned), or NULL */
+    bool autosave_sync;
+    uint64_t saved_version;      /* version last written there */
+    uint64_t save_errors;
+    struct hh_diag save_diag;    /* the last save error */
+};
+
+static void autosave(struct hh_paper *p);
+
+static hh_time_t now_of(const struct hh_paper *p)
+{
+    return p->clock && p->clock->now != HH_TIME_NONE ? p->clock->now : 0;
+}
+
+void hh_paper_config_defaults(struct hh_paper_config *cfg)
+{
+    memset(cfg, 0, sizeof *cfg);
+    cfg->fill_ratio = HH_RATIO_SCALE;
+    cfg->capital = 1000000 * HH_RUPEE;
+    cfg->seed = 1;
+}
+
+/* ---- small helpers ---------------------------------------------------------- */
+
+static uint64_t next_u64(uint64_t *s)
+{
+    uint64_t z = (*s += 0x9E3779B97F4A7C15ULL);
+
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+    return z ^ (z >> 31);
+}
+
+/* True with probability pct percent (ratio units). */
+static bool chance(struct hh_paper *p, hh_ratio_t pct)
+{
+    if (pct <= 0)
+        return false;
+    return (int64_t)(next_u64(&p->rng) % (uint64_t)PCT_SCALE) < pct;
+}
+
+static uint64_t hash_id(const char *s)
+{
+    uint64_t h = 0xcbf29ce484222325ULL;
+
+    for (size_t i = 0; i < HH_CLIENT_ID_MAX && s[i]; i++) {
+        h ^= (unsigned char)s[i];
+        h *= 0x100000001b3ULL;
+    }
+    /* 0 and UINT64_MAX are reserved by u64map */
+    return h == 0 || h == UINT64_MAX ? 1 : h;
+}
+
+static bool in_window(const struct hh_paper_window *w, int n, hh_time_t t)
+{
+    int64_t tod;
+
+    if (n <= 0)
+        return false;
+    tod = hh_time_ist_tod(t);
+    for (int i = 0; i < n; i++) {
+        if (w[i].from <= w[i].to ? tod >= w[i].from && tod < w[i].to
+                                 : tod >= w[i].from || tod < w[i].to)
+            return true;
+    }
+    return false;
+}
+
+bool hh_paper_unavailable_at(const struct hh_paper *p, hh_time_t t)
+{
+    return in_window(p->cfg.unavailable, p->cfg.n_unavailable, t);
+}
+
+bool hh_paper_disconnected_at(const struct hh_paper *p, hh_time_t t)
+{
+    return in_window(p->cfg.disconnect, p->cfg.n_disconnect, t);
+}
+
+static bool down(struct hh_paper *p)
+{
+    if (!hh_paper_unavailable_at(p, now_of(p)))
+        return false;
+    p->st.unavailable++;
+    return true;
+}
+
+static bool is_working(const struct porder *o)
+{
+    return o->bo.state == HH_OS_OPEN || o->bo.state == HH_OS_PARTIAL;
+}
+
+static int push_idx(uint32_t **a, size_t *n, size_t *cap, uint32_t v)
+{
+    if (*n == *cap) {
+        size_t c = *cap ? *cap * 2 : 16;
+        uint32_t *x = realloc(*a, c * sizeof *x);
+
+        if (!x)
+            return HH_ENOMEM;
+        *a = x;
+        *cap = c;
+    }
+    (*a)[(*n)++] = v;
+    return HH_OK;
+}
+
+static void drop_idx(uint32_t *a, size_t *n, uint32_t v)
+{
+    for (size_t i = 0; i < *n; i++) {
+        if (a[i] == v) {
+            memmove(a + i, a + i + 1, (*n - i - 1) * sizeof *a);
+            (*n)--;
+            return;
+        }
+    }
+}
+
+static struct ppos *pos_for(struct hh_paper *p, hh_iid_t iid)
+{
+    if (iid >= p->npos) {
+        size_t n = p->npos ? p->npos : 16;
+        struct ppos *x;
+
+        while (n <= iid)
+            n *= 2;
+        x = realloc(p->pos, n * sizeof *x);
+        if (!x)
+            return NULL;
+        memset(x + p->npos, 0, (n - p->npos) * sizeof *x);
+        p->pos = x;
+        p->npos = n;
+    }
+    return &p->pos[iid];
+}
+
+/* ---- the report stream ------------------------------------------------------ */
+
+static int enqueue(struct hh_paper *p, const struct hh_report *r)
+{
+    hh_time_t now = now_of(p);
+
+    p->st.reports++;
+    if (chance(p, p->cfg.drop_update_pct)) {
+        p->st.dropped++;
+        return HH_OK;
+    }
+    if (!p->flushing && p->qhead > 0 && p->qhead * 2 >= p->qn) {
+        memmove(p->q, p->q + p->qhead, (p->qn - p->qhead) * sizeof *p->q);
+        p->qn -= p->qhead;
+        p->qhead = 0;
+    }
+    if (p->qn == p->qcap) {
+        size_t c = p->qcap ? p->qcap * 2 : 64;
+        struct qrep *x = realloc(p->q, c * sizeof *x);
+
+        if (!x)
+            return HH_ENOMEM;
+        p->q = x;
+        p->qcap = c;
+    }
+    p->q[p->qn].r = *r;
+    p->q[p->qn].due = now + p->cfg.delay_update;
+    p->qn++;
+    return HH_OK;
+}
+
+/* Deliver the reports due by now, in order.  Reports queued by what the
+ * sink does meanwhile wait for the next flush: bounded, and the sink is
+ * never called back from inside its own broker call. */
+static void flush(struct hh_paper *p)
+{
+    hh_time_t now = now_of(p);
+    size_t budget = p->qn - p->qhead;
+
+    if (p->flushing)
+        return;
+    p->flushing++;
+    while (budget-- > 0 && p->qhead < p->qn && p->q[p->qhead].due <= now) {
+        struct qrep e = p->q[p->qhead++];
+
+        if (hh_paper_disconnected_at(p, e.due)) {
+            p->st.disconnect_lost++;
+            continue;
+        }
+        p->st.delivered++;
+        if (p->cfg.delay_update > 0)
+            p->st.delayed++;
+        if (p->sink)
+            p->sink(p->sink_ctx, &e.r);
+    }
+    p->flushing--;
+}
+
+static void report_for(const struct porder *o, enum hh_report_kind kind, hh_time_t ts,
+                       struct hh_report *r)
+{
+    memset(r, 0, sizeof *r);
+    r->kind = kind;
+    r->order_id = o->bo.order_id;
+    r->ts = ts;
+    r->iid = o->bo.iid;
+    r->side = o->bo.side;
+    r->filled = o->bo.filled;
+    r->leaves = is_working(o) ? o->bo.qty - o->bo.filled : 0;
+}
+
+/* ---- the book --------------------------------------------------------------- */
+
+/* The order left the working set in state st. */
+static void retire(struct hh_paper *p, uint32_t idx, enum hh_ord_state st)
+{
+    struct porder *o = &p->orders[idx];
+
+    o->bo.state = st;
+    drop_idx(p->work, &p->nwork, idx);
+    if (o->cancel_at != HH_TIME_NONE) {
+        o->cancel_at = HH_TIME_NONE;
+        drop_idx(p->pc, &p->npc, idx);
+        if (st == HH_OS_FILLED)
+            p->st.cancel_raced++;
+    }
+    p->version++;
+}
+
+static void book_fill(struct hh_paper *p, uint32_t idx, hh_qty_t qty, hh_price_t price,
+                      hh_time_t ts)
+{
+    struct porder *o = &p->orders[idx];
+    struct ppos *ps = pos_for(p, o->bo.iid);
+    hh_qty_t q = o->bo.side == HH_BUY ? qty : -qty;
+    struct hh_report r;
+    __int128 v;
+
+    o->bo.filled += qty;
+    v = (__int128)o->notional + (__int128)price * qty;
+    o->notional = hh_i128_fits(v) ? (hh_money_t)v : o->notional;
+    o->bo.avg_price = (hh_price_t)hh_i128_div_round(o->notional, o->bo.filled);
+    p->st.fills++;
+    if (ps) {
+        hh_qty_t P = ps->qty;
+
+        if (P == 0 || (P > 0) == (q > 0)) {
+            hh_qty_t a = P < 0 ? -P : P, b = q < 0 ? -q : q;
+
+            ps->avg = (hh_price_t)hh_i128_div_round((__int128)a * ps->avg + (__int128)b * price,
+                                                    a + b);
+            ps->qty = P + q;
+        } else {
+            hh_qty_t a = P < 0 ? -P : P, b = q < 0 ? -q : q;
+            hh_qty_t closing = a < b ? a : b;
+            __int128 pnl = (__int128)closing * (price - ps->avg) * (P > 0 ? 1 : -1);
+
+            ps->realised += (hh_money_t)pnl;
+            ps->qty = P + q;
+            if (ps->qty == 0)
+                ps->avg = 0;
+            else if ((ps->qty > 0) != (P > 0))
+                ps->avg = price;    /* flipped: the rest opened at this price */
+        }
+    }
+    if (o->bo.filled == o->bo.qty)
+        retire(p, idx, HH_OS_FILLED);
+    else {
+        o->bo.state = HH_OS_PARTIAL;
+        p->st.partial_fills++;
+    }
+    report_for(o, HH_RPT_FILL, ts, &r);
+    r.qty = qty;
+    r.price = price;
+    r.exec_id = p->next_exec++;
+    p->version++;
+    enqueue(p, &r);
+}
+
+/* Reports of the exchange (synchronous, inside its calls). */
+static void on_sim_report(void *ctx, const struct hh_report *sr)
+{
+    struct hh_paper *p = ctx;
+    uint64_t v;
+    uint32_t idx;
+    struct porder *o;
+    struct hh_report r;
+
+    if (!hh_u64map_get(&p->sim2idx, sr->order_id, &v))
+        return;                  /* not ours: cannot happen */
+    idx = (uint32_t)(v - 1);
+    o = &p->orders[idx];
+    if (!is_working(o))
+        return;
+    switch (sr->kind) {
+    case HH_RPT_FILL:
+        book_fill(p, idx, sr->qty, sr->price, sr->ts);
+        break;
+    case HH_RPT_CANCELLED:
+    case HH_RPT_REJECTED:
+    case HH_RPT_EXPIRED:
+        retire(p, idx, sr->kind == HH_RPT_CANCELLED ? HH_OS_CANCELLED
+                       : sr->kind == HH_RPT_REJECTED ? HH_OS_REJECTED : HH_OS_EXPIRED);
+        if (sr->kind == HH_RPT_CANCELLED)
+            p->st.cancelled++;
+        else if (sr->kind == HH_RPT_REJECTED)
+            p->st.rejected++;
+        report_for(o, sr->kind, sr->ts, &r);
+        snprintf(r.reason, sizeof r.reason, "%s", sr->reason);
+        enqueue(p, &r);
+        break;
+    case HH_RPT_ACK:
+    case HH_RPT_MODIFIED:
+        break;
+    }
+}
+
+/* Put a working order into the exchange (placement or restore). */
+static int enter_exchange(struct hh_paper *p, uint32_t idx)
+{
+    struct porder *o = &p->orders[idx];
+    struct hh_broker b = hh_simex_broker(p->ex);
+    struct hh_order_req req;
+    uint64_t sid;
+    int rc;
+
+    memset(&req, 0, sizeof req);
+    memcpy(req.client_id, o->bo.client_id, sizeof req.client_id);
+    req.iid = o->bo.iid;
+    req.side = o->bo.side;
+    req.type = o->bo.type == HH_ORD_STOP_LIMIT && o->triggered ? HH_ORD_LIMIT : o->bo.type;
+    req.qty = o->bo.qty - o->bo.filled;
+    req.limit = o->bo.limit;
+    req.trigger = o->bo.trigger;
+    if ((rc = b.ops->place(b.impl, &req, &sid)))
+        return rc;
+    if ((rc = hh_u64map_put(&p->sim2idx, sid, (uint64_t)idx + 1)))
+        return rc;
+    o->sim_id = sid;
+    o->sim_base = o->bo.filled;
+    return HH_OK;
+}
+
+/* Carry out a cancellation now (the order is working). */
+static void do_cancel(struct hh_paper *p, uint32_t idx)
+{
+    struct porder *o = &p->orders[idx];
+    struct hh_report r;
+
+    if (o->doomed) {
+        retire(p, idx, HH_OS_CANCELLED);
+        p->st.cancelled++;
+        report_for(o, HH_RPT_CANCELLED, now_of(p), &r);
+        snprintf(r.reason, sizeof r.reason, "cancelled on request");
+        enqueue(p, &r);
+        return;
+    }
+    /* The exchange reports CANCELLED to on_sim_report(). */
+    {
+        struct hh_broker b = hh_simex_broker(p->ex);
+        int rc = b.ops->cancel(b.impl, o->sim_id);
+
+        HH_ASSERT(rc == HH_OK);
+    }
+}
+
+/* Cancellations and exchange rejections due by now. */
+static void due_work(struct hh_paper *p)
+{
+    hh_time_t now = now_of(p);
+
+    for (size_t i = 0; i < p->npc;) {
+        uint32_t idx = p->pc[i];
+        struct porder *o = &p->orders[idx];
+
+        if (o->cancel_at > now) {
+            i++;
+            continue;
+        }
+        o->cancel_at = HH_TIME_NONE;
+        drop_idx(p->pc, &p->npc, idx);
+        if (is_working(o))
+            do_cancel(p, idx);
+        else
+            p->st.cancel_raced++;
+    }
+    for (size_t i = 0; i < p->nwork;) {
+        uint32_t idx = p->work[i];
+        struct porder *o = &p->orders[idx];
+        struct hh_report r;
+
+        if (!o->doomed || o->ready_at > now) {
+            i++;
+            continue;
+        }
+        retire(p, idx, HH_OS_REJECTED);   /* removes work[i] */
+        p->st.rejected++;
+        report_for(o, HH_RPT_REJECTED, now, &r);
+        snprintf(r.reason, sizeof r.reason, "rejected by the exchange (simulated)");
+        enqueue(p, &r);
+    }
+}
+
+void hh_paper_pump(struct hh_paper *p)
+{
+    due_work(p);
+    autosave(p);
+    flush(p);
+}
+
+hh_time_t hh_paper_next_due(const struct hh_paper *p)
+{
+    hh_time_t t = HH_TIME_MAX;
+
+    if (p->qhead < p->qn)
+        t = p->q[p->qhead].due;
+    for (size_t i = 0; i < p->npc; i++)
+        if (p->orders[p->pc[i]].cancel_at < t)
+            t = p->orders[p->pc[i]].cancel_at;
+    for (size_t i = 0; i < p->nwork; i++) {
+        const struct porder *o = &p->orders[p->work[i]];
+
+        if (o->doomed && o->ready_at < t)
+            t = o->ready_at;
+    }
+    return t;
+}
+
+/* ---- broker operations ------------------------------------------------------- */
+
+static struct porder *lookup(struct hh_paper *p, uint64_t id)
+{
+    return id >= 1 && id <= p->norders ? &p->orders[id - 1] : NULL;
+}
+
+static int find_client(const struct hh_paper *p, const char *cid)
+{
+    uint64_t v;
+
+    if (!cid[0])
+        return -1;
+    if (hh_u64map_get(&p->byclient, hash_id(cid), &v) &&
+        !strncmp(p->orders[v - 1].bo.client_id, cid, HH_CLIENT_ID_MAX))
+        return (int)(v - 1);
+    /* a hash collision: look the long way, latest first */
+    for (size_t i = p->norders; i-- > 0;)
+        if (!strncmp(p->orders[i].bo.client_id, cid, HH_CLIENT_ID_MAX))
+            return (int)i;
+    return -1;
+}
+
+static bool valid_req(const struct hh_paper *p, const struct hh_order_req *req)
+{
+    if (req->qty <= 0 || req->iid >= hh_inst_count(p->inst) ||
+        (req->side != HH_BUY && req->side != HH_SELL))
+        return false;
+    switch (req->type) {
+    case HH_ORD_MARKET:
+        return true;
+    case HH_ORD_LIMIT:
+        return req->limit > 0;
+    case HH_ORD_STOP:
+        return req->trigger > 0;
+    case HH_ORD_STOP_LIMIT:
+        return req->limit > 0 && req->trigger > 0;
+    }
+    return false;
+}
+
+static int pp_place(void *impl, const struct hh_order_req *req, uint64_t *order_id)
+{
+    struct hh_paper *p = impl;
+    struct porder *o;
+    uint32_t idx;
+    bool doomed, timeout;
+    struct hh_report r;
+    int rc, prev;
+
+    if (down(p))
+        return HH_EUNAVAIL;
+    if (!valid_req(p, req))
+        return HH_EINVAL;
+    if (p->norders == p->cap) {
+        size_t c = p->cap ? p->cap * 2 : 256;
+        struct porder *x = realloc(p->orders, c * sizeof *x);
+
+        if (!x)
+            return HH_ENOMEM;
+        p->orders = x;
+        p->cap = c;
+    }
+    if (!pos_for(p, req->iid))
+        return HH_ENOMEM;
+    prev = find_client(p, req->client_id);
+    doomed = chance(p, p->cfg.reject_pct);
+    timeout = chance(p, p->cfg.timeout_pct);
+    idx = (uint32_t)p->norders;
+    o = &p->orders[idx];
+    memset(o, 0, sizeof *o);
+    o->bo.order_id = (uint64_t)idx + 1;
+    memcpy(o->bo.client_id, req->client_id, sizeof o->bo.client_id);
+    o->bo.client_id[HH_CLIENT_ID_MAX - 1] = '\0';
+    o->bo.iid = req->iid;
+    o->bo.side = req->side;
+    o->bo.type = req->type;
+    o->bo.state = HH_OS_OPEN;
+    o->bo.qty = req->qty;
+    o->bo.limit = req->limit;
+    o->bo.trigger = req->trigger;
+    o->ready_at = now_of(p) + p->cfg.latency;
+    o->cancel_at = HH_TIME_NONE;
+    o->doomed = doomed;
+    if ((rc = push_idx(&p->work, &p->nwork, &p->capwork, idx)))
+        return rc;
+    p->norders++;
+    if (!doomed && (rc = enter_exchange(p, idx))) {
+        p->norders--;
+        p->nwork--;
+        return rc;
+    }
+    if (o->bo.client_id[0]) {
+        if (prev >= 0)
+            p->st.dup_client_ids++;
+        if ((rc = hh_u64map_put(&p->byclient, hash_id(o->bo.client_id), (uint64_t)idx + 1)))
+            return rc;
+    }
+    p->st.placed++;
+    p->version++;
+    if (!doomed) {
+        report_for(o, HH_RPT_ACK, now_of(p), &r);
+        enqueue(p, &r);
+    }
+    autosave(p);
+    if (timeout) {
+        p->st.timeouts++;
+        return HH_ETIMEOUT;
+    }
+    *order_id = o->bo.order_id;
+    return HH_OK;
+}
+
+static int pp_modify(void *impl, uint64_t id, hh_qty_t qty, hh_price_t limit,
+                     hh_price_t trigger)
+{
+    struct hh_paper *p = impl;
+    struct porder *o;
+    struct hh_report r;
+    int rc;
+
+    if (down(p))
+        return HH_EUNAVAIL;
+    if (!(o = lookup(p, id)))
+        return HH_ENOTFOUND;
+    if (!is_working(o))
+        return HH_ESTATE;
+    if (qty < 0 || limit < 0 || trigger < 0 || (qty && qty <= o->bo.filled))
+        return HH_EINVAL;
+    if (!o->doomed) {
+        struct hh_broker b = hh_simex_broker(p->ex);
+
+        if ((rc = b.ops->modify(b.impl, o->sim_id, qty ? qty - o->sim_base : 0, limit,
+                                trigger)))
+            return rc;
+    }
+    if (qty)
+        o->bo.qty = qty;
+    if (limit)
+        o->bo.limit = limit;
+    if (trigger)
+        o->bo.trigger = trigger;
+    p->st.modified++;
+    p->version++;
+    report_for(o, HH_RPT_MODIFIED, now_of(p), &r);
+    enqueue(p, &r);
+    autosave(p);
+    return HH_OK;
+}
+
+static int pp_cancel(void *impl, uint64_t id)
+{
+    struct hh_paper *p = impl;
+    struct porder *o;
+    uint32_t idx;
+
+    if (down(p))
+        return HH_EUNAVAIL;
+    if (!(o = lookup(p, id)))
+        return HH_ENOTFOUND;
+    if (!is_working(o)) {
+        p->st.cancel_too_late++;
+        return HH_ESTATE;
+    }
+    idx = (uint32_t)(id - 1);
+    if (o->cancel_at != HH_TIME_NONE)
+        return HH_OK;            /* already on its way */
+    if (p->cfg.latency <= 0) {
+        do_cancel(p, idx);
+        autosave(p);
+        return HH_OK;
+    }
+    if (push_idx(&p->pc, &p->npc, &p->cappc, idx))
+        return HH_ENOMEM;
+    o->cancel_at = now_of(p) + p->cfg.latency;
+    p->version++;
+    autosave(p);
+    return HH_OK;
+}
+
+/* STOP_LIMIT orders whose trigger traded (kept for a restore, where the
+ * exchange's own flag is lost). */
+static void mark_triggered(struct hh_paper *p, hh_iid_t iid, hh_price_t lo, hh_price_t hi,
+                           hh_time_t ts)
+{
+    for (size_t i = 0; i < p->nwork; i++) {
+        struct porder *o = &p->orders[p->work[i]];
+
+        if (o->bo.iid != iid || o->bo.type != HH_ORD_STOP_LIMIT || o->triggered ||
+            o->ready_at > ts)
+            continue;
+        if (o->bo.side == HH_BUY ? hi >= o->bo.trigger : lo <= o->bo.trigger) {
+            o->triggered = true;
+            p->version++;
+        }
+    }
+}
+
+static void pp_on_tick(void *impl, const struct hh_tick *t)
+{
+    struct hh_paper *p = impl;
+    struct hh_broker b = hh_simex_broker(p->ex);
+
+    due_work(p);
+    mark_triggered(p, t->iid, t->price, t->price, t->ts);
+    b.ops->on_tick(b.impl, t);
+    autosave(p);
+    flush(p);
+}
+
+static void pp_on_bar(void *impl, const struct hh_bar *bar)
+{
+    struct hh_paper *p = impl;
+    struct hh_broker b = hh_simex_broker(p->ex);
+
+    due_work(p);
+    mark_triggered(p, bar->iid, bar->low, bar->high, bar->ts);
+    b.ops->on_bar(b.impl, bar);
+    autosave(p);
+    flush(p);
+}
+
+static void pp_set_sink(void *impl, hh_report_fn fn, void *ctx)
+{
+    struct hh_paper *p = impl;
+
+    p->sink = fn;
+    p->sink_ctx = ctx;
+}
+
+static int pp_find(void *impl, const char *client_id, struct hh_broker_order *out)
+{
+    struct hh_paper *p = impl;
+    int i;
+
+    if (down(p))
+        return HH_EUNAVAIL;
+    if ((i = find_client(p, client_id)) < 0)
+        return HH_ENOTFOUND;
+    *out = p->orders[i].bo;
+    return HH_OK;
+}
+
+static int pp_status(void *impl, uint64_t id, struct hh_broker_order *out)
+{
+    struct hh_paper *p = impl;
+
+    if (down(p))
+        return HH_EUNAVAIL;
+    return hh_paper_peek(p, id, out);
+}
+
+static int pp_orders(void *impl, struct hh_broker_order *out, size_t cap, size_t *n)
+{
+    struct hh_paper *p = impl;
+
+    if (down(p))
+        return HH_EUNAVAIL;
+    for (size_t i = 0; i < p->norders && i < cap; i++)
+        out[i] = p->orders[i].bo;
+    *n = p->norders;
+    return HH_OK;
+}
+
+static int pp_positions(void *impl, struct hh_broker_position *out, size_t cap, size_t *n)
+{
+    struct hh_paper *p = impl;
+    size_t k = 0;
+
+    if (down(p))
+        return HH_EUNAVAIL;
+    for (size_t i = 0; i < p->npos; i++) {
+        if (!p->pos[i].qty)
+            continue;
+        if (k < cap)
+            out[k] = (struct hh_broker_position){ (hh_iid_t)i, p->pos[i].qty, p->pos[i].avg };
+        k++;
+    }
+    *n = k;
+    return HH_OK;
+}
+
+static int pp_funds(void *impl, hh_money_t *available)
+{
+    struct hh_paper *p = impl;
+    __int128 v = p->cfg.capital;
+
+    if (down(p))
+        return HH_EUNAVAIL;
+    for (size_t i = 0; i < p->npos; i++)
+        v += p->pos[i].realised;
+    *available = hh_i128_fits(v) ? (hh_money_t)v : INT64_MAX;
+    return HH_OK;
+}
+
+static const struct hh_broker_ops paper_ops = {
+    .place = pp_place,
+    .modify = pp_modify,
+    .cancel = pp_cancel,
+    .on_tick = pp_on_tick,
+    .on_bar = pp_on_bar,
+    .set_sink = pp_set_sink,
+    .find = pp_find,
+    .status = pp_status,
+    .orders = pp_orders,
+    .positions = pp_positions,
+    .funds = pp_funds,
+};
+
+struct hh_broker hh_paper_broker(struct hh_paper *p)
+{
+    return (struct hh_broker){ &paper_ops, p };
+}
+
+/* ---- life cycle ----------------------------------------------------------------- */
+
+static bool valid_cfg(const struct hh_paper_config *c)
+{
+    if (c->latency < 0 || c->delay_update < 0 || c->fill_ratio < 0 || c->slippage_ticks < 0 ||
+        c->slippage_bps < 0 || c->n_unavailable < 0 || c->n_disconnect < 0 ||
+        c->n_unavailable > HH_PAPER_WINDOWS_MAX || c->n_disconnect > HH_PAPER_WINDOWS_MAX)
+        return false;
+    if (c->drop_update_pct < 0 || c->drop_update_pct > PCT_SCALE || c->reject_pct < 0 ||
+        c->reject_pct > PCT_SCALE || c->timeout_pct < 0 || c->timeout_pct > PCT_SCALE)
+        return false;
+    return true;
+}
+
+struct hh_paper *hh_paper_new(const struct hh_instruments *inst,
+                              const struct hh_clock *clock,
+                              const struct hh_paper_config *cfg)
+{
+    struct hh_paper *p;
+    struct hh_simex_config xc;
+    struct hh_broker b;
+
+    if (!valid_cfg(cfg) || !(p = calloc(1, sizeof *p)))
+        return NULL;
+    p->inst = inst;
+    p->clock = clock;
+    p->cfg = *cfg;
+    p->next_exec = 1;
+    p->rng = cfg->seed ^ 0xA076BEEF5EEDULL;
+    memset(&xc, 0, sizeof xc);
+    xc.slippage_ticks = cfg->slippage_ticks;
+    xc.slippage_bps = cfg->slippage_bps;
+    xc.latency = cfg->latency;
+    xc.liquidity = cfg->fill_ratio > 0 && cfg->fill_ratio < HH_RATIO_SCALE;
+    xc.fill_ratio = cfg->fill_ratio;
+    xc.seed = cfg->seed;
+    if (!(p->ex = hh_simex_new(inst, clock, &xc)) || hh_u64map_init(&p->sim2idx, 64) ||
+        hh_u64map_init(&p->byclient, 64)) {
+        hh_paper_free(p);
+        return NULL;
+    }
+    b = hh_simex_broker(p->ex);
+    b.ops->set_sink(b.impl, on_sim_report, p);
+    return p;
+}
+
+void hh_paper_free(struct hh_paper *p)
+{
+    if (!p)
+        return;
+    hh_simex_free(p->ex);
+    hh_u64map_free(&p->sim2idx);
+    hh_u64map_free(&p->byclient);
+    free(p->orders);
+    free(p->work);
+    free(p->pc);
+    free(p->pos);
+    free(p->q);
+    free(p->autosave);
+    free(p);
+}
+
+int hh_paper_peek(const struct hh_paper *p, uint64_t order_id, struct hh_broker_order *out)
+{
+    if (order_id < 1 || order_id > p->norders)
+        return HH_ENOTFOUND;
+    *out = p->orders[order_id - 1].bo;
+    return HH_OK;
+}
+
+hh_qty_t hh_paper_position(const struct hh_paper *p, hh_iid_t iid)
+{
+    return iid < p->npos ? p->pos[iid].qty : 0;
+}
+
+size_t hh_paper_order_count(const struct hh_paper *p)
+{
+    return p->norders;
+}
+
+const struct hh_paper_stats *hh_paper_stats(const struct hh_paper *p)
+{
+    return &p->st;
+}
+
+uint64_t hh_paper_version(const struct hh_paper *p)
+{
+    return p->version;
+}
+
+/* ---- persistence -------------------------------------------------------------- */
+
+/*
+ * Blob: "HHPAPER1" | u32 version | u32 0 | u64 payload length |
+ *       u64 FNV-1a-64 of the payload | payload.
+ * Payload (integers little-endian, fixed width):
+ *   u64 next_exec, rng, version; stats (STAT_N x u64);
+ *   u64 norders; per order: client_id[24], symbol[64] ("EXCH:SYMBOL"),
+ *     u32 iid, side, type, state; i64 qty, filled, limit, trigger,
+ *     avg_price, notional, ready_at, cancel_at; u32 flags (doomed,
+ *     triggered);
+ *   u64 npositions; per position: symbol[64], u32 iid, i64 qty, avg, realised.
+ */
+#define BLOB_MAGIC "HHPAPER1"
+#define BLOB_VERSION 1u
+#define HDR_BYTES (8 + 4 + 4 + 8 + 8)
+#define STAT_N (sizeof(struct hh_paper_stats) / sizeof(uint64_t))
+#define SYM_BYTES 64             /* "EXCH:SYMBOL" */
+
+struct wbuf {
+    unsigned char *b;
+    size_t n, cap;
+    int err;
+};
+
+static void put(struct wbuf *w, const void *src, size_t n)
+{
+    if (w->err)
+        return;
+    if (w->n + n > w->cap) {
+        size_t c = w->cap ? w->cap : 4096;
+        unsigned char *x;
+
+        while (c < w->n + n)
+            c *= 2;
+        if (!(x = realloc(w->b, c))) {
+            w->err = HH_ENOMEM;
+            return;
+        }
+        w->b = x;
+        w->cap = c;
+    }
+    memcpy(w->b + w->n, src, n);
+    w->n += n;
+}
+
+static void put_u64(struct wbuf *w, uint64_t v)
+{
+    unsigned char b[8];
+
+    for (int i = 0; i < 8; i++)
+        b[i] = (unsigned char)(v >> (8 * i));
+    put(w, b, 8);
+}
+
+static void put_u32(struct wbuf *w, uint32_t v)
+{
+    unsigned char b[4];
+
+    for (int i = 0; i < 4; i++)
+        b[i] = (unsigned char)(v >> (8 * i));
+    put(w, b, 4);
+}
+
+struct rbuf {
+    const unsigned char *b;
+    size_t n, off;
+    bool err;
+};
+
+static void get(struct rbuf *r, void *dst, size_t n)
+{
+    if (r->err || r->n - r->off < n) {
+        r->err = true;
+        memset(dst, 0, n);
+        return;
+    }
+    memcpy(dst, r->b + r->off, n);
+    r->off += n;
+}
+
+static uint64_t get_u64(struct rbuf *r)
+{
+    unsigned char b[8];
+    uint64_t v = 0;
+
+    get(r, b, 8);
+    for (int i = 7; i >= 0; i--)
+        v = v << 8 | b[i];
+    return v;
+}
+
+static uint32_t get_u32(struct rbuf *r)
+{
+    unsigned char b[4];
+    uint32_t v = 0;
+
+    get(r, b, 4);
+    for (int i = 3; i >= 0; i--)
+        v = v << 8 | b[i];
+    return v;
+}
+
+static uint64_t fnv1a(const unsigned char *b, size_t n)
+{
+    uint64_t h = 0xcbf29ce484222325ULL;
+
+    for (size_t i = 0; i < n; i++) {
+        h ^= b[i];
+        h *= 0x100000001b3ULL;
+    }
+    return h;
+}
+
+static void put_symbol(struct wbuf *w, const struct hh_paper *p, hh_iid_t iid)
+{
+    char sym[SYM_BYTES];
+    const struct hh_instrument *in = hh_inst_get(p->inst, iid);
+
+    memset(sym, 0, sizeof sym);
+    if (in)
+        snprintf(sym, sizeof sym, "%s:%s", hh_exch_name(in->exch), in->symbol);
+    put(w, sym, sizeof sym);
+}
+
+int hh_paper_snapshot(const struct hh_paper *p, void **blob, size_t *len)
+{
+    struct wbuf w = { 0 };
+    uint64_t stats[STAT_N];
+    size_t npos = 0;
+    uint64_t sum;
+
+    put(&w, BLOB_MAGIC, 8);
+    put_u32(&w, BLOB_VERSION);
+    put_u32(&w, 0);
+    put_u64(&w, 0);              /* payload length, patched below */
+    put_u64(&w, 0);              /* checksum, patched below */
+    put_u64(&w, p->next_exec);
+    put_u64(&w, p->rng);
+    put_u64(&w, p->version);
+    memcpy(stats, &p->st, sizeof stats);
+    for (size_t i = 0; i < STAT_N; i++)
+        put_u64(&w, stats[i]);
+    put_u64(&w, p->norders);
+    for (size_t i = 0; i < p->norders; i++) {
+        const struct porder *o = &p->orders[i];
+
+        put(&w, o->bo.client_id, HH_CLIENT_ID_MAX);
+        put_symbol(&w, p, o->bo.iid);
+        put_u32(&w, o->bo.iid);
+        put_u32(&w, (uint32_t)(int32_t)o->bo.side);
+        put_u32(&w, (uint32_t)o->bo.type);
+        put_u32(&w, (uint32_t)o->bo.state);
+        put_u64(&w, (uint64_t)o->bo.qty);
+        put_u64(&w, (uint64_t)o->bo.filled);
+        put_u64(&w, (uint64_t)o->bo.limit);
+        put_u64(&w, (uint64_t)o->bo.trigger);
+        put_u64(&w, (uint64_t)o->bo.avg_price);
+        put_u64(&w, (uint64_t)o->notional);
+        put_u64(&w, (uint64_t)o->ready_at);
+        put_u64(&w, (uint64_t)o->cancel_at);
+        put_u32(&w, (uint32_t)o->doomed | (uint32_t)o->triggered << 1);
+    }
+    for (size_t i = 0; i < p->npos; i++)
+        if (p->pos[i].qty || p->pos[i].realised)
+            npos++;
+    put_u64(&w, npos);
+    for (size_t i = 0; i < p->npos; i++) {
+        if (!p->pos[i].qty && !p->pos[i].realised)
+            continue;
+        put_symbol(&w, p, (hh_iid_t)i);
+        put_u32(&w, (uint32_t)i);
+        put_u64(&w, (uint64_t)p->pos[i].qty);
+        put_u64(&w, (uint64_t)p->pos[i].avg);
+        put_u64(&w, (uint64_t)p->pos[i].realised);
+    }
+    if (w.err) {
+        free(w.b);
+        return w.err;
+    }
+    sum = fnv1a(w.b + HDR_BYTES, w.n - HDR_BYTES);
+    for (int i = 0; i < 8; i++) {
+        w.b[16 + i] = (unsigned char)((uint64_t)(w.n - HDR_BYTES) >> (8 * i));
+        w.b[24 + i] = (unsigned char)(sum >> (8 * i));
+    }
+    *blob = w.b;
+    *len = w.n;
+    return HH_OK;
+}
+
+/* The instrument id of a saved (iid, "EXCH:SYMBOL"): the same id when it
+ * still names that instrument, else found by name. */
+static hh_iid_t resolve(const struct hh_paper *p, uint32_t iid, const char *sym)
+{
+    const struct hh_instrument *in = hh_inst_get(p->inst, iid);
+    char cur[SYM_BYTES];
+
+    if (in) {
+        snprintf(cur, sizeof cur, "%s:%s", hh_exch_name(in->exch), in->symbol);
+        if (!strcmp(cur, sym))
+            return iid;
+    }
+    return sym[0] ? hh_inst_find(p->inst, sym, strlen(sym)) : HH_IID_NONE;
+}
+
+static int restore(const struct hh_instruments *inst, const struct hh_clock *clock,
+                   const struct hh_paper_config *cfg, const void *blob, size_t len,
+                   struct hh_paper **out, struct hh_diag *d)
+{
+    struct rbuf r = { blob, len, 0, false };
+    struct hh_paper *p = NULL;
+    uint64_t stats[STAT_N], plen, sum, n;
+    char magic[8];
+    uint32_t ver;
+    int rc;
+
+    *out = NULL;
+
+    get(&r, magic, 8);
+    ver = get_u32(&r);
+    (void)get_u32(&r);
+    plen = get_u64(&r);
+    sum = get_u64(&r);
+    if (r.err || memcmp(magic, BLOB_MAGIC, 8) || ver != BLOB_VERSION)
+        return hh_diag_set(d, HH_ESYNTAX, "not a paper broker state (version %u)", ver);
+    if (plen != len - HDR_BYTES || fnv1a(r.b + HDR_BYTES, len - HDR_BYTES) != sum)
+        return hh_diag_set(d, HH_ETAMPER, "paper broker state: checksum mismatch");
+    if (!(p = hh_paper_new(inst, clock, cfg)))
+        return hh_diag_set(d, HH_EINVAL, "paper broker: invalid config or out of memory");
+    p->next_exec = get_u64(&r);
+    p->rng = get_u64(&r);
+    p->version = get_u64(&r);
+    for (size_t i = 0; i < STAT_N; i++)
+        stats[i] = get_u64(&r);
+    memcpy(&p->st, stats, sizeof p->st);
+    n = get_u64(&r);
+    if (r.err || n > (len - r.off) / 64) {
+        rc = hh_diag_set(d, HH_ESYNTAX, "paper broker state: truncated");
+        goto out_free;
+    }
+    p->orders = calloc(n ? n : 1, sizeof *p->orders);
+    if (!p->orders) {
+        rc = hh_diag_set(d, HH_ENOMEM, "paper broker: out of memory");
+        goto out_free;
+    }
+    p->cap = n ? n : 1;
+    for (uint64_t i = 0; i < n; i++) {
+        struct porder *o = &p->orders[i];
+        char sym[SYM_BYTES];
+        uint32_t iid, flags;
+
+        get(&r, o->bo.client_id, HH_CLIENT_ID_MAX);
+        o->bo.client_id[HH_CLIENT_ID_MAX - 1] = '\0';
+        get(&r, sym, sizeof sym);
+        sym[sizeof sym - 1] = '\0';
+        iid = get_u32(&r);
+        o->bo.order_id = i + 1;
+        o->bo.side = (enum hh_side)(int32_t)get_u32(&r);
+        o->bo.type = (enum hh_ord_type)get_u32(&r);
+        o->bo.state = (enum hh_ord_state)get_u32(&r);
+        o->bo.qty = (hh_qty_t)get_u64(&r);
+        o->bo.filled = (hh_qty_t)get_u64(&r);
+        o->bo.limit = (hh_price_t)get_u64(&r);
+        o->bo.trigger = (hh_price_t)get_u64(&r);
+        o->bo.avg_price = (hh_price_t)get_u64(&r);
+        o->notional = (hh_money_t)get_u64(&r);
+        o->ready_at = (hh_time_t)get_u64(&r);
+        o->cancel_at = (hh_time_t)get_u64(&r);
+        flags = get_u32(&r);
+        o->doomed = flags & 1;
+        o->triggered = (flags >> 1) & 1;
+        if (r.err)
+            break;
+        if ((o->bo.iid = resolve(p, iid, sym)) == HH_IID_NONE) {
+            rc = hh_diag_set(d, HH_ENOTFOUND, "paper broker state: instrument %s unknown", sym);
+            goto out_free;
+        }
+        if (o->bo.qty <= 0 || o->bo.filled < 0 || o->bo.filled > o->bo.qty ||
+            (unsigned)o->bo.state > HH_OS_EXPIRED || (unsigned)o->bo.type > HH_ORD_STOP_LIMIT) {
+            rc = hh_diag_set(d, HH_ESYNTAX, "paper broker state: order %llu is inconsistent",
+                        (unsigned long long)(i + 1));
+            goto out_free;
+        }
+        p->norders++;
+        if (o->bo.client_id[0] &&
+            hh_u64map_put(&p->byclient, hash_id(o->bo.client_id), i + 1)) {
+            rc = hh_diag_set(d, HH_ENOMEM, "paper broker: out of memory");
+            goto out_free;
+        }
+    }
+    n = get_u64(&r);
+    for (uint64_t i = 0; i < n && !r.err; i++) {
+        char sym[SYM_BYTES];
+        uint32_t iid;
+        hh_iid_t id;
+        struct ppos *ps;
+
+        get(&r, sym, sizeof sym);
+        sym[sizeof sym - 1] = '\0';
+        iid = get_u32(&r);
+        if ((id = resolve(p, iid, sym)) == HH_IID_NONE) {
+            rc = hh_diag_set(d, HH_ENOTFOUND, "paper broker state: instrument %s unknown", sym);
+            goto out_free;
+        }
+        if (!(ps = pos_for(p, id))) {
+            rc = hh_diag_set(d, HH_ENOMEM, "paper broker: out of memory");
+            goto out_free;
+        }
+        ps->qty = (hh_qty_t)get_u64(&r);
+        ps->avg = (hh_price_t)get_u64(&r);
+        ps->realised = (hh_money_t)get_u64(&r);
+    }
+    if (r.err || r.off != len) {
+        rc = hh_diag_set(d, HH_ESYNTAX, "paper broker state: truncated or trailing bytes");
+        goto out_free;
+    }
+    /* Working orders back into a fresh exchange; pending cancels resume. */
+    for (size_t i = 0; i < p->norders; i++) {
+        struct porder *o = &p->orders[i];
+
+        if (!is_working(o))
+            continue;
+        if (push_idx(&p->work, &p->nwork, &p->capwork, (uint32_t)i) ||
+            (o->cancel_at != HH_TIME_NONE &&
+             push_idx(&p->pc, &p->npc, &p->cappc, (uint32_t)i)) ||
+            (!o->doomed && enter_exchange(p, (uint32_t)i))) {
+            rc = hh_diag_set(d, HH_ENOMEM, "paper broker: out of memory");
+            goto out_free;
+        }
+    }
+    *out = p;
+    return HH_OK;
+
+out_free:
+    hh_paper_free(p);
+    return rc;
+}
+
+struct hh_paper *hh_paper_restore(const struct hh_instruments *inst,
+                                  const struct hh_clock *clock,
+                                  const struct hh_paper_config *cfg, const void *blob,
+                                  size_t len, struct hh_diag *d)
+{
+    struct hh_paper *p;
+
+    restore(inst, clock, cfg, blob, len, &p, d);
+    return p;
+}
+
+int hh_paper_save(const struct hh_paper *p, const char *path, bool sync, struct hh_diag *d)
+{
+    char tmp[4096];
+    void *blob;
+    size_t len, off = 0;
+    int fd, rc;
+
+    if ((size_t)snprintf(tmp, sizeof tmp, "%s.tmp", path) >= sizeof tmp)
+        return hh_diag_set(d, HH_EINVAL, "%s: path too long", path);
+    if ((rc = hh_paper_snapshot(p, &blob, &len)))
+        return hh_diag_set(d, rc, "paper broker: snapshot failed");
+    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        rc = hh_diag_set(d, HH_EIO, "%s: %s", tmp, strerror(errno));
+        goto out_blob;
+    }
+    while (off < len) {
+        ssize_t k = write(fd, (const char *)blob + off, len - off);
+
+        if (k < 0 && errno == EINTR)
+            continue;
+        if (k <= 0) {
+            rc = hh_diag_set(d, HH_EIO, "%s: %s", tmp, strerror(errno));
+            goto out_fd;
+        }
+        off += (size_t)k;
+    }
+    if (sync && fsync(fd) != 0) {
+        rc = hh_diag_set(d, HH_EIO, "%s: fsync: %s", tmp, strerror(errno));
+        goto out_fd;
+    }
+    if (close(fd) != 0) {
+        fd = -1;
+        rc = hh_diag_set(d, HH_EIO, "%s: %s", tmp, strerror(errno));
+        goto out_tmp;
+    }
+    fd = -1;
+    if (rename(tmp, path) != 0) {
+        rc = hh_diag_set(d, HH_EIO, "%s: rename: %s", path, strerror(errno));
+        goto out_tmp;
+    }
+    free(blob);
+    return HH_OK;
+
+out_fd:
+    close(fd);
+out_tmp:
+    unlink(tmp);
+out_blob:
+    free(blob);
+    return rc;
+}
+
+int hh_paper_load(const struct hh_instruments *inst, const struct hh_clock *clock,
+                  const struct hh_paper_config *cfg, const char *path,
+                  struct hh_paper **out, struct hh_diag *d)
+{
+    FILE *f = fopen(path, "rb");
+    unsigned char *buf = NULL;
+    size_t len = 0, cap = 0;
+    int rc = HH_OK;
+
+    *out = NULL;
+    if (!f)
+        return errno == ENOENT ? HH_OK : hh_diag_set(d, HH_EIO, "%s: %s", path, strerror(errno));
+    for (;;) {
+        size_t k;
+
+        if (len == cap) {
+            unsigned char *x = realloc(buf, cap ? cap * 2 : 65536);
+
+            if (!x) {
+                rc = hh_diag_set(d, HH_ENOMEM, "%s: out of memory", path);
+                goto out_buf;
+            }
+            buf = x;
+            cap = cap ? cap * 2 : 65536;
+        }
+        k = fread(buf + len, 1, cap - len, f);
+        len += k;
+        if (k == 0)
+            break;
+    }
+    if (ferror(f)) {
+        rc = hh_diag_set(d, HH_EIO, "%s: read error", path);
+        goto out_buf;
+    }
+    if ((rc = restore(inst, clock, cfg, buf, len, out, d)))
+        hh_diag_prefix(d, rc, "%s", path);
+out_buf:
+    free(buf);
+    fclose(f);
+    return rc;
+}
+
+/* Write the state when it changed since the last write (see paper.h). */
+static void autosave(struct hh_paper *p)
+{
+    if (!p->autosave || p->version == p->saved_version)
+        return;
+    if (hh_paper_save(p, p->autosave, p->autosave_sync, &p->save_diag)) {
+        p->save_errors++;
+        return;
+    }
+    p->saved_version = p->version;
+}
+
+int hh_paper_set_autosave(struct hh_paper *p, const char *path, bool sync, struct hh_diag *d)
+{
+    char *copy = NULL;
+
+    if (path && !(copy = strdup(path)))
+        return hh_diag_set(d, HH_ENOMEM, "paper broker: out of memory");
+    free(p->autosave);
+    p->autosave = copy;
+    p->autosave_sync = sync;
+    if (!copy)
+        return HH_OK;
+    /* the state as it is now, at once */
+    if (hh_paper_save(p, copy, sync, d))
+        return HH_EIO;
+    p->saved_version = p->version;
+    return HH_OK;
+}
+
+uint64_t hh_paper_save_errors(const struct hh_paper *p, const char **last)
+{
+    if (last)
+        *last = p->save_diag.msg;
+    return p->save_errors;
+}

@@ -1,0 +1,209 @@
+/*
+ * paper.h — the paper broker: the simulated exchange (simex.h) behind the
+ * broker interface, with an order book of its own that answers queries,
+ * and deterministic fault injection (SPEC §11 paper.faults.*).
+ *
+ * The book is the truth.  Every placement, modification, cancellation and
+ * fill lands in the paper broker's own order book and positions at once;
+ * faults only ever affect what the engine is *told* and *when*:
+ *
+ *   drop_update_pct  a report is lost on the stream (drawn per report)
+ *   delay_update     every report is delivered this long after it happened
+ *                    (in order: the stream is FIFO)
+ *   disconnect       daily windows with the stream down: reports due then
+ *                    are lost; queries still answer
+ *   unavailable      daily windows answering "503": place, modify, cancel
+ *                    and every query return HH_EUNAVAIL and do nothing
+ *   timeout_pct      a placement returns HH_ETIMEOUT although the order was
+ *                    created (and works): the engine must find it by its
+ *                    client id before placing again
+ *   reject_pct       a placement is accepted (HTTP 200) and then rejected
+ *                    by the exchange: a REJECTED report, never an ACK
+ *   latency          placements become matchable, and cancellations take
+ *                    effect, this long after the call: a cancel racing a
+ *                    fill loses ("too late": the order fills, the cancel
+ *                    finds it complete and does nothing)
+ *   fill_ratio < 1   our orders may take only this share of each tick's
+ *                    (bar's) volume: partial fills
+ *
+ * Fault draws come from a PRNG seeded by `seed` and advanced at fixed
+ * points (one draw per placement for timeout, one for rejection, one per
+ * report for dropping), so a seed and a sequence of calls replay exactly.
+ *
+ * Guarantees (what the property tests check):
+ *  - a fill is reported at most once per exec id (exec ids are the paper
+ *    broker's own, increasing, persisted);
+ *  - dropped reports lose only the notification: the order book, the
+ *    positions (net per instrument, from the fills) and funds always
+ *    reflect every fill;
+ *  - a report's `filled` is the order's cumulative filled quantity, and a
+ *    CANCELLED report carries the final one;
+ *  - an HH_EUNAVAIL answer never has an effect; an HH_ETIMEOUT placement
+ *    always created its order.
+ *
+ * Reports are queued and delivered by hh_paper_pump() (and at the end of
+ * on_tick/on_bar), never from inside a broker call: the engine learns the
+ * order id from place() before any report about it.  An ACK is queued at
+ * placement (none for an order the exchange will reject).
+ *
+ * Time: the clock given at creation (borrowed; engine time, ns).  Windows
+ * are IST times of day [from, to) (a window with from > to wraps midnight).
+ *
+ * Persistence (crash tests): hh_paper_snapshot() serialises the whole
+ * book — orders, fills so far, positions, funds, pending cancellations,
+ * exec-id counter, PRNG state, statistics — into a versioned, checksummed
+ * blob; hh_paper_restore() rebuilds a broker from it, re-entering every
+ * working order into a fresh simulated exchange with its remaining
+ * quantity (a triggered stop-limit as the limit order it became).  Reports
+ * queued but not yet delivered are not part of the state: a crash loses
+ * them as it would lose a broker's WebSocket.  hh_paper_save()/load() put
+ * the blob in a file atomically (temporary file + rename), so a process
+ * killed at any instant leaves the previous or the new state, never a torn
+ * one.  hh_paper_version() counts mutations so a runner saves only when it
+ * changed; hh_paper_set_autosave() makes the broker do it itself, before
+ * any result of a change leaves it.  See docs/RESILIENCE.md.
+ */
+#ifndef HH_PAPER_H
+#define HH_PAPER_H
+
+#include "broker/simex.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define HH_PAPER_WINDOWS_MAX 16
+
+/* A daily window of IST time of day, ns: [from, to). */
+struct hh_paper_window {
+    int64_t from, to;
+};
+
+struct hh_paper_config {
+    int64_t latency;                 /* ns: placement -> matchable; cancel delay */
+    hh_ratio_t fill_ratio;           /* share of each tick's volume; 0 or
+                                        >= 1 (ratio units): no liquidity limit */
+    int64_t slippage_ticks;          /* passed to the exchange (simex.h) */
+    hh_ratio_t slippage_bps;
+    hh_money_t capital;              /* funds at start */
+    uint64_t seed;                   /* fault PRNG */
+    hh_ratio_t drop_update_pct;      /* percent (ratio units: 10 % = 10 * SCALE) */
+    int64_t delay_update;            /* ns */
+    hh_ratio_t reject_pct;           /* percent */
+    hh_ratio_t timeout_pct;          /* percent */
+    int n_unavailable;
+    struct hh_paper_window unavailable[HH_PAPER_WINDOWS_MAX];
+    int n_disconnect;
+    struct hh_paper_window disconnect[HH_PAPER_WINDOWS_MAX];
+};
+
+/* What the faults did (and what the book saw), for tests and metrics. */
+struct hh_paper_stats {
+    uint64_t placed;                 /* orders created */
+    uint64_t dup_client_ids;         /* placements reusing a client id */
+    uint64_t timeouts;               /* placements answered HH_ETIMEOUT */
+    uint64_t unavailable;            /* calls answered HH_EUNAVAIL */
+    uint64_t rejected;               /* orders rejected by the exchange */
+    uint64_t fills;                  /* executions */
+    uint64_t partial_fills;          /* executions leaving the order working */
+    uint64_t cancelled;              /* orders cancelled */
+    uint64_t cancel_too_late;        /* cancel calls on a non-working order */
+    uint64_t cancel_raced;           /* delayed cancels that found the order
+                                        filled (the fill won the race) */
+    uint64_t modified;
+    uint64_t reports;                /* reports produced */
+    uint64_t dropped;                /* lost by drop_update_pct */
+    uint64_t disconnect_lost;        /* lost in a disconnect window */
+    uint64_t delayed;                /* delivered after delay_update */
+    uint64_t delivered;              /* reports delivered to the sink */
+};
+
+struct hh_paper;
+
+/* Fill *cfg with the defaults of SPEC §11 (no faults, capital 10 lakh). */
+void hh_paper_config_defaults(struct hh_paper_config *cfg);
+
+/* inst and clock are borrowed and must outlive the broker; cfg is copied.
+ * NULL on allocation failure or an invalid config (negative times or
+ * percentages above 100). */
+struct hh_paper *hh_paper_new(const struct hh_instruments *inst,
+                              const struct hh_clock *clock,
+                              const struct hh_paper_config *cfg);
+void hh_paper_free(struct hh_paper *p);    /* accepts NULL */
+
+/* The broker interface (valid while p lives).  All operations are
+ * answered from the paper book; on_tick/on_bar drive the exchange. */
+struct hh_broker hh_paper_broker(struct hh_paper *p);
+
+/* Deliver reports due at clock->now, carry out cancellations and
+ * exchange rejections that are due.  Call on every engine event (or at
+ * hh_paper_next_due()). */
+void hh_paper_pump(struct hh_paper *p);
+
+/* Time of the next thing hh_paper_pump() would do; HH_TIME_MAX if none. */
+hh_time_t hh_paper_next_due(const struct hh_paper *p);
+
+/* Is the API / the update stream down at t (fault windows)? */
+bool hh_paper_unavailable_at(const struct hh_paper *p, hh_time_t t);
+bool hh_paper_disconnected_at(const struct hh_paper *p, hh_time_t t);
+
+/* ---- inspection without faults (tests, crash checks, reconciliation
+ * audits): the truth, whatever the windows say ---- */
+
+/* The order `order_id` as the book has it.  HH_ENOTFOUND. */
+int hh_paper_peek(const struct hh_paper *p, uint64_t order_id, struct hh_broker_order *out);
+
+/* Net position of an instrument (0 when never traded). */
+hh_qty_t hh_paper_position(const struct hh_paper *p, hh_iid_t iid);
+
+/* Number of orders in the book (ids are 1..n). */
+size_t hh_paper_order_count(const struct hh_paper *p);
+
+const struct hh_paper_stats *hh_paper_stats(const struct hh_paper *p);
+
+/* Mutation counter: changes whenever the persistent state changed. */
+uint64_t hh_paper_version(const struct hh_paper *p);
+
+/* ---- persistence ---- */
+
+/* Serialise the state into a malloc'd blob (*blob, *len; free() it).
+ * HH_ENOMEM. */
+int hh_paper_snapshot(const struct hh_paper *p, void **blob, size_t *len);
+
+/* A broker restored from a blob, with a config (faults may differ from
+ * the run that saved it; the PRNG continues from the saved state).
+ * NULL with d set (HH_ETAMPER: checksum; HH_ESYNTAX: not a paper blob or
+ * another version; HH_ENOTFOUND: an instrument of the blob is missing). */
+struct hh_paper *hh_paper_restore(const struct hh_instruments *inst,
+                                  const struct hh_clock *clock,
+                                  const struct hh_paper_config *cfg, const void *blob,
+                                  size_t len, struct hh_diag *d);
+
+/* Write the snapshot to `path` atomically (path.tmp, fsync when `sync`,
+ * rename).  HH_EIO / HH_ENOMEM with d set. */
+int hh_paper_save(const struct hh_paper *p, const char *path, bool sync, struct hh_diag *d);
+
+/* Restore from a file written by hh_paper_save(); *out NULL and HH_OK
+ * when the file does not exist (a first start). */
+int hh_paper_load(const struct hh_instruments *inst, const struct hh_clock *clock,
+                  const struct hh_paper_config *cfg, const char *path,
+                  struct hh_paper **out, struct hh_diag *d);
+
+/*
+ * Keep `path` current by itself: after every call that changed the state
+ * (place, modify, cancel, on_tick, on_bar, pump) the broker saves it
+ * (hh_paper_save) BEFORE the call returns or any report about the change
+ * is delivered — so, as with a real broker, the exchange never knows less
+ * than the engine was told, whenever the process dies.  The state is also
+ * written at once.  sync: fsync each save (power loss; not needed for
+ * SIGKILL).  path NULL turns it off.  Save failures do not fail the
+ * operations: they are counted (hh_paper_save_errors).  Returns HH_OK,
+ * HH_EIO (the first save failed), HH_ENOMEM.
+ */
+int hh_paper_set_autosave(struct hh_paper *p, const char *path, bool sync, struct hh_diag *d);
+
+/* Saves that failed since autosave was set; *last (may be NULL) gets the
+ * last error's text (borrowed). */
+uint64_t hh_paper_save_errors(const struct hh_paper *p, const char **last);
+
+#endif
