@@ -609,6 +609,7 @@ static void on_group_fill(struct hh_tm *tm, struct tm_group *G, struct order_ref
     hh_money_t value = r->price * r->qty, charges;
 
     ref->filled += r->qty;
+    ref->value += value;
     charges = hh_tm__charge(tm, ref, r);
     G->charges += charges;
     if (r->side == HH_BUY)

@@ -30,6 +30,7 @@ struct order_ref {
     uint64_t oid;                 /* the broker's order id */
     hh_qty_t qty;                 /* order total */
     hh_qty_t filled;
+    hh_money_t value;             /* price x qty of its fills */
     hh_money_t brokerage_paid;    /* for the per-order brokerage cap */
     bool done;                    /* terminal */
 };
@@ -51,7 +52,9 @@ struct trade {
     bool breakeven_done;
     bool squared_off;
     uint32_t serial;              /* stable across restarts: client ids */
-    uint32_t attempt;             /* entry attempts (client ids) */
+    uint32_t attempt;             /* entry attempts */
+    uint32_t orders;              /* orders placed so far (client ids) */
+    bool adopted;                 /* a broker position found by reconciliation */
     uint64_t entry_oid, stop_oid, sq_oid;
     uint64_t tgt_oid[HH_SIG_TARGETS_MAX];
     hh_qty_t tgt_qty[HH_SIG_TARGETS_MAX];
@@ -205,6 +208,9 @@ int64_t hh_tm__squareoff_tod(const struct hh_tm *tm, const struct hh_instrument 
 void hh_tm__emit_fill(struct hh_tm *tm, const struct hh_signal *sig, uint32_t trade_id,
                       const struct hh_report *r, enum hh_fill_reason reason,
                       hh_money_t charges);
+
+/* The broker's reports (and reconciliation's synthetic ones) enter here. */
+void hh_tm__on_report(void *ctx, const struct hh_report *r);
 
 /* group.c: the group life cycle's hooks into the event flow. */
 int hh_tm__groups_init(struct hh_tm *tm);

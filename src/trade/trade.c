@@ -38,7 +38,6 @@ const char *hh_tm_drop_name(enum hh_tm_drop d)
     return d == HH_DROP_STOP_BEFORE_ENTRY ? "STOP_BEFORE_ENTRY" : "EXPIRED";
 }
 
-static void on_report(void *ctx, const struct hh_report *r);
 
 struct hh_tm *hh_tm_new(const struct hh_tm_config *cfg, const struct hh_instruments *inst,
                         const struct hh_calendar *cal, const struct hh_clock *clock,
@@ -64,7 +63,7 @@ struct hh_tm *hh_tm_new(const struct hh_tm_config *cfg, const struct hh_instrume
         hh_tm_free(tm);
         return NULL;
     }
-    broker.ops->set_sink(broker.impl, on_report, tm);
+    broker.ops->set_sink(broker.impl, hh_tm__on_report, tm);
     return tm;
 }
 
@@ -257,7 +256,7 @@ static int place(struct hh_tm *tm, uint32_t ti, enum purpose p, enum hh_side sid
     const struct trade *t = &tm->trades[ti];
     char client[HH_CLIENT_ID_MAX];
 
-    snprintf(client, sizeof client, "h%u%c%u", t->serial, purpose_code[p], t->attempt);
+    snprintf(client, sizeof client, "h%u%c%u", t->serial, purpose_code[p], ++tm->trades[ti].orders);
     return hh_tm__place(tm, client, ti, false, p, -1, t->sig.iid, side, type, qty, level, oid);
 }
 
@@ -978,6 +977,7 @@ static void on_fill(struct hh_tm *tm, struct order_ref *ref, const struct hh_rep
     hh_money_t charges;
 
     ref->filled += r->qty;
+    ref->value += r->price * r->qty;
     if (ref->filled >= ref->qty)
         ref->done = true;
     charges = hh_tm__charge(tm, ref, r);
@@ -992,7 +992,47 @@ static void on_fill(struct hh_tm *tm, struct order_ref *ref, const struct hh_rep
     on_exit_fill(tm, ti, ref->purpose, r);
 }
 
-static void on_report(void *ctx, const struct hh_report *r)
+/*
+ * An order ended without our asking (the exchange rejected or expired it,
+ * or reconciliation found it gone).  An entry that never filled returns
+ * the trade to waiting; a missing exit of an open trade is placed again,
+ * so a position is never left without its stop.
+ */
+static void order_ended(struct hh_tm *tm, struct order_ref *ref)
+{
+    uint32_t ti = ref->trade;
+    struct trade *t = &tm->trades[ti];
+    enum purpose p = ref->purpose;
+    hh_qty_t rest = ref->qty - ref->filled;
+
+    ref->done = true;
+    if (p == P_ENTRY && t->st == T_ENTERING) {
+        struct sym *sy = &tm->syms[t->sig.iid];
+
+        sy->active = -1;
+        tm->open_count--;
+        tm->stats.open--;
+        t->st = T_WAITING;
+        waiting_add(sy, ti);
+        tm->stats.waiting++;
+        return;
+    }
+    if (t->st != T_OPEN || t->pos <= 0)
+        return;
+    if (p == P_STOP || (p == P_SQUAREOFF && t->squared_off)) {
+        uint64_t *oid = p == P_STOP ? &t->stop_oid : &t->sq_oid;
+
+        place(tm, ti, p, opposite(t->sig.side), p == P_STOP ? HH_ORD_STOP : HH_ORD_MARKET,
+              t->pos, p == P_STOP ? (t->breakeven_done ? t->sig.entry : t->sig.stop) : 0, oid);
+    } else if (p >= P_T1 && p <= P_T3 && rest > 0 && !t->squared_off) {
+        int k = p - P_T1;
+
+        place(tm, ti, p, opposite(t->sig.side), HH_ORD_LIMIT, rest, t->sig.targets[k],
+              &t->tgt_oid[k]);
+    }
+}
+
+void hh_tm__on_report(void *ctx, const struct hh_report *r)
 {
     struct hh_tm *tm = ctx;
     struct order_ref *ref = hh_tm__ref(tm, r->order_id);
@@ -1012,7 +1052,8 @@ static void on_report(void *ctx, const struct hh_report *r)
     case HH_RPT_CANCELLED:
     case HH_RPT_REJECTED:
     case HH_RPT_EXPIRED:
-        ref->done = true;
+        if (!ref->done)
+            order_ended(tm, ref);   /* not at our request */
         break;
     case HH_RPT_ACK:
     case HH_RPT_MODIFIED:

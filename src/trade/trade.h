@@ -257,6 +257,44 @@ int hh_tm_restore(struct hh_tm *tm, const unsigned char *blob, size_t len);
 /* Changes to the live state so far: a checkpoint is due when it moved. */
 uint64_t hh_tm_changes(const struct hh_tm *tm);
 
+/* What reconciliation found (each is audited and counted by the caller). */
+enum hh_div_kind {
+    HH_DIV_MISSED_FILL,      /* the broker filled more than the engine heard */
+    HH_DIV_MISSED_END,       /* the broker ended an order the engine thinks working */
+    HH_DIV_UNKNOWN_ORDER,    /* the broker does not know an order the engine placed */
+    HH_DIV_POSITION,         /* net positions differ after the orders were adopted */
+    HH_DIV_NAKED_SHORT,      /* a short option no long of its bucket covers */
+};
+
+const char *hh_div_kind_name(enum hh_div_kind k);
+
+struct hh_tm_divergence {
+    enum hh_div_kind kind;
+    hh_iid_t iid;
+    uint64_t order_id;       /* 0 for positions */
+    hh_qty_t engine_qty;     /* filled (orders) or net position (positions) */
+    hh_qty_t broker_qty;
+};
+
+typedef void (*hh_div_fn)(void *ctx, const struct hh_tm_divergence *d);
+
+/*
+ * Reconcile with the broker's order book and net positions (broker state
+ * wins): fills the update stream lost are applied as fills at the broker's
+ * average price of the missing part, orders the broker ended are ended,
+ * orders it never heard of count as rejected (an entry returns its trade
+ * to waiting; a lost exit is placed again).  Positions that still differ
+ * are adopted as open trades of their own, and a short option that no long
+ * of its bucket covers is bought back at once.  Every divergence goes to
+ * fn.  Returns how many were found.
+ */
+int hh_tm_reconcile(struct hh_tm *tm, const struct hh_broker_order *orders, size_t norders,
+                    const struct hh_broker_position *pos, size_t npos, hh_div_fn fn,
+                    void *ctx);
+
+/* The engine's net position per instrument (signed units, long > 0). */
+hh_qty_t hh_tm_position(const struct hh_tm *tm, hh_iid_t iid);
+
 /* The earliest timer deadline (HH_TIME_MAX when none). */
 hh_time_t hh_tm_next_timer(const struct hh_tm *tm);
 

@@ -1,0 +1,239 @@
+/*
+ * reconcile.c — adopting the broker's state (seed fixes #6, #7).
+ *
+ * The broker is the truth.  Its order book settles each working order: a
+ * fill the update stream lost becomes a fill (one synthetic report, priced
+ * at the broker's average of the missing part), an order it ended ends
+ * here, an order it never heard of is treated as rejected.  Then net
+ * positions are compared; what still differs is adopted as a trade of its
+ * own (so it is marked, squared off and protected like any other), and a
+ * short option with no long of its bucket to cover it is bought back.
+ *
+ * Reports built here pass through the same handler as the broker's own, so
+ * a reconciled fill is charged, booked and persisted exactly like a real one.
+ */
+#include "trade/tm_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* Synthetic exec ids count down from here: never a broker's. */
+#define RECON_EXEC_BASE (UINT64_MAX / 2)
+
+const char *hh_div_kind_name(enum hh_div_kind k)
+{
+    static const char *const names[] = { "MISSED_FILL", "MISSED_END", "UNKNOWN_ORDER",
+                                         "POSITION", "NAKED_SHORT" };
+
+    return (unsigned)k < 5 ? names[k] : "?";
+}
+
+static void report(hh_div_fn fn, void *ctx, enum hh_div_kind k, hh_iid_t iid, uint64_t oid,
+                   hh_qty_t eng, hh_qty_t brk)
+{
+    struct hh_tm_divergence d = { k, iid, oid, eng, brk };
+
+    if (fn)
+        fn(ctx, &d);
+}
+
+static const struct hh_broker_order *find_order(const struct hh_broker_order *o, size_t n,
+                                                uint64_t oid)
+{
+    for (size_t i = 0; i < n; i++)
+        if (o[i].order_id == oid)
+            return &o[i];
+    return NULL;
+}
+
+/* Feed a synthetic report through the engine's own handler. */
+static void deliver(struct hh_tm *tm, struct hh_report *r)
+{
+    hh_tm__on_report(tm, r);
+}
+
+/* Settle one working order against the broker's view of it. */
+static int settle_order(struct hh_tm *tm, size_t k, const struct hh_broker_order *bo, size_t nbo,
+                        hh_div_fn fn, void *ctx)
+{
+    struct order_ref ref = tm->refs[k];   /* a copy: delivering may grow refs[] */
+    const struct hh_broker_order *b = find_order(bo, nbo, ref.oid);
+    struct hh_report r;
+    int found = 0;
+
+    memset(&r, 0, sizeof r);
+    r.order_id = ref.oid;
+    r.ts = tm->clock->now;
+    if (!b) {
+        report(fn, ctx, HH_DIV_UNKNOWN_ORDER, HH_IID_NONE, ref.oid, ref.filled, 0);
+        r.kind = HH_RPT_REJECTED;
+        snprintf(r.reason, sizeof r.reason, "unknown at the broker (reconciliation)");
+        deliver(tm, &r);
+        return 1;
+    }
+    r.iid = b->iid;
+    r.side = b->side;
+    if (b->filled > ref.filled) {
+        hh_qty_t q = b->filled - ref.filled;
+        __int128 missing = (__int128)b->avg_price * b->filled - ref.value;
+        hh_price_t tick = hh_inst_get(tm->inst, b->iid)->tick;
+
+        report(fn, ctx, HH_DIV_MISSED_FILL, b->iid, ref.oid, ref.filled, b->filled);
+        r.kind = HH_RPT_FILL;
+        r.qty = q;
+        r.price = (hh_price_t)(hh_i128_div_round(missing, (__int128)q * tick) * tick);
+        r.filled = b->filled;
+        r.leaves = b->qty - b->filled;
+        r.exec_id = RECON_EXEC_BASE - tm->changes;
+        deliver(tm, &r);
+        found++;
+    }
+    if (hh_ord_state_terminal(b->state) && b->state != HH_OS_FILLED) {
+        struct order_ref *now = hh_tm__ref(tm, ref.oid);
+
+        if (now && !now->done) {
+            report(fn, ctx, HH_DIV_MISSED_END, b->iid, ref.oid, ref.filled, b->filled);
+            memset(&r, 0, sizeof r);
+            r.kind = b->state == HH_OS_CANCELLED ? HH_RPT_CANCELLED
+                   : b->state == HH_OS_EXPIRED ? HH_RPT_EXPIRED : HH_RPT_REJECTED;
+            r.order_id = ref.oid;
+            r.ts = tm->clock->now;
+            r.iid = b->iid;
+            r.side = b->side;
+            snprintf(r.reason, sizeof r.reason, "ended at the broker (reconciliation)");
+            deliver(tm, &r);
+            found++;
+        }
+    }
+    return found;
+}
+
+hh_qty_t hh_tm_position(const struct hh_tm *tm, hh_iid_t iid)
+{
+    hh_qty_t q = 0;
+
+    for (size_t i = 0; i < tm->ntrades; i++) {
+        const struct trade *t = &tm->trades[i];
+
+        if (t->sig.iid == iid && t->st == T_OPEN)
+            q += t->sig.side == HH_BUY ? t->pos : -t->pos;
+    }
+    for (size_t i = 0; i < tm->ngroups; i++) {
+        const struct tm_group *G = &tm->groups[i];
+
+        for (int k = 0; k < G->g.nlegs; k++)
+            if (G->g.legs[k].iid == iid)
+                q += (G->leg[k].is_short ? -1 : 1) * (G->leg[k].filled - G->leg[k].closed);
+        for (int b = 0; b < G->nbuckets; b++)
+            if (G->bucket[b].hedge_iid == iid)
+                q += G->bucket[b].hedge_pos;
+    }
+    return q;
+}
+
+/* A position the engine did not know: adopted as an open trade of its own. */
+static int adopt(struct hh_tm *tm, hh_iid_t iid, hh_qty_t qty, hh_price_t avg)
+{
+    const struct hh_instrument *in = hh_inst_get(tm->inst, iid);
+    struct hh_signal s;
+    struct trade *t;
+
+    if (hh_tm__grow((void **)&tm->trades, &tm->captrades, tm->ntrades + 1, sizeof *tm->trades) ||
+        !hh_tm__sym(tm, iid))
+        return HH_ENOMEM;
+    memset(&s, 0, sizeof s);
+    snprintf(s.id, sizeof s.id, "adopted-%s", in->symbol);
+    snprintf(s.correlation_id, sizeof s.correlation_id, "%s", s.id);
+    s.iid = iid;
+    s.side = qty > 0 ? HH_BUY : HH_SELL;
+    s.entry = s.stop = avg;      /* levels unknown: no stop or target is placed */
+    s.valid_until = HH_TIME_MAX;
+    t = &tm->trades[tm->ntrades++];
+    memset(t, 0, sizeof *t);
+    t->sig = s;
+    t->serial = ++tm->next_serial;
+    t->st = T_OPEN;
+    t->adopted = true;
+    t->trade_id = ++tm->next_trade_id;
+    t->qty = t->entry_filled = t->pos = qty > 0 ? qty : -qty;
+    t->entry_value = avg * t->pos;
+    t->entry_ts = tm->clock->now;
+    t->squareoff_at = HH_TIME_MAX;
+    tm->open_count++;
+    tm->stats.open++;
+    tm->changes++;
+    (void)in;
+    return HH_OK;
+}
+
+/* Units of long options at the broker in the bucket (type, expiry,
+ * underlying) of option `in`. */
+static hh_qty_t bucket_longs(const struct hh_tm *tm, const struct hh_instrument *in,
+                             const struct hh_broker_position *pos, size_t npos)
+{
+    hh_qty_t q = 0;
+
+    for (size_t i = 0; i < npos; i++) {
+        const struct hh_instrument *o = hh_inst_get(tm->inst, pos[i].iid);
+
+        if (o && pos[i].qty > 0 && hh_inst_is_option(o) && o->opt == in->opt &&
+            o->expiry == in->expiry && !strcmp(o->underlying, in->underlying))
+            q += pos[i].qty;
+    }
+    return q;
+}
+
+/* Buy back the part of a short option nothing covers. */
+static void close_naked(struct hh_tm *tm, hh_iid_t iid, hh_qty_t qty)
+{
+    for (size_t i = 0; i < tm->ntrades; i++) {
+        struct trade *t = &tm->trades[i];
+        char client[HH_CLIENT_ID_MAX];
+
+        if (t->sig.iid != iid || t->st != T_OPEN || t->sig.side != HH_SELL)
+            continue;
+        snprintf(client, sizeof client, "h%uq%u", t->serial, ++t->orders);
+        t->squared_off = true;
+        hh_tm__place(tm, client, (uint32_t)i, false, P_SQUAREOFF, -1, iid, HH_BUY,
+                     HH_ORD_MARKET, qty < t->pos ? qty : t->pos, 0, &t->sq_oid);
+        return;
+    }
+}
+
+int hh_tm_reconcile(struct hh_tm *tm, const struct hh_broker_order *orders, size_t norders,
+                    const struct hh_broker_position *pos, size_t npos, hh_div_fn fn,
+                    void *ctx)
+{
+    int found = 0;
+
+    for (size_t k = 0; k < tm->nrefs; k++)
+        if (!tm->refs[k].done)
+            found += settle_order(tm, k, orders, norders, fn, ctx);
+    for (size_t i = 0; i < npos; i++) {
+        const struct hh_broker_position *p = &pos[i];
+        hh_qty_t mine = hh_tm_position(tm, p->iid);
+        const struct hh_instrument *in = hh_inst_get(tm->inst, p->iid);
+
+        if (!in)
+            continue;
+        if (mine != p->qty) {
+            report(fn, ctx, HH_DIV_POSITION, p->iid, 0, mine, p->qty);
+            found++;
+            if (mine == 0 && p->qty != 0)
+                adopt(tm, p->iid, p->qty, p->avg_price);
+        }
+        if (p->qty < 0 && hh_inst_is_option(in)) {
+            hh_qty_t covered = bucket_longs(tm, in, pos, npos);
+
+            if (-p->qty > covered) {
+                report(fn, ctx, HH_DIV_NAKED_SHORT, p->iid, 0, covered, p->qty);
+                found++;
+                if (mine == 0)
+                    close_naked(tm, p->iid, -p->qty - covered);
+            }
+        }
+    }
+    if (found)
+        tm->changes++;
+    return found;
+}
