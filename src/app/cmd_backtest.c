@@ -3,7 +3,7 @@
  * simulated clock.
  *
  *   hedgehog backtest --config FILE (--ticks FILE | --bars FILE)
- *                     --signals FILE --out DIR
+ *                     --signals FILE --out DIR [--db FILE [--db-sync full]]
  *
  * 1. Signals are read and validated in line order (the clock at each is its
  *    received_at, default ts); rejections become dead letters at once.
@@ -15,12 +15,18 @@
  *    grouped by start time and handed to the trade manager together.
  * 4. Outputs: fills.csv, trades.csv, rejected.jsonl, summary.json,
  *    report.html in DIR.
+ * 5. With --db the run is also persisted (app/persist.h): every signal line,
+ *    order, report, fill, closed trade and the engine's checkpoints; the
+ *    outputs in DIR are the same with or without it.  The database must be
+ *    writable (else exit 2); if it fails during the run, the run stops with
+ *    exit 1.
  *
  * Exit codes: 0 done; 2 bad usage, unreadable input or invalid config; 1 the
  * run failed (a write error, out of memory).
  */
 #include "app/cmd.h"
 #include "app/common.h"
+#include "app/persist.h"
 #include "app/progress.h"
 #include "app/report.h"
 #include "broker/simex.h"
@@ -36,7 +42,7 @@
 
 #define ME "backtest"
 #define USAGE "usage: hedgehog backtest --config FILE (--ticks FILE | --bars FILE) " \
-              "--signals FILE --out DIR\n"
+              "--signals FILE --out DIR [--db FILE [--db-sync normal|full]]\n"
 
 struct bt {
     const char *config, *ticks, *bars, *signals, *out;
@@ -68,6 +74,9 @@ struct bt {
     hh_time_t next_due;                 /* earliest pending signal or timer */
     bool failed;                        /* a write error or lost data */
     double started;
+    /* --db: the run persisted (app/persist.h) */
+    const char *db_path, *db_sync;
+    struct hh_persist *db;
 };
 
 /* ---- outputs ----------------------------------------------------------- */
@@ -238,7 +247,8 @@ static int load_signals(struct bt *b)
 
     if (!v)
         return hh_diag_set(&b->d, HH_ENOMEM, "out of memory");
-    rc = hh_app_read_signals(b->signals, v, &sink, &b->received, &b->d);
+    rc = b->db ? hh_persist_read_signals(b->db, b->signals, v, &sink, &b->received, &b->d)
+               : hh_app_read_signals(b->signals, v, &sink, &b->received, &b->d);
     hh_sig_validator_free(v);
     if (!rc && b->nsigs)
         qsort(b->sigs, b->nsigs, sizeof *b->sigs, by_arrival);
@@ -338,6 +348,8 @@ static int run_ticks(struct bt *b, struct hh_progress *pg)
             hh_tm_tick(b->tm, &t);
         if (hh_tm_next_timer(b->tm) < b->next_due)   /* a timer started by this tick */
             b->next_due = hh_tm_next_timer(b->tm);
+        if (b->db && hh_persist_step(b->db, b->clock.now))
+            break;   /* the database failed: stop (never trade without memory) */
         hh_progress_update(pg, b->ticks_n, hh_md_offset(b->md));
     }
     b->out_of_session = hh_candles_out_of_session(b->cb);
@@ -360,6 +372,8 @@ static int run_bars(struct bt *b, struct hh_progress *pg)
             hh_clock_advance(&b->clock, grp[0].ts);
             hh_tm_bars(b->tm, grp, n);
             n = 0;
+            if (b->db && hh_persist_step(b->db, b->clock.now))
+                break;   /* the database failed: stop (never trade without memory) */
         }
         if (rc == 0)
             break;
@@ -512,11 +526,33 @@ static int build_engine(struct bt *b)
     b->ex = hh_simex_new(b->w.inst, &b->clock, &xc);
     if (!b->ex)
         return HH_ENOMEM;
+    if (b->db)
+        hh_persist_sink(b->db, &sink, &sink);
     b->tm = hh_tm_new(&tc, b->w.inst, b->w.cal, &b->clock, hh_simex_broker(b->ex), &sink);
     b->rep = hh_rep_new();
+    if (b->tm && b->db && hh_persist_attach(b->db, b->tm, HH_TIME_NONE, &b->d))
+        return HH_EDB;
     return b->tm && b->rep ? HH_OK : HH_ENOMEM;
 }
 
+/* --db: open the store and record the configuration (exit 2 on failure:
+ * an unwritable or foreign database is unusable input). */
+static int open_db(struct bt *b)
+{
+    struct hh_persist_opts o;
+
+    hh_persist_opts_default(&o);
+    if (b->db_sync && strcmp(b->db_sync, "normal") && strcmp(b->db_sync, "full"))
+        return hh_diag_set(&b->d, HH_EINVAL, "--db-sync: 'normal' or 'full', not '%s'",
+                           b->db_sync);
+    if (!b->db_path)
+        return b->db_sync ? hh_diag_set(&b->d, HH_EINVAL, "--db-sync needs --db") : HH_OK;
+    if (b->db_sync && !strcmp(b->db_sync, "full"))
+        o.sync = HH_STORE_SYNC_FULL;
+    if (hh_persist_open(b->db_path, &o, b->w.inst, &b->db, &b->d))
+        return HH_EDB;
+    return hh_persist_config(b->db, b->config, HH_TIME_NONE, &b->d);
+}
 
 static int check_config(struct bt *b)
 {
@@ -596,6 +632,7 @@ static void cleanup(struct bt *b)
     hh_candles_free(b->cb);
     hh_tm_free(b->tm);
     hh_simex_free(b->ex);
+    hh_persist_close(b->db, NULL);
     free(b->sigs);
     free(b->grps);
     free(b->charted);
@@ -616,13 +653,14 @@ int hh_cmd_backtest(int argc, char **argv)
     const struct hh_opt opts[] = {
         { "--config", &b.config, true, false }, { "--ticks", &b.ticks, false, false },
         { "--bars", &b.bars, false, false },    { "--signals", &b.signals, true, false },
-        { "--out", &b.out, true, false },
+        { "--out", &b.out, true, false },       { "--db", &b.db_path, false, false },
+        { "--db-sync", &b.db_sync, false, false },
     };
     int rc;
 
     memset(&b, 0, sizeof b);
     b.started = hh_app_seconds();
-    if (hh_app_parse(ME, USAGE, argc, argv, opts, 5))
+    if (hh_app_parse(ME, USAGE, argc, argv, opts, 7))
         return HH_EXIT_USAGE;
     if (hh_world_load(&b.w, b.config, &b.d) || check_config(&b))
         return fail(&b, HH_EXIT_USAGE);
@@ -630,7 +668,7 @@ int hh_cmd_backtest(int argc, char **argv)
                     b.w.inst, stderr, &b.d);
     if (rc)
         return fail(&b, HH_EXIT_USAGE);
-    if (open_outputs(&b))
+    if (open_outputs(&b) || open_db(&b))
         return fail(&b, HH_EXIT_USAGE);
     rc = load_signals(&b);
     if (rc)
@@ -645,11 +683,15 @@ int hh_cmd_backtest(int argc, char **argv)
         hh_diag_set(&b.d, rc, "%s: %s", b.ticks ? b.ticks : b.bars, hh_strerror(rc));
         return fail(&b, HH_EXIT_FAIL);
     }
+    if (b.db && hh_persist_status(b.db, &b.d))   /* never trade without memory */
+        return fail(&b, HH_EXIT_FAIL);
     /* after the data: signals still to come wait; timers (expiry
      * settlement) run to the end of the last day of data */
     feed_signals(&b, end_of_data(&b));
     while (b.next_sig < b.nsigs)
         feed_one(&b, &b.sigs[b.next_sig++]);
+    if (b.db && hh_persist_finish(b.db, b.clock.now, &b.d))
+        return fail(&b, HH_EXIT_FAIL);
     if (b.failed)
         hh_diag_set(&b.d, HH_EIO, "the run lost data (write error or out of memory)");
     if (b.failed || finish(&b))

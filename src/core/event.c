@@ -7,6 +7,7 @@
 #include "core/event.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 int hh_ev_cmp(const struct hh_ev_key *a, const struct hh_ev_key *b)
 {
@@ -100,7 +101,14 @@ int hh_timers_start(struct hh_timers *t, hh_time_t deadline, int kind, uint64_t 
         t->heap = h;
         t->cap = cap;
     }
-    t->heap[t->n] = (struct hh_timer){ deadline, t->next_seq, t->next_seq, kind, arg };
+    /* field by field into a zeroed slot: the padding after `kind` must be
+     * zero, or snapshots of the same state would differ byte for byte */
+    memset(&t->heap[t->n], 0, sizeof t->heap[t->n]);
+    t->heap[t->n].deadline = deadline;
+    t->heap[t->n].seq = t->next_seq;
+    t->heap[t->n].id = t->next_seq;
+    t->heap[t->n].kind = kind;
+    t->heap[t->n].arg = arg;
     if (id)
         *id = t->next_seq;
     t->next_seq++;

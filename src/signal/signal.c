@@ -269,6 +269,16 @@ void hh_sig_validator_free(struct hh_sig_validator *v)
     free(v);
 }
 
+int hh_sig_validator_seen(struct hh_sig_validator *v, const char *id)
+{
+    size_t n = id ? strnlen(id, HH_SIG_ID_MAX) : 0;
+    bool seen;
+
+    if (n < 1 || n > HH_SIG_ID_MAX - 1)
+        return HH_EINVAL;
+    return id_set_add(&v->ids, id, n, &seen);
+}
+
 /* ------------------------------------------------------------------ */
 /* One line's fields                                                   */
 /* ------------------------------------------------------------------ */

@@ -120,6 +120,14 @@ struct hh_sig_validator *hh_sig_validator_new(const struct hh_instruments *inst,
 void hh_sig_validator_free(struct hh_sig_validator *v);   /* accepts NULL */
 
 /*
+ * Register id as already received (restart: the ids in the database), so
+ * that a later line with it is DUPLICATE.  id must be 1..64 characters
+ * (HH_EINVAL otherwise); registering an id twice is harmless.  HH_OK or
+ * HH_ENOMEM.
+ */
+int hh_sig_validator_seen(struct hh_sig_validator *v, const char *id);
+
+/*
  * Parse and validate one line (line[0..len), its number `lineno`).
  * `now` is the engine clock at arrival: when the signal has no received_at,
  * received_at = now; pass HH_TIME_NONE in backtests and `validate`, where it

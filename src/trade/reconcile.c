@@ -20,6 +20,10 @@
 /* Synthetic exec ids count down from here: never a broker's. */
 #define RECON_EXEC_BASE (UINT64_MAX / 2)
 
+/* An order this young may still be on its way to the broker's book: its
+ * absence from the book is not yet a divergence. */
+#define UNKNOWN_GRACE HH_NS_PER_S
+
 const char *hh_div_kind_name(enum hh_div_kind k)
 {
     static const char *const names[] = { "MISSED_FILL", "MISSED_END", "UNKNOWN_ORDER",
@@ -65,6 +69,8 @@ static int settle_order(struct hh_tm *tm, size_t k, const struct hh_broker_order
     r.order_id = ref.oid;
     r.ts = tm->clock->now;
     if (!b) {
+        if (tm->clock->now - ref.placed_at < UNKNOWN_GRACE)
+            return 0;
         report(fn, ctx, HH_DIV_UNKNOWN_ORDER, HH_IID_NONE, ref.oid, ref.filled, 0);
         r.kind = HH_RPT_REJECTED;
         snprintf(r.reason, sizeof r.reason, "unknown at the broker (reconciliation)");
@@ -204,9 +210,10 @@ int hh_tm_reconcile(struct hh_tm *tm, const struct hh_broker_order *orders, size
                     const struct hh_broker_position *pos, size_t npos, hh_div_fn fn,
                     void *ctx)
 {
+    size_t before = tm->nrefs;   /* orders placed while reconciling are not judged */
     int found = 0;
 
-    for (size_t k = 0; k < tm->nrefs; k++)
+    for (size_t k = 0; k < before; k++)
         if (!tm->refs[k].done)
             found += settle_order(tm, k, orders, norders, fn, ctx);
     for (size_t i = 0; i < npos; i++) {

@@ -28,6 +28,7 @@ struct order_ref {
     enum purpose purpose;         /* single trades */
     int leg;                      /* groups: leg index, or 100 + bucket for a hedge */
     uint64_t oid;                 /* the broker's order id */
+    hh_time_t placed_at;          /* engine time of the placement */
     hh_qty_t qty;                 /* order total */
     hh_qty_t filled;
     hh_money_t value;             /* price x qty of its fills */

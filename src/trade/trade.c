@@ -235,6 +235,7 @@ int hh_tm__place(struct hh_tm *tm, const char *client, uint32_t owner, bool grou
     ref->purpose = p;
     ref->leg = leg;
     ref->oid = *oid;
+    ref->placed_at = tm->clock->now;
     ref->qty = qty;
     rc = hh_u64map_put(&tm->by_oid, *oid, tm->nrefs + 1);
     if (rc)
@@ -821,8 +822,9 @@ static void close_trade(struct hh_tm *tm, uint32_t ti)
     out.gross = gross;
     out.charges = t->charges;
     out.net = gross - t->charges;
-    out.r_multiple = (int64_t)hh_i128_div_round((__int128)out.net * 100,
-                                                (__int128)risk * t->entry_filled);
+    /* an adopted position has no stop: no risk unit, no R multiple */
+    out.r_multiple = risk ? (int64_t)hh_i128_div_round((__int128)out.net * 100,
+                                                       (__int128)risk * t->entry_filled) : 0;
 
     hh_tm__book_closed(tm, &out);
 }

@@ -1,0 +1,227 @@
+/*
+ * persist.h — the adapter between what the core decides and the store
+ * (src/store/store.h): `hedgehog backtest --db FILE` uses it now and
+ * `hedgehog run` will use it too.
+ *
+ * The core does no I/O; its decisions leave through the trade manager's
+ * sink (struct hh_tm_sink).  hh_persist_sink() wraps a runner's sink so that
+ * each callback first does what the runner does (CSV lines, the report)
+ * and then turns the event into store records, kept pending.  At the end of
+ * each engine step — one market event with the signals and timers due
+ * before it — the runner calls hh_persist_step(): the step's records, and a
+ * checkpoint of the engine when one is due, are submitted as ONE atomic
+ * group, so the database never holds half of what one event caused and a
+ * checkpoint is always in the transaction of the records it reflects.
+ *
+ * What is written (docs in README "Persisting a run"):
+ *   open          CONFIG_LOADED audit (config path, SHA-256 of its bytes)
+ *   attach        ENGINE_START audit
+ *   signal line   signals row + SIGNAL_ACCEPTED/REJECTED audit (+ trade_state
+ *                 WAITING when accepted): one group per line
+ *   order SENT    orders upsert (SENT) + ORDER_SENT audit
+ *   SEND_FAILED   orders upsert (REJECTED; SENT when the outcome is unknown,
+ *                 a timeout) + ORDER_REJECTED audit {"send_failed":true}
+ *   MODIFY        orders upsert (new quantity / prices)
+ *   CANCEL        orders upsert (CANCEL_PENDING)
+ *   REPORT        order_events row + orders upsert (new state) + audit
+ *                 ORDER_ACKNOWLEDGED / ORDER_CANCELLED / ORDER_REJECTED
+ *                 (fills: ORDER_FILLED comes with the fill, below)
+ *   fill          fills row + ORDER_FILLED audit + positions upsert (net per
+ *                 symbol) + trade_state OPEN at a trade's first entry fill
+ *   closed        trades row + trade_state CLOSED
+ *   dropped       trade_state DROPPED (detail: STOP_BEFORE_ENTRY / EXPIRED)
+ *   rejected      trade_state DROPPED + RISK_REJECTED audit (SIZE_TOO_SMALL,
+ *                 MARGIN_WORST_CASE)
+ *   groups        group_exec upsert when a multi-leg group's view changed;
+ *                 trade_state CLOSED/DROPPED for a group that ended unfilled
+ *   checkpoint    hh_tm_snapshot() blob + its SHA-256 (the state hash), seq =
+ *                 hh_tm_changes(); when due (see struct hh_persist_opts) and
+ *                 always at hh_persist_finish(), with ENGINE_STOP
+ * Every audit row's correlation id is the owning signal's correlation_id
+ * (which defaults to its id); a rejected line without a valid id has none.
+ *
+ * Errors: a sink callback cannot return one, so the first failure (the
+ * store failed, out of memory) is latched; hh_persist_step() and every
+ * later call return it, with its message in hh_persist_status().  The
+ * runner must then stop: the engine never trades without memory.
+ *
+ * Threading: one persist handle belongs to the core's thread (the store's
+ * writer thread is behind it).  Not thread-safe.
+ */
+#ifndef HH_APP_PERSIST_H
+#define HH_APP_PERSIST_H
+
+#include "app/common.h"
+#include "store/store.h"
+#include "trade/trade.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct hh_persist_opts {
+    enum hh_store_sync sync;       /* NORMAL (default) or FULL */
+    /* Checkpoint policy.  After a step that moved hh_tm_changes(), a
+     * checkpoint is due when at least ckpt_changes changes happened since
+     * the last one, or at least ckpt_interval ns of engine time passed since
+     * it.  A criterion set to 0 is off; both 0 = after every changing step
+     * (what a live run wants: a restart loses nothing committed).  So a run
+     * writes at most one checkpoint per ckpt_changes changes or per
+     * ckpt_interval of engine time, plus the final one. */
+    uint64_t ckpt_changes;         /* default 10000 */
+    int64_t ckpt_interval;         /* ns of engine time; default 1 minute */
+    const char *mode;              /* "backtest", "run"...: in ENGINE_START;
+                                      borrowed for hh_persist_open() */
+    int64_t max_pages;             /* the store's cap on the database size in
+                                      pages (0 = none; tests force a full disk) */
+};
+
+/* Defaults as documented above (mode "backtest"). */
+void hh_persist_opts_default(struct hh_persist_opts *o);
+
+/* What a persist handle wrote so far. */
+struct hh_persist_stats {
+    uint64_t records;              /* records submitted */
+    uint64_t groups;               /* atomic groups submitted */
+    uint64_t checkpoints;          /* checkpoint records */
+    uint64_t checkpoint_bytes;     /* their blobs, in total */
+    uint64_t audits;               /* audit records */
+};
+
+struct hh_persist;
+
+/*
+ * Open (create, migrate) the store at path and start its writer.  inst is
+ * borrowed (symbol names) and must outlive the handle.  On failure *out is
+ * NULL and d says why (the store's messages: read-only directory, not a
+ * hedgehog database, already open for writing...).  Close with
+ * hh_persist_close().
+ */
+int hh_persist_open(const char *path, const struct hh_persist_opts *o,
+                    const struct hh_instruments *inst, struct hh_persist **out,
+                    struct hh_diag *d);
+
+/*
+ * The CONFIG_LOADED audit record: payload {"path":…,"sha256":…,"bytes":N}
+ * with the SHA-256 of the file's bytes (config_path NULL: built-in
+ * defaults, {"path":null}).  at is the engine time, HH_TIME_NONE for "the
+ * clock has not started" (a backtest: stored as the latest engine time
+ * seen, 0 = 1970-01-01 before any).  Submitted at once.
+ */
+int hh_persist_config(struct hh_persist *p, const char *config_path, hh_time_t at,
+                      struct hh_diag *d);
+
+/*
+ * One signal line and the decision on it, as one atomic group: the signals
+ * row (raw line, line number, id, received_at, decision, reason, detail,
+ * correlation id), SIGNAL_ACCEPTED or SIGNAL_REJECTED, and for an accepted
+ * one trade_state WAITING.  Exactly one of s (accepted) and rej (rejected)
+ * is given; line[0..len) is the raw text (NULL when unknown: an over-long
+ * line, stored as "").  Submitted at once.
+ */
+int hh_persist_signal(struct hh_persist *p, const char *line, size_t len, uint64_t lineno,
+                      const struct hh_signal *s, const struct hh_sig_reject *rej);
+
+/*
+ * hh_app_read_signals() with every line persisted (hh_persist_signal)
+ * before it reaches `sink`.  The reader's dead-letter callback does not
+ * carry the line's text, so the raw text of rejected lines is read from a
+ * second pass over the file kept in step with the first (line numbers only
+ * increase).  Returns what hh_app_read_signals() returns, or the latched
+ * store failure.
+ */
+int hh_persist_read_signals(struct hh_persist *p, const char *path,
+                            struct hh_sig_validator *v, const struct hh_sig_sink *sink,
+                            uint64_t *received, struct hh_diag *d);
+
+/*
+ * Fill *out with a sink whose callbacks call inner's (when set) and then
+ * record the event.  inner is copied; out may be inner.  Give *out to
+ * hh_tm_new(), then hh_persist_attach() the manager.
+ */
+void hh_persist_sink(struct hh_persist *p, const struct hh_tm_sink *inner,
+                     struct hh_tm_sink *out);
+
+/*
+ * The manager whose state is checkpointed (borrowed; detach by closing).
+ * Writes ENGINE_START ({"mode":…} and, after hh_persist_restore(), the
+ * restored state hash).  at as for hh_persist_config().
+ */
+int hh_persist_attach(struct hh_persist *p, struct hh_tm *tm, hh_time_t at, struct hh_diag *d);
+
+/*
+ * The end of one engine step at engine time `now`: submit the step's
+ * records and, when due, a checkpoint as one atomic group.  Cheap when
+ * nothing happened (no records, hh_tm_changes() unmoved): call it after
+ * every market event.  Returns HH_OK or the latched failure: stop the run.
+ */
+int hh_persist_step(struct hh_persist *p, hh_time_t now);
+
+/*
+ * The end of the run: the last step, a final checkpoint (always) and
+ * ENGINE_STOP (trades, net P&L, equity, state hash) in one group, then wait
+ * until everything is committed.  HH_OK, or the failure with its message.
+ */
+int hh_persist_finish(struct hh_persist *p, hh_time_t now, struct hh_diag *d);
+
+/* HH_OK, or the latched failure (also the store's own, polled). */
+int hh_persist_status(struct hh_persist *p, struct hh_diag *d);
+
+const struct hh_persist_stats *hh_persist_stats(const struct hh_persist *p);
+
+/* The store behind the handle (borrowed: for acks, hh_store_committed()). */
+struct hh_store *hh_persist_store(struct hh_persist *p);
+
+/* Store sequence number of the last record submitted (compare with
+ * hh_store_committed() to know when a decision is durable). */
+uint64_t hh_persist_last_seq(const struct hh_persist *p);
+
+/*
+ * Close the store (flush, stop the writer) and free the handle; pending
+ * records of an unfinished step are dropped (a crash would lose them too).
+ * Accepts NULL.  Returns the store's failure if it had one.
+ */
+int hh_persist_close(struct hh_persist *p, struct hh_diag *d);
+
+/* What hh_persist_restore() found. */
+struct hh_persist_restored {
+    bool found;                    /* a checkpoint was there (else nothing restored) */
+    hh_time_t at;                  /* its engine time */
+    uint64_t changes;              /* hh_tm_changes() when it was written */
+    char state_hash[HH_STORE_HASH_HEX];
+    uint64_t signal_ids;           /* ids re-registered in the validator */
+    uint64_t open_orders;          /* non-terminal orders reloaded into p */
+    uint64_t active_trades;        /* non-terminal trades reloaded into p */
+    uint64_t positions;            /* position rows reloaded into p */
+};
+
+/*
+ * Rebuild the engine from the database at path (read through its own
+ * read-only connection; a writer may have it open):
+ *   1. the latest checkpoint (hh_store_read_checkpoint: its blob must match
+ *      the SHA-256 stored with it) — its state hash must be the SHA-256 of
+ *      the blob;
+ *   2. hh_tm_restore() into tm, a manager just created with the same
+ *      configuration, instruments and broker (nothing fed yet); the
+ *      restored manager's snapshot must hash to the same state hash;
+ *   3. every signal id ever received (accepted or rejected) is registered
+ *      in v (may be NULL) with hh_sig_validator_seen(): a repeated id is
+ *      DUPLICATE after the restart as before it;
+ *   4. when p is given (opened on the same database, not yet attached),
+ *      its own bookkeeping — open orders, active trades, positions — is
+ *      reloaded so the records it writes next continue the ones before.
+ * No checkpoint: HH_OK with out->found false and tm untouched (a fresh
+ * start; ids are still registered).  Errors: HH_ETAMPER (a blob or hash
+ * mismatch), HH_EINVAL (a snapshot of another build: tm must be freed),
+ * the reader's errors; d says which.  out may be NULL.
+ *
+ * The state restored is the one of the latest checkpoint: with the
+ * every-change policy (ckpt_changes = ckpt_interval = 0) that is the state
+ * after the last committed step; with a bounded policy, later committed
+ * records may describe events past it.
+ */
+int hh_persist_restore(const char *path, struct hh_tm *tm, struct hh_sig_validator *v,
+                       struct hh_persist *p, struct hh_persist_restored *out,
+                       struct hh_diag *d);
+
+#endif
