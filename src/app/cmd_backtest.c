@@ -230,8 +230,11 @@ static int on_accepted(void *ctx, const char *line, size_t len, struct hh_signal
     return rc ? rc : keep_signal(b, s);
 }
 
-static int on_dead_letter(void *ctx, uint64_t lineno, const struct hh_sig_reject *rej)
+static int on_dead_letter(void *ctx, uint64_t lineno, const char *line, size_t len,
+                          const struct hh_sig_reject *rej)
 {
+    (void)line;
+    (void)len;
     dead_letter(ctx, lineno, rej);
     return HH_OK;
 }

@@ -43,10 +43,13 @@ static int on_accepted(void *ctx, const char *line, size_t len, struct hh_signal
     return HH_OK;
 }
 
-static int on_rejected(void *ctx, uint64_t lineno, const struct hh_sig_reject *rej)
+static int on_rejected(void *ctx, uint64_t lineno, const char *line, size_t len,
+                       const struct hh_sig_reject *rej)
 {
     struct outputs *o = ctx;
 
+    (void)line;
+    (void)len;
     o->rejected++;
     return hh_sig_write_dead_letter(o->rej, lineno, rej) ? HH_EIO : HH_OK;
 }

@@ -182,11 +182,11 @@ static int signal_line(struct hh_sig_validator *v, const struct hh_sig_sink *sin
     if (rc == HH_EFULL) {
         hh_sig_reject_set(&rej, HH_SIG_PARSE_ERROR, HH_TIME_NONE, "line longer than %u bytes",
                           HH_LINES_DEFAULT_MAX);
-        return sink->rejected(sink->ctx, lineno, &rej);
+        return sink->rejected(sink->ctx, lineno, NULL, 0, &rej);
     }
     if (hh_sig_process_any(v, line, len, lineno, HH_TIME_NONE, &s, g, &rej))
         return sink->accepted(sink->ctx, line, len, &s, g);
-    return sink->rejected(sink->ctx, lineno, &rej);
+    return sink->rejected(sink->ctx, lineno, line, len, &rej);
 }
 
 int hh_app_read_signals(const char *path, struct hh_sig_validator *v,

@@ -51,8 +51,10 @@ struct hh_sig_sink {
      * (s->group), its legs.  Non-zero stops the reading with that code. */
     int (*accepted)(void *ctx, const char *line, size_t len, struct hh_signal *s,
                     const struct hh_group_signal *g);
-    /* A rejected line (a dead letter). */
-    int (*rejected)(void *ctx, uint64_t lineno, const struct hh_sig_reject *rej);
+    /* A rejected line (a dead letter) and its text (NULL for a line too
+     * long to keep). */
+    int (*rejected)(void *ctx, uint64_t lineno, const char *line, size_t len,
+                    const struct hh_sig_reject *rej);
     void *ctx;
 };
 

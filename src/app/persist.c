@@ -28,7 +28,6 @@
 #include "core/u64map.h"
 
 #include <openssl/evp.h>
-#include <sqlite3.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1490,13 +1489,10 @@ int hh_persist_signal(struct hh_persist *p, const char *line, size_t len, uint64
     return submit(p, HH_TIME_NONE);
 }
 
-/* hh_persist_read_signals: the caller's sink behind ours, and the second
- * pass that finds the text of rejected lines. */
+/* hh_persist_read_signals: the caller's sink behind ours. */
 struct rs_ctx {
     struct hh_persist *p;
     const struct hh_sig_sink *inner;
-    struct hh_lines *again;        /* NULL: text of rejected lines unknown */
-    uint64_t again_line;           /* line number it last returned */
 };
 
 static int rs_accepted(void *ctx, const char *line, size_t len, struct hh_signal *s,
@@ -1508,47 +1504,26 @@ static int rs_accepted(void *ctx, const char *line, size_t len, struct hh_signal
     return rc ? rc : c->inner->accepted(c->inner->ctx, line, len, s, g);
 }
 
-static int rs_rejected(void *ctx, uint64_t lineno, const struct hh_sig_reject *rej)
+static int rs_rejected(void *ctx, uint64_t lineno, const char *line, size_t len,
+                       const struct hh_sig_reject *rej)
 {
     struct rs_ctx *c = ctx;
-    const char *raw = NULL;
-    size_t len = 0;
-    int rc;
+    int rc = hh_persist_signal(c->p, line, len, lineno, NULL, rej);
 
-    while (c->again && c->again_line < lineno) {
-        const char *l;
-        size_t n;
-
-        rc = hh_lines_next(c->again, &l, &n);
-        if (rc == 0 || (rc < 0 && rc != HH_EFULL)) {
-            hh_lines_close(c->again);
-            c->again = NULL;
-            break;
-        }
-        c->again_line = hh_lines_lineno(c->again);
-        if (c->again_line == lineno && rc == 1) {
-            raw = l;
-            len = n;
-        }
-    }
-    rc = hh_persist_signal(c->p, raw, len, lineno, NULL, rej);
-    return rc ? rc : c->inner->rejected(c->inner->ctx, lineno, rej);
+    return rc ? rc : c->inner->rejected(c->inner->ctx, lineno, line, len, rej);
 }
 
 int hh_persist_read_signals(struct hh_persist *p, const char *path,
                             struct hh_sig_validator *v, const struct hh_sig_sink *sink,
                             uint64_t *received, struct hh_diag *d)
 {
-    struct rs_ctx c = { p, sink, NULL, 0 };
+    struct rs_ctx c = { p, sink };
     struct hh_sig_sink ours = { rs_accepted, rs_rejected, &c };
     int rc;
 
     if (p->rc)
         return copy_diag(p, d);
-    if (strcmp(path, "-") && hh_lines_open(&c.again, path, 0, NULL))
-        c.again = NULL;
     rc = hh_app_read_signals(path, v, &ours, received, d);
-    hh_lines_close(c.again);
     if (p->rc)
         return copy_diag(p, d);
     return rc;
@@ -1624,51 +1599,25 @@ static void rst_trade(void *ctx, const struct hh_store_trade_state_row *t)
     c->res->active_trades++;
 }
 
-/*
- * Net positions as last written.  The store's reader interface has no
- * positions query yet, so this reads the `positions` table with a
- * read-only SQLite connection of its own (the only SQL outside
- * src/store/; to move behind hh_store_read_positions when it exists).
- */
-static int read_positions(struct hh_persist *p, const char *path,
-                          struct hh_persist_restored *res, struct hh_diag *d)
+/* Net positions as last written. */
+static void rst_position(void *ctx, const struct hh_store_position *row)
 {
-    sqlite3 *db = NULL;
-    sqlite3_stmt *st = NULL;
-    int rc = HH_OK, s;
+    struct rst_ctx *c = ctx;
+    hh_iid_t iid = row->symbol ? hh_inst_find(c->p->inst, row->symbol, strlen(row->symbol))
+                               : HH_IID_NONE;
+    struct pos *ps;
 
-    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK)
-        goto fail;
-    sqlite3_busy_timeout(db, 5000);
-    if (sqlite3_prepare_v2(db, "SELECT symbol, qty, avg_price, realised FROM positions "
-                           "ORDER BY symbol", -1, &st, NULL) != SQLITE_OK)
-        goto fail;
-    while ((s = sqlite3_step(st)) == SQLITE_ROW) {
-        const char *sym = (const char *)sqlite3_column_text(st, 0);
-        hh_iid_t iid = sym ? hh_inst_find(p->inst, sym, strlen(sym)) : HH_IID_NONE;
-        struct pos *ps;
-
-        if (iid == HH_IID_NONE)
-            continue;
-        if (!(ps = pos_of(p, iid))) {
-            rc = hh_diag_set(d, HH_ENOMEM, "out of memory");
-            goto out;
-        }
-        ps->qty = sqlite3_column_int64(st, 1);
-        ps->avg = sqlite3_column_int64(st, 2);
-        ps->realised = sqlite3_column_int64(st, 3);
-        res->positions++;
+    if (iid == HH_IID_NONE || c->rc)
+        return;
+    if (!(ps = pos_of(c->p, iid))) {
+        c->rc = HH_ENOMEM;
+        snprintf(c->why, sizeof c->why, "out of memory reloading positions");
+        return;
     }
-    if (s != SQLITE_DONE)
-        goto fail;
-    goto out;
-fail:
-    rc = hh_diag_set(d, HH_EDB, "%s: reading positions: %s", path,
-                     db ? sqlite3_errmsg(db) : "cannot open");
-out:
-    sqlite3_finalize(st);
-    sqlite3_close(db);
-    return rc;
+    ps->qty = row->qty;
+    ps->avg = row->avg_price;
+    ps->realised = row->realised;
+    c->res->positions++;
 }
 
 int hh_persist_restore(const char *path, struct hh_tm *tm, struct hh_sig_validator *v,
@@ -1736,7 +1685,7 @@ int hh_persist_restore(const char *path, struct hh_tm *tm, struct hh_sig_validat
         if ((rc = hh_store_read_open_orders(r, rst_order, &c, d)) != HH_OK ||
             (rc = hh_store_read_active_trades(r, rst_trade, &c, d)) != HH_OK)
             goto out;
-        if (!c.rc && (rc = read_positions(p, path, &res, d)) != HH_OK)
+        if (!c.rc && (rc = hh_store_read_positions(r, rst_position, &c, d)) != HH_OK)
             goto out;
         if (found) {
             p->changes_base = row.seq;

@@ -199,6 +199,33 @@ static int rd_active_trades(struct hh_store_reader *base,
     return finish(r, s, rc, what, d);
 }
 
+/* Net positions as last written, by symbol. */
+static int rd_positions(struct hh_store_reader *base,
+                        void (*fn)(void *ctx, const struct hh_store_position *p), void *ctx,
+                        struct hh_diag *d)
+{
+    struct sqlite_reader *r = (struct sqlite_reader *)base;
+    static const char what[] = "reading positions";
+    struct hh_store_position pos;
+    sqlite3_stmt *s;
+    int rc;
+
+    rc = prep(r, "SELECT symbol, qty, avg_price, realised, updated_at FROM positions "
+                 "ORDER BY symbol",
+              what, &s, d);
+    if (rc)
+        return rc;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        pos.symbol = text(s, 0);
+        pos.qty = sqlite3_column_int64(s, 1);
+        pos.avg_price = sqlite3_column_int64(s, 2);
+        pos.realised = sqlite3_column_int64(s, 3);
+        pos.at = sqlite3_column_int64(s, 4);
+        fn(ctx, &pos);
+    }
+    return finish(r, s, rc, what, d);
+}
+
 /* ---- audit ---------------------------------------------------------------------- */
 
 static int rd_audit(struct hh_store_reader *base, const char *corr,
@@ -320,6 +347,7 @@ static const struct hh_store_reader_ops READER_OPS = {
     .signal_ids = rd_signal_ids,
     .open_orders = rd_open_orders,
     .active_trades = rd_active_trades,
+    .positions = rd_positions,
     .audit = rd_audit,
     .audit_verify = rd_audit_verify,
     .check = rd_check,

@@ -295,6 +295,13 @@ int hh_store_read_active_trades(struct hh_store_reader *r,
     return r->ops->active_trades(r, fn, ctx, d);
 }
 
+int hh_store_read_positions(struct hh_store_reader *r,
+                            void (*fn)(void *ctx, const struct hh_store_position *p), void *ctx,
+                            struct hh_diag *d)
+{
+    return r->ops->positions(r, fn, ctx, d);
+}
+
 int hh_store_read_audit(struct hh_store_reader *r, const char *correlation_id,
                         int (*fn)(void *ctx, const struct hh_store_audit_row *a), void *ctx,
                         struct hh_diag *d)

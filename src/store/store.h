@@ -444,6 +444,9 @@ struct hh_store_reader_ops {
     int (*active_trades)(struct hh_store_reader *r,
                          void (*fn)(void *ctx, const struct hh_store_trade_state_row *t),
                          void *ctx, struct hh_diag *d);
+    int (*positions)(struct hh_store_reader *r,
+                     void (*fn)(void *ctx, const struct hh_store_position *p), void *ctx,
+                     struct hh_diag *d);
     int (*audit)(struct hh_store_reader *r, const char *correlation_id,
                  int (*fn)(void *ctx, const struct hh_store_audit_row *a), void *ctx,
                  struct hh_diag *d);
@@ -490,6 +493,11 @@ int hh_store_read_active_trades(struct hh_store_reader *r,
                                 void (*fn)(void *ctx,
                                            const struct hh_store_trade_state_row *t),
                                 void *ctx, struct hh_diag *d);
+
+/* Net positions as last written, by symbol (strings borrowed for the call). */
+int hh_store_read_positions(struct hh_store_reader *r,
+                            void (*fn)(void *ctx, const struct hh_store_position *p), void *ctx,
+                            struct hh_diag *d);
 
 /* Audit rows in seq order, all (correlation_id NULL) or one correlation
  * id's; fn returning non-zero stops the walk and is returned. */
