@@ -30,6 +30,7 @@
 #include "app/progress.h"
 #include "app/report.h"
 #include "broker/simex.h"
+#include "core/grow.h"
 #include "market/candle.h"
 #include "market/mdfile.h"
 #include "signal/group.h"
@@ -174,15 +175,8 @@ static void on_rejected(void *ctx, const struct hh_signal *s, enum hh_sig_reason
 
 static int keep_group(struct bt *b, struct hh_signal *s, const struct hh_group_signal *g)
 {
-    if (b->ngrps == b->capgrps) {
-        size_t cap = b->capgrps ? b->capgrps * 2 : 16;
-        struct hh_group_signal *p = realloc(b->grps, cap * sizeof *p);
-
-        if (!p)
-            return HH_ENOMEM;
-        b->grps = p;
-        b->capgrps = cap;
-    }
+    if (hh_grow(&b->grps, &b->capgrps, b->ngrps + 1, sizeof *b->grps))
+        return HH_ENOMEM;
     b->grps[b->ngrps] = *g;
     s->lots = (int64_t)b->ngrps++;
     for (int i = 0; i < g->group.nlegs; i++)
@@ -193,15 +187,8 @@ static int keep_group(struct bt *b, struct hh_signal *s, const struct hh_group_s
 
 static int keep_signal(struct bt *b, const struct hh_signal *s)
 {
-    if (b->nsigs == b->capsigs) {
-        size_t cap = b->capsigs ? b->capsigs * 2 : 256;
-        struct hh_signal *p = realloc(b->sigs, cap * sizeof *p);
-
-        if (!p)
-            return HH_ENOMEM;
-        b->sigs = p;
-        b->capsigs = cap;
-    }
+    if (hh_grow(&b->sigs, &b->capsigs, b->nsigs + 1, sizeof *b->sigs))
+        return HH_ENOMEM;
     b->sigs[b->nsigs++] = *s;
     if (s->iid < b->ncharted)
         b->charted[s->iid] = true;
@@ -391,14 +378,9 @@ static int run_bars(struct bt *b, struct hh_progress *pg)
             hh_rep_candle(b->rep, sym_name(b, bar.iid), bar.ts, bar.open, bar.high, bar.low,
                           bar.close, bar.volume))
             b->failed = true;
-        if (n == cap) {
-            struct hh_bar *p = realloc(grp, (cap = cap ? cap * 2 : 16) * sizeof *p);
-
-            if (!p) {
-                rc = HH_ENOMEM;
-                break;
-            }
-            grp = p;
+        if (hh_grow(&grp, &cap, n + 1, sizeof *grp)) {
+            rc = HH_ENOMEM;
+            break;
         }
         grp[n++] = bar;
     }

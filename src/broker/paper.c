@@ -24,6 +24,7 @@
  */
 #include "broker/paper.h"
 
+#include "core/grow.h"
 #include "core/u64map.h"
 
 #include <errno.h>
@@ -233,15 +234,8 @@ static int enqueue(struct hh_paper *p, const struct hh_report *r)
         p->qn -= p->qhead;
         p->qhead = 0;
     }
-    if (p->qn == p->qcap) {
-        size_t c = p->qcap ? p->qcap * 2 : 64;
-        struct qrep *x = realloc(p->q, c * sizeof *x);
-
-        if (!x)
-            return HH_ENOMEM;
-        p->q = x;
-        p->qcap = c;
-    }
+    if (hh_grow(&p->q, &p->qcap, p->qn + 1, sizeof *p->q))
+        return HH_ENOMEM;
     p->q[p->qn].r = *r;
     p->q[p->qn].due = now + p->cfg.delay_update;
     p->qn++;

@@ -16,6 +16,8 @@
  */
 #include "broker/simex.h"
 
+#include "core/grow.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -159,15 +161,8 @@ static struct book *book_for(struct hh_simex *ex, hh_iid_t iid, bool grow)
 
 static int book_add(struct book *b, uint32_t idx)
 {
-    if (b->n == b->cap) {
-        size_t cap = b->cap ? b->cap * 2 : 8;
-        uint32_t *p = realloc(b->idx, cap * sizeof *p);
-
-        if (!p)
-            return HH_ENOMEM;
-        b->idx = p;
-        b->cap = cap;
-    }
+    if (hh_grow(&b->idx, &b->cap, b->n + 1, sizeof *b->idx))
+        return HH_ENOMEM;
     b->idx[b->n++] = idx;
     return HH_OK;
 }
@@ -226,15 +221,8 @@ static int sx_place(void *impl, const struct hh_order_req *req, uint64_t *order_
         ex->reject_next--;
         return HH_EBROKER;
     }
-    if (ex->norders == ex->cap) {
-        size_t cap = ex->cap ? ex->cap * 2 : 256;
-        struct sim_order *p = realloc(ex->orders, cap * sizeof *p);
-
-        if (!p)
-            return HH_ENOMEM;
-        ex->orders = p;
-        ex->cap = cap;
-    }
+    if (hh_grow(&ex->orders, &ex->cap, ex->norders + 1, sizeof *ex->orders))
+        return HH_ENOMEM;
     b = book_for(ex, req->iid, true);
     if (!b)
         return HH_ENOMEM;

@@ -14,6 +14,7 @@
 #include "core/calendar.h"
 
 #include "core/csv.h"
+#include "core/grow.h"
 #include "core/lines.h"
 
 #include <stdio.h>
@@ -82,15 +83,8 @@ static int dates_insert(struct hh_cal__dates *v, hh_date_t date)
 
     if (i < v->n && v->d[i] == date)
         return HH_OK;
-    if (v->n == v->cap) {
-        size_t cap = v->cap ? v->cap * 2 : 32;
-        hh_date_t *d = realloc(v->d, cap * sizeof *d);
-
-        if (!d)
-            return HH_ENOMEM;
-        v->d = d;
-        v->cap = cap;
-    }
+    if (hh_grow(&v->d, &v->cap, v->n + 1, sizeof *v->d))
+        return HH_ENOMEM;
     memmove(v->d + i + 1, v->d + i, (v->n - i) * sizeof *v->d);
     v->d[i] = date;
     v->n++;
@@ -410,41 +404,21 @@ int hh_cal_load_holidays(struct hh_calendar *cal, const char *path, struct hh_di
             header = true;
             continue;
         }
-        if (len > scratch_cap) {
-            char *s = realloc(scratch, len);
-
-            if (!s) {
-                rc = hh_diag_set(d, HH_ENOMEM, "%s: out of memory", where);
-                goto out;
-            }
-            scratch = s;
-            scratch_cap = len;
+        if (hh_grow(&scratch, &scratch_cap, len, 1)) {
+            rc = hh_diag_set(d, HH_ENOMEM, "%s: out of memory", where);
+            goto out;
         }
         rc = parse_hol_row(line, len, col, ncol_min, scratch, &r, where, d);
         if (rc)
             goto out;
-        if (nrows == cap) {
-            size_t ncap = cap ? cap * 2 : 64;
-            struct hol_row *nr = realloc(rows, ncap * sizeof *nr);
-
-            if (!nr) {
-                rc = hh_diag_set(d, HH_ENOMEM, "%s: out of memory", where);
-                goto out;
-            }
-            rows = nr;
-            cap = ncap;
+        if (hh_grow(&rows, &cap, nrows + 1, sizeof *rows)) {
+            rc = hh_diag_set(d, HH_ENOMEM, "%s: out of memory", where);
+            goto out;
         }
         rows[nrows++] = r;
     }
-    if (rc == HH_EFULL) {
-        rc = hh_diag_set(d, HH_ESYNTAX, "%s:%llu: line too long", path,
-                         (unsigned long long)hh_lines_lineno(lr));
+    if ((rc = hh_lines_end(lr, rc, path, d)))
         goto out;
-    }
-    if (rc < 0) {
-        rc = hh_diag_set(d, rc, "%s: read error", path);
-        goto out;
-    }
     if (!header) {
         rc = hh_diag_set(d, HH_EHEADER, "%s: empty file (no header)", path);
         goto out;

@@ -6,6 +6,8 @@
  */
 #include "core/event.h"
 
+#include "core/grow.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -92,15 +94,8 @@ static void sift_down(struct hh_timers *t, size_t i)
 int hh_timers_start(struct hh_timers *t, hh_time_t deadline, int kind, uint64_t arg,
                     uint64_t *id)
 {
-    if (t->n == t->cap) {
-        size_t cap = t->cap * 2;
-        struct hh_timer *h = realloc(t->heap, cap * sizeof *h);
-
-        if (!h)
-            return HH_ENOMEM;
-        t->heap = h;
-        t->cap = cap;
-    }
+    if (hh_grow(&t->heap, &t->cap, t->n + 1, sizeof *t->heap))
+        return HH_ENOMEM;
     /* field by field into a zeroed slot: the padding after `kind` must be
      * zero, or snapshots of the same state would differ byte for byte */
     memset(&t->heap[t->n], 0, sizeof t->heap[t->n]);

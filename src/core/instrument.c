@@ -24,6 +24,7 @@
 #include "core/instrument_int.h"
 
 #include "core/csv.h"
+#include "core/grow.h"
 #include "core/lines.h"
 
 #include <stdio.h>
@@ -892,15 +893,9 @@ int hh_inst_load(struct hh_instruments *t, const char *path,
             header = true;
             continue;
         }
-        if (len > scratch_cap) {
-            char *s = realloc(scratch, len);
-
-            if (!s) {
-                rc = hh_diag_set(d, HH_ENOMEM, "%s:%llu: out of memory", path, L.line);
-                goto out;
-            }
-            scratch = s;
-            scratch_cap = len;
+        if (hh_grow(&scratch, &scratch_cap, len, 1)) {
+            rc = hh_diag_set(d, HH_ENOMEM, "%s:%llu: out of memory", path, L.line);
+            goto out;
         }
         L.nf = hh_csv_split(line, len, L.f, 64, scratch);
         if (L.nf < 0) {
@@ -918,28 +913,14 @@ int hh_inst_load(struct hh_instruments *t, const char *path,
             goto out;
         in.known = true;
         HH_ASSERT(inst_valid(&in));
-        if (nrows == cap) {
-            size_t ncap = cap ? cap * 2 : 256;
-            struct hh_instrument *nr = realloc(rows, ncap * sizeof *nr);
-
-            if (!nr) {
-                rc = hh_diag_set(d, HH_ENOMEM, "%s:%llu: out of memory", path, L.line);
-                goto out;
-            }
-            rows = nr;
-            cap = ncap;
+        if (hh_grow(&rows, &cap, nrows + 1, sizeof *rows)) {
+            rc = hh_diag_set(d, HH_ENOMEM, "%s:%llu: out of memory", path, L.line);
+            goto out;
         }
         rows[nrows++] = in;
     }
-    if (rc == HH_EFULL) {
-        rc = hh_diag_set(d, HH_ESYNTAX, "%s:%llu: line too long", path,
-                         (unsigned long long)hh_lines_lineno(lr));
+    if ((rc = hh_lines_end(lr, rc, path, d)))
         goto out;
-    }
-    if (rc < 0) {
-        rc = hh_diag_set(d, rc, "%s: read error", path);
-        goto out;
-    }
     if (!header) {
         rc = hh_diag_set(d, HH_EHEADER, "%s: empty file (no header)", path);
         goto out;

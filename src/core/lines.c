@@ -184,6 +184,16 @@ const char *hh_lines_name(const struct hh_lines *lr)
     return lr->name;
 }
 
+int hh_lines_end(const struct hh_lines *lr, int rc, const char *path, struct hh_diag *d)
+{
+    if (rc == HH_EFULL)
+        return hh_diag_set(d, HH_ESYNTAX, "%s:%llu: line too long", path,
+                           (unsigned long long)lr->lineno);
+    if (rc < 0)
+        return hh_diag_set(d, rc, "%s: read error", path);
+    return HH_OK;
+}
+
 int hh_lines_fd(const struct hh_lines *lr)
 {
     return lr->fd;

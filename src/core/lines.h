@@ -66,6 +66,14 @@ const char *hh_lines_name(const struct hh_lines *lr);
 /* The underlying descriptor (for poll()). */
 int hh_lines_fd(const struct hh_lines *lr);
 
+/*
+ * The end of a whole-file read loop, as a diagnosis for `path`: rc is the
+ * last hh_lines_next() result.  0 stays 0; an over-long line becomes
+ * HH_ESYNTAX "path:N: line too long"; a read error stays itself with
+ * "path: read error".  For loaders where any bad line rejects the file.
+ */
+int hh_lines_end(const struct hh_lines *lr, int rc, const char *path, struct hh_diag *d);
+
 /* Close and free; accepts NULL. */
 void hh_lines_close(struct hh_lines *lr);
 

@@ -9,6 +9,7 @@
  * verbatim), which goes straight into fixed-point.
  */
 #include "signal/group.h"
+#include "signal/signal_int.h"
 
 #include <json-c/json.h>
 #include <math.h>
@@ -67,82 +68,6 @@ static bool fail(struct hh_group_signal *out, struct hh_sig_reject *rej,
     return false;
 }
 
-static const char *kind(struct json_object *o)
-{
-    switch (json_object_get_type(o)) {
-    case json_type_null: return "null";
-    case json_type_boolean: return "a boolean";
-    case json_type_double: return "a number";
-    case json_type_int: return "an integer";
-    case json_type_object: return "an object";
-    case json_type_array: return "a list";
-    case json_type_string: return "a string";
-    }
-    return "something else";
-}
-
-static bool is_digit(char c)
-{
-    return c >= '0' && c <= '9';
-}
-
-/* RFC 8259 number grammar. */
-static bool is_json_number(const char *s, size_t n)
-{
-    size_t i = 0, d;
-
-    if (i < n && s[i] == '-')
-        i++;
-    if (i >= n || !is_digit(s[i]))
-        return false;
-    if (s[i] == '0')
-        i++;
-    else
-        while (i < n && is_digit(s[i]))
-            i++;
-    if (i < n && s[i] == '.') {
-        for (d = ++i; i < n && is_digit(s[i]); i++)
-            ;
-        if (i == d)
-            return false;
-    }
-    if (i < n && (s[i] == 'e' || s[i] == 'E')) {
-        i++;
-        if (i < n && (s[i] == '+' || s[i] == '-'))
-            i++;
-        for (d = i; i < n && is_digit(s[i]); i++)
-            ;
-        if (i == d)
-            return false;
-    }
-    return i == n;
-}
-
-/* nan, inf, infinity in any case, optionally signed. */
-static bool is_nonfinite(const char *s, size_t n)
-{
-    if (n > 0 && (s[0] == '+' || s[0] == '-')) {
-        s++;
-        n--;
-    }
-    return (n == 3 && (!strncasecmp(s, "nan", 3) || !strncasecmp(s, "inf", 3))) ||
-           (n == 8 && !strncasecmp(s, "infinity", 8));
-}
-
-static bool id_valid(const char *s, size_t n)
-{
-    if (n < 1 || n > HH_SIG_ID_MAX - 1)
-        return false;
-    for (size_t i = 0; i < n; i++) {
-        char c = s[i];
-
-        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || is_digit(c) || c == '.' ||
-              c == '_' || c == ':' || c == '-'))
-            return false;
-    }
-    return true;
-}
-
 /* The exact text of a real-number token. */
 static const char *double_text(struct json_object *o, size_t *n)
 {
@@ -179,7 +104,7 @@ static bool read_price(struct json_object *o, struct pval *p, char *why, size_t 
     }
     case json_type_double:
         t = double_text(o, &n);
-        if (!is_json_number(t, n)) {
+        if (!hh_sig__is_json_number(t, n)) {
             p->nonfinite = true;
             return true;
         }
@@ -188,7 +113,7 @@ static bool read_price(struct json_object *o, struct pval *p, char *why, size_t 
     case json_type_string:
         t = json_object_get_string(o);
         n = (size_t)json_object_get_string_len(o);
-        if (is_nonfinite(t, n)) {
+        if (hh_sig__is_nonfinite(t, n)) {
             p->nonfinite = true;
             return true;
         }
@@ -196,7 +121,7 @@ static bool read_price(struct json_object *o, struct pval *p, char *why, size_t 
         break;
     default:
         snprintf(why, cap, "field '%s': expected a price (number or decimal string), got %s",
-                 name, kind(o));
+                 name, hh_sig__json_kind(o));
         return false;
     }
     if (rc == HH_EPREC) {
@@ -262,7 +187,7 @@ static void collect(struct json_object *root, struct raw *r)
 static void identify(const struct raw *r, struct hh_group_signal *out)
 {
     if (r->id && json_object_is_type(r->id, json_type_string) &&
-        id_valid(json_object_get_string(r->id), (size_t)json_object_get_string_len(r->id))) {
+        hh_sig__id_valid(json_object_get_string(r->id), (size_t)json_object_get_string_len(r->id))) {
         out->has_id = true;
         memcpy(out->id, json_object_get_string(r->id),
                (size_t)json_object_get_string_len(r->id) + 1);
@@ -308,7 +233,7 @@ static bool read_lots(struct json_object *o, int64_t *v, char *why, size_t cap,
     if (!o)
         return true;
     if (!json_object_is_type(o, json_type_int)) {
-        snprintf(why, cap, "%s: expected an integer >= 1, got %s", name, kind(o));
+        snprintf(why, cap, "%s: expected an integer >= 1, got %s", name, hh_sig__json_kind(o));
         return false;
     }
     i = json_object_get_int64(o);
@@ -410,7 +335,7 @@ static bool pass_types_legs(struct raw *r, struct hh_group_signal *out,
 
     if (!json_object_is_type(r->legs, json_type_array))
         return fail(out, rej, HH_SIG_BAD_TYPE, "field 'legs': expected a list, got %s",
-                    kind(r->legs));
+                    hh_sig__json_kind(r->legs));
     total = json_object_array_length(r->legs);
     if (total < 1 || total > HH_STRAT_LEGS_MAX)
         return fail(out, rej, HH_SIG_BAD_TYPE, "field 'legs': expected 1-%d legs, got %zu",
@@ -455,17 +380,17 @@ static bool pass_types_legs(struct raw *r, struct hh_group_signal *out,
                 const char *t;
 
                 t = double_text(x->iv, &n);
-                x->iv_nonfinite = !is_json_number(t, n);
+                x->iv_nonfinite = !hh_sig__is_json_number(t, n);
                 x->ivv = json_object_get_double(x->iv);
             } else if (json_object_is_type(x->iv, json_type_int)) {
                 x->ivv = (double)json_object_get_int64(x->iv);
             } else if (json_object_is_type(x->iv, json_type_string) &&
-                       is_nonfinite(json_object_get_string(x->iv),
+                       hh_sig__is_nonfinite(json_object_get_string(x->iv),
                                     (size_t)json_object_get_string_len(x->iv))) {
                 x->iv_nonfinite = true;
             } else {
                 return fail(out, rej, HH_SIG_BAD_TYPE, "leg %d: field 'iv': expected a "
-                            "number, got %s", i + 1, kind(x->iv));
+                            "number, got %s", i + 1, hh_sig__json_kind(x->iv));
             }
             if (!x->iv_nonfinite && !(x->ivv > 0 && x->ivv <= 5))
                 return fail(out, rej, HH_SIG_BAD_TYPE, "leg %d: field 'iv': expected a "

@@ -442,8 +442,7 @@ static const char *show_secs(char *buf, size_t cap, __int128 ns)
     return buf;
 }
 
-/* What a JSON value is, for "expected X, got Y". */
-static const char *kind(struct json_object *o)
+const char *hh_sig__json_kind(struct json_object *o)
 {
     switch (json_object_get_type(o)) {
     case json_type_null: return "null";
@@ -483,7 +482,7 @@ static const char *double_text(struct json_object *o, size_t *n, bool *finite)
 /* Field parsers (the BAD_TYPE pass)                                   */
 /* ------------------------------------------------------------------ */
 
-static bool id_valid(const char *s, size_t n)
+bool hh_sig__id_valid(const char *s, size_t n)
 {
     if (n < 1 || n > HH_SIG_ID_MAX - 1)
         return false;
@@ -571,7 +570,7 @@ static bool price_from_json(struct json_object *o, const char *name, struct pric
     default:
         return fail(rej, HH_SIG_BAD_TYPE,
                     "field '%s': expected a price (number or decimal string), got %s",
-                    name, kind(o));
+                    name, hh_sig__json_kind(o));
     }
     if (rc == HH_ERANGE || rc == HH_ESYNTAX)
         return fail(rej, HH_SIG_BAD_TYPE, "field '%s': %s is out of range", name,
@@ -588,7 +587,7 @@ static bool text_from_json(struct json_object *o, const char *name, size_t max,
 {
     if (!json_object_is_type(o, json_type_string))
         return fail(rej, HH_SIG_BAD_TYPE, "field '%s': expected a string, got %s",
-                    name, kind(o));
+                    name, hh_sig__json_kind(o));
     *s = json_object_get_string(o);
     *n = (size_t)json_object_get_string_len(o);
     if (nonempty && *n == 0)
@@ -609,7 +608,7 @@ static bool check_type_side(struct line_ctx *c, struct hh_sig_reject *rej)
 
     if (!json_object_is_type(o, json_type_string))
         return fail(rej, HH_SIG_BAD_TYPE, "field 'side': expected \"BUY\" or \"SELL\", got %s",
-                    kind(o));
+                    hh_sig__json_kind(o));
     s = json_object_get_string(o);
     n = json_object_get_string_len(o);
     if (n == 3 && !memcmp(s, "BUY", 3))
@@ -629,7 +628,7 @@ static bool check_type_targets(struct line_ctx *c, struct hh_sig_reject *rej)
 
     if (!json_object_is_type(o, json_type_array))
         return fail(rej, HH_SIG_BAD_TYPE, "field 'targets': expected a list of 1-3 prices, got %s",
-                    kind(o));
+                    hh_sig__json_kind(o));
     n = json_object_array_length(o);
     if (n < 1 || n > HH_SIG_TARGETS_MAX)
         return fail(rej, HH_SIG_BAD_TYPE, "field 'targets': %zu prices, expected 1-3", n);
@@ -670,7 +669,7 @@ static bool check_type_confidence(struct line_ctx *c, struct hh_sig_reject *rej)
     }
     if (!json_object_is_type(o, json_type_double))
         return fail(rej, HH_SIG_BAD_TYPE, "field 'confidence': expected a number, got %s",
-                    kind(o));
+                    hh_sig__json_kind(o));
     t = double_text(o, &n, &finite);
     if (!finite) {
         c->conf_nonfinite = true;
@@ -696,7 +695,7 @@ static bool check_type_lots(struct line_ctx *c, struct hh_sig_reject *rej)
         return true;
     if (!json_object_is_type(o, json_type_int))
         return fail(rej, HH_SIG_BAD_TYPE, "field 'lots': expected an integer >= 1, got %s",
-                    kind(o));
+                    hh_sig__json_kind(o));
     i = json_object_get_int64(o);
     if (i < 1 || i > HH_SIG_LOTS_MAX)
         return fail(rej, HH_SIG_BAD_TYPE, "field 'lots': %s",
@@ -741,7 +740,7 @@ static void identify(struct line_ctx *c, hh_time_t now, struct hh_sig_reject *re
     bool ts_ok;
 
     if (o && json_object_is_type(o, json_type_string) &&
-        id_valid(json_object_get_string(o), (size_t)json_object_get_string_len(o))) {
+        hh_sig__id_valid(json_object_get_string(o), (size_t)json_object_get_string_len(o))) {
         c->id_ok = rej->id_known = true;
         memcpy(rej->id, json_object_get_string(o), (size_t)json_object_get_string_len(o) + 1);
     }

@@ -1,6 +1,6 @@
 /*
  * signal_int.h — names shared between the files of the signal module
- * (signal.c, jsongate.c) and nothing else.
+ * (signal.c, jsongate.c, group.c) and nothing else.
  */
 #ifndef HH_SIGNAL_INT_H
 #define HH_SIGNAL_INT_H
@@ -32,6 +32,13 @@ int hh_sig__gate(const char *line, size_t len, struct hh_sig__buf *buf,
 /* True when s[0..n) matches the RFC 8259 number grammar
  * -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)? */
 bool hh_sig__is_json_number(const char *s, size_t n);
+
+/* A signal id: 1-64 characters of [A-Za-z0-9._:-]. */
+bool hh_sig__id_valid(const char *s, size_t n);
+
+/* What a JSON value is, for "expected X, got Y": "a string", "null"... */
+struct json_object;
+const char *hh_sig__json_kind(struct json_object *o);
 
 /* True when s[0..n) is a non-finite spelling: optional + or -, then nan,
  * inf or infinity in any case. */

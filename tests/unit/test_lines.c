@@ -42,8 +42,10 @@ static void test_overlong_line(void **state)
     size_t big = 3u << 20;   /* 3 MiB line with a 64 KiB limit */
     char *text = malloc(big + 64);
     struct hh_lines *lr;
+    struct hh_diag d;
     const char *l, *p;
     size_t n;
+    int rc;
 
     (void)state;
     strcpy(text, "before\n");
@@ -54,8 +56,12 @@ static void test_overlong_line(void **state)
     assert_int_equal(hh_lines_open(&lr, p, 65536, NULL), HH_OK);
     assert_int_equal(hh_lines_next(lr, &l, &n), 1);
     assert_memory_equal(l, "before", 6);
-    assert_int_equal(hh_lines_next(lr, &l, &n), HH_EFULL);
+    assert_int_equal(rc = hh_lines_next(lr, &l, &n), HH_EFULL);
     assert_int_equal(hh_lines_lineno(lr), 2);
+    /* a loader that rejects the whole file names the line */
+    assert_int_equal(hh_lines_end(lr, rc, "big.txt", &d), HH_ESYNTAX);
+    assert_string_equal(d.msg, "big.txt:2: line too long");
+    assert_int_equal(hh_lines_end(lr, 0, "big.txt", &d), HH_OK);
     assert_int_equal(hh_lines_next(lr, &l, &n), 1);
     assert_memory_equal(l, "after", 5);
     assert_int_equal(hh_lines_lineno(lr), 3);
