@@ -124,13 +124,15 @@ static bool generate_bars(const char *path, const char *sigpath, uint64_t rows)
     return fclose(sf) == 0 && fclose(f) == 0;
 }
 
-/* Run the backtest; print wall, throughput and RSS under `tag`. */
+/* Run the backtest (persisting every decision to dir/<tag>.db when
+ * with_db); print wall, throughput and RSS under `tag`. */
 static int run(const char *hh, const char *dir, bool bars, const char *data, const char *tag,
-               uint64_t rows)
+               uint64_t rows, bool with_db)
 {
-    char cfg[512], sig[512], out[512], trades[600], line[256];
+    char cfg[512], sig[512], out[512], db[512], trades[600], line[256];
     char *argv[] = { (char *)hh, "backtest", "--config", cfg, bars ? "--bars" : "--ticks",
-                     (char *)data, "--signals", sig, "--out", out, NULL };
+                     (char *)data, "--signals", sig, "--out", out,
+                     with_db ? "--db" : NULL, db, NULL };
     double wall;
     long rss, n = -1;
     FILE *f;
@@ -138,6 +140,7 @@ static int run(const char *hh, const char *dir, bool bars, const char *data, con
     snprintf(cfg, sizeof cfg, "%s/config.yaml", dir);
     snprintf(sig, sizeof sig, "%s/signals_%s.jsonl", dir, bars ? "bars" : "ticks");
     snprintf(out, sizeof out, "%s/out_%s", dir, tag);
+    snprintf(db, sizeof db, "%s/%s.db", dir, tag);
     if (bu_run(argv, &wall, &rss)) {
         fprintf(stderr, "bench_backtest: %s backtest (%s) failed\n", hh, tag);
         return -1;
@@ -183,17 +186,18 @@ int main(void)
     }
     printf("generate_ticks: %.2f s (%llu ticks, %llu signals)\n", bu_now() - t0,
            (unsigned long long)big, (unsigned long long)sc.n);
-    rc |= run(hh, dir, false, path, "ticks_10M", big);
+    rc |= run(hh, dir, false, path, "ticks_10M", big, false);
+    rc |= run(hh, dir, false, path, "ticks_10M_db", big, true);
     snprintf(path, sizeof path, "%s/ticks_small.csv", dir);
     bu_generate_ticks(path, small, NULL, NULL);
-    rc |= run(hh, dir, false, path, "ticks_1M", small);
+    rc |= run(hh, dir, false, path, "ticks_1M", small, false);
     snprintf(path, sizeof path, "%s/bars.csv", dir);
     snprintf(sig, sizeof sig, "%s/signals_bars.jsonl", dir);
     t0 = bu_now();
     if (!generate_bars(path, sig, nbars))
         return 1;
     printf("generate_bars: %.2f s (%llu bars)\n", bu_now() - t0, (unsigned long long)nbars);
-    rc |= run(hh, dir, true, path, "bars_5M", nbars);
+    rc |= run(hh, dir, true, path, "bars_5M", nbars, false);
     if (getenv("HH_BENCH_KEEP")) {
         printf("kept: %s\n", dir);
         return rc ? 1 : 0;

@@ -20,6 +20,7 @@
  * bad config; 1 the run failed (read or write error, builder failure).
  */
 #include "app/cmd.h"
+#include "app/common.h"
 #include "app/config.h"
 #include "app/progress.h"
 #include "core/calendar.h"
@@ -61,41 +62,18 @@ struct run {
 
 /* ---- arguments ------------------------------------------------------------- */
 
-static int usage_error(const char *fmt, const char *arg)
-{
-    fprintf(stderr, "hedgehog candles: ");
-    fprintf(stderr, fmt, arg);
-    fprintf(stderr, "\n" USAGE);
-    return HH_EXIT_USAGE;
-}
-
 /* Parse argv (argv[0] is "candles"); 0 or HH_EXIT_USAGE after a message. */
 static int parse_args(int argc, char **argv, struct opts *o)
 {
-    static const char *const names[] = { "--config", "--ticks", "--tf", "--out" };
+    const struct hh_opt opts[] = {
+        { "--config", &o->config, false, false },
+        { "--ticks", &o->ticks, true, false },
+        { "--tf", &o->tf, true, false },
+        { "--out", &o->out, true, false },
+    };
 
-    memset(o, 0, sizeof *o);
-    for (int i = 1; i < argc; i++) {
-        const char **slot[] = { &o->config, &o->ticks, &o->tf, &o->out };
-        int k;
-
-        for (k = 0; k < 4; k++)
-            if (!strcmp(argv[i], names[k]))
-                break;
-        if (k == 4)
-            return usage_error("unknown argument '%s'", argv[i]);
-        if (i + 1 >= argc)
-            return usage_error("%s needs a value", argv[i]);
-        if (*slot[k])
-            return usage_error("%s given twice", argv[i]);
-        *slot[k] = argv[++i];
-    }
-    if (!o->ticks)
-        return usage_error("%s is required", "--ticks");
-    if (!o->tf)
-        return usage_error("%s is required", "--tf");
-    if (!o->out)
-        return usage_error("%s is required", "--out");
+    if (hh_app_parse("candles", USAGE, argc, argv, opts, (int)(sizeof opts / sizeof *opts)))
+        return HH_EXIT_USAGE;
     return 0;
 }
 
@@ -209,30 +187,6 @@ static void on_candle(void *ctx, const struct hh_candle *c)
 
 /* ---- setup ----------------------------------------------------------------- */
 
-/* Load the config's instruments and holidays; 0 or HH_EXIT_USAGE. */
-static int load_config(const char *path, struct hh_instruments *inst, struct hh_calendar *cal)
-{
-    struct hh_config *c = malloc(sizeof *c);
-    struct hh_diag d = { "" };
-    int rc = HH_OK;
-
-    if (!c) {
-        fprintf(stderr, "hedgehog candles: out of memory\n");
-        return HH_EXIT_FAIL;
-    }
-    hh_config_defaults(c);
-    rc = hh_config_load(c, path, &d);
-    if (!rc && c->holidays[0])
-        rc = hh_cal_load_holidays(cal, c->holidays, &d);
-    if (!rc && c->instruments[0])
-        rc = hh_inst_load(inst, c->instruments, cal, &d);
-    free(c);
-    if (!rc)
-        return 0;
-    fprintf(stderr, "hedgehog candles: %s\n", d.msg[0] ? d.msg : hh_strerror(rc));
-    return HH_EXIT_USAGE;
-}
-
 /* Print the one-line summary. */
 static void summary(const struct hh_md_stats *st, const struct run *r,
                     const struct hh_candles *cb)
@@ -343,33 +297,27 @@ out_reader:
 
 int hh_cmd_candles(int argc, char **argv)
 {
-    struct hh_instruments *inst = hh_inst_new();
-    struct hh_calendar *cal = hh_cal_new();
+    struct hh_world w;
+    struct hh_diag d = { "" };
     struct run r = { 0 };
     struct opts o;
-    int code;
+    int code, rc;
 
-    if (!inst || !cal) {
-        fprintf(stderr, "hedgehog candles: out of memory\n");
-        code = HH_EXIT_FAIL;
-        goto out;
-    }
     code = parse_args(argc, argv, &o);
     if (code)
-        goto out;
-    if (hh_config_parse_timeframe(o.tf, &r.tf)) {
-        code = usage_error("--tf '%s' is not one of 1m 3m 5m 15m 30m 1h", o.tf);
-        goto out;
-    }
-    if (o.config && (code = load_config(o.config, inst, cal)))
-        goto out;
-    r.inst = inst;
+        return code;
+    if (hh_config_parse_timeframe(o.tf, &r.tf))
+        return hh_app_say("candles", USAGE, HH_EXIT_USAGE,
+                          "--tf '%s' is not one of 1m 3m 5m 15m 30m 1h", o.tf);
+    rc = hh_world_load(&w, o.config, &d);
+    if (rc)
+        return hh_app_say("candles", NULL, rc == HH_ENOMEM ? HH_EXIT_FAIL : HH_EXIT_USAGE,
+                          "%s", d.msg[0] ? d.msg : hh_strerror(rc));
+    r.inst = w.inst;
     r.ticks_path = o.ticks;
     r.out_path = o.out;
-    code = run_file(&r, inst, cal);
+    code = run_file(&r, w.inst, w.cal);
     free(r.heap);
-out:
-    hh_cal_free(cal);
-    hh_inst_free(inst);
+    hh_world_free(&w);
     return code;
 }

@@ -42,7 +42,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define ME "hedgehog margin: "
+#define CMD "margin"
+#define ME "hedgehog " CMD ": "
 #define USAGE "usage: hedgehog margin --config FILE --legs FILE.json --spot PRICE " \
               "--iv VOL --available RUPEES [--as-of TS] [--rate R]\n"
 #define LEGS_FILE_MAX (1u << 20)
@@ -70,31 +71,6 @@ struct run {
     bool ok;
     struct hh_sig_reject rej;
 };
-
-static int bad(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-/* Print "hedgehog margin: <message>" and return the usage exit code. */
-static int bad(const char *fmt, ...)
-{
-    va_list ap;
-
-    fputs(ME, stderr);
-    va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fputc('\n', stderr);
-    return HH_EXIT_USAGE;
-}
-
-/* A fraction: "0.15", or "15%" (percent); *out on the ratio scale. */
-static int parse_fraction(const char *s, hh_ratio_t *out)
-{
-    size_t n = strlen(s);
-    bool pct = n > 0 && s[n - 1] == '%';
-
-    return hh_dec_parse(s, pct ? n - 1 : n, pct ? HH_RATIO_DIGITS - 2 : HH_RATIO_DIGITS, 0,
-                        out);
-}
 
 /* Read the whole legs file (at most LEGS_FILE_MAX bytes); caller frees. */
 static char *read_file(const char *path, size_t *len)
@@ -132,18 +108,21 @@ static int parse_numbers(const struct opts *o, struct run *r)
 {
     if (hh_price_parse(o->spot, strlen(o->spot), HH_DEC_PLUS, &r->spot) != HH_OK ||
         r->spot <= 0)
-        return bad("--spot: '%s' is not a price > 0", o->spot);
-    if (parse_fraction(o->iv, &r->iv) != HH_OK || r->iv <= 0 ||
+        return hh_app_say(CMD, NULL, HH_EXIT_USAGE, "--spot: '%s' is not a price > 0", o->spot);
+    if (hh_app_parse_fraction(o->iv, &r->iv) != HH_OK || r->iv <= 0 ||
         r->iv > (hh_ratio_t)(HH_B76_IV_MAX * HH_RATIO_SCALE))
-        return bad("--iv: '%s' is not a volatility in (0, 5] (a fraction, 0.15, or a "
-                   "percentage, 15%%)", o->iv);
+        return hh_app_say(CMD, NULL, HH_EXIT_USAGE,
+                          "--iv: '%s' is not a volatility in (0, 5] (a fraction, 0.15, or a "
+                          "percentage, 15%%)", o->iv);
     if (hh_price_parse(o->available, strlen(o->available), HH_DEC_PLUS, &r->available) !=
             HH_OK || r->available < 0)
-        return bad("--available: '%s' is not an amount of rupees >= 0", o->available);
+        return hh_app_say(CMD, NULL, HH_EXIT_USAGE,
+                          "--available: '%s' is not an amount of rupees >= 0", o->available);
     r->rate = 0;
-    if (o->rate && (parse_fraction(o->rate, &r->rate) != HH_OK ||
+    if (o->rate && (hh_app_parse_fraction(o->rate, &r->rate) != HH_OK ||
                     r->rate > HH_RATIO_SCALE || r->rate < -HH_RATIO_SCALE))
-        return bad("--rate: '%s' is not a rate in [-1, 1] (0.07 or 7%%)", o->rate);
+        return hh_app_say(CMD, NULL, HH_EXIT_USAGE,
+                          "--rate: '%s' is not a rate in [-1, 1] (0.07 or 7%%)", o->rate);
     return 0;
 }
 
@@ -164,7 +143,8 @@ static int pick_as_of(const struct opts *o, const struct hh_calendar *cal, struc
         const char *why = NULL;
 
         if (hh_time_parse(o->as_of, strlen(o->as_of), &r->as_of, &why) != HH_OK)
-            return bad("--as-of: '%s': %s", o->as_of, why ? why : "not a timestamp");
+            return hh_app_say(CMD, NULL, HH_EXIT_USAGE,
+                              "--as-of: '%s': %s", o->as_of, why ? why : "not a timestamp");
         r->as_of_source = "--as-of";
     } else if (r->gs.has_ts) {
         r->as_of = r->gs.ts;
@@ -174,7 +154,8 @@ static int pick_as_of(const struct opts *o, const struct hh_calendar *cal, struc
                                               nearest_expiry(&r->gs.group) - 1);
 
         if (d == HH_DATE_NONE)
-            return bad("%s: no trading day before the expiry; give --as-of", o->legs);
+            return hh_app_say(CMD, NULL, HH_EXIT_USAGE,
+                              "%s: no trading day before the expiry; give --as-of", o->legs);
         r->as_of = hh_time_from_ist(d, HH_TOD(9, 15));
         r->as_of_source = "default";
     }
@@ -192,15 +173,17 @@ static int evaluate(const struct opts *o, const struct hh_world *w, struct run *
     double sigma = (double)r->iv / HH_RATIO_SCALE;
 
     if (!hh_group_validate(&r->gs, &rules, &r->rej))
-        return bad("%s: %s: %s", o->legs, hh_sig_reason_name(r->rej.reason), r->rej.detail);
+        return hh_app_say(CMD, NULL, HH_EXIT_USAGE,
+                          "%s: %s: %s", o->legs, hh_sig_reason_name(r->rej.reason), r->rej.detail);
     hh_margin_params_default(&p);
     p.rate = (double)r->rate / HH_RATIO_SCALE;
     if (hh_margin_sim_init(&r->sim, &p, &d))
-        return bad("%s", d.msg);
+        return hh_app_say(CMD, NULL, HH_EXIT_USAGE, "%s", d.msg);
     if (hh_margin_input_from_group(&r->gs.group, r->spot, r->as_of, sigma, w->cal, &r->in))
-        return bad("%s: cannot build the margin input", o->legs);
+        return hh_app_say(CMD, NULL, HH_EXIT_USAGE, "%s: cannot build the margin input", o->legs);
     if (hh_margin_eval(&r->sim, &r->in, &r->res))
-        return bad("%s: margin evaluation failed (amounts out of range)", o->legs);
+        return hh_app_say(CMD, NULL, HH_EXIT_USAGE,
+                          "%s: margin evaluation failed (amounts out of range)", o->legs);
     hh_strat_priority(&r->gs.group, r->spot, r->prio, NULL);
     r->buffer = w->cfg.risk.margin_buffer;
     r->ok = hh_margin_check(&r->sim, &r->res, r->available, r->buffer, &r->limit, &r->rej);
@@ -226,22 +209,6 @@ static int evaluate(const struct opts *o, const struct hh_world *w, struct run *
 }
 
 /* ---- output ---------------------------------------------------------------------- */
-
-static void put_str(FILE *f, const char *s)
-{
-    fputc('"', f);
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-
-        if (c == '"' || c == '\\')
-            fprintf(f, "\\%c", c);
-        else if (c < 0x20)
-            fprintf(f, "\\u%04x", c);
-        else
-            fputc(c, f);
-    }
-    fputc('"', f);
-}
 
 static void put_money(FILE *f, int64_t v)
 {
@@ -285,7 +252,7 @@ static void put_named(FILE *f, const struct run *r, int idx, hh_money_t loss)
     fputc('{', f);
     put_scenario(f, r, idx);
     fputs(", \"name\": ", f);
-    put_str(f, name);
+    hh_app_put_json_str(f, name);
     fputs(", \"loss\": ", f);
     put_money(f, loss);
     fputc('}', f);
@@ -303,7 +270,7 @@ static void put_legs(FILE *f, const struct run *r)
 
         hh_date_format(l->expiry, e, sizeof e);
         fputs("    {\"symbol\": ", f);
-        put_str(f, l->symbol);
+        hh_app_put_json_str(f, l->symbol);
         fprintf(f, ", \"side\": \"%s\", \"lots\": %lld, \"qty\": %lld, \"type\": \"%s\", "
                 "\"strike\": ", l->side == HH_BUY ? "BUY" : "SELL", (long long)l->lots,
                 (long long)l->qty, l->opt == HH_OPT_CE ? "CE" : "PE");
@@ -330,12 +297,12 @@ static void put_peak(FILE *f, const struct run *r)
     fputs(", \"execution_order\": [", f);
     for (int i = 0; i < r->in.nlegs; i++) {
         fputs(i ? ", " : "", f);
-        put_str(f, g->legs[r->in.order[i]].symbol);
+        hh_app_put_json_str(f, g->legs[r->in.order[i]].symbol);
     }
     fputs("],\n    \"steps\": [", f);
     for (int i = 0; i < r->in.nlegs; i++) {
         fprintf(f, "%s{\"step\": %d, \"leg\": ", i ? ", " : "", i + 1);
-        put_str(f, g->legs[r->in.order[i]].symbol);
+        hh_app_put_json_str(f, g->legs[r->in.order[i]].symbol);
         fputs(", \"required\": ", f);
         put_money(f, s->step_required[i]);
         fputc('}', f);
@@ -381,14 +348,14 @@ static void put_output(FILE *f, const struct run *r)
 
     fputs("{\n  \"id\": ", f);
     if (r->gs.has_id)
-        put_str(f, r->gs.id);
+        hh_app_put_json_str(f, r->gs.id);
     else
         fputs("null", f);
     fputs(",\n  \"strategy\": ", f);
-    put_str(f, r->gs.built ? hh_strat_kind_name(r->gs.build)
-                           : r->gs.strategy[0] ? r->gs.strategy : "custom");
+    hh_app_put_json_str(f, r->gs.built ? hh_strat_kind_name(r->gs.build)
+                                       : r->gs.strategy[0] ? r->gs.strategy : "custom");
     fputs(",\n  \"underlying\": ", f);
-    put_str(f, r->gs.group.underlying);
+    hh_app_put_json_str(f, r->gs.group.underlying);
     hh_time_format(r->as_of, ts, sizeof ts);
     fprintf(f, ",\n  \"as_of\": \"%s\",\n  \"as_of_source\": \"%s\",\n  \"spot\": ", ts,
             r->as_of_source);
@@ -428,7 +395,7 @@ static void put_output(FILE *f, const struct run *r)
     if (!r->ok) {
         fprintf(f, ",\n  \"reason\": \"%s\",\n  \"detail\": ",
                 hh_sig_reason_name(r->rej.reason));
-        put_str(f, r->rej.detail);
+        hh_app_put_json_str(f, r->rej.detail);
     }
     fputs("\n}\n", f);
 }

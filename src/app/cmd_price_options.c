@@ -90,45 +90,6 @@ struct po {
     uint64_t underlying_bars, other_rows, expired_bars, option_rows, rows_written;
 };
 
-static int bad(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-/* Print "hedgehog price-options: <message>" and the usage; exit code 2. */
-static int bad(const char *fmt, ...)
-{
-    va_list ap;
-
-    fputs("hedgehog " ME ": ", stderr);
-    va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fputs("\n" USAGE, stderr);
-    return HH_EXIT_USAGE;
-}
-
-/* A message without the usage text (input errors, not usage errors). */
-static int say(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static int say(int code, const char *fmt, ...)
-{
-    va_list ap;
-
-    fputs("hedgehog " ME ": ", stderr);
-    va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fputc('\n', stderr);
-    return code;
-}
-
-/* A fraction: "0.15", or "15%" (percent); *out on the ratio scale. */
-static int parse_fraction(const char *s, hh_ratio_t *out)
-{
-    size_t n = strlen(s);
-    bool pct = n > 0 && s[n - 1] == '%';
-
-    return hh_dec_parse(s, pct ? n - 1 : n, pct ? HH_RATIO_DIGITS - 2 : HH_RATIO_DIGITS, 0,
-                        out);
-}
 
 static int cmp_price(const void *a, const void *b)
 {
@@ -149,9 +110,12 @@ static int parse_strikes(struct po *p)
         hh_price_t k;
 
         if (p->nstrikes == STRIKES_MAX)
-            return bad("--strikes: more than %d strikes", STRIKES_MAX);
+            return hh_app_say(ME, USAGE, HH_EXIT_USAGE,
+                              "--strikes: more than %d strikes", STRIKES_MAX);
         if (n == 0 || hh_price_parse(s, n, 0, &k) != HH_OK || k <= 0)
-            return bad("--strikes: '%.*s' is not a strike > 0 (at most 4 decimals)", (int)n, s);
+            return hh_app_say(ME, USAGE, HH_EXIT_USAGE,
+                              "--strikes: '%.*s' is not a strike > 0 (at most 4 decimals)",
+                              (int)n, s);
         p->strikes[p->nstrikes++] = k;
         if (!comma)
             break;
@@ -163,7 +127,7 @@ static int parse_strikes(struct po *p)
             char k[40];
 
             hh_fx_format(k, sizeof k, p->strikes[i], 2);
-            return bad("--strikes: strike %s given twice", k);
+            return hh_app_say(ME, USAGE, HH_EXIT_USAGE, "--strikes: strike %s given twice", k);
         }
     return 0;
 }
@@ -176,35 +140,42 @@ static int parse_args(struct po *p)
     int y, m, d;
 
     if (!p->underlying[0] || strlen(p->underlying) >= HH_UNDERLYING_MAX)
-        return bad("--underlying: '%s' is not a symbol (1-%d characters)", p->underlying,
-                   HH_UNDERLYING_MAX - 1);
+        return hh_app_say(ME, USAGE, HH_EXIT_USAGE,
+                          "--underlying: '%s' is not a symbol (1-%d characters)", p->underlying,
+                          HH_UNDERLYING_MAX - 1);
     if (hh_date_parse(p->expiry_s, strlen(p->expiry_s), &p->expiry) != HH_OK)
-        return bad("--expiry: '%s' is not a date YYYY-MM-DD", p->expiry_s);
+        return hh_app_say(ME, USAGE, HH_EXIT_USAGE,
+                          "--expiry: '%s' is not a date YYYY-MM-DD", p->expiry_s);
     if (parse_strikes(p))
         return HH_EXIT_USAGE;
-    if (parse_fraction(p->iv_s, &iv) != HH_OK || iv <= 0 ||
+    if (hh_app_parse_fraction(p->iv_s, &iv) != HH_OK || iv <= 0 ||
         iv > (hh_ratio_t)(HH_B76_IV_MAX * HH_RATIO_SCALE))
-        return bad("--iv: '%s' is not a volatility in (0, 5] (a fraction, 0.15, or a "
-                   "percentage, 15%%)", p->iv_s);
+        return hh_app_say(ME, USAGE, HH_EXIT_USAGE,
+                          "--iv: '%s' is not a volatility in (0, 5] (a fraction, 0.15, or a "
+                          "percentage, 15%%)", p->iv_s);
     p->sigma = (double)iv / HH_RATIO_SCALE;
-    if (p->rate_s && (parse_fraction(p->rate_s, &rate) != HH_OK || rate > HH_RATIO_SCALE ||
+    if (p->rate_s && (hh_app_parse_fraction(p->rate_s, &rate) != HH_OK || rate > HH_RATIO_SCALE ||
                       rate < -HH_RATIO_SCALE))
-        return bad("--rate: '%s' is not a rate in [-1, 1] (0.07 or 7%%)", p->rate_s);
+        return hh_app_say(ME, USAGE, HH_EXIT_USAGE,
+                          "--rate: '%s' is not a rate in [-1, 1] (0.07 or 7%%)", p->rate_s);
     p->rate = (double)rate / HH_RATIO_SCALE;
     p->lot = DEFAULT_LOT;
     if (p->lot_s && (hh_qty_parse(p->lot_s, strlen(p->lot_s), &p->lot) != HH_OK || p->lot < 1 ||
                      p->lot > 1000000000))
-        return bad("--lot: '%s' is not a lot size >= 1 (units)", p->lot_s);
+        return hh_app_say(ME, USAGE, HH_EXIT_USAGE,
+                          "--lot: '%s' is not a lot size >= 1 (units)", p->lot_s);
     p->tick = 5 * HH_PAISA;
     if (p->tick_s && (hh_price_parse(p->tick_s, strlen(p->tick_s), 0, &p->tick) != HH_OK ||
                       p->tick <= 0 || p->tick > 1000 * HH_RUPEE))
-        return bad("--tick: '%s' is not a tick size in (0, 1000] (at most 4 decimals)",
-                   p->tick_s);
+        return hh_app_say(ME, USAGE, HH_EXIT_USAGE,
+                          "--tick: '%s' is not a tick size in (0, 1000] (at most 4 decimals)",
+                          p->tick_s);
     p->tick_d = hh_b76_from_fx(p->tick);
     p->volume = DEFAULT_VOLUME;
     if (p->volume_s && (hh_qty_parse(p->volume_s, strlen(p->volume_s), &p->volume) != HH_OK ||
                         p->volume < 0))
-        return bad("--volume: '%s' is not a whole number of units >= 0", p->volume_s);
+        return hh_app_say(ME, USAGE, HH_EXIT_USAGE,
+                          "--volume: '%s' is not a whole number of units >= 0", p->volume_s);
     /* the expiry: a trading day; monthly symbols when it is the month's last */
     if (!hh_cal_is_trading_day(p->cal, HH_EXCH_NSE, p->expiry)) {
         hh_date_t prev = hh_cal_prev_trading_day(p->cal, HH_EXCH_NSE, p->expiry);
@@ -213,9 +184,10 @@ static int parse_args(struct po *p)
         hh_date_format(p->expiry, a, sizeof a);
         if (prev != HH_DATE_NONE)
             hh_date_format(prev, b, sizeof b);
-        return bad("--expiry: %s is not an NSE trading day%s%s%s", a,
-                   prev != HH_DATE_NONE ? " (the exchange moves such an expiry to " : "", b,
-                   prev != HH_DATE_NONE ? ")" : "");
+        return hh_app_say(ME, USAGE, HH_EXIT_USAGE,
+                          "--expiry: %s is not an NSE trading day%s%s%s", a,
+                          prev != HH_DATE_NONE ? " (the exchange moves such an expiry to " : "", b,
+                          prev != HH_DATE_NONE ? ")" : "");
     }
     hh_date_to_ymd(p->expiry, &y, &m, &d);
     mexp = hh_cal_monthly_expiry(p->cal, HH_EXCH_NSE, y, m);
@@ -224,9 +196,10 @@ static int parse_args(struct po *p)
         for (int k = 0; k < 2; k++)
             if (!hh_strat_symbol(p->sym[i][k], sizeof p->sym[i][k], p->underlying, p->expiry,
                                  p->strikes[i], k ? HH_OPT_PE : HH_OPT_CE, p->monthly))
-                return bad("--underlying '%s' with strike index %d: no valid option symbol "
-                           "(longer than %d characters?)", p->underlying, i,
-                           HH_SYMBOL_MAX - 1);
+                return hh_app_say(ME, USAGE, HH_EXIT_USAGE,
+                                  "--underlying '%s' with strike index %d: no valid option symbol "
+                                  "(longer than %d characters?)", p->underlying, i,
+                                  HH_SYMBOL_MAX - 1);
     return 0;
 }
 
@@ -317,7 +290,8 @@ static int write_instruments(struct po *p)
     bool err;
 
     if (!f)
-        return say(HH_EXIT_USAGE, "%s: cannot create: %s", p->inst_path, strerror(errno));
+        return hh_app_say(ME, NULL, HH_EXIT_USAGE,
+                          "%s: cannot create: %s", p->inst_path, strerror(errno));
     put_price(tick, sizeof tick, p->tick);
     hh_date_format(p->expiry, exp, sizeof exp);
     fputs("symbol,exchange,type,underlying,expiry,strike,option_type,lot_size,tick_size,"
@@ -342,7 +316,8 @@ static int write_instruments(struct po *p)
     }
     err = ferror(f) != 0;
     if (fclose(f) != 0 || err)
-        return say(HH_EXIT_FAIL, "%s: write error: %s", p->inst_path, strerror(errno));
+        return hh_app_say(ME, NULL, HH_EXIT_FAIL,
+                          "%s: write error: %s", p->inst_path, strerror(errno));
     return 0;
 }
 
@@ -356,17 +331,18 @@ static int run(struct po *p)
 
     if (p->holidays) {
         if (hh_cal_load_holidays(p->cal, p->holidays, &d))
-            return say(HH_EXIT_USAGE, "%s", d.msg);
+            return hh_app_say(ME, NULL, HH_EXIT_USAGE, "%s", d.msg);
     }
     if (parse_args(p))
         return HH_EXIT_USAGE;
     if (hh_md_open(&p->md, p->bars, HH_MD_BARS, p->inst, stderr, &d))
-        return say(HH_EXIT_USAGE, "%s", d.msg);
+        return hh_app_say(ME, NULL, HH_EXIT_USAGE, "%s", d.msg);
     if (p->inst_path && (rc = write_instruments(p)) != 0)
         return rc;
     p->out = fopen(p->out_path, "w");
     if (!p->out)
-        return say(HH_EXIT_USAGE, "%s: cannot create: %s", p->out_path, strerror(errno));
+        return hh_app_say(ME, NULL, HH_EXIT_USAGE,
+                          "%s: cannot create: %s", p->out_path, strerror(errno));
     p->outbuf = malloc(OUT_BUF);
     if (p->outbuf)
         setvbuf(p->out, p->outbuf, _IOFBF, OUT_BUF);
@@ -380,13 +356,14 @@ static int run(struct po *p)
         price_bar(p, &bar);
     }
     if (rc < 0)
-        return say(HH_EXIT_FAIL, "%s: %s", p->bars, hh_strerror(rc));
+        return hh_app_say(ME, NULL, HH_EXIT_FAIL, "%s: %s", p->bars, hh_strerror(rc));
     if (ferror(p->out))
         p->write_error = true;
     rc = fclose(p->out);
     p->out = NULL;
     if (rc != 0 || p->write_error)
-        return say(HH_EXIT_FAIL, "%s: write error: %s", p->out_path, strerror(errno));
+        return hh_app_say(ME, NULL, HH_EXIT_FAIL,
+                          "%s: write error: %s", p->out_path, strerror(errno));
     {
         const struct hh_md_stats *st = hh_md_stats(p->md);
 
@@ -401,7 +378,8 @@ static int run(struct po *p)
                 (unsigned long long)p->other_rows);
     }
     if (!p->underlying_bars)
-        return say(HH_EXIT_USAGE, "%s: no valid bar of '%s'", p->bars, p->underlying);
+        return hh_app_say(ME, NULL, HH_EXIT_USAGE,
+                          "%s: no valid bar of '%s'", p->bars, p->underlying);
     return HH_EXIT_OK;
 }
 
@@ -430,7 +408,7 @@ int hh_cmd_price_options(int argc, char **argv)
     p.cal = hh_cal_new();
     p.inst = hh_inst_new();
     if (!p.cal || !p.inst)
-        rc = say(HH_EXIT_FAIL, "out of memory");
+        rc = hh_app_say(ME, NULL, HH_EXIT_FAIL, "out of memory");
     else
         rc = run(&p);
     if (p.out)

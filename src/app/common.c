@@ -8,6 +8,7 @@
 #include "signal/group.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -217,4 +218,53 @@ int hh_app_read_signals(const char *path, struct hh_sig_validator *v,
     hh_lines_close(lr);
     free(g);
     return rc;
+}
+
+int hh_app_say(const char *cmd, const char *usage, int code, const char *fmt, ...)
+{
+    va_list ap;
+
+    fprintf(stderr, "hedgehog %s: ", cmd);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+    if (usage)
+        fputs(usage, stderr);
+    return code;
+}
+
+int hh_app_parse_fraction(const char *s, hh_ratio_t *out)
+{
+    size_t n = strlen(s);
+    bool pct = n > 0 && s[n - 1] == '%';
+
+    return hh_dec_parse(s, pct ? n - 1 : n, pct ? HH_RATIO_DIGITS - 2 : HH_RATIO_DIGITS, 0,
+                        out);
+}
+
+void hh_app_put_json_str(FILE *f, const char *s)
+{
+    fputc('"', f);
+    for (; *s; s++) {
+        unsigned char ch = (unsigned char)*s;
+
+        switch (ch) {
+        case '"': fputs("\\\"", f); break;
+        case '\\': fputs("\\\\", f); break;
+        case '\n': fputs("\\n", f); break;
+        case '\r': fputs("\\r", f); break;
+        case '\t': fputs("\\t", f); break;
+        /* "</script>" inside a string must not end the element */
+        case '<': fputs("\\u003c", f); break;
+        case '>': fputs("\\u003e", f); break;
+        case '&': fputs("\\u0026", f); break;
+        default:
+            if (ch < 0x20 || ch == 0x7f)
+                fprintf(f, "\\u%04x", ch);
+            else
+                fputc(ch, f);
+        }
+    }
+    fputc('"', f);
 }

@@ -10,6 +10,7 @@
 #include "app/config.h"
 #include "core/calendar.h"
 #include "core/err.h"
+#include "core/fixed.h"
 #include "core/instrument.h"
 #include "signal/signal.h"
 
@@ -82,5 +83,18 @@ int hh_app_close(FILE *f, const char *path, struct hh_diag *d);
 
 /* Wall-clock seconds (monotonic), for elapsed times at the edge. */
 double hh_app_seconds(void);
+
+/*
+ * Print "hedgehog CMD: message" to stderr, then the usage text when usage
+ * is not NULL; returns code (an exit code), so `return hh_app_say(...)`.
+ */
+int hh_app_say(const char *cmd, const char *usage, int code, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+/* A fraction: "0.15", or "15%" (percent); *out on the ratio scale. */
+int hh_app_parse_fraction(const char *s, hh_ratio_t *out);
+
+/* s as a JSON string literal that is also safe inside an HTML <script>. */
+void hh_app_put_json_str(FILE *f, const char *s);
 
 #endif

@@ -20,6 +20,7 @@
  */
 #include "app/report.h"
 
+#include "app/common.h"
 #include "core/fixed.h"
 #include "core/time.h"
 
@@ -430,32 +431,6 @@ static void put_html(FILE *f, const char *s)
         default: fputc(*s, f);
         }
     }
-}
-
-/* A JSON string that is also safe inside a <script> element. */
-static void put_jstr(FILE *f, const char *s)
-{
-    fputc('"', f);
-    for (; *s; s++) {
-        unsigned char ch = (unsigned char)*s;
-
-        switch (ch) {
-        case '"': fputs("\\\"", f); break;
-        case '\\': fputs("\\\\", f); break;
-        case '\n': fputs("\\n", f); break;
-        case '\r': fputs("\\r", f); break;
-        case '\t': fputs("\\t", f); break;
-        case '<': fputs("\\u003c", f); break;
-        case '>': fputs("\\u003e", f); break;
-        case '&': fputs("\\u0026", f); break;
-        default:
-            if (ch < 0x20 || ch == 0x7f)
-                fprintf(f, "\\u%04x", ch);
-            else
-                fputc(ch, f);
-        }
-    }
-    fputc('"', f);
 }
 
 static void put_fx(FILE *f, int64_t v)
@@ -917,7 +892,7 @@ static void put_data(FILE *f, const struct hh_rep *r)
         const struct rep_sym *s = cs[i];
 
         fputs(i ? ",\n{\"symbol\":" : "\n{\"symbol\":", f);
-        put_jstr(f, s->name);
+        hh_app_put_json_str(f, s->name);
         fprintf(f, ",\"k\":%llu,\"candles_in\":%llu,\"fills\":%llu,\n\"candles\":[",
                 (unsigned long long)s->k, (unsigned long long)s->candles_in,
                 (unsigned long long)s->fills);
