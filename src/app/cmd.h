@@ -15,5 +15,6 @@ int hh_cmd_audit(int argc, char **argv);
 int hh_cmd_db(int argc, char **argv);
 int hh_cmd_margin(int argc, char **argv);
 int hh_cmd_price_options(int argc, char **argv);
+int hh_cmd_run(int argc, char **argv);
 
 #endif

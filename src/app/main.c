@@ -17,6 +17,9 @@ static const struct command commands[] = {
       "candles [--config FILE] --ticks FILE --tf 1m|3m|5m|15m|30m|1h --out FILE" },
     { "backtest", hh_cmd_backtest,
       "backtest --config FILE (--ticks FILE | --bars FILE) --signals FILE --out DIR" },
+    { "run", hh_cmd_run,
+      "run --config FILE --mode paper|shadow|live [--ticks FILE --speed X] "
+      "[--signals FILE|-] [--db FILE] [--log-level L]" },
     { "validate", hh_cmd_validate,
       "validate --config FILE --signals FILE --out DIR" },
     { "audit", hh_cmd_audit, "audit verify --db FILE" },

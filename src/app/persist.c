@@ -1437,8 +1437,10 @@ int hh_persist_config(struct hh_persist *p, const char *config_path, hh_time_t a
     return copy_diag(p, d);
 }
 
-int hh_persist_signal(struct hh_persist *p, const char *line, size_t len, uint64_t lineno,
-                      const struct hh_signal *s, const struct hh_sig_reject *rej)
+/* The records of one signal line, pending (hh_persist_signal submits them
+ * at once, hh_persist_signal_step with the step). */
+static int signal_records(struct hh_persist *p, const char *line, size_t len, uint64_t lineno,
+                          const struct hh_signal *s, const struct hh_sig_reject *rej)
 {
     struct hh_store_rec *r;
     hh_time_t at;
@@ -1486,7 +1488,22 @@ int hh_persist_signal(struct hh_persist *p, const char *line, size_t len, uint64
         jb_str(p, "detail", rej->detail);
         audit(p, HH_AUDIT_SIGNAL_REJECTED, at, corr);
     }
-    return submit(p, HH_TIME_NONE);
+    return p->rc;
+}
+
+int hh_persist_signal(struct hh_persist *p, const char *line, size_t len, uint64_t lineno,
+                      const struct hh_signal *s, const struct hh_sig_reject *rej)
+{
+    int rc = signal_records(p, line, len, lineno, s, rej);
+
+    return rc ? rc : submit(p, HH_TIME_NONE);
+}
+
+int hh_persist_signal_step(struct hh_persist *p, const char *line, size_t len,
+                           uint64_t lineno, const struct hh_signal *s,
+                           const struct hh_sig_reject *rej)
+{
+    return signal_records(p, line, len, lineno, s, rej);
 }
 
 /* hh_persist_read_signals: the caller's sink behind ours. */

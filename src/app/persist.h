@@ -123,6 +123,18 @@ int hh_persist_signal(struct hh_persist *p, const char *line, size_t len, uint64
                       const struct hh_signal *s, const struct hh_sig_reject *rej);
 
 /*
+ * The same, but the records join the current step instead of being
+ * submitted at once: the next hh_persist_step() commits them in ONE group
+ * with what the engine did about the line and its checkpoint.  A long-lived
+ * run (`hedgehog run`) uses it so that a line is recorded exactly when the
+ * checkpoint that consumed it (its resume position) is: a restart neither
+ * loses the line nor reads it twice.
+ */
+int hh_persist_signal_step(struct hh_persist *p, const char *line, size_t len,
+                           uint64_t lineno, const struct hh_signal *s,
+                           const struct hh_sig_reject *rej);
+
+/*
  * hh_app_read_signals() with every line persisted (hh_persist_signal)
  * before it reaches `sink`.  The reader's dead-letter callback does not
  * carry the line's text, so the raw text of rejected lines is read from a

@@ -164,6 +164,11 @@ int hh_lines_next(struct hh_lines *lr, const char **line, size_t *len)
     }
 }
 
+bool hh_lines_pending(const struct hh_lines *lr)
+{
+    return lr->end > lr->scan && memchr(lr->buf + lr->scan, '\n', lr->end - lr->scan) != NULL;
+}
+
 uint64_t hh_lines_lineno(const struct hh_lines *lr)
 {
     return lr->lineno;

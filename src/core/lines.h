@@ -48,6 +48,11 @@ int hh_lines_fdopen(struct hh_lines **out, int fd, bool own_fd, const char *name
  */
 int hh_lines_next(struct hh_lines *lr, const char **line, size_t *len);
 
+/* Does the buffer hold a complete line (hh_lines_next() returns it without
+ * reading)?  For callers that poll() the descriptor of a pipe before
+ * reading, so as not to block when nothing is there. */
+bool hh_lines_pending(const struct hh_lines *lr);
+
 /* Keep reading past end of file (tail -f); see hh_lines_next(). */
 void hh_lines_set_follow(struct hh_lines *lr, bool follow);
 

@@ -198,7 +198,8 @@ struct hh_store_checkpoint {
     X(ORDER_CANCELLED) X(ORDER_REJECTED)                                  \
     X(RISK_REJECTED) X(MODE_CHANGE) X(KILL_SWITCH)                        \
     X(RECONCILE_DIVERGENCE) X(CONFIG_LOADED)                              \
-    X(ENGINE_START) X(ENGINE_STOP)
+    X(ENGINE_START) X(ENGINE_STOP)                                        \
+    X(BREAKER) X(ALERT)
 
 enum hh_audit_kind {
 #define HH__AUDIT_ENUM(name) HH_AUDIT_##name,

@@ -869,6 +869,8 @@ void hh_tm__group_timer(struct hh_tm *tm, const struct hh_timer *t)
     case TMR_SETTLE:
         on_settle(tm, &tm->groups[t->arg], t->deadline);
         break;
+    case TMR_LIVE:
+        break;   /* live.c's (trade.c routes it there) */
     }
 }
 

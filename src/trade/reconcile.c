@@ -20,6 +20,14 @@
 /* Synthetic exec ids count down from here: never a broker's. */
 #define RECON_EXEC_BASE (UINT64_MAX / 2)
 
+uint64_t hh_tm__synthetic_exec(uint64_t boid, hh_qty_t cum)
+{
+    /* Derived from what the fill is — the order and the cumulative quantity
+     * it brings the order to — so the same fill found again after a restart
+     * has the same id (stored once), and two fills never share one. */
+    return RECON_EXEC_BASE - ((boid << 24) | ((uint64_t)cum & 0xffffff));
+}
+
 /* An order this young may still be on its way to the broker's book: its
  * absence from the book is not yet a divergence. */
 #define UNKNOWN_GRACE HH_NS_PER_S
@@ -27,9 +35,9 @@
 const char *hh_div_kind_name(enum hh_div_kind k)
 {
     static const char *const names[] = { "MISSED_FILL", "MISSED_END", "UNKNOWN_ORDER",
-                                         "POSITION", "NAKED_SHORT" };
+                                         "POSITION", "NAKED_SHORT", "FOREIGN_ORDER" };
 
-    return (unsigned)k < 5 ? names[k] : "?";
+    return (unsigned)k < sizeof names / sizeof names[0] ? names[k] : "?";
 }
 
 static void report(hh_div_fn fn, void *ctx, enum hh_div_kind k, hh_iid_t iid, uint64_t oid,
@@ -50,31 +58,24 @@ static const struct hh_broker_order *find_order(const struct hh_broker_order *o,
     return NULL;
 }
 
-/* Feed a synthetic report through the engine's own handler. */
-static void deliver(struct hh_tm *tm, struct hh_report *r)
-{
-    hh_tm__on_report(tm, r);
-}
-
 /* Settle one working order against the broker's view of it. */
-static int settle_order(struct hh_tm *tm, size_t k, const struct hh_broker_order *bo, size_t nbo,
-                        hh_div_fn fn, void *ctx)
+int hh_tm__settle(struct hh_tm *tm, size_t k, const struct hh_broker_order *b, hh_div_fn fn,
+                  void *ctx)
 {
     struct order_ref ref = tm->refs[k];   /* a copy: delivering may grow refs[] */
-    const struct hh_broker_order *b = find_order(bo, nbo, ref.oid);
     struct hh_report r;
     int found = 0;
 
     memset(&r, 0, sizeof r);
-    r.order_id = ref.oid;
+    r.order_id = ref.boid;
     r.ts = tm->clock->now;
     if (!b) {
         if (tm->clock->now - ref.placed_at < UNKNOWN_GRACE)
             return 0;
-        report(fn, ctx, HH_DIV_UNKNOWN_ORDER, HH_IID_NONE, ref.oid, ref.filled, 0);
+        report(fn, ctx, HH_DIV_UNKNOWN_ORDER, HH_IID_NONE, ref.boid, ref.filled, 0);
         r.kind = HH_RPT_REJECTED;
         snprintf(r.reason, sizeof r.reason, "unknown at the broker (reconciliation)");
-        deliver(tm, &r);
+        hh_tm__deliver(tm, &tm->refs[k], &r);
         return 1;
     }
     r.iid = b->iid;
@@ -84,34 +85,41 @@ static int settle_order(struct hh_tm *tm, size_t k, const struct hh_broker_order
         __int128 missing = (__int128)b->avg_price * b->filled - ref.value;
         hh_price_t tick = hh_inst_get(tm->inst, b->iid)->tick;
 
-        report(fn, ctx, HH_DIV_MISSED_FILL, b->iid, ref.oid, ref.filled, b->filled);
+        report(fn, ctx, HH_DIV_MISSED_FILL, b->iid, ref.boid, ref.filled, b->filled);
         r.kind = HH_RPT_FILL;
         r.qty = q;
         r.price = (hh_price_t)(hh_i128_div_round(missing, (__int128)q * tick) * tick);
         r.filled = b->filled;
         r.leaves = b->qty - b->filled;
-        r.exec_id = RECON_EXEC_BASE - tm->changes;
-        deliver(tm, &r);
+        r.exec_id = hh_tm__synthetic_exec(ref.boid, b->filled);
+        hh_tm__deliver(tm, &tm->refs[k], &r);
         found++;
     }
     if (hh_ord_state_terminal(b->state) && b->state != HH_OS_FILLED) {
-        struct order_ref *now = hh_tm__ref(tm, ref.oid);
+        struct order_ref *now = &tm->refs[k];
 
-        if (now && !now->done) {
-            report(fn, ctx, HH_DIV_MISSED_END, b->iid, ref.oid, ref.filled, b->filled);
+        if (!now->done) {
+            report(fn, ctx, HH_DIV_MISSED_END, b->iid, ref.boid, ref.filled, b->filled);
             memset(&r, 0, sizeof r);
             r.kind = b->state == HH_OS_CANCELLED ? HH_RPT_CANCELLED
                    : b->state == HH_OS_EXPIRED ? HH_RPT_EXPIRED : HH_RPT_REJECTED;
-            r.order_id = ref.oid;
+            r.order_id = ref.boid;
             r.ts = tm->clock->now;
             r.iid = b->iid;
             r.side = b->side;
+            r.filled = b->filled;
             snprintf(r.reason, sizeof r.reason, "ended at the broker (reconciliation)");
-            deliver(tm, &r);
+            hh_tm__deliver(tm, now, &r);
             found++;
         }
     }
     return found;
+}
+
+static int settle_order(struct hh_tm *tm, size_t k, const struct hh_broker_order *bo, size_t nbo,
+                        hh_div_fn fn, void *ctx)
+{
+    return hh_tm__settle(tm, k, find_order(bo, nbo, tm->refs[k].boid), fn, ctx);
 }
 
 hh_qty_t hh_tm_position(const struct hh_tm *tm, hh_iid_t iid)
@@ -214,7 +222,7 @@ int hh_tm_reconcile(struct hh_tm *tm, const struct hh_broker_order *orders, size
     int found = 0;
 
     for (size_t k = 0; k < before; k++)
-        if (!tm->refs[k].done)
+        if (!tm->refs[k].done && tm->refs[k].pstate == PS_PLACED)
             found += settle_order(tm, k, orders, norders, fn, ctx);
     for (size_t i = 0; i < npos; i++) {
         const struct hh_broker_position *p = &pos[i];

@@ -14,10 +14,16 @@
  * (SHA-256 of the snapshot) proves a restart identical.  Last traded prices
  * are market data, not state: they are re-learned from the next tick.
  *
+ * Live mode adds its own section (write_live): the order-key counter, the
+ * retry PRNG, the circuit breaker, the hybrid stops (field by field: their
+ * order machines own allocations) and counters.  A queued order restored
+ * here may have reached the broker before the crash: it comes back as
+ * PS_FINDING, to be looked up by its client id before anything is sent.
+ *
  * Format: "HHTMSNAP", version, a layout word (struct sizes: a snapshot from
  * another build is refused rather than misread), then the sections in the
- * order of write_all().  Integers are native-endian: a snapshot is resumed
- * by the build that wrote it.
+ * order of hh_tm_snapshot().  Integers are native-endian: a snapshot is
+ * resumed by the build that wrote it.
  */
 #include "trade/tm_int.h"
 
@@ -25,7 +31,7 @@
 #include <string.h>
 
 #define SNAP_MAGIC "HHTMSNAP"
-#define SNAP_VERSION 1u
+#define SNAP_VERSION 2u
 #define NONE_RANK UINT32_MAX
 
 struct wbuf {
@@ -70,7 +76,9 @@ static uint32_t layout(void)
 {
     return (uint32_t)(sizeof(struct trade) * 31 + sizeof(struct tm_group) * 17 +
                       sizeof(struct order_ref) * 7 + sizeof(struct hh_tm_stats) * 3 +
-                      sizeof(struct hh_hedge_mgr) + sizeof(struct hh_timer));
+                      sizeof(struct hh_hedge_mgr) + sizeof(struct hh_timer) +
+                      sizeof(struct hh_hsl_spec) * 5 + sizeof(struct hh_order_req) * 11 +
+                      sizeof(struct hh_tm_live_stats) * 13);
 }
 
 static bool trade_live(const struct trade *t)
@@ -87,6 +95,8 @@ static bool group_live(const struct tm_group *G)
 struct ranks {
     uint32_t *trade, *group;
     uint32_t ntrades, ngroups;
+    uint32_t *hsl;                /* live mode: hybrid stop slot -> rank */
+    uint32_t nhsl;
 };
 
 static int make_ranks(const struct hh_tm *tm, struct ranks *r)
@@ -100,7 +110,21 @@ static int make_ranks(const struct hh_tm *tm, struct ranks *r)
         r->trade[i] = trade_live(&tm->trades[i]) ? r->ntrades++ : NONE_RANK;
     for (size_t i = 0; i < tm->ngroups; i++)
         r->group[i] = group_live(&tm->groups[i]) ? r->ngroups++ : NONE_RANK;
+    r->hsl = malloc((tm->live.nhsl + 1) * sizeof *r->hsl);
+    if (!r->hsl)
+        return HH_ENOMEM;
+    for (size_t i = 0; i < tm->live.nhsl; i++)
+        r->hsl[i] = NONE_RANK;
+    /* stops in the order of their trades: canonical */
+    for (size_t i = 0; i < tm->ntrades; i++)
+        if (r->trade[i] != NONE_RANK && tm->trades[i].hsl)
+            r->hsl[tm->trades[i].hsl - 1] = r->nhsl++;
     return HH_OK;
+}
+
+static uint32_t hsl_rank(const struct ranks *r, uint32_t hsl)
+{
+    return hsl && r->hsl[hsl - 1] != NONE_RANK ? r->hsl[hsl - 1] + 1 : 0;
 }
 
 static uint32_t owner_rank(const struct ranks *r, const struct order_ref *ref)
@@ -133,6 +157,7 @@ static void write_trades(struct wbuf *w, const struct hh_tm *tm, const struct ra
             continue;
         t = tm->trades[i];
         t.ready = false;
+        t.hsl = hsl_rank(r, t.hsl);
         put(w, &t, sizeof t);
     }
     put_u32(w, r->ngroups);
@@ -154,6 +179,7 @@ static void write_refs(struct wbuf *w, const struct hh_tm *tm, const struct rank
         if (ref.done || owner_rank(r, &ref) == NONE_RANK)
             continue;
         ref.trade = owner_rank(r, &ref);
+        ref.hsl = hsl_rank(r, ref.hsl);
         put(w, &ref, sizeof ref);
     }
 }
@@ -208,6 +234,78 @@ static void write_engine(struct wbuf *w, const struct hh_tm *tm, const struct ra
     }
 }
 
+static void put_i64(struct wbuf *w, int64_t v)
+{
+    put(w, &v, sizeof v);
+}
+
+static void write_ord(struct wbuf *w, const struct hh_ord *o)
+{
+    put(w, &o->req, sizeof o->req);
+    put_u64(w, o->order_id);
+    put_u32(w, (uint32_t)o->state);
+    put_i64(w, o->filled);
+    put_i64(w, o->notional);
+    put_i64(w, o->updated);
+    put_u32(w, o->fills);
+}
+
+static void write_hsl(struct wbuf *w, const struct tm_hsl *s)
+{
+    const struct hh_hsl *h = &s->h;
+
+    put(w, &h->spec, sizeof h->spec);
+    put_u32(w, (uint32_t)h->state);
+    put_u32(w, (uint32_t)h->lim_live | (uint32_t)h->mkt_live << 1 |
+               (uint32_t)h->cancel_too_late << 2 | (uint32_t)h->resolved_by_poll << 3);
+    put_i64(w, h->limit);
+    put_i64(w, h->deadline);
+    put_i64(w, h->triggered_at);
+    put_i64(w, h->done_at);
+    put_u32(w, h->cancels);
+    put_u32(w, h->polls);
+    if (h->lim_live)
+        write_ord(w, &h->lim);
+    if (h->mkt_live)
+        write_ord(w, &h->mkt);
+    put_u64(w, s->key[0]);
+    put_u64(w, s->key[1]);
+}
+
+/* The runner's cursor, and live mode's state (none in backtests). */
+static void write_live(struct wbuf *w, const struct hh_tm *tm, const struct ranks *r)
+{
+    const struct tm_live *L = &tm->live;
+    const struct hh_breaker *b = &L->brk;
+
+    put(w, &tm->cursor, sizeof tm->cursor);
+    put_u32(w, L->on);
+    if (!L->on)
+        return;
+    put_u64(w, L->next_key);
+    put_u64(w, L->retry.rng);
+    put_u32(w, (uint32_t)b->state);
+    put_u32(w, (uint32_t)b->nring);
+    put_u32(w, (uint32_t)b->head);
+    for (int k = 0; k < b->cfg.failures; k++)
+        put_i64(w, b->ring[k]);
+    put_i64(w, b->opened_at);
+    put_u32(w, b->probe_out);
+    put_u64(w, b->refused);
+    put_u64(w, b->opens);
+    put_u64(w, b->failures_seen);
+    put_u64(w, L->timer_id);
+    put_i64(w, L->timer_at);
+    put(w, &L->stats, sizeof L->stats);
+    put_u32(w, r->nhsl);
+    for (size_t i = 0; i < tm->ntrades; i++) {
+        const struct trade *t = &tm->trades[i];
+
+        if (r->trade[i] != NONE_RANK && t->hsl)
+            write_hsl(w, &L->hsl[t->hsl - 1]);
+    }
+}
+
 int hh_tm_snapshot(const struct hh_tm *tm, unsigned char **out, size_t *len)
 {
     struct wbuf w = { 0 };
@@ -222,10 +320,12 @@ int hh_tm_snapshot(const struct hh_tm *tm, unsigned char **out, size_t *len)
         write_trades(&w, tm, &r);
         write_refs(&w, tm, &r);
         write_syms(&w, tm, &r);
+        write_live(&w, tm, &r);
         rc = w.oom ? HH_ENOMEM : HH_OK;
     }
     free(r.trade);
     free(r.group);
+    free(r.hsl);
     if (rc) {
         free(w.p);
         return rc;
@@ -316,6 +416,125 @@ static void read_objects(struct rbuf *r, struct hh_tm *tm)
     tm->ngroups = n;
 }
 
+static int64_t get_i64(struct rbuf *r)
+{
+    int64_t v;
+
+    get(r, &v, sizeof v);
+    return v;
+}
+
+static void read_ord(struct rbuf *r, struct hh_ord *o, hh_time_t now)
+{
+    struct hh_order_req req;
+
+    get(r, &req, sizeof req);
+    if (r->bad || hh_ord_init(o, &req, now)) {
+        r->bad = true;
+        return;
+    }
+    o->order_id = get_u64(r);
+    o->state = (enum hh_ord_state)get_u32(r);
+    o->filled = get_i64(r);
+    o->notional = get_i64(r);
+    o->updated = get_i64(r);
+    o->fills = get_u32(r);
+}
+
+static void read_hsl(struct rbuf *r, struct hh_tm *tm, struct tm_hsl *s)
+{
+    struct hh_hsl *h = &s->h;
+    uint32_t flags;
+
+    if (hh_hsl_init(h, &tm->cfg.hsl)) {
+        r->bad = true;
+        return;
+    }
+    s->used = true;
+    get(r, &h->spec, sizeof h->spec);
+    h->state = (enum hh_hsl_state)get_u32(r);
+    flags = get_u32(r);
+    h->cancel_too_late = flags & 4;
+    h->resolved_by_poll = flags & 8;
+    h->limit = get_i64(r);
+    h->deadline = get_i64(r);
+    h->triggered_at = get_i64(r);
+    h->done_at = get_i64(r);
+    h->cancels = get_u32(r);
+    h->polls = get_u32(r);
+    if (flags & 1) {
+        read_ord(r, &h->lim, h->triggered_at);
+        h->lim_live = !r->bad;
+    }
+    if (flags & 2) {
+        read_ord(r, &h->mkt, h->triggered_at);
+        h->mkt_live = !r->bad;
+    }
+    s->key[0] = get_u64(r);
+    s->key[1] = get_u64(r);
+}
+
+static void read_live(struct rbuf *r, struct hh_tm *tm)
+{
+    struct tm_live *L = &tm->live;
+    struct hh_breaker *b = &L->brk;
+    uint32_t n;
+
+    get(r, &tm->cursor, sizeof tm->cursor);
+    if ((get_u32(r) != 0) != L->on) {
+        r->bad = true;   /* a snapshot of the other mode */
+        return;
+    }
+    if (!L->on || r->bad)
+        return;
+    L->next_key = get_u64(r);
+    L->retry.rng = get_u64(r);
+    b->state = (enum hh_breaker_state)get_u32(r);
+    b->nring = (int)get_u32(r);
+    b->head = (int)get_u32(r);
+    for (int k = 0; k < b->cfg.failures; k++)
+        b->ring[k] = get_i64(r);
+    b->opened_at = get_i64(r);
+    b->probe_out = get_u32(r) != 0;
+    b->refused = get_u64(r);
+    b->opens = get_u64(r);
+    b->failures_seen = get_u64(r);
+    L->timer_id = get_u64(r);
+    L->timer_at = get_i64(r);
+    get(r, &L->stats, sizeof L->stats);
+    n = get_u32(r);
+    if (r->bad || b->nring < 0 || b->nring > b->cfg.failures || b->head < 0 ||
+        b->head >= b->cfg.failures || n > tm->ntrades ||
+        hh_tm__grow((void **)&L->hsl, &L->caphsl, n, sizeof *L->hsl)) {
+        r->bad = true;
+        return;
+    }
+    if (n)
+        memset(L->hsl, 0, n * sizeof *L->hsl);
+    L->nhsl = n;
+    for (uint32_t i = 0; i < n && !r->bad; i++)
+        read_hsl(r, tm, &L->hsl[i]);
+    for (size_t i = 0; i < tm->ntrades && !r->bad; i++) {
+        struct trade *t = &tm->trades[i];
+
+        if (t->hsl > n)
+            r->bad = true;
+        else if (t->hsl)
+            L->hsl[t->hsl - 1].trade = (uint32_t)i;
+    }
+    for (size_t i = 0; i < tm->nrefs && !r->bad; i++) {
+        struct order_ref *ref = &tm->refs[i];
+
+        if (ref->hsl > n || (ref->boid && hh_u64map_put(&L->by_boid, ref->boid, i + 1)))
+            r->bad = true;
+    }
+    /* Queued orders may have been sent just before the crash this restore
+     * follows: they are looked up before anything is sent (live.c,
+     * resume_restored) — not changed here, so the restored state hashes
+     * like the checkpoint. */
+    L->restored_upto = tm->nrefs;
+}
+
 static void read_refs(struct rbuf *r, struct hh_tm *tm)
 {
     uint32_t n = get_u32(r);
@@ -393,6 +612,7 @@ int hh_tm_restore(struct hh_tm *tm, const unsigned char *blob, size_t len)
     nsyms = get_u32(&r);
     for (uint32_t i = 0; i < nsyms && !r.bad; i++)
         read_sym(&r, tm);
+    read_live(&r, tm);
     if (r.bad || r.at != r.n)
         return HH_EINVAL;
     return HH_OK;

@@ -12,6 +12,7 @@
 #include "core/event.h"
 #include "core/u64map.h"
 #include "exec/hedge.h"
+#include "exec/hybrid_sl.h"
 #include "risk/margin.h"
 #include "trade/trade.h"
 
@@ -21,6 +22,18 @@ enum purpose {
     P_ENTRY, P_STOP, P_T1, P_T2, P_T3, P_SQUAREOFF,   /* single trades */
     P_HEDGE, P_CLOSE,                                 /* groups (leg entries: P_ENTRY) */
 };
+
+/* Live mode: where a placement stands (backtests: always PS_PLACED). */
+enum pstate {
+    PS_PLACED = 0,                /* the broker has it (boid known) */
+    PS_QUEUED,                    /* decided, not yet sent (write-ahead) */
+    PS_RETRY,                     /* refused by a 503: placed again at `due` */
+    PS_FINDING,                   /* outcome unknown (timeout, or queued before
+                                     a crash): look the client id up at `due` */
+};
+
+/* Live mode: a cancellation's progress. */
+enum cstate { CS_NONE = 0, CS_WANTED, CS_SENT };
 
 struct order_ref {
     uint32_t trade;               /* owner: trades[] index, or groups[] index */
@@ -34,6 +47,21 @@ struct order_ref {
     hh_money_t value;             /* price x qty of its fills */
     hh_money_t brokerage_paid;    /* for the per-order brokerage cap */
     bool done;                    /* terminal */
+    /* Live mode.  `oid` above is then the engine's own key for the order
+     * (stable from the decision on, before the broker has an id); boid is
+     * the broker's id.  In backtests boid == oid. */
+    uint64_t boid;                /* the broker's id, 0 while unknown */
+    struct hh_order_req req;      /* what is (to be) placed: client id, ... */
+    uint8_t pstate;               /* enum pstate */
+    uint8_t cancel;               /* enum cstate */
+    bool poll;                    /* a status query is wanted (at `due`) */
+    bool entry_side;              /* an entry (given up: BROKER_UNAVAILABLE) */
+    int32_t failures;             /* failed calls of the pending operation */
+    hh_time_t due;                /* when the pending operation is due */
+    uint32_t hsl;                 /* owning hybrid stop: index + 1, 0 none */
+    uint8_t hsl_leg;              /* enum hh_hsl_leg */
+    uint8_t replaced;             /* a target: times it was placed again after
+                                     the broker ended it */
 };
 
 struct trade {
@@ -60,7 +88,17 @@ struct trade {
     uint64_t tgt_oid[HH_SIG_TARGETS_MAX];
     hh_qty_t tgt_qty[HH_SIG_TARGETS_MAX];
     int ntgt;
+    /* live mode */
+    uint8_t exit_intent;          /* X_NONE, X_STOP, X_SQUAREOFF */
+    uint8_t abandon;              /* entry cancel asked: AB_WAIT (back to
+                                     waiting), AB_EXPIRED (drop) */
+    uint32_t hsl;                 /* its hybrid stop: index + 1, 0 none */
+    uint32_t stops;               /* hybrid stops started (client ids) */
+    hh_time_t exit_retry_at;      /* a failed stop is tried again then */
 };
+
+enum { X_NONE, X_STOP, X_SQUAREOFF };
+enum { AB_NONE, AB_WAIT, AB_EXPIRED };
 
 /* ---- multi-leg groups (group.c) ----------------------------------------- */
 
@@ -125,7 +163,40 @@ struct tm_group {
 };
 
 /* Timer kinds the manager starts. */
-enum tm_timer_kind { TMR_EXPOSURE = 1, TMR_EXPIRY_CLOSE, TMR_SETTLE };
+enum tm_timer_kind { TMR_EXPOSURE = 1, TMR_EXPIRY_CLOSE, TMR_SETTLE, TMR_LIVE };
+
+/* ---- live mode (live.c) --------------------------------------------------- */
+
+/* A hybrid stop-loss of a trade. */
+struct tm_hsl {
+    bool used;
+    uint32_t trade;               /* owner: trades[] index */
+    struct hh_hsl h;              /* the machine (owns two hh_ord) */
+    uint64_t key[2];              /* engine keys of its orders, by enum hh_hsl_leg */
+};
+
+struct tm_live {
+    bool on;                      /* cfg.mode == HH_TM_LIVE */
+    uint64_t next_key;            /* engine order keys: 1, 2, ... */
+    struct hh_retry retry;
+    struct hh_breaker brk;
+    struct tm_hsl *hsl;
+    size_t nhsl, caphsl;
+    struct hh_u64map by_boid;     /* broker id -> refs index + 1 */
+    uint64_t timer_id;            /* the TMR_LIVE timer, 0 when none */
+    hh_time_t timer_at;
+    struct hh_tm_live_stats stats;
+    bool in_send;                 /* inside hh_tm_send (no recursion) */
+    size_t restored_upto;         /* refs[0..this) came from a snapshot and
+                                     were not yet resumed (not state) */
+    /* scratch for polls (not state) */
+    struct hh_broker_order *obuf;
+    size_t obuf_cap;
+    struct hh_broker_position *pbuf;
+    size_t pbuf_cap;
+    size_t *round;                /* hh_tm_send: the refs due at its start */
+    size_t round_cap;
+};
 
 struct sym {
     uint32_t *waiting;            /* trade indices, ascending (arrival order) */
@@ -172,6 +243,8 @@ struct hh_tm {
     struct hh_timers timers;
     struct hh_hedge_mgr hedge;
     struct hh_margin_sim msim;
+    struct hh_tm_cursor cursor;   /* the runner's (opaque; in the snapshot) */
+    struct tm_live live;
 };
 
 /* ---- shared between trade.c and group.c -------------------------------- */
@@ -221,6 +294,51 @@ void hh_tm__groups_after(struct hh_tm *tm, hh_iid_t iid, hh_time_t ts);
 void hh_tm__groups_select(struct hh_tm *tm, hh_time_t now);
 void hh_tm__group_report(struct hh_tm *tm, struct order_ref *ref, const struct hh_report *r);
 void hh_tm__group_timer(struct hh_tm *tm, const struct hh_timer *t);
+
+/* reconcile.c: settle order refs[k] against the broker's view b of it (NULL:
+ * the broker does not know it); returns the divergences found (each to fn). */
+int hh_tm__settle(struct hh_tm *tm, size_t k, const struct hh_broker_order *b, hh_div_fn fn,
+                  void *ctx);
+
+/* The exec id of a fill the engine books without a broker report (found
+ * by reconciliation, or carried by a terminal report): a function of the
+ * order and the cumulative filled it reaches, never a broker's. */
+uint64_t hh_tm__synthetic_exec(uint64_t boid, hh_qty_t cum);
+
+/* Deliver a report to the order `ref` (whatever its broker id). */
+void hh_tm__deliver(struct hh_tm *tm, struct order_ref *ref, const struct hh_report *r);
+
+/* live.c: live mode's hooks (see enum hh_tm_mode in trade.h). */
+int hh_tm__live_init(struct hh_tm *tm);
+void hh_tm__live_free(struct hh_tm *tm);
+struct order_ref *hh_tm__ref_by_boid(struct hh_tm *tm, uint64_t boid);
+/* A placement decided (live): the ref is queued; returns the key in *oid. */
+int hh_tm__live_place(struct hh_tm *tm, struct order_ref *ref, uint64_t *oid);
+void hh_tm__live_cancel(struct hh_tm *tm, struct order_ref *ref);
+/* Pre-process a broker report for ref: false when it must be ignored
+ * (duplicate/stale fill...); *out gets the report to apply. */
+bool hh_tm__live_report(struct hh_tm *tm, struct order_ref *ref, const struct hh_report *r,
+                        struct hh_report *out);
+/* After a report was applied: the hybrid stop and the trade's exits. */
+void hh_tm__live_after_report(struct hh_tm *tm, struct order_ref *ref,
+                              const struct hh_report *r);
+/* After an event of a trade's symbol (tick price lo..hi): stops, targets. */
+void hh_tm__live_event(struct hh_tm *tm, uint32_t ti, hh_price_t lo, hh_price_t hi);
+/* Square-off time reached for an open trade. */
+void hh_tm__live_squareoff(struct hh_tm *tm, uint32_t ti);
+/* The entry of an ENTERING trade may no longer fill (validity, square-off). */
+void hh_tm__live_abandon(struct hh_tm *tm, uint32_t ti, bool expired);
+/* Drive a trade's exits after any change (targets, stop, close). */
+void hh_tm__live_drive(struct hh_tm *tm, uint32_t ti);
+void hh_tm__live_timer(struct hh_tm *tm, hh_time_t now);
+/* Entry placement refused for good: reject the signal (BROKER_UNAVAILABLE). */
+void hh_tm__entry_unavailable(struct hh_tm *tm, uint32_t ti, const char *detail);
+/* trade.c pieces live.c reuses. */
+void hh_tm__close_trade(struct hh_tm *tm, uint32_t ti);
+void hh_tm__back_to_waiting(struct hh_tm *tm, uint32_t ti);
+void hh_tm__drop(struct hh_tm *tm, uint32_t ti, enum hh_tm_drop why, hh_time_t at);
+void hh_tm__emit_ref(struct hh_tm *tm, enum hh_tm_order_kind kind, const struct order_ref *ref,
+                     const struct hh_report *r, int rc);
 
 
 #endif

@@ -11,6 +11,10 @@
  *   WAITING -> DROPPED (STOP_BEFORE_ENTRY, EXPIRED, SIZE_TOO_SMALL);
  *   ENTERING -> WAITING (would fill at/after square-off) or DROPPED (EXPIRED).
  *
+ * Live mode (enum hh_tm_mode) changes how orders reach the broker and how
+ * stops execute; its logic is in live.c, hooked in here where the backtest
+ * path would call the broker or trust a report.
+ *
  * Invariants:
  *  - syms[i].active is the only ENTERING/OPEN trade of instrument i;
  *  - open_count == number of ENTERING + OPEN trades <= max_open_trades;
@@ -59,7 +63,7 @@ struct hh_tm *hh_tm_new(const struct hh_tm_config *cfg, const struct hh_instrume
         return NULL;
     }
     tm->stats.equity = tm->stats.peak_equity = cfg->capital;
-    if (hh_tm__groups_init(tm)) {
+    if (hh_tm__groups_init(tm) || hh_tm__live_init(tm)) {
         hh_tm_free(tm);
         return NULL;
     }
@@ -80,6 +84,7 @@ void hh_tm_free(struct hh_tm *tm)
     free(tm->refs);
     free(tm->ready);
     hh_tm__groups_free(tm);
+    hh_tm__live_free(tm);
     hh_u64map_free(&tm->by_oid);
     free(tm);
 }
@@ -195,8 +200,19 @@ static void emit_order(struct hh_tm *tm, struct hh_tm_order_event *e, uint32_t o
 static void emit_ref(struct hh_tm *tm, enum hh_tm_order_kind kind, const struct order_ref *ref,
                      const struct hh_report *r, hh_qty_t qty, hh_price_t limit, hh_price_t trigger)
 {
-    struct hh_tm_order_event e = { .kind = kind, .order_id = ref->oid, .report = r,
+    struct hh_tm_order_event e = { .kind = kind, .order_id = ref->boid, .report = r,
                                    .qty = qty, .limit = limit, .trigger = trigger };
+
+    emit_order(tm, &e, ref->trade, ref->group);
+}
+
+/* Live mode: an order's placement (SENT with the broker's id, or
+ * SEND_FAILED with rc), a cancellation asked, or a report. */
+void hh_tm__emit_ref(struct hh_tm *tm, enum hh_tm_order_kind kind, const struct order_ref *ref,
+                     const struct hh_report *r, int rc)
+{
+    struct hh_tm_order_event e = { .kind = kind, .order_id = ref->boid, .report = r,
+                                   .req = &ref->req, .rc = rc };
 
     emit_order(tm, &e, ref->trade, ref->group);
 }
@@ -221,6 +237,19 @@ int hh_tm__place(struct hh_tm *tm, const char *client, uint32_t owner, bool grou
         req.trigger = level;
     if (hh_tm__grow((void **)&tm->refs, &tm->caprefs, tm->nrefs + 1, sizeof *tm->refs))
         return HH_ENOMEM;
+    if (tm->live.on) {
+        /* write-ahead: queued now, sent by hh_tm_send() */
+        ref = &tm->refs[tm->nrefs];
+        memset(ref, 0, sizeof *ref);
+        ref->trade = owner;
+        ref->group = group;
+        ref->purpose = p;
+        ref->leg = leg;
+        ref->placed_at = tm->clock->now;
+        ref->qty = qty;
+        ref->req = req;
+        return hh_tm__live_place(tm, ref, oid);
+    }
     rc = tm->broker.ops->place(tm->broker.impl, &req, oid);
     if (rc) {
         struct hh_tm_order_event e = { .kind = HH_TMO_SEND_FAILED, .req = &req, .rc = rc };
@@ -237,6 +266,8 @@ int hh_tm__place(struct hh_tm *tm, const char *client, uint32_t owner, bool grou
     ref->oid = *oid;
     ref->placed_at = tm->clock->now;
     ref->qty = qty;
+    ref->boid = *oid;
+    ref->req = req;
     rc = hh_u64map_put(&tm->by_oid, *oid, tm->nrefs + 1);
     if (rc)
         return rc;
@@ -250,7 +281,7 @@ int hh_tm__place(struct hh_tm *tm, const char *client, uint32_t owner, bool grou
 }
 
 /* Place an order for single trade ti: the client id is derived from the
- * trade, the order's purpose and the entry attempt. */
+ * trade, the order's purpose and the trade's order count. */
 static int place(struct hh_tm *tm, uint32_t ti, enum purpose p, enum hh_side side,
                  enum hh_ord_type type, hh_qty_t qty, hh_price_t level, uint64_t *oid)
 {
@@ -272,6 +303,11 @@ void hh_tm__request_cancel(struct hh_tm *tm, uint64_t oid)
 {
     struct order_ref *ref = hh_tm__ref(tm, oid);
 
+    if (tm->live.on) {
+        if (ref)
+            hh_tm__live_cancel(tm, ref);   /* done when the broker confirms */
+        return;
+    }
     if (ref)
         emit_ref(tm, HH_TMO_CANCEL, ref, NULL, 0, 0, 0);
     tm->broker.ops->cancel(tm->broker.impl, oid);
@@ -281,6 +317,11 @@ void hh_tm__cancel(struct hh_tm *tm, uint64_t oid)
 {
     struct order_ref *ref = hh_tm__ref(tm, oid);
 
+    if (tm->live.on) {
+        if (ref && !ref->done)
+            hh_tm__live_cancel(tm, ref);   /* done when the broker confirms */
+        return;
+    }
     if (ref && !ref->done) {
         ref->done = true;
         hh_tm__request_cancel(tm, oid);
@@ -291,6 +332,9 @@ void hh_tm__modify(struct hh_tm *tm, uint64_t oid, hh_qty_t qty, hh_price_t limi
                    hh_price_t trigger)
 {
     struct order_ref *ref = hh_tm__ref(tm, oid);
+
+    if (tm->live.on)
+        return;   /* live mode never modifies: exits are sized when they are sent */
 
     if (ref)
         emit_ref(tm, HH_TMO_MODIFY, ref, NULL, qty, limit, trigger);
@@ -404,11 +448,23 @@ static void take(struct hh_tm *tm, uint32_t ti, int64_t lots)
     const struct hh_instrument *in = hh_inst_get(tm->inst, t->sig.iid);
     struct sym *sy = &tm->syms[t->sig.iid];
 
+    if (tm->live.on) {
+        /* No entry at or after the square-off (SPEC §5): a backtest finds out
+         * at the next event and takes the entry back; a live entry would be at
+         * the broker by then, so it is not sent at all.  It stays waiting. */
+        hh_time_t now = tm->clock->now;
+        int64_t sq = hh_tm__squareoff_tod(tm, in, hh_time_ist_date(now));
+
+        if (sq >= 0 && hh_time_ist_tod(now) >= sq)
+            return;
+    }
     t->lots = lots;
     t->qty = lots * in->lot_size;
     t->attempt++;
     if (place(tm, ti, P_ENTRY, t->sig.side, HH_ORD_MARKET, t->qty, 0, &t->entry_oid))
         return;  /* the broker refused: it stays waiting */
+    if (tm->live.on)
+        hh_tm__ref(tm, t->entry_oid)->entry_side = true;
     waiting_remove(sy, ti);
     tm->stats.waiting--;
     t->st = T_ENTERING;
@@ -453,7 +509,15 @@ void hh_tm_fire_timers(struct hh_tm *tm, hh_time_t now)
 
     while (hh_timers_pop_due(&tm->timers, now, &t)) {
         tm->changes++;
-        hh_tm__group_timer(tm, &t);
+        if (t.kind == TMR_LIVE) {
+            if (t.id == tm->live.timer_id) {
+                tm->live.timer_id = 0;
+                tm->live.timer_at = HH_TIME_NONE;
+            }
+            hh_tm__live_timer(tm, now);
+        } else {
+            hh_tm__group_timer(tm, &t);
+        }
     }
 }
 
@@ -464,7 +528,7 @@ uint64_t hh_tm_changes(const struct hh_tm *tm)
 
 /* ---- readiness and invalidation ------------------------------------- */
 
-static void drop(struct hh_tm *tm, uint32_t ti, enum hh_tm_drop why, hh_time_t at)
+void hh_tm__drop(struct hh_tm *tm, uint32_t ti, enum hh_tm_drop why, hh_time_t at)
 {
     struct trade *t = &tm->trades[ti];
 
@@ -487,11 +551,11 @@ static bool invalidated(struct hh_tm *tm, uint32_t ti, hh_time_t ts, hh_price_t 
     const struct hh_signal *s = &tm->trades[ti].sig;
 
     if (ts >= s->valid_until) {
-        drop(tm, ti, HH_DROP_EXPIRED, ts);
+        hh_tm__drop(tm, ti, HH_DROP_EXPIRED, ts);
         return true;
     }
     if (s->side == HH_BUY ? lo <= s->stop : hi >= s->stop) {
-        drop(tm, ti, HH_DROP_STOP_BEFORE_ENTRY, ts);
+        hh_tm__drop(tm, ti, HH_DROP_STOP_BEFORE_ENTRY, ts);
         return true;
     }
     return false;
@@ -564,7 +628,7 @@ static void judge_candle(struct hh_tm *tm, hh_iid_t iid, hh_time_t start, hh_pri
             continue;  /* removed from the list: same i */
         if (!invalidate && start >= s->valid_until) {
             /* candles of tick data: the ticks already judged the stop */
-            drop(tm, ti, HH_DROP_EXPIRED, start);
+            hh_tm__drop(tm, ti, HH_DROP_EXPIRED, start);
             continue;
         }
         if (tm->cfg.touch ? (l <= s->entry && s->entry <= h)
@@ -623,13 +687,18 @@ static void before_event(struct hh_tm *tm, hh_iid_t iid, hh_time_t ts)
         uint32_t ti = (uint32_t)sy->active;
 
         if (ts >= t->sig.valid_until || (sq >= 0 && hh_time_ist_tod(ts) >= sq)) {
+            if (tm->live.on) {
+                /* the entry may still fill until the broker confirms */
+                hh_tm__live_abandon(tm, ti, ts >= t->sig.valid_until);
+                return;
+            }
             hh_tm__cancel(tm, t->entry_oid);
             sy->active = -1;
             tm->open_count--;
             tm->stats.open--;
             tm->changes++;
             if (ts >= t->sig.valid_until) {
-                drop(tm, ti, HH_DROP_EXPIRED, ts);
+                hh_tm__drop(tm, ti, HH_DROP_EXPIRED, ts);
             } else {
                 /* No entry at or after square-off: back to waiting. */
                 t->st = T_WAITING;
@@ -642,6 +711,10 @@ static void before_event(struct hh_tm *tm, hh_iid_t iid, hh_time_t ts)
     if (t->st == T_OPEN && !t->squared_off && ts >= t->squareoff_at) {
         uint32_t ti = (uint32_t)sy->active;
 
+        if (tm->live.on) {
+            hh_tm__live_squareoff(tm, ti);
+            return;
+        }
         t->squared_off = true;
         tm->changes++;
         hh_tm__cancel(tm, t->stop_oid);
@@ -717,6 +790,8 @@ void hh_tm_tick(struct hh_tm *tm, const struct hh_tick *t)
     if (tm->broker.ops->on_tick)
         tm->broker.ops->on_tick(tm->broker.impl, t);
     note_price(tm, t->iid, t->price);
+    if (tm->live.on && t->iid < tm->nsyms && tm->syms[t->iid].active >= 0)
+        hh_tm__live_event(tm, (uint32_t)tm->syms[t->iid].active, t->price, t->price);
     after_tick(tm, t);
     hh_tm__groups_after(tm, t->iid, t->ts);
     if (tm->nready || tm->ngroups)
@@ -733,6 +808,8 @@ void hh_tm_bars(struct hh_tm *tm, const struct hh_bar *bars, size_t n)
         if (tm->broker.ops->on_bar)
             tm->broker.ops->on_bar(tm->broker.impl, b);
         note_price(tm, b->iid, b->close);
+        if (tm->live.on && b->iid < tm->nsyms && tm->syms[b->iid].active >= 0)
+            hh_tm__live_event(tm, (uint32_t)tm->syms[b->iid].active, b->low, b->high);
         judge_candle(tm, b->iid, b->ts, b->open, b->high, b->low, b->close, b->volume, true);
         hh_tm__groups_after(tm, b->iid, b->ts);
     }
@@ -789,7 +866,7 @@ hh_money_t hh_tm__charge(struct hh_tm *tm, struct order_ref *ref, const struct h
     return bd.total;
 }
 
-static void close_trade(struct hh_tm *tm, uint32_t ti)
+void hh_tm__close_trade(struct hh_tm *tm, uint32_t ti)
 {
     struct trade *t = &tm->trades[ti];
     struct hh_tm_trade out;
@@ -918,6 +995,8 @@ static void protect(struct hh_tm *tm, uint32_t ti)
 {
     struct trade *t = &tm->trades[ti];
 
+    if (tm->live.on)
+        return;   /* the stop is the engine's; live.c places the targets */
     if (!t->stop_oid)
         place(tm, ti, P_STOP, opposite(t->sig.side), HH_ORD_STOP, t->pos, t->sig.stop,
               &t->stop_oid);
@@ -939,8 +1018,14 @@ static void on_exit_fill(struct hh_tm *tm, uint32_t ti, enum purpose p,
     t->last_exit = p == P_STOP ? HH_FR_STOP
                  : p == P_SQUAREOFF ? HH_FR_SQUAREOFF
                  : (enum hh_fill_reason)(HH_FR_TARGET1 + (p - P_T1));
+    if (tm->live.on) {
+        /* breakeven moves the engine's stop level (nothing at the broker) */
+        if (p == P_T1 && tm->cfg.breakeven_after_t1)
+            t->breakeven_done = true;
+        return;   /* live.c closes it once every order is terminal */
+    }
     if (t->pos <= 0) {
-        close_trade(tm, ti);
+        hh_tm__close_trade(tm, ti);
         return;
     }
     /* Breakeven: after T1, the stop moves to the signal's entry level (it
@@ -994,6 +1079,21 @@ static void on_fill(struct hh_tm *tm, struct order_ref *ref, const struct hh_rep
     on_exit_fill(tm, ti, ref->purpose, r);
 }
 
+/* An ENTERING trade whose entry ended unfilled waits again (slot freed). */
+void hh_tm__back_to_waiting(struct hh_tm *tm, uint32_t ti)
+{
+    struct trade *t = &tm->trades[ti];
+    struct sym *sy = &tm->syms[t->sig.iid];
+
+    sy->active = -1;
+    tm->open_count--;
+    tm->stats.open--;
+    t->st = T_WAITING;
+    t->abandon = AB_NONE;
+    waiting_add(sy, ti);
+    tm->stats.waiting++;
+}
+
 /*
  * An order ended without our asking (the exchange rejected or expired it,
  * or reconciliation found it gone).  An entry that never filled returns
@@ -1008,15 +1108,10 @@ static void order_ended(struct hh_tm *tm, struct order_ref *ref)
     hh_qty_t rest = ref->qty - ref->filled;
 
     ref->done = true;
+    if (tm->live.on)
+        return;   /* live.c decides (hh_tm__live_after_report) */
     if (p == P_ENTRY && t->st == T_ENTERING) {
-        struct sym *sy = &tm->syms[t->sig.iid];
-
-        sy->active = -1;
-        tm->open_count--;
-        tm->stats.open--;
-        t->st = T_WAITING;
-        waiting_add(sy, ti);
-        tm->stats.waiting++;
+        hh_tm__back_to_waiting(tm, ti);
         return;
     }
     if (t->st != T_OPEN || t->pos <= 0)
@@ -1037,14 +1132,41 @@ static void order_ended(struct hh_tm *tm, struct order_ref *ref)
 void hh_tm__on_report(void *ctx, const struct hh_report *r)
 {
     struct hh_tm *tm = ctx;
-    struct order_ref *ref = hh_tm__ref(tm, r->order_id);
+    struct order_ref *ref;
 
-    if (!ref)
-        return;  /* not ours */
+    if (tm->live.on) {
+        tm->live.stats.reports++;
+        ref = hh_tm__ref_by_boid(tm, r->order_id);
+        if (!ref) {
+            tm->live.stats.reports_unknown++;
+            return;  /* not ours, or a placement not yet known (timed out) */
+        }
+    } else {
+        ref = hh_tm__ref(tm, r->order_id);
+        if (!ref)
+            return;  /* not ours */
+    }
+    hh_tm__deliver(tm, ref, r);
+}
+
+void hh_tm__deliver(struct hh_tm *tm, struct order_ref *ref, const struct hh_report *r)
+{
+    size_t idx = (size_t)(ref - tm->refs);   /* handlers may grow refs[] */
+    struct hh_report lr;
+
+    if (tm->live.on) {
+        if (!hh_tm__live_report(tm, ref, r, &lr))
+            return;
+        r = &lr;
+        ref = &tm->refs[idx];
+    }
     tm->changes++;
-    emit_ref(tm, HH_TMO_REPORT, ref, r, 0, 0, 0);
+    if (ref->boid)   /* live: an order never sent has no broker report */
+        emit_ref(tm, HH_TMO_REPORT, ref, r, 0, 0, 0);
     if (ref->group) {
         hh_tm__group_report(tm, ref, r);
+        if (tm->live.on)
+            hh_tm__live_after_report(tm, &tm->refs[idx], r);
         return;
     }
     switch (r->kind) {
@@ -1061,4 +1183,6 @@ void hh_tm__on_report(void *ctx, const struct hh_report *r)
     case HH_RPT_MODIFIED:
         break;
     }
+    if (tm->live.on)
+        hh_tm__live_after_report(tm, &tm->refs[idx], r);
 }

@@ -22,6 +22,11 @@
  * filled, an exposure monitor on a timer, emergency hedges, rollback
  * (shorts closed before longs), group P&L limits, expiry settlement.
  *
+ * Live mode (enum hh_tm_mode, live.c) keeps these semantics and changes how
+ * orders reach the broker and how stops execute; the runner then also calls
+ * hh_tm_send() after each step (once the step is durable) and hh_tm_poll()
+ * every reconcile.poll_s.
+ *
  * Calling sequence per market event (the runner's job):
  *   ticks: for each tick X — hh_tm_candle() for every candle completing
  *          at X, then hh_tm_select(), then hh_tm_tick(X);
@@ -38,6 +43,9 @@
 #include "core/calendar.h"
 #include "core/event.h"
 #include "core/instrument.h"
+#include "exec/breaker.h"
+#include "exec/hybrid_sl.h"
+#include "exec/retry.h"
 #include "market/candle.h"
 #include "market/mdfile.h"
 #include "options/strategy.h"
@@ -65,6 +73,35 @@ enum hh_tm_drop { HH_DROP_STOP_BEFORE_ENTRY, HH_DROP_EXPIRED };
 
 const char *hh_tm_drop_name(enum hh_tm_drop d);
 
+/*
+ * Execution mode.  BACKTEST (the default, SPEC §5): orders go to the broker
+ * at once and its reports are trusted as they come (the simulated exchange
+ * reports synchronously and never loses one).  LIVE (`hedgehog run` paper,
+ * shadow, live): the broker is remote and unreliable, so
+ *  - every broker call goes through the circuit breaker and, when it fails
+ *    with a 503 or a timeout, is retried with backoff on engine timers; a
+ *    placement that timed out is looked up by its client id before it is
+ *    placed again (a retry never creates a second order);
+ *  - orders are write-ahead: a decision to place or cancel is only recorded
+ *    (the order is QUEUED in the state); the runner makes the state durable
+ *    and then calls hh_tm_send(), which talks to the broker.  After a crash
+ *    a queued order of unknown fate is looked up by client id, never sent
+ *    twice;
+ *  - fills are applied by their cumulative quantity (a duplicate or stale
+ *    report never doubles a position);
+ *  - a stop is held by the engine and executed by the hybrid stop-loss
+ *    (exec/hybrid_sl.h: SL-LIMIT at the level, cancel after
+ *    exec.sl_timeout_ms, wait for the confirmation, MARKET for exactly the
+ *    remainder); targets stay limit orders; every exit is reduce-only:
+ *    before a stop or square-off is sent the targets and the entry's
+ *    remainder are cancelled and confirmed, and its quantity is the live
+ *    position (hh_ord_exit_qty);
+ *  - an entry the breaker refuses (or whose retries are used up) rejects
+ *    its signal with BROKER_UNAVAILABLE (the rejected sink: a dead letter);
+ *    an exit is retried until it executes.
+ */
+enum hh_tm_mode { HH_TM_BACKTEST = 0, HH_TM_LIVE = 1 };
+
 /* The immutable settings the manager runs with (mapped from hh_config). */
 struct hh_tm_config {
     hh_money_t capital;
@@ -90,6 +127,13 @@ struct hh_tm_config {
     bool expiry_close_set;          /* close ITM shorts on expiry day ... */
     int64_t expiry_close_before;    /* ... at this IST time of day, ns */
     hh_ratio_t variance_limit;      /* hedge-balance variance flagged above */
+    /* execution mode (zero: backtest) and what live mode needs */
+    enum hh_tm_mode mode;
+    struct hh_retry_policy retry;   /* broker.retry */
+    uint64_t retry_seed;            /* jitter PRNG seed (any value) */
+    struct hh_breaker_config breaker;   /* broker.breaker */
+    struct hh_hsl_config hsl;       /* exec.sl_limit_buffer_pct, exec.sl_timeout_ms,
+                                       confirm poll (1 s) */
 };
 
 /* One execution, as fills.csv reports it. */
@@ -146,6 +190,39 @@ struct hh_tm_order_event {
     hh_price_t limit, trigger;          /* MODIFY: new prices (0: unchanged) */
 };
 
+/* What live mode tells the operator (logs, audit trail, alerts). */
+enum hh_tm_alert_kind {
+    HH_TMA_BREAKER,          /* a circuit breaker transition (brk); to OPEN: alert */
+    HH_TMA_RETRY,            /* a broker call failed (rc) and will be tried again */
+    HH_TMA_GAVE_UP,          /* an entry's placement failed for good (rc) */
+    HH_TMA_PLACE_UNKNOWN,    /* a placement timed out: the order may exist */
+    HH_TMA_PLACE_FOUND,      /* ... found by its client id (order_id) */
+    HH_TMA_PLACE_ABSENT,     /* ... not found: placed again, same client id */
+    HH_TMA_STOP_TRIGGERED,   /* the stop level traded: exit started */
+    HH_TMA_STOP_MARKET,      /* the hybrid stop markets the remainder (qty) */
+    HH_TMA_STOP_DONE,        /* the hybrid stop executed its quantity */
+    HH_TMA_STOP_FAILED,      /* alert: the stop's market order failed; qty
+                                still held, the exit is tried again */
+    HH_TMA_SQUAREOFF,        /* square-off time: exit started */
+    HH_TMA_DUP_FILL,         /* a duplicate or stale fill report was ignored */
+    HH_TMA_BAD_REPORT,       /* a report contradicting the order was ignored */
+};
+
+const char *hh_tm_alert_name(enum hh_tm_alert_kind k);
+
+struct hh_tm_alert {
+    enum hh_tm_alert_kind kind;
+    hh_time_t ts;                             /* engine time */
+    bool alert;                               /* raise it to the operator */
+    const struct hh_signal *sig;              /* owner's signal, NULL for none */
+    const struct hh_breaker_transition *brk;  /* HH_TMA_BREAKER */
+    const char *client_id;                    /* the order concerned, or NULL */
+    uint64_t order_id;                        /* broker id, 0 when unknown */
+    int rc;                                   /* the broker's error, 0 */
+    hh_qty_t qty;
+    const char *detail;                       /* text, borrowed for the call */
+};
+
 struct hh_tm_sink {
     void (*fill)(void *ctx, const struct hh_tm_fill *f);
     void (*closed)(void *ctx, const struct hh_tm_trade *t);
@@ -157,6 +234,10 @@ struct hh_tm_sink {
     /* Orders and their reports (may be NULL). */
     void (*order)(void *ctx, const struct hh_tm_order_event *e);
     void *ctx;
+    /* Live mode: breaker transitions and alerts (may be NULL).  Its own
+     * context, so a wrapping sink (app/persist.h) need not know of it. */
+    void (*alert)(void *actx, const struct hh_tm_alert *a);
+    void *alert_ctx;
 };
 
 /* Running totals (for the summary). */
@@ -184,7 +265,9 @@ struct hh_tm;
 /*
  * Create a manager.  inst, cal, clock and sink are borrowed and must
  * outlive it; broker is copied and its sink is set to this manager.
- * Returns NULL when out of memory.
+ * Live mode: zero retry / breaker / confirm-poll settings take the SPEC §11
+ * defaults.  Returns NULL when out of memory or when a live-mode setting is
+ * invalid (hh_retry_init, hh_breaker_init, hh_hsl_init refuse it).
  */
 struct hh_tm *hh_tm_new(const struct hh_tm_config *cfg, const struct hh_instruments *inst,
                         const struct hh_calendar *cal, const struct hh_clock *clock,
@@ -264,6 +347,8 @@ enum hh_div_kind {
     HH_DIV_UNKNOWN_ORDER,    /* the broker does not know an order the engine placed */
     HH_DIV_POSITION,         /* net positions differ after the orders were adopted */
     HH_DIV_NAKED_SHORT,      /* a short option no long of its bucket covers */
+    HH_DIV_FOREIGN_ORDER,    /* live: the broker has a working order of a
+                                client id the engine never placed */
 };
 
 const char *hh_div_kind_name(enum hh_div_kind k);
@@ -300,6 +385,81 @@ hh_time_t hh_tm_next_timer(const struct hh_tm *tm);
 
 /* Fire every timer due at or before `now` (the clock already at `now`). */
 void hh_tm_fire_timers(struct hh_tm *tm, hh_time_t now);
+
+/* ---- live mode (HH_TM_LIVE; see enum hh_tm_mode) -------------------------- */
+
+/*
+ * Does the manager have broker calls due now (queued placements and
+ * cancellations, retries and look-ups whose time came, status queries of
+ * the hybrid stops)?  The runner makes the state durable first (the
+ * checkpoint holds every queued order), then calls hh_tm_send().
+ */
+bool hh_tm_has_commands(const struct hh_tm *tm);
+
+/*
+ * Carry out the broker calls due now — exactly those due when it is called,
+ * which the caller has just made durable — through the circuit breaker, in a
+ * deterministic order.  What they answer is applied at once; what that
+ * decides is only queued (hh_tm_has_commands() says so): the caller loops
+ * (persist, then send) until nothing is due.  Returns the number of broker
+ * calls made.  A no-op in backtests.
+ */
+int hh_tm_send(struct hh_tm *tm);
+
+/* What one reconciliation poll did. */
+struct hh_tm_poll_result {
+    int rc;                   /* HH_OK, or the broker's (or breaker's) error:
+                                 nothing was reconciled */
+    int divergences;          /* found and adopted (each went to fn) */
+    size_t orders, positions; /* rows the broker returned */
+    uint64_t working;         /* engine orders working at the broker now */
+};
+
+/*
+ * A reconciliation poll (live mode): the broker's order book and positions
+ * through the breaker, then hh_tm_reconcile(); orders whose placement timed
+ * out are matched by client id; a working broker order with a client id the
+ * engine does not know is reported (HH_DIV_FOREIGN_ORDER) and left alone.
+ * The hybrid stops adopt their orders' rows.  out may be NULL.
+ */
+int hh_tm_poll(struct hh_tm *tm, hh_div_fn fn, void *ctx, struct hh_tm_poll_result *out);
+
+/* Counters of live mode (for logs, metrics and tests). */
+struct hh_tm_live_stats {
+    uint64_t reports;         /* broker reports received (any order) */
+    uint64_t reports_unknown; /* reports for orders not (yet) known */
+    uint64_t dup_fills;       /* duplicate or stale fills ignored */
+    uint64_t placed;          /* placements the broker accepted */
+    uint64_t retries;         /* calls failed and scheduled again */
+    uint64_t timeouts;        /* placements of unknown outcome */
+    uint64_t found;           /* ... found by client id */
+    uint64_t refused;         /* calls the open breaker refused */
+    uint64_t broker_unavailable;   /* entries rejected BROKER_UNAVAILABLE */
+    uint64_t stops;           /* hybrid stops started */
+    uint64_t stop_markets;    /* ... that had to market a remainder */
+    uint64_t stop_failed;     /* ... whose market order failed */
+    uint64_t polls, polls_failed;
+};
+
+const struct hh_tm_live_stats *hh_tm_live_stats(const struct hh_tm *tm);
+
+/* The circuit breaker's state (CLOSED in backtests). */
+enum hh_breaker_state hh_tm_breaker_state(const struct hh_tm *tm);
+
+/*
+ * The runner's position in its inputs, opaque to the manager and carried
+ * in its snapshot, so a checkpoint says where each input resumes (rows of
+ * market data processed, signal lines consumed...).  `change` counts the
+ * update as a change of the state (a checkpoint becomes due): use it when
+ * the position must be durable together with what the step decided.
+ */
+#define HH_TM_CURSOR_WORDS 8
+struct hh_tm_cursor {
+    uint64_t w[HH_TM_CURSOR_WORDS];
+};
+
+void hh_tm_set_cursor(struct hh_tm *tm, const struct hh_tm_cursor *c, bool change);
+void hh_tm_get_cursor(const struct hh_tm *tm, struct hh_tm_cursor *out);
 
 /* Take the ready trades best first (after the candles of one instant). */
 void hh_tm_select(struct hh_tm *tm);

@@ -1,0 +1,91 @@
+/*
+ * run_shadow.c — the broker of `hedgehog run --mode shadow`: it records
+ * the orders the engine would place and sends nothing.
+ *
+ * It is the paper broker with its market data cut off: placements,
+ * cancellations and every query are answered from the paper book (so the
+ * engine's order life cycle, reconciliation and restarts behave as in
+ * paper mode), but no tick ever reaches the matching engine, so nothing
+ * fills and no position ever exists.  Each accepted order is handed to the
+ * run (on_order) to be logged and audited as "would place".
+ */
+#include "app/run.h"
+
+static int sh_place(void *impl, const struct hh_order_req *req, uint64_t *order_id)
+{
+    struct run_shadow *s = impl;
+    int rc = s->inner.ops->place(s->inner.impl, req, order_id);
+
+    if (rc == HH_OK && s->on_order)
+        s->on_order(s->ctx, req, *order_id);
+    return rc;
+}
+
+static int sh_modify(void *impl, uint64_t id, hh_qty_t qty, hh_price_t limit, hh_price_t trigger)
+{
+    struct run_shadow *s = impl;
+
+    return s->inner.ops->modify(s->inner.impl, id, qty, limit, trigger);
+}
+
+static int sh_cancel(void *impl, uint64_t id)
+{
+    struct run_shadow *s = impl;
+
+    return s->inner.ops->cancel(s->inner.impl, id);
+}
+
+static void sh_set_sink(void *impl, hh_report_fn fn, void *ctx)
+{
+    struct run_shadow *s = impl;
+
+    s->inner.ops->set_sink(s->inner.impl, fn, ctx);
+}
+
+static int sh_find(void *impl, const char *cid, struct hh_broker_order *out)
+{
+    struct run_shadow *s = impl;
+
+    return s->inner.ops->find(s->inner.impl, cid, out);
+}
+
+static int sh_status(void *impl, uint64_t id, struct hh_broker_order *out)
+{
+    struct run_shadow *s = impl;
+
+    return s->inner.ops->status(s->inner.impl, id, out);
+}
+
+static int sh_orders(void *impl, struct hh_broker_order *out, size_t cap, size_t *n)
+{
+    struct run_shadow *s = impl;
+
+    return s->inner.ops->orders(s->inner.impl, out, cap, n);
+}
+
+static int sh_positions(void *impl, struct hh_broker_position *out, size_t cap, size_t *n)
+{
+    struct run_shadow *s = impl;
+
+    return s->inner.ops->positions(s->inner.impl, out, cap, n);
+}
+
+static int sh_funds(void *impl, hh_money_t *available)
+{
+    struct run_shadow *s = impl;
+
+    return s->inner.ops->funds(s->inner.impl, available);
+}
+
+struct hh_broker run_shadow_broker(struct run_shadow *s, struct hh_paper *p)
+{
+    s->p = p;
+    s->inner = hh_paper_broker(p);
+    s->ops = (struct hh_broker_ops){
+        .place = sh_place, .modify = sh_modify, .cancel = sh_cancel,
+        .on_tick = NULL, .on_bar = NULL,   /* no market data: nothing ever fills */
+        .set_sink = sh_set_sink, .find = sh_find, .status = sh_status,
+        .orders = sh_orders, .positions = sh_positions, .funds = sh_funds,
+    };
+    return (struct hh_broker){ &s->ops, s };
+}

@@ -1,0 +1,1015 @@
+/*
+ * test_live.c — the trade manager in live mode (HH_TM_LIVE) against the
+ * paper broker: write-ahead orders sent through the circuit breaker, retry
+ * with backoff and find-first after a timeout, fills de-duplicated by their
+ * cumulative quantity, the hybrid stop-loss driven by engine timers,
+ * reduce-only exits, restart from a snapshot in the middle of a stop; seed
+ * scenarios 3 (broker failure and recovery) and 7 (two signals ready at one
+ * instant, one slot); and a property test over >= 10,000 seeded fault
+ * schedules (HH_LIVE_SCHEDULES=N changes the count, HH_LIVE_SEED=N replays
+ * one with a trace).
+ *
+ * The harness is a miniature `hedgehog run`: it moves the engine clock to
+ * each event, pumps the paper broker at its due times, fires engine timers,
+ * polls every reconcile.poll_s, and after every event sends what the
+ * engine queued (hh_tm_send) — the runner's commit loop without a store.
+ *
+ * Day: 2025-01-02 (a Thursday), from 09:15 IST.  INFY and TCS: lot 1,
+ * tick 0.05.
+ */
+#include "testutil.h"
+
+#include "broker/paper.h"
+#include "trade/trade.h"
+#include "trade/tm_int.h"   /* the property test compares every order with the broker's */
+
+#include <stdarg.h>
+
+#define TICK 500   /* 0.05 rupee */
+#define S (HH_NS_PER_S)
+#define MS (HH_NS_PER_MS)
+
+static hh_time_t day0(void)
+{
+    return hh_time_from_ist(hh_date_from_ymd(2025, 1, 2), HH_TOD(9, 15));
+}
+
+static hh_price_t P(double rupees)
+{
+    return (hh_price_t)(rupees * HH_FX_SCALE + (rupees >= 0 ? 0.5 : -0.5));
+}
+
+/* ---- the harness ------------------------------------------------------------------ */
+
+struct lw {
+    struct hh_instruments *inst;
+    struct hh_calendar *cal;
+    hh_iid_t iid[2];
+    struct hh_clock clock;
+    struct hh_paper_config pc;
+    struct hh_paper *paper;
+    struct hh_broker inner;            /* the paper broker's interface */
+    struct hh_broker_ops ops;          /* ours: forwards, may duplicate reports */
+    int dup_reports;                   /* deliver every report this many extra times */
+    hh_report_fn esink;                /* the engine's report sink */
+    void *ectx;
+    struct hh_tm_config cfg;
+    struct hh_tm *tm;
+    int64_t poll_every;                /* 0: no polls */
+    hh_time_t next_poll;
+    bool trace;
+    /* what the engine said */
+    int fills, closed, dropped, sent, sent_market;
+    int rejected[HH_SIG_REASON_COUNT];
+    int alerts[16];
+    int opened, closed_brk, half_open;
+    int polls, divergences;
+    /* invariant violations */
+    int violations;
+    char why[512];
+};
+
+static void lw_fail(struct lw *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void lw_fail(struct lw *w, const char *fmt, ...)
+{
+    va_list ap;
+
+    if (!w->violations++) {
+        va_start(ap, fmt);
+        vsnprintf(w->why, sizeof w->why, fmt, ap);
+        va_end(ap);
+    }
+}
+
+static void w_report(void *ctx, const struct hh_report *r)
+{
+    struct lw *w = ctx;
+
+    if (w->trace)
+        printf("    report %d order %llu qty %lld filled %lld exec %llu\n", r->kind,
+               (unsigned long long)r->order_id, (long long)r->qty, (long long)r->filled,
+               (unsigned long long)r->exec_id);
+    for (int k = 0; k <= w->dup_reports; k++)
+        w->esink(w->ectx, r);
+}
+
+static void w_set_sink(void *impl, hh_report_fn fn, void *ctx)
+{
+    struct lw *w = impl;
+
+    w->esink = fn;
+    w->ectx = ctx;
+    w->inner.ops->set_sink(w->inner.impl, w_report, w);
+}
+
+#define FWD(name, args, call)                                                              \
+    static int w_##name args                                                               \
+    {                                                                                      \
+        struct lw *w = impl;                                                               \
+        return w->inner.ops->name call;                                                    \
+    }
+FWD(place, (void *impl, const struct hh_order_req *req, uint64_t *id), (w->inner.impl, req, id))
+FWD(modify, (void *impl, uint64_t id, hh_qty_t q, hh_price_t l, hh_price_t t),
+    (w->inner.impl, id, q, l, t))
+FWD(cancel, (void *impl, uint64_t id), (w->inner.impl, id))
+FWD(find, (void *impl, const char *cid, struct hh_broker_order *o), (w->inner.impl, cid, o))
+FWD(status, (void *impl, uint64_t id, struct hh_broker_order *o), (w->inner.impl, id, o))
+FWD(orders, (void *impl, struct hh_broker_order *o, size_t cap, size_t *n),
+    (w->inner.impl, o, cap, n))
+FWD(positions, (void *impl, struct hh_broker_position *o, size_t cap, size_t *n),
+    (w->inner.impl, o, cap, n))
+FWD(funds, (void *impl, hh_money_t *m), (w->inner.impl, m))
+
+static void w_on_tick(void *impl, const struct hh_tick *t)
+{
+    struct lw *w = impl;
+
+    w->inner.ops->on_tick(w->inner.impl, t);
+}
+
+/* ---- invariants on the broker's book ----------------------------------------------- */
+
+/* Parse one of the engine's client ids "h<serial><code><n>". */
+static bool parse_cid(const char *cid, unsigned *serial, char *code, unsigned *n)
+{
+    const char *p = cid;
+    char *end;
+
+    if (*p++ != 'h')
+        return false;
+    *serial = (unsigned)strtoul(p, &end, 10);
+    if (end == p || !*end)
+        return false;
+    *code = *end++;
+    *n = (unsigned)strtoul(end, NULL, 10);
+    return true;
+}
+
+#define MAXSER 256
+
+/* Never a double exit: for every trade, what its exits executed at the
+ * broker never exceeds what its entry executed. */
+static void check_exits(struct lw *w)
+{
+    hh_qty_t in[MAXSER] = { 0 }, out[MAXSER] = { 0 };
+    size_t n = hh_paper_order_count(w->paper);
+
+    for (size_t id = 1; id <= n; id++) {
+        struct hh_broker_order b;
+        unsigned s, k;
+        char c;
+
+        if (hh_paper_peek(w->paper, id, &b) || !parse_cid(b.client_id, &s, &c, &k) ||
+            s >= MAXSER)
+            continue;
+        if (c == 'e')
+            in[s] += b.filled;
+        else
+            out[s] += b.filled;
+    }
+    for (unsigned s = 0; s < MAXSER; s++)
+        if (out[s] > in[s])
+            lw_fail(w, "double exit: trade %u exited %lld of %lld entered", s,
+                    (long long)out[s], (long long)in[s]);
+}
+
+/* The order sink: every market order of a hybrid stop is sent only when
+ * its stop-limit can no longer fill. */
+static void on_order(void *ctx, const struct hh_tm_order_event *e)
+{
+    struct lw *w = ctx;
+    unsigned s, k;
+    char c;
+
+    if (e->kind != HH_TMO_SENT)
+        return;
+    w->sent++;
+    if (w->trace)
+        printf("    sent %s qty %lld -> %llu\n", e->req->client_id, (long long)e->req->qty,
+               (unsigned long long)e->order_id);
+    if (!parse_cid(e->req->client_id, &s, &c, &k) || c != 'm')
+        return;
+    w->sent_market++;
+    {
+        char lim[HH_CLIENT_ID_MAX];
+        size_t n = hh_paper_order_count(w->paper);
+        bool seen = false;
+
+        snprintf(lim, sizeof lim, "h%ul%u", s, k - 1);
+        for (size_t id = 1; id <= n; id++) {
+            struct hh_broker_order b;
+
+            if (hh_paper_peek(w->paper, id, &b) || strcmp(b.client_id, lim))
+                continue;
+            seen = true;
+            if (!hh_ord_state_terminal(b.state))
+                lw_fail(w, "market %s sent while its stop-limit %s is %s",
+                        e->req->client_id, lim, hh_ord_state_name(b.state));
+        }
+        (void)seen;   /* a refused stop-limit never reached the book */
+    }
+}
+
+static void on_fill(void *ctx, const struct hh_tm_fill *f)
+{
+    struct lw *w = ctx;
+
+    (void)f;
+    w->fills++;
+}
+
+static void on_closed(void *ctx, const struct hh_tm_trade *t)
+{
+    struct lw *w = ctx;
+
+    (void)t;
+    w->closed++;
+}
+
+static void on_rejected(void *ctx, const struct hh_signal *s, enum hh_sig_reason r,
+                        const char *detail)
+{
+    struct lw *w = ctx;
+
+    (void)s;
+    (void)detail;
+    w->rejected[r]++;
+}
+
+static void on_dropped(void *ctx, const struct hh_signal *s, enum hh_tm_drop why, hh_time_t at)
+{
+    struct lw *w = ctx;
+
+    (void)s;
+    (void)why;
+    (void)at;
+    w->dropped++;
+}
+
+static void on_alert(void *ctx, const struct hh_tm_alert *a)
+{
+    struct lw *w = ctx;
+
+    w->alerts[a->kind]++;
+    if (a->kind == HH_TMA_BREAKER) {
+        w->opened += a->brk->to == HH_BRK_OPEN;
+        w->closed_brk += a->brk->to == HH_BRK_CLOSED;
+        w->half_open += a->brk->to == HH_BRK_HALF_OPEN;
+    }
+    if (w->trace)
+        printf("    alert %s %s %s\n", hh_tm_alert_name(a->kind),
+               a->client_id ? a->client_id : "-", a->detail ? a->detail : "");
+}
+
+static void on_div(void *ctx, const struct hh_tm_divergence *d)
+{
+    struct lw *w = ctx;
+
+    w->divergences++;
+    if (w->trace)
+        printf("    divergence %s order %llu engine %lld broker %lld\n", hh_div_kind_name(d->kind),
+               (unsigned long long)d->order_id, (long long)d->engine_qty,
+               (long long)d->broker_qty);
+}
+
+static struct hh_instruments *make_inst(hh_iid_t ids[2])
+{
+    struct hh_instruments *t = hh_inst_new();
+    static const char *const syms[2] = { "INFY", "TCS" };
+
+    assert_non_null(t);
+    for (int k = 0; k < 2; k++) {
+        struct hh_instrument in;
+
+        memset(&in, 0, sizeof in);
+        snprintf(in.symbol, sizeof in.symbol, "%s", syms[k]);
+        snprintf(in.underlying, sizeof in.underlying, "%s", syms[k]);
+        in.exch = HH_EXCH_NSE;
+        in.seg = HH_SEG_CASH;
+        in.type = HH_INST_EQ;
+        in.expiry = HH_DATE_NONE;
+        in.lot_size = 1;
+        in.tick = TICK;
+        in.known = true;
+        assert_int_equal(hh_inst_add(t, &in, &ids[k]), HH_OK);
+    }
+    return t;
+}
+
+static void lw_defaults(struct lw *w)
+{
+    w->inst = make_inst(w->iid);
+    w->cal = hh_cal_new();
+    hh_paper_config_defaults(&w->pc);
+    w->cfg = (struct hh_tm_config){
+        .capital = 1000000 * HH_RUPEE,
+        .risk_per_trade = HH_RATIO_SCALE / 100,
+        .size_scale = HH_RATIO_SCALE,
+        .max_lots_per_trade = 100,
+        .max_open_trades = 2,
+        .touch = true,
+        .volume_lookback = 20,
+        .breakeven_after_t1 = true,
+        .squareoff_set = false,
+        .fees = hh_charges_find("zero"),
+        .exposure_check = 100 * MS,
+        .hedge_debounce = 500 * MS,
+        .leg_timeout = 5000 * MS,
+        .margin_buffer = HH_RATIO_SCALE,
+        .mode = HH_TM_LIVE,
+        .retry = { 3, 1 * S, 8 * S, HH_RATIO_SCALE / 5 },
+        .retry_seed = 7,
+        .breaker = { 5, 30 * S, 20 * S },
+        .hsl = { HH_RATIO_SCALE / 2, 2 * S, 1 * S },
+    };
+    w->poll_every = 12 * S;
+}
+
+static void lw_start_with(struct lw *w, struct hh_paper *paper)
+{
+    struct hh_tm_sink sink = { .fill = on_fill, .closed = on_closed, .rejected = on_rejected,
+                               .dropped = on_dropped, .order = on_order, .ctx = w,
+                               .alert = on_alert, .alert_ctx = w };
+    struct hh_broker b;
+
+    w->paper = paper;
+    w->inner = hh_paper_broker(w->paper);
+    w->ops = *w->inner.ops;
+    w->ops.place = w_place;
+    w->ops.modify = w_modify;
+    w->ops.cancel = w_cancel;
+    w->ops.find = w_find;
+    w->ops.status = w_status;
+    w->ops.orders = w_orders;
+    w->ops.positions = w_positions;
+    w->ops.funds = w_funds;
+    w->ops.on_tick = w_on_tick;
+    w->ops.on_bar = NULL;
+    w->ops.set_sink = w_set_sink;
+    b.ops = &w->ops;
+    b.impl = w;
+    w->tm = hh_tm_new(&w->cfg, w->inst, w->cal, &w->clock, b, &sink);
+    assert_non_null(w->tm);
+}
+
+static void lw_start(struct lw *w)
+{
+    struct hh_paper *p;
+
+    hh_clock_init(&w->clock, true);
+    hh_clock_advance(&w->clock, day0());
+    p = hh_paper_new(w->inst, &w->clock, &w->pc);
+    assert_non_null(p);
+    w->next_poll = day0() + w->poll_every;
+    lw_start_with(w, p);
+}
+
+static void lw_free(struct lw *w)
+{
+    hh_tm_free(w->tm);
+    hh_paper_free(w->paper);
+    hh_inst_free(w->inst);
+    hh_cal_free(w->cal);
+}
+
+/* The runner's commit loop (no store here): send what is due, deliver
+ * what the broker answered at once, until quiet. */
+static void lw_commit(struct lw *w)
+{
+    for (int guard = 0; guard < 1000; guard++) {
+        if (!hh_tm_has_commands(w->tm))
+            return;
+        hh_tm_send(w->tm);
+        hh_paper_pump(w->paper);
+    }
+    lw_fail(w, "the commit loop does not settle");
+}
+
+/* Right after a successful poll, every order the engine placed shows the
+ * broker's filled quantity and terminal-ness, and net positions agree. */
+static void check_after_poll(struct lw *w)
+{
+    const struct hh_tm *tm = w->tm;
+
+    for (size_t i = 0; i < tm->nrefs; i++) {
+        const struct order_ref *ref = &tm->refs[i];
+        struct hh_broker_order b;
+
+        if (ref->pstate != PS_PLACED || !ref->boid || ref->group)
+            continue;
+        if (hh_paper_peek(w->paper, ref->boid, &b)) {
+            lw_fail(w, "order %s (%llu) unknown to the broker", ref->req.client_id,
+                    (unsigned long long)ref->boid);
+            continue;
+        }
+        if (b.filled != ref->filled || ref->done != hh_ord_state_terminal(b.state))
+            lw_fail(w, "after a poll, order %s: engine filled %lld%s, broker %lld %s",
+                    ref->req.client_id, (long long)ref->filled, ref->done ? " (done)" : "",
+                    (long long)b.filled, hh_ord_state_name(b.state));
+    }
+    for (int k = 0; k < 2; k++)
+        if (hh_tm_position(tm, w->iid[k]) != hh_paper_position(w->paper, w->iid[k]))
+            lw_fail(w, "after a poll, %s: engine position %lld, broker %lld",
+                    k ? "TCS" : "INFY", (long long)hh_tm_position(tm, w->iid[k]),
+                    (long long)hh_paper_position(w->paper, w->iid[k]));
+}
+
+static void lw_poll(struct lw *w)
+{
+    struct hh_tm_poll_result res;
+
+    hh_tm_poll(w->tm, on_div, w, &res);
+    w->polls++;
+    if (res.rc == HH_OK)
+        check_after_poll(w);
+    lw_commit(w);
+}
+
+/* Everything due up to t (inclusive): paper deliveries, timers, polls. */
+static void lw_advance(struct lw *w, hh_time_t t)
+{
+    for (;;) {
+        hh_time_t a = hh_tm_next_timer(w->tm), b = hh_paper_next_due(w->paper);
+        hh_time_t c = w->poll_every ? w->next_poll : HH_TIME_MAX;
+        hh_time_t next = a < b ? a : b;
+
+        next = c < next ? c : next;
+        if (next > t)
+            break;
+        if (next > w->clock.now)
+            hh_clock_advance(&w->clock, next);
+        hh_paper_pump(w->paper);
+        if (a <= next)
+            hh_tm_fire_timers(w->tm, w->clock.now);
+        lw_commit(w);
+        if (c <= next) {
+            w->next_poll += w->poll_every;
+            lw_poll(w);
+        }
+    }
+    if (t > w->clock.now)
+        hh_clock_advance(&w->clock, t);
+    hh_paper_pump(w->paper);
+    lw_commit(w);
+}
+
+static void lw_tick(struct lw *w, int k, hh_time_t ts, hh_price_t px, hh_qty_t qty)
+{
+    struct hh_tick t = { .ts = ts, .iid = w->iid[k], .price = px, .qty = qty };
+
+    lw_advance(w, ts);
+    if (w->trace)
+        printf("  %lld.%03lld %s %lld\n", (long long)((ts - day0()) / S),
+               (long long)((ts - day0()) % S / MS), k ? "TCS" : "INFY", (long long)px);
+    hh_tm_tick(w->tm, &t);
+    lw_commit(w);
+    check_exits(w);
+}
+
+static struct hh_signal mksig(struct lw *w, const char *id, int k, enum hh_side side,
+                              hh_price_t entry, hh_price_t stop, hh_price_t t1, hh_price_t t2,
+                              int64_t lots)
+{
+    struct hh_signal s;
+
+    memset(&s, 0, sizeof s);
+    snprintf(s.id, sizeof s.id, "%s", id);
+    snprintf(s.correlation_id, sizeof s.correlation_id, "%s", id);
+    s.iid = w->iid[k];
+    s.side = side;
+    s.entry = entry;
+    s.stop = stop;
+    s.targets[0] = t1;
+    s.ntargets = 1;
+    if (t2)
+        s.targets[s.ntargets++] = t2;
+    s.lots = lots;
+    s.confidence = HH_RATIO_SCALE;
+    s.ts = s.received_at = w->clock.now;
+    s.valid_until = hh_time_from_ist(hh_date_from_ymd(2025, 1, 2), HH_TOD(15, 30));
+    return s;
+}
+
+static void lw_signal(struct lw *w, const struct hh_signal *s)
+{
+    assert_int_equal(hh_tm_signal(w->tm, s), HH_OK);
+    lw_commit(w);
+}
+
+static hh_qty_t paper_pos(struct lw *w, int k)
+{
+    return hh_paper_position(w->paper, w->iid[k]);
+}
+
+static void assert_no_violation(struct lw *w)
+{
+    if (w->violations)
+        fail_msg("%d violation(s): %s", w->violations, w->why);
+}
+
+/* ---- 1. the flow: entry, targets, stop through the hybrid stop-loss ---------------- */
+
+static void test_live_stop_fills_as_stop_limit(void **state)
+{
+    struct lw w = { 0 };
+    struct hh_signal s;
+
+    (void)state;
+    lw_defaults(&w);
+    lw_start(&w);
+    s = mksig(&w, "a", 0, HH_BUY, P(100), P(98), P(104), 0, 10);
+    lw_signal(&w, &s);
+    assert_int_equal(w.sent, 0);   /* nothing sent before the price touches */
+    lw_tick(&w, 0, day0() + 1 * S, P(100), 100);    /* touch: entry queued and sent */
+    assert_int_equal(w.sent, 1);
+    lw_tick(&w, 0, day0() + 2 * S, P(100.5), 100);  /* entry fills; target placed */
+    assert_int_equal(paper_pos(&w, 0), 10);
+    assert_int_equal(hh_tm_position(w.tm, w.iid[0]), 10);
+    assert_int_equal(w.sent, 2);
+    /* the stop level trades: the target is cancelled first, then the
+     * SL-LIMIT (limit 98 - 0.5 % = 97.50) */
+    lw_tick(&w, 0, day0() + 3 * S, P(98), 100);
+    assert_int_equal(w.alerts[HH_TMA_STOP_TRIGGERED], 1);
+    lw_advance(&w, day0() + 3 * S + 10 * MS);
+    assert_int_equal(w.sent, 3);
+    lw_tick(&w, 0, day0() + 4 * S, P(97.9), 100);   /* triggers and fills at 97.90 */
+    assert_int_equal(paper_pos(&w, 0), 0);
+    assert_int_equal(w.closed, 1);
+    assert_int_equal(w.sent_market, 0);
+    assert_int_equal(w.alerts[HH_TMA_STOP_DONE], 1);
+    assert_int_equal(hh_paper_stats(w.paper)->dup_client_ids, 0);
+    assert_no_violation(&w);
+    lw_free(&w);
+}
+
+static void test_live_gap_through_limit_markets_remainder(void **state)
+{
+    struct lw w = { 0 };
+    struct hh_signal s;
+
+    (void)state;
+    lw_defaults(&w);
+    lw_start(&w);
+    s = mksig(&w, "a", 0, HH_BUY, P(100), P(98), P(104), 0, 10);
+    lw_signal(&w, &s);
+    lw_tick(&w, 0, day0() + 1 * S, P(100), 100);
+    lw_tick(&w, 0, day0() + 2 * S, P(100.5), 100);
+    lw_tick(&w, 0, day0() + 3 * S, P(96), 100);     /* gaps through the limit 97.50 */
+    lw_tick(&w, 0, day0() + 4 * S, P(95.5), 100);   /* triggers: limit not reachable */
+    assert_int_equal(paper_pos(&w, 0), 10);
+    /* 2 s after it works: cancel, wait for the confirmation, market */
+    lw_tick(&w, 0, day0() + 7 * S, P(95.4), 100);
+    lw_tick(&w, 0, day0() + 8 * S, P(95.3), 100);
+    assert_int_equal(w.sent_market, 1);
+    assert_int_equal(paper_pos(&w, 0), 0);
+    assert_int_equal(w.closed, 1);
+    assert_no_violation(&w);
+    lw_free(&w);
+}
+
+/* A duplicated report stream never doubles a position. */
+static void test_live_duplicate_fills_ignored(void **state)
+{
+    struct lw w = { 0 };
+    struct hh_signal s;
+
+    (void)state;
+    lw_defaults(&w);
+    w.pc.fill_ratio = HH_RATIO_SCALE / 4;   /* partial fills: several reports */
+    lw_start(&w);
+    w.dup_reports = 2;                      /* every report three times */
+    s = mksig(&w, "a", 0, HH_BUY, P(100), P(98), P(104), 0, 10);
+    lw_signal(&w, &s);
+    lw_tick(&w, 0, day0() + 1 * S, P(100), 20);
+    for (int i = 2; i < 8; i++)
+        lw_tick(&w, 0, day0() + i * S, P(100.5), 20);
+    assert_int_equal(paper_pos(&w, 0), 10);
+    assert_int_equal(hh_tm_position(w.tm, w.iid[0]), 10);
+    assert_true(hh_tm_live_stats(w.tm)->dup_fills >= 4);
+    assert_no_violation(&w);
+    lw_free(&w);
+}
+
+/* A placement that timed out is found by its client id, never sent twice. */
+static void test_live_timeout_found_by_client_id(void **state)
+{
+    struct lw w = { 0 };
+    struct hh_signal s;
+
+    (void)state;
+    lw_defaults(&w);
+    w.pc.timeout_pct = 100 * HH_RATIO_SCALE;   /* every placement times out */
+    lw_start(&w);
+    s = mksig(&w, "a", 0, HH_BUY, P(100), P(98), P(104), 0, 10);
+    lw_signal(&w, &s);
+    lw_tick(&w, 0, day0() + 1 * S, P(100), 100);
+    assert_int_equal(hh_tm_live_stats(w.tm)->timeouts, 1);
+    lw_tick(&w, 0, day0() + 3 * S, P(100.5), 100);
+    assert_int_equal(hh_tm_live_stats(w.tm)->found, 1);
+    assert_int_equal(hh_tm_position(w.tm, w.iid[0]), 10);
+    assert_int_equal(paper_pos(&w, 0), 10);
+    assert_int_equal(hh_paper_stats(w.paper)->dup_client_ids, 0);
+    assert_no_violation(&w);
+    lw_free(&w);
+}
+
+/* ---- 2. seed scenario 3: broker failure and recovery ------------------------------ */
+
+static void test_scenario_3_breaker(void **state)
+{
+    struct lw w = { 0 };
+    char id[16];
+
+    (void)state;
+    lw_defaults(&w);
+    /* 503 from 09:15:10 to 09:16:40 */
+    w.pc.n_unavailable = 1;
+    w.pc.unavailable[0].from = HH_TOD(9, 15) + 10 * S;
+    w.pc.unavailable[0].to = HH_TOD(9, 16) + 40 * S;
+    w.cfg.max_open_trades = 1;
+    lw_start(&w);
+    /* signals during the outage, one every 5 s, each touched at once */
+    for (int i = 0; i < 8; i++) {
+        struct hh_signal s;
+        hh_time_t t = day0() + (12 + 5 * i) * S;
+
+        lw_advance(&w, t);
+        snprintf(id, sizeof id, "s%d", i);
+        s = mksig(&w, id, i % 2, HH_BUY, P(100), P(98), P(104), 0, 1);
+        lw_signal(&w, &s);
+        lw_tick(&w, i % 2, t + 100 * MS, P(100), 100);
+    }
+    /* no trade during the outage; dead letters BROKER_UNAVAILABLE */
+    assert_int_equal(hh_paper_stats(w.paper)->placed, 0);
+    assert_true(w.rejected[HH_SIG_BROKER_UNAVAILABLE] >= 4);
+    assert_true(w.opened >= 1);                 /* the alert (again after a failed probe) */
+    assert_true(hh_tm_live_stats(w.tm)->refused > 0);
+    /* recovery: the probe (a funds query) closes the breaker */
+    for (int i = 0; i < 40; i++)
+        lw_tick(&w, 0, day0() + (60 + 2 * i) * S, P(101), 100);
+    assert_true(w.closed_brk >= 1);
+    assert_int_equal(hh_tm_breaker_state(w.tm), HH_BRK_CLOSED);
+    {
+        struct hh_signal s = mksig(&w, "after", 0, HH_BUY, P(101), P(99), P(105), 0, 1);
+
+        lw_signal(&w, &s);
+        lw_tick(&w, 0, day0() + 150 * S, P(101), 100);
+        lw_tick(&w, 0, day0() + 151 * S, P(101), 100);
+    }
+    assert_int_equal(paper_pos(&w, 0), 1);      /* trading resumed */
+    assert_no_violation(&w);
+    lw_free(&w);
+}
+
+/* ---- 3. seed scenario 7: two signals ready at one instant, one slot --------------- */
+
+static void scenario_7(enum hh_tm_mode mode)
+{
+    struct lw w = { 0 };
+    struct hh_signal a, b;
+    struct hh_candle ca, cb;
+
+    lw_defaults(&w);
+    w.cfg.mode = mode;
+    w.cfg.touch = false;           /* retest on candles */
+    w.cfg.max_open_trades = 1;
+    lw_start(&w);
+    a = mksig(&w, "nifty", 0, HH_BUY, P(100), P(98), P(104), 0, 1);
+    b = mksig(&w, "banknifty", 1, HH_BUY, P(200), P(196), P(208), 0, 1);
+    lw_signal(&w, &a);
+    lw_signal(&w, &b);
+    /* both candles of 09:15 complete at 09:16 and both are ready */
+    ca = (struct hh_candle){ .ts = day0(), .iid = w.iid[0], .open = P(100.5), .high = P(101),
+                             .low = P(99.8), .close = P(100.4), .volume = 10 };
+    cb = (struct hh_candle){ .ts = day0(), .iid = w.iid[1], .open = P(200.5), .high = P(201),
+                             .low = P(199.8), .close = P(200.4), .volume = 10 };
+    lw_advance(&w, day0() + 60 * S);
+    hh_tm_candle(w.tm, &ca);
+    hh_tm_candle(w.tm, &cb);
+    hh_tm_select(w.tm);
+    lw_commit(&w);
+    lw_tick(&w, 0, day0() + 61 * S, P(100.4), 100);
+    lw_tick(&w, 1, day0() + 61 * S, P(200.4), 100);
+    lw_tick(&w, 0, day0() + 62 * S, P(100.4), 100);
+    lw_tick(&w, 1, day0() + 62 * S, P(200.4), 100);
+    assert_int_equal(hh_tm_stats(w.tm)->open, 1);
+    assert_int_equal(hh_tm_stats(w.tm)->waiting, 1);
+    /* exactly one entry, the better reward/risk (both 2.0: the earlier ts,
+     * then the id: "banknifty") */
+    assert_int_equal(paper_pos(&w, 0) + paper_pos(&w, 1), 1);
+    assert_int_equal(paper_pos(&w, 1), 1);
+    lw_free(&w);
+}
+
+static void test_scenario_7_one_slot(void **state)
+{
+    (void)state;
+    scenario_7(HH_TM_LIVE);
+    scenario_7(HH_TM_BACKTEST);
+}
+
+/* ---- 4. restart in the middle of a hybrid stop ----------------------------------- */
+
+static void snapshot_hash(struct hh_tm *tm, unsigned char **blob, size_t *len)
+{
+    assert_int_equal(hh_tm_snapshot(tm, blob, len), HH_OK);
+}
+
+static void test_live_restart_mid_stop(void **state)
+{
+    struct lw w = { 0 };
+    struct hh_signal s;
+    unsigned char *b1, *b2, *pb;
+    size_t n1, n2, pn;
+    struct hh_diag d;
+    struct hh_paper *p2;
+
+    (void)state;
+    lw_defaults(&w);
+    w.pc.latency = 300 * MS;
+    lw_start(&w);
+    s = mksig(&w, "a", 0, HH_BUY, P(100), P(98), P(104), 0, 10);
+    lw_signal(&w, &s);
+    lw_tick(&w, 0, day0() + 1 * S, P(100), 100);
+    lw_tick(&w, 0, day0() + 2 * S, P(100.5), 100);
+    lw_tick(&w, 0, day0() + 3 * S, P(96), 100);     /* stop triggered, gap */
+    lw_tick(&w, 0, day0() + 4 * S, P(95.5), 100);
+    lw_advance(&w, day0() + 6 * S + 500 * MS);       /* the stop-limit is being cancelled */
+    snapshot_hash(w.tm, &b1, &n1);
+    assert_int_equal(hh_paper_snapshot(w.paper, (void **)&pb, &pn), HH_OK);
+    /* "crash": a new engine and broker from the snapshots */
+    hh_tm_free(w.tm);
+    hh_paper_free(w.paper);
+    p2 = hh_paper_restore(w.inst, &w.clock, &w.pc, pb, pn, &d);
+    assert_non_null(p2);
+    lw_start_with(&w, p2);
+    assert_int_equal(hh_tm_restore(w.tm, b1, n1), HH_OK);
+    snapshot_hash(w.tm, &b2, &n2);
+    assert_int_equal(n1, n2);
+    assert_memory_equal(b1, b2, n1);                 /* the same state */
+    lw_poll(&w);                                     /* startup reconciliation */
+    for (int i = 0; i < 10; i++)
+        lw_tick(&w, 0, day0() + (7 + i) * S, P(95), 100);
+    assert_int_equal(paper_pos(&w, 0), 0);
+    assert_int_equal(hh_tm_position(w.tm, w.iid[0]), 0);
+    assert_int_equal(hh_paper_stats(w.paper)->dup_client_ids, 0);
+    assert_no_violation(&w);
+    free(b1);
+    free(b2);
+    free(pb);
+    lw_free(&w);
+}
+
+/* A placement queued (write-ahead) and sent, then a crash before the next
+ * checkpoint: the restored engine finds it by client id instead of sending
+ * it again. */
+static void test_live_queued_order_found_after_restart(void **state)
+{
+    struct lw w = { 0 };
+    struct hh_signal s;
+    struct hh_tick t;
+    unsigned char *b1, *pb;
+    size_t n1, pn;
+    struct hh_diag d;
+    struct hh_paper *p2;
+
+    (void)state;
+    lw_defaults(&w);
+    lw_start(&w);
+    s = mksig(&w, "a", 0, HH_BUY, P(100), P(98), P(104), 0, 10);
+    lw_signal(&w, &s);
+    lw_advance(&w, day0() + 1 * S);
+    t = (struct hh_tick){ .ts = day0() + 1 * S, .iid = w.iid[0], .price = P(100), .qty = 100 };
+    hh_tm_tick(w.tm, &t);
+    assert_true(hh_tm_has_commands(w.tm));
+    snapshot_hash(w.tm, &b1, &n1);          /* the durable checkpoint: entry queued */
+    hh_tm_send(w.tm);                       /* sent ... and the process dies */
+    assert_int_equal(hh_paper_stats(w.paper)->placed, 1);
+    assert_int_equal(hh_paper_snapshot(w.paper, (void **)&pb, &pn), HH_OK);
+    hh_tm_free(w.tm);
+    hh_paper_free(w.paper);
+    p2 = hh_paper_restore(w.inst, &w.clock, &w.pc, pb, pn, &d);
+    assert_non_null(p2);
+    lw_start_with(&w, p2);
+    assert_int_equal(hh_tm_restore(w.tm, b1, n1), HH_OK);
+    lw_poll(&w);
+    lw_tick(&w, 0, day0() + 2 * S, P(100.5), 100);
+    lw_tick(&w, 0, day0() + 3 * S, P(100.5), 100);
+    assert_int_equal(hh_paper_stats(w.paper)->placed, 2);   /* the entry, then its target */
+    assert_int_equal(hh_paper_stats(w.paper)->dup_client_ids, 0);
+    assert_int_equal(paper_pos(&w, 0), 10);
+    assert_int_equal(hh_tm_position(w.tm, w.iid[0]), 10);
+    free(b1);
+    free(pb);
+    lw_free(&w);
+}
+
+/* ---- 5. property test over seeded fault schedules --------------------------------- */
+
+static uint64_t rnd(uint64_t *s)
+{
+    uint64_t z = (*s += 0x9E3779B97F4A7C15ULL);
+
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+    return z ^ (z >> 31);
+}
+
+static int rn(uint64_t *s, int n)
+{
+    return (int)(rnd(s) % (uint64_t)n);
+}
+
+static hh_price_t round_tick(hh_price_t p)
+{
+    return (p + TICK / 2) / TICK * TICK;
+}
+
+struct tally {
+    uint64_t schedules, fills, closed, stops, stop_markets, stop_failed, timeouts, found,
+        refused, unavailable, dup_fills, divergences, polls, polls_failed, retries, opened,
+        rejected_unavail, dropped_reports, partial, cancel_raced;
+};
+
+/* One schedule; returns the number of violations. */
+static int run_schedule(uint64_t seed, bool trace, struct tally *ty)
+{
+    struct lw w = { 0 };
+    uint64_t r = seed * 0x2545F4914F6CDD1DULL + 1;
+    hh_price_t px[2] = { P(100), P(250) };
+    hh_time_t t = day0(), end_trading = day0() + 90 * S, end = day0() + 150 * S;
+    int nsig = 0;
+    static const int drop[] = { 0, 5, 20, 50 }, delay[] = { 0, 250, 1500 },
+                     tmo[] = { 0, 5, 20 }, lat[] = { 0, 50, 400 };
+
+    lw_defaults(&w);
+    w.trace = trace;
+    w.pc.seed = seed;
+    w.pc.drop_update_pct = drop[rn(&r, 4)] * HH_RATIO_SCALE;
+    w.pc.delay_update = delay[rn(&r, 3)] * MS;
+    w.pc.timeout_pct = tmo[rn(&r, 3)] * HH_RATIO_SCALE;
+    w.pc.reject_pct = rn(&r, 4) == 0 ? 3 * HH_RATIO_SCALE : 0;
+    w.pc.latency = lat[rn(&r, 3)] * MS;
+    w.pc.fill_ratio = rn(&r, 3) == 0 ? HH_RATIO_SCALE / 5 : rn(&r, 2) ? HH_RATIO_SCALE
+                                                                       : HH_RATIO_SCALE / 2;
+    w.pc.n_unavailable = rn(&r, 3);
+    for (int i = 0; i < w.pc.n_unavailable; i++) {
+        int64_t from = HH_TOD(9, 15) + rn(&r, 100) * S;
+
+        w.pc.unavailable[i].from = from;
+        w.pc.unavailable[i].to = from + (2 + rn(&r, 24)) * S;
+    }
+    w.pc.n_disconnect = rn(&r, 3);
+    for (int i = 0; i < w.pc.n_disconnect; i++) {
+        int64_t from = HH_TOD(9, 15) + rn(&r, 100) * S;
+
+        w.pc.disconnect[i].from = from;
+        w.pc.disconnect[i].to = from + (1 + rn(&r, 20)) * S;
+    }
+    w.cfg.retry_seed = seed;
+    if (rn(&r, 4) == 0) {   /* a square-off during the run */
+        w.cfg.squareoff_set = w.cfg.squareoff_explicit = true;
+        w.cfg.squareoff = HH_TOD(9, 15) + (40 + rn(&r, 60)) * S;
+    }
+    lw_start(&w);
+    if (trace)
+        printf("seed %llu: drop %lld delay %lld timeout %lld reject %lld latency %lld "
+               "fill %lld unavailable %d disconnect %d\n", (unsigned long long)seed,
+               (long long)(w.pc.drop_update_pct / HH_RATIO_SCALE),
+               (long long)(w.pc.delay_update / MS),
+               (long long)(w.pc.timeout_pct / HH_RATIO_SCALE),
+               (long long)(w.pc.reject_pct / HH_RATIO_SCALE), (long long)(w.pc.latency / MS),
+               (long long)w.pc.fill_ratio, w.pc.n_unavailable, w.pc.n_disconnect);
+    while (t < end && !w.violations) {
+        int k = rn(&r, 2);
+        int64_t step = (150 + rn(&r, 600)) * MS;
+        int move = rn(&r, 100);
+
+        t += step;
+        if (move < 3)
+            px[k] += (rn(&r, 2) ? 1 : -1) * px[k] / 50;            /* a 2 % gap */
+        else
+            px[k] += (rn(&r, 3) - 1) * TICK * (1 + rn(&r, 4));
+        px[k] = round_tick(px[k] < P(10) ? P(10) : px[k]);
+        if (t < end_trading && rn(&r, 12) == 0 && nsig < 40) {
+            char id[16];
+            enum hh_side side = rn(&r, 2) ? HH_BUY : HH_SELL;
+            hh_price_t e = round_tick(px[k] + (rn(&r, 5) - 2) * TICK);
+            hh_price_t risk = round_tick(e / 100 + rn(&r, 4) * TICK);
+            hh_price_t st = side == HH_BUY ? e - risk : e + risk;
+            hh_price_t t1 = side == HH_BUY ? e + 2 * risk : e - 2 * risk;
+            hh_price_t t2 = side == HH_BUY ? e + 3 * risk : e - 3 * risk;
+            struct hh_signal s;
+
+            lw_advance(&w, t);
+            snprintf(id, sizeof id, "s%d", nsig++);
+            s = mksig(&w, id, k, side, e, st, t1, rn(&r, 2) ? t2 : 0, 1 + rn(&r, 20));
+            lw_signal(&w, &s);
+        }
+        lw_tick(&w, k, t, px[k], 1 + rn(&r, 60));
+    }
+    /* drain: quiet market, polls until nothing is in flight */
+    for (int i = 0; i < 40 && !w.violations; i++) {
+        t += 1 * S;
+        lw_tick(&w, i % 2, t, px[i % 2], 100);
+    }
+    lw_advance(&w, t + 13 * S);
+    lw_poll(&w);
+    for (int k = 0; k < 2 && !w.violations; k++)
+        if (hh_tm_position(w.tm, w.iid[k]) != paper_pos(&w, k))
+            lw_fail(&w, "%s: engine position %lld, broker %lld after the last poll",
+                    k ? "TCS" : "INFY", (long long)hh_tm_position(w.tm, w.iid[k]),
+                    (long long)paper_pos(&w, k));
+    if (hh_paper_stats(w.paper)->dup_client_ids)
+        lw_fail(&w, "%llu client ids placed twice",
+                (unsigned long long)hh_paper_stats(w.paper)->dup_client_ids);
+    check_exits(&w);
+    {
+        const struct hh_tm_live_stats *ls = hh_tm_live_stats(w.tm);
+        const struct hh_paper_stats *ps = hh_paper_stats(w.paper);
+
+        ty->schedules++;
+        ty->fills += (uint64_t)w.fills;
+        ty->closed += (uint64_t)w.closed;
+        ty->stops += ls->stops;
+        ty->stop_markets += ls->stop_markets;
+        ty->stop_failed += ls->stop_failed;
+        ty->timeouts += ls->timeouts;
+        ty->found += ls->found;
+        ty->refused += ls->refused;
+        ty->dup_fills += ls->dup_fills;
+        ty->divergences += (uint64_t)w.divergences;
+        ty->polls += ls->polls;
+        ty->polls_failed += ls->polls_failed;
+        ty->retries += ls->retries;
+        ty->opened += (uint64_t)w.opened;
+        ty->rejected_unavail += ls->broker_unavailable;
+        ty->unavailable += ps->unavailable;
+        ty->dropped_reports += ps->dropped + ps->disconnect_lost;
+        ty->partial += ps->partial_fills;
+        ty->cancel_raced += ps->cancel_raced + ps->cancel_too_late;
+    }
+    if (w.violations)
+        printf("seed %llu: %s (replay: HH_LIVE_SEED=%llu)\n", (unsigned long long)seed, w.why,
+               (unsigned long long)seed);
+    {
+        int v = w.violations;
+
+        lw_free(&w);
+        return v;
+    }
+}
+
+static void test_property_fault_schedules(void **state)
+{
+    const char *one = getenv("HH_LIVE_SEED"), *cnt = getenv("HH_LIVE_SCHEDULES");
+    uint64_t n = cnt ? strtoull(cnt, NULL, 10) : 10000;
+    struct tally ty = { 0 };
+    int bad = 0;
+
+    (void)state;
+    if (one) {
+        assert_int_equal(run_schedule(strtoull(one, NULL, 10), true, &ty), 0);
+        return;
+    }
+    for (uint64_t seed = 1; seed <= n; seed++)
+        bad += run_schedule(seed, false, &ty) != 0;
+    printf("live property test: %llu schedules, %d failed\n"
+           "  fills %llu, trades closed %llu, hybrid stops %llu (market remainder %llu, "
+           "failed %llu)\n"
+           "  placement timeouts %llu (found by client id %llu), retries %llu, 503 answers "
+           "%llu\n"
+           "  breaker opened %llu, calls refused %llu, entries BROKER_UNAVAILABLE %llu\n"
+           "  reports lost %llu, duplicate/stale fills ignored %llu, partial fills %llu, "
+           "cancel races %llu\n"
+           "  polls %llu (failed %llu), divergences adopted %llu\n",
+           (unsigned long long)ty.schedules, bad, (unsigned long long)ty.fills,
+           (unsigned long long)ty.closed, (unsigned long long)ty.stops,
+           (unsigned long long)ty.stop_markets, (unsigned long long)ty.stop_failed,
+           (unsigned long long)ty.timeouts, (unsigned long long)ty.found,
+           (unsigned long long)ty.retries, (unsigned long long)ty.unavailable,
+           (unsigned long long)ty.opened, (unsigned long long)ty.refused,
+           (unsigned long long)ty.rejected_unavail, (unsigned long long)ty.dropped_reports,
+           (unsigned long long)ty.dup_fills, (unsigned long long)ty.partial,
+           (unsigned long long)ty.cancel_raced, (unsigned long long)ty.polls,
+           (unsigned long long)ty.polls_failed, (unsigned long long)ty.divergences);
+    assert_int_equal(bad, 0);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_live_stop_fills_as_stop_limit),
+        cmocka_unit_test(test_live_gap_through_limit_markets_remainder),
+        cmocka_unit_test(test_live_duplicate_fills_ignored),
+        cmocka_unit_test(test_live_timeout_found_by_client_id),
+        cmocka_unit_test(test_scenario_3_breaker),
+        cmocka_unit_test(test_scenario_7_one_slot),
+        cmocka_unit_test(test_live_restart_mid_stop),
+        cmocka_unit_test(test_live_queued_order_found_after_restart),
+        cmocka_unit_test(test_property_fault_schedules),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
