@@ -403,6 +403,21 @@ static void json_count(char **p, char *end, const char *key, uint64_t v)
     *p += snprintf(*p, (size_t)(end - *p), "  \"%s\": %llu,\n", key, (unsigned long long)v);
 }
 
+/* Multi-leg figures (only when the run had group signals). */
+static void group_summary(const struct hh_tm_stats *st, char **p, char *end)
+{
+    json_count(p, end, "groups_started", st->groups_started);
+    json_count(p, end, "groups_filled", st->groups_filled);
+    json_count(p, end, "groups_rolled_back", st->groups_rolled_back);
+    json_count(p, end, "groups_closed", st->groups_closed);
+    json_count(p, end, "margin_rejects", st->margin_rejects);
+    json_count(p, end, "emergency_hedges", st->hedges);
+    json_count(p, end, "emergency_hedge_qty", (uint64_t)st->hedge_qty);
+    json_count(p, end, "max_unhedged_exposure_ms", (uint64_t)(st->max_exposure / HH_NS_PER_MS));
+    json_count(p, end, "hedge_variance_flags", st->balance_flags);
+    json_count(p, end, "expiry_settlements", st->expiry_settlements);
+}
+
 /* The summary as JSON text into buf (cap bytes). */
 static void summary_text(struct bt *b, char *buf, size_t cap, double elapsed)
 {
@@ -449,6 +464,8 @@ static void summary_text(struct bt *b, char *buf, size_t cap, double elapsed)
     json_count(&p, end, "dropped_expired", st->dropped[HH_DROP_EXPIRED]);
     json_count(&p, end, "waiting_at_end", st->waiting);
     json_count(&p, end, "open_at_end", st->open);
+    if (b->ngrps)
+        group_summary(st, &p, end);
     p += snprintf(p, (size_t)(end - p), "  \"fees\": \"%s\",\n", b->w.cfg.execution.fees);
     snprintf(p, (size_t)(end - p), "  \"elapsed_s\": %.3f\n}\n", elapsed);
 }

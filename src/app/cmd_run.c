@@ -248,22 +248,16 @@ static void s_order(void *ctx, const struct hh_tm_order_event *e)
     }
 }
 
+/* Logs only: the persisting sink audits alerts (app/persist.c). */
 static void s_alert(void *ctx, const struct hh_tm_alert *a)
 {
     struct run *R = ctx;
-    const char *corr = corr_of(a->sig);
-    char payload[512];
 
     if (a->kind == HH_TMA_BREAKER) {
         HH_JLOG(&R->log, a->alert ? HH_LOG_ERROR : HH_LOG_WARN, a->ts, "breaker", NULL,
                 "%s%s -> %s (%s) failures=%d", a->alert ? "ALERT: broker circuit breaker " : "",
                 hh_breaker_state_name(a->brk->from), hh_breaker_state_name(a->brk->to),
                 a->brk->why, a->brk->failures);
-        snprintf(payload, sizeof payload,
-                 "{\"from\":\"%s\",\"to\":\"%s\",\"why\":\"%s\",\"failures\":%d,\"alert\":%s}",
-                 hh_breaker_state_name(a->brk->from), hh_breaker_state_name(a->brk->to),
-                 a->brk->why, a->brk->failures, a->alert ? "true" : "false");
-        audit(R, HH_AUDIT_BREAKER, NULL, payload);
         return;
     }
     HH_JLOG(&R->log,
@@ -271,21 +265,12 @@ static void s_alert(void *ctx, const struct hh_tm_alert *a)
             : a->kind == HH_TMA_DUP_FILL || a->kind == HH_TMA_RETRY ? HH_LOG_DEBUG
             : a->kind == HH_TMA_PLACE_UNKNOWN || a->kind == HH_TMA_GAVE_UP ? HH_LOG_WARN
             : HH_LOG_INFO,
-            a->ts, a->alert ? "alert" : "exec", corr, "%s%s%s%s order_id=%llu qty=%lld%s%s: %s",
+            a->ts, a->alert ? "alert" : "exec", corr_of(a->sig),
+            "%s%s%s%s order_id=%llu qty=%lld%s%s: %s",
             a->alert ? "ALERT: " : "", hh_tm_alert_name(a->kind),
             a->client_id ? " client_id=" : "", a->client_id ? a->client_id : "",
             (unsigned long long)a->order_id, (long long)a->qty, a->rc ? " error=" : "",
             a->rc ? hh_strerror(a->rc) : "", a->detail ? a->detail : "");
-    if (a->alert || a->kind == HH_TMA_PLACE_UNKNOWN || a->kind == HH_TMA_PLACE_FOUND ||
-        a->kind == HH_TMA_STOP_MARKET || a->kind == HH_TMA_STOP_FAILED) {
-        snprintf(payload, sizeof payload,
-                 "{\"alert\":\"%s\",\"client_id\":\"%s\",\"order_id\":%llu,\"qty\":%lld,"
-                 "\"error\":\"%s\",\"operator_alert\":%s}",
-                 hh_tm_alert_name(a->kind), a->client_id ? a->client_id : "",
-                 (unsigned long long)a->order_id, (long long)a->qty,
-                 a->rc ? hh_strerror(a->rc) : "", a->alert ? "true" : "false");
-        audit(R, HH_AUDIT_ALERT, corr, payload);
-    }
 }
 
 static void on_div(void *ctx, const struct hh_tm_divergence *dv)
@@ -795,9 +780,9 @@ static int build_engine(struct run *R)
                                              c->broker.breaker_cool_off };
     tc.hsl = (struct hh_hsl_config){ c->exec.sl_limit_buffer_pct, c->exec.sl_timeout,
                                      HH_NS_PER_S };
-    hh_persist_sink(R->db, &sink, &sink);
     sink.alert = s_alert;
     sink.alert_ctx = R;
+    hh_persist_sink(R->db, &sink, &sink);
     if (R->shadow) {
         R->sh.on_order = on_shadow_order;
         R->sh.ctx = R;

@@ -1355,6 +1355,45 @@ uint64_t hh_persist_last_seq(const struct hh_persist *p)
     return p->last_seq;
 }
 
+/* Alerts worth a row in the audit trail: what an operator must see, and
+ * the steps of an uncertain placement or a hybrid stop. */
+static bool alert_audited(const struct hh_tm_alert *a)
+{
+    return a->alert || a->kind == HH_TMA_PLACE_UNKNOWN || a->kind == HH_TMA_PLACE_FOUND ||
+           a->kind == HH_TMA_STOP_MARKET || a->kind == HH_TMA_STOP_FAILED;
+}
+
+static void s_alert(void *actx, const struct hh_tm_alert *a)
+{
+    struct hh_persist *p = actx;
+
+    if (p->inner.alert)
+        p->inner.alert(p->inner.alert_ctx, a);
+    if (p->rc)
+        return;
+    if (a->kind == HH_TMA_BREAKER) {
+        jb_begin(p);
+        jb_str(p, "from", hh_breaker_state_name(a->brk->from));
+        jb_str(p, "to", hh_breaker_state_name(a->brk->to));
+        jb_str(p, "why", a->brk->why);
+        jb_int(p, "failures", a->brk->failures);
+        jb_bool(p, "alert", a->alert);
+        audit(p, HH_AUDIT_BREAKER, a->ts, NULL);
+        return;
+    }
+    if (!alert_audited(a))
+        return;
+    jb_begin(p);
+    jb_str(p, "alert", hh_tm_alert_name(a->kind));
+    jb_str(p, "client_id", a->client_id ? a->client_id : "");
+    jb_uint(p, "order_id", a->order_id);
+    jb_int(p, "qty", a->qty);
+    jb_str(p, "error", a->rc ? hh_strerror(a->rc) : "");
+    jb_str(p, "detail", a->detail ? a->detail : "");
+    jb_bool(p, "operator_alert", a->alert);
+    audit(p, HH_AUDIT_ALERT, a->ts, a->sig ? corr_of(a->sig) : NULL);
+}
+
 void hh_persist_sink(struct hh_persist *p, const struct hh_tm_sink *inner,
                      struct hh_tm_sink *out)
 {
@@ -1365,6 +1404,8 @@ void hh_persist_sink(struct hh_persist *p, const struct hh_tm_sink *inner,
     out->dropped = s_dropped;
     out->order = s_order;
     out->ctx = p;
+    out->alert = s_alert;
+    out->alert_ctx = p;
 }
 
 int hh_persist_attach(struct hh_persist *p, struct hh_tm *tm, hh_time_t at, struct hh_diag *d)

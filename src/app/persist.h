@@ -148,7 +148,8 @@ int hh_persist_read_signals(struct hh_persist *p, const char *path,
 
 /*
  * Fill *out with a sink whose callbacks call inner's (when set) and then
- * record the event.  inner is copied; out may be inner.  Give *out to
+ * record the event — alerts worth it and breaker transitions as ALERT and
+ * BREAKER audit rows of the current step.  inner is copied; out may be inner.  Give *out to
  * hh_tm_new(), then hh_persist_attach() the manager.
  */
 void hh_persist_sink(struct hh_persist *p, const struct hh_tm_sink *inner,

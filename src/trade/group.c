@@ -107,7 +107,7 @@ int hh_tm_group(struct hh_tm *tm, const struct hh_signal *hdr, const struct hh_s
 
     if (g->nlegs < 1 || g->nlegs > HH_STRAT_LEGS_MAX)
         return HH_EINVAL;
-    if (hh_tm__grow((void **)&tm->groups, &tm->capgroups, tm->ngroups + 1, sizeof *tm->groups))
+    if (hh_grow(&tm->groups, &tm->capgroups, tm->ngroups + 1, sizeof *tm->groups))
         return HH_ENOMEM;
     G = &tm->groups[tm->ngroups++];
     memset(G, 0, sizeof *G);
@@ -594,8 +594,14 @@ static void check_filled(struct hh_tm *tm, struct tm_group *G)
     tm->groups_active--;
     tm->stats.groups_filled++;
     /* position validator: hedge balance per bucket */
-    if (hh_strat_balance(&G->g, filled, tm->cfg.variance_limit, &bal) == HH_OK && bal.flagged)
+    if (hh_strat_balance(&G->g, filled, tm->cfg.variance_limit, &bal) == HH_OK && bal.flagged) {
+        char why[64];
+
+        snprintf(why, sizeof why, "hedge variance %.1f %% above the limit",
+                 (double)bal.max_variance * 100 / HH_RATIO_SCALE);
         tm->stats.balance_flags++;
+        hh_tm__alert(tm, HH_TMA_HEDGE_IMBALANCE, true, &G->sig, NULL, 0, bal.unhedged, why);
+    }
 }
 
 static enum hh_fill_reason fill_reason(const struct tm_group *G, const struct order_ref *ref)

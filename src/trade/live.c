@@ -62,7 +62,7 @@ const char *hh_tm_alert_name(enum hh_tm_alert_kind k)
     static const char *const names[] = {
         "BREAKER", "RETRY", "GAVE_UP", "PLACE_UNKNOWN", "PLACE_FOUND", "PLACE_ABSENT",
         "STOP_TRIGGERED", "STOP_MARKET", "STOP_DONE", "STOP_FAILED", "SQUAREOFF",
-        "DUP_FILL", "BAD_REPORT",
+        "DUP_FILL", "BAD_REPORT", "HEDGE_IMBALANCE",
     };
 
     return (unsigned)k < sizeof names / sizeof names[0] ? names[k] : "?";
@@ -80,9 +80,9 @@ static enum hh_side opposite(enum hh_side s)
 
 /* ---- sink ------------------------------------------------------------------ */
 
-static void alert_sig(struct hh_tm *tm, enum hh_tm_alert_kind kind, bool alert,
-                      const struct hh_signal *sig, const struct order_ref *ref, int rc,
-                      hh_qty_t qty, const char *detail)
+void hh_tm__alert(struct hh_tm *tm, enum hh_tm_alert_kind kind, bool alert,
+                  const struct hh_signal *sig, const struct order_ref *ref, int rc, hh_qty_t qty,
+                  const char *detail)
 {
     struct hh_tm_alert a;
 
@@ -109,7 +109,7 @@ static const struct hh_signal *owner_sig(const struct hh_tm *tm, const struct or
 static void alert_ref(struct hh_tm *tm, enum hh_tm_alert_kind kind, bool alert,
                       const struct order_ref *ref, int rc, hh_qty_t qty, const char *detail)
 {
-    alert_sig(tm, kind, alert, ref ? owner_sig(tm, ref) : NULL, ref, rc, qty, detail);
+    hh_tm__alert(tm, kind, alert, ref ? owner_sig(tm, ref) : NULL, ref, rc, qty, detail);
 }
 
 static void on_transition(void *ctx, const struct hh_breaker_transition *t)
@@ -416,7 +416,7 @@ static void hsl_do(struct hh_tm *tm, uint32_t slot, const struct hh_hsl_action *
     case HH_HSL_ACT_PLACE_MARKET:
         tm->live.stats.stop_markets++;
         hsl_place(tm, slot, HH_HSL_MARKET_LEG, &act->req);
-        alert_sig(tm, HH_TMA_STOP_MARKET, false, &t->sig,
+        hh_tm__alert(tm, HH_TMA_STOP_MARKET, false, &t->sig,
                   hh_tm__ref(tm, tm->live.hsl[slot].key[HH_HSL_MARKET_LEG]), 0, act->req.qty,
                   "the stop-limit is terminal: market for the remainder");
         break;
@@ -435,7 +435,7 @@ static void hsl_do(struct hh_tm *tm, uint32_t slot, const struct hh_hsl_action *
         }
         break;
     case HH_HSL_ACT_DONE:
-        alert_sig(tm, HH_TMA_STOP_DONE, false, &t->sig, NULL, 0, s->h.spec.qty,
+        hh_tm__alert(tm, HH_TMA_STOP_DONE, false, &t->sig, NULL, 0, s->h.spec.qty,
                   s->h.cancel_too_late ? "stop executed (the cancel came too late: no market)"
                   : s->h.mkt_live ? "stop executed (stop-limit, then market)"
                   : "stop executed (stop-limit)");
@@ -443,7 +443,7 @@ static void hsl_do(struct hh_tm *tm, uint32_t slot, const struct hh_hsl_action *
     case HH_HSL_ACT_ALERT:
         tm->live.stats.stop_failed++;
         t->exit_retry_at = now_of(tm) + hh_retry_delay(&tm->live.retry, 0);
-        alert_sig(tm, HH_TMA_STOP_FAILED, true, &t->sig, NULL, 0, act->req.qty,
+        hh_tm__alert(tm, HH_TMA_STOP_FAILED, true, &t->sig, NULL, 0, act->req.qty,
                   "the stop's market order failed: the position is still held, retrying");
         break;
     }
@@ -460,7 +460,7 @@ static int hsl_alloc(struct hh_tm *tm, uint32_t *slot)
             return HH_OK;
         }
     }
-    if (hh_tm__grow((void **)&L->hsl, &L->caphsl, L->nhsl + 1, sizeof *L->hsl))
+    if (hh_grow(&L->hsl, &L->caphsl, L->nhsl + 1, sizeof *L->hsl))
         return HH_ENOMEM;
     memset(&L->hsl[L->nhsl], 0, sizeof L->hsl[L->nhsl]);
     *slot = (uint32_t)L->nhsl++;
@@ -705,7 +705,7 @@ void hh_tm__live_event(struct hh_tm *tm, uint32_t ti, hh_price_t lo, hh_price_t 
         return;
     t->exit_intent = X_STOP;
     tm->changes++;
-    alert_sig(tm, HH_TMA_STOP_TRIGGERED, false, &t->sig, NULL, 0, t->pos,
+    hh_tm__alert(tm, HH_TMA_STOP_TRIGGERED, false, &t->sig, NULL, 0, t->pos,
               t->breakeven_done ? "the breakeven stop traded" : "the stop traded");
     hh_tm__live_drive(tm, ti);
 }
@@ -718,7 +718,7 @@ void hh_tm__live_squareoff(struct hh_tm *tm, uint32_t ti)
     tm->changes++;
     if (!t->exit_intent) {
         t->exit_intent = X_SQUAREOFF;
-        alert_sig(tm, HH_TMA_SQUAREOFF, false, &t->sig, NULL, 0, t->pos,
+        hh_tm__alert(tm, HH_TMA_SQUAREOFF, false, &t->sig, NULL, 0, t->pos,
                   "square-off time: closing at market");
     }
     hh_tm__live_drive(tm, ti);
@@ -1171,7 +1171,7 @@ int hh_tm_send(struct hh_tm *tm)
         return 0;
     L->in_send = true;
     resume_restored(tm);
-    if (hh_tm__grow((void **)&L->round, &L->round_cap, tm->nrefs + 1, sizeof *L->round)) {
+    if (hh_grow(&L->round, &L->round_cap, tm->nrefs + 1, sizeof *L->round)) {
         L->in_send = false;
         return 0;
     }
@@ -1266,7 +1266,7 @@ static int list_orders(struct hh_tm *tm, size_t *n)
         rc = tm->broker.ops->orders(tm->broker.impl, L->obuf, L->obuf_cap, n);
         if (rc || *n <= L->obuf_cap)
             return rc;
-        if (hh_tm__grow((void **)&L->obuf, &L->obuf_cap, *n, sizeof *L->obuf))
+        if (hh_grow(&L->obuf, &L->obuf_cap, *n, sizeof *L->obuf))
             return HH_ENOMEM;
     }
 }
@@ -1280,7 +1280,7 @@ static int list_positions(struct hh_tm *tm, size_t *n)
         rc = tm->broker.ops->positions(tm->broker.impl, L->pbuf, L->pbuf_cap, n);
         if (rc || *n <= L->pbuf_cap)
             return rc;
-        if (hh_tm__grow((void **)&L->pbuf, &L->pbuf_cap, *n, sizeof *L->pbuf))
+        if (hh_grow(&L->pbuf, &L->pbuf_cap, *n, sizeof *L->pbuf))
             return HH_ENOMEM;
     }
 }

@@ -152,7 +152,7 @@ static int adopt(struct hh_tm *tm, hh_iid_t iid, hh_qty_t qty, hh_price_t avg)
     struct hh_signal s;
     struct trade *t;
 
-    if (hh_tm__grow((void **)&tm->trades, &tm->captrades, tm->ntrades + 1, sizeof *tm->trades) ||
+    if (hh_grow(&tm->trades, &tm->captrades, tm->ntrades + 1, sizeof *tm->trades) ||
         !hh_tm__sym(tm, iid))
         return HH_ENOMEM;
     memset(&s, 0, sizeof s);

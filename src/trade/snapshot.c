@@ -387,7 +387,7 @@ static void read_engine(struct rbuf *r, struct hh_tm *tm)
     tm->timers.next_seq = get_u64(r);
     n = get_u32(r);
     if (r->bad || n > (r->n - r->at) / sizeof(struct hh_timer) ||
-        hh_tm__grow((void **)&tm->timers.heap, &tm->timers.cap, n, sizeof *tm->timers.heap)) {
+        hh_grow(&tm->timers.heap, &tm->timers.cap, n, sizeof *tm->timers.heap)) {
         r->bad = true;
         return;
     }
@@ -400,7 +400,7 @@ static void read_objects(struct rbuf *r, struct hh_tm *tm)
     uint32_t n = get_u32(r);
 
     if (r->bad || n > (r->n - r->at) / sizeof(struct trade) ||
-        hh_tm__grow((void **)&tm->trades, &tm->captrades, n, sizeof *tm->trades)) {
+        hh_grow(&tm->trades, &tm->captrades, n, sizeof *tm->trades)) {
         r->bad = true;
         return;
     }
@@ -408,7 +408,7 @@ static void read_objects(struct rbuf *r, struct hh_tm *tm)
     tm->ntrades = n;
     n = get_u32(r);
     if (r->bad || n > (r->n - r->at) / sizeof(struct tm_group) ||
-        hh_tm__grow((void **)&tm->groups, &tm->capgroups, n, sizeof *tm->groups)) {
+        hh_grow(&tm->groups, &tm->capgroups, n, sizeof *tm->groups)) {
         r->bad = true;
         return;
     }
@@ -505,7 +505,7 @@ static void read_live(struct rbuf *r, struct hh_tm *tm)
     n = get_u32(r);
     if (r->bad || b->nring < 0 || b->nring > b->cfg.failures || b->head < 0 ||
         b->head >= b->cfg.failures || n > tm->ntrades ||
-        hh_tm__grow((void **)&L->hsl, &L->caphsl, n, sizeof *L->hsl)) {
+        hh_grow(&L->hsl, &L->caphsl, n, sizeof *L->hsl)) {
         r->bad = true;
         return;
     }
@@ -540,7 +540,7 @@ static void read_refs(struct rbuf *r, struct hh_tm *tm)
     uint32_t n = get_u32(r);
 
     if (r->bad || n > (r->n - r->at) / sizeof(struct order_ref) ||
-        hh_tm__grow((void **)&tm->refs, &tm->caprefs, n, sizeof *tm->refs)) {
+        hh_grow(&tm->refs, &tm->caprefs, n, sizeof *tm->refs)) {
         r->bad = true;
         return;
     }
@@ -561,7 +561,7 @@ static void read_sym(struct rbuf *r, struct hh_tm *tm)
     struct sym *sy = r->bad ? NULL : hh_tm__sym(tm, iid);
 
     if (!sy || nw > (r->n - r->at) / 4 ||
-        hh_tm__grow((void **)&sy->waiting, &sy->capw, nw, sizeof *sy->waiting)) {
+        hh_grow(&sy->waiting, &sy->capw, nw, sizeof *sy->waiting)) {
         r->bad = true;
         return;
     }

@@ -10,6 +10,7 @@
 #define HH_TM_INT_H
 
 #include "core/event.h"
+#include "core/grow.h"
 #include "core/u64map.h"
 #include "exec/hedge.h"
 #include "exec/hybrid_sl.h"
@@ -249,7 +250,6 @@ struct hh_tm {
 
 /* ---- shared between trade.c and group.c -------------------------------- */
 
-int hh_tm__grow(void **p, size_t *cap, size_t need, size_t elem);
 struct sym *hh_tm__sym(struct hh_tm *tm, hh_iid_t iid);
 
 /* Place an order owned by a trade or a group; *oid receives the broker id.
@@ -309,6 +309,11 @@ uint64_t hh_tm__synthetic_exec(uint64_t boid, hh_qty_t cum);
 void hh_tm__deliver(struct hh_tm *tm, struct order_ref *ref, const struct hh_report *r);
 
 /* live.c: live mode's hooks (see enum hh_tm_mode in trade.h). */
+/* Tell the sink's alert callback (when set); ref (may be NULL) names the order. */
+void hh_tm__alert(struct hh_tm *tm, enum hh_tm_alert_kind kind, bool alert,
+                  const struct hh_signal *sig, const struct order_ref *ref, int rc, hh_qty_t qty,
+                  const char *detail);
+
 int hh_tm__live_init(struct hh_tm *tm);
 void hh_tm__live_free(struct hh_tm *tm);
 struct order_ref *hh_tm__ref_by_boid(struct hh_tm *tm, uint64_t boid);

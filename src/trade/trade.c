@@ -96,23 +96,6 @@ const struct hh_tm_stats *hh_tm_stats(const struct hh_tm *tm)
 
 /* ---- storage helpers ------------------------------------------------ */
 
-int hh_tm__grow(void **p, size_t *cap, size_t need, size_t elem)
-{
-    size_t c = *cap ? *cap : 16;
-    void *q;
-
-    if (need <= *cap)
-        return HH_OK;
-    while (c < need)
-        c *= 2;
-    q = realloc(*p, c * elem);
-    if (!q)
-        return HH_ENOMEM;
-    *p = q;
-    *cap = c;
-    return HH_OK;
-}
-
 struct sym *hh_tm__sym(struct hh_tm *tm, hh_iid_t iid)
 {
     if (iid >= tm->nsyms) {
@@ -139,7 +122,7 @@ static int waiting_add(struct sym *s, uint32_t t)
 {
     size_t i;
 
-    if (hh_tm__grow((void **)&s->waiting, &s->capw, s->nw + 1, sizeof *s->waiting))
+    if (hh_grow(&s->waiting, &s->capw, s->nw + 1, sizeof *s->waiting))
         return HH_ENOMEM;
     for (i = s->nw; i > 0 && s->waiting[i - 1] > t; i--)
         s->waiting[i] = s->waiting[i - 1];
@@ -166,7 +149,7 @@ int hh_tm_signal(struct hh_tm *tm, const struct hh_signal *s)
     struct sym *sy = hh_tm__sym(tm, s->iid);
     struct trade *t;
 
-    if (!sy || hh_tm__grow((void **)&tm->trades, &tm->captrades, tm->ntrades + 1, sizeof *tm->trades))
+    if (!sy || hh_grow(&tm->trades, &tm->captrades, tm->ntrades + 1, sizeof *tm->trades))
         return HH_ENOMEM;
     t = &tm->trades[tm->ntrades];
     memset(t, 0, sizeof *t);
@@ -235,7 +218,7 @@ int hh_tm__place(struct hh_tm *tm, const char *client, uint32_t owner, bool grou
         req.limit = level;
     else if (type == HH_ORD_STOP)
         req.trigger = level;
-    if (hh_tm__grow((void **)&tm->refs, &tm->caprefs, tm->nrefs + 1, sizeof *tm->refs))
+    if (hh_grow(&tm->refs, &tm->caprefs, tm->nrefs + 1, sizeof *tm->refs))
         return HH_ENOMEM;
     if (tm->live.on) {
         /* write-ahead: queued now, sent by hh_tm_send() */
@@ -419,7 +402,7 @@ static void mark_ready(struct hh_tm *tm, uint32_t ti)
 
     if (t->ready)
         return;
-    if (hh_tm__grow((void **)&tm->ready, &tm->capready, tm->nready + 1, sizeof *tm->ready))
+    if (hh_grow(&tm->ready, &tm->capready, tm->nready + 1, sizeof *tm->ready))
         return;  /* out of memory: the trade simply is not taken now */
     t->ready = true;
     tm->ready[tm->nready++] = ti;

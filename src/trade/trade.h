@@ -206,6 +206,8 @@ enum hh_tm_alert_kind {
     HH_TMA_SQUAREOFF,        /* square-off time: exit started */
     HH_TMA_DUP_FILL,         /* a duplicate or stale fill report was ignored */
     HH_TMA_BAD_REPORT,       /* a report contradicting the order was ignored */
+    HH_TMA_HEDGE_IMBALANCE,  /* alert: a group filled with a hedge variance above
+                                risk.max_hedge_variance (qty: units unhedged) */
 };
 
 const char *hh_tm_alert_name(enum hh_tm_alert_kind k);

@@ -46,6 +46,12 @@ contains "plain: UNHEDGED_GROUP dead letter for the strangle" "$P/rejected.jsonl
 contains "plain: MARGIN_WORST_CASE dead letter names the scenario" "$P/rejected.jsonl" \
     '"reason":"MARGIN_WORST_CASE","detail":"worst-case margin '
 contains "plain: six groups traded" "$P/summary.json" '"trades": 6,'
+contains "plain: group figures in the summary, never an unhedged short" "$P/summary.json" \
+    '"groups_filled": 6,'
+contains "plain: no unhedged exposure, no hedge needed" "$P/summary.json" \
+    '"emergency_hedges": 0,
+  "emergency_hedge_qty": 0,
+  "max_unhedged_exposure_ms": 0,'
 contains "plain: nothing open or waiting at the end" "$P/summary.json" '"waiting_at_end": 0,
   "open_at_end": 0,'
 equals "plain: one trade_id per group, the same on every fill of the group" 6 \

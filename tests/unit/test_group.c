@@ -49,6 +49,8 @@ struct env {
     enum hh_sig_reason reject_reason;
     int nclosed;
     struct hh_tm_trade closed;
+    int nalerts;
+    struct hh_tm_alert alert;
 };
 
 static hh_price_t P(double rupees)
@@ -87,6 +89,15 @@ static void on_rejected(void *ctx, const struct hh_signal *s, enum hh_sig_reason
     (void)detail;
     e->nrejected++;
     e->reject_reason = r;
+}
+
+static void on_alert(void *ctx, const struct hh_tm_alert *a)
+{
+    struct env *e = ctx;
+
+    e->nalerts++;
+    e->alert = *a;
+    e->alert.detail = NULL;   /* borrowed for the call only */
 }
 
 static struct env *env_new(void)
@@ -144,7 +155,8 @@ static struct env *env_new(void)
 static void env_start(struct env *e)
 {
     struct hh_tm_sink sink = { .fill = on_fill, .closed = on_closed,
-                               .rejected = on_rejected, .ctx = e };
+                               .rejected = on_rejected, .ctx = e,
+                               .alert = on_alert, .alert_ctx = e };
 
     hh_clock_init(&e->clock, true);
     e->ex = hh_simex_new(e->inst, &e->clock, &e->xc);
@@ -410,6 +422,39 @@ static void test_margin_validation_sufficient(void **state)
     env_free(e);
 }
 
+/* The position validator: a group whose legs fill unbalanced (two long calls
+ * against one short) is flagged, counted and raised as an alert. */
+static void test_hedge_imbalance_flagged_and_alerted(void **state)
+{
+    struct env *e = env_new();
+    struct hh_strat_group g;
+    struct hh_signal hdr;
+    hh_time_t t = T0();
+
+    (void)state;
+    env_start(e);
+    hh_strat_init(&g, HH_STRAT_CUSTOM);
+    assert_int_equal(hh_strat_add_leg(&g, e->inst, syms[SCE], HH_SELL, 1, NULL), HH_OK);
+    assert_int_equal(hh_strat_add_leg(&g, e->inst, syms[LCE], HH_BUY, 2, NULL), HH_OK);
+    memset(&hdr, 0, sizeof hdr);
+    snprintf(hdr.id, sizeof hdr.id, "cs-1");
+    hdr.ts = hdr.received_at = t;
+    hdr.valid_until = t + 3600 * HH_NS_PER_S;
+    hdr.group = true;
+    hdr.iid = g.legs[0].iid;
+    hh_clock_advance(&e->clock, t);
+    assert_int_equal(hh_tm_group(e->tm, &hdr, &g, 0, 0), HH_OK);
+    for (int r = 0; r < 4; r++)
+        t = round_of_ticks(e, t, 1000);
+    assert_int_equal(hh_tm_stats(e->tm)->groups_filled, 1);
+    assert_int_equal(hh_tm_stats(e->tm)->balance_flags, 1);
+    assert_int_equal(e->nalerts, 1);
+    assert_int_equal(e->alert.kind, HH_TMA_HEDGE_IMBALANCE);
+    assert_true(e->alert.alert);
+    assert_string_equal(e->alert.sig->id, "cs-1");
+    env_free(e);
+}
+
 static void test_group_stop_loss_exits_shorts_first(void **state)
 {
     struct env *e = env_new();
@@ -664,6 +709,7 @@ int main(void)
         cmocka_unit_test(test_leg_timeout_rolls_back),
         cmocka_unit_test(test_margin_validation_insufficient),
         cmocka_unit_test(test_margin_validation_sufficient),
+        cmocka_unit_test(test_hedge_imbalance_flagged_and_alerted),
         cmocka_unit_test(test_group_stop_loss_exits_shorts_first),
         cmocka_unit_test(test_expiry_settles_at_intrinsic),
         cmocka_unit_test(test_property_random_schedules),
