@@ -710,9 +710,11 @@ static void on_sent(struct hh_persist *p, const struct hh_tm_order_event *e, boo
     o->qty = q->qty;
     o->limit = q->limit;
     o->trigger = q->trigger;
-    /* a timeout leaves the outcome unknown: the order may exist (SENT,
-     * not terminal: reconciliation looks its tag up) */
-    o->state = !failed ? HH_OS_SENT : e->rc == HH_ETIMEOUT ? HH_OS_SENT : HH_OS_REJECTED;
+    /* live: the engine's order machine says; else a timeout leaves the
+     * outcome unknown: the order may exist (SENT, not terminal:
+     * reconciliation looks its tag up) */
+    o->state = e->live ? e->state
+               : !failed ? HH_OS_SENT : e->rc == HH_ETIMEOUT ? HH_OS_SENT : HH_OS_REJECTED;
     put_order(p, o, e->order_id, e->ts);
     jb_begin(p);
     jb_order(p, q->client_id, e->order_id, q, e->trade_id);
@@ -745,8 +747,29 @@ static void on_cancel(struct hh_persist *p, const struct hh_tm_order_event *e)
 
     if (!o || hh_ord_state_terminal(o->state))
         return;
-    o->state = HH_OS_CANCEL_PENDING;
+    o->state = e->live ? e->state : HH_OS_CANCEL_PENDING;
     put_order(p, o, e->order_id, e->ts);
+}
+
+/* Backtests: an order's state after report r, as the report tells it
+ * (the simulated exchange reports everything, in order). */
+static enum hh_ord_state reported_state(enum hh_ord_state was, const struct hh_report *r)
+{
+    switch (r->kind) {
+    case HH_RPT_ACK:
+        return was == HH_OS_NEW || was == HH_OS_SENT ? HH_OS_OPEN : was;
+    case HH_RPT_FILL:
+        return r->leaves > 0 ? HH_OS_PARTIAL : HH_OS_FILLED;
+    case HH_RPT_CANCELLED:
+        return HH_OS_CANCELLED;
+    case HH_RPT_REJECTED:
+        return HH_OS_REJECTED;
+    case HH_RPT_EXPIRED:
+        return HH_OS_EXPIRED;
+    case HH_RPT_MODIFIED:
+        break;
+    }
+    return was;
 }
 
 static void on_report(struct hh_persist *p, const struct hh_tm_order_event *e)
@@ -771,28 +794,11 @@ static void on_report(struct hh_persist *p, const struct hh_tm_order_event *e)
         p->last_exec_id = r->exec_id;
     }
     if (o) {
-        switch (r->kind) {
-        case HH_RPT_ACK:
-            if (o->state == HH_OS_NEW || o->state == HH_OS_SENT)
-                o->state = HH_OS_OPEN;
-            break;
-        case HH_RPT_FILL:
-            o->state = r->leaves > 0 ? HH_OS_PARTIAL : HH_OS_FILLED;
-            break;
-        case HH_RPT_CANCELLED:
-            o->state = HH_OS_CANCELLED;
-            break;
-        case HH_RPT_REJECTED:
-            o->state = HH_OS_REJECTED;
-            break;
-        case HH_RPT_MODIFIED:
-            if (r->filled + r->leaves > 0)
-                o->qty = r->filled + r->leaves;
-            break;
-        case HH_RPT_EXPIRED:
-            o->state = HH_OS_EXPIRED;
-            break;
-        }
+        /* live: the engine's order machine says (it refused what it did
+         * not apply: such a report never gets here) */
+        o->state = e->live ? e->state : reported_state(o->state, r);
+        if (r->kind == HH_RPT_MODIFIED && r->filled + r->leaves > 0)
+            o->qty = r->filled + r->leaves;
         put_order(p, o, r->order_id, at);
     }
     if (r->kind != HH_RPT_FILL) {   /* ORDER_FILLED comes with the fill */
@@ -1355,12 +1361,16 @@ uint64_t hh_persist_last_seq(const struct hh_persist *p)
     return p->last_seq;
 }
 
-/* Alerts worth a row in the audit trail: what an operator must see, and
- * the steps of an uncertain placement or a hybrid stop. */
+/* Alerts worth a row in the audit trail: what an operator must see, the
+ * steps of an uncertain placement or a hybrid stop, and everything an
+ * order's state machine refused (a stale fill it merely ignored, rc 0,
+ * is not a refusal). */
 static bool alert_audited(const struct hh_tm_alert *a)
 {
     return a->alert || a->kind == HH_TMA_PLACE_UNKNOWN || a->kind == HH_TMA_PLACE_FOUND ||
-           a->kind == HH_TMA_STOP_MARKET || a->kind == HH_TMA_STOP_FAILED;
+           a->kind == HH_TMA_STOP_MARKET || a->kind == HH_TMA_STOP_FAILED ||
+           a->kind == HH_TMA_ILLEGAL_TRANSITION || a->kind == HH_TMA_BAD_REPORT ||
+           (a->kind == HH_TMA_DUP_FILL && a->rc);
 }
 
 static void s_alert(void *actx, const struct hh_tm_alert *a)

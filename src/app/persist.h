@@ -26,6 +26,9 @@
  *   REPORT        order_events row + orders upsert (new state) + audit
  *                 ORDER_ACKNOWLEDGED / ORDER_CANCELLED / ORDER_REJECTED
  *                 (fills: ORDER_FILLED comes with the fill, below)
+ *                 Live mode: every orders upsert takes the state the event
+ *                 carries (the engine's order state machine), not one
+ *                 derived from the event here.
  *   fill          fills row + ORDER_FILLED audit + positions upsert (net per
  *                 symbol) + trade_state OPEN at a trade's first entry fill
  *   closed        trades row + trade_state CLOSED
@@ -148,7 +151,9 @@ int hh_persist_read_signals(struct hh_persist *p, const char *path,
 
 /*
  * Fill *out with a sink whose callbacks call inner's (when set) and then
- * record the event — alerts worth it and breaker transitions as ALERT and
+ * record the event — alerts worth it (operator alerts, the steps of an
+ * uncertain placement or a hybrid stop, every report or transition an
+ * order's state machine refused) and breaker transitions as ALERT and
  * BREAKER audit rows of the current step.  inner is copied; out may be inner.  Give *out to
  * hh_tm_new(), then hh_persist_attach() the manager.
  */

@@ -50,7 +50,7 @@ bool hh_ord_transition_ok(enum hh_ord_state from, enum hh_ord_state to)
     return false;
 }
 
-int hh_ord_init(struct hh_ord *o, const struct hh_order_req *req, hh_time_t now)
+static int start(struct hh_ord *o, const struct hh_order_req *req, hh_time_t now)
 {
     memset(o, 0, sizeof *o);
     if (req->qty <= 0)
@@ -59,13 +59,43 @@ int hh_ord_init(struct hh_ord *o, const struct hh_order_req *req, hh_time_t now)
     o->req.client_id[HH_CLIENT_ID_MAX - 1] = '\0';
     o->state = HH_OS_NEW;
     o->updated = now;
-    return hh_u64map_init(&o->execs, 8);
+    return HH_OK;
+}
+
+int hh_ord_init(struct hh_ord *o, const struct hh_order_req *req, hh_time_t now)
+{
+    int rc = start(o, req, now);
+
+    return rc ? rc : hh_u64map_init(&o->execs, 8);
+}
+
+int hh_ord_init_shared(struct hh_ord *o, const struct hh_order_req *req, hh_time_t now,
+                       struct hh_u64map *execs)
+{
+    int rc = start(o, req, now);
+
+    if (!rc)
+        o->shared = execs;
+    return rc;
 }
 
 void hh_ord_free(struct hh_ord *o)
 {
-    if (o)
+    if (o && !o->shared)
         hh_u64map_free(&o->execs);
+}
+
+static struct hh_u64map *execs_of(struct hh_ord *o)
+{
+    return o->shared ? o->shared : &o->execs;
+}
+
+/* Has this order applied (or counted as stale) the exec id already? */
+static bool exec_seen(struct hh_ord *o, uint64_t exec_id)
+{
+    uint64_t v;
+
+    return hh_u64map_get(execs_of(o), exec_id, &v) && v == o->order_id;
 }
 
 static void effect(struct hh_ord_effect *eff, enum hh_ord_state from, enum hh_ord_state to,
@@ -130,6 +160,16 @@ int hh_ord_refused(struct hh_ord *o, hh_time_t now, struct hh_diag *d)
     return move(o, HH_OS_REJECTED, now, "refused", NULL, d);
 }
 
+int hh_ord_withdrawn(struct hh_ord *o, hh_time_t now, struct hh_diag *d)
+{
+    if (o->order_id)
+        return hh_diag_set(d, HH_ESTATE, "order %s: withdrawn, but the broker has it (id %llu)",
+                           o->req.client_id, (unsigned long long)o->order_id);
+    if (o->state != HH_OS_NEW && o->state != HH_OS_SENT && o->state != HH_OS_CANCEL_PENDING)
+        return illegal(o, HH_OS_CANCELLED, "withdrawn before reaching the broker", d);
+    return move(o, HH_OS_CANCELLED, now, "withdrawn", NULL, d);
+}
+
 static void add_notional(struct hh_ord *o, hh_price_t price, hh_qty_t qty)
 {
     __int128 v = (__int128)o->notional + (__int128)price * qty;
@@ -145,13 +185,9 @@ static int on_fill(struct hh_ord *o, const struct hh_report *r, hh_time_t now,
     bool complete;
     int rc;
 
-    if (r->exec_id) {
-        uint64_t v;
-
-        if (hh_u64map_get(&o->execs, r->exec_id, &v))
-            return hh_diag_set(d, HH_EEXIST, "order %s: duplicate fill, exec id %llu",
-                               o->req.client_id, (unsigned long long)r->exec_id);
-    }
+    if (r->exec_id && exec_seen(o, r->exec_id))
+        return hh_diag_set(d, HH_EEXIST, "order %s: duplicate fill, exec id %llu",
+                           o->req.client_id, (unsigned long long)r->exec_id);
     if (r->qty <= 0)
         return hh_diag_set(d, HH_EINVAL, "order %s: fill of %lld units", o->req.client_id,
                            (long long)r->qty);
@@ -161,7 +197,7 @@ static int on_fill(struct hh_ord *o, const struct hh_report *r, hh_time_t now,
     if (cum <= o->filled) {
         /* Already counted (a status poll adopted it, or a report overtaken
          * by a later one): remember the exec id, change nothing. */
-        if (r->exec_id && (rc = hh_u64map_put(&o->execs, r->exec_id, 1)))
+        if (r->exec_id && (rc = hh_u64map_put(execs_of(o), r->exec_id, o->order_id)))
             return rc;
         effect(eff, from, from, 0, r->price);
         return HH_OK;
@@ -182,7 +218,7 @@ static int on_fill(struct hh_ord *o, const struct hh_report *r, hh_time_t now,
          : o->state == HH_OS_CANCEL_PENDING ? HH_OS_CANCEL_PENDING : HH_OS_PARTIAL;
     if (!hh_ord_transition_ok(from, to))
         return illegal(o, to, "fill", d);
-    if (r->exec_id && (rc = hh_u64map_put(&o->execs, r->exec_id, 1)))
+    if (r->exec_id && (rc = hh_u64map_put(execs_of(o), r->exec_id, o->order_id)))
         return rc;
     add = cum - o->filled;
     add_notional(o, r->price, add);

@@ -38,7 +38,10 @@
  * state merely lagged or contradicted the broker.
  *
  * Pure: no I/O, no clock (times come in as arguments).  One allocation:
- * the exec-id set, at init.
+ * the exec-id set, at hh_ord_init.  hh_ord_init_shared makes none: the
+ * order records its exec ids in a set the caller shares between many
+ * orders (a trading engine's: its orders are then plain values it can
+ * store and copy byte for byte, the set beside them).
  */
 #ifndef HH_ORDER_H
 #define HH_ORDER_H
@@ -60,7 +63,10 @@ struct hh_ord {
                                     (set from the broker's average on adopt) */
     hh_time_t updated;           /* engine time of the last change */
     uint32_t fills;              /* fill reports applied (not refused) */
-    struct hh_u64map execs;      /* exec ids seen (owned) */
+    struct hh_u64map execs;      /* exec ids seen -> order_id (owned; unused
+                                    when `shared` is set) */
+    struct hh_u64map *shared;    /* hh_ord_init_shared: the exec-id set of
+                                    many orders (borrowed), else NULL */
 };
 
 /* What a call changed (optional out-parameter). */
@@ -89,7 +95,19 @@ enum hh_ord_adopt_result {
 /* Start an order in state NEW (req copied).  HH_EINVAL for qty <= 0;
  * HH_ENOMEM. */
 int hh_ord_init(struct hh_ord *o, const struct hh_order_req *req, hh_time_t now);
-void hh_ord_free(struct hh_ord *o);     /* accepts NULL; frees the exec set */
+
+/* Start an order in state NEW without an allocation: its fills' exec ids
+ * go to `execs` (borrowed, must outlive o; exec id -> the order id that
+ * applied it), shared with other orders.  An exec id is a duplicate for
+ * this order when the set maps it to this order's id; another order's
+ * use of the same id (two exchanges' numbering) is not, and takes the
+ * entry over — cumulative quantities still de-duplicate that one.  o holds
+ * no allocation of its own: it may be copied byte for byte (set `shared`
+ * again after restoring a copy made elsewhere).  HH_EINVAL for qty <= 0. */
+int hh_ord_init_shared(struct hh_ord *o, const struct hh_order_req *req, hh_time_t now,
+                       struct hh_u64map *execs);
+
+void hh_ord_free(struct hh_ord *o);     /* accepts NULL; frees an owned exec set */
 
 /* Legal edges of the machine (used by every transition below). */
 bool hh_ord_transition_ok(enum hh_ord_state from, enum hh_ord_state to);
@@ -105,6 +123,13 @@ int hh_ord_placed(struct hh_ord *o, uint64_t order_id, hh_time_t now, struct hh_
  * exhausted on 503s, rejected synchronously): NEW or SENT -> REJECTED.
  * Only for orders known not to exist at the broker. */
 int hh_ord_refused(struct hh_ord *o, hh_time_t now, struct hh_diag *d);
+
+/* An order the broker never gave an id, known not to be at the broker (a
+ * placement never made, refused with 503s, or of unknown outcome and not
+ * found by its client id), is given up by us: NEW, SENT or
+ * CANCEL_PENDING -> CANCELLED.  HH_ESTATE once it has a broker id (then
+ * only the broker can end it: hh_ord_cancel) or in any other state. */
+int hh_ord_withdrawn(struct hh_ord *o, hh_time_t now, struct hh_diag *d);
 
 /*
  * Apply a report from the stream (r->order_id must be o->order_id).

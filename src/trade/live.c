@@ -28,6 +28,17 @@
  * exec.sl_confirm_poll after the cancel), shows the order terminal: an
  * order is `done` only on the broker's word.
  *
+ * States.  Each order's state is its state machine's (ref->ord,
+ * exec/order.h): NEW while queued or refused by a 503, SENT once the
+ * broker may have it (place() answered or timed out, or a queued order
+ * restored after a crash), then what the broker's reports and the
+ * reconciliation polls make it; a cancel decided is CANCEL_PENDING until
+ * the broker ends the order.  Every report goes through the machine before
+ * the owner books it; what the machine refuses (a duplicate exec id, a
+ * fill above the quantity or on a terminal order, an ACK on a terminal
+ * order...) is not applied, is counted and goes to the alert sink with the
+ * machine's reason (the persisting sink audits it).
+ *
  * Reports.  Fills are applied by their cumulative quantity: a duplicate, a
  * replay or a report overtaken by a poll adds nothing; a terminal report
  * whose `filled` is ahead of ours first books the missing part.
@@ -62,7 +73,7 @@ const char *hh_tm_alert_name(enum hh_tm_alert_kind k)
     static const char *const names[] = {
         "BREAKER", "RETRY", "GAVE_UP", "PLACE_UNKNOWN", "PLACE_FOUND", "PLACE_ABSENT",
         "STOP_TRIGGERED", "STOP_MARKET", "STOP_DONE", "STOP_FAILED", "SQUAREOFF",
-        "DUP_FILL", "BAD_REPORT", "HEDGE_IMBALANCE",
+        "DUP_FILL", "BAD_REPORT", "HEDGE_IMBALANCE", "ILLEGAL_TRANSITION",
     };
 
     return (unsigned)k < sizeof names / sizeof names[0] ? names[k] : "?";
@@ -153,6 +164,8 @@ int hh_tm__live_init(struct hh_tm *tm)
         return rc;
     if ((rc = hh_u64map_init(&tm->live.by_boid, 1024)))
         return rc;
+    if ((rc = hh_u64map_init(&tm->live.execs, 1024)))
+        return rc;
     if ((rc = hh_breaker_init(&tm->live.brk, &c->breaker, on_transition, tm)))
         return rc;
     tm->live.on = true;
@@ -171,6 +184,7 @@ void hh_tm__live_free(struct hh_tm *tm)
     free(tm->live.pbuf);
     free(tm->live.round);
     hh_u64map_free(&tm->live.by_boid);
+    hh_u64map_free(&tm->live.execs);
     hh_breaker_free(&tm->live.brk);
 }
 
@@ -214,8 +228,10 @@ static size_t idx_of(const struct hh_tm *tm, const struct order_ref *ref)
 
 int hh_tm__live_place(struct hh_tm *tm, struct order_ref *ref, uint64_t *oid)
 {
-    int rc;
+    int rc = hh_ord_init_shared(&ref->ord, &ref->req, now_of(tm), &tm->live.execs);
 
+    if (rc)
+        return rc;
     ref->oid = ++tm->live.next_key;
     ref->boid = 0;
     ref->pstate = PS_QUEUED;
@@ -231,7 +247,71 @@ int hh_tm__live_place(struct hh_tm *tm, struct order_ref *ref, uint64_t *oid)
 /* Units an order may still execute (unknown outcomes included). */
 static hh_qty_t open_qty(const struct order_ref *ref)
 {
-    return ref->done ? 0 : ref->qty - ref->filled;
+    return hh_ord_open_qty(&ref->ord);
+}
+
+/* ---- the orders' state machines ------------------------------------------------- */
+
+/*
+ * What ref's machine refused (rc, with its reason in why): nothing was
+ * applied.  Counted, and told to the alert sink, which audits it: a
+ * duplicate exec id is a replay (DUP_FILL); a report above the order's
+ * quantity or malformed contradicts the order (BAD_REPORT, an alert); an
+ * illegal transition (ILLEGAL_TRANSITION) is an alert when it would have
+ * moved money or ended the order — a fill or an end on a terminal order,
+ * or a decision of the engine's own — not for a late ACK or MODIFIED.
+ */
+static void refused(struct hh_tm *tm, const struct order_ref *ref, const struct hh_report *r,
+                    int rc, const char *why)
+{
+    enum hh_tm_alert_kind kind = rc == HH_EEXIST ? HH_TMA_DUP_FILL
+                                 : rc == HH_ESTATE ? HH_TMA_ILLEGAL_TRANSITION
+                                 : HH_TMA_BAD_REPORT;
+    bool late_ack = r && (r->kind == HH_RPT_ACK || r->kind == HH_RPT_MODIFIED);
+
+    tm->live.stats.refusals++;
+    tm->live.stats.dup_fills += rc == HH_EEXIST;
+    alert_ref(tm, kind, kind == HH_TMA_BAD_REPORT || (kind != HH_TMA_DUP_FILL && !late_ack),
+              ref, rc, r ? r->qty : 0, why[0] ? why : hh_strerror(rc));
+}
+
+/* The result of an engine decision applied to ref's machine. */
+static void decided(struct hh_tm *tm, const struct order_ref *ref, int rc,
+                    const struct hh_diag *d)
+{
+    if (rc)
+        refused(tm, ref, NULL, rc, d->msg);
+}
+
+/* The broker may have the order now (place() answered or timed out, or a
+ * queued order was restored after a crash): NEW -> SENT. */
+static void ord_sent(struct hh_tm *tm, struct order_ref *ref)
+{
+    struct hh_diag d = { "" };
+
+    if (ref->ord.state == HH_OS_NEW)
+        decided(tm, ref, hh_ord_sent(&ref->ord, now_of(tm), &d), &d);
+}
+
+/* The placement was refused for good, the order is not at the broker. */
+static void ord_refuse(struct hh_tm *tm, struct order_ref *ref)
+{
+    struct hh_diag d = { "" };
+
+    if (!hh_ord_state_terminal(ref->ord.state))
+        decided(tm, ref, hh_ord_refused(&ref->ord, now_of(tm), &d), &d);
+}
+
+/* A cancel of an order the broker has (or may have): CANCEL_PENDING, and
+ * the call queued. */
+static void want_cancel(struct hh_tm *tm, struct order_ref *ref)
+{
+    struct hh_diag d = { "" };
+
+    decided(tm, ref, hh_ord_cancel(&ref->ord, now_of(tm), NULL, &d), &d);
+    ref->cancel = CS_WANTED;
+    if (ref->pstate == PS_PLACED)
+        ref->due = now_of(tm);
 }
 
 /* Is the ref's pending operation due now (a command for hh_tm_send)? */
@@ -258,8 +338,13 @@ static bool ref_due(const struct hh_tm *tm, const struct order_ref *ref)
 static void end_unsent(struct hh_tm *tm, size_t i, enum hh_report_kind kind, const char *why)
 {
     struct order_ref *ref = &tm->refs[i];
+    struct hh_diag d = { "" };
     struct hh_report r;
 
+    if (kind == HH_RPT_CANCELLED)
+        decided(tm, ref, hh_ord_withdrawn(&ref->ord, now_of(tm), &d), &d);
+    else
+        ord_refuse(tm, ref);
     memset(&r, 0, sizeof r);
     r.kind = kind;
     r.order_id = ref->boid;
@@ -283,9 +368,7 @@ void hh_tm__live_cancel(struct hh_tm *tm, struct order_ref *ref)
         end_unsent(tm, idx_of(tm, ref), HH_RPT_CANCELLED, "cancelled before it was sent");
         return;
     }
-    ref->cancel = CS_WANTED;   /* FINDING: sent once found */
-    if (ref->pstate == PS_PLACED)
-        ref->due = now_of(tm);
+    want_cancel(tm, ref);   /* FINDING: sent once found */
 }
 
 /* ---- reports ------------------------------------------------------------------- */
@@ -306,58 +389,103 @@ static hh_price_t est_price(const struct hh_tm *tm, const struct order_ref *ref,
     return r->price > 0 ? r->price : ref->req.trigger;
 }
 
+/* Book the fills a report says happened (`filled` ahead of the machine's)
+ * but whose own reports were lost: one fill, through the machine like a
+ * broker's, at the estimated price. */
+static void book_gap(struct hh_tm *tm, size_t i, const struct hh_report *r)
+{
+    const struct order_ref *ref = &tm->refs[i];
+    struct hh_report f = *r;
+
+    f.kind = HH_RPT_FILL;
+    f.qty = r->filled - ref->ord.filled;
+    f.price = est_price(tm, ref, r);
+    f.exec_id = hh_tm__synthetic_exec(ref->boid, r->filled);
+    f.leaves = 0;
+    hh_tm__deliver(tm, &tm->refs[i], &f);
+}
+
+/* A fill: the machine says what is new (by the cumulative quantity). */
+static bool live_fill(struct hh_tm *tm, struct order_ref *ref, const struct hh_report *r,
+                      struct hh_report *out)
+{
+    struct hh_ord_effect eff;
+    struct hh_diag d = { "" };
+    int rc = hh_ord_on_report(&ref->ord, r, now_of(tm), &eff, &d);
+
+    if (rc) {
+        refused(tm, ref, r, rc, d.msg);
+        return false;
+    }
+    if (eff.new_fill <= 0) {
+        tm->live.stats.dup_fills++;
+        alert_ref(tm, HH_TMA_DUP_FILL, false, ref, 0, r->qty,
+                  "duplicate or stale fill report ignored");
+        return false;
+    }
+    out->qty = eff.new_fill;
+    out->filled = ref->ord.filled;
+    return true;
+}
+
+/* A quantity change: fills it claims go through book_gap, after the new
+ * quantity (which may be what makes room for them). */
+static bool live_modified(struct hh_tm *tm, size_t i, const struct hh_report *r)
+{
+    struct order_ref *ref = &tm->refs[i];
+    struct hh_report m = *r;
+    struct hh_diag d = { "" };
+    int rc;
+
+    if (m.filled > ref->ord.filled) {
+        m.leaves += m.filled - ref->ord.filled;
+        m.filled = ref->ord.filled;
+    }
+    if ((rc = hh_ord_on_report(&ref->ord, &m, now_of(tm), NULL, &d))) {
+        refused(tm, ref, r, rc, d.msg);
+        return false;
+    }
+    ref->qty = ref->ord.req.qty;
+    if (r->filled > ref->ord.filled && !hh_ord_state_terminal(ref->ord.state))
+        book_gap(tm, i, r);
+    return true;
+}
+
 bool hh_tm__live_report(struct hh_tm *tm, struct order_ref *ref, const struct hh_report *r,
                         struct hh_report *out)
 {
     size_t i = idx_of(tm, ref);
-    hh_qty_t cum, add;
+    struct hh_ord_effect eff;
+    struct hh_diag d = { "" };
+    int rc;
 
     *out = *r;
+    if (!r->order_id)   /* ours, about an order never sent: its machine ended it */
+        return !ref->done && hh_ord_state_terminal(ref->ord.state);
     switch (r->kind) {
     case HH_RPT_FILL:
-        cum = r->filled > 0 ? r->filled : ref->filled + r->qty;
-        add = cum - ref->filled;
-        if (add <= 0 || r->qty <= 0) {
-            tm->live.stats.dup_fills++;
-            alert_ref(tm, HH_TMA_DUP_FILL, false, ref, 0, r->qty,
-                         "duplicate or stale fill report ignored");
-            return false;
-        }
-        if (cum > ref->qty) {
-            alert_ref(tm, HH_TMA_BAD_REPORT, true, ref, 0, r->qty,
-                         "fill above the order's quantity: the excess is ignored");
-            add = ref->qty - ref->filled;
-            if (add <= 0)
-                return false;
-            cum = ref->qty;
-        }
-        out->qty = add;
-        out->filled = cum;
-        return true;
+        return live_fill(tm, ref, r, out);
+    case HH_RPT_MODIFIED:
+        return live_modified(tm, i, r);
     case HH_RPT_CANCELLED:
     case HH_RPT_EXPIRED:
     case HH_RPT_REJECTED:
-        if (ref->done)
-            return false;
-        if (r->filled > ref->filled) {
-            struct hh_report f = *r;
-
-            f.kind = HH_RPT_FILL;
-            f.qty = r->filled - ref->filled;
-            f.price = est_price(tm, ref, r);
-            f.exec_id = hh_tm__synthetic_exec(ref->boid, r->filled);
-            f.leaves = 0;
-            hh_tm__deliver(tm, ref, &f);
+        if (r->filled > ref->ord.filled && !hh_ord_state_terminal(ref->ord.state)) {
+            book_gap(tm, i, r);
             ref = &tm->refs[i];
-            if (ref->done)
-                return false;
+            if (hh_ord_state_terminal(ref->ord.state))
+                return false;   /* the gap completed it: the end says no more */
         }
-        return true;
+        break;
     case HH_RPT_ACK:
-    case HH_RPT_MODIFIED:
-        return !ref->done;
+        break;
     }
-    return false;
+    if ((rc = hh_ord_on_report(&ref->ord, r, now_of(tm), &eff, &d))) {
+        refused(tm, ref, r, rc, d.msg);
+        return false;
+    }
+    /* a repeated end changes nothing; an ACK is passed on as before */
+    return r->kind == HH_RPT_ACK || !eff.stale;
 }
 
 /* ---- the hybrid stop ------------------------------------------------------------ */
@@ -384,9 +512,8 @@ static void hsl_place(struct hh_tm *tm, uint32_t slot, enum hh_hsl_leg leg,
     struct order_ref *ref;
     uint64_t key;
 
-    if (hh_tm__place(tm, req->client_id, ti, false, P_STOP, -1, req->iid, req->side,
-                     req->type == HH_ORD_MARKET ? HH_ORD_MARKET : HH_ORD_LIMIT, req->qty,
-                     req->limit, &key)) {
+    /* exactly the machine's order (SL-LIMIT: its trigger) */
+    if (hh_tm__place_req(tm, req, ti, false, P_STOP, -1, &key)) {
         struct hh_hsl_action act;
 
         /* out of memory: as refused (the machine alerts, the exit retries) */
@@ -395,7 +522,6 @@ static void hsl_place(struct hh_tm *tm, uint32_t slot, enum hh_hsl_leg leg,
         return;
     }
     ref = hh_tm__ref(tm, key);
-    ref->req = *req;           /* exactly the machine's order (SL-LIMIT: trigger) */
     ref->hsl = slot + 1;
     ref->hsl_leg = (uint8_t)leg;
     tm->live.hsl[slot].key[leg] = key;
@@ -422,10 +548,8 @@ static void hsl_do(struct hh_tm *tm, uint32_t slot, const struct hh_hsl_action *
         break;
     case HH_HSL_ACT_CANCEL:
         ref = hh_tm__ref(tm, s->key[HH_HSL_LIMIT]);
-        if (ref && !ref->done) {
-            ref->cancel = CS_WANTED;   /* (again, when a poll found it working) */
-            ref->due = now_of(tm);
-        }
+        if (ref && !ref->done)
+            want_cancel(tm, ref);   /* (again, when a poll found it working) */
         break;
     case HH_HSL_ACT_POLL:
         ref = hh_tm__ref(tm, s->key[HH_HSL_LIMIT]);
@@ -760,6 +884,10 @@ void hh_tm__live_after_report(struct hh_tm *tm, struct order_ref *ref, const str
     size_t i = idx_of(tm, ref);
     uint32_t ti = ref->trade;
 
+    /* the owner booked exactly what the order's machine accepted */
+    HH_ASSERT(ref->filled == ref->ord.filled && ref->qty == ref->ord.req.qty &&
+              ref->done == hh_ord_state_terminal(ref->ord.state));
+
     if (ref->hsl) {
         uint32_t slot = ref->hsl - 1;
         struct hh_hsl_action act;
@@ -869,6 +997,7 @@ static void place_failed_for_good(struct hh_tm *tm, size_t i, int rc, bool refus
             snprintf(detail, sizeof detail, "the broker is unavailable (%s after %d "
                      "attempts): entry not placed", hh_strerror(rc), ref->failures);
         ref->pstate = PS_PLACED;
+        ord_refuse(tm, ref);
         ref->done = true;
         alert_ref(tm, HH_TMA_GAVE_UP, true, ref, rc, ref->qty, detail);
         hh_tm__entry_unavailable(tm, ref->trade, detail);
@@ -879,6 +1008,7 @@ static void place_failed_for_good(struct hh_tm *tm, size_t i, int rc, bool refus
         struct hh_hsl_action act;
 
         ref->pstate = PS_PLACED;
+        ord_refuse(tm, ref);
         ref->done = true;
         if (hh_hsl_place_failed(&tm->live.hsl[slot].h, (enum hh_hsl_leg)ref->hsl_leg,
                                 now_of(tm), &act) == HH_OK)
@@ -893,7 +1023,10 @@ static void place_failed_for_good(struct hh_tm *tm, size_t i, int rc, bool refus
 static void placed(struct hh_tm *tm, size_t i, uint64_t boid)
 {
     struct order_ref *ref = &tm->refs[i];
+    struct hh_diag d = { "" };
 
+    ord_sent(tm, ref);
+    decided(tm, ref, hh_ord_placed(&ref->ord, boid, now_of(tm), &d), &d);
     ref->boid = boid;
     ref->pstate = PS_PLACED;
     ref->failures = 0;
@@ -942,6 +1075,7 @@ static int do_place(struct hh_tm *tm, size_t i)
     switch (hh_retry_classify(HH_RETRY_OP_PLACE, rc)) {
     case HH_RETRY_FIND_FIRST:
         tm->live.stats.timeouts++;
+        ord_sent(tm, ref);   /* the order may exist */
         ref->pstate = PS_FINDING;
         backoff(tm, ref, rc, false);
         hh_tm__emit_ref(tm, HH_TMO_SEND_FAILED, ref, NULL, rc);
@@ -959,6 +1093,7 @@ static int do_place(struct hh_tm *tm, size_t i)
         alert_ref(tm, HH_TMA_RETRY, false, ref, rc, ref->qty, "placement retried");
         break;
     case HH_RETRY_NO:
+        ord_refuse(tm, ref);   /* so the event says REJECTED */
         hh_tm__emit_ref(tm, HH_TMO_SEND_FAILED, ref, NULL, rc);
         place_failed_for_good(tm, i, rc, false);
         break;
@@ -1102,8 +1237,7 @@ static int do_poll(struct hh_tm *tm, size_t i)
         if (hh_hsl_on_status(&tm->live.hsl[slot].h, &b, now_of(tm), &act, NULL) == HH_OK)
             hsl_do(tm, slot, &act);
     } else if (!ref->done && ref->cancel == CS_SENT && !hh_ord_state_terminal(b.state)) {
-        ref->cancel = CS_WANTED;   /* still working: the cancel was lost; again */
-        ref->due = now_of(tm);
+        want_cancel(tm, ref);   /* still working: the cancel was lost; again */
     }
     return 1;
 }
@@ -1134,6 +1268,7 @@ static void resume_restored(struct hh_tm *tm)
         struct order_ref *ref = &tm->refs[i];
 
         if (!ref->done && (ref->pstate == PS_QUEUED || ref->pstate == PS_RETRY)) {
+            ord_sent(tm, ref);
             ref->pstate = PS_FINDING;
             ref->due = now_of(tm);
             ref->failures = 0;

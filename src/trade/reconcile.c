@@ -10,7 +10,11 @@
  * short option with no long of its bucket to cover it is bought back.
  *
  * Reports built here pass through the same handler as the broker's own, so
- * a reconciled fill is charged, booked and persisted exactly like a real one.
+ * a reconciled fill is charged, booked and persisted exactly like a real one
+ * — and in live mode goes through the order's state machine first; an
+ * order the broker shows working while the machine still says SENT (its
+ * ACK was lost) gets the ACK, so after a poll every order's machine agrees
+ * with the broker's view of it (hh_ord_matches).
  */
 #include "trade/tm_int.h"
 
@@ -58,6 +62,49 @@ static const struct hh_broker_order *find_order(const struct hh_broker_order *o,
     return NULL;
 }
 
+/* A report about order boid built from the broker's view b of it. */
+static void from_broker(struct hh_tm *tm, struct hh_report *r, enum hh_report_kind kind,
+                        uint64_t boid, const struct hh_broker_order *b, const char *why)
+{
+    memset(r, 0, sizeof *r);
+    r->kind = kind;
+    r->order_id = boid;
+    r->ts = tm->clock->now;
+    r->iid = b->iid;
+    r->side = b->side;
+    r->filled = b->filled;
+    snprintf(r->reason, sizeof r->reason, "%s", why);
+}
+
+/* The fills the stream lost: one fill at the broker's average price of the
+ * missing part (rounded to the tick). */
+static void settle_fill(struct hh_tm *tm, size_t k, const struct order_ref *ref,
+                        const struct hh_broker_order *b)
+{
+    hh_qty_t q = b->filled - ref->filled;
+    __int128 missing = (__int128)b->avg_price * b->filled - ref->value;
+    hh_price_t tick = hh_inst_get(tm->inst, b->iid)->tick;
+    struct hh_report r;
+
+    from_broker(tm, &r, HH_RPT_FILL, ref->boid, b, "");
+    r.qty = q;
+    r.price = (hh_price_t)(hh_i128_div_round(missing, (__int128)q * tick) * tick);
+    r.leaves = b->qty - b->filled;
+    r.exec_id = hh_tm__synthetic_exec(ref->boid, b->filled);
+    hh_tm__deliver(tm, &tm->refs[k], &r);
+}
+
+/* The report that ends an order the broker shows ended.  A broker that
+ * rejects an order after part of it filled has in effect cancelled the rest:
+ * REJECTED after fills is no transition of the state machine, and the
+ * broker's view must win, so the remainder ends as CANCELLED. */
+static enum hh_report_kind ended_kind(const struct hh_broker_order *b)
+{
+    if (b->state == HH_OS_CANCELLED || (b->state == HH_OS_REJECTED && b->filled > 0))
+        return HH_RPT_CANCELLED;
+    return b->state == HH_OS_EXPIRED ? HH_RPT_EXPIRED : HH_RPT_REJECTED;
+}
+
 /* Settle one working order against the broker's view of it. */
 int hh_tm__settle(struct hh_tm *tm, size_t k, const struct hh_broker_order *b, hh_div_fn fn,
                   void *ctx)
@@ -66,52 +113,33 @@ int hh_tm__settle(struct hh_tm *tm, size_t k, const struct hh_broker_order *b, h
     struct hh_report r;
     int found = 0;
 
-    memset(&r, 0, sizeof r);
-    r.order_id = ref.boid;
-    r.ts = tm->clock->now;
     if (!b) {
         if (tm->clock->now - ref.placed_at < UNKNOWN_GRACE)
             return 0;
         report(fn, ctx, HH_DIV_UNKNOWN_ORDER, HH_IID_NONE, ref.boid, ref.filled, 0);
+        memset(&r, 0, sizeof r);
         r.kind = HH_RPT_REJECTED;
+        r.order_id = ref.boid;
+        r.ts = tm->clock->now;
         snprintf(r.reason, sizeof r.reason, "unknown at the broker (reconciliation)");
         hh_tm__deliver(tm, &tm->refs[k], &r);
         return 1;
     }
-    r.iid = b->iid;
-    r.side = b->side;
     if (b->filled > ref.filled) {
-        hh_qty_t q = b->filled - ref.filled;
-        __int128 missing = (__int128)b->avg_price * b->filled - ref.value;
-        hh_price_t tick = hh_inst_get(tm->inst, b->iid)->tick;
-
         report(fn, ctx, HH_DIV_MISSED_FILL, b->iid, ref.boid, ref.filled, b->filled);
-        r.kind = HH_RPT_FILL;
-        r.qty = q;
-        r.price = (hh_price_t)(hh_i128_div_round(missing, (__int128)q * tick) * tick);
-        r.filled = b->filled;
-        r.leaves = b->qty - b->filled;
-        r.exec_id = hh_tm__synthetic_exec(ref.boid, b->filled);
+        settle_fill(tm, k, &ref, b);
+        found++;
+    }
+    if (hh_ord_state_terminal(b->state) && b->state != HH_OS_FILLED && !tm->refs[k].done) {
+        report(fn, ctx, HH_DIV_MISSED_END, b->iid, ref.boid, ref.filled, b->filled);
+        from_broker(tm, &r, ended_kind(b), ref.boid, b, "ended at the broker (reconciliation)");
         hh_tm__deliver(tm, &tm->refs[k], &r);
         found++;
     }
-    if (hh_ord_state_terminal(b->state) && b->state != HH_OS_FILLED) {
-        struct order_ref *now = &tm->refs[k];
-
-        if (!now->done) {
-            report(fn, ctx, HH_DIV_MISSED_END, b->iid, ref.boid, ref.filled, b->filled);
-            memset(&r, 0, sizeof r);
-            r.kind = b->state == HH_OS_CANCELLED ? HH_RPT_CANCELLED
-                   : b->state == HH_OS_EXPIRED ? HH_RPT_EXPIRED : HH_RPT_REJECTED;
-            r.order_id = ref.boid;
-            r.ts = tm->clock->now;
-            r.iid = b->iid;
-            r.side = b->side;
-            r.filled = b->filled;
-            snprintf(r.reason, sizeof r.reason, "ended at the broker (reconciliation)");
-            hh_tm__deliver(tm, now, &r);
-            found++;
-        }
+    if (tm->live.on && tm->refs[k].ord.state == HH_OS_SENT && !hh_ord_state_terminal(b->state)) {
+        from_broker(tm, &r, HH_RPT_ACK, ref.boid, b, "working at the broker (reconciliation)");
+        r.leaves = b->qty - b->filled;
+        hh_tm__deliver(tm, &tm->refs[k], &r);
     }
     return found;
 }

@@ -16,7 +16,10 @@
  *
  * Live mode adds its own section (write_live): the order-key counter, the
  * retry PRNG, the circuit breaker, the hybrid stops (field by field: their
- * order machines own allocations) and counters.  A queued order restored
+ * order machines own allocations), counters, and the exec ids the written
+ * orders' state machines applied (their machines are in the refs, byte for
+ * byte: they share the engine's exec-id set instead of owning one; the
+ * pointer to it is written as NULL).  A queued order restored
  * here may have reached the broker before the crash: it comes back as
  * PS_FINDING, to be looked up by its client id before anything is sent.
  *
@@ -31,7 +34,7 @@
 #include <string.h>
 
 #define SNAP_MAGIC "HHTMSNAP"
-#define SNAP_VERSION 2u
+#define SNAP_VERSION 3u
 #define NONE_RANK UINT32_MAX
 
 struct wbuf {
@@ -166,20 +169,26 @@ static void write_trades(struct wbuf *w, const struct hh_tm *tm, const struct ra
             put(w, &tm->groups[i], sizeof tm->groups[i]);
 }
 
+static bool ref_written(const struct ranks *r, const struct order_ref *ref)
+{
+    return !ref->done && owner_rank(r, ref) != NONE_RANK;
+}
+
 static void write_refs(struct wbuf *w, const struct hh_tm *tm, const struct ranks *r)
 {
     uint32_t n = 0;
 
     for (size_t i = 0; i < tm->nrefs; i++)
-        n += !tm->refs[i].done && owner_rank(r, &tm->refs[i]) != NONE_RANK;
+        n += ref_written(r, &tm->refs[i]);
     put_u32(w, n);
     for (size_t i = 0; i < tm->nrefs; i++) {
         struct order_ref ref = tm->refs[i];
 
-        if (ref.done || owner_rank(r, &ref) == NONE_RANK)
+        if (!ref_written(r, &ref))
             continue;
         ref.trade = owner_rank(r, &ref);
         ref.hsl = hsl_rank(r, ref.hsl);
+        ref.ord.shared = NULL;   /* an address: set again on restore */
         put(w, &ref, sizeof ref);
     }
 }
@@ -272,6 +281,45 @@ static void write_hsl(struct wbuf *w, const struct tm_hsl *s)
     put_u64(w, s->key[1]);
 }
 
+struct exec_pair {
+    uint64_t exec_id, boid;
+};
+
+static int pair_cmp(const void *a, const void *b)
+{
+    const struct exec_pair *x = a, *y = b;
+
+    if (x->exec_id != y->exec_id)
+        return x->exec_id < y->exec_id ? -1 : 1;
+    return x->boid < y->boid ? -1 : x->boid > y->boid;
+}
+
+/* The exec ids of the written orders, sorted (the set's layout is not
+ * canonical: it depends on its history). */
+static void write_execs(struct wbuf *w, const struct hh_tm *tm, const struct ranks *r)
+{
+    const struct hh_u64map *m = &tm->live.execs;
+    struct exec_pair *p = malloc((m->live + 1) * sizeof *p);
+    uint32_t n = 0;
+
+    if (!p) {
+        w->oom = true;
+        return;
+    }
+    for (size_t k = 0; k < m->cap; k++) {
+        uint64_t idx;
+
+        if (m->keys[k] && m->keys[k] != UINT64_MAX &&
+            hh_u64map_get(&tm->live.by_boid, m->vals[k], &idx) &&
+            ref_written(r, &tm->refs[idx - 1]))
+            p[n++] = (struct exec_pair){ m->keys[k], m->vals[k] };
+    }
+    qsort(p, n, sizeof *p, pair_cmp);
+    put_u32(w, n);
+    put(w, p, n * sizeof *p);
+    free(p);
+}
+
 /* The runner's cursor, and live mode's state (none in backtests). */
 static void write_live(struct wbuf *w, const struct hh_tm *tm, const struct ranks *r)
 {
@@ -304,6 +352,7 @@ static void write_live(struct wbuf *w, const struct hh_tm *tm, const struct rank
         if (r->trade[i] != NONE_RANK && t->hsl)
             write_hsl(w, &L->hsl[t->hsl - 1]);
     }
+    write_execs(w, tm, r);
 }
 
 int hh_tm_snapshot(const struct hh_tm *tm, unsigned char **out, size_t *len)
@@ -474,6 +523,24 @@ static void read_hsl(struct rbuf *r, struct hh_tm *tm, struct tm_hsl *s)
     s->key[1] = get_u64(r);
 }
 
+static void read_execs(struct rbuf *r, struct tm_live *L)
+{
+    uint32_t n = get_u32(r);
+
+    if (r->bad || n > (r->n - r->at) / sizeof(struct exec_pair)) {
+        r->bad = true;
+        return;
+    }
+    for (uint32_t i = 0; i < n && !r->bad; i++) {
+        struct exec_pair p;
+
+        get(r, &p, sizeof p);
+        if (r->bad || !p.exec_id || p.exec_id == UINT64_MAX ||
+            hh_u64map_put(&L->execs, p.exec_id, p.boid))
+            r->bad = true;
+    }
+}
+
 static void read_live(struct rbuf *r, struct hh_tm *tm)
 {
     struct tm_live *L = &tm->live;
@@ -527,7 +594,9 @@ static void read_live(struct rbuf *r, struct hh_tm *tm)
 
         if (ref->hsl > n || (ref->boid && hh_u64map_put(&L->by_boid, ref->boid, i + 1)))
             r->bad = true;
+        ref->ord.shared = &L->execs;
     }
+    read_execs(r, L);
     /* Queued orders may have been sent just before the crash this restore
      * follows: they are looked up before anything is sent (live.c,
      * resume_restored) — not changed here, so the restored state hashes

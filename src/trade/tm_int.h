@@ -14,6 +14,7 @@
 #include "core/u64map.h"
 #include "exec/hedge.h"
 #include "exec/hybrid_sl.h"
+#include "exec/order.h"
 #include "risk/margin.h"
 #include "trade/trade.h"
 
@@ -44,7 +45,7 @@ struct order_ref {
     uint64_t oid;                 /* the broker's order id */
     hh_time_t placed_at;          /* engine time of the placement */
     hh_qty_t qty;                 /* order total */
-    hh_qty_t filled;
+    hh_qty_t filled;              /* units booked to the owner */
     hh_money_t value;             /* price x qty of its fills */
     hh_money_t brokerage_paid;    /* for the per-order brokerage cap */
     bool done;                    /* terminal */
@@ -53,6 +54,13 @@ struct order_ref {
      * the broker's id.  In backtests boid == oid. */
     uint64_t boid;                /* the broker's id, 0 while unknown */
     struct hh_order_req req;      /* what is (to be) placed: client id, ... */
+    /* Live mode: the order's state machine, the one source of its state.
+     * Every report and every decision about the order goes through it
+     * first; qty, filled and done above then follow what it accepted
+     * (qty == ord.req.qty, filled == ord.filled, done == terminal, checked
+     * after every report).  Its exec ids are in tm_live.execs.  Zero in
+     * backtests. */
+    struct hh_ord ord;
     uint8_t pstate;               /* enum pstate */
     uint8_t cancel;               /* enum cstate */
     bool poll;                    /* a status query is wanted (at `due`) */
@@ -184,6 +192,8 @@ struct tm_live {
     struct tm_hsl *hsl;
     size_t nhsl, caphsl;
     struct hh_u64map by_boid;     /* broker id -> refs index + 1 */
+    struct hh_u64map execs;       /* exec ids the refs' machines applied ->
+                                     broker id (hh_ord_init_shared) */
     uint64_t timer_id;            /* the TMR_LIVE timer, 0 when none */
     hh_time_t timer_at;
     struct hh_tm_live_stats stats;
@@ -257,6 +267,9 @@ struct sym *hh_tm__sym(struct hh_tm *tm, hh_iid_t iid);
 int hh_tm__place(struct hh_tm *tm, const char *client, uint32_t owner, bool group,
                  enum purpose p, int leg, hh_iid_t iid, enum hh_side side,
                  enum hh_ord_type type, hh_qty_t qty, hh_price_t level, uint64_t *oid);
+/* The same for a request made elsewhere (the hybrid stop's: any order type). */
+int hh_tm__place_req(struct hh_tm *tm, const struct hh_order_req *req, uint32_t owner,
+                     bool group, enum purpose p, int leg, uint64_t *oid);
 struct order_ref *hh_tm__ref(struct hh_tm *tm, uint64_t oid);
 
 /* Single trades: mark the order done and ask the broker to cancel it. */
@@ -320,8 +333,10 @@ struct order_ref *hh_tm__ref_by_boid(struct hh_tm *tm, uint64_t boid);
 /* A placement decided (live): the ref is queued; returns the key in *oid. */
 int hh_tm__live_place(struct hh_tm *tm, struct order_ref *ref, uint64_t *oid);
 void hh_tm__live_cancel(struct hh_tm *tm, struct order_ref *ref);
-/* Pre-process a broker report for ref: false when it must be ignored
- * (duplicate/stale fill...); *out gets the report to apply. */
+/* Apply a broker report (or one the engine built) to ref's state machine
+ * first: false when the owner must not see it (refused — counted and
+ * alerted —, a stale fill, a repeated end); *out gets the report to book
+ * (a fill's qty: what the machine newly counted). */
 bool hh_tm__live_report(struct hh_tm *tm, struct order_ref *ref, const struct hh_report *r,
                         struct hh_report *out);
 /* After a report was applied: the hybrid stop and the trade's exits. */

@@ -180,11 +180,14 @@ static void emit_order(struct hh_tm *tm, struct hh_tm_order_event *e, uint32_t o
     tm->sink.order(tm->sink.ctx, e);
 }
 
+/* Live mode: the event carries the order's state as its machine has it
+ * (the store's orders table shows exactly that). */
 static void emit_ref(struct hh_tm *tm, enum hh_tm_order_kind kind, const struct order_ref *ref,
                      const struct hh_report *r, hh_qty_t qty, hh_price_t limit, hh_price_t trigger)
 {
     struct hh_tm_order_event e = { .kind = kind, .order_id = ref->boid, .report = r,
-                                   .qty = qty, .limit = limit, .trigger = trigger };
+                                   .qty = qty, .limit = limit, .trigger = trigger,
+                                   .live = tm->live.on, .state = ref->ord.state };
 
     emit_order(tm, &e, ref->trade, ref->group);
 }
@@ -195,7 +198,8 @@ void hh_tm__emit_ref(struct hh_tm *tm, enum hh_tm_order_kind kind, const struct 
                      const struct hh_report *r, int rc)
 {
     struct hh_tm_order_event e = { .kind = kind, .order_id = ref->boid, .report = r,
-                                   .req = &ref->req, .rc = rc };
+                                   .req = &ref->req, .rc = rc, .live = tm->live.on,
+                                   .state = ref->ord.state };
 
     emit_order(tm, &e, ref->trade, ref->group);
 }
@@ -205,8 +209,6 @@ int hh_tm__place(struct hh_tm *tm, const char *client, uint32_t owner, bool grou
                  enum hh_ord_type type, hh_qty_t qty, hh_price_t level, uint64_t *oid)
 {
     struct hh_order_req req;
-    struct order_ref *ref;
-    int rc;
 
     memset(&req, 0, sizeof req);
     snprintf(req.client_id, sizeof req.client_id, "%s", client);
@@ -218,6 +220,16 @@ int hh_tm__place(struct hh_tm *tm, const char *client, uint32_t owner, bool grou
         req.limit = level;
     else if (type == HH_ORD_STOP)
         req.trigger = level;
+    return hh_tm__place_req(tm, &req, owner, group, p, leg, oid);
+}
+
+int hh_tm__place_req(struct hh_tm *tm, const struct hh_order_req *rq, uint32_t owner,
+                     bool group, enum purpose p, int leg, uint64_t *oid)
+{
+    struct hh_order_req req = *rq;
+    struct order_ref *ref;
+    int rc;
+
     if (hh_grow(&tm->refs, &tm->caprefs, tm->nrefs + 1, sizeof *tm->refs))
         return HH_ENOMEM;
     if (tm->live.on) {
@@ -229,7 +241,7 @@ int hh_tm__place(struct hh_tm *tm, const char *client, uint32_t owner, bool grou
         ref->purpose = p;
         ref->leg = leg;
         ref->placed_at = tm->clock->now;
-        ref->qty = qty;
+        ref->qty = req.qty;
         ref->req = req;
         return hh_tm__live_place(tm, ref, oid);
     }
@@ -248,7 +260,7 @@ int hh_tm__place(struct hh_tm *tm, const char *client, uint32_t owner, bool grou
     ref->leg = leg;
     ref->oid = *oid;
     ref->placed_at = tm->clock->now;
-    ref->qty = qty;
+    ref->qty = req.qty;
     ref->boid = *oid;
     ref->req = req;
     rc = hh_u64map_put(&tm->by_oid, *oid, tm->nrefs + 1);

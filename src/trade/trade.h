@@ -87,8 +87,11 @@ const char *hh_tm_drop_name(enum hh_tm_drop d);
  *    and then calls hh_tm_send(), which talks to the broker.  After a crash
  *    a queued order of unknown fate is looked up by client id, never sent
  *    twice;
- *  - fills are applied by their cumulative quantity (a duplicate or stale
- *    report never doubles a position);
+ *  - every order's state is its state machine's (exec/order.h): reports
+ *    go through it before anything is booked; fills are applied by their
+ *    cumulative quantity (a duplicate or stale report never doubles a
+ *    position); what it refuses (a duplicate exec id, an illegal
+ *    transition...) is not applied and goes to the alert sink;
  *  - a stop is held by the engine and executed by the hybrid stop-loss
  *    (exec/hybrid_sl.h: SL-LIMIT at the level, cancel after
  *    exec.sl_timeout_ms, wait for the confirmation, MARKET for exactly the
@@ -188,6 +191,10 @@ struct hh_tm_order_event {
     int rc;                             /* SEND_FAILED */
     hh_qty_t qty;                       /* MODIFY: new total (0: unchanged) */
     hh_price_t limit, trigger;          /* MODIFY: new prices (0: unchanged) */
+    bool live;                          /* live mode: `state` is set */
+    enum hh_ord_state state;            /* live mode: the order's state after
+                                           the event, as its state machine
+                                           (exec/order.h) has it */
 };
 
 /* What live mode tells the operator (logs, audit trail, alerts). */
@@ -204,10 +211,17 @@ enum hh_tm_alert_kind {
     HH_TMA_STOP_FAILED,      /* alert: the stop's market order failed; qty
                                 still held, the exit is tried again */
     HH_TMA_SQUAREOFF,        /* square-off time: exit started */
-    HH_TMA_DUP_FILL,         /* a duplicate or stale fill report was ignored */
-    HH_TMA_BAD_REPORT,       /* a report contradicting the order was ignored */
+    HH_TMA_DUP_FILL,         /* a duplicate or stale fill report was ignored;
+                                rc HH_EEXIST: its exec id was applied before */
+    HH_TMA_BAD_REPORT,       /* alert: a report contradicting the order was
+                                refused (rc: HH_ERANGE above its quantity,
+                                HH_EINVAL malformed) */
     HH_TMA_HEDGE_IMBALANCE,  /* alert: a group filled with a hedge variance above
                                 risk.max_hedge_variance (qty: units unhedged) */
+    HH_TMA_ILLEGAL_TRANSITION,  /* the order's state machine refused a transition
+                                (rc HH_ESTATE; detail: which): a fill or an end
+                                on a terminal order is an alert, a late ACK is
+                                not */
 };
 
 const char *hh_tm_alert_name(enum hh_tm_alert_kind k);
@@ -220,7 +234,8 @@ struct hh_tm_alert {
     const struct hh_breaker_transition *brk;  /* HH_TMA_BREAKER */
     const char *client_id;                    /* the order concerned, or NULL */
     uint64_t order_id;                        /* broker id, 0 when unknown */
-    int rc;                                   /* the broker's error, 0 */
+    int rc;                                   /* the broker's error, or the
+                                                 order machine's refusal, 0 */
     hh_qty_t qty;
     const char *detail;                       /* text, borrowed for the call */
 };
@@ -431,6 +446,8 @@ struct hh_tm_live_stats {
     uint64_t reports;         /* broker reports received (any order) */
     uint64_t reports_unknown; /* reports for orders not (yet) known */
     uint64_t dup_fills;       /* duplicate or stale fills ignored */
+    uint64_t refusals;        /* reports and transitions the orders' state
+                                 machines refused (each alerted) */
     uint64_t placed;          /* placements the broker accepted */
     uint64_t retries;         /* calls failed and scheduled again */
     uint64_t timeouts;        /* placements of unknown outcome */

@@ -19,10 +19,12 @@
  */
 #include "testutil.h"
 
+#include "app/persist.h"
 #include "broker/paper.h"
 #include "trade/trade.h"
 #include "trade/tm_int.h"   /* the property test compares every order with the broker's */
 
+#include <sqlite3.h>
 #include <stdarg.h>
 
 #define TICK 500   /* 0.05 rupee */
@@ -51,6 +53,10 @@ struct lw {
     struct hh_broker inner;            /* the paper broker's interface */
     struct hh_broker_ops ops;          /* ours: forwards, may duplicate reports */
     int dup_reports;                   /* deliver every report this many extra times */
+    uint64_t muted;                    /* broker id whose reports are lost, 0 none */
+    uint64_t shown_rejected;           /* broker id whose end the broker's views show
+                                          as REJECTED (a broker that rejects the rest
+                                          of a part-filled order), 0 none */
     hh_report_fn esink;                /* the engine's report sink */
     void *ectx;
     struct hh_tm_config cfg;
@@ -62,6 +68,15 @@ struct lw {
     int fills, closed, dropped, sent, sent_market;
     int rejected[HH_SIG_REASON_COUNT];
     int alerts[16];
+    int operator_alerts[16];           /* ... of them raised to the operator */
+    int last_rc[16];                   /* the last one's rc and detail, by kind */
+    char last_detail[16][256];
+    struct hh_report last_fill;        /* the last fill report the broker sent */
+    /* the states order events carried for one client id (`watch`) */
+    char watch[HH_CLIENT_ID_MAX];
+    char states[512];
+    struct hh_persist *persist;        /* when set: the run is persisted (the
+                                          runner's commit loop: step, then send) */
     int opened, closed_brk, half_open;
     int polls, divergences;
     /* invariant violations */
@@ -90,6 +105,10 @@ static void w_report(void *ctx, const struct hh_report *r)
         printf("    report %d order %llu qty %lld filled %lld exec %llu\n", r->kind,
                (unsigned long long)r->order_id, (long long)r->qty, (long long)r->filled,
                (unsigned long long)r->exec_id);
+    if (r->kind == HH_RPT_FILL)
+        w->last_fill = *r;
+    if (w->muted && r->order_id == w->muted)
+        return;
     for (int k = 0; k <= w->dup_reports; k++)
         w->esink(w->ectx, r);
 }
@@ -114,9 +133,32 @@ FWD(modify, (void *impl, uint64_t id, hh_qty_t q, hh_price_t l, hh_price_t t),
     (w->inner.impl, id, q, l, t))
 FWD(cancel, (void *impl, uint64_t id), (w->inner.impl, id))
 FWD(find, (void *impl, const char *cid, struct hh_broker_order *o), (w->inner.impl, cid, o))
-FWD(status, (void *impl, uint64_t id, struct hh_broker_order *o), (w->inner.impl, id, o))
-FWD(orders, (void *impl, struct hh_broker_order *o, size_t cap, size_t *n),
-    (w->inner.impl, o, cap, n))
+
+static void shown(const struct lw *w, struct hh_broker_order *o)
+{
+    if (w->shown_rejected && o->order_id == w->shown_rejected && o->state == HH_OS_CANCELLED)
+        o->state = HH_OS_REJECTED;
+}
+
+static int w_status(void *impl, uint64_t id, struct hh_broker_order *o)
+{
+    struct lw *w = impl;
+    int rc = w->inner.ops->status(w->inner.impl, id, o);
+
+    if (rc == HH_OK)
+        shown(w, o);
+    return rc;
+}
+
+static int w_orders(void *impl, struct hh_broker_order *o, size_t cap, size_t *n)
+{
+    struct lw *w = impl;
+    int rc = w->inner.ops->orders(w->inner.impl, o, cap, n);
+
+    for (size_t i = 0; rc == HH_OK && i < *n && i < cap; i++)
+        shown(w, &o[i]);
+    return rc;
+}
 FWD(positions, (void *impl, struct hh_broker_position *o, size_t cap, size_t *n),
     (w->inner.impl, o, cap, n))
 FWD(funds, (void *impl, hh_money_t *m), (w->inner.impl, m))
@@ -176,12 +218,32 @@ static void check_exits(struct lw *w)
 
 /* The order sink: every market order of a hybrid stop is sent only when
  * its stop-limit can no longer fill. */
+/* Record what the events of the watched order say and the state they
+ * carry: "SENT=SENT ACK=OPEN FILL=PARTIALLY_FILLED CANCEL=CANCEL_PENDING ...". */
+static void watch_state(struct lw *w, const struct hh_tm_order_event *e)
+{
+    const char *cid = e->req ? e->req->client_id : NULL;
+    const struct order_ref *ref = e->order_id ? hh_tm__ref_by_boid(w->tm, e->order_id) : NULL;
+    const char *what = e->kind == HH_TMO_SENT ? "SENT" : e->kind == HH_TMO_CANCEL ? "CANCEL"
+                       : e->kind == HH_TMO_REPORT ? hh_store_report_kind_name(e->report->kind)
+                       : "OTHER";
+    size_t n = strlen(w->states);
+
+    if (!cid && ref)
+        cid = ref->req.client_id;
+    if (!w->watch[0] || !cid || strcmp(cid, w->watch) || !e->live)
+        return;
+    snprintf(w->states + n, sizeof w->states - n, "%s%s=%s", n ? " " : "", what,
+             hh_ord_state_name(e->state));
+}
+
 static void on_order(void *ctx, const struct hh_tm_order_event *e)
 {
     struct lw *w = ctx;
     unsigned s, k;
     char c;
 
+    watch_state(w, e);
     if (e->kind != HH_TMO_SENT)
         return;
     w->sent++;
@@ -252,6 +314,10 @@ static void on_alert(void *ctx, const struct hh_tm_alert *a)
     struct lw *w = ctx;
 
     w->alerts[a->kind]++;
+    w->operator_alerts[a->kind] += a->alert;
+    w->last_rc[a->kind] = a->rc;
+    snprintf(w->last_detail[a->kind], sizeof w->last_detail[a->kind], "%s",
+             a->detail ? a->detail : "");
     if (a->kind == HH_TMA_BREAKER) {
         w->opened += a->brk->to == HH_BRK_OPEN;
         w->closed_brk += a->brk->to == HH_BRK_CLOSED;
@@ -349,8 +415,16 @@ static void lw_start_with(struct lw *w, struct hh_paper *paper)
     w->ops.set_sink = w_set_sink;
     b.ops = &w->ops;
     b.impl = w;
+    if (w->persist)
+        hh_persist_sink(w->persist, &sink, &sink);
     w->tm = hh_tm_new(&w->cfg, w->inst, w->cal, &w->clock, b, &sink);
     assert_non_null(w->tm);
+    if (w->persist) {
+        struct hh_diag d = { "" };
+
+        if (hh_persist_attach(w->persist, w->tm, w->clock.now, &d))
+            fail_msg("attach: %s", d.msg);
+    }
 }
 
 static void lw_start(struct lw *w)
@@ -378,6 +452,8 @@ static void lw_free(struct lw *w)
 static void lw_commit(struct lw *w)
 {
     for (int guard = 0; guard < 1000; guard++) {
+        if (w->persist && hh_persist_step(w->persist, w->clock.now))
+            lw_fail(w, "the store failed");
         if (!hh_tm_has_commands(w->tm))
             return;
         hh_tm_send(w->tm);
@@ -387,7 +463,9 @@ static void lw_commit(struct lw *w)
 }
 
 /* Right after a successful poll, every order the engine placed shows the
- * broker's filled quantity and terminal-ness, and net positions agree. */
+ * broker's filled quantity and terminal-ness, its state machine agrees
+ * with the broker's view of it (state, quantities), and net positions
+ * agree. */
 static void check_after_poll(struct lw *w)
 {
     const struct hh_tm *tm = w->tm;
@@ -407,6 +485,12 @@ static void check_after_poll(struct lw *w)
             lw_fail(w, "after a poll, order %s: engine filled %lld%s, broker %lld %s",
                     ref->req.client_id, (long long)ref->filled, ref->done ? " (done)" : "",
                     (long long)b.filled, hh_ord_state_name(b.state));
+        if (!hh_ord_matches(&ref->ord, &b))
+            lw_fail(w, "after a poll, order %s: its machine says %s filled %lld of %lld, the "
+                    "broker %s filled %lld of %lld", ref->req.client_id,
+                    hh_ord_state_name(ref->ord.state), (long long)ref->ord.filled,
+                    (long long)ref->ord.req.qty, hh_ord_state_name(b.state),
+                    (long long)b.filled, (long long)b.qty);
     }
     for (int k = 0; k < 2; k++)
         if (hh_tm_position(tm, w->iid[k]) != hh_paper_position(w->paper, w->iid[k]))
@@ -493,6 +577,12 @@ static struct hh_signal mksig(struct lw *w, const char *id, int k, enum hh_side 
 
 static void lw_signal(struct lw *w, const struct hh_signal *s)
 {
+    if (w->persist) {
+        char raw[64];
+        int n = snprintf(raw, sizeof raw, "{\"id\":\"%s\"}", s->id);
+
+        assert_int_equal(hh_persist_signal(w->persist, raw, (size_t)n, 1, s, NULL), HH_OK);
+    }
     assert_int_equal(hh_tm_signal(w->tm, s), HH_OK);
     lw_commit(w);
 }
@@ -805,7 +895,291 @@ static void test_live_queued_order_found_after_restart(void **state)
     lw_free(&w);
 }
 
-/* ---- 5. property test over seeded fault schedules --------------------------------- */
+/* ---- 5. every order's state is its state machine's ----------------------------------- */
+
+/* The engine's first order of purpose p. */
+static struct order_ref *ref_of(struct lw *w, enum purpose p)
+{
+    for (size_t i = 0; i < w->tm->nrefs; i++)
+        if (w->tm->refs[i].purpose == p)
+            return &w->tm->refs[i];
+    fail_msg("no order of purpose %d", (int)p);
+    return NULL;
+}
+
+/* Persist the run into tmp file `name` (before lw_start). */
+static void lw_persist(struct lw *w, const char *name, char *db, size_t cap)
+{
+    struct hh_persist_opts po;
+    struct hh_diag d = { "" };
+    char cmd[2500];
+
+    snprintf(db, cap, "%s", tu_write_file(0, name, ""));
+    snprintf(cmd, sizeof cmd, "rm -f '%s' '%s-wal' '%s-shm' '%s-lock'", db, db, db, db);
+    assert_int_equal(system(cmd), 0);
+    hh_persist_opts_default(&po);
+    po.mode = "test";
+    if (hh_persist_open(db, &po, w->inst, &w->persist, &d) ||
+        hh_persist_config(w->persist, NULL, HH_TIME_NONE, &d))
+        fail_msg("persist: %s", d.msg);
+}
+
+/* The end of the persisted run: the database, to read. */
+static sqlite3 *lw_persist_end(struct lw *w, const char *db)
+{
+    struct hh_diag d = { "" };
+    sqlite3 *q;
+
+    if (hh_persist_finish(w->persist, w->clock.now, &d) || hh_persist_close(w->persist, &d))
+        fail_msg("persist: %s", d.msg);
+    w->persist = NULL;
+    assert_int_equal(sqlite3_open_v2(db, &q, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    return q;
+}
+
+static char *db_text(sqlite3 *db, const char *sql);
+
+/* One value of the persisted run so far (what the writer committed). */
+static char *lw_persisted(struct lw *w, const char *db, const char *sql)
+{
+    struct hh_diag d = { "" };
+    sqlite3 *q;
+    char *v;
+
+    if (hh_store_flush(hh_persist_store(w->persist), &d))
+        fail_msg("flush: %s", d.msg);
+    assert_int_equal(sqlite3_open_v2(db, &q, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    v = db_text(q, sql);
+    sqlite3_close(q);
+    return v;
+}
+
+static char *db_text(sqlite3 *db, const char *sql)
+{
+    sqlite3_stmt *st;
+    static char out[512];
+    size_t n = 0;
+
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+        fail_msg("%s: %s", sql, sqlite3_errmsg(db));
+    out[0] = '\0';
+    while (sqlite3_step(st) == SQLITE_ROW && n < sizeof out)
+        n += (size_t)snprintf(out + n, sizeof out - n, "%s%s", n ? " " : "",
+                              (const char *)sqlite3_column_text(st, 0));
+    sqlite3_finalize(st);
+    return out;
+}
+
+/* Entry of 10 INFY filled at 2 s, its target (limit 104) working. */
+static void entered(struct lw *w)
+{
+    struct hh_signal s = mksig(w, "a", 0, HH_BUY, P(100), P(98), P(104), 0, 10);
+
+    lw_signal(w, &s);
+    lw_tick(w, 0, day0() + 1 * S, P(100), 100);
+    lw_tick(w, 0, day0() + 2 * S, P(100.5), 100);
+    assert_int_equal(hh_tm_position(w->tm, w->iid[0]), 10);
+    assert_int_equal(ref_of(w, P_T1)->ord.state, HH_OS_OPEN);
+}
+
+/* A fill reported for an order the broker already said it cancelled: the
+ * machine refuses it (a fill on a cancelled order), nothing is booked, and
+ * the operator is alerted with the machine's reason — an ALERT row of the
+ * audit trail. */
+static void test_live_fill_after_cancel_refused(void **state)
+{
+    struct lw w = { 0 };
+    struct order_ref *tgt;
+    struct hh_report f;
+    char db[600];
+    sqlite3 *q;
+    int fills;
+
+    (void)state;
+    lw_defaults(&w);
+    lw_persist(&w, "live_refused.db", db, sizeof db);
+    lw_start(&w);
+    entered(&w);
+    lw_tick(&w, 0, day0() + 3 * S, P(98), 100);     /* the stop: the target is cancelled */
+    lw_advance(&w, day0() + 3 * S + 10 * MS);
+    tgt = ref_of(&w, P_T1);
+    assert_int_equal(tgt->ord.state, HH_OS_CANCELLED);
+    assert_true(tgt->done);
+    assert_int_equal(hh_tm_live_stats(w.tm)->refusals, 0);
+    fills = w.fills;
+    memset(&f, 0, sizeof f);
+    f.kind = HH_RPT_FILL;
+    f.order_id = tgt->boid;
+    f.ts = w.clock.now;
+    f.iid = w.iid[0];
+    f.side = HH_SELL;
+    f.qty = f.filled = 4;
+    f.leaves = 6;
+    f.price = P(104);
+    f.exec_id = 424242;
+    w.esink(w.ectx, &f);
+    tgt = ref_of(&w, P_T1);
+    assert_int_equal(hh_tm_live_stats(w.tm)->refusals, 1);
+    assert_int_equal(w.alerts[HH_TMA_ILLEGAL_TRANSITION], 1);
+    assert_int_equal(w.operator_alerts[HH_TMA_ILLEGAL_TRANSITION], 1);
+    assert_int_equal(w.last_rc[HH_TMA_ILLEGAL_TRANSITION], HH_ESTATE);
+    assert_non_null(strstr(w.last_detail[HH_TMA_ILLEGAL_TRANSITION],
+                           "fill: CANCELLED -> PARTIALLY_FILLED is not a legal transition"));
+    assert_int_equal(tgt->ord.state, HH_OS_CANCELLED);
+    assert_int_equal(tgt->ord.filled, 0);
+    assert_int_equal(tgt->filled, 0);
+    assert_int_equal(w.fills, fills);                     /* not booked */
+    assert_int_equal(hh_tm_position(w.tm, w.iid[0]), 10);
+    /* the stop carries on as if nothing had come */
+    lw_tick(&w, 0, day0() + 4 * S, P(97.9), 100);
+    assert_int_equal(paper_pos(&w, 0), 0);
+    assert_int_equal(hh_tm_position(w.tm, w.iid[0]), 0);
+    assert_int_equal(w.closed, 1);
+    q = lw_persist_end(&w, db);
+    assert_string_equal(db_text(q, "SELECT json_extract(payload, '$.alert') || ' ' || "
+                                   "json_extract(payload, '$.error') || ' ' || "
+                                   "json_extract(payload, '$.operator_alert') FROM audit "
+                                   "WHERE kind = 'ALERT' AND json_extract(payload, "
+                                   "'$.detail') LIKE 'fill: CANCELLED -> %'"),
+                        "ILLEGAL_TRANSITION operation not allowed in the current state 1");
+    assert_string_equal(db_text(q, "SELECT count(*) FROM fills WHERE qty = 4"), "0");
+    sqlite3_close(q);
+    assert_no_violation(&w);
+    lw_free(&w);
+}
+
+/* A fill report replayed with its exec id is refused as a duplicate (an
+ * ALERT row of the audit trail); the same fill renumbered is only stale
+ * (its cumulative quantity is known): ignored, not a refusal. */
+static void test_live_duplicate_exec_id_refused(void **state)
+{
+    struct lw w = { 0 };
+    struct hh_report f;
+    char db[600];
+    sqlite3 *q;
+    int fills;
+
+    (void)state;
+    lw_defaults(&w);
+    lw_persist(&w, "live_dup.db", db, sizeof db);
+    lw_start(&w);
+    entered(&w);
+    f = w.last_fill;
+    assert_int_equal(f.order_id, ref_of(&w, P_ENTRY)->boid);
+    fills = w.fills;
+    w.esink(w.ectx, &f);
+    assert_int_equal(hh_tm_live_stats(w.tm)->refusals, 1);
+    assert_int_equal(hh_tm_live_stats(w.tm)->dup_fills, 1);
+    assert_int_equal(w.alerts[HH_TMA_DUP_FILL], 1);
+    assert_int_equal(w.operator_alerts[HH_TMA_DUP_FILL], 0);
+    assert_int_equal(w.last_rc[HH_TMA_DUP_FILL], HH_EEXIST);
+    assert_non_null(strstr(w.last_detail[HH_TMA_DUP_FILL], "duplicate fill, exec id"));
+    f.exec_id += 1000;
+    w.esink(w.ectx, &f);
+    assert_int_equal(hh_tm_live_stats(w.tm)->refusals, 1);
+    assert_int_equal(hh_tm_live_stats(w.tm)->dup_fills, 2);
+    assert_int_equal(w.last_rc[HH_TMA_DUP_FILL], 0);
+    assert_int_equal(w.fills, fills);
+    assert_int_equal(hh_tm_position(w.tm, w.iid[0]), 10);
+    assert_int_equal(ref_of(&w, P_ENTRY)->ord.filled, 10);
+    assert_int_equal(ref_of(&w, P_ENTRY)->ord.state, HH_OS_FILLED);
+    q = lw_persist_end(&w, db);
+    assert_string_equal(db_text(q, "SELECT json_extract(payload, '$.alert') || ' ' || "
+                                   "json_extract(payload, '$.operator_alert') FROM audit "
+                                   "WHERE kind = 'ALERT'"), "DUP_FILL 0");
+    assert_string_equal(db_text(q, "SELECT count(*) FROM fills"), "1");
+    sqlite3_close(q);
+    assert_no_violation(&w);
+    lw_free(&w);
+}
+
+/* An entry partially filled, then cancelled when the stop trades, a fill
+ * arriving while the cancel travels: every order event carries the state
+ * its machine has (a fill during the cancel leaves it CANCEL_PENDING), and
+ * the store's orders table ends with the machine's final state. */
+static void test_live_partial_then_cancelled_states(void **state)
+{
+    struct lw w = { 0 };
+    struct hh_signal s;
+    char db[600];
+    sqlite3 *q;
+
+    (void)state;
+    lw_defaults(&w);
+    w.pc.fill_ratio = HH_RATIO_SCALE / 4;   /* 2 units of a tick of 8 */
+    w.pc.latency = 300 * MS;                /* a cancel takes effect 300 ms later */
+    lw_persist(&w, "live_states.db", db, sizeof db);
+    lw_start(&w);
+    snprintf(w.watch, sizeof w.watch, "h1e1");
+    s = mksig(&w, "a", 0, HH_BUY, P(100), P(98), P(104), 0, 10);
+    lw_signal(&w, &s);
+    lw_tick(&w, 0, day0() + 1 * S, P(100), 8);      /* entry sent */
+    lw_tick(&w, 0, day0() + 2 * S, P(100.5), 8);    /* 2 of 10 */
+    lw_tick(&w, 0, day0() + 3 * S, P(100.5), 8);    /* 4 of 10 */
+    assert_int_equal(ref_of(&w, P_ENTRY)->ord.state, HH_OS_PARTIAL);
+    lw_tick(&w, 0, day0() + 4 * S, P(97.9), 8);     /* 6; the stop: cancel the rest */
+    lw_tick(&w, 0, day0() + 4 * S + 100 * MS, P(97.9), 8);   /* 8, cancel on its way */
+    /* the orders table shows the machine's state, not the fill's PARTIALLY_FILLED */
+    assert_string_equal(lw_persisted(&w, db, "SELECT state FROM orders WHERE client_id = "
+                                             "'h1e1'"), "CANCEL_PENDING");
+    lw_advance(&w, day0() + 4 * S + 500 * MS);
+    assert_int_equal(ref_of(&w, P_ENTRY)->ord.state, HH_OS_CANCELLED);
+    assert_int_equal(ref_of(&w, P_ENTRY)->ord.filled, 8);
+    assert_string_equal(w.states, "SENT=SENT ACK=OPEN FILL=PARTIALLY_FILLED "
+                                  "FILL=PARTIALLY_FILLED FILL=PARTIALLY_FILLED "
+                                  "CANCEL=CANCEL_PENDING FILL=CANCEL_PENDING "
+                                  "CANCELLED=CANCELLED");
+    q = lw_persist_end(&w, db);
+    assert_string_equal(db_text(q, "SELECT state FROM orders WHERE client_id = 'h1e1'"),
+                        "CANCELLED");
+    assert_string_equal(db_text(q, "SELECT kind || ':' || filled FROM order_events WHERE "
+                                   "client_id = 'h1e1' ORDER BY id"),
+                        "ACK:0 FILL:2 FILL:4 FILL:6 FILL:8 CANCELLED:8");
+    sqlite3_close(q);
+    assert_no_violation(&w);
+    lw_free(&w);
+}
+
+/* A broker that rejects the rest of a part-filled order (its views say
+ * REJECTED with fills; the stream lost the end): the poll ends the order
+ * locally as CANCELLED for the remainder — the broker's view wins, the
+ * fills stay booked, nothing is refused, and the next poll finds nothing. */
+static void test_live_rejected_after_fills_ends_at_poll(void **state)
+{
+    struct lw w = { 0 };
+    struct hh_signal s;
+    struct order_ref *e;
+    int divergences;
+
+    (void)state;
+    lw_defaults(&w);
+    w.pc.fill_ratio = HH_RATIO_SCALE / 4;   /* 2 units of a tick of 8 */
+    lw_start(&w);
+    s = mksig(&w, "a", 0, HH_BUY, P(100), P(98), P(104), 0, 10);
+    lw_signal(&w, &s);
+    lw_tick(&w, 0, day0() + 1 * S, P(100), 8);      /* entry sent */
+    lw_tick(&w, 0, day0() + 2 * S, P(100.5), 8);    /* 2 of 10 */
+    e = ref_of(&w, P_ENTRY);
+    assert_int_equal(e->ord.state, HH_OS_PARTIAL);
+    w.muted = w.shown_rejected = e->boid;
+    assert_int_equal(w.inner.ops->cancel(w.inner.impl, e->boid), HH_OK);
+    lw_advance(&w, day0() + 2 * S + 10 * MS);
+    assert_false(ref_of(&w, P_ENTRY)->done);          /* the end was lost */
+    lw_poll(&w);
+    e = ref_of(&w, P_ENTRY);
+    assert_int_equal(e->ord.state, HH_OS_CANCELLED);
+    assert_true(e->done);
+    assert_int_equal(e->ord.filled, 2);
+    assert_int_equal(hh_tm_position(w.tm, w.iid[0]), 2);
+    assert_int_equal(hh_tm_live_stats(w.tm)->refusals, 0);
+    divergences = w.divergences;
+    lw_poll(&w);
+    assert_int_equal(w.divergences, divergences);
+    assert_no_violation(&w);
+    lw_free(&w);
+}
+
+/* ---- 6. property test over seeded fault schedules --------------------------------- */
 
 static uint64_t rnd(uint64_t *s)
 {
@@ -829,7 +1203,7 @@ static hh_price_t round_tick(hh_price_t p)
 struct tally {
     uint64_t schedules, fills, closed, stops, stop_markets, stop_failed, timeouts, found,
         refused, unavailable, dup_fills, divergences, polls, polls_failed, retries, opened,
-        rejected_unavail, dropped_reports, partial, cancel_raced;
+        rejected_unavail, dropped_reports, partial, cancel_raced, refusals;
 };
 
 /* One schedule; returns the number of violations. */
@@ -939,6 +1313,7 @@ static int run_schedule(uint64_t seed, bool trace, struct tally *ty)
         ty->found += ls->found;
         ty->refused += ls->refused;
         ty->dup_fills += ls->dup_fills;
+        ty->refusals += ls->refusals;
         ty->divergences += (uint64_t)w.divergences;
         ty->polls += ls->polls;
         ty->polls_failed += ls->polls_failed;
@@ -983,6 +1358,7 @@ static void test_property_fault_schedules(void **state)
            "  breaker opened %llu, calls refused %llu, entries BROKER_UNAVAILABLE %llu\n"
            "  reports lost %llu, duplicate/stale fills ignored %llu, partial fills %llu, "
            "cancel races %llu\n"
+           "  reports and transitions the order machines refused %llu\n"
            "  polls %llu (failed %llu), divergences adopted %llu\n",
            (unsigned long long)ty.schedules, bad, (unsigned long long)ty.fills,
            (unsigned long long)ty.closed, (unsigned long long)ty.stops,
@@ -992,7 +1368,8 @@ static void test_property_fault_schedules(void **state)
            (unsigned long long)ty.opened, (unsigned long long)ty.refused,
            (unsigned long long)ty.rejected_unavail, (unsigned long long)ty.dropped_reports,
            (unsigned long long)ty.dup_fills, (unsigned long long)ty.partial,
-           (unsigned long long)ty.cancel_raced, (unsigned long long)ty.polls,
+           (unsigned long long)ty.cancel_raced, (unsigned long long)ty.refusals,
+           (unsigned long long)ty.polls,
            (unsigned long long)ty.polls_failed, (unsigned long long)ty.divergences);
     assert_int_equal(bad, 0);
 }
@@ -1008,6 +1385,10 @@ int main(void)
         cmocka_unit_test(test_scenario_7_one_slot),
         cmocka_unit_test(test_live_restart_mid_stop),
         cmocka_unit_test(test_live_queued_order_found_after_restart),
+        cmocka_unit_test(test_live_fill_after_cancel_refused),
+        cmocka_unit_test(test_live_duplicate_exec_id_refused),
+        cmocka_unit_test(test_live_partial_then_cancelled_states),
+        cmocka_unit_test(test_live_rejected_after_fills_ends_at_poll),
         cmocka_unit_test(test_property_fault_schedules),
     };
 

@@ -446,6 +446,81 @@ static void test_adopt_broker_wins(void **state)
     hh_ord_free(&o);
 }
 
+/* Orders sharing one exec-id set (hh_ord_init_shared): no allocation of
+ * their own, duplicates still refused per order, and a byte-for-byte copy
+ * carries on like the original. */
+static void test_shared_exec_set(void **state)
+{
+    struct hh_u64map set;
+    struct hh_ord a, b, copy;
+    struct hh_order_req r = req_of(100);
+    struct hh_report fa = rpt(HH_RPT_FILL, 77, 40, 40, 60, 9);
+    struct hh_report fb = rpt(HH_RPT_FILL, 78, 10, 10, 90, 9);   /* another exchange's 9 */
+    struct hh_diag d;
+
+    (void)state;
+    assert_int_equal(hh_u64map_init(&set, 8), HH_OK);
+    assert_int_equal(hh_ord_init_shared(&a, &(struct hh_order_req){ 0 }, 0, &set), HH_EINVAL);
+    assert_int_equal(hh_ord_init_shared(&a, &r, 0, &set), HH_OK);
+    assert_int_equal(hh_ord_init_shared(&b, &r, 0, &set), HH_OK);
+    assert_null(a.execs.keys);   /* nothing of its own */
+    assert_int_equal(hh_ord_sent(&a, 1, NULL), HH_OK);
+    assert_int_equal(hh_ord_placed(&a, 77, 1, NULL), HH_OK);
+    assert_int_equal(hh_ord_sent(&b, 1, NULL), HH_OK);
+    assert_int_equal(hh_ord_placed(&b, 78, 1, NULL), HH_OK);
+    assert_int_equal(hh_ord_on_report(&a, &fa, 2, NULL, NULL), HH_OK);
+    assert_int_equal(hh_ord_on_report(&a, &fa, 3, NULL, &d), HH_EEXIST);
+    assert_non_null(strstr(d.msg, "duplicate fill, exec id 9"));
+    /* the same exec id on another order is that order's own fill */
+    assert_int_equal(hh_ord_on_report(&b, &fb, 4, NULL, NULL), HH_OK);
+    assert_int_equal(b.filled, 10);
+    assert_int_equal(hh_ord_on_report(&b, &fb, 5, NULL, NULL), HH_EEXIST);
+    /* ... and a's replay is still caught by its cumulative quantity */
+    assert_int_equal(hh_ord_on_report(&a, &fa, 6, NULL, NULL), HH_OK);
+    assert_int_equal(a.filled, 40);
+    memcpy(&copy, &a, sizeof copy);
+    fa = rpt(HH_RPT_FILL, 77, 60, 100, 0, 10);
+    assert_int_equal(hh_ord_on_report(&copy, &fa, 7, NULL, NULL), HH_OK);
+    assert_int_equal(copy.state, HH_OS_FILLED);
+    assert_int_equal(hh_ord_on_report(&copy, &fa, 8, NULL, NULL), HH_EEXIST);
+    hh_ord_free(&a);   /* no-ops: the set is the caller's */
+    hh_ord_free(&b);
+    hh_ord_free(&copy);
+    hh_u64map_free(&set);
+}
+
+/* Withdrawn: an order the broker never had ends CANCELLED at our word. */
+static void test_withdrawn(void **state)
+{
+    struct hh_ord o;
+    struct hh_order_req r = req_of(100);
+    struct hh_diag d;
+    bool send;
+
+    (void)state;
+    assert_int_equal(hh_ord_init(&o, &r, 0), HH_OK);
+    assert_int_equal(hh_ord_withdrawn(&o, 1, NULL), HH_OK);   /* never sent */
+    assert_int_equal(o.state, HH_OS_CANCELLED);
+    assert_int_equal(hh_ord_withdrawn(&o, 2, &d), HH_ESTATE);
+    assert_non_null(strstr(d.msg, "CANCELLED -> CANCELLED"));
+    hh_ord_free(&o);
+    /* a placement of unknown outcome, cancel wanted, found absent */
+    assert_int_equal(hh_ord_init(&o, &r, 0), HH_OK);
+    assert_int_equal(hh_ord_sent(&o, 1, NULL), HH_OK);
+    assert_int_equal(hh_ord_cancel(&o, 2, &send, NULL), HH_OK);
+    assert_true(send);
+    assert_int_equal(o.state, HH_OS_CANCEL_PENDING);
+    assert_int_equal(hh_ord_withdrawn(&o, 3, NULL), HH_OK);
+    assert_int_equal(o.state, HH_OS_CANCELLED);
+    hh_ord_free(&o);
+    /* the broker has it: only the broker ends it */
+    open_order(&o, 100);
+    assert_int_equal(hh_ord_withdrawn(&o, 4, &d), HH_ESTATE);
+    assert_non_null(strstr(d.msg, "the broker has it"));
+    assert_int_equal(o.state, HH_OS_OPEN);
+    hh_ord_free(&o);
+}
+
 static void test_reduce_only(void **state)
 {
     (void)state;
@@ -482,6 +557,8 @@ int main(void)
         cmocka_unit_test(test_illegal_transitions),
         cmocka_unit_test(test_modified),
         cmocka_unit_test(test_adopt_broker_wins),
+        cmocka_unit_test(test_shared_exec_set),
+        cmocka_unit_test(test_withdrawn),
         cmocka_unit_test(test_reduce_only),
     };
 
