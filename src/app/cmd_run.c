@@ -939,7 +939,7 @@ static int finish(struct run *R, const char *why)
             "%s ticks %llu (warm-up %llu), signals taken %llu (accepted %llu, rejected %llu), "
             "trades closed %llu, net_pnl=%s, open %llu, waiting %llu; polls %llu, divergences "
             "%llu; broker: placed %llu, timeouts %llu (found %llu), retries %llu, refused by "
-            "the breaker %llu, stops %llu; database %s",
+            "the breaker %llu, stops %llu, reports refused by order state %llu; database %s",
             R->failed ? "FAILED:" : "stopped:", (unsigned long long)R->ticks_n,
             (unsigned long long)R->warm_n, (unsigned long long)R->taken,
             (unsigned long long)R->accepted, (unsigned long long)R->rejected,
@@ -948,7 +948,8 @@ static int finish(struct run *R, const char *why)
             (unsigned long long)R->divergences, (unsigned long long)ls->placed,
             (unsigned long long)ls->timeouts, (unsigned long long)ls->found,
             (unsigned long long)ls->retries, (unsigned long long)ls->refused,
-            (unsigned long long)ls->stops, R->failed ? R->d.msg : "saved");
+            (unsigned long long)ls->stops, (unsigned long long)ls->refusals,
+            R->failed ? R->d.msg : "saved");
     return R->failed ? HH_EXIT_FAIL : HH_EXIT_OK;
 }
 
