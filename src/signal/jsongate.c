@@ -10,7 +10,8 @@
  * surrogates (ED A0 80).  It knows only NaN / Infinity / -Infinity as
  * non-finite tokens (lowercase "nan" is a parse error there).
  *
- * So every line passes this gate first, one left-to-right scan that knows
+ * So every line that takes the full road (the lines the fast scanner of
+ * sigscan.c declines) passes this gate first, one left-to-right scan that knows
  * whether it is inside a string (and skips the byte after a backslash):
  *   - outside strings only JSON whitespace, the six structural characters,
  *     '"' and "words" (runs of [A-Za-z0-9.+-]) may appear: anything else —

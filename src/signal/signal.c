@@ -1,10 +1,13 @@
 /*
  * signal.c — one JSON line in, one accepted signal or one rejection out.
  *
- * A line goes through the lexical gate (jsongate.c: the RFC 8259 rules
- * json-c does not enforce), then json-c (strict, UTF-8 validating, one
- * reusable tokener), then a series of passes in the reason-code order of
- * SPEC §4.  Each pass looks at every field it concerns before the next pass
+ * A line of the usual simple shape (one flat object, plain ASCII strings)
+ * is read by the fast scanner (sigscan.c) straight from the line.  Any
+ * other line takes the full road: the lexical gate (jsongate.c: the RFC
+ * 8259 rules json-c does not enforce), then json-c (strict, UTF-8
+ * validating, one reusable tokener).  Both roads yield the same values
+ * (struct hh_sig__val), checked byte for byte by the tests and the fuzz
+ * target; then a series of passes in the reason-code order of SPEC §4.  Each pass looks at every field it concerns before the next pass
  * starts, so the reason reported is always the earliest code that applies
  * (a NaN entry together with a boolean stop is BAD_TYPE, not NOT_FINITE).
  *
@@ -186,6 +189,18 @@ static int id_set_store(struct id_set *set, const char *s, size_t n, size_t *off
 }
 
 /*
+ * Start loading the slot where id s[0..n) would be looked up.  With
+ * millions of ids the table is far larger than the cache, and the lookup's
+ * one miss costs as much as validating the rest of the line; issued as soon
+ * as the id is known, the load overlaps that work.  A hint only.
+ */
+static void id_set_prefetch(const struct id_set *set, const char *s, size_t n)
+{
+    if (set->cap)
+        __builtin_prefetch(&set->slot[id_hash(s, n) & (set->cap - 1)]);
+}
+
+/*
  * Look the id s[0..n) up (1 <= n <= 64) and add it when new.  *seen tells
  * which.  HH_ENOMEM when it could not be added.
  */
@@ -224,6 +239,7 @@ struct hh_sig_validator {
     struct json_tokener *tok;            /* reused for every line */
     struct hh_sig__buf gatebuf;          /* the gate's rewrite copy */
     struct id_set ids;                   /* ids that reached the DUPLICATE check */
+    bool full_road_only;                 /* tests: never take the fast path */
 };
 
 struct hh_sig_validator *hh_sig_validator_new(const struct hh_instruments *inst,
@@ -269,6 +285,11 @@ void hh_sig_validator_free(struct hh_sig_validator *v)
     free(v);
 }
 
+void hh_sig__full_road_only(struct hh_sig_validator *v, bool on)
+{
+    v->full_road_only = on;
+}
+
 int hh_sig_validator_seen(struct hh_sig_validator *v, const char *id)
 {
     size_t n = id ? strnlen(id, HH_SIG_ID_MAX) : 0;
@@ -297,6 +318,8 @@ static const char *const fld_name[F_COUNT] = {
     "confidence", "lots", "valid_until", "strategy", "correlation_id", "type",
 };
 
+static const unsigned char fld_len[F_COUNT] = { 2, 2, 11, 6, 4, 5, 4, 7, 10, 4, 11, 8, 14, 4 };
+
 static const char *const tgt_name[HH_SIG_TARGETS_MAX] = {
     "targets[0]", "targets[1]", "targets[2]",
 };
@@ -319,8 +342,10 @@ struct price {
 
 /* Everything learnt about one line; lives on the stack of hh_sig_process. */
 struct line_ctx {
-    struct json_object *f[F_COUNT];   /* the value; NULL when absent or null */
+    struct hh_sig__val f[F_COUNT];    /* the value; HH_SV_NONE when absent or null */
     unsigned present;                 /* BIT(f): key present (even as null) */
+    struct hh_sig__val titem[HH_SIG_TARGETS_MAX];   /* targets' first items */
+    size_t ntitem;                    /* targets' length (when a list) */
     bool id_ok;                       /* parsed and matched its pattern */
     const char *ts_why, *recv_why;    /* why ts / received_at did not parse
                                          (NULL: parsed, or absent) */
@@ -332,7 +357,7 @@ struct line_ctx {
     bool conf_nonfinite;
     int64_t lots;
     enum hh_side side;
-    const char *sym;                  /* borrowed from json-c */
+    const char *sym;                  /* borrowed from the line or json-c */
     size_t symlen;
     hh_iid_t iid;
     const struct hh_instrument *in;
@@ -340,10 +365,13 @@ struct line_ctx {
 };
 
 /* Map a key to its field, or F_COUNT for keys we ignore. */
-static enum fld fld_lookup(const char *k)
+static enum fld fld_lookup(const char *k, size_t n)
 {
     enum fld f;
 
+    if (n < 3)        /* "id" and "ts" are the only short names */
+        return n == 2 && k[0] == 'i' && k[1] == 'd' ? F_ID :
+               n == 2 && k[0] == 't' && k[1] == 's' ? F_TS : F_COUNT;
     switch (k[0]) {
     case 'c': f = k[1] == 'o' && k[2] == 'n' ? F_CONFIDENCE : F_CORRELATION_ID; break;
     case 'e': f = F_ENTRY; break;
@@ -360,19 +388,70 @@ static enum fld fld_lookup(const char *k)
     case 'v': f = F_VALID_UNTIL; break;
     default: return F_COUNT;
     }
-    return strcmp(k, fld_name[f]) == 0 ? f : F_COUNT;
+    return fld_len[f] == n && memcmp(k, fld_name[f], n) == 0 ? f : F_COUNT;
 }
 
-/* One pass over the object's keys. */
-static void collect_fields(struct json_object *root, struct line_ctx *c)
+static const char *double_text(struct json_object *o, size_t *n, bool *finite);
+
+/* A json-c value as the validator sees it (NULL: absent). */
+static void val_from_json(struct json_object *o, struct hh_sig__val *v)
+{
+    memset(v, 0, sizeof *v);
+    switch (o ? json_object_get_type(o) : json_type_null) {
+    case json_type_null: v->kind = HH_SV_NONE; break;
+    case json_type_boolean: v->kind = HH_SV_BOOL; break;
+    case json_type_int:
+        v->kind = HH_SV_INT;
+        v->i = json_object_get_int64(o);
+        break;
+    case json_type_double:
+        v->kind = HH_SV_REAL;
+        v->s = double_text(o, &v->n, &v->finite);
+        break;
+    case json_type_string:
+        v->kind = HH_SV_STR;
+        v->s = json_object_get_string(o);
+        v->n = (size_t)json_object_get_string_len(o);
+        break;
+    case json_type_array: v->kind = HH_SV_ARR; break;
+    case json_type_object: v->kind = HH_SV_OBJ; break;
+    }
+}
+
+/* One pass over the keys of a json-c object. */
+static void collect_json(struct json_object *root, struct line_ctx *c)
 {
     json_object_object_foreach(root, key, val) {
-        enum fld f = fld_lookup(key);
+        enum fld f = fld_lookup(key, strlen(key));
 
         if (f == F_COUNT)
             continue;
         c->present |= BIT(f);
-        c->f[f] = val;
+        val_from_json(val, &c->f[f]);
+        if (f != F_TARGETS || c->f[f].kind != HH_SV_ARR)
+            continue;
+        c->ntitem = json_object_array_length(val);
+        for (size_t i = 0; i < c->ntitem && i < HH_SIG_TARGETS_MAX; i++)
+            val_from_json(json_object_array_get_idx(val, i), &c->titem[i]);
+    }
+}
+
+/* One pass over the members the fast scanner read. */
+static void collect_flat(const struct hh_sig__flat *fl, struct line_ctx *c)
+{
+    for (size_t k = 0; k < fl->nm; k++) {
+        const struct hh_sig__member *m = &fl->m[k];
+        enum fld f = fld_lookup(m->key, m->klen);
+
+        if (f == F_COUNT)
+            continue;
+        c->present |= BIT(f);
+        c->f[f] = m->v;
+        if (f != F_TARGETS || m->v.kind != HH_SV_ARR)
+            continue;
+        c->ntitem = m->nitems;
+        for (size_t i = 0; i < c->ntitem && i < HH_SIG_TARGETS_MAX; i++)
+            c->titem[i] = fl->item[m->item0 + i];
     }
 }
 
@@ -456,6 +535,20 @@ const char *hh_sig__json_kind(struct json_object *o)
     return "something else";
 }
 
+const char *hh_sig__kind_name(const struct hh_sig__val *v)
+{
+    switch (v->kind) {
+    case HH_SV_NONE: return "null";
+    case HH_SV_BOOL: return "a boolean";
+    case HH_SV_REAL: return "a number";
+    case HH_SV_INT: return "an integer";
+    case HH_SV_OBJ: return "an object";
+    case HH_SV_ARR: return "a list";
+    case HH_SV_STR: return "a string";
+    }
+    return "something else";
+}
+
 /*
  * The exact text of a real-number token (json-c keeps it); *finite tells
  * whether it is an RFC 8259 number (else NaN / Infinity, the only other
@@ -498,17 +591,16 @@ bool hh_sig__id_valid(const char *s, size_t n)
 }
 
 /* Parse a timestamp value.  HH_OK, or HH_ESYNTAX with *why set. */
-static int time_from_json(struct json_object *o, hh_time_t *t, const char **why)
+static int time_from_val(const struct hh_sig__val *o, hh_time_t *t, const char **why)
 {
-    const char *s;
-    int n, y = 0, i;
+    const char *s = o->s;
+    size_t n = o->n, i;
+    int y = 0;
 
-    if (!json_object_is_type(o, json_type_string)) {
+    if (o->kind != HH_SV_STR) {
         *why = "expected a timestamp string";
         return HH_ESYNTAX;
     }
-    s = json_object_get_string(o);
-    n = json_object_get_string_len(o);
     for (i = 0; i < 4 && i < n && s[i] >= '0' && s[i] <= '9'; i++)
         y = y * 10 + (s[i] - '0');
     /* hh_time_parse would overflow the ns clock far outside this range */
@@ -517,7 +609,7 @@ static int time_from_json(struct json_object *o, hh_time_t *t, const char **why)
         return HH_ESYNTAX;
     }
     *why = "not an ISO-8601 timestamp";      /* replaced by a precise reason */
-    return hh_time_parse(s, (size_t)n, t, why);
+    return hh_time_parse(s, n, t, why);
 }
 
 /*
@@ -525,17 +617,17 @@ static int time_from_json(struct json_object *o, hh_time_t *t, const char **why)
  * is a price — possibly non-finite or with excess places, which later
  * passes judge — else fills rej (BAD_TYPE) and returns false.
  */
-static bool price_from_json(struct json_object *o, const char *name, struct price *p,
-                            struct hh_sig_reject *rej)
+static bool price_from_val(const struct hh_sig__val *o, const char *name, struct price *p,
+                           struct hh_sig_reject *rej)
 {
     const int64_t lim = INT64_MAX / HH_FX_SCALE;
     char b[48];
     int rc;
 
     memset(p, 0, sizeof *p);
-    switch (json_object_get_type(o)) {
-    case json_type_int: {
-        int64_t i = json_object_get_int64(o);
+    switch (o->kind) {
+    case HH_SV_INT: {
+        int64_t i = o->i;
 
         if (i > lim || i < -lim)
             return fail(rej, HH_SIG_BAD_TYPE, "field '%s': integer out of range", name);
@@ -543,21 +635,19 @@ static bool price_from_json(struct json_object *o, const char *name, struct pric
         p->positive = i > 0;
         return true;
     }
-    case json_type_double: {
-        bool finite;
-
-        p->txt = double_text(o, &p->n, &finite);
-        if (!finite) {
+    case HH_SV_REAL:
+        p->txt = o->s;
+        p->n = o->n;
+        if (!o->finite) {
             p->nonfinite = true;       /* NaN / Infinity token */
             return true;
         }
         rc = hh_price_parse(p->txt, p->n, HH_DEC_EXP, &p->v);
         break;
-    }
-    case json_type_string:
+    case HH_SV_STR:
         p->str = true;
-        p->txt = json_object_get_string(o);
-        p->n = (size_t)json_object_get_string_len(o);
+        p->txt = o->s;
+        p->n = o->n;
         if (hh_sig__is_nonfinite(p->txt, p->n)) {
             p->nonfinite = true;
             return true;
@@ -570,7 +660,7 @@ static bool price_from_json(struct json_object *o, const char *name, struct pric
     default:
         return fail(rej, HH_SIG_BAD_TYPE,
                     "field '%s': expected a price (number or decimal string), got %s",
-                    name, hh_sig__json_kind(o));
+                    name, hh_sig__kind_name(o));
     }
     if (rc == HH_ERANGE || rc == HH_ESYNTAX)
         return fail(rej, HH_SIG_BAD_TYPE, "field '%s': %s is out of range", name,
@@ -581,15 +671,15 @@ static bool price_from_json(struct json_object *o, const char *name, struct pric
 }
 
 /* A string field: non-empty when `nonempty`; at most `max` bytes, no NUL. */
-static bool text_from_json(struct json_object *o, const char *name, size_t max,
-                           bool nonempty, const char **s, size_t *n,
-                           struct hh_sig_reject *rej)
+static bool text_from_val(const struct hh_sig__val *o, const char *name, size_t max,
+                          bool nonempty, const char **s, size_t *n,
+                          struct hh_sig_reject *rej)
 {
-    if (!json_object_is_type(o, json_type_string))
+    if (o->kind != HH_SV_STR)
         return fail(rej, HH_SIG_BAD_TYPE, "field '%s': expected a string, got %s",
-                    name, hh_sig__json_kind(o));
-    *s = json_object_get_string(o);
-    *n = (size_t)json_object_get_string_len(o);
+                    name, hh_sig__kind_name(o));
+    *s = o->s;
+    *n = o->n;
     if (nonempty && *n == 0)
         return fail(rej, HH_SIG_BAD_TYPE, "field '%s': empty string", name);
     if (*n > max)
@@ -601,44 +691,39 @@ static bool text_from_json(struct json_object *o, const char *name, size_t max,
 
 static bool check_type_side(struct line_ctx *c, struct hh_sig_reject *rej)
 {
-    struct json_object *o = c->f[F_SIDE];
-    const char *s;
+    const struct hh_sig__val *o = &c->f[F_SIDE];
+    const char *s = o->s;
+    size_t n = o->n;
     char b[48];
-    int n;
 
-    if (!json_object_is_type(o, json_type_string))
+    if (o->kind != HH_SV_STR)
         return fail(rej, HH_SIG_BAD_TYPE, "field 'side': expected \"BUY\" or \"SELL\", got %s",
-                    hh_sig__json_kind(o));
-    s = json_object_get_string(o);
-    n = json_object_get_string_len(o);
+                    hh_sig__kind_name(o));
     if (n == 3 && !memcmp(s, "BUY", 3))
         c->side = HH_BUY;
     else if (n == 4 && !memcmp(s, "SELL", 4))
         c->side = HH_SELL;
     else
         return fail(rej, HH_SIG_BAD_TYPE, "field 'side': \"%s\" is not BUY or SELL",
-                    show(b, sizeof b, s, (size_t)n));
+                    show(b, sizeof b, s, n));
     return true;
 }
 
 static bool check_type_targets(struct line_ctx *c, struct hh_sig_reject *rej)
 {
-    struct json_object *o = c->f[F_TARGETS];
-    size_t n;
+    const struct hh_sig__val *o = &c->f[F_TARGETS];
+    size_t n = c->ntitem;
 
-    if (!json_object_is_type(o, json_type_array))
+    if (o->kind != HH_SV_ARR)
         return fail(rej, HH_SIG_BAD_TYPE, "field 'targets': expected a list of 1-3 prices, got %s",
-                    hh_sig__json_kind(o));
-    n = json_object_array_length(o);
+                    hh_sig__kind_name(o));
     if (n < 1 || n > HH_SIG_TARGETS_MAX)
         return fail(rej, HH_SIG_BAD_TYPE, "field 'targets': %zu prices, expected 1-3", n);
     for (size_t i = 0; i < n; i++) {
-        struct json_object *t = json_object_array_get_idx(o, i);
-
-        if (!t)
+        if (c->titem[i].kind == HH_SV_NONE)
             return fail(rej, HH_SIG_BAD_TYPE, "field '%s': expected a price, got null",
                         tgt_name[i]);
-        if (!price_from_json(t, tgt_name[i], &c->tgt[i], rej))
+        if (!price_from_val(&c->titem[i], tgt_name[i], &c->tgt[i], rej))
             return false;
     }
     c->ntgt = (int)n;
@@ -648,18 +733,17 @@ static bool check_type_targets(struct line_ctx *c, struct hh_sig_reject *rej)
 /* confidence: a JSON number in [0, 1], compared exactly. */
 static bool check_type_confidence(struct line_ctx *c, struct hh_sig_reject *rej)
 {
-    struct json_object *o = c->f[F_CONFIDENCE];
-    const char *t;
+    const struct hh_sig__val *o = &c->f[F_CONFIDENCE];
+    const char *t = o->s;
+    size_t n = o->n;
     char b[48];
-    bool finite;
-    size_t n;
     int rc;
 
     c->conf = HH_RATIO_SCALE;
-    if (!o)
+    if (o->kind == HH_SV_NONE)
         return true;
-    if (json_object_is_type(o, json_type_int)) {
-        int64_t i = json_object_get_int64(o);
+    if (o->kind == HH_SV_INT) {
+        int64_t i = o->i;
 
         if (i < 0 || i > 1)
             return fail(rej, HH_SIG_BAD_TYPE, "field 'confidence': %lld is not in [0, 1]",
@@ -667,11 +751,10 @@ static bool check_type_confidence(struct line_ctx *c, struct hh_sig_reject *rej)
         c->conf = i * HH_RATIO_SCALE;
         return true;
     }
-    if (!json_object_is_type(o, json_type_double))
+    if (o->kind != HH_SV_REAL)
         return fail(rej, HH_SIG_BAD_TYPE, "field 'confidence': expected a number, got %s",
-                    hh_sig__json_kind(o));
-    t = double_text(o, &n, &finite);
-    if (!finite) {
+                    hh_sig__kind_name(o));
+    if (!o->finite) {
         c->conf_nonfinite = true;
         return true;
     }
@@ -687,16 +770,15 @@ static bool check_type_confidence(struct line_ctx *c, struct hh_sig_reject *rej)
 
 static bool check_type_lots(struct line_ctx *c, struct hh_sig_reject *rej)
 {
-    struct json_object *o = c->f[F_LOTS];
-    int64_t i;
+    const struct hh_sig__val *o = &c->f[F_LOTS];
+    int64_t i = o->i;
 
     c->lots = 0;
-    if (!o)
+    if (o->kind == HH_SV_NONE)
         return true;
-    if (!json_object_is_type(o, json_type_int))
+    if (o->kind != HH_SV_INT)
         return fail(rej, HH_SIG_BAD_TYPE, "field 'lots': expected an integer >= 1, got %s",
-                    hh_sig__json_kind(o));
-    i = json_object_get_int64(o);
+                    hh_sig__kind_name(o));
     if (i < 1 || i > HH_SIG_LOTS_MAX)
         return fail(rej, HH_SIG_BAD_TYPE, "field 'lots': %s",
                     i < 1 ? "must be at least 1" : "out of range");
@@ -716,9 +798,9 @@ static bool check_type_texts(struct line_ctx *c, struct hh_signal *out,
         size_t n;
 
         dst[k][0] = '\0';
-        if (!c->f[which[k]])
+        if (c->f[which[k]].kind == HH_SV_NONE)
             continue;
-        if (!text_from_json(c->f[which[k]], fld_name[which[k]], HH_SIG_TEXT_MAX - 1,
+        if (!text_from_val(&c->f[which[k]], fld_name[which[k]], HH_SIG_TEXT_MAX - 1,
                             false, &s, &n, rej))
             return false;
         memcpy(dst[k], s, n);
@@ -734,22 +816,25 @@ static bool check_type_texts(struct line_ctx *c, struct hh_signal *out,
 /* Before any check: what the dead letter can say however the line ends —
  * the id when it matches its pattern, and received_at (the field; else the
  * engine clock `now`; else ts). */
-static void identify(struct line_ctx *c, hh_time_t now, struct hh_sig_reject *rej)
+static void identify(struct hh_sig_validator *v, struct line_ctx *c, hh_time_t now,
+                     struct hh_sig_reject *rej)
 {
-    struct json_object *o = c->f[F_ID];
+    const struct hh_sig__val *o = &c->f[F_ID];
     bool ts_ok;
 
-    if (o && json_object_is_type(o, json_type_string) &&
-        hh_sig__id_valid(json_object_get_string(o), (size_t)json_object_get_string_len(o))) {
+    if (o->kind == HH_SV_STR && hh_sig__id_valid(o->s, o->n)) {
         c->id_ok = rej->id_known = true;
-        memcpy(rej->id, json_object_get_string(o), (size_t)json_object_get_string_len(o) + 1);
+        memcpy(rej->id, o->s, o->n);
+        rej->id[o->n] = '\0';
+        id_set_prefetch(&v->ids, o->s, o->n);
     }
-    ts_ok = c->f[F_TS] && time_from_json(c->f[F_TS], &c->ts, &c->ts_why) == HH_OK;
+    ts_ok = c->f[F_TS].kind != HH_SV_NONE &&
+            time_from_val(&c->f[F_TS], &c->ts, &c->ts_why) == HH_OK;
     if (ts_ok)
         c->ts_why = NULL;
     c->recv = now;
-    if (c->f[F_RECEIVED_AT]) {
-        if (time_from_json(c->f[F_RECEIVED_AT], &c->recv, &c->recv_why) == HH_OK)
+    if (c->f[F_RECEIVED_AT].kind != HH_SV_NONE) {
+        if (time_from_val(&c->f[F_RECEIVED_AT], &c->recv, &c->recv_why) == HH_OK)
             c->recv_why = NULL;
         else
             c->recv = now;                /* BAD_TYPE below */
@@ -762,16 +847,16 @@ static void identify(struct line_ctx *c, hh_time_t now, struct hh_sig_reject *re
 /* "type":"GROUP" (SPEC §8): a multi-leg group. */
 static bool is_group(const struct line_ctx *c)
 {
-    struct json_object *o = c->f[F_TYPE];
+    const struct hh_sig__val *o = &c->f[F_TYPE];
 
-    return o && json_object_is_type(o, json_type_string) &&
-           !strcmp(json_object_get_string(o), "GROUP");
+    /* compared as a C string, as json-c's text is read elsewhere */
+    return o->kind == HH_SV_STR && strnlen(o->s, o->n) == 5 && !memcmp(o->s, "GROUP", 5);
 }
 
 static bool check_missing(const struct line_ctx *c, struct hh_sig_reject *rej)
 {
     for (int f = 0; f < F_COUNT; f++) {
-        if (!(REQUIRED & BIT(f)) || c->f[f])
+        if (!(REQUIRED & BIT(f)) || c->f[f].kind != HH_SV_NONE)
             continue;
         return fail(rej, HH_SIG_MISSING_FIELD, "field '%s' is %s", fld_name[f],
                     c->present & BIT(f) ? "null" : "missing");
@@ -803,7 +888,8 @@ static bool check_type_valid_until(struct line_ctx *c, struct hh_sig_reject *rej
     const char *why;
 
     c->valid_until = HH_TIME_NONE;
-    if (c->f[F_VALID_UNTIL] && time_from_json(c->f[F_VALID_UNTIL], &c->valid_until, &why))
+    if (c->f[F_VALID_UNTIL].kind != HH_SV_NONE &&
+        time_from_val(&c->f[F_VALID_UNTIL], &c->valid_until, &why))
         return fail(rej, HH_SIG_BAD_TYPE, "field 'valid_until': %s", why);
     return true;
 }
@@ -813,10 +899,10 @@ static bool check_types(struct line_ctx *c, struct hh_signal *out,
                         struct hh_sig_reject *rej)
 {
     return check_type_id(c, rej) && check_type_clock(c, rej) &&
-           text_from_json(c->f[F_SYMBOL], "symbol", SIZE_MAX, true, &c->sym, &c->symlen, rej) &&
+           text_from_val(&c->f[F_SYMBOL], "symbol", SIZE_MAX, true, &c->sym, &c->symlen, rej) &&
            check_type_side(c, rej) &&
-           price_from_json(c->f[F_ENTRY], "entry", &c->entry, rej) &&
-           price_from_json(c->f[F_STOP], "stop", &c->stop, rej) &&
+           price_from_val(&c->f[F_ENTRY], "entry", &c->entry, rej) &&
+           price_from_val(&c->f[F_STOP], "stop", &c->stop, rej) &&
            check_type_targets(c, rej) && check_type_confidence(c, rej) &&
            check_type_lots(c, rej) && check_type_valid_until(c, rej) &&
            check_type_texts(c, out, rej);
@@ -1056,7 +1142,7 @@ static void fill_signal(const struct line_ctx *c, const struct hh_sig_reject *id
 static bool validate(struct hh_sig_validator *v, struct line_ctx *c, hh_time_t now,
                      uint64_t lineno, struct hh_signal *out, struct hh_sig_reject *rej)
 {
-    identify(c, now, rej);
+    identify(v, c, now, rej);
     if (is_group(c))
         return fail(rej, HH_SIG_BAD_TYPE, "a group signal where a single signal is expected");
     if (!check_missing(c, rej) || !check_types(c, out, rej) ||
@@ -1090,7 +1176,7 @@ static bool validate_group(struct hh_sig_validator *v, struct line_ctx *c,
     bool parsed;
 
     for (int f = F_ID; f <= F_TS; f++)   /* a group requires id and ts */
-        if (!c->f[f])
+        if (c->f[f].kind == HH_SV_NONE)
             return fail(rej, HH_SIG_MISSING_FIELD, "field '%s' is %s", fld_name[f],
                         c->present & BIT(f) ? "null" : "missing");
     if (!check_type_id(c, rej) || !check_type_clock(c, rej) ||
@@ -1166,6 +1252,30 @@ static bool parse_line(struct hh_sig_validator *v, const char *line, size_t len,
     return true;
 }
 
+/*
+ * The fields of a line: by the fast scanner when the line has its simple
+ * shape, else by gate + json-c (*root then holds the tree; the caller puts
+ * it).  A group signal wanted as a group also takes the full road: its legs
+ * are read from json-c's tree.
+ */
+static bool read_fields(struct hh_sig_validator *v, const char *line, size_t len,
+                        bool want_group, struct json_object **root, struct line_ctx *c,
+                        struct hh_sig_reject *rej)
+{
+    struct hh_sig__flat flat;
+
+    if (!v->full_road_only && hh_sig__scan(line, len, &flat)) {
+        collect_flat(&flat, c);
+        if (!want_group || !is_group(c))
+            return true;
+        memset(c, 0, sizeof *c);
+    }
+    if (!parse_line(v, line, len, root, rej))
+        return false;
+    collect_json(*root, c);
+    return true;
+}
+
 bool hh_sig_process(struct hh_sig_validator *v, const char *line, size_t len,
                     uint64_t lineno, hh_time_t now, struct hh_signal *out,
                     struct hh_sig_reject *rej)
@@ -1185,11 +1295,10 @@ bool hh_sig_process_any(struct hh_sig_validator *v, const char *line, size_t len
     memset(out, 0, sizeof *out);   /* every field defined, accepted or not */
     rej->received_at = now;
     memset(&c, 0, sizeof c);
-    ok = parse_line(v, line, len, &root, rej);
+    ok = read_fields(v, line, len, group != NULL, &root, &c, rej);
     if (ok) {
-        collect_fields(root, &c);
         if (group && is_group(&c)) {
-            identify(&c, now, rej);
+            identify(v, &c, now, rej);
             ok = validate_group(v, &c, root, lineno, out, group, rej);
         } else {
             ok = validate(v, &c, now, lineno, out, rej);

@@ -1,12 +1,14 @@
 /*
  * signal_int.h — names shared between the files of the signal module
- * (signal.c, jsongate.c, group.c) and nothing else.
+ * (signal.c, sigscan.c, jsongate.c, group.c), their tests, fuzz target and
+ * benchmark, and nothing else.
  */
 #ifndef HH_SIGNAL_INT_H
 #define HH_SIGNAL_INT_H
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 /* A growable byte buffer owned by the validator (the gate's rewrite copy). */
 struct hh_sig__buf {
@@ -47,5 +49,64 @@ bool hh_sig__is_nonfinite(const char *s, size_t n);
 /* Length of the valid UTF-8 sequence at s[0..n) (RFC 3629: no overlong
  * forms, no surrogates, nothing above U+10FFFF), or 0 when invalid. */
 size_t hh_sig__utf8_len(const unsigned char *s, size_t n);
+
+/*
+ * One JSON value as the validator sees it, from either road: the fast
+ * scanner (sigscan.c) or json-c.  Text is borrowed (from the line or from
+ * json-c's objects) and is not NUL-terminated.
+ */
+enum hh_sig__kind {
+    HH_SV_NONE,      /* absent, or null */
+    HH_SV_BOOL,
+    HH_SV_INT,       /* i: the value, clamped to int64 as json-c does */
+    HH_SV_REAL,      /* s, n: the token's text; finite: an RFC 8259 number */
+    HH_SV_STR,       /* s, n: the bytes, unescaped */
+    HH_SV_ARR,
+    HH_SV_OBJ,
+};
+
+struct hh_sig__val {
+    enum hh_sig__kind kind;
+    const char *s;
+    size_t n;
+    int64_t i;
+    bool finite;
+};
+
+/* What a value is, for "expected X, got Y" (the same words as
+ * hh_sig__json_kind). */
+const char *hh_sig__kind_name(const struct hh_sig__val *v);
+
+/* A flat object read by the fast scanner: members in line order (a key
+ * may repeat; the last one counts), list items back to back. */
+#define HH_SIG__MEMBERS_MAX 32
+#define HH_SIG__ITEMS_MAX 32
+
+struct hh_sig__member {
+    const char *key;
+    size_t klen;
+    struct hh_sig__val v;
+    size_t item0, nitems;    /* HH_SV_ARR: its items in hh_sig__flat.item */
+};
+
+struct hh_sig__flat {
+    struct hh_sig__member m[HH_SIG__MEMBERS_MAX];
+    size_t nm;
+    struct hh_sig__val item[HH_SIG__ITEMS_MAX];
+    size_t ni;
+};
+
+/*
+ * The fast path (sigscan.c): read line[0..len) when it is one flat object
+ * of the simple shape documented there, which gate + json-c would accept
+ * and read to the same values.  false declines — not an error: the line
+ * must then take the full road.
+ */
+bool hh_sig__scan(const char *line, size_t len, struct hh_sig__flat *out);
+
+/* Tests: make the validator take the full road (gate + json-c) for every
+ * line, so that both roads can be compared on the same input. */
+struct hh_sig_validator;
+void hh_sig__full_road_only(struct hh_sig_validator *v, bool on);
 
 #endif

@@ -7,11 +7,16 @@
  * as a dead letter to /dev/null.  Checked invariants: a rejection carries a
  * real reason code and a NUL-terminated detail and id; an accepted signal
  * is internally consistent (levels ordered for its side, 1-3 targets,
- * confidence in [0, 1], prices multiples of the tick).
+ * confidence in [0, 1], prices multiples of the tick).  Each line also goes
+ * through a second validator made to take the full road (gate + json-c)
+ * every time: the two must agree byte for byte — decision, reason, detail,
+ * id and every field of the signal — which is what lets the fast scanner
+ * (sigscan.c) stand in for json-c on the lines it accepts.
  *
  * Seed corpus: tests/fuzz/corpus/signal/.
  */
 #include "signal/signal.h"
+#include "signal/signal_int.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -69,7 +74,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     };
     struct hh_instruments *t = hh_inst_new();
     struct hh_calendar *cal = hh_cal_new();
-    struct hh_sig_validator *v;
+    struct hh_sig_validator *v, *full;
     FILE *devnull = fopen("/dev/null", "w");
     const char *p = (const char *)data, *end = p + size;
     uint64_t lineno = 0;
@@ -83,19 +88,26 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         hh_date_from_ymd(2025, 2, 19), 10000);
     hh_cal_add_holiday(cal, hh_date_from_ymd(2025, 2, 26), HH_EXCH_NSE);
     v = hh_sig_validator_new(t, cal, &rules);
-    if (!v)
+    full = hh_sig_validator_new(t, cal, &rules);
+    if (!v || !full)
         abort();
+    hh_sig__full_road_only(full, true);
     while (p < end) {
         const char *nl = memchr(p, '\n', (size_t)(end - p));
         size_t len = (size_t)((nl ? nl : end) - p);
         hh_time_t now = lineno & 1 ? hh_time_from_ist(hh_date_from_ymd(2025, 1, 2), HH_TOD(10, 0))
                                    : HH_TIME_NONE;
-        struct hh_signal s;
-        struct hh_sig_reject r;
+        struct hh_signal s, s2;
+        struct hh_sig_reject r, r2;
 
         lineno++;
         if (!hh_sig_line_blank(p, len)) {
-            if (hh_sig_process(v, p, len, lineno, now, &s, &r))
+            bool ok = hh_sig_process(v, p, len, lineno, now, &s, &r);
+
+            if (hh_sig_process(full, p, len, lineno, now, &s2, &r2) != ok ||
+                memcmp(&s, &s2, sizeof s) != 0 || memcmp(&r, &r2, sizeof r) != 0)
+                abort();
+            if (ok)
                 check_signal(&s, t);
             else {
                 check_reject(&r);
@@ -107,6 +119,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         p = nl + 1;
     }
     hh_sig_validator_free(v);
+    hh_sig_validator_free(full);
     hh_cal_free(cal);
     hh_inst_free(t);
     fclose(devnull);

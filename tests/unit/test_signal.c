@@ -9,6 +9,7 @@
 #include "testutil.h"
 
 #include "signal/signal.h"
+#include "signal/signal_int.h"
 
 #include <stdarg.h>
 
@@ -771,6 +772,104 @@ static void test_misc(void **state)
     }
 }
 
+/* The fast scanner takes the simple shape and declines everything else. */
+static void test_scan_shape(void **state)
+{
+    static const char *const taken[] = {
+        "{}", "{ }", "{\"a\":1}", "{\"a\" :\t[ ] , \"b\":[1, \"x\",null,true,false]}",
+        "{\"n\":-0,\"r\":1.5E+3,\"s\":\"a b~\",\"i\":123456789012345678}",
+    };
+    static const char *const declined[] = {
+        " {}", "{} ", "{}\r", "[]", "{\"a\":1,}", "{\"a\":01}", "{\"a\":1.}", "{\"a\":.5}",
+        "{\"a\":1e}", "{\"a\":+1}", "{\"a\":NaN}", "{\"a\":nan}", "{\"a\":TRUE}",
+        "{\"a\":\"\\n\"}", "{\"a\":\"\xc3\xa9\"}", "{\"a\":\"\x01\"}", "{\"a\":{}}",
+        "{\"a\":[[1]]}", "{\"a\":[{}]}", "{\"a\":1234567890123456789}", "{\"a\":1\n}",
+        "{\"a\":\"x}", "{\"a\"}", "{\"a\":}", "{'a':1}", "{\"a\":1}{}",
+    };
+    struct hh_sig__flat fl;
+    char many[512] = "{\"t\":[";
+
+    (void)state;
+    for (size_t i = 0; i < sizeof taken / sizeof *taken; i++)
+        assert_true(hh_sig__scan(taken[i], strlen(taken[i]), &fl));
+    for (size_t i = 0; i < sizeof declined / sizeof *declined; i++)
+        assert_false(hh_sig__scan(declined[i], strlen(declined[i]), &fl));
+    assert_true(hh_sig__scan("{\"n\":-0,\"x\":[2.50,\"7\"]}", 23, &fl));
+    assert_int_equal(fl.nm, 2);
+    assert_int_equal(fl.m[0].v.kind, HH_SV_INT);
+    assert_int_equal(fl.m[0].v.i, 0);
+    assert_int_equal(fl.m[1].nitems, 2);
+    assert_int_equal(fl.item[0].kind, HH_SV_REAL);
+    assert_int_equal(fl.item[0].n, 4);
+    assert_memory_equal(fl.item[0].s, "2.50", 4);
+    assert_int_equal(fl.item[1].kind, HH_SV_STR);
+    for (int i = 0; i < HH_SIG__ITEMS_MAX + 1; i++)   /* more items than it holds */
+        strcat(many, i ? ",1" : "1");
+    strcat(many, "]}");
+    assert_false(hh_sig__scan(many, strlen(many), &fl));
+}
+
+/*
+ * Every line gives byte-identical results on the fast road and on the full
+ * road (gate + json-c): decision, reason, detail, id, received_at, signal.
+ */
+static void test_two_roads_agree(void **state)
+{
+    static const char *const lines[] = {
+        "{\"id\":\"r1\",\"ts\":\"2025-01-02T10:00:00+05:30\",\"symbol\":\"NIFTY25JANFUT\","
+        "\"side\":\"BUY\",\"entry\":23500.05,\"stop\":23400.05,\"targets\":[23650.05,23700]}",
+        "{\"id\":\"r2\",\"ts\":\"2025-01-02T10:00:00+05:30\",\"symbol\":\"RELIANCE\","
+        "\"side\":\"SELL\",\"entry\":\"1200\",\"stop\":1210.00000,\"targets\":[1.18E3],"
+        "\"confidence\":1,\"lots\":3,\"strategy\":\"s\",\"correlation_id\":\"c\","
+        "\"valid_until\":\"2025-01-02T14:00:00Z\",\"received_at\":\"2025-01-02T10:00:01+05:30\"}",
+        "{\"id\":\"r3\",\"id\":null,\"ts\":1,\"symbol\":\"RELIANCE\"}",
+        "{\"id\":\"r4\",\"ts\":\"2025-01-02T10:00:00+05:30\",\"symbol\":\"RELIANCE\","
+        "\"side\":\"BUY\",\"entry\":-0,\"stop\":-0.0,\"targets\":[1e999]}",
+        "{\"id\":\"r5\",\"ts\":\"2025-01-02T10:00:00+05:30\",\"symbol\":\"RELIANCE\","
+        "\"side\":\"BUY\",\"entry\":922337203685477,\"stop\":100,\"targets\":[200]}",
+        "{\"id\":\"r6\",\"ts\":\"2025-01-02T10:00:00+05:30\",\"symbol\":\"RELIANCE\","
+        "\"side\":\"BUY\",\"entry\":120,\"stop\":100,\"targets\":[150,null]}",
+        "{\"id\":\"r7\",\"ts\":\"2025-01-02T10:00:00+05:30\",\"symbol\":\"RELIANCE\","
+        "\"side\":\"BUY\",\"entry\":120,\"stop\":100,\"targets\":[150,160,170,180]}",
+        "{\"id\":\"r8\",\"ts\":\"2025-01-02T10:00:00+05:30\",\"symbol\":\"RELIANCE\","
+        "\"side\":\"BUY\",\"entry\":120,\"stop\":100,\"targets\":[150],"
+        "\"confidence\":99999999999999999,\"lots\":-5}",
+        "{\"id\":\"r9\",\"ts\":\"2025-01-02T10:00:00+05:30\",\"symbol\":\"RELIANCE\","
+        "\"side\":\"BUY\",\"entry\":120,\"stop\":100,\"targets\":[150],\"confidence\":0.59999999999}",
+        "{\"id\":\"r10\",\"type\":\"GROUP\",\"ts\":\"2025-01-02T10:00:00+05:30\"}",
+        "{\"id\":\"r11\",\"ts\":\"2025-01-02T10:00:00+05:30\",\"symbol\":true,"
+        "\"side\":[],\"entry\":false,\"stop\":\"x\",\"targets\":\"150\"}",
+        "{\"id\":\"r12\",\"ts\":\"2025-01-02T10:00:00+05:30\",\"symbol\":\"RELIANCE\","
+        "\"side\":\"BUY\",\"entry\":120.00001,\"stop\":\"NaN\",\"targets\":[150]}",
+        "{\"id\":\"r1\",\"ts\":\"2025-01-02T10:00:00+05:30\",\"symbol\":\"NIFTY25JANFUT\","
+        "\"side\":\"BUY\",\"entry\":23500.05,\"stop\":23400.05,\"targets\":[23650.05]}",
+        "{}",
+        "{\"i\":1,\"t\":2,\"co\":3}",
+    };
+    struct hh_sig_validator *full = hh_sig_validator_new(F->inst, F->cal, &F->rules);
+    struct hh_signal s2;
+    struct hh_sig_reject r2;
+    int accepted = 0;
+
+    (void)state;
+    assert_non_null(full);
+    hh_sig__full_road_only(full, true);
+    for (size_t i = 0; i < sizeof lines / sizeof *lines; i++) {
+        bool ok = hh_sig_process(F->v, lines[i], strlen(lines[i]), i + 1, HH_TIME_NONE,
+                                 &F->s, &F->r);
+        struct hh_sig__flat fl;
+
+        assert_true(hh_sig__scan(lines[i], strlen(lines[i]), &fl));   /* fast road taken */
+        assert_int_equal(hh_sig_process(full, lines[i], strlen(lines[i]), i + 1, HH_TIME_NONE,
+                                         &s2, &r2), ok);
+        assert_memory_equal(&F->s, &s2, sizeof s2);
+        assert_memory_equal(&F->r, &r2, sizeof r2);
+        accepted += ok;
+    }
+    assert_int_equal(accepted, 2);
+    hh_sig_validator_free(full);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
@@ -805,6 +904,8 @@ int main(void)
         T(test_dead_letter_format),
         T(test_dead_letter_escaping),
         T(test_misc),
+        T(test_scan_shape),
+        T(test_two_roads_agree),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
