@@ -189,7 +189,12 @@ static void s_rejected(void *ctx, const struct hh_signal *s, enum hh_sig_reason 
 {
     struct run *R = ctx;
 
+    /* Rejected at entry (SIZE_TOO_SMALL, BROKER_UNAVAILABLE...): SPEC §5a
+     * counts it rejected, not accepted, so taken = accepted + rejected.  A
+     * signal accepted before a restart is not in this process's count. */
     R->rejected++;
+    if (R->accepted > 0)
+        R->accepted--;
     HH_JLOG(&R->log, r == HH_SIG_BROKER_UNAVAILABLE ? HH_LOG_WARN : HH_LOG_INFO, now_of(R),
             "signal_rejected", corr_of(s), "id=%s line=%llu reason=%s detail=%s", s->id,
             (unsigned long long)s->line, hh_sig_reason_name(r), detail);

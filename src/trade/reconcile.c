@@ -208,6 +208,68 @@ static int adopt(struct hh_tm *tm, hh_iid_t iid, hh_qty_t qty, hh_price_t avg)
     return HH_OK;
 }
 
+/* The engine's position in iid held by single trades (groups excluded). */
+static hh_qty_t single_position(const struct hh_tm *tm, hh_iid_t iid)
+{
+    hh_qty_t q = 0;
+
+    for (size_t i = 0; i < tm->ntrades; i++) {
+        const struct trade *t = &tm->trades[i];
+
+        if (t->sig.iid == iid && t->st == T_OPEN)
+            q += t->sig.side == HH_BUY ? t->pos : -t->pos;
+    }
+    return q;
+}
+
+/*
+ * The broker holds less of iid than the engine's trades (same direction, or
+ * nothing): the difference left while the engine could not see it — a
+ * broker file restored from before, a position closed by hand.  The broker
+ * wins: the open trades on iid give up `excess` units, newest first, booked
+ * as RECONCILED exits at the last price seen (the entry average before any
+ * tick), and their working orders are cancelled so that nothing re-opens
+ * what is gone.  No fill is written: none happened at this broker.
+ */
+static void give_up(struct hh_tm *tm, hh_iid_t iid, hh_qty_t excess)
+{
+    for (size_t i = tm->ntrades; i-- > 0 && excess > 0;) {
+        struct trade *t = &tm->trades[i];
+        hh_price_t px;
+        hh_qty_t q;
+
+        if (t->sig.iid != iid || t->st != T_OPEN || t->pos <= 0)
+            continue;
+        q = excess < t->pos ? excess : t->pos;
+        px = tm->syms[iid].last;
+        if (px <= 0)
+            px = (hh_price_t)hh_i128_div_round(t->entry_value, t->entry_filled);
+        t->pos -= q;
+        t->exit_qty += q;
+        t->exit_value += px * q;
+        t->exit_ts = tm->clock->now;
+        t->last_exit = HH_FR_RECONCILED;
+        t->exit_intent = X_SQUAREOFF;    /* cancels the entry and targets left */
+        excess -= q;
+        hh_tm__live_drive(tm, (uint32_t)i);
+    }
+}
+
+/* Engine and broker disagree on iid: adopt the broker's side of it where
+ * that is safe to do without knowing more. */
+static void adopt_position(struct hh_tm *tm, hh_iid_t iid, hh_qty_t mine, hh_qty_t brk,
+                           hh_price_t avg)
+{
+    hh_qty_t single = single_position(tm, iid);
+
+    if (mine == 0 && brk != 0) {
+        adopt(tm, iid, brk, avg);
+    } else if (tm->live.on && single == mine && (brk == 0 || (brk > 0) == (mine > 0)) &&
+               (brk < 0 ? -brk : brk) < (mine < 0 ? -mine : mine)) {
+        give_up(tm, iid, (mine < 0 ? -mine : mine) - (brk < 0 ? -brk : brk));
+    }
+}
+
 /* Units of long options at the broker in the bucket (type, expiry,
  * underlying) of option `in`. */
 static hh_qty_t bucket_longs(const struct hh_tm *tm, const struct hh_instrument *in,
@@ -242,6 +304,35 @@ static void close_naked(struct hh_tm *tm, hh_iid_t iid, hh_qty_t qty)
     }
 }
 
+static bool listed(const struct hh_broker_position *pos, size_t npos, hh_iid_t iid)
+{
+    for (size_t i = 0; i < npos; i++)
+        if (pos[i].iid == iid)
+            return true;
+    return false;
+}
+
+/* Positions the engine holds in instruments the broker does not list: the
+ * broker holds none of them. */
+static int engine_only(struct hh_tm *tm, const struct hh_broker_position *pos, size_t npos,
+                       hh_div_fn fn, void *ctx)
+{
+    int found = 0;
+
+    for (size_t i = 0; i < tm->ntrades; i++) {
+        hh_iid_t iid = tm->trades[i].sig.iid;
+        hh_qty_t mine;
+
+        if (tm->trades[i].st != T_OPEN || listed(pos, npos, iid) ||
+            (mine = hh_tm_position(tm, iid)) == 0)
+            continue;
+        report(fn, ctx, HH_DIV_POSITION, iid, 0, mine, 0);
+        found++;
+        adopt_position(tm, iid, mine, 0, 0);
+    }
+    return found;
+}
+
 int hh_tm_reconcile(struct hh_tm *tm, const struct hh_broker_order *orders, size_t norders,
                     const struct hh_broker_position *pos, size_t npos, hh_div_fn fn,
                     void *ctx)
@@ -262,8 +353,7 @@ int hh_tm_reconcile(struct hh_tm *tm, const struct hh_broker_order *orders, size
         if (mine != p->qty) {
             report(fn, ctx, HH_DIV_POSITION, p->iid, 0, mine, p->qty);
             found++;
-            if (mine == 0 && p->qty != 0)
-                adopt(tm, p->iid, p->qty, p->avg_price);
+            adopt_position(tm, p->iid, mine, p->qty, p->avg_price);
         }
         if (p->qty < 0 && hh_inst_is_option(in)) {
             hh_qty_t covered = bucket_longs(tm, in, pos, npos);
@@ -276,6 +366,7 @@ int hh_tm_reconcile(struct hh_tm *tm, const struct hh_broker_order *orders, size
             }
         }
     }
+    found += engine_only(tm, pos, npos, fn, ctx);
     if (found)
         tm->changes++;
     return found;

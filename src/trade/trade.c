@@ -32,7 +32,8 @@
 const char *hh_fill_reason_name(enum hh_fill_reason r)
 {
     static const char *const names[] = { "ENTRY", "STOP", "TARGET1", "TARGET2",
-                                         "TARGET3", "SQUAREOFF", "KILL", "EXPIRY" };
+                                         "TARGET3", "SQUAREOFF", "KILL", "EXPIRY",
+                                         "RECONCILED" };
 
     return (unsigned)r < sizeof names / sizeof names[0] ? names[r] : "?";
 }

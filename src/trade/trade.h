@@ -64,6 +64,7 @@ enum hh_fill_reason {
     HH_FR_SQUAREOFF,
     HH_FR_KILL,
     HH_FR_EXPIRY,
+    HH_FR_RECONCILED,   /* run only: the broker no longer holds it (broker wins) */
 };
 
 const char *hh_fill_reason_name(enum hh_fill_reason r);

@@ -633,6 +633,48 @@ static void test_live_stop_fills_as_stop_limit(void **state)
     lw_free(&w);
 }
 
+/* The engine holds a position the broker no longer has (closed by hand, a
+ * broker file from before): the poll gives it up — booked as a RECONCILED
+ * exit — and cancels the target, which would otherwise open a short. */
+static void test_live_position_gone_at_broker_is_given_up(void **state)
+{
+    struct lw w = { 0 };
+    struct hh_signal s;
+    struct hh_order_req req;
+    uint64_t oid;
+
+    (void)state;
+    lw_defaults(&w);
+    lw_start(&w);
+    s = mksig(&w, "a", 0, HH_BUY, P(100), P(98), P(104), 0, 10);
+    lw_signal(&w, &s);
+    lw_tick(&w, 0, day0() + 1 * S, P(100), 100);
+    lw_tick(&w, 0, day0() + 2 * S, P(100.5), 100);   /* entry fills; target placed */
+    assert_int_equal(hh_tm_position(w.tm, w.iid[0]), 10);
+    memset(&req, 0, sizeof req);
+    snprintf(req.client_id, sizeof req.client_id, "manual-1");
+    req.iid = w.iid[0];
+    req.side = HH_SELL;
+    req.type = HH_ORD_MARKET;
+    req.qty = 10;
+    assert_int_equal(w.inner.ops->place(w.inner.impl, &req, &oid), HH_OK);
+    lw_tick(&w, 0, day0() + 3 * S, P(101), 100);     /* the manual sale fills */
+    assert_int_equal(paper_pos(&w, 0), 0);
+    assert_int_equal(hh_tm_position(w.tm, w.iid[0]), 10);
+    lw_poll(&w);
+    assert_true(w.divergences >= 1);
+    assert_int_equal(hh_tm_position(w.tm, w.iid[0]), 0);
+    lw_advance(&w, day0() + 4 * S);                  /* the target's cancel confirmed */
+    assert_int_equal(w.closed, 1);
+    lw_tick(&w, 0, day0() + 5 * S, P(105), 100);     /* through the old target */
+    assert_int_equal(paper_pos(&w, 0), 0);           /* nothing re-opened */
+    lw_poll(&w);
+    assert_int_equal(hh_tm_position(w.tm, w.iid[0]), 0);
+    assert_int_equal(hh_paper_stats(w.paper)->dup_client_ids, 0);
+    assert_no_violation(&w);
+    lw_free(&w);
+}
+
 static void test_live_gap_through_limit_markets_remainder(void **state)
 {
     struct lw w = { 0 };
@@ -1378,6 +1420,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_live_stop_fills_as_stop_limit),
+        cmocka_unit_test(test_live_position_gone_at_broker_is_given_up),
         cmocka_unit_test(test_live_gap_through_limit_markets_remainder),
         cmocka_unit_test(test_live_duplicate_fills_ignored),
         cmocka_unit_test(test_live_timeout_found_by_client_id),
