@@ -810,7 +810,9 @@ void hh_tm__live_drive(struct hh_tm *tm, uint32_t ti)
         }
     }
     t = &tm->trades[ti];
-    if (t->pos <= 0 && !has_live_orders(tm, t)) {
+    /* a cancel above may have ended an unsent order, whose report drove
+     * this trade (and closed it) already: close once */
+    if (t->st == T_OPEN && t->pos <= 0 && !has_live_orders(tm, t)) {
         if (hsl_of(tm, t))
             hsl_release(tm, t);
         hh_tm__close_trade(tm, ti);

@@ -229,12 +229,14 @@ static hh_qty_t single_position(const struct hh_tm *tm, hh_iid_t iid)
  * wins: the open trades on iid give up `excess` units, newest first, booked
  * as RECONCILED exits at the last price seen (the entry average before any
  * tick), and their working orders are cancelled so that nothing re-opens
- * what is gone.  No fill is written: none happened at this broker.
+ * what is gone.  The exit is reported as a fill without an order (order id
+ * 0), so the fills and positions the engine records match the broker.
  */
 static void give_up(struct hh_tm *tm, hh_iid_t iid, hh_qty_t excess)
 {
     for (size_t i = tm->ntrades; i-- > 0 && excess > 0;) {
         struct trade *t = &tm->trades[i];
+        struct hh_report r;
         hh_price_t px;
         hh_qty_t q;
 
@@ -251,6 +253,13 @@ static void give_up(struct hh_tm *tm, hh_iid_t iid, hh_qty_t excess)
         t->last_exit = HH_FR_RECONCILED;
         t->exit_intent = X_SQUAREOFF;    /* cancels the entry and targets left */
         excess -= q;
+        memset(&r, 0, sizeof r);
+        r.ts = tm->clock->now;
+        r.iid = iid;
+        r.side = t->sig.side == HH_BUY ? HH_SELL : HH_BUY;
+        r.qty = q;
+        r.price = px;
+        hh_tm__emit_fill(tm, &t->sig, t->trade_id, &r, HH_FR_RECONCILED, 0);
         hh_tm__live_drive(tm, (uint32_t)i);
     }
 }
