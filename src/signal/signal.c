@@ -7,8 +7,8 @@
  * 8259 rules json-c does not enforce), then json-c (strict, UTF-8
  * validating, one reusable tokener).  Both roads yield the same values
  * (struct hh_sig__val), checked byte for byte by the tests and the fuzz
- * target; then a series of passes in the reason-code order of SPEC §4.  Each pass looks at every field it concerns before the next pass
- * starts, so the reason reported is always the earliest code that applies
+ * target; then a series of passes in the reason-code order of SPEC §4.
+ * Each pass looks at every field it concerns before the next pass starts, so the reason reported is always the earliest code that applies
  * (a NaN entry together with a boolean stop is BAD_TYPE, not NOT_FINITE).
  *
  * Numbers never go through double.  A real-number token's exact text is
@@ -47,39 +47,8 @@
 #include <string.h>
 
 /* ------------------------------------------------------------------ */
-/* Reason names, rejections                                            */
+/* Rejections                                                          */
 /* ------------------------------------------------------------------ */
-
-const char *hh_sig_reason_name(enum hh_sig_reason r)
-{
-    switch (r) {
-#define HH__SIG_NAME(name) case HH_SIG_##name: return #name;
-    HH_SIG_REASONS(HH__SIG_NAME)
-#undef HH__SIG_NAME
-    default:
-        break;
-    }
-    return "UNKNOWN";
-}
-
-static void reject_vset(struct hh_sig_reject *rej, enum hh_sig_reason reason,
-                        const char *fmt, va_list ap)
-{
-    rej->reason = reason;
-    vsnprintf(rej->detail, sizeof rej->detail, fmt, ap);
-}
-
-void hh_sig_reject_set(struct hh_sig_reject *rej, enum hh_sig_reason reason,
-                       hh_time_t received_at, const char *fmt, ...)
-{
-    va_list ap;
-
-    memset(rej, 0, sizeof *rej);
-    rej->received_at = received_at;
-    va_start(ap, fmt);
-    reject_vset(rej, reason, fmt, ap);
-    va_end(ap);
-}
 
 /* Record the reason and detail of a rejection; returns false so that a
  * check can end with `return fail(rej, ...)`. */
@@ -91,140 +60,11 @@ static bool fail(struct hh_sig_reject *rej, enum hh_sig_reason reason,
 {
     va_list ap;
 
+    rej->reason = reason;
     va_start(ap, fmt);
-    reject_vset(rej, reason, fmt, ap);
+    vsnprintf(rej->detail, sizeof rej->detail, fmt, ap);
     va_end(ap);
     return false;
-}
-
-/* ------------------------------------------------------------------ */
-/* The set of ids seen                                                 */
-/* ------------------------------------------------------------------ */
-
-/*
- * An open-addressing table (linear probing, at most half full) of ids,
- * whose bytes live back to back in an arena.  A slot is one packed word —
- * arena offset, length and the top bits of the hash as a tag — so that two
- * million ids cost 32 MiB of table and most misses compare no bytes; 0 is
- * an empty slot (an id is never empty).
- */
-#define SLOT_OFF_BITS 40                        /* arena offset: 1 TiB */
-#define SLOT_LEN_SHIFT SLOT_OFF_BITS            /* 7 bits: 1..64 */
-#define SLOT_TAG_SHIFT 47                       /* the hash's top 17 bits */
-#define SLOT_OFF(w) ((size_t)((w) & ((1ULL << SLOT_OFF_BITS) - 1)))
-#define SLOT_LEN(w) ((size_t)(((w) >> SLOT_LEN_SHIFT) & 0x7f))
-#define SLOT_TAG(w) ((w) >> SLOT_TAG_SHIFT)
-
-struct id_set {
-    uint64_t *slot;
-    size_t cap;              /* power of two, or 0 before the first insert */
-    size_t count;
-    char *arena;             /* ids back to back (offsets survive realloc) */
-    size_t alen, acap;
-};
-
-static uint64_t id_hash(const char *s, size_t n)
-{
-    uint64_t h = 0xcbf29ce484222325ULL;           /* FNV-1a, then a mixer */
-
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ (unsigned char)s[i]) * 0x100000001b3ULL;
-    h ^= h >> 33;
-    h *= 0xff51afd7ed558ccdULL;
-    h ^= h >> 33;
-    return h;
-}
-
-static void id_set_free(struct id_set *set)
-{
-    free(set->slot);
-    free(set->arena);
-}
-
-/* Double the table (or create it) and re-place every id. */
-static int id_set_grow(struct id_set *set)
-{
-    size_t ncap = set->cap ? set->cap * 2 : 4096, i, j;
-    uint64_t *ns = calloc(ncap, sizeof *ns);
-
-    if (!ns)
-        return HH_ENOMEM;
-    for (i = 0; i < set->cap; i++) {
-        uint64_t w = set->slot[i];
-
-        if (!w)
-            continue;
-        j = id_hash(set->arena + SLOT_OFF(w), SLOT_LEN(w)) & (ncap - 1);
-        while (ns[j])
-            j = (j + 1) & (ncap - 1);
-        ns[j] = w;
-    }
-    free(set->slot);
-    set->slot = ns;
-    set->cap = ncap;
-    return HH_OK;
-}
-
-/* Append the id to the arena; *off receives its position. */
-static int id_set_store(struct id_set *set, const char *s, size_t n, size_t *off)
-{
-    if (set->alen + n > set->acap) {
-        size_t ncap = set->acap ? set->acap : 65536;
-        char *p;
-
-        while (ncap < set->alen + n)
-            ncap *= 2;
-        if (ncap > (1ULL << SLOT_OFF_BITS))
-            return HH_ENOMEM;
-        p = realloc(set->arena, ncap);
-        if (!p)
-            return HH_ENOMEM;
-        set->arena = p;
-        set->acap = ncap;
-    }
-    memcpy(set->arena + set->alen, s, n);
-    *off = set->alen;
-    set->alen += n;
-    return HH_OK;
-}
-
-/*
- * Start loading the slot where id s[0..n) would be looked up.  With
- * millions of ids the table is far larger than the cache, and the lookup's
- * one miss costs as much as validating the rest of the line; issued as soon
- * as the id is known, the load overlaps that work.  A hint only.
- */
-static void id_set_prefetch(const struct id_set *set, const char *s, size_t n)
-{
-    if (set->cap)
-        __builtin_prefetch(&set->slot[id_hash(s, n) & (set->cap - 1)]);
-}
-
-/*
- * Look the id s[0..n) up (1 <= n <= 64) and add it when new.  *seen tells
- * which.  HH_ENOMEM when it could not be added.
- */
-static int id_set_add(struct id_set *set, const char *s, size_t n, bool *seen)
-{
-    uint64_t h = id_hash(s, n), tag = h >> SLOT_TAG_SHIFT, w;
-    size_t j, off;
-
-    HH_ASSERT(n >= 1 && n <= HH_SIG_ID_MAX - 1);
-    if ((set->count + 1) * 2 > set->cap && id_set_grow(set))
-        return HH_ENOMEM;
-    for (j = h & (set->cap - 1); (w = set->slot[j]) != 0; j = (j + 1) & (set->cap - 1)) {
-        if (SLOT_TAG(w) == tag && SLOT_LEN(w) == n &&
-            !memcmp(set->arena + SLOT_OFF(w), s, n)) {
-            *seen = true;
-            return HH_OK;
-        }
-    }
-    if (id_set_store(set, s, n, &off))
-        return HH_ENOMEM;
-    set->slot[j] = (uint64_t)off | (uint64_t)n << SLOT_LEN_SHIFT | tag << SLOT_TAG_SHIFT;
-    set->count++;
-    *seen = false;
-    return HH_OK;
 }
 
 /* ------------------------------------------------------------------ */
@@ -238,7 +78,7 @@ struct hh_sig_validator {
     struct hh_sig_rules rules;           /* copied */
     struct json_tokener *tok;            /* reused for every line */
     struct hh_sig__buf gatebuf;          /* the gate's rewrite copy */
-    struct id_set ids;                   /* ids that reached the DUPLICATE check */
+    struct hh_sig__ids ids;                   /* ids that reached the DUPLICATE check */
     bool full_road_only;                 /* tests: never take the fast path */
 };
 
@@ -281,7 +121,7 @@ void hh_sig_validator_free(struct hh_sig_validator *v)
     json_tokener_free(v->tok);
     hh_cal_free(v->own_cal);
     free(v->gatebuf.p);
-    id_set_free(&v->ids);
+    hh_sig__ids_free(&v->ids);
     free(v);
 }
 
@@ -297,7 +137,7 @@ int hh_sig_validator_seen(struct hh_sig_validator *v, const char *id)
 
     if (n < 1 || n > HH_SIG_ID_MAX - 1)
         return HH_EINVAL;
-    return id_set_add(&v->ids, id, n, &seen);
+    return hh_sig__ids_add(&v->ids, id, n, &seen);
 }
 
 /* ------------------------------------------------------------------ */
@@ -393,28 +233,32 @@ static enum fld fld_lookup(const char *k, size_t n)
 
 static const char *double_text(struct json_object *o, size_t *n, bool *finite);
 
+static enum hh_sig__kind kind_of_json(struct json_object *o)
+{
+    switch (o ? json_object_get_type(o) : json_type_null) {
+    case json_type_null: break;
+    case json_type_boolean: return HH_SV_BOOL;
+    case json_type_int: return HH_SV_INT;
+    case json_type_double: return HH_SV_REAL;
+    case json_type_string: return HH_SV_STR;
+    case json_type_array: return HH_SV_ARR;
+    case json_type_object: return HH_SV_OBJ;
+    }
+    return HH_SV_NONE;
+}
+
 /* A json-c value as the validator sees it (NULL: absent). */
 static void val_from_json(struct json_object *o, struct hh_sig__val *v)
 {
     memset(v, 0, sizeof *v);
-    switch (o ? json_object_get_type(o) : json_type_null) {
-    case json_type_null: v->kind = HH_SV_NONE; break;
-    case json_type_boolean: v->kind = HH_SV_BOOL; break;
-    case json_type_int:
-        v->kind = HH_SV_INT;
+    v->kind = kind_of_json(o);
+    if (v->kind == HH_SV_INT) {
         v->i = json_object_get_int64(o);
-        break;
-    case json_type_double:
-        v->kind = HH_SV_REAL;
+    } else if (v->kind == HH_SV_REAL) {
         v->s = double_text(o, &v->n, &v->finite);
-        break;
-    case json_type_string:
-        v->kind = HH_SV_STR;
+    } else if (v->kind == HH_SV_STR) {
         v->s = json_object_get_string(o);
         v->n = (size_t)json_object_get_string_len(o);
-        break;
-    case json_type_array: v->kind = HH_SV_ARR; break;
-    case json_type_object: v->kind = HH_SV_OBJ; break;
     }
 }
 
@@ -455,84 +299,11 @@ static void collect_flat(const struct hh_sig__flat *fl, struct line_ctx *c)
     }
 }
 
-/* ------------------------------------------------------------------ */
-/* Text helpers for details                                            */
-/* ------------------------------------------------------------------ */
-
-/* A printable excerpt of untrusted text: ASCII 0x20-0x7e kept, other
- * bytes shown as '?', cut to 40 characters with "...". */
-static const char *show(char *buf, size_t cap, const char *s, size_t n)
-{
-    size_t i, lim = n > 40 ? 37 : n, o = 0;
-
-    for (i = 0; i < lim && o + 1 < cap; i++)
-        buf[o++] = s[i] >= 0x20 && s[i] < 0x7f ? s[i] : '?';
-    if (lim < n)
-        for (i = 0; i < 3 && o + 1 < cap; i++)
-            buf[o++] = '.';
-    buf[o] = '\0';
-    return buf;
-}
-
-/* A fixed-point price with the fewest places >= 2 that show it exactly. */
-static const char *show_fx(char *buf, size_t cap, int64_t v)
-{
-    int places = HH_FX_DIGITS;
-
-    while (places > 2 && v % 10 == 0) {
-        v /= 10;
-        places--;
-    }
-    hh_dec_format(buf, cap, v, places, places);
-    return buf;
-}
-
-/* A ratio (1e-9 scale) with no trailing zeros. */
-static const char *show_ratio(char *buf, size_t cap, hh_ratio_t r)
-{
-    int places = HH_RATIO_DIGITS;
-
-    while (places > 0 && r % 10 == 0) {
-        r /= 10;
-        places--;
-    }
-    hh_dec_format(buf, cap, r, places, places);
-    return buf;
-}
-
-/* A duration in seconds, exact: "3600 s", "2.001 s", "0.0000005 s". */
-static const char *show_secs(char *buf, size_t cap, __int128 ns)
-{
-    bool neg = ns < 0;
-    __int128 mag = neg ? -ns : ns;
-    long long sec = (long long)(mag / HH_NS_PER_S);
-    long long frac = (long long)(mag % HH_NS_PER_S);
-    int places = 9;
-
-    if (!frac) {
-        snprintf(buf, cap, "%s%lld s", neg ? "-" : "", sec);
-        return buf;
-    }
-    while (frac % 10 == 0) {
-        frac /= 10;
-        places--;
-    }
-    snprintf(buf, cap, "%s%lld.%0*lld s", neg ? "-" : "", sec, places, frac);
-    return buf;
-}
-
 const char *hh_sig__json_kind(struct json_object *o)
 {
-    switch (json_object_get_type(o)) {
-    case json_type_null: return "null";
-    case json_type_boolean: return "a boolean";
-    case json_type_double: return "a number";
-    case json_type_int: return "an integer";
-    case json_type_object: return "an object";
-    case json_type_array: return "a list";
-    case json_type_string: return "a string";
-    }
-    return "something else";
+    struct hh_sig__val v = { .kind = kind_of_json(o) };
+
+    return hh_sig__kind_name(&v);
 }
 
 const char *hh_sig__kind_name(const struct hh_sig__val *v)
@@ -655,7 +426,7 @@ static bool price_from_val(const struct hh_sig__val *o, const char *name, struct
         rc = hh_price_parse(p->txt, p->n, HH_DEC_PLUS, &p->v);
         if (rc == HH_ESYNTAX)
             return fail(rej, HH_SIG_BAD_TYPE, "field '%s': \"%s\" is not a decimal price",
-                        name, show(b, sizeof b, p->txt, p->n));
+                        name, hh_sig__show(b, sizeof b, p->txt, p->n));
         break;
     default:
         return fail(rej, HH_SIG_BAD_TYPE,
@@ -664,7 +435,7 @@ static bool price_from_val(const struct hh_sig__val *o, const char *name, struct
     }
     if (rc == HH_ERANGE || rc == HH_ESYNTAX)
         return fail(rej, HH_SIG_BAD_TYPE, "field '%s': %s is out of range", name,
-                    show(b, sizeof b, p->txt, p->n));
+                    hh_sig__show(b, sizeof b, p->txt, p->n));
     p->eprec = rc == HH_EPREC;
     p->positive = hh_dec_is_positive(p->txt, p->n);
     return true;
@@ -705,7 +476,7 @@ static bool check_type_side(struct line_ctx *c, struct hh_sig_reject *rej)
         c->side = HH_SELL;
     else
         return fail(rej, HH_SIG_BAD_TYPE, "field 'side': \"%s\" is not BUY or SELL",
-                    show(b, sizeof b, s, n));
+                    hh_sig__show(b, sizeof b, s, n));
     return true;
 }
 
@@ -764,7 +535,7 @@ static bool check_type_confidence(struct line_ctx *c, struct hh_sig_reject *rej)
     if (rc == HH_ERANGE || rc == HH_ESYNTAX || c->conf < 0 || c->conf > HH_RATIO_SCALE ||
         (rc == HH_EPREC && (t[0] == '-' || c->conf == HH_RATIO_SCALE)))
         return fail(rej, HH_SIG_BAD_TYPE, "field 'confidence': %s is not in [0, 1]",
-                    show(b, sizeof b, t, n));
+                    hh_sig__show(b, sizeof b, t, n));
     return true;
 }
 
@@ -826,7 +597,7 @@ static void identify(struct hh_sig_validator *v, struct line_ctx *c, hh_time_t n
         c->id_ok = rej->id_known = true;
         memcpy(rej->id, o->s, o->n);
         rej->id[o->n] = '\0';
-        id_set_prefetch(&v->ids, o->s, o->n);
+        hh_sig__ids_prefetch(&v->ids, o->s, o->n);
     }
     ts_ok = c->f[F_TS].kind != HH_SV_NONE &&
             time_from_val(&c->f[F_TS], &c->ts, &c->ts_why) == HH_OK;
@@ -933,7 +704,7 @@ static bool price_finite(const struct line_ctx *c, const struct price *p,
     if (!p->str)          /* a token: the gate may have rewritten its text */
         return fail(rej, HH_SIG_NOT_FINITE, "field '%s': a non-finite number", name);
     return fail(rej, HH_SIG_NOT_FINITE, "field '%s': \"%s\" is not a finite number",
-                name, show(b, sizeof b, p->txt, p->n));
+                name, hh_sig__show(b, sizeof b, p->txt, p->n));
 }
 
 static bool check_finite(const struct line_ctx *c, struct hh_sig_reject *rej)
@@ -956,7 +727,7 @@ static bool price_positive(const struct line_ctx *c, const struct price *p,
     if (!p->txt)                           /* an integer token */
         snprintf(b, sizeof b, "%lld", (long long)(p->v / HH_FX_SCALE));
     return fail(rej, HH_SIG_NON_POSITIVE_PRICE, "field '%s': %s is not positive", name,
-                p->txt ? show(b, sizeof b, p->txt, p->n) : b);
+                p->txt ? hh_sig__show(b, sizeof b, p->txt, p->n) : b);
 }
 
 /* Registers the id: from here on a repeat of it is a DUPLICATE, whatever
@@ -966,7 +737,7 @@ static bool check_duplicate(struct hh_sig_validator *v, struct hh_sig_reject *re
 {
     bool seen;
 
-    if (id_set_add(&v->ids, rej->id, strlen(rej->id), &seen))
+    if (hh_sig__ids_add(&v->ids, rej->id, strlen(rej->id), &seen))
         return fail(rej, HH_SIG_DUPLICATE, "out of memory: cannot record id '%s'", rej->id);
     if (seen)
         return fail(rej, HH_SIG_DUPLICATE, "id '%s' was already received", rej->id);
@@ -982,7 +753,7 @@ static bool check_symbol(struct hh_sig_validator *v, struct line_ctx *c,
     c->in = c->iid == HH_IID_NONE ? NULL : hh_inst_get(v->inst, c->iid);
     if (!c->in || !c->in->known)
         return fail(rej, HH_SIG_UNKNOWN_SYMBOL, "field 'symbol': \"%s\" is not a known instrument",
-                    show(b, sizeof b, c->sym, c->symlen));
+                    hh_sig__show(b, sizeof b, c->sym, c->symlen));
     return true;
 }
 
@@ -1010,13 +781,13 @@ static bool price_on_tick(const struct line_ctx *c, const struct price *p,
     if (p->eprec)
         return fail(rej, HH_SIG_TICK_MISALIGNED,
                     "field '%s': %s has more than %d decimal places (tick %s)", name,
-                    show(b, sizeof b, p->txt, p->n), HH_FX_DIGITS, show_fx(t, sizeof t, tick));
+                    hh_sig__show(b, sizeof b, p->txt, p->n), HH_FX_DIGITS, hh_sig__show_fx(t, sizeof t, tick));
     if (tick <= 0)
         return fail(rej, HH_SIG_TICK_MISALIGNED, "instrument %s has no valid tick size",
                     c->in->symbol);
     if (p->v % tick != 0)
         return fail(rej, HH_SIG_TICK_MISALIGNED, "field '%s': %s is not a multiple of tick %s",
-                    name, show_fx(b, sizeof b, p->v), show_fx(t, sizeof t, tick));
+                    name, hh_sig__show_fx(b, sizeof b, p->v), hh_sig__show_fx(t, sizeof t, tick));
     return true;
 }
 
@@ -1039,8 +810,8 @@ static bool check_levels(const struct line_ctx *c, struct hh_sig_reject *rej)
 
         if (!ok)
             return fail(rej, HH_SIG_INVERTED_LEVELS, "%s needs %s %s %s: %s %s, %s %s", dir,
-                        nm[i], rel, nm[i + 1], nm[i], show_fx(a, sizeof a, lv[i]),
-                        nm[i + 1], show_fx(b, sizeof b, lv[i + 1]));
+                        nm[i], rel, nm[i + 1], nm[i], hh_sig__show_fx(a, sizeof a, lv[i]),
+                        nm[i + 1], hh_sig__show_fx(b, sizeof b, lv[i + 1]));
     }
     return true;
 }
@@ -1058,8 +829,8 @@ static bool check_rr(const struct hh_sig_validator *v, const struct line_ctx *c,
     risk = risk < 0 ? -risk : risk;
     if (reward * HH_RATIO_SCALE < (__int128)v->rules.min_rr * risk)
         return fail(rej, HH_SIG_RR_TOO_LOW, "reward %s / risk %s is below min_rr %s",
-                    show_fx(a, sizeof a, (int64_t)reward), show_fx(b, sizeof b, (int64_t)risk),
-                    show_ratio(r, sizeof r, v->rules.min_rr));
+                    hh_sig__show_fx(a, sizeof a, (int64_t)reward), hh_sig__show_fx(b, sizeof b, (int64_t)risk),
+                    hh_sig__show_ratio(r, sizeof r, v->rules.min_rr));
     return true;
 }
 
@@ -1070,8 +841,8 @@ static bool check_confidence(const struct hh_sig_validator *v, const struct line
 
     if (c->conf < v->rules.min_confidence)
         return fail(rej, HH_SIG_LOW_CONFIDENCE, "confidence %s is below min_confidence %s",
-                    show_ratio(a, sizeof a, c->conf),
-                    show_ratio(b, sizeof b, v->rules.min_confidence));
+                    hh_sig__show_ratio(a, sizeof a, c->conf),
+                    hh_sig__show_ratio(b, sizeof b, v->rules.min_confidence));
     return true;
 }
 
@@ -1086,10 +857,10 @@ static bool check_clock(const struct hh_sig_validator *v, const struct line_ctx 
     if (-age > v->rules.max_clock_skew)
         return fail(rej, HH_SIG_FUTURE_TIMESTAMP,
                     "ts is %s after received_at (max clock skew %s)",
-                    show_secs(a, sizeof a, -age), show_secs(b, sizeof b, v->rules.max_clock_skew));
+                    hh_sig__show_secs(a, sizeof a, -age), hh_sig__show_secs(b, sizeof b, v->rules.max_clock_skew));
     if (age > v->rules.max_live_age)
         return fail(rej, HH_SIG_STALE, "signal is %s old when received (max live age %s)",
-                    show_secs(a, sizeof a, age), show_secs(b, sizeof b, v->rules.max_live_age));
+                    hh_sig__show_secs(a, sizeof a, age), hh_sig__show_secs(b, sizeof b, v->rules.max_live_age));
     return true;
 }
 
@@ -1316,96 +1087,4 @@ bool hh_sig_line_blank(const char *line, size_t len)
         if (line[i] != ' ' && line[i] != '\t' && line[i] != '\r')
             return false;
     return true;
-}
-
-/* ------------------------------------------------------------------ */
-/* Dead letters                                                        */
-/* ------------------------------------------------------------------ */
-
-/* A bounded output buffer. */
-struct obuf {
-    char *p;
-    size_t len, cap;
-};
-
-static void put(struct obuf *o, const char *s, size_t n)
-{
-    if (n > o->cap - o->len)
-        n = o->cap - o->len;
-    memcpy(o->p + o->len, s, n);
-    o->len += n;
-}
-
-static void puts_(struct obuf *o, const char *s)
-{
-    put(o, s, strlen(s));
-}
-
-/* A JSON string: quotes, backslashes and control characters escaped,
- * valid UTF-8 passed through, invalid bytes replaced by U+FFFD. */
-static void put_json_string(struct obuf *o, const char *s, size_t n)
-{
-    const unsigned char *u = (const unsigned char *)s;
-    char esc[8];
-
-    put(o, "\"", 1);
-    for (size_t i = 0; i < n;) {
-        unsigned char ch = u[i];
-        size_t k;
-
-        if (ch == '"' || ch == '\\') {
-            esc[0] = '\\', esc[1] = (char)ch;
-            put(o, esc, 2);
-        } else if (ch < 0x20 || ch == 0x7f) {
-            const char *named = ch == '\n' ? "\\n" : ch == '\r' ? "\\r" : ch == '\t' ? "\\t" : NULL;
-
-            if (named)
-                puts_(o, named);
-            else
-                put(o, esc, (size_t)snprintf(esc, sizeof esc, "\\u%04x", ch));
-        } else if (ch >= 0x80) {
-            k = hh_sig__utf8_len(u + i, n - i);
-            if (k == 0) {
-                puts_(o, "\\ufffd");
-                i++;
-            } else {
-                put(o, s + i, k);
-                i += k;
-            }
-            continue;
-        } else {
-            put(o, s + i, 1);
-        }
-        i++;
-    }
-    put(o, "\"", 1);
-}
-
-int hh_sig_write_dead_letter(FILE *f, uint64_t lineno, const struct hh_sig_reject *rej)
-{
-    char buf[2048], num[32], ts[40];
-    struct obuf o = { buf, 0, sizeof buf };
-
-    puts_(&o, "{\"id\":");
-    if (rej->id_known)
-        put_json_string(&o, rej->id, strnlen(rej->id, sizeof rej->id));
-    else
-        puts_(&o, "null");
-    put(&o, num, (size_t)snprintf(num, sizeof num, ",\"line\":%llu", (unsigned long long)lineno));
-    puts_(&o, ",\"reason\":\"");
-    puts_(&o, hh_sig_reason_name(rej->reason));
-    puts_(&o, "\",\"detail\":");
-    put_json_string(&o, rej->detail, strnlen(rej->detail, sizeof rej->detail));
-    puts_(&o, ",\"received_at\":");
-    if (rej->received_at == HH_TIME_NONE) {
-        puts_(&o, "null");
-    } else {
-        put(&o, "\"", 1);
-        put(&o, ts, hh_time_format(rej->received_at, ts, sizeof ts));
-        put(&o, "\"", 1);
-    }
-    puts_(&o, "}\n");
-    if (fwrite(buf, 1, o.len, f) != o.len)
-        return HH_EIO;
-    return HH_OK;
 }

@@ -135,7 +135,8 @@ int hh_sig_validator_seen(struct hh_sig_validator *v, const char *id);
  * fills *rej otherwise (*out is then unspecified).  *rej is always written:
  * reason HH_SIG_NONE on acceptance.  Blank lines must not be passed
  * (SPEC §5a).  No allocation per call once the id set and scratch buffer
- * have grown (json-c allocates the parsed tree internally).
+ * have grown (a line that takes the full road through json-c has its tree
+ * allocated there).
  *
  * Readings where SPEC §4/§5a are silent (documented in signal.c): a price
  * with more than 4 decimals is TICK_MISALIGNED, one beyond int64

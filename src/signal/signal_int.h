@@ -109,4 +109,35 @@ bool hh_sig__scan(const char *line, size_t len, struct hh_sig__flat *out);
 struct hh_sig_validator;
 void hh_sig__full_road_only(struct hh_sig_validator *v, bool on);
 
+/*
+ * The set of signal ids seen (idset.c): an open-addressing table of ids
+ * 1-64 bytes long.  Zero-initialised is empty.
+ */
+struct hh_sig__ids {
+    uint64_t *slot;
+    size_t cap;              /* power of two, or 0 before the first insert */
+    size_t count;
+    char *arena;             /* ids back to back (offsets survive realloc) */
+    size_t alen, acap;
+};
+
+/* Look the id s[0..n) up and add it when new; *seen tells which.
+ * HH_ENOMEM when it could not be added. */
+int hh_sig__ids_add(struct hh_sig__ids *set, const char *s, size_t n, bool *seen);
+
+/* Start loading the slot id s[0..n) would be looked up in (a hint). */
+void hh_sig__ids_prefetch(const struct hh_sig__ids *set, const char *s, size_t n);
+
+void hh_sig__ids_free(struct hh_sig__ids *set);
+
+/* Rejection details (detail.c); each writes buf[0..cap) and returns it.
+ * show: untrusted text, printable ASCII kept, others '?', cut to 40
+ * characters; show_fx: a price with the fewest places >= 2 that show it
+ * exactly; show_ratio: a 1e-9 ratio without trailing zeros; show_secs: a
+ * signed duration in ns as exact seconds ("2.001 s"). */
+const char *hh_sig__show(char *buf, size_t cap, const char *s, size_t n);
+const char *hh_sig__show_fx(char *buf, size_t cap, int64_t v);
+const char *hh_sig__show_ratio(char *buf, size_t cap, int64_t r);
+const char *hh_sig__show_secs(char *buf, size_t cap, __int128 ns);
+
 #endif
