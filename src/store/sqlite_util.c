@@ -7,8 +7,10 @@
 #include "store/store_int.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 int hh_store__sqlerr(sqlite3 *db, int src, const char *path, const char *what,
                      struct hh_diag *d)
@@ -68,6 +70,26 @@ int hh_store__int(sqlite3 *db, const char *path, const char *sql, const char *wh
     return HH_OK;
 }
 
+/*
+ * A writer killed inside a rollback-journal transaction (only the first
+ * creation of a database runs before WAL is on) leaves a hot journal.  A
+ * read-only connection cannot roll it back and fails with "attempt to write
+ * a readonly database"; the rollback restores the last committed state and
+ * is what the next writer would do, so a reader then opens read-write (the
+ * file must exist) and lets SQLite recover.  Without write permission the
+ * read-only open and its error stand.
+ */
+static bool hot_journal(const char *path)
+{
+    char j[PATH_MAX];
+    struct stat sb;
+
+    if ((size_t)snprintf(j, sizeof j, "%s-journal", path) >= sizeof j)
+        return false;
+    return stat(j, &sb) == 0 && sb.st_size > 0 && access(path, W_OK) == 0 &&
+           access(j, W_OK) == 0;
+}
+
 int hh_store__connect(const char *path, bool readonly, bool no_create, int busy_ms,
                       sqlite3 **out, struct hh_diag *d)
 {
@@ -84,6 +106,8 @@ int hh_store__connect(const char *path, bool readonly, bool no_create, int busy_
     } else if (errno == ENOENT && (readonly || no_create)) {
         return hh_diag_set(d, HH_ENOTFOUND, "%s: no such database file", path);
     }
+    if (readonly && hot_journal(path))
+        readonly = false, no_create = true;
     flags = readonly ? SQLITE_OPEN_READONLY
                      : SQLITE_OPEN_READWRITE | (no_create ? 0 : SQLITE_OPEN_CREATE) |
                            SQLITE_OPEN_NOMUTEX;

@@ -839,6 +839,43 @@ static void test_disk_full_state_consistent(void **state)
 
 /* ---- a read-only directory ------------------------------------------------------------- */
 
+/* A writer killed inside a rollback-journal transaction leaves a hot
+ * journal; a reader (db check) recovers it instead of failing with "attempt
+ * to write a readonly database". */
+static void test_reader_recovers_hot_journal(void **state)
+{
+    char path[512], journal[600];
+    struct hh_store_verify v;
+    struct stat sb;
+    pid_t pid;
+    int status;
+
+    (void)state;
+    db_path(path, sizeof path, "hotjournal.db");
+    close_ok(open_ok(path, NULL));
+    pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        sqlite3 *db;
+
+        if (sqlite3_open(path, &db) != SQLITE_OK ||
+            sqlite3_exec(db, "PRAGMA journal_mode=DELETE; PRAGMA cache_size=2; BEGIN; "
+                         "CREATE TABLE junk(x);", NULL, NULL, NULL) != SQLITE_OK)
+            _exit(1);
+        for (int i = 0; i < 2000; i++)   /* spills: the journal is written */
+            sqlite3_exec(db, "INSERT INTO junk VALUES (randomblob(500))", NULL, NULL, NULL);
+        _exit(0);                        /* killed mid-transaction */
+    }
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_int_equal(WEXITSTATUS(status), 0);
+    snprintf(journal, sizeof journal, "%s-journal", path);
+    assert_int_equal(stat(journal, &sb), 0);
+    assert_true(sb.st_size > 0);
+    v = verify(path);
+    assert_true(v.ok);
+    assert_false(stat(journal, &sb) == 0 && sb.st_size > 0);   /* rolled back */
+}
+
 static void test_readonly_directory(void **state)
 {
     char dir[512], path[600], cmd[2600];
@@ -1027,6 +1064,7 @@ int main(void)
         cmocka_unit_test(test_refuses_damaged_schema_and_head),
         cmocka_unit_test(test_disk_full_fails_store),
         cmocka_unit_test(test_disk_full_state_consistent),
+        cmocka_unit_test(test_reader_recovers_hot_journal),
         cmocka_unit_test(test_readonly_directory),
         cmocka_unit_test(test_tamper_edit),
         cmocka_unit_test(test_tamper_delete_reorder_truncate),
