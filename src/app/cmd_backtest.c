@@ -98,11 +98,6 @@ static void put_ts(FILE *f, hh_time_t t)
     fputs(b, f);
 }
 
-static const char *side_name(enum hh_side s)
-{
-    return s == HH_BUY ? "BUY" : "SELL";
-}
-
 static const char *sym_name(const struct bt *b, hh_iid_t iid)
 {
     return hh_inst_get(b->w.inst, iid)->symbol;
@@ -114,7 +109,7 @@ static void on_fill(void *ctx, const struct hh_tm_fill *f)
 
     put_ts(b->fills, f->ts);
     fprintf(b->fills, ",%llu,%u,%s,%s,%s,%lld,", (unsigned long long)f->order_id,
-            f->trade_id, f->sig->id, sym_name(b, f->iid), side_name(f->side),
+            f->trade_id, f->sig->id, sym_name(b, f->iid), hh_side_name(f->side),
             (long long)f->qty);
     put_money(b->fills, f->price);
     fprintf(b->fills, ",%s,", hh_fill_reason_name(f->reason));
@@ -130,7 +125,7 @@ static void on_closed(void *ctx, const struct hh_tm_trade *t)
     char r[32];
 
     fprintf(b->trades, "%u,%s,%s,%s,%lld,", t->trade_id, t->sig->id, sym_name(b, t->iid),
-            side_name(t->side), (long long)t->qty);
+            hh_side_name(t->side), (long long)t->qty);
     put_ts(b->trades, t->entry_ts);
     fputc(',', b->trades);
     put_money(b->trades, t->entry_price);

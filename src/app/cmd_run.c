@@ -136,11 +136,6 @@ static const char *corr_of(const struct hh_signal *s)
     return s ? (s->correlation_id[0] ? s->correlation_id : s->id) : NULL;
 }
 
-static const char *side_name(enum hh_side s)
-{
-    return s == HH_BUY ? "BUY" : "SELL";
-}
-
 static void fx(char *b, size_t cap, int64_t v)
 {
     hh_fx_format(b, cap, v, 2);
@@ -167,7 +162,7 @@ static void s_fill(void *ctx, const struct hh_tm_fill *f)
     fx(ch, sizeof ch, f->charges);
     HH_JLOG(&R->log, HH_LOG_INFO, f->ts, "fill", corr_of(f->sig),
             "order_id=%llu trade_id=%u %s %lld %s at %s reason=%s charges=%s",
-            (unsigned long long)f->order_id, f->trade_id, side_name(f->side),
+            (unsigned long long)f->order_id, f->trade_id, hh_side_name(f->side),
             (long long)f->qty, sym_of(R, f->iid), px, hh_fill_reason_name(f->reason), ch);
 }
 
@@ -180,7 +175,7 @@ static void s_closed(void *ctx, const struct hh_tm_trade *t)
     fx(ex, sizeof ex, t->avg_exit_price);
     HH_JLOG(&R->log, HH_LOG_INFO, t->exit_ts, "trade_closed", corr_of(t->sig),
             "trade_id=%u %s %s qty %lld exit %s avg %s net_pnl=%s", t->trade_id,
-            side_name(t->side), sym_of(R, t->iid), (long long)t->qty,
+            hh_side_name(t->side), sym_of(R, t->iid), (long long)t->qty,
             hh_fill_reason_name(t->exit_reason), ex, net);
 }
 
@@ -221,7 +216,7 @@ static void s_order(void *ctx, const struct hh_tm_order_event *e)
             fx(px, sizeof px, q->limit);
         HH_JLOG(&R->log, HH_LOG_INFO, e->ts, R->shadow ? "order_shadowed" : "order_sent",
                 corr_of(e->sig), "order_id=%llu client_id=%s %s %lld %s %s%s%s",
-                (unsigned long long)e->order_id, q->client_id, side_name(q->side),
+                (unsigned long long)e->order_id, q->client_id, hh_side_name(q->side),
                 (long long)q->qty, sym_of(R, q->iid), hh_ord_type_name(q->type),
                 px[0] ? " limit " : "", px);
         break;
@@ -475,7 +470,7 @@ static void take_signal(struct run *R, struct run_sig_item *it)
         R->accepted++;
         HH_JLOG(&R->log, HH_LOG_INFO, now_of(R), "signal_accepted", corr_of(&s),
                 "id=%s line=%llu %s%s%s", s.id, (unsigned long long)it->lineno,
-                s.group ? "group" : side_name(s.side), " ", s.group ? s.id : sym_of(R, s.iid));
+                s.group ? "group" : hh_side_name(s.side), " ", s.group ? s.id : sym_of(R, s.iid));
         if (s.group)
             rc = hh_tm_group(R->tm, &s, &R->g->group,
                              R->g->has_stop_loss ? R->g->stop_loss : 0,

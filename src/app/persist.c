@@ -209,11 +209,6 @@ static int copy_diag(const struct hh_persist *p, struct hh_diag *d)
 
 /* ---- small helpers --------------------------------------------------------------- */
 
-static const char *side_name(enum hh_side s)
-{
-    return s == HH_BUY ? "BUY" : "SELL";
-}
-
 static const char *sym_of(const struct hh_persist *p, hh_iid_t iid)
 {
     const struct hh_instrument *in = hh_inst_get(p->inst, iid);
@@ -681,7 +676,7 @@ static void jb_order(struct hh_persist *p, const char *client, uint64_t oid,
     if (oid)
         jb_uint(p, "order_id", oid);
     jb_str(p, "symbol", sym_of(p, q->iid));
-    jb_str(p, "side", side_name(q->side));
+    jb_str(p, "side", hh_side_name(q->side));
     jb_str(p, "type", hh_ord_type_name(q->type));
     jb_int(p, "qty", q->qty);
     if (q->limit)
@@ -922,7 +917,7 @@ static void s_fill(void *ctx, const struct hh_tm_fill *f)
     }
     jb_uint(p, "trade_id", f->trade_id);
     jb_str(p, "symbol", sym_of(p, f->iid));
-    jb_str(p, "side", side_name(f->side));
+    jb_str(p, "side", hh_side_name(f->side));
     jb_int(p, "qty", f->qty);
     jb_fx(p, "price", f->price);
     jb_str(p, "reason", hh_fill_reason_name(f->reason));
@@ -1077,7 +1072,7 @@ static void put_group(struct hh_persist *p, const struct hh_tm_group_view *v)
         jb_put(p, i ? ",{" : "{", i ? 2 : 1);
         p->jfirst = true;
         jb_str(p, "symbol", sym_of(p, l->iid));
-        jb_str(p, "side", side_name(l->side));
+        jb_str(p, "side", hh_side_name(l->side));
         jb_int(p, "target", l->target);
         jb_int(p, "filled", l->filled);
         jb_int(p, "closed", l->closed);
@@ -1518,7 +1513,7 @@ static int signal_records(struct hh_persist *p, const char *line, size_t len, ui
         jb_str(p, "id", s->id);
         jb_uint(p, "line", lineno);
         jb_str(p, "symbol", sym_of(p, s->iid));
-        jb_str(p, "side", s->group ? NULL : side_name(s->side));
+        jb_str(p, "side", s->group ? NULL : hh_side_name(s->side));
         jb_bool(p, "group", s->group);
         jb_time(p, "received_at", s->received_at);
         audit(p, HH_AUDIT_SIGNAL_ACCEPTED, at, corr);

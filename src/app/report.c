@@ -454,11 +454,6 @@ static void put_time(FILE *f, hh_time_t t)
     fputs(b, f);
 }
 
-static const char *side_name(int side)
-{
-    return side == HH_BUY ? "BUY" : side == HH_SELL ? "SELL" : "?";
-}
-
 /* Copy the library text with "</script" -> "<\/script" and "<!--" -> "<\!--". */
 static void put_lib(FILE *f, const char *s, size_t n)
 {
@@ -832,7 +827,7 @@ static void put_trades(FILE *f, const struct hh_rep *r)
         put_html(f, row->symbol);
         fputs("\">", f);
         put_html(f, row->symbol);
-        fprintf(f, "</td><td>%s</td><td class=\"n\">%lld</td><td>", side_name(t->side),
+        fprintf(f, "</td><td>%s</td><td class=\"n\">%lld</td><td>", hh_side_name((enum hh_side)t->side),
                 (long long)t->qty);
         put_time(f, t->entry_ts);
         fputs("</td><td class=\"n\">", f);

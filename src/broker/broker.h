@@ -15,96 +15,13 @@
 #ifndef HH_BROKER_H
 #define HH_BROKER_H
 
-#include "core/fixed.h"
-#include "core/instrument.h"
-#include "core/time.h"
-#include "market/mdfile.h"
-#include "signal/signal.h"
+#include "core/model.h"
 
 #include <stdbool.h>
 #include <stdint.h>
 
-enum hh_ord_type {
-    HH_ORD_MARKET,
-    HH_ORD_LIMIT,
-    HH_ORD_STOP,        /* stop-market (SL-M): market once the trigger trades */
-    HH_ORD_STOP_LIMIT,  /* stop-limit (SL): limit order once triggered */
-};
-
-/* Order life cycle (issue: broker resilience extends the transitions). */
-enum hh_ord_state {
-    HH_OS_NEW,
-    HH_OS_SENT,
-    HH_OS_OPEN,
-    HH_OS_PARTIAL,
-    HH_OS_FILLED,
-    HH_OS_CANCEL_PENDING,
-    HH_OS_CANCELLED,
-    HH_OS_REJECTED,
-    HH_OS_EXPIRED,
-};
-
-const char *hh_ord_type_name(enum hh_ord_type t);
-const char *hh_ord_state_name(enum hh_ord_state s);
-bool hh_ord_state_terminal(enum hh_ord_state s);
-
-#define HH_CLIENT_ID_MAX 24   /* the broker's tag holds <= 20 chars */
-
-struct hh_order_req {
-    char client_id[HH_CLIENT_ID_MAX];  /* deterministic: trade, leg, attempt */
-    hh_iid_t iid;
-    enum hh_side side;
-    enum hh_ord_type type;
-    hh_qty_t qty;                      /* units */
-    hh_price_t limit;                  /* LIMIT, STOP_LIMIT */
-    hh_price_t trigger;                /* STOP, STOP_LIMIT */
-};
-
-enum hh_report_kind {
-    HH_RPT_ACK,          /* accepted, working */
-    HH_RPT_FILL,         /* a (partial) execution */
-    HH_RPT_CANCELLED,
-    HH_RPT_REJECTED,
-    HH_RPT_MODIFIED,
-    HH_RPT_EXPIRED,
-};
-
-struct hh_report {
-    enum hh_report_kind kind;
-    uint64_t order_id;                 /* broker-assigned */
-    hh_time_t ts;                      /* event time (bar start on bar data) */
-    hh_iid_t iid;
-    enum hh_side side;
-    hh_qty_t qty;                      /* FILL: this execution */
-    hh_price_t price;                  /* FILL: execution price */
-    hh_qty_t filled;                   /* cumulative filled */
-    hh_qty_t leaves;                   /* still working */
-    uint64_t exec_id;                  /* FILL: unique per execution */
-    char reason[64];                   /* REJECTED/CANCELLED: why */
-};
-
 /* Where a broker delivers reports; called on the core's thread. */
 typedef void (*hh_report_fn)(void *ctx, const struct hh_report *r);
-
-/* An order as the broker's order book shows it. */
-struct hh_broker_order {
-    uint64_t order_id;
-    char client_id[HH_CLIENT_ID_MAX];  /* the tag we gave it */
-    hh_iid_t iid;
-    enum hh_side side;
-    enum hh_ord_type type;
-    enum hh_ord_state state;           /* OPEN, PARTIAL, FILLED, CANCELLED, ... */
-    hh_qty_t qty, filled;
-    hh_price_t limit, trigger;
-    hh_price_t avg_price;              /* of the filled part */
-};
-
-/* A net position at the broker (signed units: long > 0). */
-struct hh_broker_position {
-    hh_iid_t iid;
-    hh_qty_t qty;
-    hh_price_t avg_price;
-};
 
 struct hh_broker_ops {
     /* Place; *order_id receives the broker's id.  Errors: HH_EUNAVAIL,

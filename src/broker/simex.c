@@ -18,6 +18,8 @@
 
 #include "core/grow.h"
 
+#include <stdio.h>
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -59,29 +61,6 @@ struct hh_simex {
     hh_report_fn sink;
     void *sink_ctx;
 };
-
-const char *hh_ord_type_name(enum hh_ord_type t)
-{
-    static const char *const names[] = { "MARKET", "LIMIT", "SL-M", "SL" };
-
-    return (unsigned)t < 4 ? names[t] : "?";
-}
-
-const char *hh_ord_state_name(enum hh_ord_state s)
-{
-    static const char *const names[] = {
-        "NEW", "SENT", "OPEN", "PARTIALLY_FILLED", "FILLED",
-        "CANCEL_PENDING", "CANCELLED", "REJECTED", "EXPIRED",
-    };
-
-    return (unsigned)s < 9 ? names[s] : "?";
-}
-
-bool hh_ord_state_terminal(enum hh_ord_state s)
-{
-    return s == HH_OS_FILLED || s == HH_OS_CANCELLED || s == HH_OS_REJECTED ||
-           s == HH_OS_EXPIRED;
-}
 
 hh_price_t hh_simex_slipped(const struct hh_simex_config *cfg,
                             const struct hh_instrument *in, enum hh_side side,

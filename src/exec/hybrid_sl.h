@@ -43,7 +43,7 @@
 #ifndef HH_HYBRID_SL_H
 #define HH_HYBRID_SL_H
 
-#include "broker/broker.h"
+#include "core/model.h"
 #include "exec/order.h"
 
 #include <stdbool.h>

@@ -46,7 +46,7 @@
 #ifndef HH_ORDER_H
 #define HH_ORDER_H
 
-#include "broker/broker.h"
+#include "core/model.h"
 #include "core/err.h"
 #include "core/u64map.h"
 

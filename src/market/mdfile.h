@@ -18,25 +18,11 @@
 #include "core/err.h"
 #include "core/fixed.h"
 #include "core/instrument.h"
+#include "core/model.h"
 #include "core/time.h"
 
 #include <stdint.h>
 #include <stdio.h>
-
-struct hh_tick {
-    hh_time_t ts;
-    hh_iid_t iid;
-    hh_price_t price;
-    hh_qty_t qty;
-    hh_price_t bid, ask;           /* 0 when the file has no such column */
-};
-
-struct hh_bar {
-    hh_time_t ts;                  /* start of the bar */
-    hh_iid_t iid;
-    hh_price_t open, high, low, close;
-    hh_qty_t volume;
-};
 
 enum hh_md_kind { HH_MD_TICKS, HH_MD_BARS };
 

@@ -12,6 +12,7 @@
  */
 #include "options/strategy.h"
 
+#include <stdio.h>
 #include <string.h>
 
 /* ---- kinds ------------------------------------------------------------------ */

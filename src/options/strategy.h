@@ -53,7 +53,7 @@
 #include "core/fixed.h"
 #include "core/instrument.h"
 #include "core/time.h"
-#include "signal/signal.h"
+#include "core/model.h"
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -44,7 +44,7 @@
 #include "core/instrument.h"
 #include "core/time.h"
 #include "options/strategy.h"
-#include "signal/signal.h"
+#include "core/model.h"
 
 #include <stdbool.h>
 #include <stddef.h>

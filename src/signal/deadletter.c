@@ -1,6 +1,6 @@
 /*
- * deadletter.c — rejections: reason names, and a rejection as one JSON
- * line (SPEC §4 dead letters).
+ * deadletter.c — rejections, and a rejection as one JSON line (SPEC §4
+ * dead letters).
  */
 #include "signal/signal.h"
 #include "signal/signal_int.h"
@@ -8,31 +8,6 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-
-const char *hh_sig_reason_name(enum hh_sig_reason r)
-{
-    switch (r) {
-#define HH__SIG_NAME(name) case HH_SIG_##name: return #name;
-    HH_SIG_REASONS(HH__SIG_NAME)
-#undef HH__SIG_NAME
-    default:
-        break;
-    }
-    return "UNKNOWN";
-}
-
-void hh_sig_reject_set(struct hh_sig_reject *rej, enum hh_sig_reason reason,
-                       hh_time_t received_at, const char *fmt, ...)
-{
-    va_list ap;
-
-    memset(rej, 0, sizeof *rej);
-    rej->received_at = received_at;
-    rej->reason = reason;
-    va_start(ap, fmt);
-    vsnprintf(rej->detail, sizeof rej->detail, fmt, ap);
-    va_end(ap);
-}
 
 /* A bounded output buffer. */
 struct obuf {

@@ -18,76 +18,13 @@
 #include "core/err.h"
 #include "core/fixed.h"
 #include "core/instrument.h"
+#include "core/model.h"
 #include "core/time.h"
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
-
-/* Reason codes, in the order they are checked (SPEC §4), then codes raised
- * later in a signal's life (group validation, risk, broker). */
-#define HH_SIG_REASONS(X)       \
-    X(NONE)                     \
-    X(PARSE_ERROR)              \
-    X(MISSING_FIELD)            \
-    X(BAD_TYPE)                 \
-    X(NOT_FINITE)               \
-    X(NON_POSITIVE_PRICE)       \
-    X(DUPLICATE)                \
-    X(UNKNOWN_SYMBOL)           \
-    X(INSTRUMENT_EXPIRED)       \
-    X(TICK_MISALIGNED)          \
-    X(INVERTED_LEVELS)          \
-    X(RR_TOO_LOW)               \
-    X(LOW_CONFIDENCE)           \
-    X(FUTURE_TIMESTAMP)         \
-    X(STALE)                    \
-    X(MARKET_CLOSED)            \
-    X(SIZE_TOO_SMALL)           \
-    X(UNHEDGED_GROUP)           \
-    X(MARGIN_WORST_CASE)        \
-    X(BROKER_UNAVAILABLE)
-
-enum hh_sig_reason {
-#define HH__SIG_ENUM(name) HH_SIG_##name,
-    HH_SIG_REASONS(HH__SIG_ENUM)
-#undef HH__SIG_ENUM
-    HH_SIG_REASON_COUNT
-};
-
-const char *hh_sig_reason_name(enum hh_sig_reason r);
-
-#define HH_SIG_ID_MAX       65   /* 1-64 chars of [A-Za-z0-9._:-] + NUL */
-#define HH_SIG_TEXT_MAX     128  /* strategy, correlation id */
-#define HH_SIG_TARGETS_MAX  3
-#define HH_SIG_LOTS_MAX     1000000000LL  /* larger `lots` is BAD_TYPE (out of
-                                             range): json-c clamps huge integers
-                                             silently, so no bigger value is
-                                             trusted */
-
-enum hh_side { HH_BUY = 1, HH_SELL = -1 };
-
-struct hh_signal {
-    char id[HH_SIG_ID_MAX];
-    uint64_t line;                 /* 1-based physical line in its file */
-    hh_time_t ts;                  /* generated */
-    hh_time_t received_at;         /* reached the engine (defaulted, see rules) */
-    hh_time_t valid_until;         /* defaulted to the session close */
-    hh_iid_t iid;
-    enum hh_side side;
-    hh_price_t entry, stop;
-    hh_price_t targets[HH_SIG_TARGETS_MAX];
-    int ntargets;                  /* 1..3 */
-    hh_ratio_t confidence;         /* 0..1, default 1 */
-    int64_t lots;                  /* fixed size; 0 = risk sizing */
-    char strategy[HH_SIG_TEXT_MAX];
-    char correlation_id[HH_SIG_TEXT_MAX];  /* defaults to id */
-    bool group;                    /* a multi-leg group: the legs are in the
-                                      struct hh_group_signal given alongside;
-                                      entry, stop, targets unused; iid is the
-                                      first leg */
-};
 
 /* The thresholds validation needs (mapped from the configuration). */
 struct hh_sig_rules {
@@ -96,15 +33,6 @@ struct hh_sig_rules {
     int64_t max_live_age;          /* ns */
     int64_t max_clock_skew;        /* ns */
     bool allow_naked;              /* groups: accept naked shorts */
-};
-
-/* A rejection: reason, human detail, and what could be recovered. */
-struct hh_sig_reject {
-    enum hh_sig_reason reason;
-    char detail[256];
-    bool id_known;                 /* id parsed and matched its pattern */
-    char id[HH_SIG_ID_MAX];
-    hh_time_t received_at;         /* HH_TIME_NONE when unknown */
 };
 
 /* The validator: instruments and calendar are borrowed and must outlive
@@ -167,15 +95,6 @@ bool hh_sig_process_any(struct hh_sig_validator *v, const char *line, size_t len
 
 /* True when the line is blank (only spaces, tabs, CR): skipped, not received. */
 bool hh_sig_line_blank(const char *line, size_t len);
-
-/*
- * Fill *rej with a rejection decided outside hh_sig_process (an over-long
- * line the reader skipped, SIZE_TOO_SMALL at entry, ...): the id unknown,
- * received_at as given (HH_TIME_NONE when unknown), detail from fmt.
- */
-void hh_sig_reject_set(struct hh_sig_reject *rej, enum hh_sig_reason reason,
-                       hh_time_t received_at, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
 
 /*
  * Write one dead letter as a JSON line:

@@ -159,11 +159,6 @@ static int bind_id(sqlite3_stmt *s, int i, uint64_t v)
     return v ? sqlite3_bind_int64(s, i, (int64_t)v) : sqlite3_bind_null(s, i);
 }
 
-static const char *side_name(enum hh_side s)
-{
-    return s == HH_BUY ? "BUY" : "SELL";
-}
-
 /* ---- writing one record -------------------------------------------------------------- */
 
 static void bind_signal(sqlite3_stmt *s, const struct hh_store_signal *r)
@@ -194,7 +189,7 @@ static void bind_order(sqlite3_stmt *s, const struct hh_store_order *r)
     bind_id(s, 2, r->order_id);
     bind_text(s, 3, r->trade_key);
     bind_text(s, 4, r->symbol);
-    bind_text(s, 5, side_name(r->side));
+    bind_text(s, 5, hh_side_name(r->side));
     bind_text(s, 6, hh_ord_type_name(r->type));
     sqlite3_bind_int64(s, 7, r->qty);
     sqlite3_bind_int64(s, 8, r->limit);
@@ -208,7 +203,7 @@ static void bind_order_event(sqlite3_stmt *s, const struct hh_store_order_event 
 {
     bind_id(s, 1, r->order_id);
     bind_text(s, 2, r->client_id);
-    bind_text(s, 3, hh_store_report_kind_name(r->kind));
+    bind_text(s, 3, hh_report_kind_name(r->kind));
     sqlite3_bind_int64(s, 4, r->at);
     sqlite3_bind_int64(s, 5, r->qty);
     sqlite3_bind_int64(s, 6, r->price);
@@ -225,7 +220,7 @@ static void bind_fill(sqlite3_stmt *s, const struct hh_store_fill *r)
     sqlite3_bind_int64(s, 3, r->trade_id);
     bind_text(s, 4, r->signal_id);
     bind_text(s, 5, r->symbol);
-    bind_text(s, 6, side_name(r->side));
+    bind_text(s, 6, hh_side_name(r->side));
     sqlite3_bind_int64(s, 7, r->qty);
     sqlite3_bind_int64(s, 8, r->price);
     bind_text(s, 9, r->reason);
@@ -247,7 +242,7 @@ static void bind_trade(sqlite3_stmt *s, const struct hh_store_trade *r)
     sqlite3_bind_int64(s, 1, r->trade_id);
     bind_text(s, 2, r->signal_id);
     bind_text(s, 3, r->symbol);
-    bind_text(s, 4, side_name(r->side));
+    bind_text(s, 4, hh_side_name(r->side));
     sqlite3_bind_int64(s, 5, r->qty);
     bind_time(s, 6, r->entry_ts);
     sqlite3_bind_int64(s, 7, r->entry_price);

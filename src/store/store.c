@@ -1,5 +1,5 @@
 /*
- * store.c — the implementation-neutral part of the store: names, option
+ * store.c — the implementation-neutral part of the store: option
  * defaults, validation of records before they are queued, and dispatch
  * through the operation tables.
  *
@@ -12,47 +12,6 @@
 
 #include <stdlib.h>
 #include <string.h>
-
-const char *hh_audit_kind_name(enum hh_audit_kind k)
-{
-    switch (k) {
-#define HH__AUDIT_NAME(name) case HH_AUDIT_##name: return #name;
-    HH_AUDIT_KINDS(HH__AUDIT_NAME)
-#undef HH__AUDIT_NAME
-    default:
-        return "?";
-    }
-}
-
-const char *hh_store_tstate_name(enum hh_store_tstate s)
-{
-    switch (s) {
-#define HH__TS_NAME(name) case HH_TS_##name: return #name;
-    HH_STORE_TSTATES(HH__TS_NAME)
-#undef HH__TS_NAME
-    default:
-        return "?";
-    }
-}
-
-const char *hh_store_kind_name(enum hh_store_kind k)
-{
-    static const char *const names[] = {
-        "?", "SIGNAL", "TRADE_STATE", "ORDER", "ORDER_EVENT", "FILL",
-        "POSITION", "TRADE", "GROUP", "CHECKPOINT", "AUDIT",
-    };
-
-    return (unsigned)k < sizeof names / sizeof *names ? names[k] : "?";
-}
-
-const char *hh_store_report_kind_name(enum hh_report_kind k)
-{
-    static const char *const names[] = {
-        "ACK", "FILL", "CANCELLED", "REJECTED", "MODIFIED", "EXPIRED",
-    };
-
-    return (unsigned)k < sizeof names / sizeof *names ? names[k] : "?";
-}
 
 void hh_store_order_event_from_report(const struct hh_report *r, const char *client_id,
                                       struct hh_store_order_event *ev)
@@ -130,7 +89,7 @@ static const char *invalid_field(const struct hh_store_rec *r)
     case HH_STORE_ORDER_EVENT:
         if (!r->u.order_event.order_id)
             return "order_id";
-        if (!strcmp(hh_store_report_kind_name(r->u.order_event.kind), "?"))
+        if (!strcmp(hh_report_kind_name(r->u.order_event.kind), "?"))
             return "kind";
         return time_ok(r->u.order_event.at) ? NULL : "at";
     case HH_STORE_FILL:

@@ -47,11 +47,10 @@
 #ifndef HH_STORE_H
 #define HH_STORE_H
 
-#include "broker/broker.h"
 #include "core/err.h"
 #include "core/fixed.h"
 #include "core/time.h"
-#include "signal/signal.h"
+#include "core/model.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -252,7 +251,6 @@ struct hh_store_rec {
 const char *hh_store_kind_name(enum hh_store_kind k);
 const char *hh_audit_kind_name(enum hh_audit_kind k);
 const char *hh_store_tstate_name(enum hh_store_tstate s);
-const char *hh_store_report_kind_name(enum hh_report_kind k);
 
 /* Fill *ev from a broker report; ev borrows r->reason. */
 void hh_store_order_event_from_report(const struct hh_report *r, const char *client_id,

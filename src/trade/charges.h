@@ -15,7 +15,7 @@
 
 #include "core/fixed.h"
 #include "core/time.h"
-#include "signal/signal.h"
+#include "core/model.h"
 
 #include <stdbool.h>
 

@@ -47,9 +47,7 @@
 #include "exec/hybrid_sl.h"
 #include "exec/retry.h"
 #include "market/candle.h"
-#include "market/mdfile.h"
 #include "options/strategy.h"
-#include "signal/signal.h"
 #include "trade/charges.h"
 
 #include <stdbool.h>

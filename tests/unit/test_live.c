@@ -225,7 +225,7 @@ static void watch_state(struct lw *w, const struct hh_tm_order_event *e)
     const char *cid = e->req ? e->req->client_id : NULL;
     const struct order_ref *ref = e->order_id ? hh_tm__ref_by_boid(w->tm, e->order_id) : NULL;
     const char *what = e->kind == HH_TMO_SENT ? "SENT" : e->kind == HH_TMO_CANCEL ? "CANCEL"
-                       : e->kind == HH_TMO_REPORT ? hh_store_report_kind_name(e->report->kind)
+                       : e->kind == HH_TMO_REPORT ? hh_report_kind_name(e->report->kind)
                        : "OTHER";
     size_t n = strlen(w->states);
 
