@@ -31,7 +31,7 @@
 #include "app/report.h"
 #include "broker/simex.h"
 #include "core/grow.h"
-#include "market/candle.h"
+#include "engine/engine.h"
 #include "market/mdfile.h"
 #include "signal/group.h"
 #include "signal/signal.h"
@@ -55,25 +55,26 @@ struct bt {
     char rejected_path[HH_PATH_MAX + 64];
     struct hh_rep *rep;
     /* signals */
-    struct hh_signal *sigs;            /* accepted, sorted by (received_at, line) */
-    size_t nsigs, capsigs, next_sig;
+    struct hh_signal *sigs;            /* accepted, in line order (until the
+                                          engine has them) */
+    size_t nsigs, capsigs;
     struct hh_group_signal *grps;      /* accepted groups; a group signal's
                                           `lots` holds its index here */
-    size_t ngrps, capgrps;
+    size_t ngrps, capgrps;             /* ngrps: group signals accepted */
     uint64_t received, rejected_n, by_reason[HH_SIG_REASON_COUNT];
     bool *charted;                     /* by iid: symbols with signals */
     size_t ncharted;
     /* engine */
     struct hh_clock clock;
     struct hh_simex *ex;
-    struct hh_tm *tm;
-    struct hh_candles *cb;
+    struct hh_eng *eng;
+    struct hh_tm *tm;                   /* the engine's */
     struct hh_md_reader *md;
-    /* counters */
-    uint64_t ticks_n, bars_n, out_of_session;
-    bool completed;                     /* candles completed at this tick */
-    hh_time_t next_due;                 /* earliest pending signal or timer */
+    struct hh_eng_mdfile *mdsrc;
+    struct hh_progress *pg;
+    bool market_seen;                   /* the equity curve has its start */
     bool failed;                        /* a write error or lost data */
+    bool db_failed;                     /* the database failed: stop */
     double started;
     /* --db: the run persisted (app/persist.h) */
     const char *db_path, *db_sync;
@@ -190,15 +191,6 @@ static int keep_signal(struct bt *b, const struct hh_signal *s)
     return HH_OK;
 }
 
-static int by_arrival(const void *pa, const void *pb)
-{
-    const struct hh_signal *a = pa, *c = pb;
-
-    if (a->received_at != c->received_at)
-        return a->received_at < c->received_at ? -1 : 1;
-    return a->line < c->line ? -1 : a->line > c->line;
-}
-
 static int on_accepted(void *ctx, const char *line, size_t len, struct hh_signal *s,
                        const struct hh_group_signal *g)
 {
@@ -235,152 +227,96 @@ static int load_signals(struct bt *b)
     rc = b->db ? hh_persist_read_signals(b->db, b->signals, v, &sink, &b->received, &b->d)
                : hh_app_read_signals(b->signals, v, &sink, &b->received, &b->d);
     hh_sig_validator_free(v);
-    if (!rc && b->nsigs)
-        qsort(b->sigs, b->nsigs, sizeof *b->sigs, by_arrival);
     return rc;
 }
 
-static void feed_one(struct bt *b, const struct hh_signal *s)
+/* Hand the accepted signals to the engine, in line order: each arrives at
+ * its received_at (ties in line order). */
+static int accept_signals(struct bt *b)
 {
-    int rc;
+    int rc = HH_OK;
 
-    hh_clock_advance(&b->clock, s->received_at);
-    if (s->group) {
-        const struct hh_group_signal *g = &b->grps[s->lots];
+    for (size_t i = 0; i < b->nsigs && !rc; i++) {
+        const struct hh_signal *s = &b->sigs[i];
+        const struct hh_group_signal *g = s->group ? &b->grps[s->lots] : NULL;
 
-        rc = hh_tm_group(b->tm, s, &g->group, g->has_stop_loss ? g->stop_loss : 0,
-                         g->has_target ? g->target : 0);
-    } else {
-        rc = hh_tm_signal(b->tm, s);
+        rc = g ? hh_tm_accept(b->tm, s, &g->group, g->has_stop_loss ? g->stop_loss : 0,
+                              g->has_target ? g->target : 0)
+               : hh_tm_accept(b->tm, s, NULL, 0, 0);
     }
-    if (rc)
-        b->failed = true;
+    free(b->sigs);
+    free(b->grps);
+    b->sigs = NULL;
+    b->grps = NULL;
+    b->nsigs = b->capsigs = b->capgrps = 0;
+    return rc;
 }
 
-/* Everything due at or before t, in event order: signals, then timers at
- * equal times (SPEC §5: a signal comes before market data of its instant;
- * timers come between). */
-static void feed_signals(struct bt *b, hh_time_t t)
-{
-    for (;;) {
-        hh_time_t ts = b->next_sig < b->nsigs ? b->sigs[b->next_sig].received_at : HH_TIME_MAX;
-        hh_time_t tt = hh_tm_next_timer(b->tm);
+/* ---- what the engine does, as the outputs see it ------------------------------ */
 
-        b->next_due = ts < tt ? ts : tt;
-        if ((ts > t && tt > t) || (ts == HH_TIME_MAX && tt == HH_TIME_MAX))
-            return;
-        if (ts <= tt) {
-            feed_one(b, &b->sigs[b->next_sig++]);
-        } else {
-            hh_clock_advance(&b->clock, tt);
-            hh_tm_fire_timers(b->tm, tt);
-        }
-    }
-}
-
-/* ---- market data --------------------------------------------------------- */
-
-/* A bar trades inside its segment's normal hours (the data is the witness of
- * the day: special sessions on days the calendar calls closed still count). */
-static bool in_session(const struct bt *b, hh_iid_t iid, hh_time_t t)
-{
-    struct hh_session ss;
-
-    hh_cal_session_rules(hh_inst_get(b->w.inst, iid)->seg, hh_time_ist_date(t), &ss);
-    return t >= ss.open && t < ss.close;
-}
-
-static void on_candle(void *ctx, const struct hh_candle *c)
+/* The equity curve starts at the capital, at the first market event. */
+static void on_market(void *ctx, hh_time_t t)
 {
     struct bt *b = ctx;
 
-    b->completed = true;
-    hh_tm_candle(b->tm, c);
+    if (b->market_seen)
+        return;
+    b->market_seen = true;
+    if (hh_rep_equity(b->rep, t, b->w.cfg.capital))
+        b->failed = true;
+}
+
+static void on_candle(void *ctx, const struct hh_bar *c)
+{
+    struct bt *b = ctx;
+
     if (c->iid < b->ncharted && b->charted[c->iid] &&
-        hh_rep_candle(b->rep, sym_name(b, c->iid), c->ts, c->open, c->high, c->low,
-                      c->close, c->volume))
+        hh_rep_candle(b->rep, sym_name(b, c->iid), c->ts, c->open, c->high, c->low, c->close,
+                      c->volume))
         b->failed = true;
 }
 
-/* The equity curve starts at the capital, at the first market event. */
-static void equity_start(struct bt *b, hh_time_t t)
+/* After each market event: its records become one step of the database. */
+static void on_step(void *ctx, enum hh_ev_class cls)
 {
-    if (b->ticks_n + b->bars_n == 1 && hh_rep_equity(b->rep, t, b->w.cfg.capital))
-        b->failed = true;
+    struct bt *b = ctx;
+
+    if (cls == HH_EV_MARKET && b->db && !b->db_failed && hh_persist_step(b->db, b->clock.now))
+        b->db_failed = true;   /* never trade without memory */
 }
 
-static int run_ticks(struct bt *b, struct hh_progress *pg)
+static bool stopped(void *ctx)
 {
-    struct hh_tick t;
+    const struct bt *b = ctx;
+
+    return b->db_failed;
+}
+
+static void on_progress(void *ctx, uint64_t rows, uint64_t offset)
+{
+    struct bt *b = ctx;
+
+    hh_progress_update(b->pg, rows, offset);
+}
+
+/* The one event loop over the file, the accepted signals and the timers. */
+static int run_loop(struct bt *b)
+{
+    struct hh_loop L;
     int rc;
 
-    b->cb = hh_candles_new(b->w.inst, b->w.cal, b->w.cfg.entry.timeframe);
-    if (!b->cb)
-        return hh_diag_set(&b->d, HH_ENOMEM, "out of memory");
-    while ((rc = hh_md_next_tick(b->md, &t)) == 1) {
-        bool in;
-
-        b->ticks_n++;
-        equity_start(b, t.ts);
-        if (t.ts >= b->next_due)
-            feed_signals(b, t.ts);
-        hh_clock_advance(&b->clock, t.ts);
-        b->completed = false;
-        in = hh_candles_tick(b->cb, &t, on_candle, b);
-        if (b->completed)
-            hh_tm_select(b->tm);
-        if (in)
-            hh_tm_tick(b->tm, &t);
-        if (hh_tm_next_timer(b->tm) < b->next_due)   /* a timer started by this tick */
-            b->next_due = hh_tm_next_timer(b->tm);
-        if (b->db && hh_persist_step(b->db, b->clock.now))
-            break;   /* the database failed: stop (never trade without memory) */
-        hh_progress_update(pg, b->ticks_n, hh_md_offset(b->md));
-    }
-    b->out_of_session = hh_candles_out_of_session(b->cb);
-    if (hh_candles_error(b->cb))
-        b->failed = true;
-    return rc;
-}
-
-/* Bars come grouped by start time: all bars of one instant, then one
- * selection (SPEC §5a). */
-static int run_bars(struct bt *b, struct hh_progress *pg)
-{
-    struct hh_bar *grp = NULL, bar;
-    size_t n = 0, cap = 0;
-    int rc;
-
-    while ((rc = hh_md_next_bar(b->md, &bar)) >= 0) {
-        if (n && (rc == 0 || bar.ts != grp[0].ts)) {
-            feed_signals(b, grp[0].ts);
-            hh_clock_advance(&b->clock, grp[0].ts);
-            hh_tm_bars(b->tm, grp, n);
-            n = 0;
-            if (b->db && hh_persist_step(b->db, b->clock.now))
-                break;   /* the database failed: stop (never trade without memory) */
-        }
-        if (rc == 0)
-            break;
-        b->bars_n++;
-        equity_start(b, bar.ts);
-        hh_progress_update(pg, b->bars_n, hh_md_offset(b->md));
-        if (!in_session(b, bar.iid, bar.ts)) {
-            b->out_of_session++;
-            continue;
-        }
-        if (bar.iid < b->ncharted && b->charted[bar.iid] &&
-            hh_rep_candle(b->rep, sym_name(b, bar.iid), bar.ts, bar.open, bar.high, bar.low,
-                          bar.close, bar.volume))
-            b->failed = true;
-        if (hh_grow(&grp, &cap, n + 1, sizeof *grp)) {
-            rc = HH_ENOMEM;
-            break;
-        }
-        grp[n++] = bar;
-    }
-    free(grp);
-    return rc;
+    hh_loop_init(&L);
+    L.stopped = stopped;
+    L.ctx = b;
+    b->mdsrc = hh_eng_mdfile_new(b->eng, b->md, b->ticks ? HH_MD_TICKS : HH_MD_BARS,
+                                 on_progress, b);
+    if (!b->mdsrc)
+        return HH_ENOMEM;
+    if ((rc = hh_eng_add_sources(b->eng, &L)) ||
+        (rc = hh_loop_add(&L, hh_eng_mdfile_source(b->mdsrc))))
+        return rc;
+    rc = hh_loop_run(&L);
+    return rc ? rc : hh_eng_mdfile_error(b->mdsrc);
 }
 
 /* ---- summary --------------------------------------------------------------- */
@@ -418,6 +354,7 @@ static void summary_text(struct bt *b, char *buf, size_t cap, double elapsed)
 {
     const struct hh_tm_stats *st = hh_tm_stats(b->tm);
     const struct hh_md_stats *ms = hh_md_stats(b->md);
+    const struct hh_eng_stats *es = hh_eng_stats(b->eng);
     char *p = buf, *end = buf + cap, wr[24];
     bool first = true;
 
@@ -452,9 +389,9 @@ static void summary_text(struct bt *b, char *buf, size_t cap, double elapsed)
     json_count(&p, end, "rows_skipped_order", ms->skipped_order);
     json_count(&p, end, "rows_skipped_field", ms->skipped_field);
     json_count(&p, end, "rows_skipped_ohlc", ms->skipped_ohlc);
-    json_count(&p, end, "out_of_session", b->out_of_session);
-    json_count(&p, end, "ticks_processed", b->ticks_n);
-    json_count(&p, end, "bars_processed", b->bars_n);
+    json_count(&p, end, "out_of_session", es->out_of_session);
+    json_count(&p, end, "ticks_processed", es->ticks);
+    json_count(&p, end, "bars_processed", es->bars);
     json_count(&p, end, "dropped_stop_before_entry", st->dropped[HH_DROP_STOP_BEFORE_ENTRY]);
     json_count(&p, end, "dropped_expired", st->dropped[HH_DROP_EXPIRED]);
     json_count(&p, end, "waiting_at_end", st->waiting);
@@ -513,6 +450,8 @@ static int build_engine(struct bt *b)
     };
     struct hh_tm_sink sink = { .fill = on_fill, .closed = on_closed,
                                .rejected = on_rejected, .ctx = b };
+    struct hh_eng_observer obs = { .market = on_market, .candle = on_candle, .step = on_step,
+                                   .ctx = b };
 
     if (c->paper.drop_update_pct || c->paper.delay_update || c->paper.timeout_pct ||
         c->paper.n_unavailable || c->paper.n_disconnect)
@@ -525,11 +464,15 @@ static int build_engine(struct bt *b)
         return HH_ENOMEM;
     if (b->db)
         hh_persist_sink(b->db, &sink, &sink);
-    b->tm = hh_tm_new(&tc, b->w.inst, b->w.cal, &b->clock, hh_simex_broker(b->ex), &sink);
+    b->eng = hh_eng_new(&tc, b->w.inst, b->w.cal, &b->clock, hh_simex_broker(b->ex), &sink,
+                        c->entry.timeframe, &obs);
     b->rep = hh_rep_new();
-    if (b->tm && b->db && hh_persist_attach(b->db, b->tm, HH_TIME_NONE, &b->d))
+    if (!b->eng || !b->rep)
+        return HH_ENOMEM;
+    b->tm = hh_eng_tm(b->eng);
+    if (b->db && hh_persist_attach(b->db, b->tm, HH_TIME_NONE, &b->d))
         return HH_EDB;
-    return b->tm && b->rep ? HH_OK : HH_ENOMEM;
+    return accept_signals(b);
 }
 
 /* --db: open the store and record the configuration (exit 2 on failure:
@@ -611,23 +554,15 @@ static int finish(struct bt *b)
     return HH_OK;
 }
 
-/* The end of the IST day of the last clock reading (timers up to it fire). */
-static hh_time_t end_of_data(const struct bt *b)
-{
-    if (b->clock.now == HH_TIME_NONE)
-        return HH_TIME_NONE;
-    return hh_time_from_ist(hh_time_ist_date(b->clock.now), HH_NS_PER_DAY - 1);
-}
-
 static void cleanup(struct bt *b)
 {
     hh_app_close(b->fills, b->fills_path, NULL);
     hh_app_close(b->trades, b->trades_path, NULL);
     hh_app_close(b->rejected, b->rejected_path, NULL);
     hh_rep_free(b->rep);
+    hh_eng_mdfile_free(b->mdsrc);
     hh_md_close(b->md);
-    hh_candles_free(b->cb);
-    hh_tm_free(b->tm);
+    hh_eng_free(b->eng);
     hh_simex_free(b->ex);
     hh_persist_close(b->db, NULL);
     free(b->sigs);
@@ -646,7 +581,6 @@ static int fail(struct bt *b, int code)
 int hh_cmd_backtest(int argc, char **argv)
 {
     struct bt b;
-    struct hh_progress *pg;
     const struct hh_opt opts[] = {
         { "--config", &b.config, true, false }, { "--ticks", &b.ticks, false, false },
         { "--bars", &b.bars, false, false },    { "--signals", &b.signals, true, false },
@@ -672,21 +606,18 @@ int hh_cmd_backtest(int argc, char **argv)
         return fail(&b, rc == HH_EIO && b.received == 0 ? HH_EXIT_USAGE : HH_EXIT_FAIL);
     if (build_engine(&b))
         return fail(&b, HH_EXIT_FAIL);
-    pg = hh_progress_new(stderr, "backtest", hh_md_size(b.md), isatty(STDERR_FILENO));
-    rc = b.ticks ? run_ticks(&b, pg) : run_bars(&b, pg);
-    hh_progress_done(pg);
-    hh_progress_free(pg);
+    b.pg = hh_progress_new(stderr, "backtest", hh_md_size(b.md), isatty(STDERR_FILENO));
+    rc = run_loop(&b);
+    hh_progress_done(b.pg);
+    hh_progress_free(b.pg);
     if (rc < 0) {
         hh_diag_set(&b.d, rc, "%s: %s", b.ticks ? b.ticks : b.bars, hh_strerror(rc));
         return fail(&b, HH_EXIT_FAIL);
     }
     if (b.db && hh_persist_status(b.db, &b.d))   /* never trade without memory */
         return fail(&b, HH_EXIT_FAIL);
-    /* after the data: signals still to come wait; timers (expiry
-     * settlement) run to the end of the last day of data */
-    feed_signals(&b, end_of_data(&b));
-    while (b.next_sig < b.nsigs)
-        feed_one(&b, &b.sigs[b.next_sig++]);
+    if (hh_eng_error(b.eng))
+        b.failed = true;
     if (b.db && hh_persist_finish(b.db, b.clock.now, &b.d))
         return fail(&b, HH_EXIT_FAIL);
     if (b.failed)

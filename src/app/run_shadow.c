@@ -42,6 +42,20 @@ static void sh_set_sink(void *impl, hh_report_fn fn, void *ctx)
     s->inner.ops->set_sink(s->inner.impl, fn, ctx);
 }
 
+static hh_time_t sh_next_due(void *impl)
+{
+    struct run_shadow *s = impl;
+
+    return s->inner.ops->next_due(s->inner.impl);
+}
+
+static void sh_pump(void *impl)
+{
+    struct run_shadow *s = impl;
+
+    s->inner.ops->pump(s->inner.impl);
+}
+
 static int sh_find(void *impl, const char *cid, struct hh_broker_order *out)
 {
     struct run_shadow *s = impl;
@@ -84,7 +98,8 @@ struct hh_broker run_shadow_broker(struct run_shadow *s, struct hh_paper *p)
     s->ops = (struct hh_broker_ops){
         .place = sh_place, .modify = sh_modify, .cancel = sh_cancel,
         .on_tick = NULL, .on_bar = NULL,   /* no market data: nothing ever fills */
-        .set_sink = sh_set_sink, .find = sh_find, .status = sh_status,
+        .set_sink = sh_set_sink, .next_due = sh_next_due, .pump = sh_pump,
+        .find = sh_find, .status = sh_status,
         .orders = sh_orders, .positions = sh_positions, .funds = sh_funds,
     };
     return (struct hh_broker){ &s->ops, s };

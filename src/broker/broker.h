@@ -37,6 +37,14 @@ struct hh_broker_ops {
     void (*on_bar)(void *impl, const struct hh_bar *b);
     /* Register the report sink. */
     void (*set_sink)(void *impl, hh_report_fn fn, void *ctx);
+    /* Brokers whose reports arrive after the call that caused them (the
+     * paper broker's delayed stream, a live adapter's socket): the engine
+     * time of the next report due (HH_TIME_MAX when none; 0 when some wait
+     * now), and delivering those due at the clock's time to the sink.  The
+     * event loop calls them (a BROKER-class source).  NULL for a broker that
+     * reports during its calls (the simulated exchange). */
+    hh_time_t (*next_due)(void *impl);
+    void (*pump)(void *impl);
     /* Queries (NULL when a broker cannot answer them).  The order book
      * search by client id is what makes a retried placement safe: before
      * placing again after a timeout, look the tag up.  HH_ENOTFOUND when

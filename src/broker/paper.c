@@ -794,6 +794,16 @@ static int pp_funds(void *impl, hh_money_t *available)
     return HH_OK;
 }
 
+static hh_time_t pp_next_due(void *impl)
+{
+    return hh_paper_next_due(impl);
+}
+
+static void pp_pump(void *impl)
+{
+    hh_paper_pump(impl);
+}
+
 static const struct hh_broker_ops paper_ops = {
     .place = pp_place,
     .modify = pp_modify,
@@ -801,6 +811,8 @@ static const struct hh_broker_ops paper_ops = {
     .on_tick = pp_on_tick,
     .on_bar = pp_on_bar,
     .set_sink = pp_set_sink,
+    .next_due = pp_next_due,
+    .pump = pp_pump,
     .find = pp_find,
     .status = pp_status,
     .orders = pp_orders,

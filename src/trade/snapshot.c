@@ -34,7 +34,7 @@
 #include <string.h>
 
 #define SNAP_MAGIC "HHTMSNAP"
-#define SNAP_VERSION 3u
+#define SNAP_VERSION 4u
 #define NONE_RANK UINT32_MAX
 
 struct wbuf {
@@ -355,6 +355,41 @@ static void write_live(struct wbuf *w, const struct hh_tm *tm, const struct rank
     write_execs(w, tm, r);
 }
 
+static int arrival_cmp(const void *a, const void *b)
+{
+    const struct tm_arrival *x = a, *y = b;
+
+    if (x->sig.received_at != y->sig.received_at)
+        return x->sig.received_at < y->sig.received_at ? -1 : 1;
+    return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+/* Accepted signals still to arrive, in arrival order (a heap's layout
+ * depends on its history; the order does not). */
+static void write_arrivals(struct wbuf *w, const struct hh_tm *tm)
+{
+    struct tm_arrival *a = malloc((tm->narr + 1) * sizeof *a);
+
+    if (!a) {
+        w->oom = true;
+        return;
+    }
+    memcpy(a, tm->arr, tm->narr * sizeof *a);
+    qsort(a, tm->narr, sizeof *a, arrival_cmp);
+    put_u64(w, tm->arr_seq);
+    put_u32(w, (uint32_t)tm->narr);
+    for (size_t i = 0; i < tm->narr; i++) {
+        put(w, &a[i].sig, sizeof a[i].sig);
+        put_u64(w, a[i].seq);
+        put_u64(w, (uint64_t)a[i].stop_loss);
+        put_u64(w, (uint64_t)a[i].target);
+        put_u32(w, a[i].g != NULL);
+        if (a[i].g)
+            put(w, a[i].g, sizeof *a[i].g);
+    }
+    free(a);
+}
+
 int hh_tm_snapshot(const struct hh_tm *tm, unsigned char **out, size_t *len)
 {
     struct wbuf w = { 0 };
@@ -370,6 +405,7 @@ int hh_tm_snapshot(const struct hh_tm *tm, unsigned char **out, size_t *len)
         write_refs(&w, tm, &r);
         write_syms(&w, tm, &r);
         write_live(&w, tm, &r);
+        write_arrivals(&w, tm);
         rc = w.oom ? HH_ENOMEM : HH_OK;
     }
     free(r.trade);
@@ -663,13 +699,43 @@ static void read_sym(struct rbuf *r, struct hh_tm *tm)
             r->bad = true;
 }
 
+static void read_arrivals(struct rbuf *r, struct hh_tm *tm)
+{
+    uint64_t changes = tm->changes;   /* restoring is not a change */
+    uint32_t n;
+
+    tm->arr_seq = get_u64(r);
+    n = get_u32(r);
+    for (uint32_t i = 0; i < n && !r->bad; i++) {
+        struct tm_arrival a;
+
+        memset(&a, 0, sizeof a);
+        get(r, &a.sig, sizeof a.sig);
+        a.seq = get_u64(r);
+        a.stop_loss = (hh_money_t)get_u64(r);
+        a.target = (hh_money_t)get_u64(r);
+        if (get_u32(r)) {
+            if (!(a.g = malloc(sizeof *a.g))) {
+                r->bad = true;
+                return;
+            }
+            get(r, a.g, sizeof *a.g);
+        }
+        if (r->bad || hh_tm__arrival_push(tm, &a)) {
+            free(a.g);
+            r->bad = true;
+        }
+    }
+    tm->changes = changes;
+}
+
 int hh_tm_restore(struct hh_tm *tm, const unsigned char *blob, size_t len)
 {
     struct rbuf r = { blob, len, 0, false };
     char magic[8];
     uint32_t nsyms;
 
-    if (tm->ntrades || tm->ngroups || tm->nrefs)
+    if (tm->ntrades || tm->ngroups || tm->nrefs || tm->narr)
         return HH_ESTATE;   /* only into a fresh manager */
     get(&r, magic, 8);
     if (r.bad || memcmp(magic, SNAP_MAGIC, 8) || get_u32(&r) != SNAP_VERSION ||
@@ -682,6 +748,7 @@ int hh_tm_restore(struct hh_tm *tm, const unsigned char *blob, size_t len)
     for (uint32_t i = 0; i < nsyms && !r.bad; i++)
         read_sym(&r, tm);
     read_live(&r, tm);
+    read_arrivals(&r, tm);
     if (r.bad || r.at != r.n)
         return HH_EINVAL;
     return HH_OK;

@@ -209,6 +209,14 @@ struct tm_live {
     size_t round_cap;
 };
 
+/* An accepted signal waiting for its received_at (arrival.c). */
+struct tm_arrival {
+    struct hh_signal sig;
+    uint64_t seq;                 /* acceptance order: breaks received_at ties */
+    struct hh_strat_group *g;     /* a group's legs (owned), NULL for a single */
+    hh_money_t stop_loss, target; /* a group's net P&L limits (0: none) */
+};
+
 struct sym {
     uint32_t *waiting;            /* trade indices, ascending (arrival order) */
     size_t nw, capw;
@@ -255,6 +263,9 @@ struct hh_tm {
     struct hh_hedge_mgr hedge;
     struct hh_margin_sim msim;
     struct hh_tm_cursor cursor;   /* the runner's (opaque; in the snapshot) */
+    struct tm_arrival *arr;       /* accepted, not yet arrived: a min-heap */
+    size_t narr, caparr;
+    uint64_t arr_seq;             /* acceptances so far */
     struct tm_live live;
 };
 
@@ -307,6 +318,10 @@ void hh_tm__groups_after(struct hh_tm *tm, hh_iid_t iid, hh_time_t ts);
 void hh_tm__groups_select(struct hh_tm *tm, hh_time_t now);
 void hh_tm__group_report(struct hh_tm *tm, struct order_ref *ref, const struct hh_report *r);
 void hh_tm__group_timer(struct hh_tm *tm, const struct hh_timer *t);
+
+/* arrival.c: push an arrival (ownership of a->g passes); free them all. */
+int hh_tm__arrival_push(struct hh_tm *tm, const struct tm_arrival *a);
+void hh_tm__arrivals_free(struct hh_tm *tm);
 
 /* reconcile.c: settle order refs[k] against the broker's view b of it (NULL:
  * the broker does not know it); returns the divergences found (each to fn). */

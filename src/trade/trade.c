@@ -86,6 +86,7 @@ void hh_tm_free(struct hh_tm *tm)
     free(tm->ready);
     hh_tm__groups_free(tm);
     hh_tm__live_free(tm);
+    hh_tm__arrivals_free(tm);
     hh_u64map_free(&tm->by_oid);
     free(tm);
 }

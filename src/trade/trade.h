@@ -293,6 +293,26 @@ void hh_tm_free(struct hh_tm *tm);   /* accepts NULL */
 /* An accepted signal becomes a waiting trade (copied). */
 int hh_tm_signal(struct hh_tm *tm, const struct hh_signal *s);
 
+/*
+ * An accepted signal that is to arrive at its received_at (SPEC §5a: in
+ * (received_at, line) order): held until hh_tm_arrive() makes it a waiting
+ * trade (hh_tm_signal) or, with g, a waiting group (hh_tm_group with the
+ * limits).  Copied; part of the snapshot.  Accept in line order: ties of
+ * received_at arrive in acceptance order.
+ */
+int hh_tm_accept(struct hh_tm *tm, const struct hh_signal *s, const struct hh_strat_group *g,
+                 hh_money_t stop_loss, hh_money_t target);
+
+/* The next arrival's time and acceptance number; false when none waits. */
+bool hh_tm_next_arrival(const struct hh_tm *tm, hh_time_t *t, uint64_t *seq);
+
+/* Make the next arrival a waiting trade or group (the clock already at its
+ * received_at).  HH_ENOTFOUND when none. */
+int hh_tm_arrive(struct hh_tm *tm);
+
+/* Accepted signals still to arrive. */
+size_t hh_tm_pending(const struct hh_tm *tm);
+
 /* A completed candle of entry.timeframe (tick data): readiness (retest). */
 void hh_tm_candle(struct hh_tm *tm, const struct hh_candle *c);
 

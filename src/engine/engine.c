@@ -1,0 +1,456 @@
+/*
+ * engine.c — the core's market events and its own sources (engine.h).
+ *
+ * Invariants:
+ *  - the clock never moves back: every event advances it to the event's
+ *    time first (hh_clock_advance refuses going back; an event older than
+ *    the clock is processed at the clock's time);
+ *  - after a tick that completed candles, one selection runs before the
+ *    tick itself reaches the trade manager (SPEC §5a: the entry fills at
+ *    the first tick of its symbol after the decision).
+ */
+#include "engine/engine.h"
+
+#include "core/grow.h"
+#include "market/candle.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+struct hh_eng {
+    const struct hh_instruments *inst;
+    const struct hh_calendar *cal;
+    struct hh_clock *clock;
+    struct hh_broker broker;
+    struct hh_tm *tm;
+    struct hh_candles *cb;
+    struct hh_eng_observer obs;
+    struct hh_eng_stats st;
+    hh_time_t horizon;            /* no timer fires after it */
+    uint64_t bars_out_of_session; /* the candle builder counts the ticks' */
+    bool completed;               /* a candle completed at this tick */
+};
+
+static const struct hh_ev_key KEY_NONE = { HH_TIME_MAX, HH_EV_MARKET, UINT64_MAX };
+
+struct hh_eng *hh_eng_new(const struct hh_tm_config *tc, const struct hh_instruments *inst,
+                          const struct hh_calendar *cal, struct hh_clock *clock,
+                          struct hh_broker broker, const struct hh_tm_sink *sink,
+                          int64_t timeframe, const struct hh_eng_observer *obs)
+{
+    struct hh_eng *e = calloc(1, sizeof *e);
+
+    if (!e)
+        return NULL;
+    e->inst = inst;
+    e->cal = cal;
+    e->clock = clock;
+    e->broker = broker;
+    e->horizon = HH_TIME_MAX;
+    if (obs)
+        e->obs = *obs;
+    e->tm = hh_tm_new(tc, inst, cal, clock, broker, sink);
+    e->cb = hh_candles_new(inst, cal, timeframe);
+    if (!e->tm || !e->cb) {
+        hh_eng_free(e);
+        return NULL;
+    }
+    return e;
+}
+
+void hh_eng_free(struct hh_eng *e)
+{
+    if (!e)
+        return;
+    hh_tm_free(e->tm);
+    hh_candles_free(e->cb);
+    free(e);
+}
+
+struct hh_tm *hh_eng_tm(const struct hh_eng *e)
+{
+    return e->tm;
+}
+
+const struct hh_eng_stats *hh_eng_stats(struct hh_eng *e)
+{
+    e->st.out_of_session = e->bars_out_of_session + hh_candles_out_of_session(e->cb);
+    return &e->st;
+}
+
+int hh_eng_error(const struct hh_eng *e)
+{
+    return hh_candles_error(e->cb);
+}
+
+void hh_eng_set_horizon(struct hh_eng *e, hh_time_t t)
+{
+    e->horizon = t;
+}
+
+static void advance(struct hh_eng *e, hh_time_t t)
+{
+    if (e->clock->now == HH_TIME_NONE || t > e->clock->now)
+        hh_clock_advance(e->clock, t);
+}
+
+static void step_done(struct hh_eng *e, enum hh_ev_class cls)
+{
+    if (e->obs.step)
+        e->obs.step(e->obs.ctx, cls);
+}
+
+/* ---- market events --------------------------------------------------------------- */
+
+static void on_candle(void *ctx, const struct hh_candle *c)
+{
+    struct hh_eng *e = ctx;
+    struct hh_bar b = { c->ts, c->iid, c->open, c->high, c->low, c->close, c->volume };
+
+    e->completed = true;
+    hh_tm_candle(e->tm, c);
+    if (e->obs.candle)
+        e->obs.candle(e->obs.ctx, &b);
+}
+
+static void no_candle(void *ctx, const struct hh_candle *c)
+{
+    (void)ctx;
+    (void)c;
+}
+
+void hh_eng_tick(struct hh_eng *e, const struct hh_tick *t)
+{
+    bool in;
+
+    e->st.ticks++;
+    if (e->obs.market)
+        e->obs.market(e->obs.ctx, t->ts);
+    advance(e, t->ts);
+    e->completed = false;
+    in = hh_candles_tick(e->cb, t, on_candle, e);
+    if (e->completed)
+        hh_tm_select(e->tm);
+    if (in)
+        hh_tm_tick(e->tm, t);
+    step_done(e, HH_EV_MARKET);
+}
+
+void hh_eng_warm_tick(struct hh_eng *e, const struct hh_tick *t)
+{
+    e->st.warm_ticks++;
+    hh_candles_tick(e->cb, t, no_candle, NULL);
+}
+
+void hh_eng_half_tick(struct hh_eng *e, const struct hh_tick *t)
+{
+    e->st.ticks++;
+    advance(e, t->ts);
+    if (hh_candles_tick(e->cb, t, no_candle, NULL))
+        hh_tm_tick(e->tm, t);
+    step_done(e, HH_EV_MARKET);
+}
+
+/* A bar trades inside its segment's normal hours (the data is the witness of
+ * the day: special sessions on days the calendar calls closed still count). */
+static bool in_session(const struct hh_eng *e, hh_iid_t iid, hh_time_t t)
+{
+    struct hh_session ss;
+
+    hh_cal_session_rules(hh_inst_get(e->inst, iid)->seg, hh_time_ist_date(t), &ss);
+    return t >= ss.open && t < ss.close;
+}
+
+void hh_eng_bars(struct hh_eng *e, const struct hh_bar *bars, size_t n)
+{
+    if (n == 0)
+        return;
+    advance(e, bars[0].ts);
+    hh_tm_bars(e->tm, bars, n);
+    step_done(e, HH_EV_MARKET);
+}
+
+/* ---- the engine's own sources ---------------------------------------------------- */
+
+static enum hh_src_state arrivals_peek(void *impl, struct hh_ev_key *key)
+{
+    struct hh_eng *e = impl;
+    hh_time_t t;
+    uint64_t seq;
+
+    if (!hh_tm_next_arrival(e->tm, &t, &seq))
+        return HH_SRC_END;
+    *key = (struct hh_ev_key){ t, HH_EV_SIGNAL, seq };
+    return HH_SRC_READY;
+}
+
+static int arrivals_take(void *impl, const struct hh_ev_key *bound)
+{
+    struct hh_eng *e = impl;
+    hh_time_t t;
+    uint64_t seq;
+    int rc;
+
+    (void)bound;
+    if (!hh_tm_next_arrival(e->tm, &t, &seq))
+        return HH_OK;
+    advance(e, t);
+    rc = hh_tm_arrive(e->tm);
+    step_done(e, HH_EV_SIGNAL);
+    return rc;
+}
+
+static enum hh_src_state timers_peek(void *impl, struct hh_ev_key *key)
+{
+    struct hh_eng *e = impl;
+    hh_time_t t = hh_tm_next_timer(e->tm);
+
+    if (t == HH_TIME_MAX || t > e->horizon)
+        return HH_SRC_END;
+    *key = (struct hh_ev_key){ t, HH_EV_TIMER, 0 };
+    return HH_SRC_READY;
+}
+
+static int timers_take(void *impl, const struct hh_ev_key *bound)
+{
+    struct hh_eng *e = impl;
+    hh_time_t t = hh_tm_next_timer(e->tm);
+
+    (void)bound;
+    advance(e, t);
+    hh_tm_fire_timers(e->tm, e->clock->now);
+    step_done(e, HH_EV_TIMER);
+    return HH_OK;
+}
+
+static enum hh_src_state broker_peek(void *impl, struct hh_ev_key *key)
+{
+    struct hh_eng *e = impl;
+    hh_time_t t = e->broker.ops->next_due(e->broker.impl);
+
+    if (t == HH_TIME_MAX)
+        return HH_SRC_END;
+    *key = (struct hh_ev_key){ t, HH_EV_BROKER, 0 };
+    return HH_SRC_READY;
+}
+
+static int broker_take(void *impl, const struct hh_ev_key *bound)
+{
+    struct hh_eng *e = impl;
+
+    (void)bound;
+    advance(e, e->broker.ops->next_due(e->broker.impl));
+    e->broker.ops->pump(e->broker.impl);
+    step_done(e, HH_EV_BROKER);
+    return HH_OK;
+}
+
+static const struct hh_source_ops arrivals_ops = { arrivals_peek, arrivals_take };
+static const struct hh_source_ops timers_ops = { timers_peek, timers_take };
+static const struct hh_source_ops broker_ops = { broker_peek, broker_take };
+
+int hh_eng_add_sources(struct hh_eng *e, struct hh_loop *L)
+{
+    int rc = hh_loop_add(L, (struct hh_source){ &arrivals_ops, e, "signals" });
+
+    if (!rc)
+        rc = hh_loop_add(L, (struct hh_source){ &timers_ops, e, "timers" });
+    if (!rc && e->broker.ops->next_due && e->broker.ops->pump)
+        rc = hh_loop_add(L, (struct hh_source){ &broker_ops, e, "broker" });
+    return rc;
+}
+
+struct hh_ev_key hh_eng_next_internal(const struct hh_eng *e)
+{
+    struct hh_ev_key k = KEY_NONE, c;
+
+    if (arrivals_peek((void *)e, &c) == HH_SRC_READY && hh_ev_cmp(&c, &k) < 0)
+        k = c;
+    if (timers_peek((void *)e, &c) == HH_SRC_READY && hh_ev_cmp(&c, &k) < 0)
+        k = c;
+    if (e->broker.ops->next_due && broker_peek((void *)e, &c) == HH_SRC_READY &&
+        hh_ev_cmp(&c, &k) < 0)
+        k = c;
+    return k;
+}
+
+/* ---- a market-data file in the core's thread ------------------------------------------ */
+
+struct hh_eng_mdfile {
+    struct hh_eng *e;
+    struct hh_md_reader *md;
+    enum hh_md_kind kind;
+    void (*progress)(void *ctx, uint64_t rows, uint64_t offset);
+    void *progress_ctx;
+    int rc;                       /* reader: 1 row held, 0 end, < 0 error */
+    struct hh_tick tick;          /* the next tick (rc == 1) */
+    struct hh_bar *grp;           /* bars: the next group (rc == 1) ... */
+    size_t n, cap;
+    struct hh_bar next_bar;       /* ... and the first bar of the one after */
+    bool have_next;
+    int err;
+};
+
+/* The end of the IST day of the last clock reading: timers up to it fire. */
+static void data_ended(struct hh_eng_mdfile *s)
+{
+    hh_time_t now = s->e->clock->now;
+
+    if (now != HH_TIME_NONE)
+        hh_eng_set_horizon(s->e, hh_time_from_ist(hh_time_ist_date(now), HH_NS_PER_DAY - 1));
+    else
+        hh_eng_set_horizon(s->e, HH_TIME_NONE);
+    if (s->rc < 0)
+        s->err = s->rc;
+}
+
+static void progress(struct hh_eng_mdfile *s, uint64_t rows)
+{
+    if (s->progress)
+        s->progress(s->progress_ctx, rows, hh_md_offset(s->md));
+}
+
+static void read_tick(struct hh_eng_mdfile *s)
+{
+    s->rc = hh_md_next_tick(s->md, &s->tick);
+    if (s->rc != 1)
+        data_ended(s);
+}
+
+/* Read the next in-session bar into *b: 1, or the reader's 0 / error.  Bars
+ * outside their session are counted and skipped. */
+static int read_bar(struct hh_eng_mdfile *s, struct hh_bar *b)
+{
+    struct hh_eng *e = s->e;
+    int rc;
+
+    while ((rc = hh_md_next_bar(s->md, b)) == 1) {
+        e->st.bars++;
+        if (e->obs.market && e->st.bars == 1)
+            e->obs.market(e->obs.ctx, b->ts);
+        progress(s, e->st.bars);
+        if (in_session(e, b->iid, b->ts))
+            return 1;
+        e->bars_out_of_session++;
+    }
+    return rc;
+}
+
+/* The next group: the in-session bars sharing one start time.  A bar joins
+ * the chart when it joins its group (after the previous group was
+ * processed, as it was read). */
+static void read_group(struct hh_eng_mdfile *s)
+{
+    struct hh_eng *e = s->e;
+    struct hh_bar b;
+    int rc;
+
+    s->n = 0;
+    for (;;) {
+        if (s->have_next) {
+            b = s->next_bar;
+            s->have_next = false;
+        } else if ((rc = read_bar(s, &b)) != 1) {
+            s->rc = s->n ? 1 : rc;
+            if (rc < 0)
+                s->err = rc;
+            if (!s->n)
+                data_ended(s);
+            return;
+        } else if (s->n && b.ts != s->grp[0].ts) {
+            s->next_bar = b;
+            s->have_next = true;
+            s->rc = 1;
+            return;
+        }
+        if (e->obs.candle)
+            e->obs.candle(e->obs.ctx, &b);
+        if (hh_grow(&s->grp, &s->cap, s->n + 1, sizeof *s->grp)) {
+            s->rc = s->err = HH_ENOMEM;
+            return;
+        }
+        s->grp[s->n++] = b;
+    }
+}
+
+static hh_time_t next_ts(const struct hh_eng_mdfile *s)
+{
+    return s->kind == HH_MD_TICKS ? s->tick.ts : s->grp[0].ts;
+}
+
+static enum hh_src_state md_peek(void *impl, struct hh_ev_key *key)
+{
+    struct hh_eng_mdfile *s = impl;
+
+    if (s->rc != 1)
+        return HH_SRC_END;
+    *key = (struct hh_ev_key){ next_ts(s), HH_EV_MARKET, 0 };
+    return HH_SRC_READY;
+}
+
+/* Events up to the bound, and before anything the engine itself has due. */
+static int md_take(void *impl, const struct hh_ev_key *bound)
+{
+    struct hh_eng_mdfile *s = impl;
+    struct hh_ev_key k, stop = *bound, in;
+
+    do {
+        if (s->kind == HH_MD_TICKS) {
+            hh_eng_tick(s->e, &s->tick);
+            progress(s, s->e->st.ticks);
+            read_tick(s);
+        } else {
+            hh_eng_bars(s->e, s->grp, s->n);
+            read_group(s);
+        }
+        if (s->rc != 1)
+            break;
+        k = (struct hh_ev_key){ next_ts(s), HH_EV_MARKET, 0 };
+        in = hh_eng_next_internal(s->e);
+        if (hh_ev_cmp(&in, &stop) < 0)
+            stop = in;
+    } while (hh_ev_cmp(&k, &stop) < 0);
+    return s->err == HH_ENOMEM ? HH_ENOMEM : HH_OK;
+}
+
+static const struct hh_source_ops mdfile_ops = { md_peek, md_take };
+
+struct hh_eng_mdfile *hh_eng_mdfile_new(struct hh_eng *e, struct hh_md_reader *md,
+                                        enum hh_md_kind kind,
+                                        void (*progress_fn)(void *ctx, uint64_t rows,
+                                                            uint64_t offset),
+                                        void *progress_ctx)
+{
+    struct hh_eng_mdfile *s = calloc(1, sizeof *s);
+
+    if (!s)
+        return NULL;
+    s->e = e;
+    s->md = md;
+    s->kind = kind;
+    s->progress = progress_fn;
+    s->progress_ctx = progress_ctx;
+    if (kind == HH_MD_TICKS)
+        read_tick(s);
+    else
+        read_group(s);
+    return s;
+}
+
+void hh_eng_mdfile_free(struct hh_eng_mdfile *s)
+{
+    if (!s)
+        return;
+    free(s->grp);
+    free(s);
+}
+
+struct hh_source hh_eng_mdfile_source(struct hh_eng_mdfile *s)
+{
+    return (struct hh_source){ &mdfile_ops, s, "market data" };
+}
+
+int hh_eng_mdfile_error(const struct hh_eng_mdfile *s)
+{
+    return s->err;
+}
