@@ -312,30 +312,27 @@ static void fatal_db(struct run *R)
     R->failed = true;
 }
 
-/*
- * The end of every step: the records and a checkpoint as one group; when
- * the engine queued broker calls, the checkpoint holding them is made
- * durable first (write-ahead), then they are sent and what the broker
- * answers at once is delivered — until nothing is due.
- */
+/* The end of every step: the records and a checkpoint as one group. */
 static void commit(struct run *R)
 {
-    for (int guard = 0; guard < 10000 && !R->failed; guard++) {
-        struct hh_diag fd;
+    if (!R->failed && hh_persist_step(R->db, now_of(R)))
+        fatal_db(R);
+}
 
-        if (hh_persist_step(R->db, now_of(R))) {
-            fatal_db(R);
-            return;
-        }
-        if (!hh_tm_has_commands(R->tm))
-            return;
-        if (hh_store_flush(hh_persist_store(R->db), &fd)) {
-            fatal_db(R);
-            return;
-        }
-        hh_tm_send(R->tm);
-        hh_paper_pump(R->paper);
-    }
+/*
+ * The trade manager's durability barrier: before it talks to the broker,
+ * the step's records and a checkpoint holding the queued orders are
+ * committed and flushed (write-ahead).  Non-zero: nothing is sent.
+ */
+static int barrier(void *ctx)
+{
+    struct run *R = ctx;
+    struct hh_diag fd;
+
+    commit(R);
+    if (!R->failed && hh_store_flush(hh_persist_store(R->db), &fd))
+        fatal_db(R);
+    return R->failed ? HH_EDB : HH_OK;
 }
 
 static void poll_once(struct run *R, bool startup)
@@ -345,7 +342,7 @@ static void poll_once(struct run *R, bool startup)
 
     hh_tm_poll(R->tm, on_div, R, &res);
     R->polls++;
-    reports = hh_tm_live_stats(R->tm)->reports;
+    reports = hh_tm_exec_stats(R->tm)->reports;
     if (startup) {
         if (res.rc == HH_OK) {
             R->startup_done = true;
@@ -771,7 +768,7 @@ static int build_engine(struct run *R)
     if (!tc.fees)
         return hh_diag_set(&R->d, HH_ECONFIG, "%s: key 'execution.fees': unknown schedule '%s'",
                            R->config, c->execution.fees);
-    tc.mode = HH_TM_LIVE;
+    tc.stops = HH_STOPS_HELD;
     tc.retry = (struct hh_retry_policy){ (int)c->broker.retry_attempts, c->broker.retry_base,
                                          c->broker.retry_max, c->broker.retry_jitter };
     tc.retry_seed = c->paper.seed;
@@ -791,6 +788,8 @@ static int build_engine(struct run *R)
         broker = hh_paper_broker(R->paper);
     }
     R->tm = hh_tm_new(&tc, R->w.inst, R->w.cal, &R->clock, broker, &sink);
+    if (R->tm)
+        hh_tm_set_barrier(R->tm, barrier, R);
     R->v = hh_sig_validator_new(R->w.inst, R->w.cal, &rules);
     R->g = malloc(sizeof *R->g);
     R->cb = hh_candles_new(R->w.inst, R->w.cal, c->entry.timeframe);
@@ -912,7 +911,7 @@ static void log_positions(struct run *R)
 static int finish(struct run *R, const char *why)
 {
     const struct hh_tm_stats *st = hh_tm_stats(R->tm);
-    const struct hh_tm_live_stats *ls = hh_tm_live_stats(R->tm);
+    const struct hh_tm_exec_stats *ls = hh_tm_exec_stats(R->tm);
     const char *last = NULL;
     char net[40];
 

@@ -705,11 +705,9 @@ static void on_sent(struct hh_persist *p, const struct hh_tm_order_event *e, boo
     o->qty = q->qty;
     o->limit = q->limit;
     o->trigger = q->trigger;
-    /* live: the engine's order machine says; else a timeout leaves the
-     * outcome unknown: the order may exist (SENT, not terminal:
-     * reconciliation looks its tag up) */
-    o->state = e->live ? e->state
-               : !failed ? HH_OS_SENT : e->rc == HH_ETIMEOUT ? HH_OS_SENT : HH_OS_REJECTED;
+    /* the engine's order machine says (a timeout leaves the outcome
+     * unknown: SENT, not terminal: reconciliation looks its tag up) */
+    o->state = e->state;
     put_order(p, o, e->order_id, e->ts);
     jb_begin(p);
     jb_order(p, q->client_id, e->order_id, q, e->trade_id);
@@ -742,29 +740,8 @@ static void on_cancel(struct hh_persist *p, const struct hh_tm_order_event *e)
 
     if (!o || hh_ord_state_terminal(o->state))
         return;
-    o->state = e->live ? e->state : HH_OS_CANCEL_PENDING;
+    o->state = e->state;
     put_order(p, o, e->order_id, e->ts);
-}
-
-/* Backtests: an order's state after report r, as the report tells it
- * (the simulated exchange reports everything, in order). */
-static enum hh_ord_state reported_state(enum hh_ord_state was, const struct hh_report *r)
-{
-    switch (r->kind) {
-    case HH_RPT_ACK:
-        return was == HH_OS_NEW || was == HH_OS_SENT ? HH_OS_OPEN : was;
-    case HH_RPT_FILL:
-        return r->leaves > 0 ? HH_OS_PARTIAL : HH_OS_FILLED;
-    case HH_RPT_CANCELLED:
-        return HH_OS_CANCELLED;
-    case HH_RPT_REJECTED:
-        return HH_OS_REJECTED;
-    case HH_RPT_EXPIRED:
-        return HH_OS_EXPIRED;
-    case HH_RPT_MODIFIED:
-        break;
-    }
-    return was;
 }
 
 static void on_report(struct hh_persist *p, const struct hh_tm_order_event *e)
@@ -789,9 +766,9 @@ static void on_report(struct hh_persist *p, const struct hh_tm_order_event *e)
         p->last_exec_id = r->exec_id;
     }
     if (o) {
-        /* live: the engine's order machine says (it refused what it did
-         * not apply: such a report never gets here) */
-        o->state = e->live ? e->state : reported_state(o->state, r);
+        /* the engine's order machine says (it refused what it did not
+         * apply: such a report never gets here) */
+        o->state = e->state;
         if (r->kind == HH_RPT_MODIFIED && r->filled + r->leaves > 0)
             o->qty = r->filled + r->leaves;
         put_order(p, o, r->order_id, at);

@@ -394,6 +394,7 @@ static void match_vertex(struct hh_simex *ex, hh_iid_t iid, hh_price_t p, hh_tim
     for (int round = 0; round < MAX_ROUNDS_PER_POINT; round++) {
         bool progress = false;
 
+        b = book_for(ex, iid, false);   /* a fill's reactions may have grown the books */
         for (size_t i = 0; i < b->n; i++) {
             uint32_t idx = b->idx[i];
             struct sim_order *o = &ex->orders[idx];
@@ -479,6 +480,7 @@ static void match_segment(struct hh_simex *ex, hh_iid_t iid, hh_price_t a, hh_pr
         uint32_t best = UINT32_MAX;
         hh_price_t best_level = 0, best_fill = 0;
 
+        bk = book_for(ex, iid, false);   /* a fill's reactions may have grown the books */
         for (size_t i = 0; i < bk->n; i++) {
             uint32_t idx = bk->idx[i];
             struct sim_order *o = &ex->orders[idx];

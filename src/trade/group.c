@@ -430,7 +430,7 @@ static void cancel_entries(struct hh_tm *tm, struct tm_group *G)
     for (size_t k = 0; k < tm->nrefs; k++) {
         if (tm->refs[k].group && tm->refs[k].trade == gi && !tm->refs[k].done &&
             tm->refs[k].purpose == P_ENTRY)
-            hh_tm__request_cancel(tm, tm->refs[k].oid);
+            hh_tm__cancel(tm, tm->refs[k].oid);
     }
 }
 
@@ -840,7 +840,7 @@ static void on_settle(struct hh_tm *tm, struct tm_group *G, hh_time_t now)
     for (size_t k = 0; k < tm->nrefs; k++)
         if (tm->refs[k].group && tm->refs[k].trade == (uint32_t)(G - tm->groups) &&
             !tm->refs[k].done)
-            hh_tm__request_cancel(tm, tm->refs[k].oid);
+            hh_tm__cancel(tm, tm->refs[k].oid);
     /* shorts settle before the longs that cover them, as on any exit */
     for (int pass = 0; pass < 2; pass++) {
         for (int i = 0; i < G->g.nlegs; i++) {
@@ -875,7 +875,7 @@ void hh_tm__group_timer(struct hh_tm *tm, const struct hh_timer *t)
     case TMR_SETTLE:
         on_settle(tm, &tm->groups[t->arg], t->deadline);
         break;
-    case TMR_LIVE:
+    case TMR_ORDERS:
         break;   /* live.c's (trade.c routes it there) */
     }
 }

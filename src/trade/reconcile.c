@@ -136,7 +136,7 @@ int hh_tm__settle(struct hh_tm *tm, size_t k, const struct hh_broker_order *b, h
         hh_tm__deliver(tm, &tm->refs[k], &r);
         found++;
     }
-    if (tm->live.on && tm->refs[k].ord.state == HH_OS_SENT && !hh_ord_state_terminal(b->state)) {
+    if (tm->refs[k].ord.state == HH_OS_SENT && !hh_ord_state_terminal(b->state)) {
         from_broker(tm, &r, HH_RPT_ACK, ref.boid, b, "working at the broker (reconciliation)");
         r.leaves = b->qty - b->filled;
         hh_tm__deliver(tm, &tm->refs[k], &r);
@@ -251,7 +251,8 @@ static void give_up(struct hh_tm *tm, hh_iid_t iid, hh_qty_t excess)
         t->exit_value += px * q;
         t->exit_ts = tm->clock->now;
         t->last_exit = HH_FR_RECONCILED;
-        t->exit_intent = X_SQUAREOFF;    /* cancels the entry and targets left */
+        hh_tm__begin_exit(tm, (uint32_t)i, X_SQUAREOFF);   /* cancels the entry and
+                                                              targets left */
         excess -= q;
         memset(&r, 0, sizeof r);
         r.ts = tm->clock->now;
@@ -260,7 +261,7 @@ static void give_up(struct hh_tm *tm, hh_iid_t iid, hh_qty_t excess)
         r.qty = q;
         r.price = px;
         hh_tm__emit_fill(tm, &t->sig, t->trade_id, &r, HH_FR_RECONCILED, 0);
-        hh_tm__live_drive(tm, (uint32_t)i);
+        hh_tm__drive(tm, (uint32_t)i);
     }
 }
 
@@ -273,7 +274,7 @@ static void adopt_position(struct hh_tm *tm, hh_iid_t iid, hh_qty_t mine, hh_qty
 
     if (mine == 0 && brk != 0) {
         adopt(tm, iid, brk, avg);
-    } else if (tm->live.on && single == mine && (brk == 0 || (brk > 0) == (mine > 0)) &&
+    } else if (single == mine && (brk == 0 || (brk > 0) == (mine > 0)) &&
                (brk < 0 ? -brk : brk) < (mine < 0 ? -mine : mine)) {
         give_up(tm, iid, (mine < 0 ? -mine : mine) - (brk < 0 ? -brk : brk));
     }
@@ -305,7 +306,7 @@ static void close_naked(struct hh_tm *tm, hh_iid_t iid, hh_qty_t qty)
 
         if (t->sig.iid != iid || t->st != T_OPEN || t->sig.side != HH_SELL)
             continue;
-        snprintf(client, sizeof client, "h%uq%u", t->serial, ++t->orders);
+        hh_tm__client_id(client, t->serial, 'q', ++t->orders);
         t->squared_off = true;
         hh_tm__place(tm, client, (uint32_t)i, false, P_SQUAREOFF, -1, iid, HH_BUY,
                      HH_ORD_MARKET, qty < t->pos ? qty : t->pos, 0, &t->sq_oid);

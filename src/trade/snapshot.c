@@ -14,7 +14,7 @@
  * (SHA-256 of the snapshot) proves a restart identical.  Last traded prices
  * are market data, not state: they are re-learned from the next tick.
  *
- * Live mode adds its own section (write_live): the order-key counter, the
+ * The order road has its own section (write_live): the order-key counter, the
  * retry PRNG, the circuit breaker, the hybrid stops (field by field: their
  * order machines own allocations), counters, and the exec ids the written
  * orders' state machines applied (their machines are in the refs, byte for
@@ -34,7 +34,7 @@
 #include <string.h>
 
 #define SNAP_MAGIC "HHTMSNAP"
-#define SNAP_VERSION 4u
+#define SNAP_VERSION 5u
 #define NONE_RANK UINT32_MAX
 
 struct wbuf {
@@ -81,7 +81,7 @@ static uint32_t layout(void)
                       sizeof(struct order_ref) * 7 + sizeof(struct hh_tm_stats) * 3 +
                       sizeof(struct hh_hedge_mgr) + sizeof(struct hh_timer) +
                       sizeof(struct hh_hsl_spec) * 5 + sizeof(struct hh_order_req) * 11 +
-                      sizeof(struct hh_tm_live_stats) * 13);
+                      sizeof(struct hh_tm_exec_stats) * 13);
 }
 
 static bool trade_live(const struct trade *t)
@@ -113,10 +113,10 @@ static int make_ranks(const struct hh_tm *tm, struct ranks *r)
         r->trade[i] = trade_live(&tm->trades[i]) ? r->ntrades++ : NONE_RANK;
     for (size_t i = 0; i < tm->ngroups; i++)
         r->group[i] = group_live(&tm->groups[i]) ? r->ngroups++ : NONE_RANK;
-    r->hsl = malloc((tm->live.nhsl + 1) * sizeof *r->hsl);
+    r->hsl = malloc((tm->x.nhsl + 1) * sizeof *r->hsl);
     if (!r->hsl)
         return HH_ENOMEM;
-    for (size_t i = 0; i < tm->live.nhsl; i++)
+    for (size_t i = 0; i < tm->x.nhsl; i++)
         r->hsl[i] = NONE_RANK;
     /* stops in the order of their trades: canonical */
     for (size_t i = 0; i < tm->ntrades; i++)
@@ -298,7 +298,7 @@ static int pair_cmp(const void *a, const void *b)
  * canonical: it depends on its history). */
 static void write_execs(struct wbuf *w, const struct hh_tm *tm, const struct ranks *r)
 {
-    const struct hh_u64map *m = &tm->live.execs;
+    const struct hh_u64map *m = &tm->x.execs;
     struct exec_pair *p = malloc((m->live + 1) * sizeof *p);
     uint32_t n = 0;
 
@@ -310,7 +310,7 @@ static void write_execs(struct wbuf *w, const struct hh_tm *tm, const struct ran
         uint64_t idx;
 
         if (m->keys[k] && m->keys[k] != UINT64_MAX &&
-            hh_u64map_get(&tm->live.by_boid, m->vals[k], &idx) &&
+            hh_u64map_get(&tm->x.by_boid, m->vals[k], &idx) &&
             ref_written(r, &tm->refs[idx - 1]))
             p[n++] = (struct exec_pair){ m->keys[k], m->vals[k] };
     }
@@ -320,16 +320,13 @@ static void write_execs(struct wbuf *w, const struct hh_tm *tm, const struct ran
     free(p);
 }
 
-/* The runner's cursor, and live mode's state (none in backtests). */
+/* The runner's cursor, and the order road's state. */
 static void write_live(struct wbuf *w, const struct hh_tm *tm, const struct ranks *r)
 {
-    const struct tm_live *L = &tm->live;
+    const struct tm_exec *L = &tm->x;
     const struct hh_breaker *b = &L->brk;
 
     put(w, &tm->cursor, sizeof tm->cursor);
-    put_u32(w, L->on);
-    if (!L->on)
-        return;
     put_u64(w, L->next_key);
     put_u64(w, L->retry.rng);
     put_u32(w, (uint32_t)b->state);
@@ -559,7 +556,7 @@ static void read_hsl(struct rbuf *r, struct hh_tm *tm, struct tm_hsl *s)
     s->key[1] = get_u64(r);
 }
 
-static void read_execs(struct rbuf *r, struct tm_live *L)
+static void read_execs(struct rbuf *r, struct tm_exec *L)
 {
     uint32_t n = get_u32(r);
 
@@ -579,16 +576,12 @@ static void read_execs(struct rbuf *r, struct tm_live *L)
 
 static void read_live(struct rbuf *r, struct hh_tm *tm)
 {
-    struct tm_live *L = &tm->live;
+    struct tm_exec *L = &tm->x;
     struct hh_breaker *b = &L->brk;
     uint32_t n;
 
     get(r, &tm->cursor, sizeof tm->cursor);
-    if ((get_u32(r) != 0) != L->on) {
-        r->bad = true;   /* a snapshot of the other mode */
-        return;
-    }
-    if (!L->on || r->bad)
+    if (r->bad)
         return;
     L->next_key = get_u64(r);
     L->retry.rng = get_u64(r);
@@ -628,13 +621,24 @@ static void read_live(struct rbuf *r, struct hh_tm *tm)
     for (size_t i = 0; i < tm->nrefs && !r->bad; i++) {
         struct order_ref *ref = &tm->refs[i];
 
-        if (ref->hsl > n || (ref->boid && hh_u64map_put(&L->by_boid, ref->boid, i + 1)))
+        if (ref->hsl > n || (ref->boid && hh_u64map_put(&L->by_boid, ref->boid, i + 1)) ||
+            hh_grow(&L->open, &L->capopen, L->nopen + 1, sizeof *L->open))
             r->bad = true;
+        else if (!ref->done)
+            L->open[L->nopen++] = (uint32_t)i;
         ref->ord.shared = &L->execs;
+    }
+    for (size_t i = 0; i < tm->ntrades && !r->bad; i++) {
+        if (tm->trades[i].st != T_OPEN || !tm->trades[i].exit_intent)
+            continue;
+        if (hh_grow(&L->exiting, &L->capexiting, L->nexiting + 1, sizeof *L->exiting))
+            r->bad = true;
+        else
+            L->exiting[L->nexiting++] = (uint32_t)i;
     }
     read_execs(r, L);
     /* Queued orders may have been sent just before the crash this restore
-     * follows: they are looked up before anything is sent (live.c,
+     * follows: they are looked up before anything is sent (orders.c,
      * resume_restored) — not changed here, so the restored state hashes
      * like the checkpoint. */
     L->restored_upto = tm->nrefs;

@@ -1,7 +1,10 @@
 /*
  * tm_int.h — the trade manager's private header, shared by its files:
- * trade.c (single-signal trades) and group.c (multi-leg groups).  Nothing
- * outside src/trade includes it.
+ * trade.c (single-signal trades: waiting, readiness, entries, booking),
+ * exits.c (the exit rules and the stop policies), orders.c (the order road:
+ * write-ahead queue, broker calls, reports through the order machines,
+ * polls), group.c (multi-leg groups), reconcile.c, snapshot.c, arrival.c.
+ * Nothing outside src/trade includes it.
  *
  * Orders of both kinds go through one table (refs[], found by broker order
  * id) so one report handler routes every fill to its owner.
@@ -25,7 +28,7 @@ enum purpose {
     P_HEDGE, P_CLOSE,                                 /* groups (leg entries: P_ENTRY) */
 };
 
-/* Live mode: where a placement stands (backtests: always PS_PLACED). */
+/* Where a placement stands. */
 enum pstate {
     PS_PLACED = 0,                /* the broker has it (boid known) */
     PS_QUEUED,                    /* decided, not yet sent (write-ahead) */
@@ -34,7 +37,7 @@ enum pstate {
                                      a crash): look the client id up at `due` */
 };
 
-/* Live mode: a cancellation's progress. */
+/* A cancellation's progress. */
 enum cstate { CS_NONE = 0, CS_WANTED, CS_SENT };
 
 struct order_ref {
@@ -49,17 +52,15 @@ struct order_ref {
     hh_money_t value;             /* price x qty of its fills */
     hh_money_t brokerage_paid;    /* for the per-order brokerage cap */
     bool done;                    /* terminal */
-    /* Live mode.  `oid` above is then the engine's own key for the order
-     * (stable from the decision on, before the broker has an id); boid is
-     * the broker's id.  In backtests boid == oid. */
+    /* `oid` above is the engine's own key for the order (stable from the
+     * decision on, before the broker has an id); boid is the broker's id. */
     uint64_t boid;                /* the broker's id, 0 while unknown */
     struct hh_order_req req;      /* what is (to be) placed: client id, ... */
-    /* Live mode: the order's state machine, the one source of its state.
-     * Every report and every decision about the order goes through it
-     * first; qty, filled and done above then follow what it accepted
-     * (qty == ord.req.qty, filled == ord.filled, done == terminal, checked
-     * after every report).  Its exec ids are in tm_live.execs.  Zero in
-     * backtests. */
+    /* The order's state machine, the one source of its state.  Every
+     * report and every decision about the order goes through it first;
+     * qty, filled and done above then follow what it accepted (qty ==
+     * ord.req.qty, filled == ord.filled, done == terminal, checked after
+     * every report).  Its exec ids are in tm_exec.execs. */
     struct hh_ord ord;
     uint8_t pstate;               /* enum pstate */
     uint8_t cancel;               /* enum cstate */
@@ -71,6 +72,9 @@ struct order_ref {
     uint8_t hsl_leg;              /* enum hh_hsl_leg */
     uint8_t replaced;             /* a target: times it was placed again after
                                      the broker ended it */
+    bool modify;                  /* a change of qty / trigger is wanted */
+    hh_qty_t mod_qty;             /* ... the new total (0: unchanged) */
+    hh_price_t mod_trigger;       /* ... the new trigger (0: unchanged) */
 };
 
 struct trade {
@@ -97,8 +101,8 @@ struct trade {
     uint64_t tgt_oid[HH_SIG_TARGETS_MAX];
     hh_qty_t tgt_qty[HH_SIG_TARGETS_MAX];
     int ntgt;
-    /* live mode */
-    uint8_t exit_intent;          /* X_NONE, X_STOP, X_SQUAREOFF */
+    /* exits */
+    uint8_t exit_intent;          /* X_NONE, X_STOP (held), X_SQUAREOFF */
     uint8_t abandon;              /* entry cancel asked: AB_WAIT (back to
                                      waiting), AB_EXPIRED (drop) */
     uint32_t hsl;                 /* its hybrid stop: index + 1, 0 none */
@@ -172,9 +176,9 @@ struct tm_group {
 };
 
 /* Timer kinds the manager starts. */
-enum tm_timer_kind { TMR_EXPOSURE = 1, TMR_EXPIRY_CLOSE, TMR_SETTLE, TMR_LIVE };
+enum tm_timer_kind { TMR_EXPOSURE = 1, TMR_EXPIRY_CLOSE, TMR_SETTLE, TMR_ORDERS };
 
-/* ---- live mode (live.c) --------------------------------------------------- */
+/* ---- the order road (orders.c) and held stops (exits.c) ---------------------- */
 
 /* A hybrid stop-loss of a trade. */
 struct tm_hsl {
@@ -184,8 +188,7 @@ struct tm_hsl {
     uint64_t key[2];              /* engine keys of its orders, by enum hh_hsl_leg */
 };
 
-struct tm_live {
-    bool on;                      /* cfg.mode == HH_TM_LIVE */
+struct tm_exec {
     uint64_t next_key;            /* engine order keys: 1, 2, ... */
     struct hh_retry retry;
     struct hh_breaker brk;
@@ -194,10 +197,19 @@ struct tm_live {
     struct hh_u64map by_boid;     /* broker id -> refs index + 1 */
     struct hh_u64map execs;       /* exec ids the refs' machines applied ->
                                      broker id (hh_ord_init_shared) */
-    uint64_t timer_id;            /* the TMR_LIVE timer, 0 when none */
+    uint64_t timer_id;            /* the TMR_ORDERS timer, 0 when none */
     hh_time_t timer_at;
-    struct hh_tm_live_stats stats;
-    bool in_send;                 /* inside hh_tm_send (no recursion) */
+    struct hh_tm_exec_stats stats;
+    bool in_send;                 /* inside a send round (no recursion) */
+    bool flushing;                /* inside hh_tm_flush (reports queue only) */
+    bool hold;                    /* order calls held (hh_tm_hold_orders) */
+    int (*barrier)(void *ctx);    /* the runner's durability barrier, or NULL */
+    void *barrier_ctx;
+    uint32_t *open;               /* indices of refs not done, ascending */
+    size_t nopen, capopen;
+    uint32_t *exiting;            /* trades with an exit intent (closed ones
+                                     pruned lazily; rebuilt on restore) */
+    size_t nexiting, capexiting;
     size_t restored_upto;         /* refs[0..this) came from a snapshot and
                                      were not yet resumed (not state) */
     /* scratch for polls (not state) */
@@ -266,15 +278,21 @@ struct hh_tm {
     struct tm_arrival *arr;       /* accepted, not yet arrived: a min-heap */
     size_t narr, caparr;
     uint64_t arr_seq;             /* acceptances so far */
-    struct tm_live live;
+    struct tm_exec x;
 };
 
 /* ---- shared between trade.c and group.c -------------------------------- */
 
 struct sym *hh_tm__sym(struct hh_tm *tm, hh_iid_t iid);
 
-/* Place an order owned by a trade or a group; *oid receives the broker id.
- * `client` is the deterministic client order id (trade, leg, attempt). */
+/* The deterministic client order id (the broker's tag, the idempotency key)
+ * of an owner's n-th order: "h" serial code n, alphanumeric, at most 20
+ * characters.  code names the purpose (e entry, s stop, 1-3 targets, q
+ * square-off, l/m a hybrid stop's legs, g group legs...). */
+void hh_tm__client_id(char out[HH_CLIENT_ID_MAX], uint32_t serial, char code, uint32_t n);
+
+/* Queue an order owned by a trade or a group (write-ahead: it goes out with
+ * the next flush); *oid receives the engine's key for it. */
 int hh_tm__place(struct hh_tm *tm, const char *client, uint32_t owner, bool group,
                  enum purpose p, int leg, hh_iid_t iid, enum hh_side side,
                  enum hh_ord_type type, hh_qty_t qty, hh_price_t level, uint64_t *oid);
@@ -283,15 +301,13 @@ int hh_tm__place_req(struct hh_tm *tm, const struct hh_order_req *req, uint32_t 
                      bool group, enum purpose p, int leg, uint64_t *oid);
 struct order_ref *hh_tm__ref(struct hh_tm *tm, uint64_t oid);
 
-/* Single trades: mark the order done and ask the broker to cancel it. */
+/* Ask the broker to cancel (queued); the order is done when the broker
+ * says so (its CANCELLED report, or a status query). */
 void hh_tm__cancel(struct hh_tm *tm, uint64_t oid);
 
-/* Ask the broker to cancel (the CANCELLED report marks the ref done). */
-void hh_tm__request_cancel(struct hh_tm *tm, uint64_t oid);
-
-/* Change a working order (0 = unchanged). */
-void hh_tm__modify(struct hh_tm *tm, uint64_t oid, hh_qty_t qty, hh_price_t limit,
-                   hh_price_t trigger);
+/* Change a working order's total quantity and/or trigger (0 = unchanged):
+ * queued; applied when the broker accepts it. */
+void hh_tm__modify(struct hh_tm *tm, uint64_t oid, hh_qty_t qty, hh_price_t trigger);
 
 /* Charges of a fill of `ref` (brokerage capped per order). */
 hh_money_t hh_tm__charge(struct hh_tm *tm, struct order_ref *ref, const struct hh_report *r);
@@ -336,44 +352,71 @@ uint64_t hh_tm__synthetic_exec(uint64_t boid, hh_qty_t cum);
 /* Deliver a report to the order `ref` (whatever its broker id). */
 void hh_tm__deliver(struct hh_tm *tm, struct order_ref *ref, const struct hh_report *r);
 
-/* live.c: live mode's hooks (see enum hh_tm_mode in trade.h). */
 /* Tell the sink's alert callback (when set); ref (may be NULL) names the order. */
 void hh_tm__alert(struct hh_tm *tm, enum hh_tm_alert_kind kind, bool alert,
                   const struct hh_signal *sig, const struct order_ref *ref, int rc, hh_qty_t qty,
                   const char *detail);
 
-int hh_tm__live_init(struct hh_tm *tm);
-void hh_tm__live_free(struct hh_tm *tm);
+/* ---- orders.c: the order road ------------------------------------------------- */
+
+int hh_tm__orders_init(struct hh_tm *tm);
+void hh_tm__orders_free(struct hh_tm *tm);
 struct order_ref *hh_tm__ref_by_boid(struct hh_tm *tm, uint64_t boid);
-/* A placement decided (live): the ref is queued; returns the key in *oid. */
-int hh_tm__live_place(struct hh_tm *tm, struct order_ref *ref, uint64_t *oid);
-void hh_tm__live_cancel(struct hh_tm *tm, struct order_ref *ref);
+/* A placement decided: the ref is queued; returns the key in *oid. */
+int hh_tm__queue_place(struct hh_tm *tm, struct order_ref *ref, uint64_t *oid);
+void hh_tm__queue_cancel(struct hh_tm *tm, struct order_ref *ref);
+void hh_tm__queue_modify(struct hh_tm *tm, struct order_ref *ref, hh_qty_t qty,
+                         hh_price_t trigger);
+/* Units an order may still execute (unknown outcomes included). */
+hh_qty_t hh_tm__open_qty(const struct order_ref *ref);
 /* Apply a broker report (or one the engine built) to ref's state machine
  * first: false when the owner must not see it (refused — counted and
  * alerted —, a stale fill, a repeated end); *out gets the report to book
  * (a fill's qty: what the machine newly counted). */
-bool hh_tm__live_report(struct hh_tm *tm, struct order_ref *ref, const struct hh_report *r,
-                        struct hh_report *out);
-/* After a report was applied: the hybrid stop and the trade's exits. */
-void hh_tm__live_after_report(struct hh_tm *tm, struct order_ref *ref,
-                              const struct hh_report *r);
-/* After an event of a trade's symbol (tick price lo..hi): stops, targets. */
-void hh_tm__live_event(struct hh_tm *tm, uint32_t ti, hh_price_t lo, hh_price_t hi);
+bool hh_tm__apply_report(struct hh_tm *tm, struct order_ref *ref, const struct hh_report *r,
+                         struct hh_report *out);
+/* Keep the order road's one timer at the earliest thing it waits for. */
+void hh_tm__arm(struct hh_tm *tm);
+void hh_tm__orders_timer(struct hh_tm *tm, hh_time_t now);
+/* Ask for the order's status at once (a hybrid stop's confirmation). */
+void hh_tm__want_status(struct hh_tm *tm, struct order_ref *ref);
+
+/* ---- exits.c: the exit rules, written once, and the stop policies ------------- */
+
+/* After a report was applied to a trade's order (or a hybrid stop's). */
+void hh_tm__exits_report(struct hh_tm *tm, struct order_ref *ref, const struct hh_report *r);
+/* After an event of an open trade's symbol (prices lo..hi): held stops. */
+void hh_tm__exits_market(struct hh_tm *tm, uint32_t ti, hh_price_t lo, hh_price_t hi);
+/* An exit is decided for trade ti (X_STOP, X_SQUAREOFF). */
+void hh_tm__begin_exit(struct hh_tm *tm, uint32_t ti, uint8_t intent);
 /* Square-off time reached for an open trade. */
-void hh_tm__live_squareoff(struct hh_tm *tm, uint32_t ti);
+void hh_tm__squareoff(struct hh_tm *tm, uint32_t ti);
 /* The entry of an ENTERING trade may no longer fill (validity, square-off). */
-void hh_tm__live_abandon(struct hh_tm *tm, uint32_t ti, bool expired);
-/* Drive a trade's exits after any change (targets, stop, close). */
-void hh_tm__live_drive(struct hh_tm *tm, uint32_t ti);
-void hh_tm__live_timer(struct hh_tm *tm, hh_time_t now);
+void hh_tm__abandon(struct hh_tm *tm, uint32_t ti, bool expired);
+/* Decide a trade's exits after any change: stop, targets, exit, close. */
+void hh_tm__drive(struct hh_tm *tm, uint32_t ti);
 /* Entry placement refused for good: reject the signal (BROKER_UNAVAILABLE). */
 void hh_tm__entry_unavailable(struct hh_tm *tm, uint32_t ti, const char *detail);
-/* trade.c pieces live.c reuses. */
+/* The exits' deadlines (hybrid stops, exits to retry): the earliest, and
+ * what is due at now. */
+hh_time_t hh_tm__exits_next(const struct hh_tm *tm);
+void hh_tm__exits_timer(struct hh_tm *tm, hh_time_t now);
+/* A hybrid stop's order: the broker's answers (placement, status, cancel). */
+void hh_tm__hsl_placed(struct hh_tm *tm, struct order_ref *ref, uint64_t boid);
+void hh_tm__hsl_status(struct hh_tm *tm, struct order_ref *ref, const struct hh_broker_order *b);
+void hh_tm__hsl_cancel_result(struct hh_tm *tm, struct order_ref *ref, int rc);
+void hh_tm__hsl_place_failed(struct hh_tm *tm, struct order_ref *ref);
+
+/* trade.c pieces the other files use. */
 void hh_tm__close_trade(struct hh_tm *tm, uint32_t ti);
 void hh_tm__back_to_waiting(struct hh_tm *tm, uint32_t ti);
 void hh_tm__drop(struct hh_tm *tm, uint32_t ti, enum hh_tm_drop why, hh_time_t at);
 void hh_tm__emit_ref(struct hh_tm *tm, enum hh_tm_order_kind kind, const struct order_ref *ref,
                      const struct hh_report *r, int rc);
+void hh_tm__emit_order(struct hh_tm *tm, struct hh_tm_order_event *e, uint32_t owner,
+                       bool group);
+/* A cancel again (a hybrid stop's: the first one was lost). */
+void hh_tm__recancel(struct hh_tm *tm, struct order_ref *ref);
 
 
 #endif

@@ -64,7 +64,7 @@ struct hh_tm *hh_tm_new(const struct hh_tm_config *cfg, const struct hh_instrume
         return NULL;
     }
     tm->stats.equity = tm->stats.peak_equity = cfg->capital;
-    if (hh_tm__groups_init(tm) || hh_tm__live_init(tm)) {
+    if (hh_tm__groups_init(tm) || hh_tm__orders_init(tm)) {
         hh_tm_free(tm);
         return NULL;
     }
@@ -85,7 +85,7 @@ void hh_tm_free(struct hh_tm *tm)
     free(tm->refs);
     free(tm->ready);
     hh_tm__groups_free(tm);
-    hh_tm__live_free(tm);
+    hh_tm__orders_free(tm);
     hh_tm__arrivals_free(tm);
     hh_u64map_free(&tm->by_oid);
     free(tm);
@@ -169,10 +169,9 @@ int hh_tm_signal(struct hh_tm *tm, const struct hh_signal *s)
 
 /* ---- orders ----------------------------------------------------------- */
 
-static const char purpose_code[] = { 'e', 's', '1', '2', '3', 'q' };
-
 /* Tell the order sink (store, audit) what happened to an order. */
-static void emit_order(struct hh_tm *tm, struct hh_tm_order_event *e, uint32_t owner, bool group)
+void hh_tm__emit_order(struct hh_tm *tm, struct hh_tm_order_event *e, uint32_t owner,
+                       bool group)
 {
     if (!tm->sink.order)
         return;
@@ -182,28 +181,16 @@ static void emit_order(struct hh_tm *tm, struct hh_tm_order_event *e, uint32_t o
     tm->sink.order(tm->sink.ctx, e);
 }
 
-/* Live mode: the event carries the order's state as its machine has it
- * (the store's orders table shows exactly that). */
-static void emit_ref(struct hh_tm *tm, enum hh_tm_order_kind kind, const struct order_ref *ref,
-                     const struct hh_report *r, hh_qty_t qty, hh_price_t limit, hh_price_t trigger)
-{
-    struct hh_tm_order_event e = { .kind = kind, .order_id = ref->boid, .report = r,
-                                   .qty = qty, .limit = limit, .trigger = trigger,
-                                   .live = tm->live.on, .state = ref->ord.state };
-
-    emit_order(tm, &e, ref->trade, ref->group);
-}
-
-/* Live mode: an order's placement (SENT with the broker's id, or
- * SEND_FAILED with rc), a cancellation asked, or a report. */
+/* An order's placement (SENT with the broker's id, or SEND_FAILED with rc),
+ * a cancellation asked, or a report; the event carries the order's state as
+ * its machine has it (the store's orders table shows exactly that). */
 void hh_tm__emit_ref(struct hh_tm *tm, enum hh_tm_order_kind kind, const struct order_ref *ref,
                      const struct hh_report *r, int rc)
 {
     struct hh_tm_order_event e = { .kind = kind, .order_id = ref->boid, .report = r,
-                                   .req = &ref->req, .rc = rc, .live = tm->live.on,
-                                   .state = ref->ord.state };
+                                   .req = &ref->req, .rc = rc, .state = ref->ord.state };
 
-    emit_order(tm, &e, ref->trade, ref->group);
+    hh_tm__emit_order(tm, &e, ref->trade, ref->group);
 }
 
 int hh_tm__place(struct hh_tm *tm, const char *client, uint32_t owner, bool group,
@@ -225,68 +212,24 @@ int hh_tm__place(struct hh_tm *tm, const char *client, uint32_t owner, bool grou
     return hh_tm__place_req(tm, &req, owner, group, p, leg, oid);
 }
 
-int hh_tm__place_req(struct hh_tm *tm, const struct hh_order_req *rq, uint32_t owner,
+int hh_tm__place_req(struct hh_tm *tm, const struct hh_order_req *req, uint32_t owner,
                      bool group, enum purpose p, int leg, uint64_t *oid)
 {
-    struct hh_order_req req = *rq;
     struct order_ref *ref;
-    int rc;
 
     if (hh_grow(&tm->refs, &tm->caprefs, tm->nrefs + 1, sizeof *tm->refs))
         return HH_ENOMEM;
-    if (tm->live.on) {
-        /* write-ahead: queued now, sent by hh_tm_send() */
-        ref = &tm->refs[tm->nrefs];
-        memset(ref, 0, sizeof *ref);
-        ref->trade = owner;
-        ref->group = group;
-        ref->purpose = p;
-        ref->leg = leg;
-        ref->placed_at = tm->clock->now;
-        ref->qty = req.qty;
-        ref->req = req;
-        return hh_tm__live_place(tm, ref, oid);
-    }
-    rc = tm->broker.ops->place(tm->broker.impl, &req, oid);
-    if (rc) {
-        struct hh_tm_order_event e = { .kind = HH_TMO_SEND_FAILED, .req = &req, .rc = rc };
-
-        emit_order(tm, &e, owner, group);
-        return rc;
-    }
+    /* write-ahead: queued now, sent by the next flush */
     ref = &tm->refs[tm->nrefs];
     memset(ref, 0, sizeof *ref);
     ref->trade = owner;
     ref->group = group;
     ref->purpose = p;
     ref->leg = leg;
-    ref->oid = *oid;
     ref->placed_at = tm->clock->now;
-    ref->qty = req.qty;
-    ref->boid = *oid;
-    ref->req = req;
-    rc = hh_u64map_put(&tm->by_oid, *oid, tm->nrefs + 1);
-    if (rc)
-        return rc;
-    tm->nrefs++;
-    {
-        struct hh_tm_order_event e = { .kind = HH_TMO_SENT, .req = &req, .order_id = *oid };
-
-        emit_order(tm, &e, owner, group);
-    }
-    return HH_OK;
-}
-
-/* Place an order for single trade ti: the client id is derived from the
- * trade, the order's purpose and the trade's order count. */
-static int place(struct hh_tm *tm, uint32_t ti, enum purpose p, enum hh_side side,
-                 enum hh_ord_type type, hh_qty_t qty, hh_price_t level, uint64_t *oid)
-{
-    const struct trade *t = &tm->trades[ti];
-    char client[HH_CLIENT_ID_MAX];
-
-    snprintf(client, sizeof client, "h%u%c%u", t->serial, purpose_code[p], ++tm->trades[ti].orders);
-    return hh_tm__place(tm, client, ti, false, p, -1, t->sig.iid, side, type, qty, level, oid);
+    ref->qty = req->qty;
+    ref->req = *req;
+    return hh_tm__queue_place(tm, ref, oid);
 }
 
 struct order_ref *hh_tm__ref(struct hh_tm *tm, uint64_t oid)
@@ -296,51 +239,20 @@ struct order_ref *hh_tm__ref(struct hh_tm *tm, uint64_t oid)
     return oid && hh_u64map_get(&tm->by_oid, oid, &v) ? &tm->refs[v - 1] : NULL;
 }
 
-void hh_tm__request_cancel(struct hh_tm *tm, uint64_t oid)
-{
-    struct order_ref *ref = hh_tm__ref(tm, oid);
-
-    if (tm->live.on) {
-        if (ref)
-            hh_tm__live_cancel(tm, ref);   /* done when the broker confirms */
-        return;
-    }
-    if (ref)
-        emit_ref(tm, HH_TMO_CANCEL, ref, NULL, 0, 0, 0);
-    tm->broker.ops->cancel(tm->broker.impl, oid);
-}
-
 void hh_tm__cancel(struct hh_tm *tm, uint64_t oid)
 {
     struct order_ref *ref = hh_tm__ref(tm, oid);
 
-    if (tm->live.on) {
-        if (ref && !ref->done)
-            hh_tm__live_cancel(tm, ref);   /* done when the broker confirms */
-        return;
-    }
-    if (ref && !ref->done) {
-        ref->done = true;
-        hh_tm__request_cancel(tm, oid);
-    }
+    if (ref)
+        hh_tm__queue_cancel(tm, ref);   /* done when the broker confirms */
 }
 
-void hh_tm__modify(struct hh_tm *tm, uint64_t oid, hh_qty_t qty, hh_price_t limit,
-                   hh_price_t trigger)
+void hh_tm__modify(struct hh_tm *tm, uint64_t oid, hh_qty_t qty, hh_price_t trigger)
 {
     struct order_ref *ref = hh_tm__ref(tm, oid);
 
-    if (tm->live.on)
-        return;   /* live mode never modifies: exits are sized when they are sent */
-
     if (ref)
-        emit_ref(tm, HH_TMO_MODIFY, ref, NULL, qty, limit, trigger);
-    tm->broker.ops->modify(tm->broker.impl, oid, qty, limit, trigger);
-}
-
-static enum hh_side opposite(enum hh_side s)
-{
-    return s == HH_BUY ? HH_SELL : HH_BUY;
+        hh_tm__queue_modify(tm, ref, qty, trigger);
 }
 
 /* ---- sizing and selection ------------------------------------------- */
@@ -444,24 +356,23 @@ static void take(struct hh_tm *tm, uint32_t ti, int64_t lots)
     struct trade *t = &tm->trades[ti];
     const struct hh_instrument *in = hh_inst_get(tm->inst, t->sig.iid);
     struct sym *sy = &tm->syms[t->sig.iid];
+    hh_time_t now = tm->clock->now;
+    int64_t sq = hh_tm__squareoff_tod(tm, in, hh_time_ist_date(now));
+    char client[HH_CLIENT_ID_MAX];
 
-    if (tm->live.on) {
-        /* No entry at or after the square-off (SPEC §5): a backtest finds out
-         * at the next event and takes the entry back; a live entry would be at
-         * the broker by then, so it is not sent at all.  It stays waiting. */
-        hh_time_t now = tm->clock->now;
-        int64_t sq = hh_tm__squareoff_tod(tm, in, hh_time_ist_date(now));
-
-        if (sq >= 0 && hh_time_ist_tod(now) >= sq)
-            return;
-    }
+    /* No entry at or after the square-off (SPEC §5): it is not sent at all
+     * (a market order would fill before any cancel); it stays waiting. */
+    if (sq >= 0 && hh_time_ist_tod(now) >= sq)
+        return;
     t->lots = lots;
     t->qty = lots * in->lot_size;
     t->attempt++;
-    if (place(tm, ti, P_ENTRY, t->sig.side, HH_ORD_MARKET, t->qty, 0, &t->entry_oid))
-        return;  /* the broker refused: it stays waiting */
-    if (tm->live.on)
-        hh_tm__ref(tm, t->entry_oid)->entry_side = true;
+    hh_tm__client_id(client, t->serial, 'e', ++t->orders);
+    if (hh_tm__place(tm, client, ti, false, P_ENTRY, -1, t->sig.iid, t->sig.side,
+                     HH_ORD_MARKET, t->qty, 0, &t->entry_oid))
+        return;  /* out of memory: it stays waiting */
+    t = &tm->trades[ti];
+    hh_tm__ref(tm, t->entry_oid)->entry_side = true;
     waiting_remove(sy, ti);
     tm->stats.waiting--;
     t->st = T_ENTERING;
@@ -493,6 +404,7 @@ void hh_tm_select(struct hh_tm *tm)
     tm->nready = 0;
     if (tm->ngroups)
         hh_tm__groups_select(tm, tm->clock->now);
+    hh_tm_flush(tm);
 }
 
 hh_time_t hh_tm_next_timer(const struct hh_tm *tm)
@@ -506,16 +418,17 @@ void hh_tm_fire_timers(struct hh_tm *tm, hh_time_t now)
 
     while (hh_timers_pop_due(&tm->timers, now, &t)) {
         tm->changes++;
-        if (t.kind == TMR_LIVE) {
-            if (t.id == tm->live.timer_id) {
-                tm->live.timer_id = 0;
-                tm->live.timer_at = HH_TIME_NONE;
+        if (t.kind == TMR_ORDERS) {
+            if (t.id == tm->x.timer_id) {
+                tm->x.timer_id = 0;
+                tm->x.timer_at = HH_TIME_NONE;
             }
-            hh_tm__live_timer(tm, now);
+            hh_tm__orders_timer(tm, now);
         } else {
             hh_tm__group_timer(tm, &t);
         }
     }
+    hh_tm_flush(tm);
 }
 
 uint64_t hh_tm_changes(const struct hh_tm *tm)
@@ -683,45 +596,13 @@ static void before_event(struct hh_tm *tm, hh_iid_t iid, hh_time_t ts)
         int64_t sq = hh_tm__squareoff_tod(tm, in, hh_time_ist_date(ts));
         uint32_t ti = (uint32_t)sy->active;
 
-        if (ts >= t->sig.valid_until || (sq >= 0 && hh_time_ist_tod(ts) >= sq)) {
-            if (tm->live.on) {
-                /* the entry may still fill until the broker confirms */
-                hh_tm__live_abandon(tm, ti, ts >= t->sig.valid_until);
-                return;
-            }
-            hh_tm__cancel(tm, t->entry_oid);
-            sy->active = -1;
-            tm->open_count--;
-            tm->stats.open--;
-            tm->changes++;
-            if (ts >= t->sig.valid_until) {
-                hh_tm__drop(tm, ti, HH_DROP_EXPIRED, ts);
-            } else {
-                /* No entry at or after square-off: back to waiting. */
-                t->st = T_WAITING;
-                waiting_add(sy, ti);
-                tm->stats.waiting++;
-            }
-        }
+        /* the entry may still fill until the broker confirms its cancel */
+        if (ts >= t->sig.valid_until || (sq >= 0 && hh_time_ist_tod(ts) >= sq))
+            hh_tm__abandon(tm, ti, ts >= t->sig.valid_until);
         return;
     }
-    if (t->st == T_OPEN && !t->squared_off && ts >= t->squareoff_at) {
-        uint32_t ti = (uint32_t)sy->active;
-
-        if (tm->live.on) {
-            hh_tm__live_squareoff(tm, ti);
-            return;
-        }
-        t->squared_off = true;
-        tm->changes++;
-        hh_tm__cancel(tm, t->stop_oid);
-        for (int k = 0; k < t->ntgt; k++)
-            hh_tm__cancel(tm, t->tgt_oid[k]);
-        if (t->entry_filled < t->qty)
-            hh_tm__cancel(tm, t->entry_oid);
-        place(tm, ti, P_SQUAREOFF, opposite(t->sig.side), HH_ORD_MARKET, t->pos, 0,
-              &t->sq_oid);
-    }
+    if (t->st == T_OPEN && !t->squared_off && ts >= t->squareoff_at)
+        hh_tm__squareoff(tm, (uint32_t)sy->active);
 }
 
 /* After an event of the symbol: invalidation and touch readiness of the
@@ -780,19 +661,35 @@ static void note_price(struct hh_tm *tm, hh_iid_t iid, hh_price_t p)
         sy->last = p;
 }
 
+/* Before the broker sees an event of iid at ts: what must not trade at it
+ * (entries past their time, square-off) is decided and carried out — with a
+ * broker that confirms at once, before this very event is matched. */
+static void before_market(struct hh_tm *tm, hh_iid_t iid, hh_time_t ts)
+{
+    before_event(tm, iid, ts);
+    hh_tm__groups_before(tm, iid, ts);
+    hh_tm_flush(tm);
+}
+
+/* After the broker matched an event of iid trading lo..hi: the held stop. */
+static void after_market(struct hh_tm *tm, hh_iid_t iid, hh_price_t lo, hh_price_t hi)
+{
+    if (iid < tm->nsyms && tm->syms[iid].active >= 0)
+        hh_tm__exits_market(tm, (uint32_t)tm->syms[iid].active, lo, hi);
+}
+
 void hh_tm_tick(struct hh_tm *tm, const struct hh_tick *t)
 {
-    before_event(tm, t->iid, t->ts);
-    hh_tm__groups_before(tm, t->iid, t->ts);
+    before_market(tm, t->iid, t->ts);
     if (tm->broker.ops->on_tick)
         tm->broker.ops->on_tick(tm->broker.impl, t);
     note_price(tm, t->iid, t->price);
-    if (tm->live.on && t->iid < tm->nsyms && tm->syms[t->iid].active >= 0)
-        hh_tm__live_event(tm, (uint32_t)tm->syms[t->iid].active, t->price, t->price);
+    after_market(tm, t->iid, t->price, t->price);
     after_tick(tm, t);
     hh_tm__groups_after(tm, t->iid, t->ts);
     if (tm->nready || tm->ngroups)
         hh_tm_select(tm);
+    hh_tm_flush(tm);
 }
 
 void hh_tm_bars(struct hh_tm *tm, const struct hh_bar *bars, size_t n)
@@ -800,13 +697,11 @@ void hh_tm_bars(struct hh_tm *tm, const struct hh_bar *bars, size_t n)
     for (size_t i = 0; i < n; i++) {
         const struct hh_bar *b = &bars[i];
 
-        before_event(tm, b->iid, b->ts);
-        hh_tm__groups_before(tm, b->iid, b->ts);
+        before_market(tm, b->iid, b->ts);
         if (tm->broker.ops->on_bar)
             tm->broker.ops->on_bar(tm->broker.impl, b);
         note_price(tm, b->iid, b->close);
-        if (tm->live.on && b->iid < tm->nsyms && tm->syms[b->iid].active >= 0)
-            hh_tm__live_event(tm, (uint32_t)tm->syms[b->iid].active, b->low, b->high);
+        after_market(tm, b->iid, b->low, b->high);
         judge_candle(tm, b->iid, b->ts, b->open, b->high, b->low, b->close, b->volume, true);
         hh_tm__groups_after(tm, b->iid, b->ts);
     }
@@ -872,9 +767,6 @@ void hh_tm__close_trade(struct hh_tm *tm, uint32_t ti)
     hh_money_t gross = t->sig.side == HH_BUY ? t->exit_value - t->entry_value
                                               : t->entry_value - t->exit_value;
 
-    hh_tm__cancel(tm, t->stop_oid);
-    for (int k = 0; k < t->ntgt; k++)
-        hh_tm__cancel(tm, t->tgt_oid[k]);
     t->st = T_CLOSED;
     tm->syms[t->sig.iid].active = -1;
     tm->open_count--;
@@ -903,66 +795,6 @@ void hh_tm__close_trade(struct hh_tm *tm, uint32_t ti)
     hh_tm__book_closed(tm, &out);
 }
 
-/* Keep exits reduce-only: the stop covers exactly the position, targets
- * never more than it (trimmed from the last target). */
-static void sync_exits(struct hh_tm *tm, struct trade *t)
-{
-    struct order_ref *stop = hh_tm__ref(tm, t->stop_oid);
-    hh_qty_t room = t->pos;
-
-    if (stop && !stop->done && stop->qty != stop->filled + t->pos) {
-        stop->qty = stop->filled + t->pos;
-        hh_tm__modify(tm, t->stop_oid, stop->qty, 0, 0);
-    }
-    for (int k = 0; k < t->ntgt; k++) {
-        struct order_ref *g = hh_tm__ref(tm, t->tgt_oid[k]);
-
-        if (g && !g->done)
-            room -= g->qty - g->filled;
-    }
-    for (int k = t->ntgt - 1; k >= 0 && room < 0; k--) {
-        struct order_ref *g = hh_tm__ref(tm, t->tgt_oid[k]);
-        hh_qty_t left;
-
-        if (!g || g->done)
-            continue;
-        left = g->qty - g->filled;
-        if (left <= -room) {
-            room += left;
-            hh_tm__cancel(tm, t->tgt_oid[k]);
-        } else {
-            g->qty -= -room;
-            hh_tm__modify(tm, t->tgt_oid[k], g->qty, 0, 0);
-            room = 0;
-        }
-    }
-}
-
-/* Targets: n = min(targets, lots); each of the first n takes floor(lots/n)
- * lots, the last of them also the remainder.  Each is a limit order. */
-static void place_targets(struct hh_tm *tm, uint32_t ti)
-{
-    struct trade *t = &tm->trades[ti];
-    const struct hh_instrument *in = hh_inst_get(tm->inst, t->sig.iid);
-    int64_t lots = t->entry_filled / in->lot_size;
-    int n = t->sig.ntargets < lots ? t->sig.ntargets : (int)lots;
-
-    hh_qty_t assigned = 0;
-
-    if (n < 1)
-        n = 1;
-    for (int k = 0; k < n; k++) {
-        /* the last target also takes the remainder (lots and any odd units) */
-        hh_qty_t q = k == n - 1 ? t->entry_filled - assigned : (lots / n) * in->lot_size;
-
-        assigned += q;
-        t->tgt_qty[k] = q;
-        if (place(tm, ti, (enum purpose)(P_T1 + k), opposite(t->sig.side), HH_ORD_LIMIT, q,
-                  t->sig.targets[k], &t->tgt_oid[k]) == HH_OK)
-            t->ntgt = k + 1;
-    }
-}
-
 static void on_entry_fill(struct hh_tm *tm, uint32_t ti, const struct hh_report *r)
 {
     struct trade *t = &tm->trades[ti];
@@ -986,23 +818,6 @@ static void on_entry_fill(struct hh_tm *tm, uint32_t ti, const struct hh_report 
     t->pos += r->qty;
 }
 
-/* After the entry's fill: protect the position (stop first), and place the
- * targets once the entry is complete. */
-static void protect(struct hh_tm *tm, uint32_t ti)
-{
-    struct trade *t = &tm->trades[ti];
-
-    if (tm->live.on)
-        return;   /* the stop is the engine's; live.c places the targets */
-    if (!t->stop_oid)
-        place(tm, ti, P_STOP, opposite(t->sig.side), HH_ORD_STOP, t->pos, t->sig.stop,
-              &t->stop_oid);
-    else
-        sync_exits(tm, t);
-    if (t->entry_filled == t->qty && !t->ntgt)
-        place_targets(tm, ti);
-}
-
 static void on_exit_fill(struct hh_tm *tm, uint32_t ti, enum purpose p,
                          const struct hh_report *r)
 {
@@ -1015,27 +830,11 @@ static void on_exit_fill(struct hh_tm *tm, uint32_t ti, enum purpose p,
     t->last_exit = p == P_STOP ? HH_FR_STOP
                  : p == P_SQUAREOFF ? HH_FR_SQUAREOFF
                  : (enum hh_fill_reason)(HH_FR_TARGET1 + (p - P_T1));
-    if (tm->live.on) {
-        /* breakeven moves the engine's stop level (nothing at the broker) */
-        if (p == P_T1 && tm->cfg.breakeven_after_t1)
-            t->breakeven_done = true;
-        return;   /* live.c closes it once every order is terminal */
-    }
-    if (t->pos <= 0) {
-        hh_tm__close_trade(tm, ti);
-        return;
-    }
-    /* Breakeven: after T1, the stop moves to the signal's entry level (it
-     * counts from the next point of the path — the exchange's rule for a
-     * changed price). */
-    if (p == P_T1 && tm->cfg.breakeven_after_t1 && !t->breakeven_done) {
-        struct order_ref *stop = hh_tm__ref(tm, t->stop_oid);
-
+    /* Breakeven: after T1, while lots remain, the stop's level becomes the
+     * signal's entry (a resting stop moves with it, counting from the next
+     * point of the path — the exchange's rule for a changed price). */
+    if (p == P_T1 && tm->cfg.breakeven_after_t1 && t->pos > 0)
         t->breakeven_done = true;
-        if (stop && !stop->done)
-            hh_tm__modify(tm, t->stop_oid, 0, 0, t->sig.entry);
-    }
-    sync_exits(tm, t);
 }
 
 static enum hh_fill_reason reason_of(enum purpose p)
@@ -1069,7 +868,6 @@ static void on_fill(struct hh_tm *tm, struct order_ref *ref, const struct hh_rep
     if (ref->purpose == P_ENTRY) {
         on_entry_fill(tm, ti, r);
         hh_tm__emit_fill(tm, &t->sig, t->trade_id, r, HH_FR_ENTRY, charges);
-        protect(tm, ti);
         return;
     }
     hh_tm__emit_fill(tm, &t->sig, t->trade_id, r, reason_of(ref->purpose), charges);
@@ -1091,95 +889,52 @@ void hh_tm__back_to_waiting(struct hh_tm *tm, uint32_t ti)
     tm->stats.waiting++;
 }
 
-/*
- * An order ended without our asking (the exchange rejected or expired it,
- * or reconciliation found it gone).  An entry that never filled returns
- * the trade to waiting; a missing exit of an open trade is placed again,
- * so a position is never left without its stop.
- */
-static void order_ended(struct hh_tm *tm, struct order_ref *ref)
-{
-    uint32_t ti = ref->trade;
-    struct trade *t = &tm->trades[ti];
-    enum purpose p = ref->purpose;
-    hh_qty_t rest = ref->qty - ref->filled;
-
-    ref->done = true;
-    if (tm->live.on)
-        return;   /* live.c decides (hh_tm__live_after_report) */
-    if (p == P_ENTRY && t->st == T_ENTERING) {
-        hh_tm__back_to_waiting(tm, ti);
-        return;
-    }
-    if (t->st != T_OPEN || t->pos <= 0)
-        return;
-    if (p == P_STOP || (p == P_SQUAREOFF && t->squared_off)) {
-        uint64_t *oid = p == P_STOP ? &t->stop_oid : &t->sq_oid;
-
-        place(tm, ti, p, opposite(t->sig.side), p == P_STOP ? HH_ORD_STOP : HH_ORD_MARKET,
-              t->pos, p == P_STOP ? (t->breakeven_done ? t->sig.entry : t->sig.stop) : 0, oid);
-    } else if (p >= P_T1 && p <= P_T3 && rest > 0 && !t->squared_off) {
-        int k = p - P_T1;
-
-        place(tm, ti, p, opposite(t->sig.side), HH_ORD_LIMIT, rest, t->sig.targets[k],
-              &t->tgt_oid[k]);
-    }
-}
-
 void hh_tm__on_report(void *ctx, const struct hh_report *r)
 {
     struct hh_tm *tm = ctx;
     struct order_ref *ref;
 
-    if (tm->live.on) {
-        tm->live.stats.reports++;
-        ref = hh_tm__ref_by_boid(tm, r->order_id);
-        if (!ref) {
-            tm->live.stats.reports_unknown++;
-            return;  /* not ours, or a placement not yet known (timed out) */
-        }
-    } else {
-        ref = hh_tm__ref(tm, r->order_id);
-        if (!ref)
-            return;  /* not ours */
+    tm->x.stats.reports++;
+    ref = hh_tm__ref_by_boid(tm, r->order_id);
+    if (!ref) {
+        tm->x.stats.reports_unknown++;
+        return;  /* not ours, or a placement not yet known (timed out) */
     }
     hh_tm__deliver(tm, ref, r);
+    hh_tm_flush(tm);   /* a report from the broker's market event or stream */
 }
 
+/*
+ * A report about ref, from the broker or built by the engine: first through
+ * the order's state machine (what it refuses is never booked), then booked
+ * by the owner, then the owner's exits decide what follows.
+ */
 void hh_tm__deliver(struct hh_tm *tm, struct order_ref *ref, const struct hh_report *r)
 {
     size_t idx = (size_t)(ref - tm->refs);   /* handlers may grow refs[] */
     struct hh_report lr;
 
-    if (tm->live.on) {
-        if (!hh_tm__live_report(tm, ref, r, &lr))
-            return;
-        r = &lr;
-        ref = &tm->refs[idx];
-    }
+    if (!hh_tm__apply_report(tm, ref, r, &lr))
+        return;
+    r = &lr;
+    ref = &tm->refs[idx];
     tm->changes++;
-    if (ref->boid)   /* live: an order never sent has no broker report */
-        emit_ref(tm, HH_TMO_REPORT, ref, r, 0, 0, 0);
+    if (ref->boid)   /* an order never sent has no broker report */
+        hh_tm__emit_ref(tm, HH_TMO_REPORT, ref, r, 0);
     if (ref->group) {
         hh_tm__group_report(tm, ref, r);
-        if (tm->live.on)
-            hh_tm__live_after_report(tm, &tm->refs[idx], r);
-        return;
+    } else {
+        if (r->kind == HH_RPT_FILL)
+            on_fill(tm, ref, r);
+        else if (r->kind != HH_RPT_ACK && r->kind != HH_RPT_MODIFIED)
+            ref->done = true;   /* an end: what follows is the exits' to decide */
+        hh_tm__exits_report(tm, &tm->refs[idx], r);
     }
-    switch (r->kind) {
-    case HH_RPT_FILL:
-        on_fill(tm, ref, r);
-        break;
-    case HH_RPT_CANCELLED:
-    case HH_RPT_REJECTED:
-    case HH_RPT_EXPIRED:
-        if (!ref->done)
-            order_ended(tm, ref);   /* not at our request */
-        break;
-    case HH_RPT_ACK:
-    case HH_RPT_MODIFIED:
-        break;
-    }
-    if (tm->live.on)
-        hh_tm__live_after_report(tm, &tm->refs[idx], r);
+    ref = &tm->refs[idx];
+    /* the owner booked exactly what the order's machine accepted */
+    HH_ASSERT(ref->filled == ref->ord.filled && ref->qty == ref->ord.req.qty &&
+              ref->done == hh_ord_state_terminal(ref->ord.state));
+    if (ref->done)
+        ref->poll = false;
+    hh_tm__arm(tm);
 }

@@ -22,10 +22,16 @@
  * filled, an exposure monitor on a timer, emergency hedges, rollback
  * (shorts closed before longs), group P&L limits, expiry settlement.
  *
- * Live mode (enum hh_tm_mode, live.c) keeps these semantics and changes how
- * orders reach the broker and how stops execute; the runner then also calls
- * hh_tm_send() after each step (once the step is durable) and hh_tm_poll()
- * every reconcile.poll_s.
+ * Orders take one road in every mode (orders.c): a decision only queues
+ * the order; the manager then makes its state durable through the
+ * runner's barrier (hh_tm_set_barrier) and sends what is queued, through
+ * the circuit breaker, with retries, looking a placement of unknown outcome
+ * up by its client id before placing it again.  Every report goes through
+ * the order's state machine (exec/order.h) before it is booked.  The exit
+ * rules are written once (exits.c); how a stop executes is the stop policy
+ * (exits.stop_orders, SPEC §10b): RESTING — a stop order rests at the
+ * broker for the position (the backtest's semantics), HELD — the manager
+ * holds the level and executes it with the hybrid stop-loss.
  *
  * Calling sequence per market event (the runner's job):
  *   ticks: for each tick X — hh_tm_candle() for every candle completing
@@ -72,37 +78,15 @@ enum hh_tm_drop { HH_DROP_STOP_BEFORE_ENTRY, HH_DROP_EXPIRED };
 
 const char *hh_tm_drop_name(enum hh_tm_drop d);
 
-/*
- * Execution mode.  BACKTEST (the default, SPEC §5): orders go to the broker
- * at once and its reports are trusted as they come (the simulated exchange
- * reports synchronously and never loses one).  LIVE (`hedgehog run` paper,
- * shadow, live): the broker is remote and unreliable, so
- *  - every broker call goes through the circuit breaker and, when it fails
- *    with a 503 or a timeout, is retried with backoff on engine timers; a
- *    placement that timed out is looked up by its client id before it is
- *    placed again (a retry never creates a second order);
- *  - orders are write-ahead: a decision to place or cancel is only recorded
- *    (the order is QUEUED in the state); the runner makes the state durable
- *    and then calls hh_tm_send(), which talks to the broker.  After a crash
- *    a queued order of unknown fate is looked up by client id, never sent
- *    twice;
- *  - every order's state is its state machine's (exec/order.h): reports
- *    go through it before anything is booked; fills are applied by their
- *    cumulative quantity (a duplicate or stale report never doubles a
- *    position); what it refuses (a duplicate exec id, an illegal
- *    transition...) is not applied and goes to the alert sink;
- *  - a stop is held by the engine and executed by the hybrid stop-loss
- *    (exec/hybrid_sl.h: SL-LIMIT at the level, cancel after
- *    exec.sl_timeout_ms, wait for the confirmation, MARKET for exactly the
- *    remainder); targets stay limit orders; every exit is reduce-only:
- *    before a stop or square-off is sent the targets and the entry's
- *    remainder are cancelled and confirmed, and its quantity is the live
- *    position (hh_ord_exit_qty);
- *  - an entry the breaker refuses (or whose retries are used up) rejects
- *    its signal with BROKER_UNAVAILABLE (the rejected sink: a dead letter);
- *    an exit is retried until it executes.
- */
-enum hh_tm_mode { HH_TM_BACKTEST = 0, HH_TM_LIVE = 1 };
+/* How stops execute (exits.stop_orders, SPEC §10b). */
+enum hh_stop_policy {
+    HH_STOPS_RESTING = 0,   /* a stop order at the broker, resized with the position */
+    HH_STOPS_HELD = 1,      /* the level is the manager's; the hybrid stop-loss
+                               executes it (SL-LIMIT, then MARKET); a stop and a
+                               target can never both fill */
+};
+
+const char *hh_stop_policy_name(enum hh_stop_policy p);
 
 /* The immutable settings the manager runs with (mapped from hh_config). */
 struct hh_tm_config {
@@ -129,8 +113,8 @@ struct hh_tm_config {
     bool expiry_close_set;          /* close ITM shorts on expiry day ... */
     int64_t expiry_close_before;    /* ... at this IST time of day, ns */
     hh_ratio_t variance_limit;      /* hedge-balance variance flagged above */
-    /* execution mode (zero: backtest) and what live mode needs */
-    enum hh_tm_mode mode;
+    /* stops and the order road */
+    enum hh_stop_policy stops;
     struct hh_retry_policy retry;   /* broker.retry */
     uint64_t retry_seed;            /* jitter PRNG seed (any value) */
     struct hh_breaker_config breaker;   /* broker.breaker */
@@ -190,13 +174,12 @@ struct hh_tm_order_event {
     int rc;                             /* SEND_FAILED */
     hh_qty_t qty;                       /* MODIFY: new total (0: unchanged) */
     hh_price_t limit, trigger;          /* MODIFY: new prices (0: unchanged) */
-    bool live;                          /* live mode: `state` is set */
-    enum hh_ord_state state;            /* live mode: the order's state after
+    enum hh_ord_state state;            /* the order's state after
                                            the event, as its state machine
                                            (exec/order.h) has it */
 };
 
-/* What live mode tells the operator (logs, audit trail, alerts). */
+/* What the order road tells the operator (logs, audit trail, alerts). */
 enum hh_tm_alert_kind {
     HH_TMA_BREAKER,          /* a circuit breaker transition (brk); to OPEN: alert */
     HH_TMA_RETRY,            /* a broker call failed (rc) and will be tried again */
@@ -250,7 +233,7 @@ struct hh_tm_sink {
     /* Orders and their reports (may be NULL). */
     void (*order)(void *ctx, const struct hh_tm_order_event *e);
     void *ctx;
-    /* Live mode: breaker transitions and alerts (may be NULL).  Its own
+    /* Breaker transitions and alerts (may be NULL).  Its own
      * context, so a wrapping sink (app/persist.h) need not know of it. */
     void (*alert)(void *actx, const struct hh_tm_alert *a);
     void *alert_ctx;
@@ -281,9 +264,9 @@ struct hh_tm;
 /*
  * Create a manager.  inst, cal, clock and sink are borrowed and must
  * outlive it; broker is copied and its sink is set to this manager.
- * Live mode: zero retry / breaker / confirm-poll settings take the SPEC §11
- * defaults.  Returns NULL when out of memory or when a live-mode setting is
- * invalid (hh_retry_init, hh_breaker_init, hh_hsl_init refuse it).
+ * Zero retry / breaker / confirm-poll settings take the SPEC §11 defaults.
+ * Returns NULL when out of memory or when a setting is invalid
+ * (hh_retry_init, hh_breaker_init, hh_hsl_init refuse it).
  */
 struct hh_tm *hh_tm_new(const struct hh_tm_config *cfg, const struct hh_instruments *inst,
                         const struct hh_calendar *cal, const struct hh_clock *clock,
@@ -422,25 +405,36 @@ hh_time_t hh_tm_next_timer(const struct hh_tm *tm);
 /* Fire every timer due at or before `now` (the clock already at `now`). */
 void hh_tm_fire_timers(struct hh_tm *tm, hh_time_t now);
 
-/* ---- live mode (HH_TM_LIVE; see enum hh_tm_mode) -------------------------- */
+/* ---- the order road (orders.c) -------------------------------------------------- */
 
 /*
- * Does the manager have broker calls due now (queued placements and
- * cancellations, retries and look-ups whose time came, status queries of
- * the hybrid stops)?  The runner makes the state durable first (the
- * checkpoint holds every queued order), then calls hh_tm_send().
+ * The runner's durability barrier: called before any broker call the
+ * manager is about to make (placements, cancellations, modifications,
+ * look-ups), with every decision that led to them already emitted through
+ * the sink; it must make them durable (write-ahead: a crash never leaves a
+ * broker order the database does not know) and return 0, or non-zero to
+ * send nothing now (the calls stay queued).  Without one (a backtest
+ * against the simulated exchange, which dies with the process) calls go
+ * out at once.
  */
-bool hh_tm_has_commands(const struct hh_tm *tm);
+void hh_tm_set_barrier(struct hh_tm *tm, int (*barrier)(void *ctx), void *ctx);
 
 /*
- * Carry out the broker calls due now — exactly those due when it is called,
- * which the caller has just made durable — through the circuit breaker, in a
- * deterministic order.  What they answer is applied at once; what that
- * decides is only queued (hh_tm_has_commands() says so): the caller loops
- * (persist, then send) until nothing is due.  Returns the number of broker
- * calls made.  A no-op in backtests.
+ * Hold every order call (true) until released (false): the commands stay
+ * queued, only queries go out — `run` holds them until its startup
+ * reconciliation succeeded.  Releasing sends what is due.
  */
-int hh_tm_send(struct hh_tm *tm);
+void hh_tm_hold_orders(struct hh_tm *tm, bool hold);
+
+/*
+ * Send what is due now and deliver what the broker has due by now, until
+ * neither is left: the manager does this itself at the end of its event
+ * calls (signals, candles, ticks, bars, selections, timers) and after every
+ * report; a runner calls it after a reconciliation (hh_tm_reconcile,
+ * hh_tm_poll: their findings are recorded first) and after releasing a
+ * hold.
+ */
+void hh_tm_flush(struct hh_tm *tm);
 
 /* What one reconciliation poll did. */
 struct hh_tm_poll_result {
@@ -452,7 +446,7 @@ struct hh_tm_poll_result {
 };
 
 /*
- * A reconciliation poll (live mode): the broker's order book and positions
+ * A reconciliation poll: the broker's order book and positions
  * through the breaker, then hh_tm_reconcile(); orders whose placement timed
  * out are matched by client id; a working broker order with a client id the
  * engine does not know is reported (HH_DIV_FOREIGN_ORDER) and left alone.
@@ -460,8 +454,8 @@ struct hh_tm_poll_result {
  */
 int hh_tm_poll(struct hh_tm *tm, hh_div_fn fn, void *ctx, struct hh_tm_poll_result *out);
 
-/* Counters of live mode (for logs, metrics and tests). */
-struct hh_tm_live_stats {
+/* Counters of the order road (for logs, metrics and tests). */
+struct hh_tm_exec_stats {
     uint64_t reports;         /* broker reports received (any order) */
     uint64_t reports_unknown; /* reports for orders not (yet) known */
     uint64_t dup_fills;       /* duplicate or stale fills ignored */
@@ -479,9 +473,9 @@ struct hh_tm_live_stats {
     uint64_t polls, polls_failed;
 };
 
-const struct hh_tm_live_stats *hh_tm_live_stats(const struct hh_tm *tm);
+const struct hh_tm_exec_stats *hh_tm_exec_stats(const struct hh_tm *tm);
 
-/* The circuit breaker's state (CLOSED in backtests). */
+/* The circuit breaker's state. */
 enum hh_breaker_state hh_tm_breaker_state(const struct hh_tm *tm);
 
 /*

@@ -23,7 +23,8 @@ contains "check: audit chain" "$T/out" "audit: OK, 2000 records, head seq 2000"
 contains "check: verdict" "$T/out" "check: OK"
 
 # ---- online backup while a writer runs ------------------------------------------------
-"$W" write --db "$T/live.db" --run 2 --seconds 20 >"$T/live.acked" 2>"$T/live.err" &
+: >"$T/live.acked"   # exists before the writer's shell opens it (no race with the poll)
+"$W" write --db "$T/live.db" --run 2 --seconds 20 >>"$T/live.acked" 2>"$T/live.err" &
 wpid=$!
 n=0
 while [ "$(grep -c '' "$T/live.acked")" -lt 3000 ] && [ $n -lt 400 ]; do

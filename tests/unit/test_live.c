@@ -1,6 +1,7 @@
 /*
- * test_live.c — the trade manager in live mode (HH_TM_LIVE) against the
- * paper broker: write-ahead orders sent through the circuit breaker, retry
+ * test_live.c — the trade manager's order road against the paper broker
+ * (the HELD stop policy unless said): write-ahead orders sent after the
+ * durability barrier, through the circuit breaker, retry
  * with backoff and find-first after a timeout, fills de-duplicated by their
  * cumulative quantity, the hybrid stop-loss driven by engine timers,
  * reduce-only exits, restart from a snapshot in the middle of a stop; seed
@@ -11,8 +12,9 @@
  *
  * The harness is a miniature `hedgehog run`: it moves the engine clock to
  * each event, pumps the paper broker at its due times, fires engine timers,
- * polls every reconcile.poll_s, and after every event sends what the
- * engine queued (hh_tm_send) — the runner's commit loop without a store.
+ * polls every reconcile.poll_s; the engine sends what it queued itself
+ * (hh_tm_flush) after the barrier — the runner's, persisting when the test
+ * persists, else taking the snapshot a crash test restores.
  *
  * Day: 2025-01-02 (a Thursday), from 09:15 IST.  INFY and TCS: lot 1,
  * tick 0.05.
@@ -76,7 +78,10 @@ struct lw {
     char watch[HH_CLIENT_ID_MAX];
     char states[512];
     struct hh_persist *persist;        /* when set: the run is persisted (the
-                                          runner's commit loop: step, then send) */
+                                          barrier: step, then flush) */
+    unsigned char *ckpt;               /* the barrier's last snapshot: what a crash
+                                          restores (malloc'd) */
+    size_t nckpt;
     int opened, closed_brk, half_open;
     int polls, divergences;
     /* invariant violations */
@@ -231,7 +236,7 @@ static void watch_state(struct lw *w, const struct hh_tm_order_event *e)
 
     if (!cid && ref)
         cid = ref->req.client_id;
-    if (!w->watch[0] || !cid || strcmp(cid, w->watch) || !e->live)
+    if (!w->watch[0] || !cid || strcmp(cid, w->watch))
         return;
     snprintf(w->states + n, sizeof w->states - n, "%s%s=%s", n ? " " : "", what,
              hh_ord_state_name(e->state));
@@ -383,13 +388,43 @@ static void lw_defaults(struct lw *w)
         .hedge_debounce = 500 * MS,
         .leg_timeout = 5000 * MS,
         .margin_buffer = HH_RATIO_SCALE,
-        .mode = HH_TM_LIVE,
+        .stops = HH_STOPS_HELD,
         .retry = { 3, 1 * S, 8 * S, HH_RATIO_SCALE / 5 },
         .retry_seed = 7,
         .breaker = { 5, 30 * S, 20 * S },
         .hsl = { HH_RATIO_SCALE / 2, 2 * S, 1 * S },
     };
     w->poll_every = 12 * S;
+}
+
+static hh_time_t w_next_due(void *impl)
+{
+    struct lw *w = impl;
+
+    return hh_paper_next_due(w->paper);
+}
+
+static void w_pump(void *impl)
+{
+    struct lw *w = impl;
+
+    hh_paper_pump(w->paper);
+}
+
+/* The runner's barrier: the step persisted (when persisting), and the
+ * state as a crash would find it. */
+static int w_barrier(void *ctx)
+{
+    struct lw *w = ctx;
+    struct hh_diag d = { "" };
+
+    if (w->persist && (hh_persist_step(w->persist, w->clock.now) ||
+                       hh_store_flush(hh_persist_store(w->persist), &d)))
+        lw_fail(w, "the store failed");
+    free(w->ckpt);
+    w->ckpt = NULL;
+    assert_int_equal(hh_tm_snapshot(w->tm, &w->ckpt, &w->nckpt), HH_OK);
+    return HH_OK;
 }
 
 static void lw_start_with(struct lw *w, struct hh_paper *paper)
@@ -413,12 +448,15 @@ static void lw_start_with(struct lw *w, struct hh_paper *paper)
     w->ops.on_tick = w_on_tick;
     w->ops.on_bar = NULL;
     w->ops.set_sink = w_set_sink;
+    w->ops.next_due = w_next_due;
+    w->ops.pump = w_pump;
     b.ops = &w->ops;
     b.impl = w;
     if (w->persist)
         hh_persist_sink(w->persist, &sink, &sink);
     w->tm = hh_tm_new(&w->cfg, w->inst, w->cal, &w->clock, b, &sink);
     assert_non_null(w->tm);
+    hh_tm_set_barrier(w->tm, w_barrier, w);
     if (w->persist) {
         struct hh_diag d = { "" };
 
@@ -441,25 +479,21 @@ static void lw_start(struct lw *w)
 
 static void lw_free(struct lw *w)
 {
+    free(w->ckpt);
     hh_tm_free(w->tm);
     hh_paper_free(w->paper);
     hh_inst_free(w->inst);
     hh_cal_free(w->cal);
 }
 
-/* The runner's commit loop (no store here): send what is due, deliver
- * what the broker answered at once, until quiet. */
+/* The end of a step: its records persisted (when persisting), and what
+ * is due sent and delivered (the engine does it after its own calls; the
+ * harness moved the clock in between). */
 static void lw_commit(struct lw *w)
 {
-    for (int guard = 0; guard < 1000; guard++) {
-        if (w->persist && hh_persist_step(w->persist, w->clock.now))
-            lw_fail(w, "the store failed");
-        if (!hh_tm_has_commands(w->tm))
-            return;
-        hh_tm_send(w->tm);
-        hh_paper_pump(w->paper);
-    }
-    lw_fail(w, "the commit loop does not settle");
+    if (w->persist && hh_persist_step(w->persist, w->clock.now))
+        lw_fail(w, "the store failed");
+    hh_tm_flush(w->tm);
 }
 
 /* Right after a successful poll, every order the engine placed shows the
@@ -718,7 +752,7 @@ static void test_live_duplicate_fills_ignored(void **state)
         lw_tick(&w, 0, day0() + i * S, P(100.5), 20);
     assert_int_equal(paper_pos(&w, 0), 10);
     assert_int_equal(hh_tm_position(w.tm, w.iid[0]), 10);
-    assert_true(hh_tm_live_stats(w.tm)->dup_fills >= 4);
+    assert_true(hh_tm_exec_stats(w.tm)->dup_fills >= 4);
     assert_no_violation(&w);
     lw_free(&w);
 }
@@ -736,9 +770,9 @@ static void test_live_timeout_found_by_client_id(void **state)
     s = mksig(&w, "a", 0, HH_BUY, P(100), P(98), P(104), 0, 10);
     lw_signal(&w, &s);
     lw_tick(&w, 0, day0() + 1 * S, P(100), 100);
-    assert_int_equal(hh_tm_live_stats(w.tm)->timeouts, 1);
+    assert_int_equal(hh_tm_exec_stats(w.tm)->timeouts, 1);
     lw_tick(&w, 0, day0() + 3 * S, P(100.5), 100);
-    assert_int_equal(hh_tm_live_stats(w.tm)->found, 1);
+    assert_int_equal(hh_tm_exec_stats(w.tm)->found, 1);
     assert_int_equal(hh_tm_position(w.tm, w.iid[0]), 10);
     assert_int_equal(paper_pos(&w, 0), 10);
     assert_int_equal(hh_paper_stats(w.paper)->dup_client_ids, 0);
@@ -776,7 +810,7 @@ static void test_scenario_3_breaker(void **state)
     assert_int_equal(hh_paper_stats(w.paper)->placed, 0);
     assert_true(w.rejected[HH_SIG_BROKER_UNAVAILABLE] >= 4);
     assert_true(w.opened >= 1);                 /* the alert (again after a failed probe) */
-    assert_true(hh_tm_live_stats(w.tm)->refused > 0);
+    assert_true(hh_tm_exec_stats(w.tm)->refused > 0);
     /* recovery: the probe (a funds query) closes the breaker */
     for (int i = 0; i < 40; i++)
         lw_tick(&w, 0, day0() + (60 + 2 * i) * S, P(101), 100);
@@ -796,14 +830,14 @@ static void test_scenario_3_breaker(void **state)
 
 /* ---- 3. seed scenario 7: two signals ready at one instant, one slot --------------- */
 
-static void scenario_7(enum hh_tm_mode mode)
+static void scenario_7(enum hh_stop_policy stops)
 {
     struct lw w = { 0 };
     struct hh_signal a, b;
     struct hh_candle ca, cb;
 
     lw_defaults(&w);
-    w.cfg.mode = mode;
+    w.cfg.stops = stops;
     w.cfg.touch = false;           /* retest on candles */
     w.cfg.max_open_trades = 1;
     lw_start(&w);
@@ -837,8 +871,8 @@ static void scenario_7(enum hh_tm_mode mode)
 static void test_scenario_7_one_slot(void **state)
 {
     (void)state;
-    scenario_7(HH_TM_LIVE);
-    scenario_7(HH_TM_BACKTEST);
+    scenario_7(HH_STOPS_HELD);
+    scenario_7(HH_STOPS_RESTING);
 }
 
 /* ---- 4. restart in the middle of a hybrid stop ----------------------------------- */
@@ -913,11 +947,15 @@ static void test_live_queued_order_found_after_restart(void **state)
     lw_signal(&w, &s);
     lw_advance(&w, day0() + 1 * S);
     t = (struct hh_tick){ .ts = day0() + 1 * S, .iid = w.iid[0], .price = P(100), .qty = 100 };
-    hh_tm_tick(w.tm, &t);
-    assert_true(hh_tm_has_commands(w.tm));
-    snapshot_hash(w.tm, &b1, &n1);          /* the durable checkpoint: entry queued */
-    hh_tm_send(w.tm);                       /* sent ... and the process dies */
-    assert_int_equal(hh_paper_stats(w.paper)->placed, 1);
+    free(w.ckpt);
+    w.ckpt = NULL;
+    hh_tm_tick(w.tm, &t);                   /* the entry queued, the barrier passed,
+                                               sent ... */
+    assert_non_null(w.ckpt);                /* the durable checkpoint: entry queued */
+    b1 = w.ckpt;
+    n1 = w.nckpt;
+    w.ckpt = NULL;
+    assert_int_equal(hh_paper_stats(w.paper)->placed, 1);   /* ... and the process dies */
     assert_int_equal(hh_paper_snapshot(w.paper, (void **)&pb, &pn), HH_OK);
     hh_tm_free(w.tm);
     hh_paper_free(w.paper);
@@ -1047,7 +1085,7 @@ static void test_live_fill_after_cancel_refused(void **state)
     tgt = ref_of(&w, P_T1);
     assert_int_equal(tgt->ord.state, HH_OS_CANCELLED);
     assert_true(tgt->done);
-    assert_int_equal(hh_tm_live_stats(w.tm)->refusals, 0);
+    assert_int_equal(hh_tm_exec_stats(w.tm)->refusals, 0);
     fills = w.fills;
     memset(&f, 0, sizeof f);
     f.kind = HH_RPT_FILL;
@@ -1061,7 +1099,7 @@ static void test_live_fill_after_cancel_refused(void **state)
     f.exec_id = 424242;
     w.esink(w.ectx, &f);
     tgt = ref_of(&w, P_T1);
-    assert_int_equal(hh_tm_live_stats(w.tm)->refusals, 1);
+    assert_int_equal(hh_tm_exec_stats(w.tm)->refusals, 1);
     assert_int_equal(w.alerts[HH_TMA_ILLEGAL_TRANSITION], 1);
     assert_int_equal(w.operator_alerts[HH_TMA_ILLEGAL_TRANSITION], 1);
     assert_int_equal(w.last_rc[HH_TMA_ILLEGAL_TRANSITION], HH_ESTATE);
@@ -1110,16 +1148,16 @@ static void test_live_duplicate_exec_id_refused(void **state)
     assert_int_equal(f.order_id, ref_of(&w, P_ENTRY)->boid);
     fills = w.fills;
     w.esink(w.ectx, &f);
-    assert_int_equal(hh_tm_live_stats(w.tm)->refusals, 1);
-    assert_int_equal(hh_tm_live_stats(w.tm)->dup_fills, 1);
+    assert_int_equal(hh_tm_exec_stats(w.tm)->refusals, 1);
+    assert_int_equal(hh_tm_exec_stats(w.tm)->dup_fills, 1);
     assert_int_equal(w.alerts[HH_TMA_DUP_FILL], 1);
     assert_int_equal(w.operator_alerts[HH_TMA_DUP_FILL], 0);
     assert_int_equal(w.last_rc[HH_TMA_DUP_FILL], HH_EEXIST);
     assert_non_null(strstr(w.last_detail[HH_TMA_DUP_FILL], "duplicate fill, exec id"));
     f.exec_id += 1000;
     w.esink(w.ectx, &f);
-    assert_int_equal(hh_tm_live_stats(w.tm)->refusals, 1);
-    assert_int_equal(hh_tm_live_stats(w.tm)->dup_fills, 2);
+    assert_int_equal(hh_tm_exec_stats(w.tm)->refusals, 1);
+    assert_int_equal(hh_tm_exec_stats(w.tm)->dup_fills, 2);
     assert_int_equal(w.last_rc[HH_TMA_DUP_FILL], 0);
     assert_int_equal(w.fills, fills);
     assert_int_equal(hh_tm_position(w.tm, w.iid[0]), 10);
@@ -1213,7 +1251,7 @@ static void test_live_rejected_after_fills_ends_at_poll(void **state)
     assert_true(e->done);
     assert_int_equal(e->ord.filled, 2);
     assert_int_equal(hh_tm_position(w.tm, w.iid[0]), 2);
-    assert_int_equal(hh_tm_live_stats(w.tm)->refusals, 0);
+    assert_int_equal(hh_tm_exec_stats(w.tm)->refusals, 0);
     divergences = w.divergences;
     lw_poll(&w);
     assert_int_equal(w.divergences, divergences);
@@ -1342,7 +1380,7 @@ static int run_schedule(uint64_t seed, bool trace, struct tally *ty)
                 (unsigned long long)hh_paper_stats(w.paper)->dup_client_ids);
     check_exits(&w);
     {
-        const struct hh_tm_live_stats *ls = hh_tm_live_stats(w.tm);
+        const struct hh_tm_exec_stats *ls = hh_tm_exec_stats(w.tm);
         const struct hh_paper_stats *ps = hh_paper_stats(w.paper);
 
         ty->schedules++;

@@ -109,10 +109,13 @@ static int poll(struct world *w)
     struct hh_broker_order orders[64];
     struct hh_broker_position pos[16];
     size_t no = 0, np = 0;
+    int n;
 
     assert_int_equal(w->broker.ops->orders(w->broker.impl, orders, 64, &no), HH_OK);
     assert_int_equal(w->broker.ops->positions(w->broker.impl, pos, 16, &np), HH_OK);
-    return hh_tm_reconcile(w->tm, orders, no < 64 ? no : 64, pos, np < 16 ? np : 16, on_div, w);
+    n = hh_tm_reconcile(w->tm, orders, no < 64 ? no : 64, pos, np < 16 ? np : 16, on_div, w);
+    hh_tm_flush(w->tm);   /* what it decided goes out */
+    return n;
 }
 
 static void test_lost_fill_is_adopted_and_protected(void **state)
@@ -147,6 +150,11 @@ static void test_lost_fill_is_adopted_and_protected(void **state)
     assert_int_equal(hh_paper_position(w->paper, w->xyz), 0);   /* stopped out there */
     poll(w);
     assert_int_equal(hh_tm_position(w->tm, w->xyz), 0);        /* and here after the poll */
+    /* the target's cancel is confirmed by a status query (its CANCELLED
+     * report is lost too): then the trade closes */
+    assert_int_equal(hh_tm_stats(w->tm)->trades_closed, 0);
+    hh_clock_advance(&w->clock, T(2) + 2 * HH_NS_PER_S);
+    hh_tm_fire_timers(w->tm, w->clock.now);
     assert_int_equal(hh_tm_stats(w->tm)->trades_closed, 1);
     assert_int_equal(poll(w), 0);                              /* nothing left to adopt */
     world_free(w);

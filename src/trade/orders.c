@@ -1,11 +1,12 @@
 /*
- * live.c — the trade manager's live mode (HH_TM_LIVE; contract in trade.h,
- * enum hh_tm_mode): the space between the engine and a remote broker.
+ * orders.c — the order road: the one way every order of the trade manager
+ * takes to the broker and back, in every mode (contract in trade.h).
  *
  * Orders.  A decision to place is write-ahead: hh_tm__place() only queues
  * the order (PS_QUEUED, an engine key in ref->oid, the request with its
- * deterministic client id in ref->req).  The runner makes the state durable
- * (the checkpoint holds the queued order) and calls hh_tm_send(), which
+ * deterministic client id in ref->req).  hh_tm_flush() — which the manager
+ * runs at the end of each of its calls and after each report — passes the
+ * runner's durability barrier (the checkpoint holds the queued order), then
  * talks to the broker, always through the circuit breaker:
  *
  *   QUEUED ──place OK──────────────────────────────▶ PLACED (boid known)
@@ -18,15 +19,16 @@
  *     └ breaker open: an entry is rejected BROKER_UNAVAILABLE at once, an
  *       exit waits for the breaker's cool-off
  *
- * hh_tm_send() makes only the calls that were due when it was called (one
- * round): what their answers decide is queued for the next round, after
- * the next checkpoint.  A queued order restored from a checkpoint may have
- * been sent before the crash: it becomes FINDING, looked up, never sent
- * twice.
- * Cancellations are queued the same way (CS_WANTED -> CS_SENT) and stay
+ * A send round makes only the calls that were due when it started: what
+ * their answers decide is queued for the next round, after the next
+ * barrier.  A queued order restored from a checkpoint may have been sent
+ * before the crash: it becomes FINDING, looked up, never sent twice.
+ * Cancellations and modifications are queued the same way; a cancel stays
  * unconfirmed until a CANCELLED report, or a status query (asked
  * exec.sl_confirm_poll after the cancel), shows the order terminal: an
- * order is `done` only on the broker's word.
+ * order is `done` only on the broker's word.  A broker that reports inside
+ * its calls (the simulated exchange) confirms at once, so a backtest takes
+ * exactly the same road, only without waiting.
  *
  * States.  Each order's state is its state machine's (ref->ord,
  * exec/order.h): NEW while queued or refused by a 503, SENT once the
@@ -43,22 +45,11 @@
  * replay or a report overtaken by a poll adds nothing; a terminal report
  * whose `filled` is ahead of ours first books the missing part.
  *
- * Exits.  The stop is the engine's: when a tick trades at or through the
- * level (the signal's stop, the entry after T1 with breakeven) the trade's
- * exit intent becomes STOP; at the square-off time SQUAREOFF.  Then the
- * entry's remainder and the targets are cancelled, and only when every one
- * of them is terminal (so nothing else can sell) is the exit sent for the
- * live position (hh_ord_exit_qty): the hybrid stop-loss (exec/hybrid_sl.h)
- * for a stop, a market order for a square-off.  A trade closes when it is
- * flat and every order of it is terminal.
- *
  * Invariants:
- *  - Σ (qty - filled) over a trade's non-terminal exit orders <= its
- *    position: exits are reduce-only, alone and together;
- *  - a hybrid stop's market order exists only after its SL-LIMIT is
- *    terminal (hybrid_sl.c) — and here only then is it queued;
- *  - every broker call is made from hh_tm_send() or hh_tm_poll(), at the
- *    engine's time, in ref order: a replay makes the same calls.
+ *  - every broker call is made from a flush or hh_tm_poll(), at the
+ *    engine's time, in ref order: a replay makes the same calls;
+ *  - open[] lists exactly the refs not done, ascending (the only refs a
+ *    round or the timer looks at).
  */
 #include "trade/tm_int.h"
 
@@ -82,11 +73,6 @@ const char *hh_tm_alert_name(enum hh_tm_alert_kind k)
 static hh_time_t now_of(const struct hh_tm *tm)
 {
     return tm->clock->now == HH_TIME_NONE ? 0 : tm->clock->now;
-}
-
-static enum hh_side opposite(enum hh_side s)
-{
-    return s == HH_BUY ? HH_SELL : HH_BUY;
 }
 
 /* ---- sink ------------------------------------------------------------------ */
@@ -142,15 +128,13 @@ static void on_transition(void *ctx, const struct hh_breaker_transition *t)
 
 /* ---- life cycle -------------------------------------------------------------- */
 
-int hh_tm__live_init(struct hh_tm *tm)
+int hh_tm__orders_init(struct hh_tm *tm)
 {
     struct hh_tm_config *c = &tm->cfg;
     struct hh_hsl probe;
     int rc;
 
-    tm->live.timer_at = HH_TIME_NONE;
-    if (c->mode != HH_TM_LIVE)
-        return HH_OK;
+    tm->x.timer_at = HH_TIME_NONE;
     if (c->retry.attempts <= 0)
         c->retry = (struct hh_retry_policy){ 3, HH_NS_PER_S, 8 * HH_NS_PER_S,
                                              HH_RATIO_SCALE / 5 };
@@ -160,42 +144,39 @@ int hh_tm__live_init(struct hh_tm *tm)
         c->hsl.confirm_poll = CONFIRM_POLL_DEFAULT;
     if (hh_hsl_init(&probe, &c->hsl))
         return HH_EINVAL;
-    if ((rc = hh_retry_init(&tm->live.retry, &c->retry, c->retry_seed ? c->retry_seed : 1)))
+    if ((rc = hh_retry_init(&tm->x.retry, &c->retry, c->retry_seed ? c->retry_seed : 1)))
         return rc;
-    if ((rc = hh_u64map_init(&tm->live.by_boid, 1024)))
+    if ((rc = hh_u64map_init(&tm->x.by_boid, 1024)))
         return rc;
-    if ((rc = hh_u64map_init(&tm->live.execs, 1024)))
+    if ((rc = hh_u64map_init(&tm->x.execs, 1024)))
         return rc;
-    if ((rc = hh_breaker_init(&tm->live.brk, &c->breaker, on_transition, tm)))
-        return rc;
-    tm->live.on = true;
-    return HH_OK;
+    return hh_breaker_init(&tm->x.brk, &c->breaker, on_transition, tm);
 }
 
-void hh_tm__live_free(struct hh_tm *tm)
+void hh_tm__orders_free(struct hh_tm *tm)
 {
-    if (!tm->live.on)
-        return;
-    for (size_t i = 0; i < tm->live.nhsl; i++)
-        if (tm->live.hsl[i].used)
-            hh_hsl_free(&tm->live.hsl[i].h);
-    free(tm->live.hsl);
-    free(tm->live.obuf);
-    free(tm->live.pbuf);
-    free(tm->live.round);
-    hh_u64map_free(&tm->live.by_boid);
-    hh_u64map_free(&tm->live.execs);
-    hh_breaker_free(&tm->live.brk);
+    for (size_t i = 0; i < tm->x.nhsl; i++)
+        if (tm->x.hsl[i].used)
+            hh_hsl_free(&tm->x.hsl[i].h);
+    free(tm->x.hsl);
+    free(tm->x.obuf);
+    free(tm->x.pbuf);
+    free(tm->x.round);
+    free(tm->x.open);
+    free(tm->x.exiting);
+    hh_u64map_free(&tm->x.by_boid);
+    hh_u64map_free(&tm->x.execs);
+    hh_breaker_free(&tm->x.brk);
 }
 
-const struct hh_tm_live_stats *hh_tm_live_stats(const struct hh_tm *tm)
+const struct hh_tm_exec_stats *hh_tm_exec_stats(const struct hh_tm *tm)
 {
-    return &tm->live.stats;
+    return &tm->x.stats;
 }
 
 enum hh_breaker_state hh_tm_breaker_state(const struct hh_tm *tm)
 {
-    return tm->live.on ? tm->live.brk.state : HH_BRK_CLOSED;
+    return tm->x.brk.state;
 }
 
 void hh_tm_set_cursor(struct hh_tm *tm, const struct hh_tm_cursor *c, bool change)
@@ -218,7 +199,7 @@ struct order_ref *hh_tm__ref_by_boid(struct hh_tm *tm, uint64_t boid)
 {
     uint64_t v;
 
-    return boid && hh_u64map_get(&tm->live.by_boid, boid, &v) ? &tm->refs[v - 1] : NULL;
+    return boid && hh_u64map_get(&tm->x.by_boid, boid, &v) ? &tm->refs[v - 1] : NULL;
 }
 
 static size_t idx_of(const struct hh_tm *tm, const struct order_ref *ref)
@@ -226,26 +207,27 @@ static size_t idx_of(const struct hh_tm *tm, const struct order_ref *ref)
     return (size_t)(ref - tm->refs);
 }
 
-int hh_tm__live_place(struct hh_tm *tm, struct order_ref *ref, uint64_t *oid)
+int hh_tm__queue_place(struct hh_tm *tm, struct order_ref *ref, uint64_t *oid)
 {
-    int rc = hh_ord_init_shared(&ref->ord, &ref->req, now_of(tm), &tm->live.execs);
+    int rc = hh_ord_init_shared(&ref->ord, &ref->req, now_of(tm), &tm->x.execs);
 
     if (rc)
         return rc;
-    ref->oid = ++tm->live.next_key;
+    ref->oid = ++tm->x.next_key;
     ref->boid = 0;
     ref->pstate = PS_QUEUED;
     ref->due = now_of(tm);
-    if ((rc = hh_u64map_put(&tm->by_oid, ref->oid, tm->nrefs + 1)))
+    if ((rc = hh_u64map_put(&tm->by_oid, ref->oid, tm->nrefs + 1)) ||
+        (rc = hh_grow(&tm->x.open, &tm->x.capopen, tm->x.nopen + 1, sizeof *tm->x.open)))
         return rc;
+    tm->x.open[tm->x.nopen++] = (uint32_t)tm->nrefs;
     tm->nrefs++;
     tm->changes++;
     *oid = ref->oid;
     return HH_OK;
 }
 
-/* Units an order may still execute (unknown outcomes included). */
-static hh_qty_t open_qty(const struct order_ref *ref)
+hh_qty_t hh_tm__open_qty(const struct order_ref *ref)
 {
     return hh_ord_open_qty(&ref->ord);
 }
@@ -269,8 +251,8 @@ static void refused(struct hh_tm *tm, const struct order_ref *ref, const struct 
                                  : HH_TMA_BAD_REPORT;
     bool late_ack = r && (r->kind == HH_RPT_ACK || r->kind == HH_RPT_MODIFIED);
 
-    tm->live.stats.refusals++;
-    tm->live.stats.dup_fills += rc == HH_EEXIST;
+    tm->x.stats.refusals++;
+    tm->x.stats.dup_fills += rc == HH_EEXIST;
     alert_ref(tm, kind, kind == HH_TMA_BAD_REPORT || (kind != HH_TMA_DUP_FILL && !late_ack),
               ref, rc, r ? r->qty : 0, why[0] ? why : hh_strerror(rc));
 }
@@ -328,7 +310,7 @@ static bool ref_due(const struct hh_tm *tm, const struct order_ref *ref)
     case PS_FINDING:
         return ref->due <= now;
     default:
-        return (ref->cancel == CS_WANTED || ref->poll) && ref->due <= now;
+        return (ref->cancel == CS_WANTED || ref->poll || ref->modify) && ref->due <= now;
     }
 }
 
@@ -355,20 +337,67 @@ static void end_unsent(struct hh_tm *tm, size_t i, enum hh_report_kind kind, con
     ref->pstate = PS_PLACED;   /* nothing more to send */
     ref->cancel = CS_NONE;
     ref->poll = false;
+    ref->modify = false;
     hh_tm__deliver(tm, ref, &r);
 }
 
-void hh_tm__live_cancel(struct hh_tm *tm, struct order_ref *ref)
+/* A cancel: an order not at the broker ends at once; else the call is
+ * queued (FINDING: sent once found).  A modification wanted is dropped. */
+static void cancel_ref(struct hh_tm *tm, struct order_ref *ref)
 {
-    if (ref->done || ref->cancel != CS_NONE)
-        return;
     tm->changes++;
+    ref->modify = false;
     if (ref->pstate == PS_QUEUED || ref->pstate == PS_RETRY) {
         /* Not at the broker (a 503 means not processed): nothing to ask. */
         end_unsent(tm, idx_of(tm, ref), HH_RPT_CANCELLED, "cancelled before it was sent");
         return;
     }
-    want_cancel(tm, ref);   /* FINDING: sent once found */
+    want_cancel(tm, ref);
+}
+
+void hh_tm__queue_cancel(struct hh_tm *tm, struct order_ref *ref)
+{
+    if (!ref->done && ref->cancel == CS_NONE)
+        cancel_ref(tm, ref);
+}
+
+void hh_tm__recancel(struct hh_tm *tm, struct order_ref *ref)
+{
+    if (!ref->done)
+        cancel_ref(tm, ref);
+}
+
+void hh_tm__want_status(struct hh_tm *tm, struct order_ref *ref)
+{
+    if (ref->pstate != PS_PLACED || ref->done)
+        return;
+    ref->poll = true;
+    ref->due = now_of(tm);
+}
+
+/*
+ * A change of a working order (qty: its new total, trigger: its new
+ * level; 0 = unchanged).  An order not yet sent just changes what will be
+ * sent; a change already wanted is replaced by this one.
+ */
+void hh_tm__queue_modify(struct hh_tm *tm, struct order_ref *ref, hh_qty_t qty,
+                         hh_price_t trigger)
+{
+    if (ref->done || ref->cancel != CS_NONE)
+        return;
+    tm->changes++;
+    if (ref->pstate == PS_QUEUED || ref->pstate == PS_RETRY) {
+        if (qty)
+            ref->req.qty = ref->qty = ref->ord.req.qty = qty;
+        if (trigger)
+            ref->req.trigger = ref->ord.req.trigger = trigger;
+        return;
+    }
+    ref->modify = true;
+    ref->mod_qty = qty;
+    ref->mod_trigger = trigger;
+    if (ref->pstate == PS_PLACED)
+        ref->due = now_of(tm);
 }
 
 /* ---- reports ------------------------------------------------------------------- */
@@ -418,7 +447,7 @@ static bool live_fill(struct hh_tm *tm, struct order_ref *ref, const struct hh_r
         return false;
     }
     if (eff.new_fill <= 0) {
-        tm->live.stats.dup_fills++;
+        tm->x.stats.dup_fills++;
         alert_ref(tm, HH_TMA_DUP_FILL, false, ref, 0, r->qty,
                   "duplicate or stale fill report ignored");
         return false;
@@ -451,7 +480,7 @@ static bool live_modified(struct hh_tm *tm, size_t i, const struct hh_report *r)
     return true;
 }
 
-bool hh_tm__live_report(struct hh_tm *tm, struct order_ref *ref, const struct hh_report *r,
+bool hh_tm__apply_report(struct hh_tm *tm, struct order_ref *ref, const struct hh_report *r,
                         struct hh_report *out)
 {
     size_t i = idx_of(tm, ref);
@@ -490,454 +519,9 @@ bool hh_tm__live_report(struct hh_tm *tm, struct order_ref *ref, const struct hh
 
 /* ---- the hybrid stop ------------------------------------------------------------ */
 
-static struct tm_hsl *hsl_of(struct hh_tm *tm, const struct trade *t)
-{
-    return t->hsl ? &tm->live.hsl[t->hsl - 1] : NULL;
-}
-
-static bool hsl_finished(const struct tm_hsl *s)
-{
-    return s->h.state == HH_HSL_DONE || s->h.state == HH_HSL_FAILED;
-}
-
-static void hsl_do(struct hh_tm *tm, uint32_t slot, const struct hh_hsl_action *act);
-static void live_arm(struct hh_tm *tm);
-
-/* Queue one of the hybrid stop's orders (its client id is the machine's). */
-static void hsl_place(struct hh_tm *tm, uint32_t slot, enum hh_hsl_leg leg,
-                      const struct hh_order_req *req)
-{
-    struct tm_hsl *s = &tm->live.hsl[slot];
-    uint32_t ti = s->trade;
-    struct order_ref *ref;
-    uint64_t key;
-
-    /* exactly the machine's order (SL-LIMIT: its trigger) */
-    if (hh_tm__place_req(tm, req, ti, false, P_STOP, -1, &key)) {
-        struct hh_hsl_action act;
-
-        /* out of memory: as refused (the machine alerts, the exit retries) */
-        if (!hh_hsl_place_failed(&s->h, leg, now_of(tm), &act))
-            hsl_do(tm, slot, &act);
-        return;
-    }
-    ref = hh_tm__ref(tm, key);
-    ref->hsl = slot + 1;
-    ref->hsl_leg = (uint8_t)leg;
-    tm->live.hsl[slot].key[leg] = key;
-}
-
-static void hsl_do(struct hh_tm *tm, uint32_t slot, const struct hh_hsl_action *act)
-{
-    struct tm_hsl *s = &tm->live.hsl[slot];
-    struct trade *t = &tm->trades[s->trade];
-    struct order_ref *ref;
-
-    switch (act->kind) {
-    case HH_HSL_ACT_NONE:
-        break;
-    case HH_HSL_ACT_PLACE_LIMIT:
-        hsl_place(tm, slot, HH_HSL_LIMIT, &act->req);
-        break;
-    case HH_HSL_ACT_PLACE_MARKET:
-        tm->live.stats.stop_markets++;
-        hsl_place(tm, slot, HH_HSL_MARKET_LEG, &act->req);
-        hh_tm__alert(tm, HH_TMA_STOP_MARKET, false, &t->sig,
-                  hh_tm__ref(tm, tm->live.hsl[slot].key[HH_HSL_MARKET_LEG]), 0, act->req.qty,
-                  "the stop-limit is terminal: market for the remainder");
-        break;
-    case HH_HSL_ACT_CANCEL:
-        ref = hh_tm__ref(tm, s->key[HH_HSL_LIMIT]);
-        if (ref && !ref->done)
-            want_cancel(tm, ref);   /* (again, when a poll found it working) */
-        break;
-    case HH_HSL_ACT_POLL:
-        ref = hh_tm__ref(tm, s->key[HH_HSL_LIMIT]);
-        if (ref && ref->pstate == PS_PLACED) {
-            ref->poll = true;
-            ref->due = now_of(tm);
-        }
-        break;
-    case HH_HSL_ACT_DONE:
-        hh_tm__alert(tm, HH_TMA_STOP_DONE, false, &t->sig, NULL, 0, s->h.spec.qty,
-                  s->h.cancel_too_late ? "stop executed (the cancel came too late: no market)"
-                  : s->h.mkt_live ? "stop executed (stop-limit, then market)"
-                  : "stop executed (stop-limit)");
-        break;
-    case HH_HSL_ACT_ALERT:
-        tm->live.stats.stop_failed++;
-        t->exit_retry_at = now_of(tm) + hh_retry_delay(&tm->live.retry, 0);
-        hh_tm__alert(tm, HH_TMA_STOP_FAILED, true, &t->sig, NULL, 0, act->req.qty,
-                  "the stop's market order failed: the position is still held, retrying");
-        break;
-    }
-    tm->changes++;
-}
-
-static int hsl_alloc(struct hh_tm *tm, uint32_t *slot)
-{
-    struct tm_live *L = &tm->live;
-
-    for (size_t i = 0; i < L->nhsl; i++) {
-        if (!L->hsl[i].used) {
-            *slot = (uint32_t)i;
-            return HH_OK;
-        }
-    }
-    if (hh_grow(&L->hsl, &L->caphsl, L->nhsl + 1, sizeof *L->hsl))
-        return HH_ENOMEM;
-    memset(&L->hsl[L->nhsl], 0, sizeof L->hsl[L->nhsl]);
-    *slot = (uint32_t)L->nhsl++;
-    return HH_OK;
-}
-
-static void hsl_release(struct hh_tm *tm, struct trade *t)
-{
-    struct tm_hsl *s = hsl_of(tm, t);
-
-    if (!s)
-        return;
-    for (size_t i = 0; i < tm->nrefs; i++)
-        if (tm->refs[i].hsl == t->hsl)
-            tm->refs[i].hsl = 0;   /* its orders are plain exits from now on */
-    hh_hsl_free(&s->h);
-    memset(s, 0, sizeof *s);
-    t->hsl = 0;
-    tm->changes++;
-}
-
-/* Start a hybrid stop for qty units at `level`. */
-static void hsl_start(struct hh_tm *tm, uint32_t ti, hh_qty_t qty, hh_price_t level)
-{
-    struct trade *t = &tm->trades[ti];
-    const struct hh_instrument *in = hh_inst_get(tm->inst, t->sig.iid);
-    struct hh_hsl_spec spec;
-    struct hh_hsl_action act;
-    struct tm_hsl *s;
-    uint32_t slot;
-
-    if (hsl_alloc(tm, &slot))
-        return;
-    s = &tm->live.hsl[slot];
-    if (hh_hsl_init(&s->h, &tm->cfg.hsl))
-        return;
-    memset(&spec, 0, sizeof spec);
-    spec.iid = t->sig.iid;
-    spec.side = opposite(t->sig.side);
-    spec.qty = qty;
-    spec.trigger = level;
-    spec.tick = in->tick;
-    snprintf(spec.limit_client_id, sizeof spec.limit_client_id, "h%ul%u", t->serial, ++t->orders);
-    snprintf(spec.market_client_id, sizeof spec.market_client_id, "h%um%u", t->serial,
-             ++t->orders);
-    if (hh_hsl_trigger(&s->h, &spec, now_of(tm), &act)) {
-        hh_hsl_free(&s->h);
-        t->exit_retry_at = now_of(tm) + tm->cfg.hsl.confirm_poll;
-        return;
-    }
-    s->used = true;
-    s->trade = ti;
-    t->hsl = slot + 1;
-    t->stops++;
-    tm->live.stats.stops++;
-    tm->changes++;
-    hsl_do(tm, slot, &act);
-}
-
-/* ---- a trade's exits --------------------------------------------------------------- */
-
-static bool ref_live(const struct hh_tm *tm, uint64_t key)
-{
-    const struct order_ref *ref = key ? hh_tm__ref((struct hh_tm *)tm, key) : NULL;
-
-    return ref && !ref->done;
-}
-
-/* Units the trade's working exit orders may still sell (or buy). */
-static hh_qty_t pending_exits(struct hh_tm *tm, const struct trade *t)
-{
-    const struct tm_hsl *s = t->hsl ? &tm->live.hsl[t->hsl - 1] : NULL;
-    hh_qty_t q = 0;
-    const struct order_ref *ref;
-
-    for (int k = 0; k < t->ntgt; k++)
-        if ((ref = hh_tm__ref(tm, t->tgt_oid[k])))
-            q += open_qty(ref);
-    if ((ref = hh_tm__ref(tm, t->sq_oid)))
-        q += open_qty(ref);
-    if (s)
-        for (int leg = 0; leg < 2; leg++)
-            if ((ref = hh_tm__ref(tm, s->key[leg])))
-                q += open_qty(ref);
-    return q;
-}
-
-/* Does any order of the trade still live (may fill)? */
-static bool has_live_orders(struct hh_tm *tm, const struct trade *t)
-{
-    const struct tm_hsl *s = t->hsl ? &tm->live.hsl[t->hsl - 1] : NULL;
-
-    if (ref_live(tm, t->entry_oid) || ref_live(tm, t->sq_oid))
-        return true;
-    for (int k = 0; k < t->ntgt; k++)
-        if (ref_live(tm, t->tgt_oid[k]))
-            return true;
-    return s && (ref_live(tm, s->key[0]) || ref_live(tm, s->key[1]) || !hsl_finished(s));
-}
-
-/* Targets once the entry is complete: SPEC §5's split over the position,
- * each a limit order (reduce-only: together exactly the position). */
-static void place_targets(struct hh_tm *tm, uint32_t ti)
-{
-    struct trade *t = &tm->trades[ti];
-    const struct hh_instrument *in = hh_inst_get(tm->inst, t->sig.iid);
-    hh_qty_t room = hh_ord_exit_qty(t->sig.side == HH_BUY ? t->pos : -t->pos,
-                                    opposite(t->sig.side), pending_exits(tm, t), t->pos);
-    int64_t lots = room / in->lot_size;
-    int n = t->sig.ntargets < lots ? t->sig.ntargets : (int)lots;
-    hh_qty_t assigned = 0;
-
-    if (room <= 0)
-        return;
-    if (n < 1)
-        n = 1;
-    for (int k = 0; k < n; k++) {
-        hh_qty_t q = k == n - 1 ? room - assigned : (lots / n) * in->lot_size;
-        char client[HH_CLIENT_ID_MAX];
-
-        assigned += q;
-        t->tgt_qty[k] = q;
-        snprintf(client, sizeof client, "h%u%c%u", t->serial, '1' + k, ++t->orders);
-        if (hh_tm__place(tm, client, ti, false, (enum purpose)(P_T1 + k), -1, t->sig.iid,
-                         opposite(t->sig.side), HH_ORD_LIMIT, q, t->sig.targets[k],
-                         &t->tgt_oid[k]) == HH_OK)
-            t->ntgt = k + 1;
-    }
-    tm->changes++;
-}
-
-/* Times a target the broker keeps ending is placed again (then the trade
- * relies on its stop and the square-off). */
-#define TARGET_REPLACE_MAX 3
-
-/* A target that ended (rejected, expired, cancelled by someone else) while
- * the trade still wants it: placed again for what it left, reduce-only. */
-static void replace_targets(struct hh_tm *tm, uint32_t ti)
-{
-    struct trade *t = &tm->trades[ti];
-
-    for (int k = 0; k < t->ntgt; k++) {
-        struct order_ref *ref = hh_tm__ref(tm, t->tgt_oid[k]);
-        hh_qty_t rest, q;
-        uint8_t times;
-        char client[HH_CLIENT_ID_MAX];
-
-        if (!ref || !ref->done || ref->filled >= ref->qty || ref->cancel != CS_NONE)
-            continue;
-        rest = ref->qty - ref->filled;
-        q = hh_ord_exit_qty(t->sig.side == HH_BUY ? t->pos : -t->pos, opposite(t->sig.side),
-                            pending_exits(tm, t), rest);
-        ref->cancel = CS_SENT;   /* mark: handled (not placed again) */
-        times = (uint8_t)(ref->replaced + 1);
-        if (q <= 0)
-            continue;
-        if (times > TARGET_REPLACE_MAX) {
-            alert_ref(tm, HH_TMA_GAVE_UP, true, ref, 0, q,
-                      "the broker keeps ending this target: not placed again (the stop and "
-                      "the square-off still protect the position)");
-            continue;
-        }
-        snprintf(client, sizeof client, "h%u%c%u", t->serial, '1' + k, ++t->orders);
-        if (hh_tm__place(tm, client, ti, false, (enum purpose)(P_T1 + k), -1, t->sig.iid,
-                         opposite(t->sig.side), HH_ORD_LIMIT, q, t->sig.targets[k],
-                         &t->tgt_oid[k]) == HH_OK)
-            hh_tm__ref(tm, t->tgt_oid[k])->replaced = times;
-        tm->changes++;
-    }
-}
-
-void hh_tm__live_drive(struct hh_tm *tm, uint32_t ti)
-{
-    struct trade *t = &tm->trades[ti];
-    struct tm_hsl *s;
-    bool busy = false;
-
-    if (t->st != T_OPEN)
-        return;
-    if (!t->exit_intent) {
-        if (!ref_live(tm, t->entry_oid) && t->pos > 0 && !t->adopted) {
-            if (!t->ntgt)
-                place_targets(tm, ti);
-            else
-                replace_targets(tm, ti);
-        }
-    } else {
-        /* Exiting: nothing else may sell when the exit is sized. */
-        struct order_ref *ref;
-
-        if ((ref = hh_tm__ref(tm, t->entry_oid)) && !ref->done) {
-            hh_tm__live_cancel(tm, ref);
-            busy = true;
-        }
-        for (int k = 0; k < t->ntgt; k++) {
-            if ((ref = hh_tm__ref(tm, t->tgt_oid[k])) && !ref->done) {
-                hh_tm__live_cancel(tm, ref);
-                busy = true;
-            }
-        }
-        t = &tm->trades[ti];
-        if ((s = hsl_of(tm, t)) && hsl_finished(s) && !ref_live(tm, s->key[0]) &&
-            !ref_live(tm, s->key[1]))
-            hsl_release(tm, t);
-        s = hsl_of(tm, t);
-        if (!busy && !s && !ref_live(tm, t->sq_oid) && t->pos > 0 &&
-            (t->exit_retry_at == HH_TIME_NONE || now_of(tm) >= t->exit_retry_at)) {
-            hh_qty_t qty = hh_ord_exit_qty(t->sig.side == HH_BUY ? t->pos : -t->pos,
-                                           opposite(t->sig.side), pending_exits(tm, t),
-                                           t->pos);
-
-            t->exit_retry_at = HH_TIME_NONE;
-            if (qty > 0 && t->exit_intent == X_STOP) {
-                hsl_start(tm, ti, qty, t->breakeven_done ? t->sig.entry : t->sig.stop);
-            } else if (qty > 0) {
-                char client[HH_CLIENT_ID_MAX];
-
-                snprintf(client, sizeof client, "h%uq%u", t->serial, ++t->orders);
-                hh_tm__place(tm, client, ti, false, P_SQUAREOFF, -1, t->sig.iid,
-                             opposite(t->sig.side), HH_ORD_MARKET, qty, 0, &t->sq_oid);
-                tm->changes++;
-            }
-        }
-    }
-    t = &tm->trades[ti];
-    /* a cancel above may have ended an unsent order, whose report drove
-     * this trade (and closed it) already: close once */
-    if (t->st == T_OPEN && t->pos <= 0 && !has_live_orders(tm, t)) {
-        if (hsl_of(tm, t))
-            hsl_release(tm, t);
-        hh_tm__close_trade(tm, ti);
-    }
-}
-
-void hh_tm__live_event(struct hh_tm *tm, uint32_t ti, hh_price_t lo, hh_price_t hi)
-{
-    struct trade *t = &tm->trades[ti];
-    hh_price_t level;
-
-    if (t->st != T_OPEN || t->exit_intent || t->adopted || t->pos <= 0)
-        return;
-    level = t->breakeven_done ? t->sig.entry : t->sig.stop;
-    if (t->sig.side == HH_BUY ? lo > level : hi < level)
-        return;
-    t->exit_intent = X_STOP;
-    tm->changes++;
-    hh_tm__alert(tm, HH_TMA_STOP_TRIGGERED, false, &t->sig, NULL, 0, t->pos,
-              t->breakeven_done ? "the breakeven stop traded" : "the stop traded");
-    hh_tm__live_drive(tm, ti);
-}
-
-void hh_tm__live_squareoff(struct hh_tm *tm, uint32_t ti)
-{
-    struct trade *t = &tm->trades[ti];
-
-    t->squared_off = true;
-    tm->changes++;
-    if (!t->exit_intent) {
-        t->exit_intent = X_SQUAREOFF;
-        hh_tm__alert(tm, HH_TMA_SQUAREOFF, false, &t->sig, NULL, 0, t->pos,
-                  "square-off time: closing at market");
-    }
-    hh_tm__live_drive(tm, ti);
-}
-
-void hh_tm__live_abandon(struct hh_tm *tm, uint32_t ti, bool expired)
-{
-    struct trade *t = &tm->trades[ti];
-    uint8_t want = expired ? AB_EXPIRED : AB_WAIT;
-    struct order_ref *ref;
-
-    if (t->abandon == want || t->abandon == AB_EXPIRED)
-        return;
-    t->abandon = want;
-    tm->changes++;
-    if ((ref = hh_tm__ref(tm, t->entry_oid)) && !ref->done)
-        hh_tm__live_cancel(tm, ref);   /* the trade moves when it is confirmed */
-}
-
-void hh_tm__entry_unavailable(struct hh_tm *tm, uint32_t ti, const char *detail)
-{
-    struct trade *t = &tm->trades[ti];
-    struct sym *sy = &tm->syms[t->sig.iid];
-
-    if (t->st != T_ENTERING)
-        return;
-    sy->active = -1;
-    tm->open_count--;
-    tm->stats.open--;
-    t->st = T_DROPPED;
-    tm->live.stats.broker_unavailable++;
-    tm->changes++;
-    if (tm->sink.rejected)
-        tm->sink.rejected(tm->sink.ctx, &t->sig, HH_SIG_BROKER_UNAVAILABLE, detail);
-}
-
-void hh_tm__live_after_report(struct hh_tm *tm, struct order_ref *ref, const struct hh_report *r)
-{
-    size_t i = idx_of(tm, ref);
-    uint32_t ti = ref->trade;
-
-    /* the owner booked exactly what the order's machine accepted */
-    HH_ASSERT(ref->filled == ref->ord.filled && ref->qty == ref->ord.req.qty &&
-              ref->done == hh_ord_state_terminal(ref->ord.state));
-
-    if (ref->hsl) {
-        uint32_t slot = ref->hsl - 1;
-        struct hh_hsl_action act;
-
-        if (hh_hsl_on_report(&tm->live.hsl[slot].h, r, now_of(tm), &act, NULL) == HH_OK)
-            hsl_do(tm, slot, &act);
-    }
-    ref = &tm->refs[i];
-    if (ref->done)
-        ref->poll = false;
-    if (!ref->group) {
-        struct trade *t = &tm->trades[ti];
-
-        if (ref->purpose == P_SQUAREOFF && ref->done && ref->filled < ref->qty &&
-            ref->oid == t->sq_oid && t->pos > 0)
-            /* the broker ended a square-off: not again at the same instant */
-            t->exit_retry_at = now_of(tm) + hh_retry_delay(&tm->live.retry, 0);
-
-        if (ref->purpose == P_ENTRY && ref->done && t->st == T_ENTERING &&
-            t->entry_oid == ref->oid) {
-            /* the entry ended with nothing filled */
-            if (t->abandon == AB_EXPIRED) {
-                struct sym *sy = &tm->syms[t->sig.iid];
-
-                sy->active = -1;
-                tm->open_count--;
-                tm->stats.open--;
-                t->st = T_WAITING;   /* hh_tm__drop() expects a waiting trade */
-                t->abandon = AB_NONE;
-                tm->stats.waiting++;
-                hh_tm__drop(tm, ti, HH_DROP_EXPIRED, now_of(tm));
-            } else {
-                hh_tm__back_to_waiting(tm, ti);
-            }
-            tm->changes++;
-        }
-        hh_tm__live_drive(tm, ti);
-    }
-    live_arm(tm);   /* a stop's new deadline, an exit to retry later */
-}
-
-/* ---- the broker calls ------------------------------------------------------------- */
-
-/* The breaker's gate before a call: a half-open breaker is probed with a
- * harmless query (funds) first, so no real order is ever the probe. */
 static int gate(struct hh_tm *tm)
 {
-    struct hh_breaker *b = &tm->live.brk;
+    struct hh_breaker *b = &tm->x.brk;
     hh_time_t now = now_of(tm);
 
     hh_breaker_tick(b, now);
@@ -950,7 +534,7 @@ static int gate(struct hh_tm *tm)
         hh_breaker_record(b, now, rc);
     }
     if (hh_breaker_allow(b, now)) {
-        tm->live.stats.refused++;
+        tm->x.stats.refused++;
         return HH_EUNAVAIL;
     }
     return HH_OK;
@@ -959,7 +543,7 @@ static int gate(struct hh_tm *tm)
 /* When to try again after the breaker refused: its cool-off's end. */
 static hh_time_t after_breaker(struct hh_tm *tm)
 {
-    hh_time_t t = hh_breaker_next(&tm->live.brk), now = now_of(tm);
+    hh_time_t t = hh_breaker_next(&tm->x.brk), now = now_of(tm);
 
     return t != HH_TIME_MAX && t > now ? t : now + tm->cfg.hsl.confirm_poll;
 }
@@ -972,7 +556,7 @@ static bool backoff(struct hh_tm *tm, struct order_ref *ref, int rc, bool may_gi
     struct hh_retry_track tr = { ref->failures, HH_TIME_NONE };
     hh_time_t when, now = now_of(tm);
 
-    if (hh_retry_next(&tm->live.retry, &tr, rc, now, &when)) {
+    if (hh_retry_next(&tm->x.retry, &tr, rc, now, &when)) {
         ref->failures = tr.failures;
         ref->due = when;
         return true;
@@ -980,7 +564,7 @@ static bool backoff(struct hh_tm *tm, struct order_ref *ref, int rc, bool may_gi
     ref->failures = tr.failures;
     if (may_give_up)
         return false;
-    ref->due = now + hh_retry_delay(&tm->live.retry, tr.failures);
+    ref->due = now + hh_retry_delay(&tm->x.retry, tr.failures);
     return true;
 }
 
@@ -1006,16 +590,11 @@ static void place_failed_for_good(struct hh_tm *tm, size_t i, int rc, bool refus
         return;
     }
     if (ref->hsl) {
-        uint32_t slot = ref->hsl - 1;
-        struct hh_hsl_action act;
-
         ref->pstate = PS_PLACED;
         ord_refuse(tm, ref);
         ref->done = true;
-        if (hh_hsl_place_failed(&tm->live.hsl[slot].h, (enum hh_hsl_leg)ref->hsl_leg,
-                                now_of(tm), &act) == HH_OK)
-            hsl_do(tm, slot, &act);
-        hh_tm__live_drive(tm, tm->refs[i].trade);
+        hh_tm__hsl_place_failed(tm, ref);
+        hh_tm__drive(tm, tm->refs[i].trade);
         return;
     }
     snprintf(why, sizeof why, "refused by the broker (%s)", hh_strerror(rc));
@@ -1032,9 +611,9 @@ static void placed(struct hh_tm *tm, size_t i, uint64_t boid)
     ref->boid = boid;
     ref->pstate = PS_PLACED;
     ref->failures = 0;
-    if (hh_u64map_put(&tm->live.by_boid, boid, i + 1))
+    if (hh_u64map_put(&tm->x.by_boid, boid, i + 1))
         return;
-    tm->live.stats.placed++;
+    tm->x.stats.placed++;
     tm->changes++;
     if (ref->cancel == CS_WANTED)
         ref->due = now_of(tm);
@@ -1059,24 +638,18 @@ static int do_place(struct hh_tm *tm, size_t i)
     }
     ref = &tm->refs[i];
     rc = tm->broker.ops->place(tm->broker.impl, &ref->req, &boid);
-    hh_breaker_record(&tm->live.brk, now_of(tm), rc);
+    hh_breaker_record(&tm->x.brk, now_of(tm), rc);
     ref = &tm->refs[i];
     if (rc == HH_OK) {
         placed(tm, i, boid);
         ref = &tm->refs[i];
-        if (ref->hsl) {
-            struct hh_hsl_action act;
-            uint32_t slot = ref->hsl - 1;
-
-            if (hh_hsl_placed(&tm->live.hsl[slot].h, (enum hh_hsl_leg)ref->hsl_leg, boid,
-                              now_of(tm), &act) == HH_OK)
-                hsl_do(tm, slot, &act);
-        }
+        if (ref->hsl)
+            hh_tm__hsl_placed(tm, ref, boid);
         return 1;
     }
     switch (hh_retry_classify(HH_RETRY_OP_PLACE, rc)) {
     case HH_RETRY_FIND_FIRST:
-        tm->live.stats.timeouts++;
+        tm->x.stats.timeouts++;
         ord_sent(tm, ref);   /* the order may exist */
         ref->pstate = PS_FINDING;
         backoff(tm, ref, rc, false);
@@ -1091,7 +664,7 @@ static int do_place(struct hh_tm *tm, size_t i)
             break;
         }
         ref->pstate = PS_RETRY;
-        tm->live.stats.retries++;
+        tm->x.stats.retries++;
         alert_ref(tm, HH_TMA_RETRY, false, ref, rc, ref->qty, "placement retried");
         break;
     case HH_RETRY_NO:
@@ -1110,18 +683,13 @@ static void adopt_found(struct hh_tm *tm, size_t i, const struct hh_broker_order
 {
     struct order_ref *ref = &tm->refs[i];
 
-    tm->live.stats.found++;
+    tm->x.stats.found++;
     placed(tm, i, b->order_id);
     alert_ref(tm, HH_TMA_PLACE_FOUND, false, &tm->refs[i], 0, b->filled,
                  "the order of a placement of unknown outcome was found by its client id");
     ref = &tm->refs[i];
-    if (ref->hsl) {
-        struct hh_hsl_action act;
-        uint32_t slot = ref->hsl - 1;
-
-        if (hh_hsl_on_status(&tm->live.hsl[slot].h, b, now_of(tm), &act, NULL) == HH_OK)
-            hsl_do(tm, slot, &act);
-    }
+    if (ref->hsl)
+        hh_tm__hsl_status(tm, ref, b);
     hh_tm__settle(tm, i, b, NULL, NULL);
 }
 
@@ -1141,7 +709,7 @@ static int do_find(struct hh_tm *tm, size_t i)
     }
     ref = &tm->refs[i];
     rc = tm->broker.ops->find(tm->broker.impl, ref->req.client_id, &b);
-    hh_breaker_record(&tm->live.brk, now_of(tm), rc);
+    hh_breaker_record(&tm->x.brk, now_of(tm), rc);
     ref = &tm->refs[i];
     tm->changes++;
     if (rc == HH_OK) {
@@ -1158,7 +726,7 @@ static int do_find(struct hh_tm *tm, size_t i)
         }
     } else {
         backoff(tm, ref, rc, false);
-        tm->live.stats.retries++;
+        tm->x.stats.retries++;
     }
     return 1;
 }
@@ -1174,18 +742,14 @@ static int do_cancel(struct hh_tm *tm, size_t i)
     }
     ref = &tm->refs[i];
     rc = tm->broker.ops->cancel(tm->broker.impl, ref->boid);
-    hh_breaker_record(&tm->live.brk, now_of(tm), rc);
+    hh_breaker_record(&tm->x.brk, now_of(tm), rc);
     ref = &tm->refs[i];
     tm->changes++;
     if (rc == HH_OK)
         hh_tm__emit_ref(tm, HH_TMO_CANCEL, ref, NULL, 0);
     if (ref->hsl && ref->hsl_leg == HH_HSL_LIMIT) {
-        uint32_t slot = ref->hsl - 1;
-        struct hh_hsl_action act;
-
         ref->cancel = CS_SENT;
-        if (hh_hsl_cancel_result(&tm->live.hsl[slot].h, rc, now_of(tm), &act) == HH_OK)
-            hsl_do(tm, slot, &act);
+        hh_tm__hsl_cancel_result(tm, ref, rc);
         return 1;
     }
     if (rc == HH_OK || rc == HH_ESTATE || rc == HH_ENOTFOUND) {
@@ -1196,7 +760,7 @@ static int do_cancel(struct hh_tm *tm, size_t i)
         ref->due = now_of(tm) + (rc == HH_OK ? tm->cfg.hsl.confirm_poll : 0);
     } else {
         backoff(tm, ref, rc, false);   /* 503 / timeout: ask again */
-        tm->live.stats.retries++;
+        tm->x.stats.retries++;
     }
     return 1;
 }
@@ -1220,7 +784,7 @@ static int do_poll(struct hh_tm *tm, size_t i)
     }
     ref = &tm->refs[i];
     rc = tm->broker.ops->status(tm->broker.impl, ref->boid, &b);
-    hh_breaker_record(&tm->live.brk, now_of(tm), rc);
+    hh_breaker_record(&tm->x.brk, now_of(tm), rc);
     ref = &tm->refs[i];
     tm->changes++;
     if (rc) {
@@ -1232,14 +796,51 @@ static int do_poll(struct hh_tm *tm, size_t i)
     }
     hh_tm__settle(tm, i, &b, NULL, NULL);
     ref = &tm->refs[i];
-    if (ref->hsl) {
-        uint32_t slot = ref->hsl - 1;
-        struct hh_hsl_action act;
-
-        if (hh_hsl_on_status(&tm->live.hsl[slot].h, &b, now_of(tm), &act, NULL) == HH_OK)
-            hsl_do(tm, slot, &act);
-    } else if (!ref->done && ref->cancel == CS_SENT && !hh_ord_state_terminal(b.state)) {
+    if (ref->hsl)
+        hh_tm__hsl_status(tm, ref, &b);
+    else if (!ref->done && ref->cancel == CS_SENT && !hh_ord_state_terminal(b.state)) {
         want_cancel(tm, ref);   /* still working: the cancel was lost; again */
+    }
+    return 1;
+}
+
+/* A change of quantity and/or trigger, applied to the order's record once
+ * the broker accepted it (a broker that also reports MODIFIED then adds
+ * nothing).  An order no longer working cannot change: its own report
+ * says what it became. */
+static int do_modify(struct hh_tm *tm, size_t i)
+{
+    struct order_ref *ref;
+    int rc = gate(tm);
+
+    if (rc) {
+        tm->refs[i].due = after_breaker(tm);
+        return 0;
+    }
+    ref = &tm->refs[i];
+    rc = tm->broker.ops->modify(tm->broker.impl, ref->boid, ref->mod_qty, 0, ref->mod_trigger);
+    hh_breaker_record(&tm->x.brk, now_of(tm), rc);
+    ref = &tm->refs[i];
+    tm->changes++;
+    if (rc == HH_EUNAVAIL || rc == HH_ETIMEOUT) {
+        backoff(tm, ref, rc, false);   /* ask again */
+        tm->x.stats.retries++;
+        return 1;
+    }
+    ref->modify = false;
+    if (rc == HH_OK) {
+        if (ref->mod_qty && ref->mod_qty >= ref->ord.filled)
+            ref->req.qty = ref->qty = ref->ord.req.qty = ref->mod_qty;
+        if (ref->mod_trigger)
+            ref->req.trigger = ref->ord.req.trigger = ref->mod_trigger;
+        {
+            struct hh_tm_order_event e = { .kind = HH_TMO_MODIFY, .order_id = ref->boid,
+                                           .req = &ref->req, .qty = ref->mod_qty,
+                                           .trigger = ref->mod_trigger,
+                                           .state = ref->ord.state };
+
+            hh_tm__emit_order(tm, &e, ref->trade, ref->group);
+        }
     }
     return 1;
 }
@@ -1255,7 +856,8 @@ static int send_one(struct hh_tm *tm, size_t i)
     case PS_FINDING:
         return do_find(tm, i);
     default:
-        return ref->cancel == CS_WANTED ? do_cancel(tm, i) : do_poll(tm, i);
+        return ref->cancel == CS_WANTED ? do_cancel(tm, i)
+               : ref->poll ? do_poll(tm, i) : do_modify(tm, i);
     }
 }
 
@@ -1263,9 +865,9 @@ static int send_one(struct hh_tm *tm, size_t i)
  * reached the broker just before the crash: look them up first. */
 static void resume_restored(struct hh_tm *tm)
 {
-    size_t n = tm->live.restored_upto;
+    size_t n = tm->x.restored_upto;
 
-    tm->live.restored_upto = 0;
+    tm->x.restored_upto = 0;
     for (size_t i = 0; i < n && i < tm->nrefs; i++) {
         struct order_ref *ref = &tm->refs[i];
 
@@ -1279,116 +881,136 @@ static void resume_restored(struct hh_tm *tm)
     }
 }
 
-bool hh_tm_has_commands(const struct hh_tm *tm)
+/* Forget the refs that are done (open[] keeps its order). */
+static void prune_open(struct tm_exec *X, const struct order_ref *refs)
 {
-    if (!tm->live.on)
-        return false;
-    for (size_t i = 0; i < tm->nrefs; i++)
-        if (ref_due(tm, &tm->refs[i]))
+    size_t k = 0;
+
+    for (size_t i = 0; i < X->nopen; i++)
+        if (!refs[X->open[i]].done)
+            X->open[k++] = X->open[i];
+    X->nopen = k;
+}
+
+static bool has_commands(struct hh_tm *tm)
+{
+    prune_open(&tm->x, tm->refs);
+    for (size_t i = 0; i < tm->x.nopen; i++)
+        if (ref_due(tm, &tm->refs[tm->x.open[i]]))
             return true;
-    return false;
+    return tm->x.restored_upto > 0;
 }
 
 /*
  * One round: exactly the calls that were due when it started — the ones the
- * caller just made durable.  What their answers decide (a target after an
+ * barrier just made durable.  What their answers decide (a target after an
  * entry was found filled, a market order after a refused stop-limit, a
  * cancel, a placement again after a look-up found nothing) is only queued:
- * it waits for the next round, after the next checkpoint.  Sending it in
- * this round would put at the broker an order no checkpoint knows, and a
- * crash then would decide it again under the same client id.
+ * it waits for the next round, after the next barrier.  Sending it in this
+ * round would put at the broker an order no checkpoint knows, and a crash
+ * then would decide it again under the same client id.
  */
-int hh_tm_send(struct hh_tm *tm)
+static void send_round(struct hh_tm *tm)
 {
-    struct tm_live *L = &tm->live;
+    struct tm_exec *X = &tm->x;
     size_t n = 0;
-    int calls = 0;
 
-    if (!L->on || L->in_send)
-        return 0;
-    L->in_send = true;
+    X->in_send = true;
     resume_restored(tm);
-    if (hh_grow(&L->round, &L->round_cap, tm->nrefs + 1, sizeof *L->round)) {
-        L->in_send = false;
-        return 0;
+    prune_open(X, tm->refs);
+    if (hh_grow(&X->round, &X->round_cap, X->nopen + 1, sizeof *X->round)) {
+        X->in_send = false;
+        return;
     }
-    for (size_t i = 0; i < tm->nrefs; i++)
-        if (ref_due(tm, &tm->refs[i]))
-            L->round[n++] = i;
+    for (size_t i = 0; i < X->nopen; i++)
+        if (ref_due(tm, &tm->refs[X->open[i]]))
+            X->round[n++] = X->open[i];
     for (size_t k = 0; k < n; k++)
-        if (ref_due(tm, &tm->refs[L->round[k]]))   /* (an earlier answer may have
+        if (ref_due(tm, &tm->refs[X->round[k]]))   /* (an earlier answer may have
                                                        settled it) */
-            calls += send_one(tm, L->round[k]);
-    L->in_send = false;
-    live_arm(tm);
-    return calls;
+            send_one(tm, X->round[k]);
+    X->in_send = false;
+}
+
+/* Rounds bounded per flush: each round is one barrier; a broker that kept
+ * answering with new work forever is a bug, not a market. */
+#define FLUSH_ROUNDS_MAX 10000
+
+void hh_tm_flush(struct hh_tm *tm)
+{
+    struct tm_exec *X = &tm->x;
+    const struct hh_broker_ops *ops = tm->broker.ops;
+
+    if (X->flushing)
+        return;
+    X->flushing = true;
+    for (int round = 0; round < FLUSH_ROUNDS_MAX; round++) {
+        if (!X->hold && has_commands(tm)) {
+            if (X->barrier && X->barrier(X->barrier_ctx))
+                break;   /* nothing may go out before the state is durable */
+            send_round(tm);
+            continue;
+        }
+        if (ops->next_due && ops->pump && ops->next_due(tm->broker.impl) <= now_of(tm)) {
+            ops->pump(tm->broker.impl);
+            continue;
+        }
+        break;
+    }
+    X->flushing = false;
+    hh_tm__arm(tm);
+}
+
+void hh_tm_set_barrier(struct hh_tm *tm, int (*barrier)(void *ctx), void *ctx)
+{
+    tm->x.barrier = barrier;
+    tm->x.barrier_ctx = ctx;
+}
+
+void hh_tm_hold_orders(struct hh_tm *tm, bool hold)
+{
+    tm->x.hold = hold;
+    if (!hold)
+        hh_tm_flush(tm);
 }
 
 /* ---- timers -------------------------------------------------------------------------- */
 
-/* Keep the one TMR_LIVE timer at the earliest thing live mode waits for. */
-static void live_arm(struct hh_tm *tm)
+void hh_tm__arm(struct hh_tm *tm)
 {
-    struct tm_live *L = &tm->live;
-    hh_time_t next = HH_TIME_MAX, now = now_of(tm);
+    struct tm_exec *X = &tm->x;
+    hh_time_t next = hh_tm__exits_next(tm), now = now_of(tm);
 
-    for (size_t i = 0; i < tm->nrefs; i++) {
-        const struct order_ref *ref = &tm->refs[i];
+    for (size_t i = 0; i < X->nopen; i++) {
+        const struct order_ref *ref = &tm->refs[X->open[i]];
 
         if (ref->done)
             continue;
         if ((ref->pstate == PS_RETRY || ref->pstate == PS_FINDING ||
-             (ref->pstate == PS_PLACED && (ref->cancel == CS_WANTED || ref->poll))) &&
+             (ref->pstate == PS_PLACED && (ref->cancel == CS_WANTED || ref->poll ||
+                                           ref->modify))) &&
             ref->due > now && ref->due < next)
             next = ref->due;
     }
-    for (size_t i = 0; i < L->nhsl; i++)
-        if (L->hsl[i].used && L->hsl[i].h.deadline != HH_TIME_NONE &&
-            L->hsl[i].h.deadline < next)
-            next = L->hsl[i].h.deadline;
-    for (size_t i = 0; i < tm->ntrades; i++) {
-        const struct trade *t = &tm->trades[i];
-
-        if (t->st == T_OPEN && t->exit_intent && t->exit_retry_at != HH_TIME_NONE &&
-            t->exit_retry_at > now && t->exit_retry_at < next)
-            next = t->exit_retry_at;
-    }
-    if (L->brk.state == HH_BRK_OPEN && hh_breaker_next(&L->brk) < next)
-        next = hh_breaker_next(&L->brk);
-    if (next == L->timer_at && L->timer_id)
+    if (X->brk.state == HH_BRK_OPEN && hh_breaker_next(&X->brk) < next)
+        next = hh_breaker_next(&X->brk);
+    if (next == X->timer_at && X->timer_id)
         return;
-    if (L->timer_id)
-        hh_timers_cancel(&tm->timers, L->timer_id);
-    L->timer_id = 0;
-    L->timer_at = HH_TIME_NONE;
+    if (X->timer_id)
+        hh_timers_cancel(&tm->timers, X->timer_id);
+    X->timer_id = 0;
+    X->timer_at = HH_TIME_NONE;
     if (next == HH_TIME_MAX)
         return;
-    if (hh_timers_start(&tm->timers, next, TMR_LIVE, 0, &L->timer_id) == HH_OK)
-        L->timer_at = next;
+    if (hh_timers_start(&tm->timers, next, TMR_ORDERS, 0, &X->timer_id) == HH_OK)
+        X->timer_at = next;
 }
 
-void hh_tm__live_timer(struct hh_tm *tm, hh_time_t now)
+void hh_tm__orders_timer(struct hh_tm *tm, hh_time_t now)
 {
-    struct tm_live *L = &tm->live;
-
-    hh_breaker_tick(&L->brk, now);
-    for (size_t i = 0; i < L->nhsl; i++) {
-        struct hh_hsl_action act;
-
-        if (!L->hsl[i].used || L->hsl[i].h.deadline == HH_TIME_NONE ||
-            L->hsl[i].h.deadline > now)
-            continue;
-        if (hh_hsl_on_timer(&L->hsl[i].h, now, &act) == HH_OK)
-            hsl_do(tm, (uint32_t)i, &act);
-    }
-    for (size_t i = 0; i < tm->ntrades; i++) {
-        struct trade *t = &tm->trades[i];
-
-        if (t->st == T_OPEN && t->exit_intent && t->exit_retry_at != HH_TIME_NONE &&
-            t->exit_retry_at <= now)
-            hh_tm__live_drive(tm, (uint32_t)i);
-    }
-    live_arm(tm);
+    hh_breaker_tick(&tm->x.brk, now);
+    hh_tm__exits_timer(tm, now);
+    hh_tm__arm(tm);
 }
 
 /* ---- reconciliation poll -------------------------------------------------------------- */
@@ -1396,7 +1018,7 @@ void hh_tm__live_timer(struct hh_tm *tm, hh_time_t now)
 /* Fill the live buffer with a broker listing (grown until it fits). */
 static int list_orders(struct hh_tm *tm, size_t *n)
 {
-    struct tm_live *L = &tm->live;
+    struct tm_exec *L = &tm->x;
     int rc;
 
     for (;;) {
@@ -1410,7 +1032,7 @@ static int list_orders(struct hh_tm *tm, size_t *n)
 
 static int list_positions(struct hh_tm *tm, size_t *n)
 {
-    struct tm_live *L = &tm->live;
+    struct tm_exec *L = &tm->x;
     int rc;
 
     for (;;) {
@@ -1432,13 +1054,13 @@ static bool known_client(const struct hh_tm *tm, const char *cid)
 
 int hh_tm_poll(struct hh_tm *tm, hh_div_fn fn, void *ctx, struct hh_tm_poll_result *out)
 {
-    struct tm_live *L = &tm->live;
+    struct tm_exec *L = &tm->x;
     struct hh_tm_poll_result res;
     size_t no = 0, np = 0;
     int rc;
 
     memset(&res, 0, sizeof res);
-    if (!L->on || !tm->broker.ops->orders || !tm->broker.ops->positions) {
+    if (!tm->broker.ops->orders || !tm->broker.ops->positions) {
         res.rc = HH_ESTATE;
         goto out;
     }
@@ -1476,18 +1098,15 @@ int hh_tm_poll(struct hh_tm *tm, hh_div_fn fn, void *ctx, struct hh_tm_poll_resu
     /* the hybrid stops adopt their orders' rows */
     for (size_t s = 0; s < L->nhsl; s++) {
         for (int leg = 0; leg < 2 && L->hsl[s].used; leg++) {
-            const struct order_ref *ref = hh_tm__ref(tm, L->hsl[s].key[leg]);
-            struct hh_hsl_action act;
+            struct order_ref *ref = hh_tm__ref(tm, L->hsl[s].key[leg]);
 
             if (!ref || !ref->boid)
                 continue;
             for (size_t k = 0; k < no; k++) {
-                if (L->obuf[k].order_id != ref->boid)
-                    continue;
-                if (hh_hsl_on_status(&L->hsl[s].h, &L->obuf[k], now_of(tm), &act, NULL) ==
-                    HH_OK)
-                    hsl_do(tm, (uint32_t)s, &act);
-                break;
+                if (L->obuf[k].order_id == ref->boid) {
+                    hh_tm__hsl_status(tm, ref, &L->obuf[k]);
+                    break;
+                }
             }
         }
     }
@@ -1510,8 +1129,8 @@ int hh_tm_poll(struct hh_tm *tm, hh_div_fn fn, void *ctx, struct hh_tm_poll_resu
         res.working += !tm->refs[i].done && tm->refs[i].pstate == PS_PLACED;
     for (size_t i = 0; i < tm->ntrades; i++)
         if (tm->trades[i].st == T_OPEN)
-            hh_tm__live_drive(tm, (uint32_t)i);
-    live_arm(tm);
+            hh_tm__drive(tm, (uint32_t)i);
+    hh_tm__arm(tm);
 out:
     if (out)
         *out = res;
