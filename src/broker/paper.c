@@ -83,6 +83,10 @@ struct hh_paper {
     hh_report_fn sink;
     void *sink_ctx;
     int flushing;                /* depth of flush() (re-entrant sinks) */
+    bool in_market;              /* inside on_tick / on_bar: reports due now are
+                                    delivered as they happen (the engine reacts
+                                    at the same point of the path, as against
+                                    the simulated exchange itself) */
     char *autosave;              /* file saved after every change (owned), or NULL */
     bool autosave_sync;
     uint64_t saved_version;      /* version last written there */
@@ -91,6 +95,7 @@ struct hh_paper {
 };
 
 static void autosave(struct hh_paper *p);
+static void flush(struct hh_paper *p);
 
 static hh_time_t now_of(const struct hh_paper *p)
 {
@@ -239,6 +244,10 @@ static int enqueue(struct hh_paper *p, const struct hh_report *r)
     p->q[p->qn].r = *r;
     p->q[p->qn].due = now + p->cfg.delay_update;
     p->qn++;
+    if (p->in_market) {
+        autosave(p);
+        flush(p);
+    }
     return HH_OK;
 }
 
@@ -704,7 +713,9 @@ static void pp_on_tick(void *impl, const struct hh_tick *t)
 
     due_work(p);
     mark_triggered(p, t->iid, t->price, t->price, t->ts);
+    p->in_market = true;
     b.ops->on_tick(b.impl, t);
+    p->in_market = false;
     autosave(p);
     flush(p);
 }
@@ -716,7 +727,9 @@ static void pp_on_bar(void *impl, const struct hh_bar *bar)
 
     due_work(p);
     mark_triggered(p, bar->iid, bar->low, bar->high, bar->ts);
+    p->in_market = true;
     b.ops->on_bar(b.impl, bar);
+    p->in_market = false;
     autosave(p);
     flush(p);
 }

@@ -41,10 +41,14 @@
  *  - an HH_EUNAVAIL answer never has an effect; an HH_ETIMEOUT placement
  *    always created its order.
  *
- * Reports are queued and delivered by hh_paper_pump() (and at the end of
- * on_tick/on_bar), never from inside a broker call: the engine learns the
- * order id from place() before any report about it.  An ACK is queued at
- * placement (none for an order the exchange will reject).
+ * Reports are queued and delivered by hh_paper_pump(), and during
+ * on_tick/on_bar as they happen when they are due at once (in order, what
+ * was queued before first): the engine then reacts at the same point of a
+ * bar's path as against the simulated exchange itself, so a paper run with
+ * no latency and no faults fills exactly like a backtest.  Never from
+ * inside place/modify/cancel: the engine learns the order id from place()
+ * before any report about it.  An ACK is queued at placement (none for an
+ * order the exchange will reject).
  *
  * Time: the clock given at creation (borrowed; engine time, ns).  Windows
  * are IST times of day [from, to) (a window with from > to wraps midnight).

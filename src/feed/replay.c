@@ -1,0 +1,272 @@
+/*
+ * replay.c — the replay feed: a ticks or bars file streamed to the core by
+ * a thread of its own, paced by --speed (contract in feed.h).
+ *
+ * Invariants: rows reach the ring in file order with their index among
+ * accepted rows; a bar carries `last` exactly when the next accepted bar
+ * starts later (or the file ends), so the core processes each instant's
+ * bars together (SPEC §5a); the END item is the last one, always.
+ */
+#include "feed/feed_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define MD_RING 4096
+#define CLOCK_EVERY (50 * HH_NS_PER_MS)
+
+struct hh_feed_replay {
+    struct hh_feed_hub *hub;
+    struct hh_feed_replay_opts o;
+    char path[1024];
+    pthread_t thread;
+    bool started;
+    bool stop;                     /* under hub->mu */
+    hh_time_t last;                /* under hub->mu: time of the last row pushed */
+    struct hh_feed_md ring[MD_RING];
+    size_t head, n;                /* under hub->mu */
+    /* pacing (the thread's) */
+    int64_t w0;
+    hh_time_t t0, last_clock;
+};
+
+static bool push(struct hh_feed_replay *f, const struct hh_feed_md *it)
+{
+    struct hh_feed_hub *h = f->hub;
+    bool ok;
+
+    pthread_mutex_lock(&h->mu);
+    while (!f->stop && f->n == MD_RING)
+        pthread_cond_wait(&h->space, &h->mu);
+    ok = !f->stop;
+    if (ok) {
+        f->ring[(f->head + f->n) % MD_RING] = *it;
+        f->n++;
+        if (it->kind != HH_FEED_CLOCK && it->kind != HH_FEED_MD_END &&
+            it->kind != HH_FEED_MD_NEW_FILE)
+            f->last = it->t;
+        hh_feed__wake_locked(h);
+    }
+    pthread_mutex_unlock(&h->mu);
+    return ok;
+}
+
+static bool stopping(struct hh_feed_replay *f)
+{
+    bool s;
+
+    pthread_mutex_lock(&f->hub->mu);
+    s = f->stop;
+    pthread_mutex_unlock(&f->hub->mu);
+    return s;
+}
+
+/* With speed > 0: wait until the row at t is due on the wall clock,
+ * sending CLOCK items every 50 ms meanwhile.  false: stop. */
+static bool pace(struct hh_feed_replay *f, hh_time_t t)
+{
+    int64_t target;
+
+    if (f->o.speed <= 0)
+        return true;
+    if (f->t0 == HH_TIME_NONE) {
+        f->t0 = t;
+        f->w0 = hh_feed__mono_ns();
+    }
+    target = f->w0 + (int64_t)((double)(t - f->t0) / f->o.speed);
+    for (;;) {
+        int64_t wait = target - hh_feed__mono_ns();
+        struct hh_feed_md c;
+
+        if (wait <= 0)
+            return true;
+        if (stopping(f))
+            return false;
+        hh_feed__sleep_ns(wait < CLOCK_EVERY ? wait : CLOCK_EVERY);
+        memset(&c, 0, sizeof c);
+        c.kind = HH_FEED_CLOCK;
+        c.t = f->t0 + (int64_t)((double)(hh_feed__mono_ns() - f->w0) * f->o.speed);
+        if (c.t >= t)
+            return true;
+        if (c.t > f->last_clock) {
+            f->last_clock = c.t;
+            if (!push(f, &c))
+                return false;
+        }
+    }
+}
+
+/* The kind a tick goes out as, given where a restored engine stands. */
+static enum hh_feed_md_kind tick_kind(const struct hh_feed_replay *f, uint64_t row)
+{
+    if (row == f->o.half_row)
+        return HH_FEED_HALF;
+    return row < f->o.skip_rows ? HH_FEED_WARM : HH_FEED_TICK;
+}
+
+static int replay_ticks(struct hh_feed_replay *f, struct hh_md_reader *md)
+{
+    struct hh_feed_md it;
+    struct hh_tick t;
+    uint64_t row = 0;
+    int rc;
+
+    while ((rc = hh_md_next_tick(md, &t)) == 1) {
+        memset(&it, 0, sizeof it);
+        it.row = row;
+        it.t = t.ts;
+        it.tick = t;
+        it.kind = tick_kind(f, row++);
+        if ((it.kind == HH_FEED_TICK && !pace(f, t.ts)) || !push(f, &it))
+            return HH_OK;
+    }
+    return rc;
+}
+
+static int replay_bars(struct hh_feed_replay *f, struct hh_md_reader *md)
+{
+    struct hh_feed_md it;
+    struct hh_bar b, next;
+    uint64_t row = 0;
+    int rc = hh_md_next_bar(md, &b);
+
+    while (rc == 1) {
+        uint64_t r = row++;
+
+        rc = hh_md_next_bar(md, &next);
+        if (r < f->o.skip_rows) {
+            b = next;
+            continue;   /* the restored engine has it */
+        }
+        memset(&it, 0, sizeof it);
+        it.kind = HH_FEED_BAR;
+        it.row = r;
+        it.t = b.ts;
+        it.bar = b;
+        it.last = rc != 1 || next.ts != b.ts;
+        if (!pace(f, b.ts) || !push(f, &it))
+            return HH_OK;
+        b = next;
+    }
+    return rc;
+}
+
+static void *replay_main(void *arg)
+{
+    struct hh_feed_replay *f = arg;
+    struct hh_md_reader *md = NULL;
+    struct hh_feed_md it;
+    struct hh_diag d;
+    uint64_t first = hh_feed_first_row(f->path);
+    int rc;
+
+    memset(&it, 0, sizeof it);
+    if (f->o.resume_first && first != f->o.resume_first) {
+        f->o.skip_rows = 0;
+        f->o.half_row = UINT64_MAX;
+        it.kind = HH_FEED_MD_NEW_FILE;
+        push(f, &it);
+    }
+    /* symbols are all interned already: the reader never writes the table */
+    rc = hh_md_open(&md, f->path, f->o.kind, (struct hh_instruments *)f->o.inst, NULL, &d);
+    if (!rc)
+        rc = f->o.kind == HH_MD_TICKS ? replay_ticks(f, md) : replay_bars(f, md);
+    memset(&it, 0, sizeof it);
+    it.kind = HH_FEED_MD_END;
+    it.rc = rc < 0 ? rc : HH_OK;
+    push(f, &it);
+    hh_md_close(md);
+    return NULL;
+}
+
+int hh_feed_replay_start(struct hh_feed_hub *h, const struct hh_feed_replay_opts *o,
+                         struct hh_feed_replay **out)
+{
+    struct hh_feed_replay *f = calloc(1, sizeof *f);
+
+    *out = NULL;
+    if (!f)
+        return HH_ENOMEM;
+    f->hub = h;
+    f->o = *o;
+    snprintf(f->path, sizeof f->path, "%s", o->path);
+    f->last = HH_TIME_NONE;
+    f->t0 = HH_TIME_NONE;
+    f->last_clock = HH_TIME_NONE;
+    if (pthread_create(&f->thread, NULL, replay_main, f)) {
+        free(f);
+        return HH_ENOMEM;
+    }
+    f->started = true;
+    *out = f;
+    return HH_OK;
+}
+
+int hh_feed_replay_pop(struct hh_feed_replay *f, struct hh_feed_md *out)
+{
+    int got = 0;
+
+    pthread_mutex_lock(&f->hub->mu);
+    if (f->n) {
+        *out = f->ring[f->head];
+        f->head = (f->head + 1) % MD_RING;
+        f->n--;
+        got = 1;
+        pthread_cond_broadcast(&f->hub->space);
+    }
+    pthread_mutex_unlock(&f->hub->mu);
+    return got;
+}
+
+int hh_feed_replay_peek(struct hh_feed_replay *f, struct hh_feed_md *out)
+{
+    int got = 0;
+
+    pthread_mutex_lock(&f->hub->mu);
+    if (f->n) {
+        *out = f->ring[f->head];
+        got = 1;
+    }
+    pthread_mutex_unlock(&f->hub->mu);
+    return got;
+}
+
+hh_time_t hh_feed_replay_last(struct hh_feed_replay *f)
+{
+    hh_time_t t;
+
+    pthread_mutex_lock(&f->hub->mu);
+    t = f->last;
+    pthread_mutex_unlock(&f->hub->mu);
+    return t;
+}
+
+void hh_feed_replay_stop(struct hh_feed_replay *f)
+{
+    if (!f)
+        return;
+    pthread_mutex_lock(&f->hub->mu);
+    f->stop = true;
+    pthread_cond_broadcast(&f->hub->space);
+    pthread_mutex_unlock(&f->hub->mu);
+    if (f->started)
+        pthread_join(f->thread, NULL);
+    free(f);
+}
+
+uint64_t hh_feed_first_row(const char *path)
+{
+    FILE *fp = fopen(path, "r");
+    char line[HH_MD_MAX_LINE + 2];
+    uint64_t h = 0;
+
+    if (!fp)
+        return 0;
+    if (fgets(line, sizeof line, fp) && fgets(line, sizeof line, fp)) {
+        size_t n = strcspn(line, "\r\n");
+
+        h = hh_feed_hash(line, n);
+    }
+    fclose(fp);
+    return h;
+}
