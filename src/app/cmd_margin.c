@@ -31,6 +31,7 @@
  */
 #include "app/cmd.h"
 #include "app/common.h"
+#include "core/jsonout.h"
 #include "options/black76.h"
 #include "options/strategy.h"
 #include "risk/margin.h"
@@ -252,7 +253,7 @@ static void put_named(FILE *f, const struct run *r, int idx, hh_money_t loss)
     fputc('{', f);
     put_scenario(f, r, idx);
     fputs(", \"name\": ", f);
-    hh_app_put_json_str(f, name);
+    hh_json_put_str(f, name);
     fputs(", \"loss\": ", f);
     put_money(f, loss);
     fputc('}', f);
@@ -270,7 +271,7 @@ static void put_legs(FILE *f, const struct run *r)
 
         hh_date_format(l->expiry, e, sizeof e);
         fputs("    {\"symbol\": ", f);
-        hh_app_put_json_str(f, l->symbol);
+        hh_json_put_str(f, l->symbol);
         fprintf(f, ", \"side\": \"%s\", \"lots\": %lld, \"qty\": %lld, \"type\": \"%s\", "
                 "\"strike\": ", l->side == HH_BUY ? "BUY" : "SELL", (long long)l->lots,
                 (long long)l->qty, l->opt == HH_OPT_CE ? "CE" : "PE");
@@ -297,12 +298,12 @@ static void put_peak(FILE *f, const struct run *r)
     fputs(", \"execution_order\": [", f);
     for (int i = 0; i < r->in.nlegs; i++) {
         fputs(i ? ", " : "", f);
-        hh_app_put_json_str(f, g->legs[r->in.order[i]].symbol);
+        hh_json_put_str(f, g->legs[r->in.order[i]].symbol);
     }
     fputs("],\n    \"steps\": [", f);
     for (int i = 0; i < r->in.nlegs; i++) {
         fprintf(f, "%s{\"step\": %d, \"leg\": ", i ? ", " : "", i + 1);
-        hh_app_put_json_str(f, g->legs[r->in.order[i]].symbol);
+        hh_json_put_str(f, g->legs[r->in.order[i]].symbol);
         fputs(", \"required\": ", f);
         put_money(f, s->step_required[i]);
         fputc('}', f);
@@ -348,14 +349,14 @@ static void put_output(FILE *f, const struct run *r)
 
     fputs("{\n  \"id\": ", f);
     if (r->gs.has_id)
-        hh_app_put_json_str(f, r->gs.id);
+        hh_json_put_str(f, r->gs.id);
     else
         fputs("null", f);
     fputs(",\n  \"strategy\": ", f);
-    hh_app_put_json_str(f, r->gs.built ? hh_strat_kind_name(r->gs.build)
+    hh_json_put_str(f, r->gs.built ? hh_strat_kind_name(r->gs.build)
                                        : r->gs.strategy[0] ? r->gs.strategy : "custom");
     fputs(",\n  \"underlying\": ", f);
-    hh_app_put_json_str(f, r->gs.group.underlying);
+    hh_json_put_str(f, r->gs.group.underlying);
     hh_time_format(r->as_of, ts, sizeof ts);
     fprintf(f, ",\n  \"as_of\": \"%s\",\n  \"as_of_source\": \"%s\",\n  \"spot\": ", ts,
             r->as_of_source);
@@ -395,7 +396,7 @@ static void put_output(FILE *f, const struct run *r)
     if (!r->ok) {
         fprintf(f, ",\n  \"reason\": \"%s\",\n  \"detail\": ",
                 hh_sig_reason_name(r->rej.reason));
-        hh_app_put_json_str(f, r->rej.detail);
+        hh_json_put_str(f, r->rej.detail);
     }
     fputs("\n}\n", f);
 }

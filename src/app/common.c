@@ -242,29 +242,3 @@ int hh_app_parse_fraction(const char *s, hh_ratio_t *out)
     return hh_dec_parse(s, pct ? n - 1 : n, pct ? HH_RATIO_DIGITS - 2 : HH_RATIO_DIGITS, 0,
                         out);
 }
-
-void hh_app_put_json_str(FILE *f, const char *s)
-{
-    fputc('"', f);
-    for (; *s; s++) {
-        unsigned char ch = (unsigned char)*s;
-
-        switch (ch) {
-        case '"': fputs("\\\"", f); break;
-        case '\\': fputs("\\\\", f); break;
-        case '\n': fputs("\\n", f); break;
-        case '\r': fputs("\\r", f); break;
-        case '\t': fputs("\\t", f); break;
-        /* "</script>" inside a string must not end the element */
-        case '<': fputs("\\u003c", f); break;
-        case '>': fputs("\\u003e", f); break;
-        case '&': fputs("\\u0026", f); break;
-        default:
-            if (ch < 0x20 || ch == 0x7f)
-                fprintf(f, "\\u%04x", ch);
-            else
-                fputc(ch, f);
-        }
-    }
-    fputc('"', f);
-}

@@ -94,7 +94,4 @@ int hh_app_say(const char *cmd, const char *usage, int code, const char *fmt, ..
 /* A fraction: "0.15", or "15%" (percent); *out on the ratio scale. */
 int hh_app_parse_fraction(const char *s, hh_ratio_t *out);
 
-/* s as a JSON string literal that is also safe inside an HTML <script>. */
-void hh_app_put_json_str(FILE *f, const char *s);
-
 #endif

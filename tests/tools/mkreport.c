@@ -14,7 +14,7 @@
  * the page should draw (all fills of charted symbols; the candles left
  * after the report's merging rule) and the trade-table rows.
  */
-#include "app/report.h"
+#include "out/report.h"
 #include "core/fixed.h"
 #include "core/time.h"
 #include "signal/signal.h"

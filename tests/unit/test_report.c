@@ -7,7 +7,7 @@
  */
 #include "testutil.h"
 
-#include "app/report.h"
+#include "out/report.h"
 #include "core/fixed.h"
 #include "core/time.h"
 #include "signal/signal.h"

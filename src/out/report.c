@@ -18,9 +18,9 @@
  * The page is written deterministically: the same calls give the same
  * bytes (no generation time, no locale-dependent formatting).
  */
-#include "app/report.h"
+#include "out/report.h"
 
-#include "app/common.h"
+#include "core/jsonout.h"
 #include "core/fixed.h"
 #include "core/time.h"
 
@@ -887,7 +887,7 @@ static void put_data(FILE *f, const struct hh_rep *r)
         const struct rep_sym *s = cs[i];
 
         fputs(i ? ",\n{\"symbol\":" : "\n{\"symbol\":", f);
-        hh_app_put_json_str(f, s->name);
+        hh_json_put_str(f, s->name);
         fprintf(f, ",\"k\":%llu,\"candles_in\":%llu,\"fills\":%llu,\n\"candles\":[",
                 (unsigned long long)s->k, (unsigned long long)s->candles_in,
                 (unsigned long long)s->fills);

@@ -52,8 +52,8 @@
  * data-markers (markers drawn), data-candles (candles drawn), and
  * data-error on any JavaScript error.
  */
-#ifndef HH_APP_REPORT_H
-#define HH_APP_REPORT_H
+#ifndef HH_REPORT_H
+#define HH_REPORT_H
 
 #include "core/err.h"
 #include "core/fixed.h"
