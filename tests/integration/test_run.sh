@@ -171,7 +171,7 @@ equals "scenario 8: the restart exits 0 at the end of the data" 0 $?
 contains "scenario 8: it restored the stopped state (same state hash)" s8b.log \
     "restored state_hash=$last"
 contains "scenario 8: it resumed the ticks after the last one processed" s8b.log \
-    "resume: ticks row"
+    "resume: market row"
 equals "scenario 8: the resumed trade closed at its target" TARGET1 \
     "$(q s8.db "SELECT exit_reason FROM trades WHERE signal_id = 's8'")"
 equals "scenario 8: the signal was not taken again" 1 \

@@ -1,5 +1,5 @@
 /*
- * run_shadow.c — the broker of `hedgehog run --mode shadow`: it records
+ * shadow.c — the broker of `hedgehog run --mode shadow`: it records
  * the orders the engine would place and sends nothing.
  *
  * It is the paper broker with its market data cut off: placements,
@@ -9,11 +9,11 @@
  * fills and no position ever exists.  Each accepted order is handed to the
  * run (on_order) to be logged and audited as "would place".
  */
-#include "app/run.h"
+#include "broker/shadow.h"
 
 static int sh_place(void *impl, const struct hh_order_req *req, uint64_t *order_id)
 {
-    struct run_shadow *s = impl;
+    struct hh_shadow *s = impl;
     int rc = s->inner.ops->place(s->inner.impl, req, order_id);
 
     if (rc == HH_OK && s->on_order)
@@ -23,75 +23,75 @@ static int sh_place(void *impl, const struct hh_order_req *req, uint64_t *order_
 
 static int sh_modify(void *impl, uint64_t id, hh_qty_t qty, hh_price_t limit, hh_price_t trigger)
 {
-    struct run_shadow *s = impl;
+    struct hh_shadow *s = impl;
 
     return s->inner.ops->modify(s->inner.impl, id, qty, limit, trigger);
 }
 
 static int sh_cancel(void *impl, uint64_t id)
 {
-    struct run_shadow *s = impl;
+    struct hh_shadow *s = impl;
 
     return s->inner.ops->cancel(s->inner.impl, id);
 }
 
 static void sh_set_sink(void *impl, hh_report_fn fn, void *ctx)
 {
-    struct run_shadow *s = impl;
+    struct hh_shadow *s = impl;
 
     s->inner.ops->set_sink(s->inner.impl, fn, ctx);
 }
 
 static hh_time_t sh_next_due(void *impl)
 {
-    struct run_shadow *s = impl;
+    struct hh_shadow *s = impl;
 
     return s->inner.ops->next_due(s->inner.impl);
 }
 
 static void sh_pump(void *impl)
 {
-    struct run_shadow *s = impl;
+    struct hh_shadow *s = impl;
 
     s->inner.ops->pump(s->inner.impl);
 }
 
 static int sh_find(void *impl, const char *cid, struct hh_broker_order *out)
 {
-    struct run_shadow *s = impl;
+    struct hh_shadow *s = impl;
 
     return s->inner.ops->find(s->inner.impl, cid, out);
 }
 
 static int sh_status(void *impl, uint64_t id, struct hh_broker_order *out)
 {
-    struct run_shadow *s = impl;
+    struct hh_shadow *s = impl;
 
     return s->inner.ops->status(s->inner.impl, id, out);
 }
 
 static int sh_orders(void *impl, struct hh_broker_order *out, size_t cap, size_t *n)
 {
-    struct run_shadow *s = impl;
+    struct hh_shadow *s = impl;
 
     return s->inner.ops->orders(s->inner.impl, out, cap, n);
 }
 
 static int sh_positions(void *impl, struct hh_broker_position *out, size_t cap, size_t *n)
 {
-    struct run_shadow *s = impl;
+    struct hh_shadow *s = impl;
 
     return s->inner.ops->positions(s->inner.impl, out, cap, n);
 }
 
 static int sh_funds(void *impl, hh_money_t *available)
 {
-    struct run_shadow *s = impl;
+    struct hh_shadow *s = impl;
 
     return s->inner.ops->funds(s->inner.impl, available);
 }
 
-struct hh_broker run_shadow_broker(struct run_shadow *s, struct hh_paper *p)
+struct hh_broker hh_shadow_broker(struct hh_shadow *s, struct hh_paper *p)
 {
     s->p = p;
     s->inner = hh_paper_broker(p);
