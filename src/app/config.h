@@ -10,14 +10,20 @@
  * key is an error naming the file, line and key, so a typo never falls back
  * to a default.  Paths in the file are relative to the file.
  *
- * The commands receive the finished struct and treat it as immutable.
+ * The commands receive the finished struct and treat it as immutable; the
+ * mapping functions below (config_map.c) turn it into the settings of the
+ * trade manager, the simulated exchange and the paper broker, written once
+ * for every command.
  */
 #ifndef HH_CONFIG_H
 #define HH_CONFIG_H
 
+#include "broker/paper.h"
+#include "broker/simex.h"
 #include "core/err.h"
 #include "core/fixed.h"
 #include "core/time.h"
+#include "trade/trade.h"
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -242,5 +248,27 @@ int hh_config_write_defaults(FILE *f);
 
 /* Parse "1m" "3m" "5m" "15m" "30m" "1h" into ns; HH_EINVAL otherwise. */
 int hh_config_parse_timeframe(const char *s, int64_t *out);
+
+/* ---- mapping into the modules' settings (config_map.c) ---- */
+
+/* The stop policy: exits.stop_orders when set, else command_default
+ * (backtest: resting, run: held; SPEC §10b). */
+enum hh_stop_policy hh_config_stops(const struct hh_config *c,
+                                    enum hh_stop_policy command_default);
+
+/* The trade manager's settings; `stops` is the policy chosen
+ * (hh_config_stops()).  *out is overwritten entirely; its fees point to a
+ * static schedule. */
+void hh_config_tm(const struct hh_config *c, enum hh_stop_policy stops,
+                  struct hh_tm_config *out);
+
+/* The simulated exchange of backtests: slippage, paper.latency_ms,
+ * liquidity only when paper.fill_ratio is in the file, reject_ratio =
+ * paper.faults.reject_pct / 100, paper.faults.seed. */
+void hh_config_simex(const struct hh_config *c, struct hh_simex_config *out);
+
+/* The paper broker of `run`: capital and slippage always; latency, fill
+ * ratio and faults unless `shadow` (nothing is sent, nothing is faulted). */
+void hh_config_paper(const struct hh_config *c, bool shadow, struct hh_paper_config *out);
 
 #endif

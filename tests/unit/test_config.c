@@ -2,7 +2,8 @@
  * test_config.c — the YAML configuration: the defaults (unchanged from the
  * hand-written ones they replaced), every type, exact numbers, the new keys
  * and their validators, unknown keys and bad values rejected with file:line
- * and key, and the printed defaults loading as printed.
+ * and key, the printed defaults loading as printed, and the mapping into
+ * the trade manager, the simulated exchange and the paper broker.
  */
 #include "testutil.h"
 
@@ -487,6 +488,167 @@ static void test_printed_defaults_load(void **state)
     free(text);
 }
 
+/* ---- mapping ---------------------------------------------------------------------------- */
+
+static const char *const everything =
+    "capital: 500000\n"
+    "risk: {risk_per_trade: 0.02, size_scale: 2, max_lots_per_trade: 7, max_open_trades: 4,\n"
+    "       margin_buffer: 0.75, allow_naked: true, max_hedge_variance: 0.3}\n"
+    "entry: {mode: touch, volume_mult: 1.2, volume_lookback: 9, require_pattern: true}\n"
+    "exits: {breakeven_after_t1: false, squareoff: \"15:05\"}\n"
+    "expiry: {close_before: \"14:30\"}\n"
+    "execution: {slippage_ticks: 3, fees: nse_fo_futures}\n"
+    "exec: {exposure_check_ms: 150, hedge_debounce_ms: 700, leg_timeout_ms: 9000,\n"
+    "       sl_limit_buffer_pct: 0.25, sl_timeout_ms: 2500}\n"
+    "broker:\n  retry: {attempts: 4, base_ms: 200, max_ms: 3000, jitter: 0.1}\n"
+    "  breaker: {failures: 6, window_s: 40, cool_off_s: 15}\n"
+    "paper:\n  latency_ms: 20\n  fill_ratio: 0.5\n"
+    "  faults: {seed: 77, drop_update_pct: 1, delay_update_ms: 30, reject_pct: 12.5,\n"
+    "           timeout_pct: 2, unavailable: [\"10:00:00-10:01:00\"],\n"
+    "           disconnect: [\"11:00:00-11:00:30\", \"12:00:00-12:00:10\"]}\n";
+
+static void test_map_tm(void **state)
+{
+    struct hh_tm_config t;
+    struct hh_config c;
+
+    (void)state;
+    expect_ok(everything, &c);
+    hh_config_tm(&c, HH_STOPS_HELD, &t);
+    assert_int_equal(t.capital, 500000 * HH_RUPEE);
+    assert_int_equal(t.risk_per_trade, R(0.02));
+    assert_int_equal(t.size_scale, R(2));
+    assert_int_equal(t.max_lots_per_trade, 7);
+    assert_int_equal(t.max_open_trades, 4);
+    assert_true(t.touch);
+    assert_int_equal(t.volume_mult, R(1.2));
+    assert_int_equal(t.volume_lookback, 9);
+    assert_true(t.require_pattern);
+    assert_false(t.breakeven_after_t1);
+    assert_true(t.squareoff_set);
+    assert_true(t.squareoff_explicit);
+    assert_int_equal(t.squareoff, HH_TOD(15, 5));
+    assert_ptr_equal(t.fees, hh_charges_find("nse_fo_futures"));
+    assert_int_equal(t.exposure_check, 150 * HH_NS_PER_MS);
+    assert_int_equal(t.hedge_debounce, 700 * HH_NS_PER_MS);
+    assert_int_equal(t.leg_timeout, 9000 * HH_NS_PER_MS);
+    assert_int_equal(t.margin_buffer, R(0.75));
+    assert_true(t.allow_naked);
+    assert_true(t.expiry_close_set);
+    assert_int_equal(t.expiry_close_before, HH_TOD(14, 30));
+    assert_int_equal(t.variance_limit, R(0.3));
+    assert_int_equal(t.stops, HH_STOPS_HELD);
+    assert_int_equal(t.retry.attempts, 4);
+    assert_int_equal(t.retry.base, 200 * HH_NS_PER_MS);
+    assert_int_equal(t.retry.max, 3000 * HH_NS_PER_MS);
+    assert_int_equal(t.retry.jitter, R(0.1));
+    assert_int_equal(t.retry_seed, 77);
+    assert_int_equal(t.breaker.failures, 6);
+    assert_int_equal(t.breaker.window, 40 * HH_NS_PER_S);
+    assert_int_equal(t.breaker.cool_off, 15 * HH_NS_PER_S);
+    assert_int_equal(t.hsl.buffer_pct, R(0.25));
+    assert_int_equal(t.hsl.timeout, 2500 * HH_NS_PER_MS);
+    assert_int_equal(t.hsl.confirm_poll, HH_NS_PER_S);
+}
+
+/* With the defaults, the manager gets what the commands set by hand before
+ * (the backtest's retry/breaker zeros were replaced by the same defaults
+ * inside the manager). */
+static void test_map_tm_defaults(void **state)
+{
+    struct hh_tm_config t;
+    struct hh_config c;
+
+    (void)state;
+    hh_config_defaults(&c);
+    hh_config_tm(&c, HH_STOPS_RESTING, &t);
+    assert_int_equal(t.stops, HH_STOPS_RESTING);
+    assert_false(t.touch);
+    assert_ptr_equal(t.fees, hh_charges_find("zero"));
+    assert_true(t.squareoff_set);
+    assert_false(t.squareoff_explicit);
+    assert_false(t.expiry_close_set);
+    assert_int_equal(t.retry.attempts, 3);
+    assert_int_equal(t.retry.base, HH_NS_PER_S);
+    assert_int_equal(t.retry.max, 8 * HH_NS_PER_S);
+    assert_int_equal(t.retry.jitter, HH_RATIO_SCALE / 5);
+    assert_int_equal(t.retry_seed, 1);
+    assert_int_equal(t.breaker.failures, 5);
+    assert_int_equal(t.breaker.window, 30 * HH_NS_PER_S);
+    assert_int_equal(t.breaker.cool_off, 20 * HH_NS_PER_S);
+}
+
+static void test_map_stops(void **state)
+{
+    struct hh_config c;
+
+    (void)state;
+    hh_config_defaults(&c);
+    assert_int_equal(hh_config_stops(&c, HH_STOPS_RESTING), HH_STOPS_RESTING);
+    assert_int_equal(hh_config_stops(&c, HH_STOPS_HELD), HH_STOPS_HELD);
+    expect_ok("exits: {stop_orders: resting}\n", &c);
+    assert_int_equal(hh_config_stops(&c, HH_STOPS_HELD), HH_STOPS_RESTING);
+    expect_ok("exits: {stop_orders: held}\n", &c);
+    assert_int_equal(hh_config_stops(&c, HH_STOPS_RESTING), HH_STOPS_HELD);
+}
+
+static void test_map_simex(void **state)
+{
+    struct hh_simex_config x;
+    struct hh_config c;
+
+    (void)state;
+    hh_config_defaults(&c);
+    hh_config_simex(&c, &x);
+    assert_false(x.liquidity);   /* unlimited unless paper.fill_ratio is given */
+    assert_int_equal(x.reject_ratio, 0);
+    assert_int_equal(x.seed, 1);
+    expect_ok(everything, &c);
+    hh_config_simex(&c, &x);
+    assert_int_equal(x.slippage_ticks, 3);
+    assert_int_equal(x.slippage_bps, 0);
+    assert_int_equal(x.latency, 20 * HH_NS_PER_MS);
+    assert_true(x.liquidity);
+    assert_int_equal(x.fill_ratio, R(0.5));
+    assert_int_equal(x.reject_ratio, R(0.125));
+    assert_int_equal(x.seed, 77);
+}
+
+static void test_map_paper(void **state)
+{
+    struct hh_paper_config p;
+    struct hh_config c;
+
+    (void)state;
+    expect_ok(everything, &c);
+    hh_config_paper(&c, false, &p);
+    assert_int_equal(p.capital, 500000 * HH_RUPEE);
+    assert_int_equal(p.slippage_ticks, 3);
+    assert_int_equal(p.slippage_bps, 0);
+    assert_int_equal(p.latency, 20 * HH_NS_PER_MS);
+    assert_int_equal(p.fill_ratio, R(0.5));
+    assert_int_equal(p.seed, 77);
+    assert_int_equal(p.drop_update_pct, R(1));
+    assert_int_equal(p.delay_update, 30 * HH_NS_PER_MS);
+    assert_int_equal(p.reject_pct, R(12.5));
+    assert_int_equal(p.timeout_pct, R(2));
+    assert_int_equal(p.n_unavailable, 1);
+    assert_int_equal(p.unavailable[0].from, HH_TOD(10, 0));
+    assert_int_equal(p.unavailable[0].to, HH_TOD(10, 1));
+    assert_int_equal(p.n_disconnect, 2);
+    assert_int_equal(p.disconnect[1].from, HH_TOD(12, 0));
+    assert_int_equal(p.disconnect[1].to, HH_TOD(12, 0) + 10 * HH_NS_PER_S);
+    /* shadow: nothing is sent, so nothing is delayed or faulted */
+    hh_config_paper(&c, true, &p);
+    assert_int_equal(p.capital, 500000 * HH_RUPEE);
+    assert_int_equal(p.slippage_ticks, 3);
+    assert_int_equal(p.latency, 0);
+    assert_int_equal(p.seed, 1);
+    assert_int_equal(p.reject_pct, 0);
+    assert_int_equal(p.n_unavailable, 0);
+    assert_int_equal(p.n_disconnect, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -505,6 +667,11 @@ int main(void)
         cmocka_unit_test(test_missing_file),
         cmocka_unit_test(test_timeframe),
         cmocka_unit_test(test_printed_defaults_load),
+        cmocka_unit_test(test_map_tm),
+        cmocka_unit_test(test_map_tm_defaults),
+        cmocka_unit_test(test_map_stops),
+        cmocka_unit_test(test_map_simex),
+        cmocka_unit_test(test_map_paper),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
 
