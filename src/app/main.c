@@ -22,6 +22,8 @@ static const struct command commands[] = {
       "[--signals FILE|-] [--db FILE] [--log-level L]" },
     { "validate", hh_cmd_validate,
       "validate --config FILE --signals FILE --out DIR" },
+    { .name = "config", .run = hh_cmd_config, .usage = "config --defaults" },
+    { .name = "config", .run = hh_cmd_config, .usage = "config --check FILE" },
     { "audit", hh_cmd_audit, "audit verify --db FILE" },
     { "audit", hh_cmd_audit, "audit show --db FILE [--correlation ID]" },
     { "db", hh_cmd_db, "db backup --db FILE --to FILE" },
