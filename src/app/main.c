@@ -24,6 +24,7 @@ static const struct command commands[] = {
       "validate --config FILE --signals FILE --out DIR" },
     { .name = "config", .run = hh_cmd_config, .usage = "config --defaults" },
     { .name = "config", .run = hh_cmd_config, .usage = "config --check FILE" },
+    { .name = "compare", .run = hh_cmd_compare, .usage = "compare --a DIR --b DIR [--out FILE]" },
     { "audit", hh_cmd_audit, "audit verify --db FILE" },
     { "audit", hh_cmd_audit, "audit show --db FILE [--correlation ID]" },
     { "db", hh_cmd_db, "db backup --db FILE --to FILE" },
