@@ -581,11 +581,9 @@ static const char *text(const yaml_node_t *n)
 
 static bool scalar_is_null(const yaml_node_t *n)
 {
-    const char *v = text(n);
-
     if (n->type != YAML_SCALAR_NODE || n->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
         return false;
-    return !*v || !strcmp(v, "~") || !strcasecmp(v, "null");
+    return !*text(n) || !strcmp(text(n), "~") || !strcasecmp(text(n), "null");
 }
 
 /* Does the key of pair p appear earlier in map? */
@@ -769,6 +767,8 @@ static int set_scalar(struct loader *L, const yaml_node_t *n, const struct key *
 
     if (scalar_is_null(n))
         return set_null(L, n, k);
+    if (!*v && (k->type == KT_PATH || k->type == KT_FILE))
+        return fail(L, n, k->name, "%s", "must not be empty");
     switch (k->type) {
     case KT_BOOL:
         if (parse_bool(v, field(L, k->off)))
@@ -802,8 +802,8 @@ static int set_scalar(struct loader *L, const yaml_node_t *n, const struct key *
 
 /* ---- lists and mappings ---------------------------------------------------------------- */
 
-/* The items of a sequence value, or none for null; *out NULL when n is not
- * a list (the caller says what it needed). */
+/* The items [*start, *top) of a list value, none for null; false when n is
+ * neither (the caller says what it needed). */
 static bool items(const yaml_node_t *n, yaml_node_item_t **start, yaml_node_item_t **top)
 {
     *start = *top = NULL;

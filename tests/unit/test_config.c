@@ -347,6 +347,9 @@ static void test_bad_values(void **state)
     expect_error("broker: {kite: {market_protection: -2}}\n", "out of range");
     expect_error("broker: {kite: {product: BO}}\n", "'BO' is not one of: MIS | NRML | CNC");
     expect_error("paper: {faults: {book_lag_ms: -1}}\n", "out of range");
+    expect_error("report: {dir: \"\"}\n", "key 'report.dir': must not be empty");
+    expect_error("signals: {kafka: {group: \"\"}}\n", "key 'signals.kafka.group': must not be empty");
+    expect_error("market_data: {symbols: [NIFTY, [x]]}\n", "each item must be a string");
     expect_error("broker:\n  retry: {base_ms: 500, max_ms: 100}\n",
                  ":2: key 'broker.retry.max_ms' is below 'broker.retry.base_ms'");
 }
