@@ -16,5 +16,7 @@ int hh_cmd_db(int argc, char **argv);
 int hh_cmd_margin(int argc, char **argv);
 int hh_cmd_price_options(int argc, char **argv);
 int hh_cmd_run(int argc, char **argv);
+int hh_cmd_config(int argc, char **argv);
+int hh_cmd_compare(int argc, char **argv);
 
 #endif
