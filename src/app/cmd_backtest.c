@@ -209,30 +209,23 @@ static int run_loop(struct bt *b)
 static int build_engine(struct bt *b)
 {
     const struct hh_config *c = &b->w.cfg;
-    struct hh_simex_config xc = {
-        c->execution.slippage_ticks, c->execution.slippage_bps, c->paper.latency,
-        c->paper.fill_ratio_set, c->paper.fill_ratio,
-        (hh_ratio_t)hh_i128_div_round(c->paper.reject_pct, 100), c->paper.seed,
-    };
-    struct hh_tm_config tc = {
-        c->capital, c->risk.risk_per_trade, c->risk.size_scale, c->risk.max_lots_per_trade,
-        c->risk.max_open_trades, c->entry.mode == HH_ENTRY_TOUCH, c->entry.volume_mult,
-        c->entry.volume_lookback, c->entry.require_pattern, c->exits.breakeven_after_t1,
-        c->exits.squareoff_set, c->exits.squareoff_explicit, c->exits.squareoff,
-        hh_charges_find(c->execution.fees), c->exec.exposure_check, c->exec.hedge_debounce,
-        c->exec.leg_timeout, c->risk.margin_buffer, c->risk.allow_naked,
-        c->expiry.close_before_set, c->expiry.close_before, c->risk.max_hedge_variance,
-    };
+    struct hh_simex_config xc;
+    struct hh_tm_config tc;
     struct hh_tm_sink sink = { .fill = on_fill, .closed = on_closed,
                                .rejected = on_rejected, .ctx = b };
     struct hh_eng_observer obs = { .market = on_market, .candle = on_candle, .step = on_step,
                                    .ctx = b };
 
+    hh_config_simex(c, &xc);
+    hh_config_tm(c, hh_config_stops(c, HH_STOPS_RESTING), &tc);
     if (c->paper.drop_update_pct || c->paper.delay_update || c->paper.timeout_pct ||
-        c->paper.n_unavailable || c->paper.n_disconnect)
+        c->paper.n_unavailable || c->paper.n_disconnect || c->paper.duplicate_update_pct ||
+        c->paper.reorder_update_pct || c->paper.book_lag || c->paper.n_external)
         fprintf(stderr, "hedgehog backtest: note: paper.faults drop_update_pct, "
-                "delay_update_ms, timeout_pct, unavailable and disconnect have no effect "
-                "in backtests (latency_ms, fill_ratio and reject_pct do)\n");
+                "delay_update_ms, timeout_pct, unavailable, disconnect, duplicate_update_pct, "
+                "reorder_update_pct, book_lag_ms and external have no effect in backtests: "
+                "they act on the paper broker of `hedgehog run` (latency_ms, fill_ratio and "
+                "reject_pct do act here)\n");
     hh_clock_init(&b->clock, true);
     b->ex = hh_simex_new(b->w.inst, &b->clock, &xc);
     if (!b->ex)
@@ -273,15 +266,6 @@ static int check_inputs(struct bt *b)
 {
     FILE *f;
 
-    if (!hh_charges_find(b->w.cfg.execution.fees)) {
-        const char *const *n = hh_charges_names();
-        char list[256] = "";
-
-        for (size_t k = 0; n[k]; k++)
-            snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", k ? " " : "", n[k]);
-        return hh_diag_set(&b->d, HH_ECONFIG, "%s: key 'execution.fees': unknown schedule "
-                           "'%s' (known: %s)", b->config, b->w.cfg.execution.fees, list);
-    }
     if ((b->ticks != NULL) == (b->bars != NULL))
         return hh_diag_set(&b->d, HH_EINVAL, "give exactly one of --ticks and --bars");
     if (!(f = fopen(b->signals, "r")))

@@ -35,6 +35,7 @@
  */
 #include "app/cmd.h"
 #include "app/common.h"
+#include "core/jsonout.h"
 #include "core/csv.h"
 #include "core/grow.h"
 #include "core/lines.h"
@@ -656,15 +657,15 @@ static void json_trade(FILE *f, const char *name, const struct ctrade *t)
         return;
     }
     fputs("{\"symbol\": ", f);
-    hh_app_put_json_str(f, t->symbol);
+    hh_json_put_str(f, t->symbol);
     fputs(", \"side\": ", f);
-    hh_app_put_json_str(f, t->side);
+    hh_json_put_str(f, t->side);
     fprintf(f, ", \"qty\": %lld, \"entry_ts\": ", (long long)t->qty);
-    hh_app_put_json_str(f, t->entry_s);
+    hh_json_put_str(f, t->entry_s);
     fprintf(f, ", \"entry_price\": %s, \"exit_ts\": ", money(ep, sizeof ep, t->entry_price));
-    hh_app_put_json_str(f, t->exit_s);
+    hh_json_put_str(f, t->exit_s);
     fprintf(f, ", \"avg_exit_price\": %s, \"exit_reason\": ", money(xp, sizeof xp, t->exit_price));
-    hh_app_put_json_str(f, t->reason);
+    hh_json_put_str(f, t->reason);
     fprintf(f, ", \"net_pnl\": %s}", money(net, sizeof net, t->net));
 }
 
@@ -692,7 +693,7 @@ static void json_pair(FILE *f, const struct pair *p, bool first)
                                                                          : "different";
 
     fprintf(f, "%s\n  {\"signal_id\": ", first ? "" : ",");
-    hh_app_put_json_str(f, t->id);
+    hh_json_put_str(f, t->id);
     fprintf(f, ", \"status\": \"%s\"", status);
     json_trade(f, "a", p->a);
     json_trade(f, "b", p->b);
@@ -700,7 +701,7 @@ static void json_pair(FILE *f, const struct pair *p, bool first)
     fputs(",\n   \"causes\": [", f);
     for (int i = 0; i < p->ncause; i++) {
         fprintf(f, "%s{\"code\": \"%s\", \"text\": ", i ? ", " : "", p->cause[i].code);
-        hh_app_put_json_str(f, p->cause[i].text);
+        hh_json_put_str(f, p->cause[i].text);
         fputc('}', f);
     }
     fputs("]}", f);
@@ -727,9 +728,9 @@ static void write_json(FILE *f, const struct side *A, const struct side *B,
     };
 
     fputs("{\n \"a\": ", f);
-    hh_app_put_json_str(f, A->dir);
+    hh_json_put_str(f, A->dir);
     fputs(",\n \"b\": ", f);
-    hh_app_put_json_str(f, B->dir);
+    hh_json_put_str(f, B->dir);
     fprintf(f, ",\n \"in_both\": %zu,\n \"identical\": %zu,\n \"different\": %zu,\n"
             " \"only_a\": %zu,\n \"only_b\": %zu,\n \"trades\": [", c.both, c.identical,
             c.both - c.identical, c.only_a, c.only_b);

@@ -436,33 +436,6 @@ static void loop_wait(void *ctx, const struct hh_ev_key *next)
 
 /* ---- setup ------------------------------------------------------------------------------ */
 
-static void paper_config(const struct hh_config *c, bool shadow, struct hh_paper_config *pc)
-{
-    hh_paper_config_defaults(pc);
-    pc->capital = c->capital;
-    pc->slippage_ticks = c->execution.slippage_ticks;
-    pc->slippage_bps = c->execution.slippage_bps;
-    if (shadow)
-        return;   /* nothing is sent: no latency, no faults */
-    pc->latency = c->paper.latency;
-    pc->fill_ratio = c->paper.fill_ratio;
-    pc->seed = c->paper.seed;
-    pc->drop_update_pct = c->paper.drop_update_pct;
-    pc->delay_update = c->paper.delay_update;
-    pc->reject_pct = c->paper.reject_pct;
-    pc->timeout_pct = c->paper.timeout_pct;
-    pc->n_unavailable = c->paper.n_unavailable;
-    for (int i = 0; i < c->paper.n_unavailable && i < HH_PAPER_WINDOWS_MAX; i++) {
-        pc->unavailable[i].from = c->paper.unavailable[i].from;
-        pc->unavailable[i].to = c->paper.unavailable[i].to;
-    }
-    pc->n_disconnect = c->paper.n_disconnect;
-    for (int i = 0; i < c->paper.n_disconnect && i < HH_PAPER_WINDOWS_MAX; i++) {
-        pc->disconnect[i].from = c->paper.disconnect[i].from;
-        pc->disconnect[i].to = c->paper.disconnect[i].to;
-    }
-}
-
 static int parse_speed(const char *s, double *out)
 {
     char *end;
@@ -511,7 +484,7 @@ static int open_broker(struct run *R)
     struct hh_diag d;
     int rc;
 
-    paper_config(&R->w.cfg, R->shadow, &pc);
+    hh_config_paper(&R->w.cfg, R->shadow, &pc);
     snprintf(R->side_path, sizeof R->side_path, "%s.%s", R->db_path,
              R->shadow ? "shadow" : "paper");
     rc = hh_paper_load(R->w.inst, &R->clock, &pc, R->side_path, &R->paper, &d);
@@ -549,33 +522,15 @@ static void on_step(void *ctx, enum hh_ev_class cls)
 static int build_engine(struct run *R)
 {
     const struct hh_config *c = &R->w.cfg;
-    struct hh_tm_config tc = {
-        c->capital, c->risk.risk_per_trade, c->risk.size_scale, c->risk.max_lots_per_trade,
-        c->risk.max_open_trades, c->entry.mode == HH_ENTRY_TOUCH, c->entry.volume_mult,
-        c->entry.volume_lookback, c->entry.require_pattern, c->exits.breakeven_after_t1,
-        c->exits.squareoff_set, c->exits.squareoff_explicit, c->exits.squareoff,
-        hh_charges_find(c->execution.fees), c->exec.exposure_check, c->exec.hedge_debounce,
-        c->exec.leg_timeout, c->risk.margin_buffer, c->risk.allow_naked,
-        c->expiry.close_before_set, c->expiry.close_before, c->risk.max_hedge_variance,
-    };
+    enum hh_stop_policy stops = hh_config_stops(c, HH_STOPS_HELD);
+    struct hh_tm_config tc;
     struct hh_eng_observer obs = { .market = on_market, .candle = on_candle, .step = on_step,
                                    .ctx = R };
     struct hh_tm_sink sink;
     struct hh_sig_rules rules = hh_app_sig_rules(c);
     struct hh_broker broker;
 
-    if (!tc.fees)
-        return hh_diag_set(&R->d, HH_ECONFIG, "%s: key 'execution.fees': unknown schedule '%s'",
-                           R->config, c->execution.fees);
-    tc.stops = HH_STOPS_HELD;
-    tc.retry = (struct hh_retry_policy){ (int)c->broker.retry_attempts, c->broker.retry_base,
-                                         c->broker.retry_max, c->broker.retry_jitter };
-    tc.retry_seed = c->paper.seed;
-    tc.breaker = (struct hh_breaker_config){ (int)c->broker.breaker_failures,
-                                             c->broker.breaker_window,
-                                             c->broker.breaker_cool_off };
-    tc.hsl = (struct hh_hsl_config){ c->exec.sl_limit_buffer_pct, c->exec.sl_timeout,
-                                     HH_NS_PER_S };
+    hh_config_tm(c, stops, &tc);
     run_sink(R, &sink);
     hh_persist_sink(R->db, &sink, &sink);
     if (R->shadow) {
@@ -635,7 +590,8 @@ static int restore(struct run *R)
     HH_JLOG(&R->log, HH_LOG_INFO, now_of(R), "engine_start", NULL,
             "mode=%s db=%s stops=%s %s%s resume: market row %llu%s, signal line %llu; "
             "signal ids known %llu; signals to arrive %zu; broker state %s",
-            R->shadow ? "shadow" : "paper", R->db_path, hh_stop_policy_name(HH_STOPS_HELD),
+            R->shadow ? "shadow" : "paper", R->db_path,
+            hh_stop_policy_name(hh_config_stops(&R->w.cfg, HH_STOPS_HELD)),
             res.found ? "restored state_hash=" : "fresh start", res.found ? res.state_hash : "",
             (unsigned long long)R->cur.w[RUN_CUR_ROWS],
             R->cur.w[RUN_CUR_HALF] ? " (its selection done)" : "",
