@@ -17,7 +17,7 @@ SANFLAGS ?=
 
 PKGS     := json-c yaml-0.1 sqlite3 libcrypto
 WARN     := -Wall -Wextra -Wshadow -Wmissing-prototypes -Wstrict-prototypes \
-            -Wno-missing-field-initializers -Werror
+            -Werror
 CFLAGS   := -std=gnu11 $(OPT) -g $(WARN) $(SANFLAGS) -D_GNU_SOURCE -Isrc \
             $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 LDLIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread -lm

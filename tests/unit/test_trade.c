@@ -821,7 +821,7 @@ static void test_squareoff_ticks_before_stop(void **state)
 
 static void test_slippage_bps(void **state)
 {
-    struct hh_simex_config xc = { 0, 5 * HH_RATIO_SCALE, 0, false, 0 };
+    struct hh_simex_config xc = { .slippage_bps = 5 * HH_RATIO_SCALE };
     struct hh_instrument in;
 
     (void)state;
