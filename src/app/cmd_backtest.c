@@ -9,8 +9,9 @@
  * engine's (engine/), the files the run leaves are out/'s, the database is
  * the journal's (app/persist.h).
  * 1. Signals are read and validated in line order (the clock at each is its
- *    received_at, default ts); rejections become dead letters at once, the
- *    accepted ones wait in the engine for their received_at.
+ *    received_at, default ts); rejections become dead letters at once; the
+ *    accepted ones are a source of the loop, each handed to the engine at
+ *    its received_at (in line order among equals).
  * 2. One event loop over the market-data file, the arrivals and the timers
  *    (engine/loop.h); the timers run to the end of the last day of data.
  * 3. Outputs in DIR (out/out.h), renamed into place only when the run
@@ -26,6 +27,7 @@
 #include "app/persist.h"
 #include "app/progress.h"
 #include "broker/simex.h"
+#include "core/grow.h"
 #include "engine/engine.h"
 #include "out/out.h"
 #include "signal/group.h"
@@ -48,6 +50,13 @@ struct bt {
     struct hh_out *o;
     uint64_t received;
     bool groups;                        /* group signals were accepted */
+    /* the accepted signals in arrival order; each is handed to the engine
+     * at its received_at (a checkpoint then never carries the ones still to
+     * come: they are in the database's signals table) */
+    struct hh_signal *sigs;
+    size_t nsigs, capsigs, next_sig;
+    struct hh_group_signal *grps;       /* a group signal's `lots` indexes here */
+    size_t ngrps, capgrps;
     /* engine */
     struct hh_clock clock;
     struct hh_simex *ex;
@@ -126,8 +135,7 @@ static void on_progress(void *ctx, uint64_t rows, uint64_t offset)
 
 /* ---- signals ------------------------------------------------------------------------ */
 
-/* An accepted line: charted, and handed to the engine, which makes it
- * arrive at its received_at (ties in line order). */
+/* An accepted line: charted, and kept for its arrival. */
 static int on_accepted(void *ctx, const char *line, size_t len, struct hh_signal *s,
                        const struct hh_group_signal *g)
 {
@@ -135,16 +143,58 @@ static int on_accepted(void *ctx, const char *line, size_t len, struct hh_signal
 
     (void)line;
     (void)len;
-    if (!s->group) {
+    if (s->group) {
+        if (hh_grow(&b->grps, &b->capgrps, b->ngrps + 1, sizeof *b->grps))
+            return HH_ENOMEM;
+        b->grps[b->ngrps] = *g;
+        s->lots = (int64_t)b->ngrps++;
+        b->groups = true;
+        for (int i = 0; i < g->group.nlegs; i++)
+            hh_out_chart(b->o, g->group.legs[i].iid);
+    } else {
         hh_out_chart(b->o, s->iid);
-        return hh_tm_accept(b->tm, s, NULL, 0, 0);
     }
-    b->groups = true;
-    for (int i = 0; i < g->group.nlegs; i++)
-        hh_out_chart(b->o, g->group.legs[i].iid);
-    return hh_tm_accept(b->tm, s, &g->group, g->has_stop_loss ? g->stop_loss : 0,
-                        g->has_target ? g->target : 0);
+    if (hh_grow(&b->sigs, &b->capsigs, b->nsigs + 1, sizeof *b->sigs))
+        return HH_ENOMEM;
+    b->sigs[b->nsigs++] = *s;
+    return HH_OK;
 }
+
+/* Arrival order (SPEC §5a): received_at, then line. */
+static int by_arrival(const void *pa, const void *pb)
+{
+    const struct hh_signal *a = pa, *c = pb;
+
+    if (a->received_at != c->received_at)
+        return a->received_at < c->received_at ? -1 : 1;
+    return a->line < c->line ? -1 : a->line > c->line;
+}
+
+/* The signals as a source: each is accepted by the engine at its
+ * received_at, ahead of its arrival there (the engine's arrivals source). */
+static enum hh_src_state sigs_peek(void *impl, struct hh_ev_key *key)
+{
+    struct bt *b = impl;
+
+    if (b->next_sig >= b->nsigs)
+        return HH_SRC_END;
+    *key = (struct hh_ev_key){ b->sigs[b->next_sig].received_at, HH_EV_SIGNAL, 0 };
+    return HH_SRC_READY;
+}
+
+static int sigs_take(void *impl, const struct hh_ev_key *bound)
+{
+    struct bt *b = impl;
+    const struct hh_signal *s = &b->sigs[b->next_sig++];
+    const struct hh_group_signal *g = s->group ? &b->grps[s->lots] : NULL;
+
+    (void)bound;
+    return g ? hh_tm_accept(b->tm, s, &g->group, g->has_stop_loss ? g->stop_loss : 0,
+                            g->has_target ? g->target : 0)
+             : hh_tm_accept(b->tm, s, NULL, 0, 0);
+}
+
+static const struct hh_source_ops sigs_ops = { sigs_peek, sigs_take };
 
 static int on_dead_letter(void *ctx, uint64_t lineno, const char *line, size_t len,
                           const struct hh_sig_reject *rej)
@@ -171,6 +221,8 @@ static int load_signals(struct bt *b)
     rc = b->db ? hh_persist_read_signals(b->db, b->signals, v, &sink, &b->received, &b->d)
                : hh_app_read_signals(b->signals, v, &sink, &b->received, &b->d);
     hh_sig_validator_free(v);
+    if (!rc && b->nsigs)
+        qsort(b->sigs, b->nsigs, sizeof *b->sigs, by_arrival);
     return rc;
 }
 
@@ -189,7 +241,8 @@ static int run_loop(struct bt *b)
                                  on_progress, b);
     if (!b->mdsrc)
         return HH_ENOMEM;
-    if ((rc = hh_eng_add_sources(b->eng, &L)) ||
+    if ((rc = hh_loop_add(&L, (struct hh_source){ &sigs_ops, b, "signals file" })) ||
+        (rc = hh_eng_add_sources(b->eng, &L)) ||
         (rc = hh_loop_add(&L, hh_eng_mdfile_source(b->mdsrc))))
         return rc;
     rc = hh_loop_run(&L);
@@ -213,8 +266,8 @@ static int build_engine(struct bt *b)
     struct hh_tm_config tc;
     struct hh_tm_sink sink = { .fill = on_fill, .closed = on_closed,
                                .rejected = on_rejected, .ctx = b };
-    struct hh_eng_observer obs = { .market = on_market, .candle = on_candle, .step = on_step,
-                                   .ctx = b };
+    struct hh_eng_observer obs = { .market = on_market, .candle = on_candle,
+                                   .step = b->db ? on_step : NULL, .ctx = b };
 
     hh_config_simex(c, &xc);
     hh_config_tm(c, hh_config_stops(c, HH_STOPS_RESTING), &tc);
@@ -309,6 +362,8 @@ static void cleanup(struct bt *b)
     hh_eng_free(b->eng);
     hh_simex_free(b->ex);
     hh_persist_close(b->db, NULL);
+    free(b->sigs);
+    free(b->grps);
     hh_world_free(&b->w);
 }
 

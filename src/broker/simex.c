@@ -394,7 +394,8 @@ static void match_vertex(struct hh_simex *ex, hh_iid_t iid, hh_price_t p, hh_tim
     for (int round = 0; round < MAX_ROUNDS_PER_POINT; round++) {
         bool progress = false;
 
-        b = book_for(ex, iid, false);   /* a fill's reactions may have grown the books */
+        if (round)
+            b = book_for(ex, iid, false);   /* a fill's reactions may have grown the books */
         for (size_t i = 0; i < b->n; i++) {
             uint32_t idx = b->idx[i];
             struct sim_order *o = &ex->orders[idx];
@@ -480,7 +481,8 @@ static void match_segment(struct hh_simex *ex, hh_iid_t iid, hh_price_t a, hh_pr
         uint32_t best = UINT32_MAX;
         hh_price_t best_level = 0, best_fill = 0;
 
-        bk = book_for(ex, iid, false);   /* a fill's reactions may have grown the books */
+        if (round)
+            bk = book_for(ex, iid, false);   /* a fill's reactions may have grown the books */
         for (size_t i = 0; i < bk->n; i++) {
             uint32_t idx = bk->idx[i];
             struct sim_order *o = &ex->orders[idx];
@@ -506,11 +508,20 @@ static void match_segment(struct hh_simex *ex, hh_iid_t iid, hh_price_t a, hh_pr
     ex->in_segment = false;
 }
 
+/* Nothing works in this symbol's book: no point can fill anything (and no
+ * fill can place anything there meanwhile). */
+static bool idle_book(const struct hh_simex *ex, hh_iid_t iid)
+{
+    return iid >= ex->nbooks || ex->books[iid].n == 0;
+}
+
 static void sx_on_tick(void *impl, const struct hh_tick *t)
 {
     struct hh_simex *ex = impl;
 
     ex->pc++;
+    if (idle_book(ex, t->iid))
+        return;
     ex->budget = ex->cfg.liquidity ? (hh_qty_t)(hh_i128_div_floor(
                      (__int128)t->qty * ex->cfg.fill_ratio, HH_RATIO_SCALE)) : 0;
     match_vertex(ex, t->iid, t->price, t->ts, true);
@@ -538,6 +549,10 @@ static void sx_on_bar(void *impl, const struct hh_bar *bar)
     hh_price_t up = bar->high - bar->open, down = bar->open - bar->low;
     bool low_first;
 
+    if (idle_book(ex, bar->iid)) {
+        ex->pc += 4;   /* the path's four points */
+        return;
+    }
     ex->budget = ex->cfg.liquidity ? (hh_qty_t)(hh_i128_div_floor(
                      (__int128)bar->volume * ex->cfg.fill_ratio, HH_RATIO_SCALE)) : 0;
     ex->pc++;

@@ -11,17 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-int hh_ev_cmp(const struct hh_ev_key *a, const struct hh_ev_key *b)
-{
-    if (a->t != b->t)
-        return a->t < b->t ? -1 : 1;
-    if (a->cls != b->cls)
-        return a->cls < b->cls ? -1 : 1;
-    if (a->seq != b->seq)
-        return a->seq < b->seq ? -1 : 1;
-    return 0;
-}
-
 void hh_clock_init(struct hh_clock *c, bool simulated)
 {
     c->now = HH_TIME_NONE;

@@ -39,8 +39,18 @@ struct hh_ev_key {
     uint64_t seq;
 };
 
-/* <0, 0, >0 as a comes before, with, after b. */
-int hh_ev_cmp(const struct hh_ev_key *a, const struct hh_ev_key *b);
+/* <0, 0, >0 as a comes before, with, after b.  Inline: the event loop
+ * compares keys on every event. */
+static inline int hh_ev_cmp(const struct hh_ev_key *a, const struct hh_ev_key *b)
+{
+    if (a->t != b->t)
+        return a->t < b->t ? -1 : 1;
+    if (a->cls != b->cls)
+        return a->cls < b->cls ? -1 : 1;
+    if (a->seq != b->seq)
+        return a->seq < b->seq ? -1 : 1;
+    return 0;
+}
 
 /* The engine clock: the time of the event being processed. */
 struct hh_clock {

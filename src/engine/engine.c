@@ -27,6 +27,7 @@ struct hh_eng {
     struct hh_eng_observer obs;
     struct hh_eng_stats st;
     hh_time_t horizon;            /* no timer fires after it */
+    bool market_seen;             /* the first market event was told */
     uint64_t bars_out_of_session; /* the candle builder counts the ticks' */
     bool completed;               /* a candle completed at this tick */
 };
@@ -94,6 +95,15 @@ static void advance(struct hh_eng *e, hh_time_t t)
         hh_clock_advance(e->clock, t);
 }
 
+static void first_market(struct hh_eng *e, hh_time_t t)
+{
+    if (e->market_seen)
+        return;
+    e->market_seen = true;
+    if (e->obs.market)
+        e->obs.market(e->obs.ctx, t);
+}
+
 static void step_done(struct hh_eng *e, enum hh_ev_class cls)
 {
     if (e->obs.step)
@@ -124,8 +134,7 @@ void hh_eng_tick(struct hh_eng *e, const struct hh_tick *t)
     bool in;
 
     e->st.ticks++;
-    if (e->obs.market)
-        e->obs.market(e->obs.ctx, t->ts);
+    first_market(e, t->ts);
     advance(e, t->ts);
     e->completed = false;
     in = hh_candles_tick(e->cb, t, on_candle, e);
@@ -260,17 +269,25 @@ int hh_eng_add_sources(struct hh_eng *e, struct hh_loop *L)
     return rc;
 }
 
+/* Called after every event a market source delivers in a batch: kept to a
+ * few loads (the arrivals' and timers' heads; the broker's only when its
+ * reports arrive later). */
 struct hh_ev_key hh_eng_next_internal(const struct hh_eng *e)
 {
-    struct hh_ev_key k = KEY_NONE, c;
+    struct hh_ev_key k = KEY_NONE;
+    hh_time_t t;
+    uint64_t seq;
 
-    if (arrivals_peek((void *)e, &c) == HH_SRC_READY && hh_ev_cmp(&c, &k) < 0)
-        k = c;
-    if (timers_peek((void *)e, &c) == HH_SRC_READY && hh_ev_cmp(&c, &k) < 0)
-        k = c;
-    if (e->broker.ops->next_due && broker_peek((void *)e, &c) == HH_SRC_READY &&
-        hh_ev_cmp(&c, &k) < 0)
-        k = c;
+    if (hh_tm_next_arrival(e->tm, &t, &seq))
+        k = (struct hh_ev_key){ t, HH_EV_SIGNAL, seq };
+    t = hh_tm_next_timer(e->tm);
+    if (t <= e->horizon && t < k.t)
+        k = (struct hh_ev_key){ t, HH_EV_TIMER, 0 };
+    if (e->broker.ops->next_due) {
+        t = e->broker.ops->next_due(e->broker.impl);
+        if (t < k.t)
+            k = (struct hh_ev_key){ t, HH_EV_BROKER, 0 };
+    }
     return k;
 }
 
@@ -326,8 +343,7 @@ static int read_bar(struct hh_eng_mdfile *s, struct hh_bar *b)
 
     while ((rc = hh_md_next_bar(s->md, b)) == 1) {
         e->st.bars++;
-        if (e->obs.market && e->st.bars == 1)
-            e->obs.market(e->obs.ctx, b->ts);
+        first_market(e, b->ts);
         progress(s, e->st.bars);
         if (in_session(e, b->iid, b->ts))
             return 1;
@@ -388,11 +404,15 @@ static enum hh_src_state md_peek(void *impl, struct hh_ev_key *key)
     return HH_SRC_READY;
 }
 
-/* Events up to the bound, and before anything the engine itself has due. */
+/* Events up to the bound, and before anything the engine itself has due.
+ * What the engine has due moves only with a change of its state (an
+ * arrival accepted, a timer started: hh_tm_changes() moves), so it is
+ * looked up again only then. */
 static int md_take(void *impl, const struct hh_ev_key *bound)
 {
     struct hh_eng_mdfile *s = impl;
     struct hh_ev_key k, stop = *bound, in;
+    uint64_t seen = UINT64_MAX;
 
     do {
         if (s->kind == HH_MD_TICKS) {
@@ -406,9 +426,12 @@ static int md_take(void *impl, const struct hh_ev_key *bound)
         if (s->rc != 1)
             break;
         k = (struct hh_ev_key){ next_ts(s), HH_EV_MARKET, 0 };
-        in = hh_eng_next_internal(s->e);
-        if (hh_ev_cmp(&in, &stop) < 0)
-            stop = in;
+        if (s->e->broker.ops->next_due || hh_tm_changes(s->e->tm) != seen) {
+            seen = hh_tm_changes(s->e->tm);
+            in = hh_eng_next_internal(s->e);
+            if (hh_ev_cmp(&in, &stop) < 0)
+                stop = in;
+        }
     } while (hh_ev_cmp(&k, &stop) < 0);
     return s->err == HH_ENOMEM ? HH_ENOMEM : HH_OK;
 }

@@ -223,6 +223,7 @@ int hh_tm__queue_place(struct hh_tm *tm, struct order_ref *ref, uint64_t *oid)
     tm->x.open[tm->x.nopen++] = (uint32_t)tm->nrefs;
     tm->nrefs++;
     tm->changes++;
+    tm->x.dirty = true;
     *oid = ref->oid;
     return HH_OK;
 }
@@ -346,6 +347,7 @@ static void end_unsent(struct hh_tm *tm, size_t i, enum hh_report_kind kind, con
 static void cancel_ref(struct hh_tm *tm, struct order_ref *ref)
 {
     tm->changes++;
+    tm->x.dirty = true;
     ref->modify = false;
     if (ref->pstate == PS_QUEUED || ref->pstate == PS_RETRY) {
         /* Not at the broker (a 503 means not processed): nothing to ask. */
@@ -373,6 +375,7 @@ void hh_tm__want_status(struct hh_tm *tm, struct order_ref *ref)
         return;
     ref->poll = true;
     ref->due = now_of(tm);
+    tm->x.dirty = true;
 }
 
 /*
@@ -398,6 +401,7 @@ void hh_tm__queue_modify(struct hh_tm *tm, struct order_ref *ref, hh_qty_t qty,
     ref->mod_trigger = trigger;
     if (ref->pstate == PS_PLACED)
         ref->due = now_of(tm);
+    tm->x.dirty = true;
 }
 
 /* ---- reports ------------------------------------------------------------------- */
@@ -930,18 +934,27 @@ static void send_round(struct hh_tm *tm)
                                                        settled it) */
             send_one(tm, X->round[k]);
     X->in_send = false;
+    X->dirty = true;   /* what the answers decided may be due */
 }
 
 /* Rounds bounded per flush: each round is one barrier; a broker that kept
  * answering with new work forever is a bug, not a market. */
 #define FLUSH_ROUNDS_MAX 10000
 
+/* Does the broker have reports due by now? */
+static bool broker_due(const struct hh_tm *tm)
+{
+    const struct hh_broker_ops *ops = tm->broker.ops;
+
+    return ops->next_due && ops->pump && ops->next_due(tm->broker.impl) <= now_of(tm);
+}
+
 void hh_tm_flush(struct hh_tm *tm)
 {
     struct tm_exec *X = &tm->x;
     const struct hh_broker_ops *ops = tm->broker.ops;
 
-    if (X->flushing)
+    if (X->flushing || (!X->dirty && !broker_due(tm)))
         return;
     X->flushing = true;
     for (int round = 0; round < FLUSH_ROUNDS_MAX; round++) {
@@ -951,12 +964,13 @@ void hh_tm_flush(struct hh_tm *tm)
             send_round(tm);
             continue;
         }
-        if (ops->next_due && ops->pump && ops->next_due(tm->broker.impl) <= now_of(tm)) {
+        if (broker_due(tm)) {
             ops->pump(tm->broker.impl);
             continue;
         }
         break;
     }
+    X->dirty = has_commands(tm);   /* still due: held, or the barrier refused */
     X->flushing = false;
     hh_tm__arm(tm);
 }
@@ -970,6 +984,7 @@ void hh_tm_set_barrier(struct hh_tm *tm, int (*barrier)(void *ctx), void *ctx)
 void hh_tm_hold_orders(struct hh_tm *tm, bool hold)
 {
     tm->x.hold = hold;
+    tm->x.dirty = true;
     if (!hold)
         hh_tm_flush(tm);
 }
@@ -1008,6 +1023,7 @@ void hh_tm__arm(struct hh_tm *tm)
 
 void hh_tm__orders_timer(struct hh_tm *tm, hh_time_t now)
 {
+    tm->x.dirty = true;   /* retries, look-ups, status queries may be due */
     hh_breaker_tick(&tm->x.brk, now);
     hh_tm__exits_timer(tm, now);
     hh_tm__arm(tm);

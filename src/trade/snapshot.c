@@ -642,6 +642,7 @@ static void read_live(struct rbuf *r, struct hh_tm *tm)
      * resume_restored) — not changed here, so the restored state hashes
      * like the checkpoint. */
     L->restored_upto = tm->nrefs;
+    L->dirty = true;
 }
 
 static void read_refs(struct rbuf *r, struct hh_tm *tm)

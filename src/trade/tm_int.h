@@ -202,6 +202,10 @@ struct tm_exec {
     struct hh_tm_exec_stats stats;
     bool in_send;                 /* inside a send round (no recursion) */
     bool flushing;                /* inside hh_tm_flush (reports queue only) */
+    bool dirty;                   /* a command may be due now: set by every queue
+                                     operation, send round and order timer; a
+                                     flush with it clear and no broker report due
+                                     does nothing (the hot path of every tick) */
     bool hold;                    /* order calls held (hh_tm_hold_orders) */
     int (*barrier)(void *ctx);    /* the runner's durability barrier, or NULL */
     void *barrier_ctx;
@@ -282,6 +286,15 @@ struct hh_tm {
 };
 
 /* ---- shared between trade.c and group.c -------------------------------- */
+
+/* hh_tm_flush() when it may have work: every call of the manager ends with
+ * it, so the common case (nothing queued, no report due later) is two
+ * loads here. */
+static inline void hh_tm__flush_maybe(struct hh_tm *tm)
+{
+    if (tm->x.dirty || tm->broker.ops->next_due)
+        hh_tm_flush(tm);
+}
 
 struct sym *hh_tm__sym(struct hh_tm *tm, hh_iid_t iid);
 

@@ -404,7 +404,7 @@ void hh_tm_select(struct hh_tm *tm)
     tm->nready = 0;
     if (tm->ngroups)
         hh_tm__groups_select(tm, tm->clock->now);
-    hh_tm_flush(tm);
+    hh_tm__flush_maybe(tm);
 }
 
 hh_time_t hh_tm_next_timer(const struct hh_tm *tm)
@@ -428,7 +428,7 @@ void hh_tm_fire_timers(struct hh_tm *tm, hh_time_t now)
             hh_tm__group_timer(tm, &t);
         }
     }
-    hh_tm_flush(tm);
+    hh_tm__flush_maybe(tm);
 }
 
 uint64_t hh_tm_changes(const struct hh_tm *tm)
@@ -668,7 +668,7 @@ static void before_market(struct hh_tm *tm, hh_iid_t iid, hh_time_t ts)
 {
     before_event(tm, iid, ts);
     hh_tm__groups_before(tm, iid, ts);
-    hh_tm_flush(tm);
+    hh_tm__flush_maybe(tm);
 }
 
 /* After the broker matched an event of iid trading lo..hi: the held stop. */
@@ -689,7 +689,7 @@ void hh_tm_tick(struct hh_tm *tm, const struct hh_tick *t)
     hh_tm__groups_after(tm, t->iid, t->ts);
     if (tm->nready || tm->ngroups)
         hh_tm_select(tm);
-    hh_tm_flush(tm);
+    hh_tm__flush_maybe(tm);
 }
 
 void hh_tm_bars(struct hh_tm *tm, const struct hh_bar *bars, size_t n)
@@ -901,7 +901,7 @@ void hh_tm__on_report(void *ctx, const struct hh_report *r)
         return;  /* not ours, or a placement not yet known (timed out) */
     }
     hh_tm__deliver(tm, ref, r);
-    hh_tm_flush(tm);   /* a report from the broker's market event or stream */
+    hh_tm__flush_maybe(tm);   /* a report from the broker's market event or stream */
 }
 
 /*
