@@ -23,6 +23,7 @@ contains "check: audit chain" "$T/out" "audit: OK, 2000 records, head seq 2000"
 contains "check: verdict" "$T/out" "check: OK"
 
 # ---- online backup while a writer runs ------------------------------------------------
+: > "$T/live.acked"   # there before the writer's redirection: the wait below counts from 0
 "$W" write --db "$T/live.db" --run 2 --seconds 20 >"$T/live.acked" 2>"$T/live.err" &
 wpid=$!
 n=0
