@@ -10,7 +10,7 @@
 # Sources are discovered: every src/**/*.c goes into libhh.a except
 # src/app/main.c; every tests/unit/test_*.c is one test program.
 #
-# Every target first runs scripts/deps.sh (once per build tree), which
+# Building anything first runs scripts/deps.sh (once per build tree), which
 # installs what is missing with apt (sudo when not root) and npm.  The
 # compiler and linker flags come from pkg-config when a recipe needs them,
 # after deps.sh, never when this file is read: on a fresh machine neither
