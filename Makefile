@@ -9,18 +9,42 @@
 #
 # Sources are discovered: every src/**/*.c goes into libhh.a except
 # src/app/main.c; every tests/unit/test_*.c is one test program.
+#
+# Building anything first runs scripts/deps.sh (once per build tree), which
+# installs what is missing with apt (sudo when not root) and npm.  The
+# compiler and linker flags come from pkg-config when a recipe needs them,
+# after deps.sh, never when this file is read: on a fresh machine neither
+# pkg-config nor the -dev packages are there yet.  A library pkg-config
+# cannot find stops the build with its name and Debian package.
 
 BUILD    ?= build
 CC       ?= cc
 OPT      ?= -O2
 SANFLAGS ?=
 
+# pkg-config modules, and the Debian package of each (named when missing)
 PKGS     := json-c yaml-0.1 sqlite3 libcrypto
+TESTPKGS := cmocka
+deb.json-c    := libjson-c-dev
+deb.yaml-0.1  := libyaml-dev
+deb.sqlite3   := libsqlite3-dev
+deb.libcrypto := libssl-dev
+deb.cmocka    := libcmocka-dev
+
+# $(call pkg,OPTIONS,MODULES): pkg-config's flags, or the build stops naming
+# the missing modules.  Recursive variables below: expanded in recipes only.
+pkg-missing = $(strip $(foreach m,$1,$(if $(shell pkg-config --exists $m 2>/dev/null && echo y),,$m)))
+pkg = $(if $(shell command -v pkg-config),,$(error pkg-config not found (Debian package \
+        pkg-config): run scripts/deps.sh))$(if $(call pkg-missing,$2),$(error missing \
+        $(foreach m,$(call pkg-missing,$2),$m (Debian package $(deb.$m))): run scripts/deps.sh)) \
+        $(shell pkg-config $1 $2)
+
 WARN     := -Wall -Wextra -Wshadow -Wmissing-prototypes -Wstrict-prototypes \
             -Werror
-CFLAGS   := -std=gnu11 $(OPT) -g $(WARN) $(SANFLAGS) -D_GNU_SOURCE -Isrc \
-            $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-LDLIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread -lm
+CFLAGS    = -std=gnu11 $(OPT) -g $(WARN) $(SANFLAGS) -D_GNU_SOURCE -Isrc \
+            $(call pkg,--cflags,$(PKGS))
+LDLIBS    = $(call pkg,--libs,$(PKGS)) -lpthread -lm
+TESTLIBS  = $(call pkg,--libs,$(TESTPKGS))
 LDFLAGS  := $(SANFLAGS)
 
 LIB_SRC  := $(filter-out src/app/main.c,$(shell find src -name '*.c' | sort))
@@ -71,7 +95,7 @@ $(CHARTS_JS): package-lock.json $(DEPS_OK)
 
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libhh.a tests/unit/testutil.h
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -Itests/unit -o $@ $< $(BUILD)/libhh.a $(LDLIBS) -lcmocka
+	$(CC) $(CFLAGS) -Itests/unit -o $@ $< $(BUILD)/libhh.a $(LDLIBS) $(TESTLIBS)
 
 $(BUILD)/tools/%: tests/tools/%.c $(BUILD)/libhh.a
 	@mkdir -p $(@D)
@@ -101,7 +125,7 @@ fuzz: $(FUZZ_BIN)
 $(BUILD)/fuzz/%: tests/fuzz/%.c $(LIB_SRC) $(DEPS_OK)
 	@mkdir -p $(@D)
 	clang -std=gnu11 -g -O1 -D_GNU_SOURCE -Isrc \
-	  -fsanitize=fuzzer,address,undefined $(shell pkg-config --cflags $(PKGS)) \
+	  -fsanitize=fuzzer,address,undefined $(call pkg,--cflags,$(PKGS)) \
 	  -o $@ $< $(LIB_SRC) $(LDLIBS)
 
 clean:

@@ -22,13 +22,21 @@ fi
 missing=$(echo "$missing" | xargs 2>/dev/null || true)
 
 if [ -n "$missing" ]; then
-    echo "deps: installing Debian packages: $missing" >&2
     SUDO=""
-    [ "$(id -u)" -eq 0 ] || SUDO="sudo"
-    export DEBIAN_FRONTEND=noninteractive
-    $SUDO apt-get update -qq
+    if [ "$(id -u)" -ne 0 ]; then
+        if ! command -v sudo >/dev/null 2>&1; then
+            echo "deps: missing Debian packages: $missing; install them as root" \
+                 "(apt-get install $missing), or install sudo" >&2
+            exit 1
+        fi
+        SUDO="sudo"
+    fi
+    echo "deps: installing Debian packages: $missing" >&2
+    # env: sudo does not pass the caller's environment on
+    $SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -qq
     # shellcheck disable=SC2086
-    $SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null
+    $SUDO env DEBIAN_FRONTEND=noninteractive \
+        apt-get install -y -qq --no-install-recommends $missing >/dev/null
 fi
 
 # npm packages for the report (lightweight-charts), pinned by package-lock.json.

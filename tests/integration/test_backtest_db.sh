@@ -157,17 +157,24 @@ bt --out "$T/x" --db "$S/signals.jsonl" >/dev/null 2>"$T/err"
 equals "a file that is not a database exits 2" 2 $?
 contains "... saying so" "$T/err" "not a SQLite database"
 
-# a read-only directory (as nobody when root: root writes anywhere)
-mkdir -p "$T/pub/ro" "$T/pub/out"
-chmod 0755 "$T" "$T/pub"; chmod 0555 "$T/pub/ro"; chmod 0777 "$T/pub/out"
+# a read-only directory (as nobody when root: root writes anywhere).  nobody may not
+# reach the checkout at all (a private directory, such as one mktemp -d made): it runs a
+# copy of the binary (with its chart library) on a copy of the scenario, in $T.
+P=$T/pub
+mkdir -p "$P/ro" "$P/out" "$P/bin/share/hedgehog" "$P/bt/s1"
+cp "$HH" "$P/bin/"
+cp "$HH_BUILD/share/hedgehog/lightweight-charts.js" "$P/bin/share/hedgehog/"
+cp "$DATA/bt/instruments.csv" "$DATA/bt/holidays.csv" "$P/bt/"
+cp "$S/config.yaml" "$S/bars.csv" "$S/signals.jsonl" "$P/bt/s1/"
+chmod -R a+rX "$P"; chmod 0755 "$T"; chmod 0555 "$P/ro"; chmod 0777 "$P/out"
 AS=""
 if [ "$(id -u)" -eq 0 ]; then AS="setpriv --reuid=65534 --regid=65534 --clear-groups"; fi
-$AS "$HH" backtest --config "$S/config.yaml" --bars "$S/bars.csv" --signals "$S/signals.jsonl" \
-    --out "$T/pub/out/o" --db "$T/pub/ro/r.db" >/dev/null 2>"$T/err"
+$AS "$P/bin/hedgehog" backtest --config "$P/bt/s1/config.yaml" --bars "$P/bt/s1/bars.csv" \
+    --signals "$P/bt/s1/signals.jsonl" --out "$P/out/o" --db "$P/ro/r.db" >/dev/null 2>"$T/err"
 equals "a read-only directory exits 2" 2 $?
 contains "... saying the directory is not writable" "$T/err" "is the directory writable?"
-equals "... and creates nothing there" "" "$(ls "$T/pub/ro")"
-chmod 0755 "$T/pub/ro"
+equals "... and creates nothing there" "" "$(ls "$P/ro")"
+chmod 0755 "$P/ro"
 
 # a full file system: a 1 MiB tmpfs, when this machine lets us mount
 mkdir "$T/mnt"

@@ -30,6 +30,7 @@ for ms in $delays; do
     i=$((i + 1))
     db=$T/crash$(( (i - 1) / 10 )).db
     sync=normal; [ $((i % 2)) -eq 0 ] && sync=full
+    : > "$T/acked"   # a kill before the writer's redirection: nothing acked, not the last run's
     "$W" write --db "$db" --run "$i" --sync $sync --seconds 30 >"$T/acked" 2>"$T/err" &
     pid=$!
     sleep "$(awk -v m="$ms" 'BEGIN { printf "%.3f", m / 1000 }')"

@@ -134,16 +134,20 @@ else
 fi
 
 # ---- a read-only directory ------------------------------------------------------------------
-mkdir -p "$T/pub/ro"
+# As nobody when root.  nobody may not reach the checkout at all (a private directory,
+# such as one mktemp -d made): it runs copies of the programs, in $T.
+mkdir -p "$T/pub/ro" "$T/pub/bin"
 "$HH" db backup --db "$T/base.db" --to "$T/pub/src.db" >/dev/null 2>&1
-chmod 0755 "$T" "$T/pub"; chmod 0555 "$T/pub/ro"; chmod 0644 "$T/pub/src.db"
+cp "$HH" "$W" "$T/pub/bin/"
+chmod -R a+rX "$T/pub"; chmod 0755 "$T"; chmod 0555 "$T/pub/ro"; chmod 0644 "$T/pub/src.db"
 AS=""
 if [ "$(id -u)" -eq 0 ]; then AS="setpriv --reuid=65534 --regid=65534 --clear-groups"; fi
-$AS "$W" write --db "$T/pub/ro/new.db" --run 1 --count 3 >/dev/null 2>"$T/out"
+$AS "$T/pub/bin/store_crashwriter" write --db "$T/pub/ro/new.db" --run 1 --count 3 \
+    >/dev/null 2>"$T/out"
 equals "the writer refuses a read-only directory (exit 2)" 2 $?
 contains "... saying so" "$T/out" "is the directory writable?"
 equals "... and creates nothing there" "" "$(ls "$T/pub/ro")"
-$AS "$HH" db backup --db "$T/pub/src.db" --to "$T/pub/ro/b.db" >"$T/out" 2>&1
+$AS "$T/pub/bin/hedgehog" db backup --db "$T/pub/src.db" --to "$T/pub/ro/b.db" >"$T/out" 2>&1
 equals "backup into a read-only directory fails (exit 1)" 1 $?
 contains "... naming the file" "$T/out" "$T/pub/ro/b.db"
 equals "... and leaves nothing behind" "" "$(ls "$T/pub/ro")"
