@@ -16,5 +16,6 @@ int hh_cmd_db(int argc, char **argv);
 int hh_cmd_margin(int argc, char **argv);
 int hh_cmd_price_options(int argc, char **argv);
 int hh_cmd_run(int argc, char **argv);
+int hh_cmd_api(int argc, char **argv);
 
 #endif
