@@ -284,6 +284,7 @@ struct hh_api__req {
     char key_id[HH_API_KEY_ID_MAX + 1];  /* the signer */
     struct hh_api__nonce claim;      /* its nonce, for the journal */
     int64_t received_ms;
+    bool draining;                   /* answered by the stop: counted in a->draining */
     /* the command a POST becomes */
     enum hh_api_cmd_kind kind;
     enum hh_api_kill_action action;
@@ -349,6 +350,7 @@ struct hh_api {
     pthread_t aux;
 
     _Atomic int64_t last_poll_ms;
+    _Atomic int draining;            /* requests answered by the stop, not yet sent */
     struct MHD_Daemon *mhd;
     int port;
     struct MHD_Response *live_resp, *page_resp;   /* shared, persistent */
@@ -364,7 +366,8 @@ int hh_api__cmdq_init(struct hh_api *a);
 void hh_api__cmdq_free(struct hh_api *a);
 int hh_api__aux_start(struct hh_api *a);
 /* Set stopping, answer 503 SHUTTING_DOWN to every held request, join the
- * aux thread.  After it, no request is suspended. */
+ * aux thread.  After it, no request is suspended; a->draining counts the
+ * answers not yet sent. */
 void hh_api__aux_stop(struct hh_api *a);
 /* Hold r (already suspended) until its nonce is durable; false when
  * stopping (r then has an ANSWER and must be resumed by the caller). */

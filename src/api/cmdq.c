@@ -209,6 +209,14 @@ static void answer_error(struct hh_api__req *r, int status, const char *code,
     hh_api__req_answer(r, status, body, len);
 }
 
+/* Answer r because the API stops; the stop waits until it is sent. */
+static void answer_stopping(struct hh_api *a, struct hh_api__req *r, const char *detail)
+{
+    answer_error(r, 503, "SHUTTING_DOWN", detail);
+    r->draining = true;
+    atomic_fetch_add(&a->draining, 1);
+}
+
 /* Resume every request of a list linked by `next` (no lock held). */
 static void resume_all(struct hh_api__req *list)
 {
@@ -389,7 +397,7 @@ bool hh_api__journal_push(struct hh_api *a, struct hh_api__req *r)
 
     pthread_mutex_lock(&a->lock);
     if (a->stopping) {
-        answer_error(r, 503, "SHUTTING_DOWN", "the engine is stopping; nothing was applied");
+        answer_stopping(a, r, "the engine is stopping; nothing was applied");
     } else {
         r->state = HH_API__RQ_JOURNAL;
         r->next = NULL;
@@ -437,7 +445,7 @@ static bool journal_batch(struct hh_api *a, struct hh_api__req *batch)
         if (rc != HH_OK)
             answer_error(r, 503, "NONCE_STORE_FAILED", "the request was not applied");
         else if (a->stopping)
-            answer_error(r, 503, "SHUTTING_DOWN", "the engine is stopping; nothing was applied");
+            answer_stopping(a, r, "the engine is stopping; nothing was applied");
         else if (r->route->auth != HH_API__AUTH_SIGNED)
             r->state = HH_API__RQ_SERVE;
         else if (enqueue(a, r, now)) {
@@ -545,7 +553,7 @@ static struct hh_api__req *release_all(struct hh_api *a)
 
     for (r = a->journal; r; r = next) {
         next = r->next;
-        answer_error(r, 503, "SHUTTING_DOWN", "the engine is stopping; nothing was applied");
+        answer_stopping(a, r, "the engine is stopping; nothing was applied");
         push_front(&resume, r);
     }
     a->journal = a->journal_tail = NULL;
@@ -554,9 +562,9 @@ static struct hh_api__req *release_all(struct hh_api *a)
 
         if (!s->id || !s->req)
             continue;
-        answer_error(s->req, 503, "SHUTTING_DOWN",
-                     s->taken ? "the engine is stopping; the command's outcome is unknown"
-                              : "the engine is stopping; the command was not applied");
+        answer_stopping(a, s->req,
+                        s->taken ? "the engine is stopping; the command's outcome is unknown"
+                                 : "the engine is stopping; the command was not applied");
         push_front(&resume, s->req);
         s->req = NULL;
     }

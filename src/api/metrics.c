@@ -330,7 +330,8 @@ void hh_api_observe_ns(struct hh_api *a, enum hh_api_metric m, int series, int64
 
 /* ---- the text format -------------------------------------------------- */
 
-/* The shortest text that reads back as v. */
+/* Whole numbers as integers, others as the shortest text that reads back
+ * as v. */
 static void fmt_double(double v, char *out, size_t cap)
 {
     if (isnan(v)) {
@@ -339,6 +340,10 @@ static void fmt_double(double v, char *out, size_t cap)
     }
     if (isinf(v)) {
         snprintf(out, cap, v > 0 ? "+Inf" : "-Inf");
+        return;
+    }
+    if (v == floor(v) && fabs(v) < 1e15) {
+        snprintf(out, cap, "%.0f", v);
         return;
     }
     for (int p = 1; p <= 17; p++) {

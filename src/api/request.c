@@ -482,11 +482,14 @@ void *hh_api__on_uri(void *cls, const char *uri, struct MHD_Connection *c)
 void hh_api__on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
                           enum MHD_RequestTerminationCode toe)
 {
+    struct hh_api *a = cls;
     struct hh_api__req *r = *con_cls;
 
-    (void)cls, (void)c, (void)toe;
+    (void)c, (void)toe;
     if (!r)
         return;
+    if (r->draining)
+        atomic_fetch_sub(&a->draining, 1);
     free(r->target);
     free(r->body);
     free(r->resp);

@@ -24,6 +24,7 @@
 #define DEF_QUEUE_CAP     256
 #define DEF_THREADS       2
 #define FD_RESERVE        64      /* descriptors kept for everything but connections */
+#define DRAIN_MS          2000    /* the stop waits this long for held requests' 503s */
 
 static const char live_body[] = "{\"status\":\"UP\"}";
 
@@ -310,6 +311,9 @@ void hh_api_free(struct hh_api *a)
     if (a->mhd)
         fd = MHD_quiesce_daemon(a->mhd);
     hh_api__aux_stop(a);
+    /* Let the 503s of the requests held until now go out (bounded). */
+    for (int i = 0; a->mhd && i < DRAIN_MS && atomic_load(&a->draining) > 0; i++)
+        usleep(1000);
     if (a->mhd)
         MHD_stop_daemon(a->mhd);
     if (fd != MHD_INVALID_SOCKET)
