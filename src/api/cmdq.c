@@ -262,6 +262,16 @@ static bool enqueue(struct hh_api *a, struct hh_api__req *r, int64_t now_ms)
     return true;
 }
 
+/* The path of r, bytes outside printable ASCII as '?' (it reaches logs). */
+static void copy_path(char *dst, size_t cap, const struct hh_api__req *r)
+{
+    size_t n = r->path_len < cap - 1 ? r->path_len : cap - 1;
+
+    for (size_t i = 0; i < n; i++)
+        dst[i] = r->target[i] > 0x20 && r->target[i] < 0x7f ? r->target[i] : '?';
+    dst[n] = '\0';
+}
+
 static void fill_command(struct hh_api_command *out, const struct hh_api__req *r,
                          uint64_t id)
 {
@@ -271,7 +281,7 @@ static void fill_command(struct hh_api_command *out, const struct hh_api__req *r
     snprintf(out->client, sizeof out->client, "%s", r->client);
     snprintf(out->key_id, sizeof out->key_id, "%s", r->key_id);
     snprintf(out->method, sizeof out->method, "%s", r->method);
-    snprintf(out->path, sizeof out->path, "%.*s", (int)r->path_len, r->target);
+    copy_path(out->path, sizeof out->path, r);
     out->refusal = HH_API_REF_COUNT;
     out->action = r->action;
     out->trade_id = r->path_id;
@@ -378,7 +388,7 @@ void hh_api__refusal_push(struct hh_api *a, const struct hh_api__req *r,
         e->code = code;
         e->at_ms = r->received_ms;
         snprintf(e->method, sizeof e->method, "%s", r->method);
-        snprintf(e->path, sizeof e->path, "%.*s", (int)r->path_len, r->target);
+        copy_path(e->path, sizeof e->path, r);
         snprintf(e->client, sizeof e->client, "%s", r->client);
         queued = true;
     }

@@ -312,9 +312,13 @@ static enum MHD_Result serve(struct hh_api *a, struct hh_api__req *r)
     case HH_API__H_DOC:
         rc = hh_api__doc_copy(a, r->route->doc, &doc, &len);
         return send_doc(a, r, doc, len, rc);
-    default:
-        return send_owned(a, r, 500, NULL, 0, "application/json");
+    case HH_API__H_SIGNAL:
+    case HH_API__H_KILL:
+    case HH_API__H_RESUME:
+    case HH_API__H_EXIT:
+        break;
     }
+    HH_ASSERT(!"a command route served as a read");
 }
 
 /* ---- commands --------------------------------------------------------- */
@@ -504,12 +508,11 @@ enum MHD_Result hh_api__on_request(void *cls, struct MHD_Connection *c, const ch
     struct hh_api *a = cls;
     struct hh_api__req *r = *con_cls;
 
-    (void)url, (void)version;
+    (void)c, (void)url, (void)version;
     if (!r)
         return MHD_NO;
     if (!r->begun) {
         r->begun = true;
-        r->conn = c;
         begin(a, r, method);
         /* With a body pending, answer now: it will not be read. */
         return r->state == HH_API__RQ_ANSWER && r->has_body ? send_answer(a, r) : MHD_YES;

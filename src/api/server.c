@@ -112,6 +112,7 @@ static int copy_strings(struct hh_api *a, const struct hh_api_config *cfg, struc
     a->cfg.version = a->version;
     a->cfg.report_dir = a->report_dir;
     a->cfg.allow = NULL, a->cfg.underlyings = NULL;
+    a->cfg.nallow = a->cfg.nunderlyings = 0;
     a->cfg.keys_file = a->cfg.read_token_file = a->cfg.nonce_file = NULL;
     return HH_OK;
 }
