@@ -423,17 +423,13 @@ bool hh_api__journal_push(struct hh_api *a, struct hh_api__req *r)
     return held;
 }
 
-/* Write the batch's nonces; then each request goes on (lock not held on
- * entry).  Returns whether a command was queued. */
-static bool journal_batch(struct hh_api *a, struct hh_api__req *batch)
+/* Append and sync the batch's nonces (no lock held); logged on failure. */
+static int write_claims(struct hh_api *a, struct hh_api__req *batch, int64_t now)
 {
     struct hh_api__nonce *v;
-    struct hh_api__req *resume = NULL, *next;
     struct hh_diag d = { "out of memory" };
     size_t n = 0;
     int rc = HH_ENOMEM;
-    int64_t now = hh_api__now_ms(a);
-    bool queued = false;
 
     for (struct hh_api__req *r = batch; r; r = r->next)
         n++;
@@ -449,6 +445,19 @@ static bool journal_batch(struct hh_api *a, struct hh_api__req *batch)
         if (a->cfg.log)
             a->cfg.log(a->cfg.log_ctx, HH_API_LOG_ERROR, "api_nonce_store_failed", d.msg);
     }
+    return rc;
+}
+
+/* Make the batch's nonces durable; then each request goes on: a read is
+ * resumed to be served, a command queued (lock not held on entry).
+ * Returns whether a command was queued. */
+static bool journal_batch(struct hh_api *a, struct hh_api__req *batch)
+{
+    struct hh_api__req *resume = NULL, *next;
+    int64_t now = hh_api__now_ms(a);
+    int rc = write_claims(a, batch, now);
+    bool queued = false;
+
     pthread_mutex_lock(&a->lock);
     for (struct hh_api__req *r = batch; r; r = next) {
         next = r->next;

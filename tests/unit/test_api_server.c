@@ -421,6 +421,61 @@ static void test_shutdown_answers_held_requests(void **state)
     assert_non_null(strstr(b.r.body, "SHUTTING_DOWN"));
 }
 
+static _Atomic int logged_errors;
+
+static void on_log(void *ctx, enum hh_api_log_level level, const char *event, const char *msg)
+{
+    (void)ctx, (void)msg;
+    if (level == HH_API_LOG_ERROR && !strcmp(event, "api_nonce_store_failed"))
+        atomic_fetch_add(&logged_errors, 1);
+}
+
+static void test_nonce_file_failure_refuses(void **state)
+{
+    struct hh_api_config cfg = base_cfg(true);
+    struct srv s;
+    struct at_resp r;
+
+    (void)state;
+    cfg.log = on_log;
+    srv_start(&s, &cfg, true);
+    close(s.api->nonces.fd);               /* the disk goes away */
+    s.api->nonces.fd = -1;
+    assert_int_equal(at_signed(s.port, &s.k1, "POST", "/api/v1/kill", "{\"action\":\"halt\"}",
+                               &r), 503);
+    assert_non_null(strstr(r.body, "NONCE_STORE_FAILED"));
+    assert_int_equal(at_signed(s.port, &s.k1, "GET", "/api/v1/status", NULL, &r), 503);
+    assert_int_equal(atomic_load(&s.core.commands), 0);           /* nothing applied */
+    assert_int_equal(metric(&s, "hedgehog_api_nonce_store_errors_total"), 2);
+    assert_int_equal(atomic_load(&logged_errors), 2);
+    srv_stop(&s);
+}
+
+static void test_queue_full_is_busy(void **state)
+{
+    struct hh_api_config cfg = base_cfg(true);
+    struct srv s;
+    struct at_resp r;
+    struct bg b;
+
+    (void)state;
+    cfg.queue_cap = 1;
+    srv_start(&s, &cfg, true);
+    atomic_store(&s.core.answer, false);
+    b.s = &s;
+    pthread_create(&b.t, NULL, bg_post, &b);
+    assert_true(at_wait_count(&s.core.commands, 1));            /* the one slot is taken */
+    assert_int_equal(at_signed(s.port, &s.k1, "POST", "/api/v1/resume", NULL, &r), 503);
+    assert_non_null(strstr(r.body, "BUSY"));
+    assert_int_equal(hh_api_answer(s.api, s.core.cmd.id, 200, "{}"), HH_OK);
+    pthread_join(b.t, NULL);
+    assert_int_equal(b.status, 200);
+    atomic_store(&s.core.answer, true);
+    assert_int_equal(at_signed(s.port, &s.k1, "POST", "/api/v1/resume", NULL, &r), 200);
+    assert_int_equal(atomic_load(&s.core.commands), 2);         /* the slot was free again */
+    srv_stop(&s);
+}
+
 /* ---- the nonce file across a restart --------------------------------------- */
 
 static void test_replay_refused_after_restart(void **state)
@@ -611,6 +666,8 @@ int main(void)
         cmocka_unit_test(test_answer_timeout),
         cmocka_unit_test(test_reads_flow_while_a_post_is_held),
         cmocka_unit_test(test_shutdown_answers_held_requests),
+        cmocka_unit_test(test_nonce_file_failure_refuses),
+        cmocka_unit_test(test_queue_full_is_busy),
         cmocka_unit_test(test_replay_refused_after_restart),
         cmocka_unit_test(test_keepalive),
         cmocka_unit_test(test_slow_client_closed_others_served),
