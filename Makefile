@@ -23,13 +23,15 @@ OPT      ?= -O2
 SANFLAGS ?=
 
 # pkg-config modules, and the Debian package of each (named when missing)
-PKGS     := json-c yaml-0.1 sqlite3 libcrypto
+PKGS     := json-c yaml-0.1 sqlite3 libcrypto libmicrohttpd libcurl
 TESTPKGS := cmocka
 deb.json-c    := libjson-c-dev
 deb.yaml-0.1  := libyaml-dev
 deb.sqlite3   := libsqlite3-dev
 deb.libcrypto := libssl-dev
 deb.cmocka    := libcmocka-dev
+deb.libmicrohttpd := libmicrohttpd-dev
+deb.libcurl   := libcurl4-openssl-dev
 
 # $(call pkg,OPTIONS,MODULES): pkg-config's flags, or the build stops naming
 # the missing modules.  Recursive variables below: expanded in recipes only.

@@ -18,5 +18,6 @@ int hh_cmd_price_options(int argc, char **argv);
 int hh_cmd_run(int argc, char **argv);
 int hh_cmd_config(int argc, char **argv);
 int hh_cmd_compare(int argc, char **argv);
+int hh_cmd_api(int argc, char **argv);
 
 #endif

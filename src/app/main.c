@@ -29,6 +29,9 @@ static const struct command commands[] = {
     { "audit", hh_cmd_audit, "audit show --db FILE [--correlation ID]" },
     { "db", hh_cmd_db, "db backup --db FILE --to FILE" },
     { "db", hh_cmd_db, "db check --db FILE" },
+    { "api", hh_cmd_api,
+      "api METHOD PATH [--body JSON] --key-file FILE [--key ID] --url http://HOST:PORT "
+      "[--timeout SECONDS]" },
     { "margin", hh_cmd_margin,
       "margin --config FILE --legs FILE.json --spot PRICE --iv VOL --available RUPEES "
       "[--as-of TS] [--rate R]" },
