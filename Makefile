@@ -15,7 +15,7 @@ CC       ?= cc
 OPT      ?= -O2
 SANFLAGS ?=
 
-PKGS     := json-c yaml-0.1 sqlite3 libcrypto
+PKGS     := json-c yaml-0.1 sqlite3 libcrypto libcurl libwebsockets
 WARN     := -Wall -Wextra -Wshadow -Wmissing-prototypes -Wstrict-prototypes \
             -Wno-missing-field-initializers -Werror
 CFLAGS   := -std=gnu11 $(OPT) -g $(WARN) $(SANFLAGS) -D_GNU_SOURCE -Isrc \

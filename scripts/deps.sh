@@ -5,8 +5,9 @@
 # lock file) and land in node_modules/, never committed.
 set -eu
 
-BUILD_PKGS="gcc make pkg-config libjson-c-dev libyaml-dev libsqlite3-dev libssl-dev"
-TEST_PKGS="libcmocka-dev clang libclang-rt-14-dev sqlite3 chromium nodejs npm"
+BUILD_PKGS="gcc make pkg-config libjson-c-dev libyaml-dev libsqlite3-dev libssl-dev \
+            libcurl4-openssl-dev libwebsockets-dev"
+TEST_PKGS="libcmocka-dev clang libclang-rt-14-dev sqlite3 chromium nodejs npm openssl"
 
 missing=""
 for p in $BUILD_PKGS $TEST_PKGS; do

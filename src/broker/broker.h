@@ -130,6 +130,12 @@ struct hh_broker_ops {
     int (*orders)(void *impl, struct hh_broker_order *out, size_t cap, size_t *n);
     int (*positions)(void *impl, struct hh_broker_position *out, size_t cap, size_t *n);
     int (*funds)(void *impl, hh_money_t *available);
+    /* Brokers whose reports arrive on threads of their own (live adapters;
+     * NULL for the others).  next_due: when pump() has something to do —
+     * 0 now, HH_TIME_MAX nothing.  pump: deliver what is queued to the sink,
+     * on the core's thread. */
+    hh_time_t (*next_due)(void *impl);
+    void (*pump)(void *impl);
 };
 
 struct hh_broker {
