@@ -81,6 +81,15 @@ $(BUILD)/bench/%: bench/%.c $(BUILD)/libhh.a
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -o $@ $< $(BUILD)/libhh.a $(LDLIBS)
 
+# The local Kite Connect server the adapter's tests run against (tests/kite/).
+KITE_SRC := $(sort $(wildcard tests/kite/*.c))
+KITE_SRV := $(BUILD)/kite/kite_server
+$(KITE_SRV): $(KITE_SRC) tests/kite/ks.h $(BUILD)/libhh.a
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -Itests/kite -o $@ $(KITE_SRC) $(BUILD)/libhh.a $(LDLIBS) \
+	  $(shell pkg-config --libs libssl 2>/dev/null)
+test bench: $(KITE_SRV)
+
 test: $(BUILD)/hedgehog $(UNIT_BIN) $(TOOL_BIN)
 	@BUILD=$(BUILD) tests/run.sh
 

@@ -104,10 +104,18 @@ static int copy_config(struct hh_kite *k, const struct hh_kite_config *c, struct
     return HH_OK;
 }
 
+/* k->cv waits on the monotonic clock (the reader's deadlines are). */
 static int init_sync(struct hh_kite *k)
 {
-    if (pthread_mutex_init(&k->auth_mu, NULL) || pthread_mutex_init(&k->mu, NULL) ||
-        pthread_mutex_init(&k->sub_mu, NULL) || pthread_cond_init(&k->cv, NULL))
+    pthread_condattr_t ca;
+    int bad;
+
+    if (pthread_condattr_init(&ca))
+        return HH_ENOMEM;
+    bad = pthread_condattr_setclock(&ca, CLOCK_MONOTONIC) || pthread_cond_init(&k->cv, &ca);
+    pthread_condattr_destroy(&ca);
+    if (bad || pthread_mutex_init(&k->auth_mu, NULL) || pthread_mutex_init(&k->mu, NULL) ||
+        pthread_mutex_init(&k->sub_mu, NULL))
         return HH_ENOMEM;
     return HH_OK;
 }
@@ -162,17 +170,25 @@ int hh_kite_new(const struct hh_kite_config *cfg, const struct hh_instruments *i
 
 /* ---- start and stop -------------------------------------------------------- */
 
-/* GET /user/profile: the token's user must be the configured account. */
+/* GET /user/profile: the token's user must be the configured account.  A
+ * passing outage (503, timeout) is tried again, three times in all. */
 static int check_account(struct hh_kite *k, struct hh_diag *d)
 {
+    struct timespec pause = { 0, 500 * 1000000L };
     struct json_object *data;
     const char *who;
-    int rc;
+    int rc = HH_OK;
 
     if (!k->account)
         return HH_OK;
-    rc = hh_kite__call(k, &k->core_http, HH_KITE__QUERY, "GET", "/user/profile", NULL, NULL,
-                       &data, NULL, d);
+    for (int i = 0; i < 3; i++) {
+        if (i)
+            nanosleep(&pause, NULL);
+        rc = hh_kite__call(k, &k->core_http, HH_KITE__QUERY, "GET", "/user/profile", NULL,
+                           NULL, &data, NULL, d);
+        if (rc != HH_EUNAVAIL && rc != HH_ETIMEOUT)
+            break;
+    }
     if (rc)
         return rc;
     who = hh_kite__j_str(data, "user_id");

@@ -87,9 +87,9 @@ struct hh_kite_config {
     int md_stale_ms;                /* a subscribed instrument silent this long
                                        in its session is a gap (market data
                                        not ready); default 5000 */
-    int book_poll_ms;               /* while the socket is down, the book
-                                       reader polls working orders this often;
-                                       default 2000 */
+    int book_poll_ms;               /* while orders work, the book reader
+                                       reads the book this often (updates may
+                                       be lost); default 2000 */
     uint32_t tick_ring;             /* ticks buffered (power of two); 65536 */
     /* The clock stamping reports and ticks (ns since the epoch, UTC); NULL:
      * CLOCK_REALTIME.  Called from every thread of the adapter. */
@@ -130,8 +130,9 @@ void hh_kite_free(struct hh_kite *k);
  * The broker interface (valid while k lives); call its operations from one
  * thread (the core's).  Besides broker.h:
  *   place    validates the tag; MARKET and SL-M carry market_protection.  A
- *            quantity above the instrument's freeze_qty is placed as
- *            ceil(qty / freeze) slices — freeze_qty each, the remainder last —
+ *            quantity above the instrument's freeze_qty is placed as slices
+ *            of the freeze quantity rounded down to whole lots (NIFTY: 1,800
+ *            with lot 65 -> 1,755), the remainder last, ceil(qty / slice) —
  *            one by one under the rate limiter, tagged ID, IDS2, IDS3, ...
  *            (so the id needs room: at most 20 - 1 - digits characters).  The
  *            engine sees one order: its id is the first slice's, its reports

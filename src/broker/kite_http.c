@@ -311,6 +311,7 @@ int hh_kite__call(struct hh_kite *k, struct hh_kite__http *h, enum hh_kite__call
     struct hh_kite__lim *lim = hh_kite__is_order_call(call) ? &k->olim : &k->qlim;
     char auth[sizeof k->key.value + sizeof k->token.value + 32];
     struct outcome out;
+    uint64_t ticket;
     int rc;
 
     *data = NULL;
@@ -319,11 +320,12 @@ int hh_kite__call(struct hh_kite *k, struct hh_kite__http *h, enum hh_kite__call
     for (int attempt = 0;; attempt++) {
         if ((rc = auth_header(k, call, auth, sizeof auth, d)))
             return rc;
-        hh_kite__lim_acquire(lim);
+        ticket = hh_kite__lim_acquire(lim, NULL);
         if (hh_kite__is_order_call(call))
             atomic_fetch_add(&k->n_order_calls, 1);
         memset(&out, 0, sizeof out);
         rc = perform(k, h, &q, auth, &out, d);
+        hh_kite__lim_release(lim, ticket);
         memset(auth, 0, sizeof auth);
         if (rc)
             break;

@@ -120,19 +120,25 @@ int hh_kite__url_parse(const char *url, bool ws, struct hh_kite__url *out,
  * engine's own synthetic ids (below 2^63). */
 uint64_t hh_kite__exec_id(uint64_t id, hh_qty_t cum);
 
-/* ---- the order-call pacer (kite_lim.c) -------------------------------- */
+/* ---- the call pacer (kite_lim.c) ------------------------------------------ */
 
 /*
- * Grants are spaced by `interval` on a monotonic clock: one call every
- * 1/N s plus a 5 % margin for the distance between our clock and the
- * broker's, so no 1-second window ever holds more than N calls, at either
- * end.  A 429 pushes the next grant out (backoff).  Thread-safe.  The clock
- * and sleep are hooks for tests (NULL: CLOCK_MONOTONIC, nanosleep).
+ * At most N calls in any second as the broker counts them (by receipt,
+ * which lies between our start and the answer): a call starts 1 s + 1 ms
+ * after the end of the call N before it, and starts are 1/N s apart (a
+ * burst of 100 at 10/s takes 9.9 s).  A 429 pushes the next start out.
+ * Calls start in the order they asked.  The clock and sleep are hooks for
+ * tests (NULL: CLOCK_MONOTONIC, nanosleep).  Thread-safe.
  */
 struct hh_kite__lim {
     pthread_mutex_t mu;
-    int64_t interval;               /* ns between grants */
-    int64_t next;                   /* earliest next grant, monotonic ns */
+    pthread_cond_t cv;
+    int n;                          /* calls per second */
+    int64_t interval;               /* ns between starts: 1 s / n */
+    int64_t next;                   /* earliest next start, monotonic ns */
+    int64_t *ends;                  /* [ticket % n]: when that call ended;
+                                       INT64_MAX while in flight */
+    uint64_t tickets, turn;         /* handed out; next to start */
     int64_t (*now)(void *ctx);
     void (*sleep)(void *ctx, int64_t ns);
     void *ctx;
@@ -140,9 +146,12 @@ struct hh_kite__lim {
 
 int hh_kite__lim_init(struct hh_kite__lim *l, int per_second);
 void hh_kite__lim_destroy(struct hh_kite__lim *l);
-/* Wait for a grant; returns its time (monotonic ns).  Never fails. */
-int64_t hh_kite__lim_acquire(struct hh_kite__lim *l);
-/* Nothing is granted before now + pause. */
+/* Wait for the turn to start a call; returns its ticket (*start, may be
+ * NULL: the start time, monotonic ns).  Never fails.  Every ticket must be
+ * released once the call ended (answered or failed). */
+uint64_t hh_kite__lim_acquire(struct hh_kite__lim *l, int64_t *start);
+void hh_kite__lim_release(struct hh_kite__lim *l, uint64_t ticket);
+/* Nothing starts before now + pause. */
 void hh_kite__lim_backoff(struct hh_kite__lim *l, int64_t pause);
 int64_t hh_kite__mono_ns(void);
 

@@ -1,18 +1,29 @@
 /*
  * kite_lim.c — the pacer of an account's calls (kite_int.h).
  *
- * Invariant: two grants are at least `interval` apart on the monotonic
- * clock, interval = 1.05 s / N.  Any N + 1 consecutive grants therefore span
- * at least 1.05 s: no window of one second — wherever it starts, even when
- * the broker's receive times differ from our grant times by up to 50 ms —
- * holds more than N calls.  A burst of 100 at N = 10 takes 99 intervals
- * (10.4 s).  Waiting callers are served in the order they take the mutex;
- * each reserves its slot before sleeping, so sleeping never holds the lock.
+ * The broker counts calls by the time it receives them, which we never see;
+ * we know only that call i was received after we sent it and before its
+ * answer came back.  Two rules, on the monotonic clock, make "at most N
+ * calls in any second at the broker" hold whatever the network and the
+ * scheduler do:
+ *   1. a call starts no sooner than 1 s + 1 ms after the call N before it
+ *      ended (its answer, or its failure, came): the broker received that
+ *      one before it ended, and receives this one after it starts, so the
+ *      two — and everything between — are more than a second apart;
+ *   2. starts are at least 1/N s apart: a burst is spread evenly (100 calls
+ *      at N = 10 take 9.9 s), not sent as 10 at once, then nothing.
+ * A 429 pushes the next start out (backoff).  Calls start in the order they
+ * asked (tickets); each reserves its start under the mutex and sleeps
+ * outside it.
  */
 #include "broker/kite_int.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <time.h>
+
+#define IN_FLIGHT INT64_MAX
+#define GAP       (HH_NS_PER_S + HH_NS_PER_MS)   /* rule 1 */
 
 int64_t hh_kite__mono_ns(void)
 {
@@ -41,11 +52,22 @@ int hh_kite__lim_init(struct hh_kite__lim *l, int per_second)
 {
     if (per_second < 1 || per_second > 1000)
         return HH_EINVAL;
-    if (pthread_mutex_init(&l->mu, NULL))
+    l->ends = calloc((size_t)per_second, sizeof *l->ends);
+    if (!l->ends)
         return HH_ENOMEM;
-    /* 5 % margin: see the file comment */
-    l->interval = HH_NS_PER_S * 105 / 100 / per_second;
+    if (pthread_mutex_init(&l->mu, NULL)) {
+        free(l->ends);
+        return HH_ENOMEM;
+    }
+    if (pthread_cond_init(&l->cv, NULL)) {
+        pthread_mutex_destroy(&l->mu);
+        free(l->ends);
+        return HH_ENOMEM;
+    }
+    l->n = per_second;
+    l->interval = HH_NS_PER_S / per_second;
     l->next = 0;
+    l->tickets = l->turn = 0;
     l->now = mono_now;
     l->sleep = mono_sleep;
     l->ctx = NULL;
@@ -54,21 +76,46 @@ int hh_kite__lim_init(struct hh_kite__lim *l, int per_second)
 
 void hh_kite__lim_destroy(struct hh_kite__lim *l)
 {
+    pthread_cond_destroy(&l->cv);
     pthread_mutex_destroy(&l->mu);
+    free(l->ends);
+    l->ends = NULL;
 }
 
-int64_t hh_kite__lim_acquire(struct hh_kite__lim *l)
+uint64_t hh_kite__lim_acquire(struct hh_kite__lim *l, int64_t *start)
 {
-    int64_t now, slot;
+    uint64_t t;
+    int64_t now, at, *prev;
 
     pthread_mutex_lock(&l->mu);
+    t = l->tickets++;
+    prev = &l->ends[t % (uint64_t)l->n];
+    /* my turn, and the call N before me has ended (only concurrent callers
+     * ever wait here) */
+    while (l->turn != t || (t >= (uint64_t)l->n && *prev == IN_FLIGHT))
+        pthread_cond_wait(&l->cv, &l->mu);
     now = l->now(l->ctx);
-    slot = l->next > now ? l->next : now;
-    l->next = slot + l->interval;
+    at = l->next > now ? l->next : now;
+    if (t >= (uint64_t)l->n && *prev + GAP > at)
+        at = *prev + GAP;
+    l->next = at + l->interval;
+    *prev = IN_FLIGHT;
+    l->turn++;
+    pthread_cond_broadcast(&l->cv);
     pthread_mutex_unlock(&l->mu);
-    if (slot > now)
-        l->sleep(l->ctx, slot - now);
-    return slot;
+    if (at > now)
+        l->sleep(l->ctx, at - now);
+    if (start)
+        *start = at;
+    return t;
+}
+
+void hh_kite__lim_release(struct hh_kite__lim *l, uint64_t ticket)
+{
+    pthread_mutex_lock(&l->mu);
+    l->ends[ticket % (uint64_t)l->n] = l->now(l->ctx);
+    pthread_cond_broadcast(&l->cv);
+    pthread_mutex_unlock(&l->mu);
 }
 
 void hh_kite__lim_backoff(struct hh_kite__lim *l, int64_t pause)

@@ -287,6 +287,15 @@ static void place_rest(struct hh_kite *k, const struct placing *p, struct hh_kit
     }
 }
 
+/* The largest single order: the freeze quantity rounded down to whole lots
+ * (NIFTY: freeze 1,800, lot 65 -> 1,755, DOMAIN §2); 0 when none is known. */
+static hh_qty_t slice_size(const struct hh_instrument *in)
+{
+    if (in->freeze_qty <= 0)
+        return 0;
+    return in->lot_size > 1 ? in->freeze_qty - in->freeze_qty % in->lot_size : in->freeze_qty;
+}
+
 static int op_place(void *impl, const struct hh_order_req *req, uint64_t *order_id)
 {
     struct hh_kite *k = impl;
@@ -299,7 +308,10 @@ static int op_place(void *impl, const struct hh_order_req *req, uint64_t *order_
     k->err.msg[0] = '\0';
     if ((rc = check_req(k, req, &p, &k->err)))
         return rc;
-    freeze = p.in->freeze_qty;
+    freeze = slice_size(p.in);
+    if (p.in->freeze_qty > 0 && freeze <= 0)
+        return hh_diag_set(&k->err, HH_EINVAL, "order %s: freeze quantity below one lot",
+                           req->client_id);
     nslices = freeze > 0 && req->qty > freeze ? (int)((req->qty + freeze - 1) / freeze) : 1;
     if (nslices > HH_KITE_SLICES_MAX)
         return hh_diag_set(&k->err, HH_ERANGE, "order %s: %lld units need over 99 slices",
@@ -310,6 +322,7 @@ static int op_place(void *impl, const struct hh_order_req *req, uint64_t *order_
     if ((rc = hh_kite__book_add(&k->book, req->client_id, req, id, q1, &o)))
         return hh_diag_set(&k->err, rc, "order %s: placed as %llu but not tracked",
                            req->client_id, (unsigned long long)id);
+    k->dirty_any = true;                /* counted working from the next pump */
     hh_kite__prompt(k, id, FOLLOW_UP);
     if (nslices > 1)
         place_rest(k, &p, o, nslices, freeze);
@@ -437,7 +450,7 @@ static int plan_qty(struct hh_kite *k, const struct hh_kite__ord *o, hh_qty_t ta
     if (!target)
         return HH_OK;
     hh_kite__ord_view(o, &v);
-    if (target > v.qty && (o->nslices > 1 || (in && in->freeze_qty && target > in->freeze_qty)))
+    if (target > v.qty && (o->nslices > 1 || (in && slice_size(in) && target > slice_size(in))))
         return hh_diag_set(&k->err, HH_ERANGE,
                            "order %s: cannot grow to %lld beyond its slices or the freeze "
                            "quantity: place another order", o->cid, (long long)target);
@@ -697,7 +710,7 @@ static hh_time_t op_next_due(void *impl)
     struct hh_kite *k = impl;
     bool rows;
 
-    if (k->npending)
+    if (k->npending || k->dirty_any)
         return 0;
     pthread_mutex_lock(&k->mu);
     rows = k->nrows > 0;

@@ -5,8 +5,9 @@
  * from them (kite_book.c).  An update's own content is never trusted: it
  * may be duplicated, reordered or missing; the book is read instead.
  *
- * While the socket is down and the core has working orders, the whole book
- * is read every book_poll_ms, so fills still arrive without updates.  A
+ * While the core has working orders, the whole book is read every
+ * book_poll_ms (2 s: a fifth of the read rate Kite allows), so fills still
+ * arrive when updates are lost or never sent (DOMAIN §8).  A
  * read that fails is prompted again a second later, three tries in all;
  * the engine's reconciliation polls remain the truth beyond that.
  *
@@ -79,7 +80,7 @@ static bool wait_work(struct hh_kite *k, struct batch *b, int64_t *last_poll)
         struct timespec ts;
 
         take_due(k, now, b, &next);
-        if (!atomic_load(&k->ws_up) && atomic_load(&k->working) > 0) {
+        if (atomic_load(&k->working) > 0) {
             if (now - *last_poll >= k->book_poll)
                 b->sweep = true;
             else if (*last_poll + k->book_poll < next)

@@ -337,8 +337,13 @@ static int add_impl(struct hh_instruments *t, const struct hh_instrument *in, bo
     if (q != HH_IID_NONE) {
         p = entry(t, q);
         *out = q;
-        if (p->known && known && !p->token)
-            p->token = in->token;   /* the dump's token for our CSV's row */
+        if (p->known && known) {
+            /* the dump's token for our CSV's row, our freeze_qty for the dump's */
+            if (!p->token)
+                p->token = in->token;
+            if (!p->freeze_qty)
+                p->freeze_qty = in->freeze_qty;
+        }
         if (p->known || !known)
             return HH_EEXIST;
         *p = *in;               /* complete a bare entry, same exchange */

@@ -72,8 +72,8 @@ void hh_inst_free(struct hh_instruments *t);   /* accepts NULL */
  * - Every row gets its own id; the bare "SYMBOL" names the preferred row.
  *   A second row of the same exchange and symbol is ignored (keep first),
  *   also when the same file is loaded twice — except that it gives its
- *   instrument token to a row that had none, so our CSV (freeze_qty) and
- *   Zerodha's dump (tokens) load together in either order.
+ *   instrument token and freeze_qty to a row that had none, so our CSV
+ *   (freeze_qty) and Zerodha's dump (tokens) load together in either order.
  * - Our CSV: required columns symbol, exchange, type, lot_size, tick_size;
  *   underlying, expiry, strike, option_type, freeze_qty may be absent.
  *   `type` may also be INDEX.  An optional `segment` column (cash, fut,

@@ -303,6 +303,13 @@ static void test_kite_tokens(void **state)
     assert_int_equal(get(t, "NIFTY24APRFUT")->freeze_qty, 1800);
     hh_inst_free(t);
 
+    /* the dump first, then ours: the same */
+    t = load(dump, NULL);
+    assert_int_equal(hh_inst_load(t, ours, NULL, NULL), HH_OK);
+    assert_int_equal(get(t, "NIFTY24APRFUT")->token, 13369090);
+    assert_int_equal(get(t, "NIFTY24APRFUT")->freeze_qty, 1800);
+    hh_inst_free(t);
+
     /* bad tokens name the column */
     {
         struct hh_instruments *u = hh_inst_new();
