@@ -335,6 +335,8 @@ int hh_kite__hand_rows(struct hh_kite *k, const struct hh_kite__row *rows, size_
 {
     int rc = HH_OK;
 
+    if (n == 0)
+        return HH_OK;
     pthread_mutex_lock(&k->mu);
     while (k->nrows + n > ROWS_MAX && k->nrows && !atomic_load(&k->stop))
         pthread_cond_wait(&k->cv, &k->mu);
@@ -345,8 +347,7 @@ int hh_kite__hand_rows(struct hh_kite *k, const struct hh_kite__row *rows, size_
         rc = HH_ENOMEM;
     }
     pthread_mutex_unlock(&k->mu);
-    if (n)
-        hh_kite__wake(k);
+    hh_kite__wake(k);
     return rc;
 }
 

@@ -189,20 +189,27 @@ void hh_kite__http_free(struct hh_kite__http *h)
  * their files changed.  An order call while blocked by a TokenException is
  * refused without a request unless the token file changed since.
  */
-static int auth_header(struct hh_kite *k, enum hh_kite__call call, char *hdr, size_t cap,
-                       struct hh_diag *d)
+int hh_kite__secrets(struct hh_kite *k, struct hh_diag *d)
 {
     bool ck = false, ct = false;
-    int rc;
+    int rc = hh_kite__secret_check(&k->key, &ck, d);
 
-    pthread_mutex_lock(&k->auth_mu);
-    rc = hh_kite__secret_check(&k->key, &ck, d);
     if (rc == HH_OK)
         rc = hh_kite__secret_check(&k->token, &ct, d);
     if (rc == HH_OK && (ck || ct)) {
         atomic_fetch_add(&k->n_reloads, 1);
         k->auth_blocked = false;        /* a new login: try it */
     }
+    return rc;
+}
+
+static int auth_header(struct hh_kite *k, enum hh_kite__call call, char *hdr, size_t cap,
+                       struct hh_diag *d)
+{
+    int rc;
+
+    pthread_mutex_lock(&k->auth_mu);
+    rc = hh_kite__secrets(k, d);
     if (rc == HH_OK && k->auth_blocked && hh_kite__is_order_call(call))
         rc = hh_diag_set(d, HH_EAUTH,
                          "access token refused (TokenException): order calls wait for a "

@@ -209,6 +209,10 @@ struct hh_kite__secret {
  * (missing, readable by group/others, not one token of [A-Za-z0-9]). */
 int hh_kite__secret_check(struct hh_kite__secret *s, bool *changed, struct hh_diag *d);
 
+/* Both secret files checked (k->auth_mu held): a change re-reads them,
+ * counts a reload and lifts a TokenException block (a new login). */
+int hh_kite__secrets(struct hh_kite *k, struct hh_diag *d);
+
 /* One REST connection (a curl easy handle: one thread uses it). */
 struct hh_kite__http {
     void *curl;                     /* CURL * */

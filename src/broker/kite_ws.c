@@ -315,11 +315,10 @@ static bool credentials(struct sock *s)
 {
     struct hh_kite *k = s->k;
     struct hh_diag d;
-    bool c1, c2, ok;
+    bool ok;
 
     pthread_mutex_lock(&k->auth_mu);
-    ok = hh_kite__secret_check(&k->key, &c1, &d) == HH_OK &&
-         hh_kite__secret_check(&k->token, &c2, &d) == HH_OK;
+    ok = hh_kite__secrets(k, &d) == HH_OK;
     if (ok)
         ok = snprintf(s->path, sizeof s->path, "%s%capi_key=%s&access_token=%s", k->ws.path,
                       strchr(k->ws.path, '?') ? '&' : '?', k->key.value,

@@ -673,10 +673,18 @@ static int check_numbers(struct loader *L, struct hh_instrument *in)
 
     if ((rc = parse_qty_field(L, C_LOT, &in->lot_size)))
         return rc;
-    if (in->lot_size < 1)
-        return bad(L, C_LOT, "must be at least 1");
     if ((rc = parse_decimal_field(L, C_TICK, &in->tick)))
         return rc;
+    /* Zerodha's dump gives indices lot 0 and sometimes tick 0: an index is
+     * never traded, so they read as lot 1 and the interned default tick. */
+    if (L->fmt == FMT_KITE && in->type == HH_INST_INDEX) {
+        if (in->lot_size == 0)
+            in->lot_size = 1;
+        if (in->tick == 0)
+            in->tick = BARE_TICK;
+    }
+    if (in->lot_size < 1)
+        return bad(L, C_LOT, "must be at least 1");
     if (in->tick <= 0)
         return bad(L, C_TICK, "must be greater than 0");
     v = fld(L, C_STRIKE);

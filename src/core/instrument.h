@@ -82,7 +82,8 @@ void hh_inst_free(struct hh_instruments *t);   /* accepts NULL */
  *   MCX/NCO -> commodity).
  * - Zerodha: exchange NSE/BSE -> cash (segment INDICES -> HH_INST_INDEX),
  *   NFO/BFO -> fut/opt, CDS/BCD -> currency, MCX/NCO -> commodity;
- *   instrument_token (optional column, 1..4294967295) -> token.  The
+ *   instrument_token (optional column, 1..4294967295) -> token; an index
+ *   row's lot 0 / tick 0 (as the dump writes them) read as 1 / 0.05.  The
  *   underlying of a derivative is `name` when the symbol starts with it and
  *   parses with it, else what hh_sym_parse() finds; of an equity, the symbol.
  * - An empty underlying or expiry of a future/option is derived from the

@@ -26,7 +26,9 @@ stop_server() {
     if [ -n "$PID" ]; then
         kill "$PID" 2>/dev/null
         wait "$PID" 2>/dev/null
+        src=$?
         PID=
+        [ $src -eq 0 ] || { not_ok "the server exited $src"; tail -5 server.log; }
     fi
 }
 trap 'stop_server; rm -rf "$T"' EXIT INT TERM
@@ -44,14 +46,18 @@ start_server() {
     [ -n "$PORT" ] || { not_ok "the server starts"; cat server.log; exit 1; }
 }
 
-# drive SCENARIO SCHEME [DRIVER ARGS...]: the driver's TAP lines pass through.
+# drive SCENARIO SCHEME [DRIVER ARGS...]: the driver's TAP lines pass through;
+# a driver that dies before its summary line (a crash, a sanitizer) fails.
 drive() {
     sc=$1; scheme=$2; shift 2
     (umask 077; echo testtoken > secrets/access_token)
     timeout 240 "$DRV" "$sc" --url "$scheme://127.0.0.1:$PORT" --dir "$T/secrets" \
-        --instruments "$KD/instruments.csv" --instruments "$KD/freeze.csv" "$@"
+        --instruments "$KD/instruments.csv" --instruments "$KD/freeze.csv" "$@" \
+        >drive.out 2>&1
     rc=$?
-    [ $rc -le 1 ] || not_ok "$sc: the driver ended with $rc"
+    cat drive.out
+    grep -q "^# $sc: " drive.out || not_ok "$sc: the driver ended early (exit $rc)"
+    [ $rc -le 1 ] || not_ok "$sc: the driver exited $rc (a sanitizer's report?)"
 }
 
 for sc in basic burst token external ticks slices restart config; do

@@ -517,11 +517,11 @@ static int place_engine_like(struct drv *d, int intent, const char *sym, enum hh
                              hh_qty_t qty, uint64_t *id)
 {
     for (int attempt = 1; attempt <= 6; attempt++) {
-        char tag[20];
+        char tag[HH_CLIENT_ID_MAX];
         struct hh_order_req q;
         int rc;
 
-        snprintf(tag, sizeof tag, "f%da%d", intent, attempt);
+        snprintf(tag, sizeof tag, "f%ua%u", (unsigned)intent % 10000u, (unsigned)attempt % 10u);
         q = req(d, tag, sym, side, HH_ORD_MARKET, qty, 0, 0);
         for (int tries = 0; tries < 5; tries++) {
             rc = place(d, &q, id);

@@ -282,7 +282,8 @@ static void test_kite_tokens(void **state)
         "tick_size,lot_size,instrument_type,segment,exchange\n"
         "256265,1001,NIFTY 50,NIFTY 50,0,,0,0.05,1,EQ,INDICES,NSE\n"
         "13369090,52223,NIFTY24APRFUT,NIFTY,0,2024-04-25,0,0.05,50,FUT,NFO-FUT,NFO\n"
-        "4294967295,1,ZZZ,ZZZ,0,,0,0.05,1,EQ,NSE,NSE\n");
+        "4294967295,1,ZZZ,ZZZ,0,,0,0.05,1,EQ,NSE,NSE\n"
+        "260105,1016,NIFTY BANK,NIFTY BANK,0,,0,0,0,EQ,INDICES,NSE\n");
     const char *ours = tu_write_file(3, "ours_tok.csv", HDR
         "NIFTY24APRFUT,NFO,FUT,NIFTY,2024-04-25,,,50,0.05,1800\n");
     struct hh_instruments *t;
@@ -292,6 +293,10 @@ static void test_kite_tokens(void **state)
     assert_int_equal(get(t, "NIFTY 50")->token, 256265);
     assert_int_equal(get(t, "NFO:NIFTY24APRFUT")->token, 13369090);
     assert_int_equal(get(t, "ZZZ")->token, 4294967295u);
+    /* the dump's index rows: lot 0, tick 0 */
+    assert_int_equal(get(t, "NIFTY BANK")->type, HH_INST_INDEX);
+    assert_int_equal(get(t, "NIFTY BANK")->lot_size, 1);
+    assert_int_equal(get(t, "NIFTY BANK")->tick, PX(0, 5));
     assert_int_equal(get(t, "NIFTY24APRFUT")->freeze_qty, 0);
     hh_inst_free(t);
 
