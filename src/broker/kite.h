@@ -129,7 +129,8 @@ void hh_kite_free(struct hh_kite *k);
 /*
  * The broker interface (valid while k lives); call its operations from one
  * thread (the core's).  Besides broker.h:
- *   place    validates the tag; MARKET and SL-M carry market_protection.  A
+ *   place    validates the tag; MARKET and SL-M carry market_protection (their
+ *            modifications too).  A
  *            quantity above the instrument's freeze_qty is placed as slices
  *            of the freeze quantity rounded down to whole lots (NIFTY: 1,800
  *            with lot 65 -> 1,755), the remainder last, ceil(qty / slice) —

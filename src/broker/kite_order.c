@@ -319,8 +319,10 @@ static int op_place(void *impl, const struct hh_order_req *req, uint64_t *order_
     q1 = nslices > 1 ? freeze : req->qty;
     if ((rc = place_slice(k, &p, 1, q1, &id)))
         return rc;
-    if ((rc = hh_kite__book_add(&k->book, req->client_id, req, id, q1, &o)))
-        return hh_diag_set(&k->err, rc, "order %s: placed as %llu but not tracked",
+    /* placed but not tracked (out of memory, or its tag twice at the broker):
+     * the engine must find it, as after a timeout */
+    if (hh_kite__book_add(&k->book, req->client_id, req, id, q1, &o))
+        return hh_diag_set(&k->err, HH_ETIMEOUT, "order %s: placed as %llu but not tracked",
                            req->client_id, (unsigned long long)id);
     k->dirty_any = true;                /* counted working from the next pump */
     hh_kite__prompt(k, id, FOLLOW_UP);
@@ -427,6 +429,8 @@ static int modify_slice(struct hh_kite *k, const struct hh_kite__ord *o, uint64_
         hh_kite__form_price(&f, "price", limit);
     if (trigger && has_trigger(o->type))
         hh_kite__form_price(&f, "trigger_price", trigger);
+    if (o->type == HH_ORD_MARKET || o->type == HH_ORD_STOP)
+        hh_kite__form_int(&f, "market_protection", k->market_protection);
     hh_kite__form_add(&f, "validity", "DAY");
     snprintf(path, sizeof path, "/orders/regular/%llu", (unsigned long long)sid);
     rc = hh_kite__call(k, &k->core_http, HH_KITE__MODIFY, "PUT", path, f.buf, NULL, &data,

@@ -536,6 +536,8 @@ int ks_exch_modify(struct ks_server *s, uint64_t id, const struct ks_form *f,
     if (!working(o) || o->step == STEP_CANCEL || !o->sim)
         return ks_error(body, 400, "OrderException",
                         "Order cannot be modified as it is being processed or has ended.");
+    if (needs_protection(o->type) && !protection_ok(ks_form_get(f, "market_protection")))
+        s->unprotected++;               /* counted, as placements are */
     o->mqty = 0;
     o->mprice = o->mtrigger = 0;
     if ((ks_form_get(f, "order_type") && (parse_type(ks_form_get(f, "order_type"), &t) ||

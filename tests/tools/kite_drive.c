@@ -446,6 +446,11 @@ static void s_basic(struct drv *d)
     q = req(d, "b1s", "RELIANCE", HH_SELL, HH_ORD_STOP, 5, 0, PX(100, 0));
     rc = place(d, &q, &id3);
     check(d, rc == HH_OK && wait_for(d, is_acked, &id3, 5000), "SL-M far below: working");
+    rc = d->b.ops->modify(d->b.impl, id3, 0, 0, PX(101, 0));
+    pump_for(d, 500);
+    check(d, rc == HH_OK && d->b.ops->status(d->b.impl, id3, &v) == HH_OK &&
+                 v.trigger == PX(101, 0),
+          "SL-M trigger moved (modify carries market_protection: checked below)");
     check(d, d->b.ops->cancel(d->b.impl, id3) == HH_OK && wait_for(d, is_done, &id3, 5000),
           "SL-M cancelled");
 
