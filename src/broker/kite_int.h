@@ -4,12 +4,13 @@
  *
  *   kite.c        the handle: configuration, start/stop, broker ops table
  *   kite_proto.c  pure protocol pieces: tags, statuses, errors, forms, URLs
- *   kite_lim.c    the order-call pacer
+ *   kite_lim.c    the call pacers (order calls, other calls)
  *   kite_tick.c   the binary tick parser
  *   kite_json.c   JSON answers into fixed-point rows
  *   kite_http.c   REST over libcurl: secrets, auth, pacing, error mapping
  *   kite_book.c   engine orders over slices; reports derived from the book
  *   kite_order.c  place / modify / cancel / queries
+ *   kite_acct.c   trades and basket margins
  *   kite_read.c   the book reader thread (updates are prompts)
  *   kite_ws.c     the socket thread: order updates, ticks, reconnects
  *
