@@ -23,7 +23,7 @@ OPT      ?= -O2
 SANFLAGS ?=
 
 # pkg-config modules, and the Debian package of each (named when missing)
-PKGS     := json-c yaml-0.1 sqlite3 libcrypto libmicrohttpd libcurl
+PKGS     := json-c yaml-0.1 sqlite3 libcrypto libmicrohttpd libcurl libwebsockets
 TESTPKGS := cmocka
 deb.json-c    := libjson-c-dev
 deb.yaml-0.1  := libyaml-dev
@@ -32,6 +32,7 @@ deb.libcrypto := libssl-dev
 deb.cmocka    := libcmocka-dev
 deb.libmicrohttpd := libmicrohttpd-dev
 deb.libcurl   := libcurl4-openssl-dev
+deb.libwebsockets := libwebsockets-dev
 
 # $(call pkg,OPTIONS,MODULES): pkg-config's flags, or the build stops naming
 # the missing modules.  Recursive variables below: expanded in recipes only.
@@ -106,6 +107,15 @@ $(BUILD)/tools/%: tests/tools/%.c $(BUILD)/libhh.a
 $(BUILD)/bench/%: bench/%.c $(BUILD)/libhh.a
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -o $@ $< $(BUILD)/libhh.a $(LDLIBS)
+
+# The local Kite Connect server the adapter's tests run against (tests/kite/).
+KITE_SRC := $(sort $(wildcard tests/kite/*.c))
+KITE_SRV := $(BUILD)/kite/kite_server
+$(KITE_SRV): $(KITE_SRC) tests/kite/ks.h $(BUILD)/libhh.a
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -Itests/kite -o $@ $(KITE_SRC) $(BUILD)/libhh.a $(LDLIBS) \
+	  $(shell pkg-config --libs libssl 2>/dev/null)
+test bench: $(KITE_SRV)
 
 test: $(BUILD)/hedgehog $(UNIT_BIN) $(TOOL_BIN)
 	@BUILD=$(BUILD) tests/run.sh

@@ -5,8 +5,10 @@
 # lock file) and land in node_modules/, never committed.
 set -eu
 
-BUILD_PKGS="gcc make pkg-config libjson-c-dev libyaml-dev libsqlite3-dev libssl-dev libmicrohttpd-dev libcurl4-openssl-dev"
-TEST_PKGS="libcmocka-dev clang libclang-rt-14-dev sqlite3 chromium nodejs npm prometheus wrk curl openssl"
+BUILD_PKGS="gcc make pkg-config libjson-c-dev libyaml-dev libsqlite3-dev libssl-dev \
+            libmicrohttpd-dev libcurl4-openssl-dev libwebsockets-dev"
+TEST_PKGS="libcmocka-dev clang libclang-rt-14-dev sqlite3 chromium nodejs npm prometheus wrk curl \
+           openssl"
 
 missing=""
 for p in $BUILD_PKGS $TEST_PKGS; do

@@ -31,7 +31,8 @@
     X(EBROKER, -15, "broker error")                                       \
     X(ETIMEOUT,-16, "timed out")                                          \
     X(EUNAVAIL,-17, "service unavailable")                                \
-    X(ETAMPER, -18, "integrity check failed")
+    X(ETAMPER, -18, "integrity check failed")                            \
+    X(EAUTH,   -19, "not authorised: the broker refused the credentials")
 
 enum hh_err {
 #define HH__ERR_ENUM(name, val, text) HH_##name = (val),

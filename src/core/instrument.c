@@ -337,6 +337,13 @@ static int add_impl(struct hh_instruments *t, const struct hh_instrument *in, bo
     if (q != HH_IID_NONE) {
         p = entry(t, q);
         *out = q;
+        if (p->known && known) {
+            /* the dump's token for our CSV's row, our freeze_qty for the dump's */
+            if (!p->token)
+                p->token = in->token;
+            if (!p->freeze_qty)
+                p->freeze_qty = in->freeze_qty;
+        }
         if (p->known || !known)
             return HH_EEXIST;
         *p = *in;               /* complete a bare entry, same exchange */
@@ -486,16 +493,16 @@ enum { FMT_OURS, FMT_KITE };
 /* Columns, by format.  Index into col[]. */
 enum {
     C_SYMBOL, C_EXCHANGE, C_TYPE, C_UNDERLYING, C_EXPIRY, C_STRIKE, C_OPT,
-    C_LOT, C_TICK, C_FREEZE, C_SEGMENT, C_NAME, C_COUNT
+    C_LOT, C_TICK, C_FREEZE, C_SEGMENT, C_NAME, C_TOKEN, C_COUNT
 };
 
 static const char *const ours_names[C_COUNT] = {
     "symbol", "exchange", "type", "underlying", "expiry", "strike", "option_type",
-    "lot_size", "tick_size", "freeze_qty", "segment", NULL,
+    "lot_size", "tick_size", "freeze_qty", "segment", NULL, NULL,
 };
 static const char *const kite_names[C_COUNT] = {
     "tradingsymbol", "exchange", "instrument_type", NULL, "expiry", "strike", NULL,
-    "lot_size", "tick_size", NULL, "segment", "name",
+    "lot_size", "tick_size", NULL, "segment", "name", "instrument_token",
 };
 
 struct loader {
@@ -666,10 +673,18 @@ static int check_numbers(struct loader *L, struct hh_instrument *in)
 
     if ((rc = parse_qty_field(L, C_LOT, &in->lot_size)))
         return rc;
-    if (in->lot_size < 1)
-        return bad(L, C_LOT, "must be at least 1");
     if ((rc = parse_decimal_field(L, C_TICK, &in->tick)))
         return rc;
+    /* Zerodha's dump gives indices lot 0 and sometimes tick 0: an index is
+     * never traded, so they read as lot 1 and the interned default tick. */
+    if (L->fmt == FMT_KITE && in->type == HH_INST_INDEX) {
+        if (in->lot_size == 0)
+            in->lot_size = 1;
+        if (in->tick == 0)
+            in->tick = BARE_TICK;
+    }
+    if (in->lot_size < 1)
+        return bad(L, C_LOT, "must be at least 1");
     if (in->tick <= 0)
         return bad(L, C_TICK, "must be greater than 0");
     v = fld(L, C_STRIKE);
@@ -702,6 +717,21 @@ static int check_expiry(struct loader *L, struct hh_instrument *in)
         return bad(L, C_EXPIRY, "only futures and options expire");
     if (hh_date_parse(v.p, v.n, &in->expiry) != HH_OK)
         return bad(L, C_EXPIRY, "not a date (YYYY-MM-DD)");
+    return HH_OK;
+}
+
+/* instrument_token: empty or 1..UINT32_MAX (the tick stream's 4-byte token). */
+static int check_token(struct loader *L, struct hh_instrument *in)
+{
+    struct hh_field v = fld(L, C_TOKEN);
+    hh_qty_t t;
+
+    in->token = 0;
+    if (v.n == 0)
+        return HH_OK;
+    if (hh_qty_parse(v.p, v.n, &t) != HH_OK || t < 1 || t > UINT32_MAX)
+        return bad(L, C_TOKEN, "not a whole number from 1 to 4294967295");
+    in->token = (uint32_t)t;
     return HH_OK;
 }
 
@@ -782,7 +812,8 @@ static int row_kite(struct loader *L, struct hh_instrument *in)
         in->type = HH_INST_OPT, in->opt = HH_OPT_PE;
     else
         return bad(L, C_TYPE, "not EQ, FUT, CE or PE");
-    if ((rc = check_numbers(L, in)) || (rc = check_expiry(L, in)))
+    if ((rc = check_numbers(L, in)) || (rc = check_expiry(L, in)) ||
+        (rc = check_token(L, in)))
         return rc;
     if (exseg != HH_SEG_COUNT)
         in->seg = exseg;
@@ -808,8 +839,8 @@ static int load_header(struct loader *L, const char *line, size_t len)
     int nf, maxc = -1;
 
     L->fmt = FMT_OURS;
-    nf = hh_csv_header(line, len, ours_names, C_COUNT - 1, L->col);
-    L->col[C_NAME] = -1;
+    nf = hh_csv_header(line, len, ours_names, C_NAME, L->col);
+    L->col[C_NAME] = L->col[C_TOKEN] = -1;
     if (nf >= 0 && L->col[C_SYMBOL] < 0) {
         int tmp[C_COUNT];
 

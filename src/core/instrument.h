@@ -51,6 +51,8 @@ struct hh_instrument {
     hh_qty_t lot_size;                   /* units per lot, >= 1 */
     hh_price_t tick;                     /* tick size, > 0 */
     hh_qty_t freeze_qty;                 /* largest single order in units; 0 = none known */
+    uint32_t token;                      /* the broker's instrument_token (Zerodha
+                                            dump); 0 = none known */
     bool known;                          /* from a master file (vs. seen in data) */
 };
 
@@ -69,7 +71,9 @@ void hh_inst_free(struct hh_instruments *t);   /* accepts NULL */
  * Details of the contract:
  * - Every row gets its own id; the bare "SYMBOL" names the preferred row.
  *   A second row of the same exchange and symbol is ignored (keep first),
- *   also when the same file is loaded twice.
+ *   also when the same file is loaded twice — except that it gives its
+ *   instrument token and freeze_qty to a row that had none, so our CSV
+ *   (freeze_qty) and Zerodha's dump (tokens) load together in either order.
  * - Our CSV: required columns symbol, exchange, type, lot_size, tick_size;
  *   underlying, expiry, strike, option_type, freeze_qty may be absent.
  *   `type` may also be INDEX.  An optional `segment` column (cash, fut,
@@ -77,7 +81,9 @@ void hh_inst_free(struct hh_instruments *t);   /* accepts NULL */
  *   and exchange (EQ -> cash, FUT -> fut, OPT -> opt; CDS/BCD -> currency;
  *   MCX/NCO -> commodity).
  * - Zerodha: exchange NSE/BSE -> cash (segment INDICES -> HH_INST_INDEX),
- *   NFO/BFO -> fut/opt, CDS/BCD -> currency, MCX/NCO -> commodity.  The
+ *   NFO/BFO -> fut/opt, CDS/BCD -> currency, MCX/NCO -> commodity;
+ *   instrument_token (optional column, 1..4294967295) -> token; an index
+ *   row's lot 0 / tick 0 (as the dump writes them) read as 1 / 0.05.  The
  *   underlying of a derivative is `name` when the symbol starts with it and
  *   parses with it, else what hh_sym_parse() finds; of an equity, the symbol.
  * - An empty underlying or expiry of a future/option is derived from the

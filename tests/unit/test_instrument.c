@@ -274,6 +274,62 @@ static void test_load_kite_variants(void **state)
     hh_cal_free(cal);
 }
 
+/* instrument_token is kept; our CSV and the dump merge in either order. */
+static void test_kite_tokens(void **state)
+{
+    const char *dump = tu_write_file(2, "kite_tok.csv",
+        "instrument_token,exchange_token,tradingsymbol,name,last_price,expiry,strike,"
+        "tick_size,lot_size,instrument_type,segment,exchange\n"
+        "256265,1001,NIFTY 50,NIFTY 50,0,,0,0.05,1,EQ,INDICES,NSE\n"
+        "13369090,52223,NIFTY24APRFUT,NIFTY,0,2024-04-25,0,0.05,50,FUT,NFO-FUT,NFO\n"
+        "4294967295,1,ZZZ,ZZZ,0,,0,0.05,1,EQ,NSE,NSE\n"
+        "260105,1016,NIFTY BANK,NIFTY BANK,0,,0,0,0,EQ,INDICES,NSE\n");
+    const char *ours = tu_write_file(3, "ours_tok.csv", HDR
+        "NIFTY24APRFUT,NFO,FUT,NIFTY,2024-04-25,,,50,0.05,1800\n");
+    struct hh_instruments *t;
+
+    (void)state;
+    t = load(dump, NULL);
+    assert_int_equal(get(t, "NIFTY 50")->token, 256265);
+    assert_int_equal(get(t, "NFO:NIFTY24APRFUT")->token, 13369090);
+    assert_int_equal(get(t, "ZZZ")->token, 4294967295u);
+    /* the dump's index rows: lot 0, tick 0 */
+    assert_int_equal(get(t, "NIFTY BANK")->type, HH_INST_INDEX);
+    assert_int_equal(get(t, "NIFTY BANK")->lot_size, 1);
+    assert_int_equal(get(t, "NIFTY BANK")->tick, PX(0, 5));
+    assert_int_equal(get(t, "NIFTY24APRFUT")->freeze_qty, 0);
+    hh_inst_free(t);
+
+    /* ours first (freeze_qty), then the dump: the row keeps both */
+    t = load(ours, NULL);
+    assert_int_equal(get(t, "NIFTY24APRFUT")->token, 0);
+    assert_int_equal(hh_inst_load(t, dump, NULL, NULL), HH_OK);
+    assert_int_equal(get(t, "NIFTY24APRFUT")->token, 13369090);
+    assert_int_equal(get(t, "NIFTY24APRFUT")->freeze_qty, 1800);
+    hh_inst_free(t);
+
+    /* the dump first, then ours: the same */
+    t = load(dump, NULL);
+    assert_int_equal(hh_inst_load(t, ours, NULL, NULL), HH_OK);
+    assert_int_equal(get(t, "NIFTY24APRFUT")->token, 13369090);
+    assert_int_equal(get(t, "NIFTY24APRFUT")->freeze_qty, 1800);
+    hh_inst_free(t);
+
+    /* bad tokens name the column */
+    {
+        struct hh_instruments *u = hh_inst_new();
+        struct hh_diag d = { "" };
+        const char *p = tu_write_file(4, "kite_badtok.csv",
+            "instrument_token,tradingsymbol,expiry,strike,tick_size,lot_size,"
+            "instrument_type,segment,exchange\n"
+            "4294967296,ZZZ,,0,0.05,1,EQ,NSE,NSE\n");
+
+        assert_int_equal(hh_inst_load(u, p, NULL, &d), HH_ESYNTAX);
+        assert_non_null(strstr(d.msg, "instrument_token"));
+        hh_inst_free(u);
+    }
+}
+
 static void test_load_ours_derivations(void **state)
 {
     struct hh_calendar *cal = hh_cal_new();
@@ -573,6 +629,7 @@ int main(void)
         cmocka_unit_test(test_load_ours),
         cmocka_unit_test(test_load_kite),
         cmocka_unit_test(test_load_kite_variants),
+        cmocka_unit_test(test_kite_tokens),
         cmocka_unit_test(test_load_ours_derivations),
         cmocka_unit_test(test_load_errors),
         cmocka_unit_test(test_duplicates),

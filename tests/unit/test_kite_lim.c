@@ -1,0 +1,179 @@
+/*
+ * test_kite_lim.c — the call pacer.  On a virtual clock (exact): a burst of
+ * 100 at 10/s takes at least 9.9 s and never puts 11 starts in any 1-second
+ * window; a slow answer delays the call 10 after it (rule 1: the broker may
+ * have received the slow call just before answering it, so at most 10
+ * receipts in any second whatever the delays); a 429 backoff pushes the next
+ * start out.  On the real clock with four threads: starts in ticket order,
+ * never 11 in a window.
+ */
+#include "testutil.h"
+
+#include "broker/kite_int.h"
+
+#include <pthread.h>
+
+/* A virtual clock: sleeping advances it. */
+struct vclock {
+    int64_t now;
+};
+
+static int64_t v_now(void *ctx)
+{
+    return ((struct vclock *)ctx)->now;
+}
+
+static void v_sleep(void *ctx, int64_t ns)
+{
+    ((struct vclock *)ctx)->now += ns;
+}
+
+static void virtual(struct hh_kite__lim *l, struct vclock *c)
+{
+    l->now = v_now;
+    l->sleep = v_sleep;
+    l->ctx = c;
+}
+
+/* Most of the sorted times t[0..m) in any window [x, x + 1 s). */
+static int max_in_window(const int64_t *t, size_t m)
+{
+    int best = 0;
+    size_t j = 0;
+
+    for (size_t i = 0; i < m; i++) {
+        while (t[i] - t[j] >= HH_NS_PER_S)
+            j++;
+        if ((int)(i - j + 1) > best)
+            best = (int)(i - j + 1);
+    }
+    return best;
+}
+
+static void test_burst_virtual(void **state)
+{
+    struct hh_kite__lim l;
+    struct vclock c = { 5 * HH_NS_PER_S };
+    int64_t t[100], start = c.now;
+
+    (void)state;
+    assert_int_equal(hh_kite__lim_init(&l, 10), HH_OK);
+    virtual(&l, &c);
+    for (int i = 0; i < 100; i++) {
+        uint64_t k = hh_kite__lim_acquire(&l, &t[i]);
+
+        assert_int_equal(k, (uint64_t)i);
+        c.now += HH_NS_PER_MS;          /* a 1 ms round trip */
+        hh_kite__lim_release(&l, k);
+    }
+    assert_true(t[99] - start >= 9900 * HH_NS_PER_MS);
+    assert_int_equal(max_in_window(t, 100), 10);
+    for (int i = 1; i < 100; i++)
+        assert_true(t[i] - t[i - 1] >= HH_NS_PER_S / 10);
+    /* even a window closed at both ends holds at most 10 */
+    for (int i = 10; i < 100; i++)
+        assert_true(t[i] - t[i - 10] > HH_NS_PER_S);
+    hh_kite__lim_destroy(&l);
+}
+
+/* Call 0 takes 3 s to answer: the broker may have counted it at any time
+ * in those 3 s, so call 10 waits until 1 s after its answer. */
+static void test_slow_answer(void **state)
+{
+    struct hh_kite__lim l;
+    struct vclock c = { HH_NS_PER_S };
+    int64_t t[11], end0;
+    uint64_t k;
+
+    (void)state;
+    assert_int_equal(hh_kite__lim_init(&l, 10), HH_OK);
+    virtual(&l, &c);
+    k = hh_kite__lim_acquire(&l, &t[0]);
+    c.now += 3 * HH_NS_PER_S;
+    end0 = c.now;
+    hh_kite__lim_release(&l, k);
+    for (int i = 1; i <= 10; i++)
+        hh_kite__lim_release(&l, hh_kite__lim_acquire(&l, &t[i]));
+    assert_true(t[1] >= end0);          /* the slow call held the clock */
+    assert_true(t[10] > end0 + HH_NS_PER_S);
+    hh_kite__lim_destroy(&l);
+}
+
+static void test_backoff_virtual(void **state)
+{
+    struct hh_kite__lim l;
+    struct vclock c = { HH_NS_PER_S };
+    int64_t a, b, x;
+
+    (void)state;
+    assert_int_equal(hh_kite__lim_init(&l, 10), HH_OK);
+    virtual(&l, &c);
+    hh_kite__lim_release(&l, hh_kite__lim_acquire(&l, &a));
+    hh_kite__lim_backoff(&l, 2 * HH_NS_PER_S);       /* a 429 */
+    hh_kite__lim_release(&l, hh_kite__lim_acquire(&l, &b));
+    assert_true(b - a >= 2 * HH_NS_PER_S);
+    /* a backoff shorter than the pacing changes nothing */
+    hh_kite__lim_backoff(&l, 1);
+    hh_kite__lim_release(&l, hh_kite__lim_acquire(&l, &x));
+    assert_true(x - b >= HH_NS_PER_S / 10);
+    assert_int_equal(hh_kite__lim_init(&l, 0), HH_EINVAL);
+    hh_kite__lim_destroy(&l);
+}
+
+struct racer {
+    struct hh_kite__lim *l;
+    int64_t *t;
+    uint64_t *ticket;
+    int n;
+};
+
+static void *race(void *arg)
+{
+    struct racer *r = arg;
+
+    for (int i = 0; i < r->n; i++) {
+        r->ticket[i] = hh_kite__lim_acquire(r->l, &r->t[i]);
+        hh_kite__lim_release(r->l, r->ticket[i]);
+    }
+    return NULL;
+}
+
+/* Real clock, four threads, 40 calls at 20/s. */
+static void test_threads_real(void **state)
+{
+    struct hh_kite__lim l;
+    int64_t t[40], by_ticket[40], start = hh_kite__mono_ns();
+    uint64_t tk[40];
+    pthread_t th[4];
+    struct racer r[4];
+
+    (void)state;
+    assert_int_equal(hh_kite__lim_init(&l, 20), HH_OK);
+    for (int i = 0; i < 4; i++) {
+        r[i] = (struct racer){ &l, t + 10 * i, tk + 10 * i, 10 };
+        pthread_create(&th[i], NULL, race, &r[i]);
+    }
+    for (int i = 0; i < 4; i++)
+        pthread_join(th[i], NULL);
+    for (int i = 0; i < 40; i++) {
+        assert_true(tk[i] < 40);
+        by_ticket[tk[i]] = t[i];
+    }
+    for (int i = 1; i < 40; i++)
+        assert_true(by_ticket[i] >= by_ticket[i - 1] + HH_NS_PER_S / 20);
+    assert_true(max_in_window(by_ticket, 40) <= 20);
+    assert_true(hh_kite__mono_ns() - start >= 39 * HH_NS_PER_S / 20);
+    hh_kite__lim_destroy(&l);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_burst_virtual),
+        cmocka_unit_test(test_slow_answer),
+        cmocka_unit_test(test_backoff_virtual),
+        cmocka_unit_test(test_threads_real),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
