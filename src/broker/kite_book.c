@@ -22,6 +22,7 @@
 
 #include "core/grow.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 

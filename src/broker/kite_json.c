@@ -9,6 +9,7 @@
  */
 #include "broker/kite_int.h"
 
+#include <stdio.h>
 #include <json-c/json.h>
 #include <string.h>
 
