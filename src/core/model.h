@@ -163,7 +163,8 @@ const char *hh_ord_type_name(enum hh_ord_type t);
 const char *hh_ord_state_name(enum hh_ord_state s);
 bool hh_ord_state_terminal(enum hh_ord_state s);
 
-#define HH_CLIENT_ID_MAX 24   /* the broker's tag holds <= 20 chars */
+#define HH_TAG_MAX 20         /* a client id fits the broker's tag (Kite: 20) */
+#define HH_CLIENT_ID_MAX 24   /* room for HH_TAG_MAX chars and the NUL */
 
 struct hh_order_req {
     char client_id[HH_CLIENT_ID_MAX];  /* deterministic: trade, leg, attempt */

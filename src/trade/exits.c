@@ -60,9 +60,16 @@ const char *hh_stop_policy_name(enum hh_stop_policy p)
     return p == HH_STOPS_HELD ? "held" : "resting";
 }
 
-void hh_tm__client_id(char out[HH_CLIENT_ID_MAX], uint32_t serial, char code, uint32_t n)
+/* Letters separate the numbers, so no two (owner, serial, code, leg, n)
+ * give one id: "h12a3" is never "h1" + "2a3".  An id longer than the tag
+ * is refused when placed (hh_tm__place_req). */
+void hh_tm__client_id(char out[HH_CLIENT_ID_MAX], char owner, uint32_t serial, char code, int leg,
+                      uint32_t n)
 {
-    snprintf(out, HH_CLIENT_ID_MAX, "h%u%c%u", serial, code, n);
+    if (leg < 0)
+        snprintf(out, HH_CLIENT_ID_MAX, "%c%u%c%u", owner, serial, code, n);
+    else
+        snprintf(out, HH_CLIENT_ID_MAX, "%c%u%c%dn%u", owner, serial, code, leg, n);
 }
 
 /* The stop's level now: the signal's stop, or its entry after breakeven. */
@@ -219,8 +226,8 @@ static void hsl_start(struct hh_tm *tm, uint32_t ti, hh_qty_t qty, hh_price_t le
     spec.qty = qty;
     spec.trigger = level;
     spec.tick = in->tick;
-    hh_tm__client_id(spec.limit_client_id, t->serial, 'l', ++t->orders);
-    hh_tm__client_id(spec.market_client_id, t->serial, 'm', ++t->orders);
+    hh_tm__client_id(spec.limit_client_id, 'h', t->serial, 'l', -1, ++t->orders);
+    hh_tm__client_id(spec.market_client_id, 'h', t->serial, 'm', -1, ++t->orders);
     if (hh_hsl_trigger(&s->h, &spec, now_of(tm), &act)) {
         hh_hsl_free(&s->h);
         t->exit_retry_at = now_of(tm) + tm->cfg.hsl.confirm_poll;
@@ -306,7 +313,7 @@ static void resting_follow(struct hh_tm *tm, uint32_t ti)
                           stop->req.trigger != level ? level : 0);
         return;
     }
-    hh_tm__client_id(client, t->serial, 's', ++t->orders);
+    hh_tm__client_id(client, 'h', t->serial, 's', -1, ++t->orders);
     hh_tm__place(tm, client, ti, false, P_STOP, -1, t->sig.iid, hh_side_opposite(t->sig.side),
                  HH_ORD_STOP, t->pos, level, &t->stop_oid);
 }
@@ -429,7 +436,7 @@ static void place_target(struct hh_tm *tm, uint32_t ti, int k, hh_qty_t q)
     struct trade *t = &tm->trades[ti];
     char client[HH_CLIENT_ID_MAX];
 
-    hh_tm__client_id(client, t->serial, (char)('1' + k), ++t->orders);
+    hh_tm__client_id(client, 'h', t->serial, (char)('a' + k), -1, ++t->orders);
     if (hh_tm__place(tm, client, ti, false, (enum purpose)(P_T1 + k), -1, t->sig.iid,
                      hh_side_opposite(t->sig.side), HH_ORD_LIMIT, q, t->sig.targets[k],
                      &tm->trades[ti].tgt_oid[k]) == HH_OK && k + 1 > tm->trades[ti].ntgt)
@@ -590,7 +597,7 @@ static void exit_now(struct hh_tm *tm, uint32_t ti)
         hsl_start(tm, ti, qty, stop_level(t));
         return;
     }
-    hh_tm__client_id(client, t->serial, 'q', ++t->orders);
+    hh_tm__client_id(client, 'h', t->serial, 'q', -1, ++t->orders);
     hh_tm__place(tm, client, ti, false, P_SQUAREOFF, -1, t->sig.iid,
                  hh_side_opposite(t->sig.side), HH_ORD_MARKET, qty, 0, &tm->trades[ti].sq_oid);
     tm->changes++;

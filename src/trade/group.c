@@ -221,8 +221,8 @@ static int gplace(struct hh_tm *tm, struct tm_group *G, enum purpose p, int leg,
     uint32_t gi = (uint32_t)(G - tm->groups);
     uint64_t oid;
 
-    snprintf(client, sizeof client, "g%u%c%d.%u", G->serial,
-             p == P_ENTRY ? 'e' : p == P_HEDGE ? 'h' : 'x', leg, ++G->orders);
+    hh_tm__client_id(client, 'g', G->serial, p == P_ENTRY ? 'e' : p == P_HEDGE ? 'h' : 'x', leg,
+                     ++G->orders);
     return hh_tm__place(tm, client, gi, true, p, leg, iid, side, HH_ORD_MARKET, qty, 0, &oid);
 }
 

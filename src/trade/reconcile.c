@@ -21,15 +21,22 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Synthetic exec ids count down from here: never a broker's. */
-#define RECON_EXEC_BASE (UINT64_MAX / 2)
+/* Synthetic exec ids live in their own space: bit 62 set, bit 63 clear.
+ * The simulated brokers count from 1 and the Kite adapter sets bit 63, so
+ * no broker's id is ever one of them. */
+#define SYNTHETIC_EXEC_BIT (1ULL << 62)
 
 uint64_t hh_tm__synthetic_exec(uint64_t boid, hh_qty_t cum)
 {
     /* Derived from what the fill is — the order and the cumulative quantity
      * it brings the order to — so the same fill found again after a restart
-     * has the same id (stored once), and two fills never share one. */
-    return RECON_EXEC_BASE - ((boid << 24) | ((uint64_t)cum & 0xffffff));
+     * has the same id (stored once); FNV-1a over both, folded into 62 bits. */
+    uint64_t h = 0xcbf29ce484222325ULL, v[2] = { boid, (uint64_t)cum };
+    const unsigned char *p = (const unsigned char *)v;
+
+    for (size_t i = 0; i < sizeof v; i++)
+        h = (h ^ p[i]) * 0x100000001b3ULL;
+    return SYNTHETIC_EXEC_BIT | (h & (SYNTHETIC_EXEC_BIT - 1));
 }
 
 /* An order this young may still be on its way to the broker's book: its
@@ -306,7 +313,7 @@ static void close_naked(struct hh_tm *tm, hh_iid_t iid, hh_qty_t qty)
 
         if (t->sig.iid != iid || t->st != T_OPEN || t->sig.side != HH_SELL)
             continue;
-        hh_tm__client_id(client, t->serial, 'q', ++t->orders);
+        hh_tm__client_id(client, 'h', t->serial, 'q', -1, ++t->orders);
         t->squared_off = true;
         hh_tm__place(tm, client, (uint32_t)i, false, P_SQUAREOFF, -1, iid, HH_BUY,
                      HH_ORD_MARKET, qty < t->pos ? qty : t->pos, 0, &t->sq_oid);

@@ -371,7 +371,8 @@ static void write_arrivals(struct wbuf *w, const struct hh_tm *tm)
         w->oom = true;
         return;
     }
-    memcpy(a, tm->arr, tm->narr * sizeof *a);
+    if (tm->narr)
+        memcpy(a, tm->arr, tm->narr * sizeof *a);
     qsort(a, tm->narr, sizeof *a, arrival_cmp);
     put_u64(w, tm->arr_seq);
     put_u32(w, (uint32_t)tm->narr);

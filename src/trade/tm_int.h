@@ -299,10 +299,13 @@ static inline void hh_tm__flush_maybe(struct hh_tm *tm)
 struct sym *hh_tm__sym(struct hh_tm *tm, hh_iid_t iid);
 
 /* The deterministic client order id (the broker's tag, the idempotency key)
- * of an owner's n-th order: "h" serial code n, alphanumeric, at most 20
- * characters.  code names the purpose (e entry, s stop, 1-3 targets, q
- * square-off, l/m a hybrid stop's legs, g group legs...). */
-void hh_tm__client_id(char out[HH_CLIENT_ID_MAX], uint32_t serial, char code, uint32_t n);
+ * of an owner's n-th order: owner ('h' a trade, 'g' a group), its serial, a
+ * lowercase letter for the purpose (e entry, s stop, a/b/c targets, q
+ * square-off, l/m a hybrid stop's legs; groups: e leg entry, h hedge, x
+ * close, then the leg and "n"), n — alphanumeric; longer than HH_TAG_MAX it
+ * is refused when placed. */
+void hh_tm__client_id(char out[HH_CLIENT_ID_MAX], char owner, uint32_t serial, char code, int leg,
+                      uint32_t n);
 
 /* Queue an order owned by a trade or a group (write-ahead: it goes out with
  * the next flush); *oid receives the engine's key for it. */

@@ -217,6 +217,8 @@ int hh_tm__place_req(struct hh_tm *tm, const struct hh_order_req *req, uint32_t 
 {
     struct order_ref *ref;
 
+    if (strnlen(req->client_id, HH_CLIENT_ID_MAX) > HH_TAG_MAX)
+        return HH_ERANGE;   /* it would not fit the broker's tag: not unique there */
     if (hh_grow(&tm->refs, &tm->caprefs, tm->nrefs + 1, sizeof *tm->refs))
         return HH_ENOMEM;
     /* write-ahead: queued now, sent by the next flush */
@@ -367,7 +369,7 @@ static void take(struct hh_tm *tm, uint32_t ti, int64_t lots)
     t->lots = lots;
     t->qty = lots * in->lot_size;
     t->attempt++;
-    hh_tm__client_id(client, t->serial, 'e', ++t->orders);
+    hh_tm__client_id(client, 'h', t->serial, 'e', -1, ++t->orders);
     if (hh_tm__place(tm, client, ti, false, P_ENTRY, -1, t->sig.iid, t->sig.side,
                      HH_ORD_MARKET, t->qty, 0, &t->entry_oid))
         return;  /* out of memory: it stays waiting */
