@@ -169,7 +169,7 @@ static int load_signals(struct bt *b)
     if (!v)
         return hh_diag_set(&b->d, HH_ENOMEM, "out of memory");
     rc = b->db ? hh_persist_read_signals(b->db, b->signals, v, &sink, &b->received, &b->d)
-               : hh_app_read_signals(b->signals, v, &sink, &b->received, &b->d);
+               : hh_sig_read_file(b->signals, v, &sink, &b->received, &b->d);
     hh_sig_validator_free(v);
     return rc;
 }

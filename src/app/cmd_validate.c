@@ -97,7 +97,7 @@ int hh_cmd_validate(int argc, char **argv)
         code = fail(&d, HH_EXIT_FAIL);
         goto out;
     }
-    rc = hh_app_read_signals(signals, v, &sink, &received, &d);
+    rc = hh_sig_read_file(signals, v, &sink, &received, &d);
     code = HH_EXIT_OK;
     if (rc == HH_EIO && received == 0) {
         code = fail(&d, HH_EXIT_USAGE);       /* the signals file is unreadable */

@@ -1563,7 +1563,7 @@ int hh_persist_read_signals(struct hh_persist *p, const char *path,
 
     if (p->rc)
         return copy_diag(p, d);
-    rc = hh_app_read_signals(path, v, &ours, received, d);
+    rc = hh_sig_read_file(path, v, &ours, received, d);
     if (p->rc)
         return copy_diag(p, d);
     return rc;

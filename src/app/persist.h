@@ -138,11 +138,11 @@ int hh_persist_signal_step(struct hh_persist *p, const char *line, size_t len,
                            const struct hh_sig_reject *rej);
 
 /*
- * hh_app_read_signals() with every line persisted (hh_persist_signal)
+ * hh_sig_read_file() with every line persisted (hh_persist_signal)
  * before it reaches `sink`.  The reader's dead-letter callback does not
  * carry the line's text, so the raw text of rejected lines is read from a
  * second pass over the file kept in step with the first (line numbers only
- * increase).  Returns what hh_app_read_signals() returns, or the latched
+ * increase).  Returns what hh_sig_read_file() returns, or the latched
  * store failure.
  */
 int hh_persist_read_signals(struct hh_persist *p, const char *path,
