@@ -24,10 +24,10 @@
  */
 #include "app/persist.h"
 
+#include "core/digest.h"
 #include "core/lines.h"
 #include "core/u64map.h"
 
-#include <openssl/evp.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -219,23 +219,6 @@ static const char *sym_of(const struct hh_persist *p, hh_iid_t iid)
 static const char *corr_of(const struct hh_signal *s)
 {
     return s->correlation_id[0] ? s->correlation_id : s->id;
-}
-
-static void sha256_hex(const void *data, size_t n, char out[HH_STORE_HASH_HEX])
-{
-    static const char hex[] = "0123456789abcdef";
-    unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned int len = 0;
-
-    if (EVP_Digest(data, n, md, &len, EVP_sha256(), NULL) != 1 || len != 32) {
-        out[0] = '\0';
-        return;
-    }
-    for (unsigned i = 0; i < 32; i++) {
-        out[2 * i] = hex[md[i] >> 4];
-        out[2 * i + 1] = hex[md[i] & 15];
-    }
-    out[64] = '\0';
 }
 
 /* Keep a copy of s (NULL stays NULL) for the step; latches ENOMEM. */
@@ -1150,8 +1133,7 @@ static void add_checkpoint(struct hh_persist *p, hh_time_t now, char *hash)
         return;
     }
     if (hash) {
-        sha256_hex(blob, len, hash);
-        if (!hash[0]) {
+        if (hh_digest_hex(blob, len, hash)) {
             free(blob);
             latch(p, HH_ENOMEM, "SHA-256 failed (OpenSSL)");
             return;
@@ -1447,7 +1429,7 @@ int hh_persist_config(struct hh_persist *p, const char *config_path, hh_time_t a
             return hh_diag_set(d, HH_EIO, "%s: read error", config_path);
         }
         fclose(f);
-        sha256_hex(buf ? (const void *)buf : "", n, hash);
+        hh_digest_hex(buf, n, hash);
         free(buf);
     }
     jb_begin(p);
@@ -1688,7 +1670,7 @@ int hh_persist_restore(const char *path, struct hh_tm *tm, struct hh_sig_validat
         unsigned char *again = NULL;
         size_t n = 0;
 
-        sha256_hex(row.state, row.state_len, h);
+        hh_digest_hex(row.state, row.state_len, h);
         if (strcmp(h, row.state_hash)) {
             rc = hh_diag_set(d, HH_ETAMPER, "%s: the checkpoint (seq %llu) has state hash %s "
                              "but its state hashes to %s", path,
@@ -1707,7 +1689,7 @@ int hh_persist_restore(const char *path, struct hh_tm *tm, struct hh_sig_validat
             rc = hh_diag_set(d, rc, "out of memory");
             goto out;
         }
-        sha256_hex(again, n, h);
+        hh_digest_hex(again, n, h);
         free(again);
         if (strcmp(h, row.state_hash)) {
             rc = hh_diag_set(d, HH_ETAMPER, "%s: the restored engine's state hash %s differs "
