@@ -125,13 +125,6 @@ struct tkmap {
     size_t cap, used, live;        /* used: live + tombstones */
 };
 
-/* Net position per instrument (average cost). */
-struct pos {
-    hh_qty_t qty;                  /* signed: > 0 long */
-    hh_price_t avg;                /* average open price, rounded half-up */
-    hh_money_t realised;           /* realised gross P&L (charges excluded) */
-};
-
 /* What was last written for multi-leg group i. */
 struct gtrack {
     uint64_t fp;                   /* fingerprint of its view */
@@ -176,7 +169,7 @@ struct hh_persist {
     int64_t free_ord;
     struct hh_u64map by_oid;       /* order id -> index + 1 */
     struct tkmap trades;
-    struct pos *pos;               /* by instrument id */
+    struct hh_position *pos;       /* by instrument id */
     size_t npos;
     struct gtrack *groups;
     size_t ngroups, first_live_group;
@@ -785,11 +778,11 @@ static void on_report(struct hh_persist *p, const struct hh_tm_order_event *e)
 
 /* ---- positions ---------------------------------------------------------------------- */
 
-static struct pos *pos_of(struct hh_persist *p, hh_iid_t iid)
+static struct hh_position *pos_of(struct hh_persist *p, hh_iid_t iid)
 {
     if ((size_t)iid >= p->npos) {
         size_t n = (size_t)iid + 64;
-        struct pos *q = realloc(p->pos, n * sizeof *q);
+        struct hh_position *q = realloc(p->pos, n * sizeof *q);
 
         if (!q)
             return NULL;
@@ -800,39 +793,6 @@ static struct pos *pos_of(struct hh_persist *p, hh_iid_t iid)
     return &p->pos[iid];
 }
 
-/* Half-up rounding of a non-negative quotient. */
-static int64_t div_round(__int128 num, __int128 den)
-{
-    return (int64_t)((num * 2 + den) / (den * 2));
-}
-
-/* Apply a fill of qty units at price (side) to the net position. */
-static int pos_apply(struct pos *ps, enum hh_side side, hh_qty_t qty, hh_price_t price)
-{
-    __int128 q0 = ps->qty, dq = (__int128)side * qty, q1 = q0 + dq, r;
-
-    if (q1 > INT64_MAX || q1 < INT64_MIN)
-        return HH_EOVERFLOW;
-    if (q0 == 0 || (q0 > 0) == (dq > 0)) {
-        __int128 a0 = q0 < 0 ? -q0 : q0, a1 = q1 < 0 ? -q1 : q1;
-
-        ps->avg = (hh_price_t)div_round((__int128)ps->avg * a0 + (__int128)price * qty, a1);
-    } else {
-        __int128 closed = (q0 < 0 ? -q0 : q0) < qty ? (q0 < 0 ? -q0 : q0) : qty;
-
-        r = ps->realised + (__int128)(price - ps->avg) * closed * (q0 > 0 ? 1 : -1);
-        if (r > INT64_MAX || r < INT64_MIN)
-            return HH_EOVERFLOW;
-        ps->realised = (hh_money_t)r;
-        if (q1 == 0)
-            ps->avg = 0;
-        else if ((q1 > 0) != (q0 > 0))
-            ps->avg = price;     /* flipped: the rest opened at this price */
-    }
-    ps->qty = (hh_qty_t)q1;
-    return HH_OK;
-}
-
 /* ---- sink callbacks ------------------------------------------------------------------ */
 
 static void s_fill(void *ctx, const struct hh_tm_fill *f)
@@ -840,7 +800,7 @@ static void s_fill(void *ctx, const struct hh_tm_fill *f)
     struct hh_persist *p = ctx;
     const char *corr = corr_of(f->sig);
     struct hh_store_rec *r;
-    struct pos *ps;
+    struct hh_position *ps;
 
     if (p->inner.fill)
         p->inner.fill(p->inner.ctx, f);
@@ -888,7 +848,7 @@ static void s_fill(void *ctx, const struct hh_tm_fill *f)
         latch(p, HH_ENOMEM, "out of memory recording the run");
         return;
     }
-    if (pos_apply(ps, f->side, f->qty, f->price)) {
+    if (hh_position_apply(ps, f->side, f->qty, f->price)) {
         latch(p, HH_EOVERFLOW, "position of %s overflows", sym_of(p, f->iid));
         return;
     }
@@ -1627,7 +1587,7 @@ static void rst_position(void *ctx, const struct hh_store_position *row)
     struct rst_ctx *c = ctx;
     hh_iid_t iid = row->symbol ? hh_inst_find(c->p->inst, row->symbol, strlen(row->symbol))
                                : HH_IID_NONE;
-    struct pos *ps;
+    struct hh_position *ps;
 
     if (iid == HH_IID_NONE || c->rc)
         return;

@@ -49,12 +49,6 @@ struct porder {
     bool triggered;              /* STOP_LIMIT: its trigger has traded */
 };
 
-struct ppos {
-    hh_qty_t qty;                /* signed: long > 0 */
-    hh_price_t avg;              /* of the open quantity */
-    hh_money_t realised;
-};
-
 struct qrep {
     struct hh_report r;
     hh_time_t due;
@@ -73,7 +67,7 @@ struct hh_paper {
     size_t npc, cappc;
     struct hh_u64map sim2idx;    /* exchange id -> index + 1 */
     struct hh_u64map byclient;   /* hash(client id) -> index + 1 (latest) */
-    struct ppos *pos;            /* by instrument id */
+    struct hh_position *pos;            /* by instrument id */
     size_t npos;
     struct qrep *q;
     size_t qhead, qn, qcap;
@@ -206,11 +200,11 @@ static void drop_idx(uint32_t *a, size_t *n, uint32_t v)
     }
 }
 
-static struct ppos *pos_for(struct hh_paper *p, hh_iid_t iid)
+static struct hh_position *pos_for(struct hh_paper *p, hh_iid_t iid)
 {
     if (iid >= p->npos) {
         size_t n = p->npos ? p->npos : 16;
-        struct ppos *x;
+        struct hh_position *x;
 
         while (n <= iid)
             n *= 2;
@@ -314,8 +308,7 @@ static void book_fill(struct hh_paper *p, uint32_t idx, hh_qty_t qty, hh_price_t
                       hh_time_t ts)
 {
     struct porder *o = &p->orders[idx];
-    struct ppos *ps = pos_for(p, o->bo.iid);
-    hh_qty_t q = o->bo.side == HH_BUY ? qty : -qty;
+    struct hh_position *ps = pos_for(p, o->bo.iid);
     struct hh_report r;
     __int128 v;
 
@@ -324,28 +317,10 @@ static void book_fill(struct hh_paper *p, uint32_t idx, hh_qty_t qty, hh_price_t
     o->notional = hh_i128_fits(v) ? (hh_money_t)v : o->notional;
     o->bo.avg_price = (hh_price_t)hh_i128_div_round(o->notional, o->bo.filled);
     p->st.fills++;
-    if (ps) {
-        hh_qty_t P = ps->qty;
-
-        if (P == 0 || (P > 0) == (q > 0)) {
-            hh_qty_t a = P < 0 ? -P : P, b = q < 0 ? -q : q;
-
-            ps->avg = (hh_price_t)hh_i128_div_round((__int128)a * ps->avg + (__int128)b * price,
-                                                    a + b);
-            ps->qty = P + q;
-        } else {
-            hh_qty_t a = P < 0 ? -P : P, b = q < 0 ? -q : q;
-            hh_qty_t closing = a < b ? a : b;
-            __int128 pnl = (__int128)closing * (price - ps->avg) * (P > 0 ? 1 : -1);
-
-            ps->realised += (hh_money_t)pnl;
-            ps->qty = P + q;
-            if (ps->qty == 0)
-                ps->avg = 0;
-            else if ((ps->qty > 0) != (P > 0))
-                ps->avg = price;    /* flipped: the rest opened at this price */
-        }
-    }
+    /* a position beyond int64 (no real fill makes one) keeps the last
+     * one that could be booked */
+    if (ps)
+        (void)hh_position_apply(ps, o->bo.side, qty, price);
     if (o->bo.filled == o->bo.qty)
         retire(p, idx, HH_OS_FILLED);
     else {
@@ -1140,7 +1115,7 @@ static int restore(const struct hh_instruments *inst, const struct hh_clock *clo
         char sym[SYM_BYTES];
         uint32_t iid;
         hh_iid_t id;
-        struct ppos *ps;
+        struct hh_position *ps;
 
         hh_ser_get(&r, sym, sizeof sym);
         sym[sizeof sym - 1] = '\0';
