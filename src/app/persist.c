@@ -25,6 +25,7 @@
 #include "app/persist.h"
 
 #include "core/digest.h"
+#include "core/jsonout.h"
 #include "core/lines.h"
 #include "core/u64map.h"
 
@@ -148,10 +149,7 @@ struct hh_persist {
     size_t nrecs, caprecs;
     struct arena ar;
     unsigned char *blob;           /* pending checkpoint blob (hh_tm_snapshot) */
-    /* json payload buffer */
-    char *jb;
-    size_t jn, jcap;
-    bool jfirst;
+    struct hh_json j;              /* the payload being written */
     /* checkpoints */
     uint64_t seen_changes;         /* hh_tm_changes() at the last step */
     uint64_t ckpt_changes_at;      /* hh_tm_changes() at the last checkpoint */
@@ -253,134 +251,26 @@ static struct hh_store_rec *rec(struct hh_persist *p, enum hh_store_kind k)
 
 /* ---- JSON payloads -------------------------------------------------------------- */
 
-static void jb_put(struct hh_persist *p, const char *s, size_t n)
+/* Start a payload object. */
+static void payload_begin(struct hh_persist *p)
 {
-    if (p->jn + n + 1 > p->jcap) {
-        size_t cap = p->jcap ? p->jcap : 512;
-        char *q;
-
-        while (cap < p->jn + n + 1)
-            cap *= 2;
-        q = realloc(p->jb, cap);
-        if (!q) {
-            latch(p, HH_ENOMEM, "out of memory recording the run");
-            return;
-        }
-        p->jb = q;
-        p->jcap = cap;
-    }
-    memcpy(p->jb + p->jn, s, n);
-    p->jn += n;
-    p->jb[p->jn] = '\0';
-}
-
-static void jb_begin(struct hh_persist *p)
-{
-    p->jn = 0;
-    p->jfirst = true;
-    jb_put(p, "{", 1);
-}
-
-static void jb_key(struct hh_persist *p, const char *key)
-{
-    if (!p->jfirst)
-        jb_put(p, ",", 1);
-    p->jfirst = false;
-    jb_put(p, "\"", 1);
-    jb_put(p, key, strlen(key));
-    jb_put(p, "\":", 2);
-}
-
-/* A JSON string (RFC 8259 escapes; bytes >= 0x80 pass through: the
- * signal reader admits only valid UTF-8). */
-static void jb_strval(struct hh_persist *p, const char *s)
-{
-    char esc[8];
-
-    jb_put(p, "\"", 1);
-    for (const char *q = s; *q; q++) {
-        unsigned char c = (unsigned char)*q;
-        const char *e = NULL;
-
-        switch (c) {
-        case '"': e = "\\\""; break;
-        case '\\': e = "\\\\"; break;
-        case '\n': e = "\\n"; break;
-        case '\r': e = "\\r"; break;
-        case '\t': e = "\\t"; break;
-        default:
-            if (c < 0x20) {
-                snprintf(esc, sizeof esc, "\\u%04x", c);
-                e = esc;
-            }
-        }
-        if (e) {
-            jb_put(p, e, strlen(e));
-        } else {
-            const char *run = q;
-
-            while (q[1] && (unsigned char)q[1] >= 0x20 && q[1] != '"' && q[1] != '\\')
-                q++;
-            jb_put(p, run, (size_t)(q - run) + 1);
-        }
-    }
-    jb_put(p, "\"", 1);
-}
-
-static void jb_str(struct hh_persist *p, const char *key, const char *s)
-{
-    jb_key(p, key);
-    if (s)
-        jb_strval(p, s);
-    else
-        jb_put(p, "null", 4);
-}
-
-static void jb_int(struct hh_persist *p, const char *key, int64_t v)
-{
-    char b[32];
-
-    jb_key(p, key);
-    jb_put(p, b, (size_t)snprintf(b, sizeof b, "%lld", (long long)v));
-}
-
-static void jb_uint(struct hh_persist *p, const char *key, uint64_t v)
-{
-    char b[32];
-
-    jb_key(p, key);
-    jb_put(p, b, (size_t)snprintf(b, sizeof b, "%llu", (unsigned long long)v));
-}
-
-static void jb_bool(struct hh_persist *p, const char *key, bool v)
-{
-    jb_key(p, key);
-    jb_put(p, v ? "true" : "false", v ? 4 : 5);
+    hh_json_reset(&p->j);
+    hh_json_begin_object(&p->j, NULL, false);
 }
 
 /* A price or amount as an exact JSON number: 2 decimals, up to 4 when the
  * value has them (1/10,000 rupee). */
-static void jb_fx(struct hh_persist *p, const char *key, int64_t v)
+static void payload_fx(struct hh_persist *p, const char *key, int64_t v)
 {
-    char b[48];
-    size_t n = hh_fx_format(b, sizeof b, v, 4);
-
-    while (n > 0 && b[n - 1] == '0' && n >= 3 && b[n - 3] != '.')
-        b[--n] = '\0';
-    jb_key(p, key);
-    jb_put(p, b, n);
+    hh_json_dec(&p->j, key, v, HH_FX_DIGITS, HH_FX_DIGITS, 2);
 }
 
-static void jb_time(struct hh_persist *p, const char *key, hh_time_t t)
+/* The payload so far, kept for the step (NULL: latched failure). */
+static const char *payload_keep(struct hh_persist *p)
 {
-    char b[48];
-
-    if (t == HH_TIME_NONE) {
-        jb_str(p, key, NULL);
-        return;
-    }
-    hh_time_format(t, b, sizeof b);
-    jb_str(p, key, b);
+    if (hh_json_status(&p->j))
+        latch(p, HH_ENOMEM, "out of memory recording the run");
+    return p->rc ? NULL : keep(p, hh_json_text(&p->j));
 }
 
 /* Close the object and queue an audit record with it. */
@@ -389,8 +279,8 @@ static void audit(struct hh_persist *p, enum hh_audit_kind kind, hh_time_t at, c
     struct hh_store_rec *r;
     const char *payload;
 
-    jb_put(p, "}", 1);
-    payload = p->rc ? NULL : keep(p, p->jb);
+    hh_json_end_object(&p->j);
+    payload = payload_keep(p);
     r = rec(p, HH_STORE_AUDIT);
     if (!r)
         return;
@@ -645,22 +535,22 @@ static void put_order(struct hh_persist *p, const struct ord *o, uint64_t oid, h
     r->u.order.at = at;
 }
 
-static void jb_order(struct hh_persist *p, const char *client, uint64_t oid,
+static void payload_order(struct hh_persist *p, const char *client, uint64_t oid,
                      const struct hh_order_req *q, uint32_t trade_id)
 {
-    jb_str(p, "client_id", client);
+    hh_json_str(&p->j, "client_id", client);
     if (oid)
-        jb_uint(p, "order_id", oid);
-    jb_str(p, "symbol", sym_of(p, q->iid));
-    jb_str(p, "side", hh_side_name(q->side));
-    jb_str(p, "type", hh_ord_type_name(q->type));
-    jb_int(p, "qty", q->qty);
+        hh_json_uint(&p->j, "order_id", oid);
+    hh_json_str(&p->j, "symbol", sym_of(p, q->iid));
+    hh_json_str(&p->j, "side", hh_side_name(q->side));
+    hh_json_str(&p->j, "type", hh_ord_type_name(q->type));
+    hh_json_int(&p->j, "qty", q->qty);
     if (q->limit)
-        jb_fx(p, "limit", q->limit);
+        payload_fx(p, "limit", q->limit);
     if (q->trigger)
-        jb_fx(p, "trigger", q->trigger);
+        payload_fx(p, "trigger", q->trigger);
     if (trade_id)
-        jb_uint(p, "trade_id", trade_id);
+        hh_json_uint(&p->j, "trade_id", trade_id);
 }
 
 static void on_sent(struct hh_persist *p, const struct hh_tm_order_event *e, bool failed)
@@ -685,12 +575,12 @@ static void on_sent(struct hh_persist *p, const struct hh_tm_order_event *e, boo
      * unknown: SENT, not terminal: reconciliation looks its tag up) */
     o->state = e->state;
     put_order(p, o, e->order_id, e->ts);
-    jb_begin(p);
-    jb_order(p, q->client_id, e->order_id, q, e->trade_id);
+    payload_begin(p);
+    payload_order(p, q->client_id, e->order_id, q, e->trade_id);
     if (failed) {
-        jb_bool(p, "send_failed", true);
-        jb_str(p, "error", hh_strerror(e->rc));
-        jb_str(p, "outcome", e->rc == HH_ETIMEOUT ? "unknown" : "not placed");
+        hh_json_bool(&p->j, "send_failed", true);
+        hh_json_str(&p->j, "error", hh_strerror(e->rc));
+        hh_json_str(&p->j, "outcome", e->rc == HH_ETIMEOUT ? "unknown" : "not placed");
     }
     audit(p, failed ? HH_AUDIT_ORDER_REJECTED : HH_AUDIT_ORDER_SENT, e->ts, corr);
 }
@@ -750,22 +640,22 @@ static void on_report(struct hh_persist *p, const struct hh_tm_order_event *e)
         put_order(p, o, r->order_id, at);
     }
     if (r->kind != HH_RPT_FILL) {   /* ORDER_FILLED comes with the fill */
-        jb_begin(p);
-        jb_uint(p, "order_id", r->order_id);
-        jb_str(p, "client_id", o ? o->client_id : NULL);
+        payload_begin(p);
+        hh_json_uint(&p->j, "order_id", r->order_id);
+        hh_json_str(&p->j, "client_id", o ? o->client_id : NULL);
         if (r->kind == HH_RPT_CANCELLED || r->kind == HH_RPT_EXPIRED) {
             kind = HH_AUDIT_ORDER_CANCELLED;
-            jb_int(p, "filled", r->filled);
+            hh_json_int(&p->j, "filled", r->filled);
             if (r->kind == HH_RPT_EXPIRED)
-                jb_bool(p, "expired", true);
+                hh_json_bool(&p->j, "expired", true);
         } else if (r->kind == HH_RPT_REJECTED) {
             kind = HH_AUDIT_ORDER_REJECTED;
         } else if (r->kind == HH_RPT_MODIFIED) {
-            jb_bool(p, "modified", true);
-            jb_int(p, "leaves", r->leaves);
+            hh_json_bool(&p->j, "modified", true);
+            hh_json_int(&p->j, "leaves", r->leaves);
         }
         if (r->reason[0])
-            jb_str(p, "reason", r->reason);
+            hh_json_str(&p->j, "reason", r->reason);
         audit(p, kind, at, corr_of(e->sig));
     }
     if (o && hh_ord_state_terminal(o->state)) {
@@ -822,26 +712,26 @@ static void s_fill(void *ctx, const struct hh_tm_fill *f)
     if (f->order_id && f->order_id == p->last_exec_order)
         r->u.fill.exec_id = p->last_exec_id;
     p->last_exec_order = p->last_exec_id = 0;
-    jb_begin(p);
+    payload_begin(p);
     if (f->order_id)
-        jb_uint(p, "order_id", f->order_id);
+        hh_json_uint(&p->j, "order_id", f->order_id);
     {
         struct ord *o = ord_get(p, f->order_id);
 
         if (o)
-            jb_str(p, "client_id", o->client_id);
+            hh_json_str(&p->j, "client_id", o->client_id);
     }
     if (p->forget_oid == f->order_id) {
         ord_forget(p, p->forget_oid);
         p->forget_oid = 0;
     }
-    jb_uint(p, "trade_id", f->trade_id);
-    jb_str(p, "symbol", sym_of(p, f->iid));
-    jb_str(p, "side", hh_side_name(f->side));
-    jb_int(p, "qty", f->qty);
-    jb_fx(p, "price", f->price);
-    jb_str(p, "reason", hh_fill_reason_name(f->reason));
-    jb_fx(p, "charges", f->charges);
+    hh_json_uint(&p->j, "trade_id", f->trade_id);
+    hh_json_str(&p->j, "symbol", sym_of(p, f->iid));
+    hh_json_str(&p->j, "side", hh_side_name(f->side));
+    hh_json_int(&p->j, "qty", f->qty);
+    payload_fx(p, "price", f->price);
+    hh_json_str(&p->j, "reason", hh_fill_reason_name(f->reason));
+    payload_fx(p, "charges", f->charges);
     audit(p, HH_AUDIT_ORDER_FILLED, f->ts, corr);
     ps = pos_of(p, f->iid);
     if (!ps) {
@@ -900,10 +790,10 @@ static void s_rejected(void *ctx, const struct hh_signal *s, enum hh_sig_reason 
     if (p->inner.rejected)
         p->inner.rejected(p->inner.ctx, s, why, detail);
     transition(p, s, HH_TS_DROPPED, at, hh_sig_reason_name(why));
-    jb_begin(p);
-    jb_str(p, "id", s->id);
-    jb_str(p, "reason", hh_sig_reason_name(why));
-    jb_str(p, "detail", detail);
+    payload_begin(p);
+    hh_json_str(&p->j, "id", s->id);
+    hh_json_str(&p->j, "reason", hh_sig_reason_name(why));
+    hh_json_str(&p->j, "detail", detail);
     audit(p, HH_AUDIT_RISK_REJECTED, at, corr_of(s));
 }
 
@@ -979,27 +869,26 @@ static void put_group(struct hh_persist *p, const struct hh_tm_group_view *v)
     struct hh_store_rec *r;
     const char *legs;
 
-    jb_begin(p);
-    jb_uint(p, "trade_id", v->trade_id);
-    jb_bool(p, "rolled_back", v->rolled_back);
-    jb_int(p, "hedged", v->hedged);
-    jb_int(p, "unhedged", v->unhedged);
-    jb_key(p, "legs");
-    jb_put(p, "[", 1);
+    payload_begin(p);
+    hh_json_uint(&p->j, "trade_id", v->trade_id);
+    hh_json_bool(&p->j, "rolled_back", v->rolled_back);
+    hh_json_int(&p->j, "hedged", v->hedged);
+    hh_json_int(&p->j, "unhedged", v->unhedged);
+    hh_json_begin_array(&p->j, "legs", false);
     for (int i = 0; i < v->nlegs; i++) {
         const struct hh_tm_leg_view *l = &v->legs[i];
 
-        jb_put(p, i ? ",{" : "{", i ? 2 : 1);
-        p->jfirst = true;
-        jb_str(p, "symbol", sym_of(p, l->iid));
-        jb_str(p, "side", hh_side_name(l->side));
-        jb_int(p, "target", l->target);
-        jb_int(p, "filled", l->filled);
-        jb_int(p, "closed", l->closed);
-        jb_put(p, "}", 1);
+        hh_json_begin_object(&p->j, NULL, false);
+        hh_json_str(&p->j, "symbol", sym_of(p, l->iid));
+        hh_json_str(&p->j, "side", hh_side_name(l->side));
+        hh_json_int(&p->j, "target", l->target);
+        hh_json_int(&p->j, "filled", l->filled);
+        hh_json_int(&p->j, "closed", l->closed);
+        hh_json_end_object(&p->j);
     }
-    jb_put(p, "]}", 2);
-    legs = p->rc ? NULL : keep(p, p->jb);
+    hh_json_end_array(&p->j);
+    hh_json_end_object(&p->j);
+    legs = payload_keep(p);
     r = rec(p, HH_STORE_GROUP);
     if (!r)
         return;
@@ -1157,17 +1046,17 @@ int hh_persist_finish(struct hh_persist *p, hh_time_t now, struct hh_diag *d)
         if (hh_tm_group_count(p->tm))
             scan_groups(p);
         add_checkpoint(p, now, hash);
-        jb_begin(p);
-        jb_str(p, "mode", p->mode);
-        jb_uint(p, "trades", s->trades_closed);
-        jb_uint(p, "wins", s->wins);
-        jb_uint(p, "losses", s->losses);
-        jb_fx(p, "net_pnl", s->net);
-        jb_fx(p, "equity", s->equity);
-        jb_uint(p, "waiting", s->waiting);
-        jb_uint(p, "open", s->open);
-        jb_uint(p, "checkpoints", p->stats.checkpoints);
-        jb_str(p, "state_hash", hash);
+        payload_begin(p);
+        hh_json_str(&p->j, "mode", p->mode);
+        hh_json_uint(&p->j, "trades", s->trades_closed);
+        hh_json_uint(&p->j, "wins", s->wins);
+        hh_json_uint(&p->j, "losses", s->losses);
+        payload_fx(p, "net_pnl", s->net);
+        payload_fx(p, "equity", s->equity);
+        hh_json_uint(&p->j, "waiting", s->waiting);
+        hh_json_uint(&p->j, "open", s->open);
+        hh_json_uint(&p->j, "checkpoints", p->stats.checkpoints);
+        hh_json_str(&p->j, "state_hash", hash);
         audit(p, HH_AUDIT_ENGINE_STOP, now, NULL);
     }
     submit(p, now);
@@ -1207,6 +1096,7 @@ int hh_persist_open(const char *path, const struct hh_persist_opts *o,
         return hh_diag_set(d, HH_ENOMEM, "out of memory");
     }
     p->o = *o;
+    hh_json_init(&p->j, 0, NULL, 0);
     snprintf(p->mode, sizeof p->mode, "%s", o->mode ? o->mode : "run");
     p->o.mode = p->mode;
     p->inst = inst;
@@ -1240,7 +1130,7 @@ int hh_persist_close(struct hh_persist *p, struct hh_diag *d)
     free(p->recs);
     arena_free(&p->ar);
     free(p->blob);
-    free(p->jb);
+    hh_json_free(&p->j);
     free(p->ords);
     hh_u64map_free(&p->by_oid);
     free(p->trades.e);
@@ -1296,25 +1186,25 @@ static void s_alert(void *actx, const struct hh_tm_alert *a)
     if (p->rc)
         return;
     if (a->kind == HH_TMA_BREAKER) {
-        jb_begin(p);
-        jb_str(p, "from", hh_breaker_state_name(a->brk->from));
-        jb_str(p, "to", hh_breaker_state_name(a->brk->to));
-        jb_str(p, "why", a->brk->why);
-        jb_int(p, "failures", a->brk->failures);
-        jb_bool(p, "alert", a->alert);
+        payload_begin(p);
+        hh_json_str(&p->j, "from", hh_breaker_state_name(a->brk->from));
+        hh_json_str(&p->j, "to", hh_breaker_state_name(a->brk->to));
+        hh_json_str(&p->j, "why", a->brk->why);
+        hh_json_int(&p->j, "failures", a->brk->failures);
+        hh_json_bool(&p->j, "alert", a->alert);
         audit(p, HH_AUDIT_BREAKER, a->ts, NULL);
         return;
     }
     if (!alert_audited(a))
         return;
-    jb_begin(p);
-    jb_str(p, "alert", hh_tm_alert_name(a->kind));
-    jb_str(p, "client_id", a->client_id ? a->client_id : "");
-    jb_uint(p, "order_id", a->order_id);
-    jb_int(p, "qty", a->qty);
-    jb_str(p, "error", a->rc ? hh_strerror(a->rc) : "");
-    jb_str(p, "detail", a->detail ? a->detail : "");
-    jb_bool(p, "operator_alert", a->alert);
+    payload_begin(p);
+    hh_json_str(&p->j, "alert", hh_tm_alert_name(a->kind));
+    hh_json_str(&p->j, "client_id", a->client_id ? a->client_id : "");
+    hh_json_uint(&p->j, "order_id", a->order_id);
+    hh_json_int(&p->j, "qty", a->qty);
+    hh_json_str(&p->j, "error", a->rc ? hh_strerror(a->rc) : "");
+    hh_json_str(&p->j, "detail", a->detail ? a->detail : "");
+    hh_json_bool(&p->j, "operator_alert", a->alert);
     audit(p, HH_AUDIT_ALERT, a->ts, a->sig ? corr_of(a->sig) : NULL);
 }
 
@@ -1336,11 +1226,11 @@ int hh_persist_attach(struct hh_persist *p, struct hh_tm *tm, hh_time_t at, stru
 {
     p->tm = tm;
     p->attach_changes = p->seen_changes = p->ckpt_changes_at = hh_tm_changes(tm);
-    jb_begin(p);
-    jb_str(p, "mode", p->mode);
+    payload_begin(p);
+    hh_json_str(&p->j, "mode", p->mode);
     if (p->restored_hash[0]) {
-        jb_str(p, "restored_state_hash", p->restored_hash);
-        jb_uint(p, "restored_changes", p->changes_base);
+        hh_json_str(&p->j, "restored_state_hash", p->restored_hash);
+        hh_json_uint(&p->j, "restored_changes", p->changes_base);
     }
     audit(p, HH_AUDIT_ENGINE_START, at, NULL);
     submit(p, at);
@@ -1392,11 +1282,11 @@ int hh_persist_config(struct hh_persist *p, const char *config_path, hh_time_t a
         hh_digest_hex(buf, n, hash);
         free(buf);
     }
-    jb_begin(p);
-    jb_str(p, "path", config_path);
-    jb_str(p, "sha256", config_path ? hash : NULL);
+    payload_begin(p);
+    hh_json_str(&p->j, "path", config_path);
+    hh_json_str(&p->j, "sha256", config_path ? hash : NULL);
     if (config_path)
-        jb_uint(p, "bytes", n);
+        hh_json_uint(&p->j, "bytes", n);
     audit(p, HH_AUDIT_CONFIG_LOADED, at, NULL);
     submit(p, at);
     return copy_diag(p, d);
@@ -1428,13 +1318,13 @@ static int signal_records(struct hh_persist *p, const char *line, size_t len, ui
         r->u.signal.accepted = true;
         r->u.signal.reason = HH_SIG_NONE;
         r->u.signal.correlation_id = keep(p, corr);
-        jb_begin(p);
-        jb_str(p, "id", s->id);
-        jb_uint(p, "line", lineno);
-        jb_str(p, "symbol", sym_of(p, s->iid));
-        jb_str(p, "side", s->group ? NULL : hh_side_name(s->side));
-        jb_bool(p, "group", s->group);
-        jb_time(p, "received_at", s->received_at);
+        payload_begin(p);
+        hh_json_str(&p->j, "id", s->id);
+        hh_json_uint(&p->j, "line", lineno);
+        hh_json_str(&p->j, "symbol", sym_of(p, s->iid));
+        hh_json_str(&p->j, "side", s->group ? NULL : hh_side_name(s->side));
+        hh_json_bool(&p->j, "group", s->group);
+        hh_json_time(&p->j, "received_at", s->received_at);
         audit(p, HH_AUDIT_SIGNAL_ACCEPTED, at, corr);
         transition(p, s, HH_TS_WAITING, at, NULL);
     } else {
@@ -1446,11 +1336,11 @@ static int signal_records(struct hh_persist *p, const char *line, size_t len, ui
         r->u.signal.reason = rej->reason;
         r->u.signal.detail = rej->detail[0] ? keep(p, rej->detail) : NULL;
         r->u.signal.correlation_id = keep(p, corr);
-        jb_begin(p);
-        jb_str(p, "id", corr);
-        jb_uint(p, "line", lineno);
-        jb_str(p, "reason", hh_sig_reason_name(rej->reason));
-        jb_str(p, "detail", rej->detail);
+        payload_begin(p);
+        hh_json_str(&p->j, "id", corr);
+        hh_json_uint(&p->j, "line", lineno);
+        hh_json_str(&p->j, "reason", hh_sig_reason_name(rej->reason));
+        hh_json_str(&p->j, "detail", rej->detail);
         audit(p, HH_AUDIT_SIGNAL_REJECTED, at, corr);
     }
     return p->rc;
