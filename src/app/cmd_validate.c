@@ -17,6 +17,7 @@
  */
 #include "app/cmd.h"
 #include "app/common.h"
+#include "core/path.h"
 #include "signal/signal.h"
 
 #include <string.h>
@@ -84,7 +85,7 @@ int hh_cmd_validate(int argc, char **argv)
     if (!w.cfg.instruments[0])
         fprintf(stderr, "hedgehog validate: warning: %s names no instruments file: every "
                 "signal will be UNKNOWN_SYMBOL\n", config);
-    if (hh_app_mkdirs(out, &d) ||
+    if (hh_path_mkdirs(out, &d) ||
         !(o.acc = hh_app_create(out, "accepted.jsonl", o.acc_path, sizeof o.acc_path, &d)) ||
         !(o.rej = hh_app_create(out, "rejected.jsonl", o.rej_path, sizeof o.rej_path, &d))) {
         fail(&d, code);

@@ -7,7 +7,6 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 
 static int usage_error(const char *cmd, const char *usage, const char *what,
@@ -89,29 +88,6 @@ void hh_world_free(struct hh_world *w)
     hh_cal_free(w->cal);
     w->inst = NULL;
     w->cal = NULL;
-}
-
-int hh_app_mkdirs(const char *dir, struct hh_diag *d)
-{
-    char tmp[HH_PATH_MAX];
-    size_t n = strlen(dir);
-    struct stat st;
-
-    if (n == 0 || n >= sizeof tmp)
-        return hh_diag_set(d, HH_EINVAL, "bad output directory '%s'", dir);
-    memcpy(tmp, dir, n + 1);
-    for (size_t i = 1; i <= n; i++) {
-        if (tmp[i] != '/' && tmp[i] != '\0')
-            continue;
-        tmp[i] = '\0';
-        if (mkdir(tmp, 0777) != 0 && errno != EEXIST)
-            return hh_diag_set(d, HH_EIO, "%s: cannot create directory: %s", tmp,
-                               strerror(errno));
-        tmp[i] = i < n ? '/' : '\0';
-    }
-    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
-        return hh_diag_set(d, HH_EIO, "%s: not a directory", dir);
-    return HH_OK;
 }
 
 #define OUT_BUFFER (1u << 20)

@@ -46,9 +46,6 @@ void hh_world_free(struct hh_world *w);
 /* The validator's thresholds from the configuration. */
 struct hh_sig_rules hh_app_sig_rules(const struct hh_config *c);
 
-/* mkdir -p. */
-int hh_app_mkdirs(const char *dir, struct hh_diag *d);
-
 /* Create (truncate) dir/name for writing with a large buffer; NULL with a
  * message in d on failure.  *path_out (may be NULL) gets the path. */
 FILE *hh_app_create(const char *dir, const char *name, char *path_out, size_t cap,

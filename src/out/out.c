@@ -11,12 +11,12 @@
 #include "out/report.h"
 
 #include "core/jsonout.h"
+#include "core/path.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #define OUT_BUFFER (1u << 20)
 #define DIR_CAP 1024
@@ -51,25 +51,6 @@ static const char *sym_name(const struct hh_out *o, hh_iid_t iid)
 }
 
 /* ---- life cycle ----------------------------------------------------------------- */
-
-static int mkdirs(const char *dir, struct hh_diag *d)
-{
-    char p[DIR_CAP];
-    size_t n = strlen(dir);
-
-    if (n >= sizeof p)
-        return hh_diag_set(d, HH_EIO, "%s: path too long", dir);
-    memcpy(p, dir, n + 1);
-    for (size_t i = 1; i <= n; i++) {
-        if (p[i] != '/' && p[i] != '\0')
-            continue;
-        p[i] = '\0';
-        if (mkdir(p, 0777) != 0 && errno != EEXIST)
-            return hh_diag_set(d, HH_EIO, "%s: cannot create: %s", p, strerror(errno));
-        p[i] = dir[i];
-    }
-    return HH_OK;
-}
 
 static int create(struct hh_out *o, enum out_file k, struct hh_diag *d)
 {
@@ -106,7 +87,7 @@ int hh_out_open(struct hh_out **out, const struct hh_out_opts *opts, struct hh_d
         hh_out_free(o);
         return hh_diag_set(d, HH_ENOMEM, "out of memory");
     }
-    if ((rc = mkdirs(o->dir, d)) || (rc = create(o, F_FILLS, d)) ||
+    if ((rc = hh_path_mkdirs(o->dir, d)) || (rc = create(o, F_FILLS, d)) ||
         (rc = create(o, F_TRADES, d)) || (rc = create(o, F_REJECTED, d)) ||
         (rc = create(o, F_LATE, d))) {
         hh_out_free(o);
