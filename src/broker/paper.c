@@ -955,8 +955,8 @@ int hh_paper_snapshot(const struct hh_paper *p, void **blob, size_t *len)
     hh_ser_put(&w, BLOB_MAGIC, 8);
     hh_ser_put_u32(&w, BLOB_VERSION);
     hh_ser_put_u32(&w, 0);
-    hh_ser_put_u64(&w, 0);              /* payload length, patched below */
-    hh_ser_put_u64(&w, 0);              /* checksum, patched below */
+    hh_ser_put_u64(&w, 0);       /* payload length, patched below */
+    hh_ser_put_u64(&w, 0);       /* checksum, patched below */
     hh_ser_put_u64(&w, p->next_exec);
     hh_ser_put_u64(&w, p->rng);
     hh_ser_put_u64(&w, p->version);

@@ -226,7 +226,7 @@ static void write_hsl(struct hh_ser_w *w, const struct tm_hsl *s)
     hh_ser_put(w, &h->spec, sizeof h->spec);
     hh_ser_put_u32(w, (uint32_t)h->state);
     hh_ser_put_u32(w, (uint32_t)h->lim_live | (uint32_t)h->mkt_live << 1 |
-               (uint32_t)h->cancel_too_late << 2 | (uint32_t)h->resolved_by_poll << 3);
+                      (uint32_t)h->cancel_too_late << 2 | (uint32_t)h->resolved_by_poll << 3);
     hh_ser_put_i64(w, h->limit);
     hh_ser_put_i64(w, h->deadline);
     hh_ser_put_i64(w, h->triggered_at);
