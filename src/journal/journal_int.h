@@ -41,15 +41,11 @@ struct arena {
     struct ablock *head;           /* current block (first in the list) */
 };
 
-/* An order as last described to the store (client ids are the broker's tags). */
+/* An order as last described to the store. */
 struct ord {
-    char client_id[HH_CLIENT_ID_MAX];
-    char trade_key[HH_SIG_ID_MAX];
-    hh_iid_t iid;
-    enum hh_side side;
-    enum hh_ord_type type;
-    hh_qty_t qty;
-    hh_price_t limit, trigger;
+    struct hh_order_req req;       /* client id (the broker's tag), instrument, side,
+                                      type, quantity, prices as they stand */
+    char trade_key[HH_SIG_ID_MAX]; /* the owning signal's id */
     enum hh_ord_state state;
     int64_t next_free;             /* free list link (-1: end) when unused */
 };

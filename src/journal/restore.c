@@ -58,14 +58,14 @@ static void rst_order(void *ctx, const struct hh_store_order *so)
         snprintf(c->why, sizeof c->why, "out of memory reloading orders");
         return;
     }
-    snprintf(o->client_id, sizeof o->client_id, "%s", so->client_id);
+    snprintf(o->req.client_id, sizeof o->req.client_id, "%s", so->client_id);
+    o->req.iid = iid;
+    o->req.side = so->side;
+    o->req.type = so->type;
+    o->req.qty = so->qty;
+    o->req.limit = so->limit;
+    o->req.trigger = so->trigger;
     snprintf(o->trade_key, sizeof o->trade_key, "%s", so->trade_key ? so->trade_key : "");
-    o->iid = iid;
-    o->side = so->side;
-    o->type = so->type;
-    o->qty = so->qty;
-    o->limit = so->limit;
-    o->trigger = so->trigger;
     o->state = so->state;
     c->res->open_orders++;
 }

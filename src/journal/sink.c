@@ -30,15 +30,15 @@ static void put_order(struct hh_journal *p, const struct ord *o, uint64_t oid, h
 
     if (!r)
         return;
-    r->u.order.client_id = hh_journal__keep(p, o->client_id);
+    r->u.order.client_id = hh_journal__keep(p, o->req.client_id);
     r->u.order.order_id = oid;
     r->u.order.trade_key = o->trade_key[0] ? hh_journal__keep(p, o->trade_key) : NULL;
-    r->u.order.symbol = hh_journal__keep(p, hh_journal__sym(p, o->iid));
-    r->u.order.side = o->side;
-    r->u.order.type = o->type;
-    r->u.order.qty = o->qty;
-    r->u.order.limit = o->limit;
-    r->u.order.trigger = o->trigger;
+    r->u.order.symbol = hh_journal__keep(p, hh_journal__sym(p, o->req.iid));
+    r->u.order.side = o->req.side;
+    r->u.order.type = o->req.type;
+    r->u.order.qty = o->req.qty;
+    r->u.order.limit = o->req.limit;
+    r->u.order.trigger = o->req.trigger;
     r->u.order.state = o->state;
     r->u.order.at = at;
 }
@@ -71,14 +71,8 @@ static void on_sent(struct hh_journal *p, const struct hh_tm_order_event *e, boo
         return;
     memset(o, 0, sizeof *o);
     o->next_free = -1;
-    snprintf(o->client_id, sizeof o->client_id, "%s", q->client_id);
+    o->req = *q;
     snprintf(o->trade_key, sizeof o->trade_key, "%s", e->sig->id);
-    o->iid = q->iid;
-    o->side = q->side;
-    o->type = q->type;
-    o->qty = q->qty;
-    o->limit = q->limit;
-    o->trigger = q->trigger;
     /* the engine's order machine says (a timeout leaves the outcome
      * unknown: SENT, not terminal: reconciliation looks its tag up) */
     o->state = e->state;
@@ -100,11 +94,11 @@ static void on_modify(struct hh_journal *p, const struct hh_tm_order_event *e)
     if (!o)
         return;
     if (e->qty)
-        o->qty = e->qty;
+        o->req.qty = e->qty;
     if (e->limit)
-        o->limit = e->limit;
+        o->req.limit = e->limit;
     if (e->trigger)
-        o->trigger = e->trigger;
+        o->req.trigger = e->trigger;
     put_order(p, o, e->order_id, e->ts);
 }
 
@@ -128,7 +122,7 @@ static void report_audit(struct hh_journal *p, const struct hh_tm_order_event *e
 
     hh_journal__payload_begin(p);
     hh_json_uint(&p->j, "order_id", r->order_id);
-    hh_json_str(&p->j, "client_id", o ? o->client_id : NULL);
+    hh_json_str(&p->j, "client_id", o ? o->req.client_id : NULL);
     if (r->kind == HH_RPT_CANCELLED || r->kind == HH_RPT_EXPIRED) {
         kind = HH_AUDIT_ORDER_CANCELLED;
         hh_json_int(&p->j, "filled", r->filled);
@@ -157,7 +151,7 @@ static void on_report(struct hh_journal *p, const struct hh_tm_order_event *e)
     hh_journal__ord_forget(p, p->forget_oid);
     p->forget_oid = 0;
     o = hh_journal__ord_get(p, r->order_id);
-    hh_store_order_event_from_report(r, o ? o->client_id : NULL, &ev->u.order_event);
+    hh_store_order_event_from_report(r, o ? o->req.client_id : NULL, &ev->u.order_event);
     ev->u.order_event.at = at;
     ev->u.order_event.client_id = hh_journal__keep(p, ev->u.order_event.client_id);
     ev->u.order_event.reason = hh_journal__keep(p, ev->u.order_event.reason);
@@ -170,7 +164,7 @@ static void on_report(struct hh_journal *p, const struct hh_tm_order_event *e)
          * apply: such a report never gets here) */
         o->state = e->state;
         if (r->kind == HH_RPT_MODIFIED && r->filled + r->leaves > 0)
-            o->qty = r->filled + r->leaves;
+            o->req.qty = r->filled + r->leaves;
         put_order(p, o, r->order_id, at);
     }
     if (r->kind != HH_RPT_FILL)
@@ -216,7 +210,7 @@ static void fill_audit(struct hh_journal *p, const struct hh_tm_fill *f)
     if (f->order_id)
         hh_json_uint(&p->j, "order_id", f->order_id);
     if (o)
-        hh_json_str(&p->j, "client_id", o->client_id);
+        hh_json_str(&p->j, "client_id", o->req.client_id);
     if (p->forget_oid == f->order_id) {
         hh_journal__ord_forget(p, p->forget_oid);
         p->forget_oid = 0;
