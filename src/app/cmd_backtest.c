@@ -7,7 +7,7 @@
  *
  * Wiring only: the event loop and what a market event does are the
  * engine's (engine/), the files the run leaves are out/'s, the database is
- * the journal's (app/persist.h).
+ * the journal's (journal/journal.h).
  * 1. Signals are read and validated in line order (the clock at each is its
  *    received_at, default ts); rejections become dead letters at once; the
  *    accepted ones are a source of the loop, each handed to the engine at
@@ -24,7 +24,7 @@
  */
 #include "app/cmd.h"
 #include "app/common.h"
-#include "app/persist.h"
+#include "journal/journal.h"
 #include "app/progress.h"
 #include "broker/simex.h"
 #include "core/grow.h"
@@ -67,9 +67,9 @@ struct bt {
     struct hh_progress *pg;
     bool db_failed;                     /* the database failed: stop */
     double started;
-    /* --db: the run persisted (app/persist.h) */
+    /* --db: the run persisted (journal/journal.h) */
     const char *db_path, *db_sync;
-    struct hh_persist *db;
+    struct hh_journal *db;
 };
 
 /* ---- what the engine tells the outputs ------------------------------------------ */
@@ -115,7 +115,7 @@ static void on_step(void *ctx, enum hh_ev_class cls)
 {
     struct bt *b = ctx;
 
-    if (cls == HH_EV_MARKET && b->db && !b->db_failed && hh_persist_step(b->db, b->clock.now))
+    if (cls == HH_EV_MARKET && b->db && !b->db_failed && hh_journal_step(b->db, b->clock.now))
         b->db_failed = true;   /* never trade without memory */
 }
 
@@ -218,8 +218,8 @@ static int load_signals(struct bt *b)
 
     if (!v)
         return hh_diag_set(&b->d, HH_ENOMEM, "out of memory");
-    rc = b->db ? hh_persist_read_signals(b->db, b->signals, v, &sink, &b->received, &b->d)
-               : hh_app_read_signals(b->signals, v, &sink, &b->received, &b->d);
+    rc = b->db ? hh_journal_read_signals(b->db, b->signals, v, &sink, &b->received, &b->d)
+               : hh_sig_read_file(b->signals, v, &sink, &b->received, &b->d);
     hh_sig_validator_free(v);
     if (!rc && b->nsigs)
         qsort(b->sigs, b->nsigs, sizeof *b->sigs, by_arrival);
@@ -284,13 +284,13 @@ static int build_engine(struct bt *b)
     if (!b->ex)
         return HH_ENOMEM;
     if (b->db)
-        hh_persist_sink(b->db, &sink, &sink);
+        hh_journal_sink(b->db, &sink, &sink);
     b->eng = hh_eng_new(&tc, b->w.inst, b->w.cal, &b->clock, hh_simex_broker(b->ex), &sink,
                         c->entry.timeframe, &obs);
     if (!b->eng)
         return HH_ENOMEM;
     b->tm = hh_eng_tm(b->eng);
-    if (b->db && hh_persist_attach(b->db, b->tm, HH_TIME_NONE, &b->d))
+    if (b->db && hh_journal_attach(b->db, b->tm, HH_TIME_NONE, &b->d))
         return HH_EDB;
     return HH_OK;
 }
@@ -299,9 +299,9 @@ static int build_engine(struct bt *b)
  * an unwritable or foreign database is unusable input). */
 static int open_db(struct bt *b)
 {
-    struct hh_persist_opts o;
+    struct hh_journal_opts o;
 
-    hh_persist_opts_default(&o);
+    hh_journal_opts_default(&o);
     if (b->db_sync && strcmp(b->db_sync, "normal") && strcmp(b->db_sync, "full"))
         return hh_diag_set(&b->d, HH_EINVAL, "--db-sync: 'normal' or 'full', not '%s'",
                            b->db_sync);
@@ -309,9 +309,9 @@ static int open_db(struct bt *b)
         return b->db_sync ? hh_diag_set(&b->d, HH_EINVAL, "--db-sync needs --db") : HH_OK;
     if (b->db_sync && !strcmp(b->db_sync, "full"))
         o.sync = HH_STORE_SYNC_FULL;
-    if (hh_persist_open(b->db_path, &o, b->w.inst, &b->db, &b->d))
+    if (hh_journal_open(b->db_path, &o, b->w.inst, &b->db, &b->d))
         return HH_EDB;
-    return hh_persist_config(b->db, b->config, HH_TIME_NONE, &b->d);
+    return hh_journal_config(b->db, b->config, HH_TIME_NONE, &b->d);
 }
 
 /* Every input is readable before anything is written (exit 2 otherwise). */
@@ -361,7 +361,7 @@ static void cleanup(struct bt *b)
     hh_md_close(b->md);
     hh_eng_free(b->eng);
     hh_simex_free(b->ex);
-    hh_persist_close(b->db, NULL);
+    hh_journal_close(b->db, NULL);
     free(b->sigs);
     free(b->grps);
     hh_world_free(&b->w);
@@ -408,13 +408,13 @@ int hh_cmd_backtest(int argc, char **argv)
         hh_diag_set(&b.d, rc, "%s: %s", b.ticks ? b.ticks : b.bars, hh_strerror(rc));
         return fail(&b, HH_EXIT_FAIL);
     }
-    if (b.db && hh_persist_status(b.db, &b.d))   /* never trade without memory */
+    if (b.db && hh_journal_status(b.db, &b.d))   /* never trade without memory */
         return fail(&b, HH_EXIT_FAIL);
     if (hh_eng_error(b.eng)) {
         hh_diag_set(&b.d, HH_ENOMEM, "the run lost data (out of memory)");
         return fail(&b, HH_EXIT_FAIL);
     }
-    if (b.db && hh_persist_finish(b.db, b.clock.now, &b.d))
+    if (b.db && hh_journal_finish(b.db, b.clock.now, &b.d))
         return fail(&b, HH_EXIT_FAIL);
     if (finish(&b))
         return fail(&b, HH_EXIT_FAIL);

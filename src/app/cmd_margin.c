@@ -211,194 +211,186 @@ static int evaluate(const struct opts *o, const struct hh_world *w, struct run *
 
 /* ---- output ---------------------------------------------------------------------- */
 
-static void put_money(FILE *f, int64_t v)
-{
-    char b[40];
-
-    hh_fx_format(b, sizeof b, v, 2);
-    fputs(b, f);
-}
-
 /* A ratio as a JSON number, trailing zeros trimmed (-0.03, 0, 1.5). */
-static void put_ratio(FILE *f, hh_ratio_t v)
+static void put_ratio(struct hh_json *j, const char *key, hh_ratio_t v)
 {
-    char b[48];
-    size_t n = hh_dec_format(b, sizeof b, v, HH_RATIO_DIGITS, HH_RATIO_DIGITS);
-
-    while (n > 0 && b[n - 1] == '0')
-        b[--n] = '\0';
-    if (n > 0 && b[n - 1] == '.')
-        b[--n] = '\0';
-    fputs(b, f);
+    hh_json_dec(j, key, v, HH_RATIO_DIGITS, HH_RATIO_DIGITS, 0);
 }
 
-static void put_scenario(FILE *f, const struct run *r, int idx)
+static void put_scenario(struct hh_json *j, const struct run *r, int idx)
 {
     int ip, iv, is;
 
     hh_margin_scenario(&r->sim, idx, &ip, &iv, &is);
-    fputs("\"price_shock\": ", f);
-    put_ratio(f, r->sim.p.price_shock[ip]);
-    fputs(", \"iv_shift\": ", f);
-    put_ratio(f, r->sim.p.vol_shift[iv]);
-    fputs(", \"spread_mult\": ", f);
-    put_ratio(f, r->sim.p.spread_mult[is]);
+    put_ratio(j, "price_shock", r->sim.p.price_shock[ip]);
+    put_ratio(j, "iv_shift", r->sim.p.vol_shift[iv]);
+    put_ratio(j, "spread_mult", r->sim.p.spread_mult[is]);
 }
 
-static void put_named(FILE *f, const struct run *r, int idx, hh_money_t loss)
+static void put_named(struct hh_json *j, const char *key, const struct run *r, int idx,
+                      hh_money_t loss)
 {
     char name[128];
 
     hh_margin_scenario_name(&r->sim, idx, name, sizeof name);
-    fputc('{', f);
-    put_scenario(f, r, idx);
-    fputs(", \"name\": ", f);
-    hh_json_put_str(f, name);
-    fputs(", \"loss\": ", f);
-    put_money(f, loss);
-    fputc('}', f);
+    hh_json_begin_object(j, key, false);
+    put_scenario(j, r, idx);
+    hh_json_str(j, "name", name);
+    hh_json_fx(j, "loss", loss, 2);
+    hh_json_end_object(j);
 }
 
-static void put_legs(FILE *f, const struct run *r)
+static void put_legs(struct hh_json *j, const struct run *r)
 {
     const struct hh_strat_group *g = &r->gs.group;
 
-    fputs("  \"legs\": [\n", f);
+    hh_json_begin_array(j, "legs", true);
     for (int i = 0; i < g->nlegs; i++) {
         const struct hh_leg *l = &g->legs[i];
         const struct hh_margin_leg *m = &r->in.legs[i];
         char e[16];
 
         hh_date_format(l->expiry, e, sizeof e);
-        fputs("    {\"symbol\": ", f);
-        hh_json_put_str(f, l->symbol);
-        fprintf(f, ", \"side\": \"%s\", \"lots\": %lld, \"qty\": %lld, \"type\": \"%s\", "
-                "\"strike\": ", l->side == HH_BUY ? "BUY" : "SELL", (long long)l->lots,
-                (long long)l->qty, l->opt == HH_OPT_CE ? "CE" : "PE");
-        put_money(f, l->strike);
-        fprintf(f, ", \"expiry\": \"%s\", \"years\": %.6f, \"iv\": %.6g, \"model_price\": ",
-                e, m->T, m->sigma);
-        put_money(f, r->model[i]);
-        fprintf(f, ", \"priority\": %d, \"role\": \"%s\"}%s\n", r->prio[i].score,
-                hh_leg_role_name(r->prio[i].role), i + 1 < g->nlegs ? "," : "");
+        hh_json_begin_object(j, NULL, false);
+        hh_json_str(j, "symbol", l->symbol);
+        hh_json_str(j, "side", hh_side_name(l->side));
+        hh_json_int(j, "lots", l->lots);
+        hh_json_int(j, "qty", l->qty);
+        hh_json_str(j, "type", l->opt == HH_OPT_CE ? "CE" : "PE");
+        hh_json_fx(j, "strike", l->strike, 2);
+        hh_json_str(j, "expiry", e);
+        hh_json_num(j, "years", "%.6f", m->T);
+        hh_json_num(j, "iv", "%.6g", m->sigma);
+        hh_json_fx(j, "model_price", r->model[i], 2);
+        hh_json_int(j, "priority", r->prio[i].score);
+        hh_json_str(j, "role", hh_leg_role_name(r->prio[i].role));
+        hh_json_end_object(j);
     }
-    fputs("  ],\n", f);
+    hh_json_end_array(j);
 }
 
-static void put_peak(FILE *f, const struct run *r)
+static void put_peak(struct hh_json *j, const struct run *r)
 {
     const struct hh_margin_result *s = &r->res;
     const struct hh_strat_group *g = &r->gs.group;
     int k = s->peak_step - 1;
 
-    fputs("  \"peak_margin\": {\"margin\": ", f);
-    put_money(f, s->peak);
-    fprintf(f, ", \"step\": %d, \"worst_case\": ", s->peak_step);
-    put_named(f, r, s->step_worst[k], s->step_loss[k]);
-    fputs(", \"execution_order\": [", f);
+    hh_json_begin_object(j, "peak_margin", false);
+    hh_json_fx(j, "margin", s->peak, 2);
+    hh_json_int(j, "step", s->peak_step);
+    put_named(j, "worst_case", r, s->step_worst[k], s->step_loss[k]);
+    hh_json_begin_array(j, "execution_order", false);
+    for (int i = 0; i < r->in.nlegs; i++)
+        hh_json_str(j, NULL, g->legs[r->in.order[i]].symbol);
+    hh_json_end_array(j);
+    hh_json_break(j);
+    hh_json_begin_array(j, "steps", false);
     for (int i = 0; i < r->in.nlegs; i++) {
-        fputs(i ? ", " : "", f);
-        hh_json_put_str(f, g->legs[r->in.order[i]].symbol);
+        hh_json_begin_object(j, NULL, false);
+        hh_json_int(j, "step", i + 1);
+        hh_json_str(j, "leg", g->legs[r->in.order[i]].symbol);
+        hh_json_fx(j, "required", s->step_required[i], 2);
+        hh_json_end_object(j);
     }
-    fputs("],\n    \"steps\": [", f);
-    for (int i = 0; i < r->in.nlegs; i++) {
-        fprintf(f, "%s{\"step\": %d, \"leg\": ", i ? ", " : "", i + 1);
-        hh_json_put_str(f, g->legs[r->in.order[i]].symbol);
-        fputs(", \"required\": ", f);
-        put_money(f, s->step_required[i]);
-        fputc('}', f);
-    }
-    fputs("]},\n", f);
+    hh_json_end_array(j);
+    hh_json_end_object(j);
 }
 
-static void put_payoff(FILE *f, const struct run *r)
+static void put_payoff(struct hh_json *j, const struct run *r)
 {
     const struct hh_strat_payoff *p = &r->pay;
 
-    fputs("  \"payoff\": ", f);
     if (r->pay_rc) {
-        fputs("null,\n", f);
+        hh_json_null(j, "payoff");
         return;
     }
-    fputs("{\"net_premium\": ", f);
-    put_money(f, p->net_premium);
-    fputs(", \"max_profit\": ", f);
+    hh_json_begin_object(j, "payoff", false);
+    hh_json_fx(j, "net_premium", p->net_premium, 2);
     if (p->profit_unbounded)
-        fputs("null", f);
+        hh_json_null(j, "max_profit");
     else
-        put_money(f, p->max_profit);
-    fputs(", \"max_loss\": ", f);
+        hh_json_fx(j, "max_profit", p->max_profit, 2);
     if (p->loss_unbounded)
-        fputs("null", f);
+        hh_json_null(j, "max_loss");
     else
-        put_money(f, p->max_loss);
-    fprintf(f, ", \"profit_unbounded\": %s, \"loss_unbounded\": %s, \"breakevens\": [",
-            p->profit_unbounded ? "true" : "false", p->loss_unbounded ? "true" : "false");
-    for (int i = 0; i < p->nbreakevens; i++) {
-        fputs(i ? ", " : "", f);
-        put_money(f, p->breakevens[i]);
-    }
-    fputs("]},\n", f);
+        hh_json_fx(j, "max_loss", p->max_loss, 2);
+    hh_json_bool(j, "profit_unbounded", p->profit_unbounded);
+    hh_json_bool(j, "loss_unbounded", p->loss_unbounded);
+    hh_json_begin_array(j, "breakevens", false);
+    for (int i = 0; i < p->nbreakevens; i++)
+        hh_json_fx(j, NULL, p->breakevens[i], 2);
+    hh_json_end_array(j);
+    hh_json_end_object(j);
 }
 
-static void put_output(FILE *f, const struct run *r)
+static void put_scenarios(struct hh_json *j, const struct run *r)
 {
     const struct hh_margin_result *s = &r->res;
-    char ts[40];
+
+    hh_json_begin_array(j, "scenarios", true);
+    for (int i = 0; i < s->nscen; i++) {
+        hh_json_begin_object(j, NULL, false);
+        put_scenario(j, r, i);
+        hh_json_fx(j, "loss", s->loss[i], 2);
+        hh_json_end_object(j);
+    }
+    hh_json_end_array(j);
+    put_named(j, "worst_case", r, s->worst, s->worst_loss);
+    hh_json_fx(j, "exposure_margin", s->exposure, 2);
+    hh_json_fx(j, "required_margin", s->required, 2);
+}
+
+/* The output document (keys in a fixed order; see the top of the file). */
+static void put_output(struct hh_json *j, const struct run *r)
+{
     hh_qty_t naked = hh_strat_naked_qty(&r->gs.group);
 
-    fputs("{\n  \"id\": ", f);
-    if (r->gs.has_id)
-        hh_json_put_str(f, r->gs.id);
-    else
-        fputs("null", f);
-    fputs(",\n  \"strategy\": ", f);
-    hh_json_put_str(f, r->gs.built ? hh_strat_kind_name(r->gs.build)
-                                       : r->gs.strategy[0] ? r->gs.strategy : "custom");
-    fputs(",\n  \"underlying\": ", f);
-    hh_json_put_str(f, r->gs.group.underlying);
-    hh_time_format(r->as_of, ts, sizeof ts);
-    fprintf(f, ",\n  \"as_of\": \"%s\",\n  \"as_of_source\": \"%s\",\n  \"spot\": ", ts,
-            r->as_of_source);
-    put_money(f, r->spot);
-    fputs(",\n  \"iv\": ", f);
-    put_ratio(f, r->iv);
-    fputs(",\n  \"rate\": ", f);
-    put_ratio(f, r->rate);
-    fputs(",\n", f);
-    put_legs(f, r);
-    fprintf(f, "  \"hedged\": %s,\n  \"naked_qty\": %lld,\n", naked ? "false" : "true",
-            (long long)naked);
-    fputs("  \"scenarios\": [\n", f);
-    for (int j = 0; j < s->nscen; j++) {
-        fputs("    {", f);
-        put_scenario(f, r, j);
-        fputs(", \"loss\": ", f);
-        put_money(f, s->loss[j]);
-        fprintf(f, "}%s\n", j + 1 < s->nscen ? "," : "");
-    }
-    fputs("  ],\n  \"worst_case\": ", f);
-    put_named(f, r, s->worst, s->worst_loss);
-    fputs(",\n  \"exposure_margin\": ", f);
-    put_money(f, s->exposure);
-    fputs(",\n  \"required_margin\": ", f);
-    put_money(f, s->required);
-    fputs(",\n", f);
-    put_peak(f, r);
-    put_payoff(f, r);
-    fputs("  \"available\": ", f);
-    put_money(f, r->available);
-    fputs(",\n  \"margin_buffer\": ", f);
-    put_ratio(f, r->buffer);
-    fputs(",\n  \"limit\": ", f);
-    put_money(f, r->limit);
-    fprintf(f, ",\n  \"verdict\": \"%s\"", r->ok ? "OK" : "REJECT");
+    hh_json_begin_object(j, NULL, true);
+    hh_json_str(j, "id", r->gs.has_id ? r->gs.id : NULL);
+    hh_json_str(j, "strategy", r->gs.built ? hh_strat_kind_name(r->gs.build)
+                               : r->gs.strategy[0] ? r->gs.strategy : "custom");
+    hh_json_str(j, "underlying", r->gs.group.underlying);
+    hh_json_time(j, "as_of", r->as_of);
+    hh_json_str(j, "as_of_source", r->as_of_source);
+    hh_json_fx(j, "spot", r->spot, 2);
+    put_ratio(j, "iv", r->iv);
+    put_ratio(j, "rate", r->rate);
+    put_legs(j, r);
+    hh_json_bool(j, "hedged", !naked);
+    hh_json_int(j, "naked_qty", naked);
+    put_scenarios(j, r);
+    put_peak(j, r);
+    put_payoff(j, r);
+    hh_json_fx(j, "available", r->available, 2);
+    put_ratio(j, "margin_buffer", r->buffer);
+    hh_json_fx(j, "limit", r->limit, 2);
+    hh_json_str(j, "verdict", r->ok ? "OK" : "REJECT");
     if (!r->ok) {
-        fprintf(f, ",\n  \"reason\": \"%s\",\n  \"detail\": ",
-                hh_sig_reason_name(r->rej.reason));
-        hh_json_put_str(f, r->rej.detail);
+        hh_json_str(j, "reason", hh_sig_reason_name(r->rej.reason));
+        hh_json_str(j, "detail", r->rej.detail);
     }
-    fputs("\n}\n", f);
+    hh_json_end_object(j);
+    hh_json_verbatim(j, "\n");
+}
+
+/* Write the output to stdout: HH_EXIT_OK or HH_EXIT_FAIL (said why). */
+static int print_output(const struct run *r)
+{
+    struct hh_json j;
+    int code = HH_EXIT_OK;
+
+    hh_json_init(&j, HH_JSON_SPACED | HH_JSON_HTML, NULL, 0);
+    put_output(&j, r);
+    if (hh_json_status(&j)) {
+        fprintf(stderr, ME "out of memory\n");
+        code = HH_EXIT_FAIL;
+    } else if (fputs(hh_json_text(&j), stdout) == EOF || fflush(stdout) != 0 ||
+               ferror(stdout)) {
+        fprintf(stderr, ME "write error on standard output\n");
+        code = HH_EXIT_FAIL;
+    }
+    hh_json_free(&j);
+    return code;
 }
 
 int hh_cmd_margin(int argc, char **argv)
@@ -452,11 +444,7 @@ int hh_cmd_margin(int argc, char **argv)
     code = evaluate(&o, &w, r);
     if (code)
         goto out;
-    put_output(stdout, r);
-    if (fflush(stdout) != 0 || ferror(stdout)) {
-        fprintf(stderr, ME "write error on standard output\n");
-        code = HH_EXIT_FAIL;
-    }
+    code = print_output(r);
 out:
     free(text);
     hh_world_free(&w);

@@ -2,7 +2,7 @@
  * cmd_run.c — `hedgehog run` (SPEC §10, §10a): the engine as a long-lived
  * process.  Wiring only: the loop and the market steps are the engine's
  * (engine/), the threads the feeds' (feed/), the broker the paper or shadow
- * broker, the database the journal's (app/persist.h), the files out/'s;
+ * broker, the database the journal's (journal/journal.h), the files out/'s;
  * what the engine says goes to logs, the audit trail and the files
  * (run_events.c).
  *
@@ -109,7 +109,7 @@ static void decide_line(struct run *R, const struct hh_feed_line *it)
         ok = hh_sig_process_any(R->v, it->text, it->len, it->lineno, HH_TIME_NONE, &s, R->g,
                                 &rej);
     }
-    if (hh_persist_signal_step(R->db, it->text, it->len, it->lineno, ok ? &s : NULL,
+    if (hh_journal_signal_step(R->db, it->text, it->len, it->lineno, ok ? &s : NULL,
                                ok ? NULL : &rej)) {
         run_fatal_db(R);
         return;
@@ -532,7 +532,7 @@ static int build_engine(struct run *R)
 
     hh_config_tm(c, stops, &tc);
     run_sink(R, &sink);
-    hh_persist_sink(R->db, &sink, &sink);
+    hh_journal_sink(R->db, &sink, &sink);
     if (R->shadow) {
         R->sh.on_order = run_shadow_order;
         R->sh.ctx = R;
@@ -556,10 +556,10 @@ static int build_engine(struct run *R)
 
 static int open_db(struct run *R)
 {
-    struct hh_persist_opts o;
+    struct hh_journal_opts o;
     int rc;
 
-    hh_persist_opts_default(&o);
+    hh_journal_opts_default(&o);
     o.ckpt_changes = 0;   /* a live run checkpoints after every change */
     o.ckpt_interval = 0;
     o.mode = R->shadow ? "shadow" : "paper";
@@ -568,16 +568,16 @@ static int open_db(struct run *R)
                            R->db_sync);
     if (R->db_sync && !strcmp(R->db_sync, "full"))
         o.sync = HH_STORE_SYNC_FULL;
-    if ((rc = hh_persist_open(R->db_path, &o, R->w.inst, &R->db, &R->d)))
+    if ((rc = hh_journal_open(R->db_path, &o, R->w.inst, &R->db, &R->d)))
         return rc;
-    return hh_persist_config(R->db, R->config, HH_TIME_NONE, &R->d);
+    return hh_journal_config(R->db, R->config, HH_TIME_NONE, &R->d);
 }
 
 /* Restore, resume positions, attach: the engine as the database left it. */
 static int restore(struct run *R)
 {
-    struct hh_persist_restored res;
-    int rc = hh_persist_restore(R->db_path, R->tm, R->v, R->db, &res, &R->d);
+    struct hh_journal_restored res;
+    int rc = hh_journal_restore(R->db_path, R->tm, R->v, R->db, &res, &R->d);
 
     if (rc)
         return rc;
@@ -585,7 +585,7 @@ static int restore(struct run *R)
         hh_clock_advance(&R->clock, res.at);
         hh_tm_get_cursor(R->tm, &R->cur);
     }
-    if ((rc = hh_persist_attach(R->db, R->tm, now_of(R), &R->d)))
+    if ((rc = hh_journal_attach(R->db, R->tm, now_of(R), &R->d)))
         return rc;
     HH_JLOG(&R->log, HH_LOG_INFO, now_of(R), "engine_start", NULL,
             "mode=%s db=%s stops=%s %s%s resume: market row %llu%s, signal line %llu; "
@@ -695,7 +695,7 @@ static int finish(struct run *R, const char *why)
         hh_tm_flush(R->tm);   /* what is queued goes out */
     if (R->startup_done && !R->failed && g_stops < 2)
         run_poll(R, false);   /* the state persisted is the broker's, reports lost or not */
-    if (!R->failed && hh_persist_finish(R->db, now_of(R), &R->d))
+    if (!R->failed && hh_journal_finish(R->db, now_of(R), &R->d))
         run_fatal_db(R);
     if (hh_paper_save_errors(R->paper, &last))
         HH_JLOG(&R->log, HH_LOG_ERROR, now_of(R), "broker_state", NULL,
@@ -729,7 +729,7 @@ static void cleanup(struct run *R)
     hh_feed_lines_stop(R->lines);
     hh_feed_replay_stop(R->replay);
     hh_out_free(R->o);
-    hh_persist_close(R->db, NULL);
+    hh_journal_close(R->db, NULL);
     hh_eng_free(R->eng);
     hh_paper_free(R->paper);
     hh_sig_validator_free(R->v);

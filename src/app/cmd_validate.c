@@ -17,6 +17,7 @@
  */
 #include "app/cmd.h"
 #include "app/common.h"
+#include "core/path.h"
 #include "signal/signal.h"
 
 #include <string.h>
@@ -84,7 +85,7 @@ int hh_cmd_validate(int argc, char **argv)
     if (!w.cfg.instruments[0])
         fprintf(stderr, "hedgehog validate: warning: %s names no instruments file: every "
                 "signal will be UNKNOWN_SYMBOL\n", config);
-    if (hh_app_mkdirs(out, &d) ||
+    if (hh_path_mkdirs(out, &d) ||
         !(o.acc = hh_app_create(out, "accepted.jsonl", o.acc_path, sizeof o.acc_path, &d)) ||
         !(o.rej = hh_app_create(out, "rejected.jsonl", o.rej_path, sizeof o.rej_path, &d))) {
         fail(&d, code);
@@ -97,7 +98,7 @@ int hh_cmd_validate(int argc, char **argv)
         code = fail(&d, HH_EXIT_FAIL);
         goto out;
     }
-    rc = hh_app_read_signals(signals, v, &sink, &received, &d);
+    rc = hh_sig_read_file(signals, v, &sink, &received, &d);
     code = HH_EXIT_OK;
     if (rc == HH_EIO && received == 0) {
         code = fail(&d, HH_EXIT_USAGE);       /* the signals file is unreadable */

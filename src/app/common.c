@@ -4,14 +4,9 @@
  */
 #include "app/common.h"
 
-#include "core/lines.h"
-#include "signal/group.h"
-
 #include <errno.h>
 #include <stdarg.h>
-#include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 
 static int usage_error(const char *cmd, const char *usage, const char *what,
@@ -95,29 +90,6 @@ void hh_world_free(struct hh_world *w)
     w->cal = NULL;
 }
 
-int hh_app_mkdirs(const char *dir, struct hh_diag *d)
-{
-    char tmp[HH_PATH_MAX];
-    size_t n = strlen(dir);
-    struct stat st;
-
-    if (n == 0 || n >= sizeof tmp)
-        return hh_diag_set(d, HH_EINVAL, "bad output directory '%s'", dir);
-    memcpy(tmp, dir, n + 1);
-    for (size_t i = 1; i <= n; i++) {
-        if (tmp[i] != '/' && tmp[i] != '\0')
-            continue;
-        tmp[i] = '\0';
-        if (mkdir(tmp, 0777) != 0 && errno != EEXIST)
-            return hh_diag_set(d, HH_EIO, "%s: cannot create directory: %s", tmp,
-                               strerror(errno));
-        tmp[i] = i < n ? '/' : '\0';
-    }
-    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
-        return hh_diag_set(d, HH_EIO, "%s: not a directory", dir);
-    return HH_OK;
-}
-
 #define OUT_BUFFER (1u << 20)
 
 FILE *hh_app_create(const char *dir, const char *name, char *path_out, size_t cap,
@@ -170,54 +142,6 @@ struct hh_sig_rules hh_app_sig_rules(const struct hh_config *c)
     };
 
     return r;
-}
-
-/* One non-blank line (or an over-long one, rc HH_EFULL) through the validator. */
-static int signal_line(struct hh_sig_validator *v, const struct hh_sig_sink *sink, int rc,
-                       const char *line, size_t len, uint64_t lineno,
-                       struct hh_group_signal *g)
-{
-    struct hh_signal s;
-    struct hh_sig_reject rej;
-
-    if (rc == HH_EFULL) {
-        hh_sig_reject_set(&rej, HH_SIG_PARSE_ERROR, HH_TIME_NONE, "line longer than %u bytes",
-                          HH_LINES_DEFAULT_MAX);
-        return sink->rejected(sink->ctx, lineno, NULL, 0, &rej);
-    }
-    if (hh_sig_process_any(v, line, len, lineno, HH_TIME_NONE, &s, g, &rej))
-        return sink->accepted(sink->ctx, line, len, &s, g);
-    return sink->rejected(sink->ctx, lineno, line, len, &rej);
-}
-
-int hh_app_read_signals(const char *path, struct hh_sig_validator *v,
-                        const struct hh_sig_sink *sink, uint64_t *received, struct hh_diag *d)
-{
-    struct hh_group_signal *g = malloc(sizeof *g);   /* large: not on the stack */
-    struct hh_lines *lr = NULL;
-    const char *line = NULL;
-    size_t len = 0;
-    int rc;
-
-    *received = 0;
-    if (!g)
-        return hh_diag_set(d, HH_ENOMEM, "out of memory");
-    rc = hh_lines_open(&lr, path, 0, d);
-    while (!rc && (rc = hh_lines_next(lr, &line, &len)) != 0) {
-        if (rc < 0 && rc != HH_EFULL) {
-            hh_diag_set(d, rc, "%s: read error", path);
-            break;
-        }
-        if (rc == 1 && hh_sig_line_blank(line, len)) {
-            rc = HH_OK;
-            continue;
-        }
-        (*received)++;
-        rc = signal_line(v, sink, rc, line, len, hh_lines_lineno(lr), g);
-    }
-    hh_lines_close(lr);
-    free(g);
-    return rc;
 }
 
 int hh_app_say(const char *cmd, const char *usage, int code, const char *fmt, ...)

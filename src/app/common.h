@@ -46,33 +46,6 @@ void hh_world_free(struct hh_world *w);
 /* The validator's thresholds from the configuration. */
 struct hh_sig_rules hh_app_sig_rules(const struct hh_config *c);
 
-/* What reading a signals file yields, line by line (blank lines skipped). */
-struct hh_sig_sink {
-    /* An accepted line: its text, the signal and, for a group
-     * (s->group), its legs.  Non-zero stops the reading with that code. */
-    int (*accepted)(void *ctx, const char *line, size_t len, struct hh_signal *s,
-                    const struct hh_group_signal *g);
-    /* A rejected line (a dead letter) and its text (NULL for a line too
-     * long to keep). */
-    int (*rejected)(void *ctx, uint64_t lineno, const char *line, size_t len,
-                    const struct hh_sig_reject *rej);
-    void *ctx;
-};
-
-/*
- * Read and validate a signals file in line order (the clock at each signal
- * is its received_at, default ts: `now` HH_TIME_NONE).  A line longer than
- * the reader's limit is a PARSE_ERROR dead letter.  *received counts the
- * non-blank lines.  Returns HH_OK; HH_EIO when the file cannot be opened
- * (message in d: exit code 2 material) or a read fails; HH_ENOMEM; or the
- * first non-zero code of a sink callback.
- */
-int hh_app_read_signals(const char *path, struct hh_sig_validator *v,
-                        const struct hh_sig_sink *sink, uint64_t *received, struct hh_diag *d);
-
-/* mkdir -p. */
-int hh_app_mkdirs(const char *dir, struct hh_diag *d);
-
 /* Create (truncate) dir/name for writing with a large buffer; NULL with a
  * message in d on failure.  *path_out (may be NULL) gets the path. */
 FILE *hh_app_create(const char *dir, const char *name, char *path_out, size_t cap,

@@ -1,8 +1,11 @@
 /*
- * jlog.c — JSON-lines logging.  Strings are escaped for JSON; a line is
- * written with one fwrite so lines from one writer never interleave.
+ * jlog.c — JSON-lines logging through the engine's JSON writer
+ * (core/jsonout.h: one escaping rule); a line is written with one fwrite so
+ * lines from one writer never interleave.
  */
 #include "app/jlog.h"
+
+#include "core/jsonout.h"
 
 #include <stdarg.h>
 #include <stdbool.h>
@@ -21,70 +24,27 @@ bool hh_jlog_level_parse(const char *s, enum hh_jlog_level *out)
     return false;
 }
 
-/* Append s as JSON string contents (no quotes); returns the new length. */
-static size_t escape(char *buf, size_t at, size_t cap, const char *s)
-{
-    for (; *s && at + 7 < cap; s++) {
-        unsigned char c = (unsigned char)*s;
-
-        if (c == '"' || c == '\\') {
-            buf[at++] = '\\';
-            buf[at++] = (char)c;
-        } else if (c < 0x20) {
-            at += (size_t)snprintf(buf + at, cap - at, "\\u%04x", c);
-        } else {
-            buf[at++] = (char)c;
-        }
-    }
-    return at;
-}
-
-static size_t append(char *buf, size_t at, size_t cap, const char *s)
-{
-    size_t n = strlen(s);
-
-    if (at + 1 >= cap)
-        return at;   /* full: the line is cut */
-    if (at + n >= cap)
-        n = cap - at - 1;
-    memcpy(buf + at, s, n);
-    return at + n;
-}
-
 void hh_jlog__write(struct hh_jlog *log, enum hh_jlog_level level, hh_time_t ts,
                     const char *event, const char *correlation, const char *fmt, ...)
 {
     static const char *const names[] = { "debug", "info", "warn", "error" };
-    char line[2048], msg[1024], t[40];
-    size_t n = 0;
+    char line[2048], msg[1024];
+    struct hh_json w;
     va_list ap;
 
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    if (ts != HH_TIME_NONE)
-        hh_time_format(ts, t, sizeof t);
-    n = append(line, n, sizeof line, "{\"ts\":");
-    n = append(line, n, sizeof line, ts != HH_TIME_NONE ? "\"" : "null");
-    if (ts != HH_TIME_NONE) {
-        n = append(line, n, sizeof line, t);
-        n = append(line, n, sizeof line, "\"");
-    }
-    n = append(line, n, sizeof line, ",\"level\":\"");
-    n = append(line, n, sizeof line, names[level]);
-    n = append(line, n, sizeof line, "\",\"event\":\"");
-    n = escape(line, n, sizeof line, event);
-    n = append(line, n, sizeof line, "\",\"correlation_id\":");
-    if (correlation) {
-        n = append(line, n, sizeof line, "\"");
-        n = escape(line, n, sizeof line, correlation);
-        n = append(line, n, sizeof line, "\"");
-    } else {
-        n = append(line, n, sizeof line, "null");
-    }
-    n = append(line, n, sizeof line, ",\"msg\":\"");
-    n = escape(line, n, sizeof line, msg);
-    n = append(line, n, sizeof line, "\"}\n");
-    fwrite(line, 1, n, log->out);
+    hh_json_init(&w, 0, line, sizeof line);
+    hh_json_begin_object(&w, NULL, false);
+    hh_json_time(&w, "ts", ts);
+    hh_json_str(&w, "level", names[level]);
+    hh_json_str(&w, "event", event);
+    hh_json_str(&w, "correlation_id", correlation);
+    hh_json_str(&w, "msg", msg);
+    hh_json_end_object(&w);
+    hh_json_verbatim(&w, "\n");
+    fwrite(w.buf, 1, w.len, log->out);
     fflush(log->out);
+    hh_json_free(&w);
 }

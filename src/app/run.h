@@ -16,7 +16,7 @@
 
 #include "app/common.h"
 #include "app/jlog.h"
-#include "app/persist.h"
+#include "journal/journal.h"
 #include "broker/paper.h"
 #include "broker/shadow.h"
 #include "engine/engine.h"
@@ -56,7 +56,7 @@ struct run {
     struct hh_tm *tm;                  /* the engine's */
     struct hh_sig_validator *v;
     struct hh_group_signal *g;         /* scratch for a group line */
-    struct hh_persist *db;
+    struct hh_journal *db;
     struct hh_out *o;                  /* --out, or NULL */
     /* the adapters */
     struct hh_feed_hub *hub;

@@ -42,7 +42,7 @@ static void audit(struct run *R, enum hh_audit_kind kind, const char *corr, cons
     struct hh_store_audit a = { .at = now_of(R) == HH_TIME_NONE ? 0 : now_of(R),
                                 .kind = kind, .correlation_id = corr, .payload = payload };
 
-    hh_store_put_audit(hh_persist_store(R->db), &a, 0);
+    hh_store_put_audit(hh_journal_store(R->db), &a, 0);
 }
 
 /* ---- the engine's sink: structured logs ---------------------------------------- */
@@ -148,7 +148,7 @@ static void s_order(void *ctx, const struct hh_tm_order_event *e)
     }
 }
 
-/* Logs only: the persisting sink audits alerts (app/persist.c). */
+/* Logs only: the persisting sink audits alerts (journal/). */
 static void s_alert(void *ctx, const struct hh_tm_alert *a)
 {
     struct run *R = ctx;
@@ -206,7 +206,7 @@ void run_shadow_order(void *ctx, const struct hh_order_req *req, uint64_t order_
 void run_fatal_db(struct run *R)
 {
     if (!R->failed) {
-        hh_persist_status(R->db, &R->d);
+        hh_journal_status(R->db, &R->d);
         HH_JLOG(&R->log, HH_LOG_ERROR, now_of(R), "database_failed", NULL, "%s", R->d.msg);
     }
     R->failed = true;
@@ -215,7 +215,7 @@ void run_fatal_db(struct run *R)
 /* The end of every step: the records and a checkpoint as one group. */
 void run_commit(struct run *R)
 {
-    if (!R->failed && hh_persist_step(R->db, now_of(R)))
+    if (!R->failed && hh_journal_step(R->db, now_of(R)))
         run_fatal_db(R);
 }
 
@@ -230,7 +230,7 @@ int run_barrier(void *ctx)
     struct hh_diag fd;
 
     run_commit(R);
-    if (!R->failed && hh_store_flush(hh_persist_store(R->db), &fd))
+    if (!R->failed && hh_store_flush(hh_journal_store(R->db), &fd))
         run_fatal_db(R);
     return R->failed ? HH_EDB : HH_OK;
 }

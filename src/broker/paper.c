@@ -25,6 +25,7 @@
 #include "broker/paper.h"
 
 #include "core/grow.h"
+#include "core/serial.h"
 #include "core/u64map.h"
 
 #include <errno.h>
@@ -48,12 +49,6 @@ struct porder {
     bool triggered;              /* STOP_LIMIT: its trigger has traded */
 };
 
-struct ppos {
-    hh_qty_t qty;                /* signed: long > 0 */
-    hh_price_t avg;              /* of the open quantity */
-    hh_money_t realised;
-};
-
 struct qrep {
     struct hh_report r;
     hh_time_t due;
@@ -72,7 +67,7 @@ struct hh_paper {
     size_t npc, cappc;
     struct hh_u64map sim2idx;    /* exchange id -> index + 1 */
     struct hh_u64map byclient;   /* hash(client id) -> index + 1 (latest) */
-    struct ppos *pos;            /* by instrument id */
+    struct hh_position *pos;            /* by instrument id */
     size_t npos;
     struct qrep *q;
     size_t qhead, qn, qcap;
@@ -205,11 +200,11 @@ static void drop_idx(uint32_t *a, size_t *n, uint32_t v)
     }
 }
 
-static struct ppos *pos_for(struct hh_paper *p, hh_iid_t iid)
+static struct hh_position *pos_for(struct hh_paper *p, hh_iid_t iid)
 {
     if (iid >= p->npos) {
         size_t n = p->npos ? p->npos : 16;
-        struct ppos *x;
+        struct hh_position *x;
 
         while (n <= iid)
             n *= 2;
@@ -313,8 +308,7 @@ static void book_fill(struct hh_paper *p, uint32_t idx, hh_qty_t qty, hh_price_t
                       hh_time_t ts)
 {
     struct porder *o = &p->orders[idx];
-    struct ppos *ps = pos_for(p, o->bo.iid);
-    hh_qty_t q = o->bo.side == HH_BUY ? qty : -qty;
+    struct hh_position *ps = pos_for(p, o->bo.iid);
     struct hh_report r;
     __int128 v;
 
@@ -323,28 +317,10 @@ static void book_fill(struct hh_paper *p, uint32_t idx, hh_qty_t qty, hh_price_t
     o->notional = hh_i128_fits(v) ? (hh_money_t)v : o->notional;
     o->bo.avg_price = (hh_price_t)hh_i128_div_round(o->notional, o->bo.filled);
     p->st.fills++;
-    if (ps) {
-        hh_qty_t P = ps->qty;
-
-        if (P == 0 || (P > 0) == (q > 0)) {
-            hh_qty_t a = P < 0 ? -P : P, b = q < 0 ? -q : q;
-
-            ps->avg = (hh_price_t)hh_i128_div_round((__int128)a * ps->avg + (__int128)b * price,
-                                                    a + b);
-            ps->qty = P + q;
-        } else {
-            hh_qty_t a = P < 0 ? -P : P, b = q < 0 ? -q : q;
-            hh_qty_t closing = a < b ? a : b;
-            __int128 pnl = (__int128)closing * (price - ps->avg) * (P > 0 ? 1 : -1);
-
-            ps->realised += (hh_money_t)pnl;
-            ps->qty = P + q;
-            if (ps->qty == 0)
-                ps->avg = 0;
-            else if ((ps->qty > 0) != (P > 0))
-                ps->avg = price;    /* flipped: the rest opened at this price */
-        }
-    }
+    /* a position beyond int64 (no real fill makes one) keeps the last
+     * one that could be booked */
+    if (ps)
+        (void)hh_position_apply(ps, o->bo.side, qty, price);
     if (o->bo.filled == o->bo.qty)
         retire(p, idx, HH_OS_FILLED);
     else {
@@ -947,90 +923,6 @@ uint64_t hh_paper_version(const struct hh_paper *p)
 #define STAT_N (sizeof(struct hh_paper_stats) / sizeof(uint64_t))
 #define SYM_BYTES 64             /* "EXCH:SYMBOL" */
 
-struct wbuf {
-    unsigned char *b;
-    size_t n, cap;
-    int err;
-};
-
-static void put(struct wbuf *w, const void *src, size_t n)
-{
-    if (w->err)
-        return;
-    if (w->n + n > w->cap) {
-        size_t c = w->cap ? w->cap : 4096;
-        unsigned char *x;
-
-        while (c < w->n + n)
-            c *= 2;
-        if (!(x = realloc(w->b, c))) {
-            w->err = HH_ENOMEM;
-            return;
-        }
-        w->b = x;
-        w->cap = c;
-    }
-    memcpy(w->b + w->n, src, n);
-    w->n += n;
-}
-
-static void put_u64(struct wbuf *w, uint64_t v)
-{
-    unsigned char b[8];
-
-    for (int i = 0; i < 8; i++)
-        b[i] = (unsigned char)(v >> (8 * i));
-    put(w, b, 8);
-}
-
-static void put_u32(struct wbuf *w, uint32_t v)
-{
-    unsigned char b[4];
-
-    for (int i = 0; i < 4; i++)
-        b[i] = (unsigned char)(v >> (8 * i));
-    put(w, b, 4);
-}
-
-struct rbuf {
-    const unsigned char *b;
-    size_t n, off;
-    bool err;
-};
-
-static void get(struct rbuf *r, void *dst, size_t n)
-{
-    if (r->err || r->n - r->off < n) {
-        r->err = true;
-        memset(dst, 0, n);
-        return;
-    }
-    memcpy(dst, r->b + r->off, n);
-    r->off += n;
-}
-
-static uint64_t get_u64(struct rbuf *r)
-{
-    unsigned char b[8];
-    uint64_t v = 0;
-
-    get(r, b, 8);
-    for (int i = 7; i >= 0; i--)
-        v = v << 8 | b[i];
-    return v;
-}
-
-static uint32_t get_u32(struct rbuf *r)
-{
-    unsigned char b[4];
-    uint32_t v = 0;
-
-    get(r, b, 4);
-    for (int i = 3; i >= 0; i--)
-        v = v << 8 | b[i];
-    return v;
-}
-
 static uint64_t fnv1a(const unsigned char *b, size_t n)
 {
     uint64_t h = 0xcbf29ce484222325ULL;
@@ -1042,7 +934,7 @@ static uint64_t fnv1a(const unsigned char *b, size_t n)
     return h;
 }
 
-static void put_symbol(struct wbuf *w, const struct hh_paper *p, hh_iid_t iid)
+static void put_symbol(struct hh_ser_w *w, const struct hh_paper *p, hh_iid_t iid)
 {
     char sym[SYM_BYTES];
     const struct hh_instrument *in = hh_inst_get(p->inst, iid);
@@ -1050,70 +942,70 @@ static void put_symbol(struct wbuf *w, const struct hh_paper *p, hh_iid_t iid)
     memset(sym, 0, sizeof sym);
     if (in)
         snprintf(sym, sizeof sym, "%s:%s", hh_exch_name(in->exch), in->symbol);
-    put(w, sym, sizeof sym);
+    hh_ser_put(w, sym, sizeof sym);
 }
 
 int hh_paper_snapshot(const struct hh_paper *p, void **blob, size_t *len)
 {
-    struct wbuf w = { 0 };
+    struct hh_ser_w w = { 0 };
     uint64_t stats[STAT_N];
     size_t npos = 0;
     uint64_t sum;
 
-    put(&w, BLOB_MAGIC, 8);
-    put_u32(&w, BLOB_VERSION);
-    put_u32(&w, 0);
-    put_u64(&w, 0);              /* payload length, patched below */
-    put_u64(&w, 0);              /* checksum, patched below */
-    put_u64(&w, p->next_exec);
-    put_u64(&w, p->rng);
-    put_u64(&w, p->version);
+    hh_ser_put(&w, BLOB_MAGIC, 8);
+    hh_ser_put_u32(&w, BLOB_VERSION);
+    hh_ser_put_u32(&w, 0);
+    hh_ser_put_u64(&w, 0);       /* payload length, patched below */
+    hh_ser_put_u64(&w, 0);       /* checksum, patched below */
+    hh_ser_put_u64(&w, p->next_exec);
+    hh_ser_put_u64(&w, p->rng);
+    hh_ser_put_u64(&w, p->version);
     memcpy(stats, &p->st, sizeof stats);
     for (size_t i = 0; i < STAT_N; i++)
-        put_u64(&w, stats[i]);
-    put_u64(&w, p->norders);
+        hh_ser_put_u64(&w, stats[i]);
+    hh_ser_put_u64(&w, p->norders);
     for (size_t i = 0; i < p->norders; i++) {
         const struct porder *o = &p->orders[i];
 
-        put(&w, o->bo.client_id, HH_CLIENT_ID_MAX);
+        hh_ser_put(&w, o->bo.client_id, HH_CLIENT_ID_MAX);
         put_symbol(&w, p, o->bo.iid);
-        put_u32(&w, o->bo.iid);
-        put_u32(&w, (uint32_t)(int32_t)o->bo.side);
-        put_u32(&w, (uint32_t)o->bo.type);
-        put_u32(&w, (uint32_t)o->bo.state);
-        put_u64(&w, (uint64_t)o->bo.qty);
-        put_u64(&w, (uint64_t)o->bo.filled);
-        put_u64(&w, (uint64_t)o->bo.limit);
-        put_u64(&w, (uint64_t)o->bo.trigger);
-        put_u64(&w, (uint64_t)o->bo.avg_price);
-        put_u64(&w, (uint64_t)o->notional);
-        put_u64(&w, (uint64_t)o->ready_at);
-        put_u64(&w, (uint64_t)o->cancel_at);
-        put_u32(&w, (uint32_t)o->doomed | (uint32_t)o->triggered << 1);
+        hh_ser_put_u32(&w, o->bo.iid);
+        hh_ser_put_u32(&w, (uint32_t)(int32_t)o->bo.side);
+        hh_ser_put_u32(&w, (uint32_t)o->bo.type);
+        hh_ser_put_u32(&w, (uint32_t)o->bo.state);
+        hh_ser_put_u64(&w, (uint64_t)o->bo.qty);
+        hh_ser_put_u64(&w, (uint64_t)o->bo.filled);
+        hh_ser_put_u64(&w, (uint64_t)o->bo.limit);
+        hh_ser_put_u64(&w, (uint64_t)o->bo.trigger);
+        hh_ser_put_u64(&w, (uint64_t)o->bo.avg_price);
+        hh_ser_put_u64(&w, (uint64_t)o->notional);
+        hh_ser_put_u64(&w, (uint64_t)o->ready_at);
+        hh_ser_put_u64(&w, (uint64_t)o->cancel_at);
+        hh_ser_put_u32(&w, (uint32_t)o->doomed | (uint32_t)o->triggered << 1);
     }
     for (size_t i = 0; i < p->npos; i++)
         if (p->pos[i].qty || p->pos[i].realised)
             npos++;
-    put_u64(&w, npos);
+    hh_ser_put_u64(&w, npos);
     for (size_t i = 0; i < p->npos; i++) {
         if (!p->pos[i].qty && !p->pos[i].realised)
             continue;
         put_symbol(&w, p, (hh_iid_t)i);
-        put_u32(&w, (uint32_t)i);
-        put_u64(&w, (uint64_t)p->pos[i].qty);
-        put_u64(&w, (uint64_t)p->pos[i].avg);
-        put_u64(&w, (uint64_t)p->pos[i].realised);
+        hh_ser_put_u32(&w, (uint32_t)i);
+        hh_ser_put_u64(&w, (uint64_t)p->pos[i].qty);
+        hh_ser_put_u64(&w, (uint64_t)p->pos[i].avg);
+        hh_ser_put_u64(&w, (uint64_t)p->pos[i].realised);
     }
-    if (w.err) {
-        free(w.b);
-        return w.err;
+    if (w.oom) {
+        free(w.p);
+        return HH_ENOMEM;
     }
-    sum = fnv1a(w.b + HDR_BYTES, w.n - HDR_BYTES);
+    sum = fnv1a(w.p + HDR_BYTES, w.n - HDR_BYTES);
     for (int i = 0; i < 8; i++) {
-        w.b[16 + i] = (unsigned char)((uint64_t)(w.n - HDR_BYTES) >> (8 * i));
-        w.b[24 + i] = (unsigned char)(sum >> (8 * i));
+        w.p[16 + i] = (unsigned char)((uint64_t)(w.n - HDR_BYTES) >> (8 * i));
+        w.p[24 + i] = (unsigned char)(sum >> (8 * i));
     }
-    *blob = w.b;
+    *blob = w.p;
     *len = w.n;
     return HH_OK;
 }
@@ -1137,7 +1029,7 @@ static int restore(const struct hh_instruments *inst, const struct hh_clock *clo
                    const struct hh_paper_config *cfg, const void *blob, size_t len,
                    struct hh_paper **out, struct hh_diag *d)
 {
-    struct rbuf r = { blob, len, 0, false };
+    struct hh_ser_r r = hh_ser_reader(blob, len);
     struct hh_paper *p = NULL;
     uint64_t stats[STAT_N], plen, sum, n;
     char magic[8];
@@ -1146,25 +1038,25 @@ static int restore(const struct hh_instruments *inst, const struct hh_clock *clo
 
     *out = NULL;
 
-    get(&r, magic, 8);
-    ver = get_u32(&r);
-    (void)get_u32(&r);
-    plen = get_u64(&r);
-    sum = get_u64(&r);
-    if (r.err || memcmp(magic, BLOB_MAGIC, 8) || ver != BLOB_VERSION)
+    hh_ser_get(&r, magic, 8);
+    ver = hh_ser_get_u32(&r);
+    (void)hh_ser_get_u32(&r);
+    plen = hh_ser_get_u64(&r);
+    sum = hh_ser_get_u64(&r);
+    if (r.bad || memcmp(magic, BLOB_MAGIC, 8) || ver != BLOB_VERSION)
         return hh_diag_set(d, HH_ESYNTAX, "not a paper broker state (version %u)", ver);
-    if (plen != len - HDR_BYTES || fnv1a(r.b + HDR_BYTES, len - HDR_BYTES) != sum)
+    if (plen != len - HDR_BYTES || fnv1a(r.p + HDR_BYTES, len - HDR_BYTES) != sum)
         return hh_diag_set(d, HH_ETAMPER, "paper broker state: checksum mismatch");
     if (!(p = hh_paper_new(inst, clock, cfg)))
         return hh_diag_set(d, HH_EINVAL, "paper broker: invalid config or out of memory");
-    p->next_exec = get_u64(&r);
-    p->rng = get_u64(&r);
-    p->version = get_u64(&r);
+    p->next_exec = hh_ser_get_u64(&r);
+    p->rng = hh_ser_get_u64(&r);
+    p->version = hh_ser_get_u64(&r);
     for (size_t i = 0; i < STAT_N; i++)
-        stats[i] = get_u64(&r);
+        stats[i] = hh_ser_get_u64(&r);
     memcpy(&p->st, stats, sizeof p->st);
-    n = get_u64(&r);
-    if (r.err || n > (len - r.off) / 64) {
+    n = hh_ser_get_u64(&r);
+    if (r.bad || n > hh_ser_left(&r) / 64) {
         rc = hh_diag_set(d, HH_ESYNTAX, "paper broker state: truncated");
         goto out_free;
     }
@@ -1179,27 +1071,27 @@ static int restore(const struct hh_instruments *inst, const struct hh_clock *clo
         char sym[SYM_BYTES];
         uint32_t iid, flags;
 
-        get(&r, o->bo.client_id, HH_CLIENT_ID_MAX);
+        hh_ser_get(&r, o->bo.client_id, HH_CLIENT_ID_MAX);
         o->bo.client_id[HH_CLIENT_ID_MAX - 1] = '\0';
-        get(&r, sym, sizeof sym);
+        hh_ser_get(&r, sym, sizeof sym);
         sym[sizeof sym - 1] = '\0';
-        iid = get_u32(&r);
+        iid = hh_ser_get_u32(&r);
         o->bo.order_id = i + 1;
-        o->bo.side = (enum hh_side)(int32_t)get_u32(&r);
-        o->bo.type = (enum hh_ord_type)get_u32(&r);
-        o->bo.state = (enum hh_ord_state)get_u32(&r);
-        o->bo.qty = (hh_qty_t)get_u64(&r);
-        o->bo.filled = (hh_qty_t)get_u64(&r);
-        o->bo.limit = (hh_price_t)get_u64(&r);
-        o->bo.trigger = (hh_price_t)get_u64(&r);
-        o->bo.avg_price = (hh_price_t)get_u64(&r);
-        o->notional = (hh_money_t)get_u64(&r);
-        o->ready_at = (hh_time_t)get_u64(&r);
-        o->cancel_at = (hh_time_t)get_u64(&r);
-        flags = get_u32(&r);
+        o->bo.side = (enum hh_side)(int32_t)hh_ser_get_u32(&r);
+        o->bo.type = (enum hh_ord_type)hh_ser_get_u32(&r);
+        o->bo.state = (enum hh_ord_state)hh_ser_get_u32(&r);
+        o->bo.qty = (hh_qty_t)hh_ser_get_u64(&r);
+        o->bo.filled = (hh_qty_t)hh_ser_get_u64(&r);
+        o->bo.limit = (hh_price_t)hh_ser_get_u64(&r);
+        o->bo.trigger = (hh_price_t)hh_ser_get_u64(&r);
+        o->bo.avg_price = (hh_price_t)hh_ser_get_u64(&r);
+        o->notional = (hh_money_t)hh_ser_get_u64(&r);
+        o->ready_at = (hh_time_t)hh_ser_get_u64(&r);
+        o->cancel_at = (hh_time_t)hh_ser_get_u64(&r);
+        flags = hh_ser_get_u32(&r);
         o->doomed = flags & 1;
         o->triggered = (flags >> 1) & 1;
-        if (r.err)
+        if (r.bad)
             break;
         if ((o->bo.iid = resolve(p, iid, sym)) == HH_IID_NONE) {
             rc = hh_diag_set(d, HH_ENOTFOUND, "paper broker state: instrument %s unknown", sym);
@@ -1218,16 +1110,16 @@ static int restore(const struct hh_instruments *inst, const struct hh_clock *clo
             goto out_free;
         }
     }
-    n = get_u64(&r);
-    for (uint64_t i = 0; i < n && !r.err; i++) {
+    n = hh_ser_get_u64(&r);
+    for (uint64_t i = 0; i < n && !r.bad; i++) {
         char sym[SYM_BYTES];
         uint32_t iid;
         hh_iid_t id;
-        struct ppos *ps;
+        struct hh_position *ps;
 
-        get(&r, sym, sizeof sym);
+        hh_ser_get(&r, sym, sizeof sym);
         sym[sizeof sym - 1] = '\0';
-        iid = get_u32(&r);
+        iid = hh_ser_get_u32(&r);
         if ((id = resolve(p, iid, sym)) == HH_IID_NONE) {
             rc = hh_diag_set(d, HH_ENOTFOUND, "paper broker state: instrument %s unknown", sym);
             goto out_free;
@@ -1236,11 +1128,11 @@ static int restore(const struct hh_instruments *inst, const struct hh_clock *clo
             rc = hh_diag_set(d, HH_ENOMEM, "paper broker: out of memory");
             goto out_free;
         }
-        ps->qty = (hh_qty_t)get_u64(&r);
-        ps->avg = (hh_price_t)get_u64(&r);
-        ps->realised = (hh_money_t)get_u64(&r);
+        ps->qty = (hh_qty_t)hh_ser_get_u64(&r);
+        ps->avg = (hh_price_t)hh_ser_get_u64(&r);
+        ps->realised = (hh_money_t)hh_ser_get_u64(&r);
     }
-    if (r.err || r.off != len) {
+    if (r.bad || r.at != len) {
         rc = hh_diag_set(d, HH_ESYNTAX, "paper broker state: truncated or trailing bytes");
         goto out_free;
     }

@@ -213,6 +213,13 @@ size_t hh_fx_format(char *buf, size_t cap, int64_t v, int places)
     return hh_dec_format(buf, cap, v, HH_FX_DIGITS, places);
 }
 
+void hh_fx_put(FILE *f, int64_t v, int places)
+{
+    char b[48];
+
+    fwrite(b, 1, hh_fx_format(b, sizeof b, v, places), f);
+}
+
 int64_t hh_fx_round(int64_t v, int64_t quantum)
 {
     return (int64_t)hh_i128_div_round(v, quantum) * quantum;

@@ -24,6 +24,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 typedef int64_t hh_price_t;   /* 1/10,000 rupee */
 typedef int64_t hh_money_t;   /* 1/10,000 rupee */
@@ -72,6 +73,9 @@ size_t hh_fx_format(char *buf, size_t cap, int64_t v, int places);
 /* Format any scaled integer v with `digits` implied decimals, printing
  * `places` (<= digits) of them, rounded half-up. */
 size_t hh_dec_format(char *buf, size_t cap, int64_t v, int digits, int places);
+
+/* hh_fx_format() onto f (a CSV field, a table cell). */
+void hh_fx_put(FILE *f, int64_t v, int places);
 
 /* Round v to a multiple of quantum (> 0), ties away from zero. */
 int64_t hh_fx_round(int64_t v, int64_t quantum);

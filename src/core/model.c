@@ -1,7 +1,10 @@
 /*
- * model.c — names of the shared vocabulary (core/model.h).
+ * model.c — names of the shared vocabulary (core/model.h) and the
+ * net-position rule.
  */
 #include "core/model.h"
+
+#include "core/err.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -67,4 +70,33 @@ void hh_sig_reject_set(struct hh_sig_reject *rej, enum hh_sig_reason reason,
     va_start(ap, fmt);
     vsnprintf(rej->detail, sizeof rej->detail, fmt, ap);
     va_end(ap);
+}
+
+int hh_position_apply(struct hh_position *pos, enum hh_side side, hh_qty_t qty,
+                      hh_price_t price)
+{
+    __int128 q0 = pos->qty, q1 = q0 + (__int128)side * qty;
+    __int128 open = q0 < 0 ? -q0 : q0;
+
+    if (qty <= 0)
+        return HH_EINVAL;
+    if (!hh_i128_fits(q1))
+        return HH_EOVERFLOW;
+    if (q0 == 0 || (q0 > 0) == (side == HH_BUY)) {
+        pos->avg = (hh_price_t)hh_i128_div_round(open * pos->avg + (__int128)qty * price,
+                                                 open + qty);
+    } else {
+        __int128 closed = open < qty ? open : qty;
+        __int128 r = pos->realised + closed * (price - pos->avg) * (q0 > 0 ? 1 : -1);
+
+        if (!hh_i128_fits(r))
+            return HH_EOVERFLOW;
+        pos->realised = (hh_money_t)r;
+        if (q1 == 0)
+            pos->avg = 0;
+        else if ((q1 > 0) != (q0 > 0))
+            pos->avg = price;          /* flipped: the rest opened at this price */
+    }
+    pos->qty = (hh_qty_t)q1;
+    return HH_OK;
 }

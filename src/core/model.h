@@ -1,6 +1,7 @@
 /*
  * model.h — the engine's shared vocabulary: sides, market data points,
- * signals and their rejection reasons, orders, broker reports.
+ * signals and their rejection reasons, orders, broker reports, net
+ * positions.
  *
  * A leaf: it includes only the number, time and instrument headers of
  * core/, so parsers (signal/, market/), the order machinery (exec/), the
@@ -220,5 +221,30 @@ struct hh_broker_position {
     hh_qty_t qty;
     hh_price_t avg_price;
 };
+
+
+/* ---- net positions ------------------------------------------------------------------ */
+
+/* A net position in one instrument at average cost: the one rule the
+ * paper broker books fills by and the journal records, so the two sides
+ * reconciliation compares agree to the unit and the paisa. */
+struct hh_position {
+    hh_qty_t qty;                      /* signed units: long > 0 */
+    hh_price_t avg;                    /* average price of the open quantity, rounded
+                                          half-up; 0 when flat */
+    hh_money_t realised;               /* realised gross P&L (charges excluded) */
+};
+
+/*
+ * Book a fill of qty (> 0) units at price on side into *pos.  Adding to the
+ * position (or opening it) averages the price, half-up; reducing keeps the
+ * average and realises (price - avg) x the units closed, signed by the
+ * position's direction; crossing zero opens the rest at the fill price;
+ * a flat position has avg 0.  HH_EINVAL for qty <= 0 and HH_EOVERFLOW when
+ * the quantity or the realised P&L would leave int64: *pos is then
+ * unchanged.
+ */
+int hh_position_apply(struct hh_position *pos, enum hh_side side, hh_qty_t qty,
+                      hh_price_t price);
 
 #endif

@@ -270,6 +270,13 @@ size_t hh_time_format(hh_time_t t, char *buf, size_t cap)
     return len;
 }
 
+void hh_time_put(FILE *f, hh_time_t t)
+{
+    char b[40];
+
+    fwrite(b, 1, hh_time_format(t, b, sizeof b), f);
+}
+
 hh_date_t hh_time_ist_date(hh_time_t t)
 {
     return (hh_date_t)floor_div(t + HH_IST_OFFSET, HH_NS_PER_DAY);

@@ -14,6 +14,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 typedef int64_t hh_time_t;  /* ns since 1970-01-01T00:00:00Z */
 typedef int32_t hh_date_t;  /* days since 1970-01-01 (civil date) */
@@ -71,6 +72,9 @@ int hh_time_parse(const char *s, size_t n, hh_time_t *out, const char **why);
  * Returns the length; buf needs 36 bytes.
  */
 size_t hh_time_format(hh_time_t t, char *buf, size_t cap);
+
+/* hh_time_format() onto f (a CSV field). */
+void hh_time_put(FILE *f, hh_time_t t);
 
 /* IST calendar date and time of day (ns since IST midnight) of t. */
 hh_date_t hh_time_ist_date(hh_time_t t);

@@ -131,10 +131,9 @@ struct hh_feed_lines {
     uint64_t first;                /* hash of its first line (0 before it) */
     pthread_t thread;
     bool started;
-    bool stop;                     /* under hub->mu */
     enum hh_feed_state state;      /* under hub->mu */
-    struct hh_feed_line ring[LINE_RING];
-    size_t head, n;                /* under hub->mu */
+    struct hh_feed_line slots[LINE_RING];
+    struct hh_feed__ring ring;     /* over slots, under hub->mu */
 };
 
 /* Push an item; waits for room.  false when asked to stop. */
@@ -144,15 +143,9 @@ static bool push(struct hh_feed_lines *f, const struct hh_feed_line *it)
     bool ok;
 
     pthread_mutex_lock(&h->mu);
-    while (!f->stop && f->n == LINE_RING)
-        pthread_cond_wait(&h->space, &h->mu);
-    ok = !f->stop;
-    if (ok) {
-        f->ring[(f->head + f->n) % LINE_RING] = *it;
-        f->n++;
+    ok = hh_feed__ring_push(h, &f->ring, it);
+    if (ok)
         f->state = HH_FEED_READING;
-        hh_feed__wake_locked(h);
-    }
     pthread_mutex_unlock(&h->mu);
     return ok;
 }
@@ -164,16 +157,6 @@ static void set_state(struct hh_feed_lines *f, enum hh_feed_state st)
         f->state = st;
     hh_feed__wake_locked(f->hub);
     pthread_mutex_unlock(&f->hub->mu);
-}
-
-static bool stopping(struct hh_feed_lines *f)
-{
-    bool s;
-
-    pthread_mutex_lock(&f->hub->mu);
-    s = f->stop;
-    pthread_mutex_unlock(&f->hub->mu);
-    return s;
 }
 
 static bool push_marker(struct hh_feed_lines *f, enum hh_feed_line_kind kind)
@@ -281,7 +264,7 @@ static bool wait_input(struct hh_feed_lines *f)
     struct pollfd pfd = { hh_lines_fd(f->lines), POLLIN, 0 };
 
     while (!hh_lines_pending(f->lines)) {
-        if (stopping(f))
+        if (hh_feed__ring_stopping(f->hub, &f->ring))
             return false;
         if (poll(&pfd, 1, 100) > 0)
             return true;   /* data, end of input or an error: read() will tell */
@@ -303,7 +286,7 @@ static void *lines_main(void *arg)
     for (;;) {
         int rc;
 
-        if (stopping(f) || (!f->follow && !wait_input(f)))
+        if (hh_feed__ring_stopping(f->hub, &f->ring) || (!f->follow && !wait_input(f)))
             break;
         rc = hh_lines_next(f->lines, &line, &len);
         if (rc == 1 || rc == HH_EFULL) {
@@ -340,6 +323,7 @@ int hh_feed_lines_start(struct hh_feed_hub *h, const struct hh_feed_lines_opts *
     if (!f)
         return hh_diag_set(d, HH_ENOMEM, "out of memory");
     f->hub = h;
+    hh_feed__ring_init(&f->ring, f->slots, sizeof f->slots[0], LINE_RING);
     f->o = *o;
     f->o.max_line = o->max_line ? o->max_line : HH_LINES_DEFAULT_MAX;
     snprintf(f->path, sizeof f->path, "%s", o->path);
@@ -361,18 +345,12 @@ int hh_feed_lines_start(struct hh_feed_hub *h, const struct hh_feed_lines_opts *
 int hh_feed_lines_pop(struct hh_feed_lines *f, struct hh_feed_line *out,
                       enum hh_feed_state *state)
 {
-    int got = 0;
+    int got;
 
     pthread_mutex_lock(&f->hub->mu);
-    if (f->n) {
-        *out = f->ring[f->head];
-        f->head = (f->head + 1) % LINE_RING;
-        f->n--;
-        got = 1;
-        pthread_cond_broadcast(&f->hub->space);
-    }
+    got = hh_feed__ring_pop(f->hub, &f->ring, out);
     if (state)
-        *state = f->n ? HH_FEED_READING : f->state;
+        *state = f->ring.n ? HH_FEED_READING : f->state;
     pthread_mutex_unlock(&f->hub->mu);
     return got;
 }
@@ -388,14 +366,12 @@ static struct hh_feed_lines *volatile parked;
 
 void hh_feed_lines_stop(struct hh_feed_lines *f)
 {
+    struct hh_feed_line left;
     struct timespec ts;
 
     if (!f)
         return;
-    pthread_mutex_lock(&f->hub->mu);
-    f->stop = true;
-    pthread_cond_broadcast(&f->hub->space);
-    pthread_mutex_unlock(&f->hub->mu);
+    hh_feed__ring_stop(f->hub, &f->ring);
     if (f->started) {
         clock_gettime(CLOCK_REALTIME, &ts);
         ts.tv_sec += 1;
@@ -408,11 +384,8 @@ void hh_feed_lines_stop(struct hh_feed_lines *f)
             return;
         }
     }
-    while (f->n) {
-        free(f->ring[f->head].text);
-        f->head = (f->head + 1) % LINE_RING;
-        f->n--;
-    }
+    while (hh_feed__ring_pop(f->hub, &f->ring, &left))
+        free(left.text);
     hh_lines_close(f->lines);
     free(f);
 }

@@ -21,10 +21,9 @@ struct hh_feed_replay {
     char path[1024];
     pthread_t thread;
     bool started;
-    bool stop;                     /* under hub->mu */
     hh_time_t last;                /* under hub->mu: time of the last row pushed */
-    struct hh_feed_md ring[MD_RING];
-    size_t head, n;                /* under hub->mu */
+    struct hh_feed_md slots[MD_RING];
+    struct hh_feed__ring ring;     /* over slots, under hub->mu */
     /* pacing (the thread's) */
     int64_t w0;
     hh_time_t t0, last_clock;
@@ -36,29 +35,12 @@ static bool push(struct hh_feed_replay *f, const struct hh_feed_md *it)
     bool ok;
 
     pthread_mutex_lock(&h->mu);
-    while (!f->stop && f->n == MD_RING)
-        pthread_cond_wait(&h->space, &h->mu);
-    ok = !f->stop;
-    if (ok) {
-        f->ring[(f->head + f->n) % MD_RING] = *it;
-        f->n++;
-        if (it->kind != HH_FEED_CLOCK && it->kind != HH_FEED_MD_END &&
-            it->kind != HH_FEED_MD_NEW_FILE)
-            f->last = it->t;
-        hh_feed__wake_locked(h);
-    }
+    ok = hh_feed__ring_push(h, &f->ring, it);
+    if (ok && it->kind != HH_FEED_CLOCK && it->kind != HH_FEED_MD_END &&
+        it->kind != HH_FEED_MD_NEW_FILE)
+        f->last = it->t;
     pthread_mutex_unlock(&h->mu);
     return ok;
-}
-
-static bool stopping(struct hh_feed_replay *f)
-{
-    bool s;
-
-    pthread_mutex_lock(&f->hub->mu);
-    s = f->stop;
-    pthread_mutex_unlock(&f->hub->mu);
-    return s;
 }
 
 /* With speed > 0: wait until the row at t is due on the wall clock,
@@ -80,7 +62,7 @@ static bool pace(struct hh_feed_replay *f, hh_time_t t)
 
         if (wait <= 0)
             return true;
-        if (stopping(f))
+        if (hh_feed__ring_stopping(f->hub, &f->ring))
             return false;
         hh_feed__sleep_ns(wait < CLOCK_EVERY ? wait : CLOCK_EVERY);
         memset(&c, 0, sizeof c);
@@ -188,6 +170,7 @@ int hh_feed_replay_start(struct hh_feed_hub *h, const struct hh_feed_replay_opts
     if (!f)
         return HH_ENOMEM;
     f->hub = h;
+    hh_feed__ring_init(&f->ring, f->slots, sizeof f->slots[0], MD_RING);
     f->o = *o;
     snprintf(f->path, sizeof f->path, "%s", o->path);
     f->last = HH_TIME_NONE;
@@ -204,29 +187,20 @@ int hh_feed_replay_start(struct hh_feed_hub *h, const struct hh_feed_replay_opts
 
 int hh_feed_replay_pop(struct hh_feed_replay *f, struct hh_feed_md *out)
 {
-    int got = 0;
+    int got;
 
     pthread_mutex_lock(&f->hub->mu);
-    if (f->n) {
-        *out = f->ring[f->head];
-        f->head = (f->head + 1) % MD_RING;
-        f->n--;
-        got = 1;
-        pthread_cond_broadcast(&f->hub->space);
-    }
+    got = hh_feed__ring_pop(f->hub, &f->ring, out);
     pthread_mutex_unlock(&f->hub->mu);
     return got;
 }
 
 int hh_feed_replay_peek(struct hh_feed_replay *f, struct hh_feed_md *out)
 {
-    int got = 0;
+    int got;
 
     pthread_mutex_lock(&f->hub->mu);
-    if (f->n) {
-        *out = f->ring[f->head];
-        got = 1;
-    }
+    got = hh_feed__ring_peek(&f->ring, out);
     pthread_mutex_unlock(&f->hub->mu);
     return got;
 }
@@ -245,10 +219,7 @@ void hh_feed_replay_stop(struct hh_feed_replay *f)
 {
     if (!f)
         return;
-    pthread_mutex_lock(&f->hub->mu);
-    f->stop = true;
-    pthread_cond_broadcast(&f->hub->space);
-    pthread_mutex_unlock(&f->hub->mu);
+    hh_feed__ring_stop(f->hub, &f->ring);
     if (f->started)
         pthread_join(f->thread, NULL);
     free(f);

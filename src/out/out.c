@@ -10,12 +10,13 @@
 
 #include "out/report.h"
 
+#include "core/jsonout.h"
+#include "core/path.h"
+
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #define OUT_BUFFER (1u << 20)
 #define DIR_CAP 1024
@@ -39,7 +40,7 @@ struct hh_out {
     bool market_seen;
     bool failed;                   /* a write error or lost data */
     uint64_t rejected, by_reason[HH_SIG_REASON_COUNT];
-    char summary[8192];
+    struct hh_json summary;        /* summary.json (by hh_out_finish) */
 };
 
 static const char *sym_name(const struct hh_out *o, hh_iid_t iid)
@@ -49,42 +50,7 @@ static const char *sym_name(const struct hh_out *o, hh_iid_t iid)
     return in ? in->symbol : "?";
 }
 
-static void put_money(FILE *f, hh_money_t v)
-{
-    char b[40];
-
-    hh_fx_format(b, sizeof b, v, 2);
-    fputs(b, f);
-}
-
-static void put_ts(FILE *f, hh_time_t t)
-{
-    char b[40];
-
-    hh_time_format(t, b, sizeof b);
-    fputs(b, f);
-}
-
 /* ---- life cycle ----------------------------------------------------------------- */
-
-static int mkdirs(const char *dir, struct hh_diag *d)
-{
-    char p[DIR_CAP];
-    size_t n = strlen(dir);
-
-    if (n >= sizeof p)
-        return hh_diag_set(d, HH_EIO, "%s: path too long", dir);
-    memcpy(p, dir, n + 1);
-    for (size_t i = 1; i <= n; i++) {
-        if (p[i] != '/' && p[i] != '\0')
-            continue;
-        p[i] = '\0';
-        if (mkdir(p, 0777) != 0 && errno != EEXIST)
-            return hh_diag_set(d, HH_EIO, "%s: cannot create: %s", p, strerror(errno));
-        p[i] = dir[i];
-    }
-    return HH_OK;
-}
 
 static int create(struct hh_out *o, enum out_file k, struct hh_diag *d)
 {
@@ -108,6 +74,7 @@ int hh_out_open(struct hh_out **out, const struct hh_out_opts *opts, struct hh_d
     if (!o)
         return hh_diag_set(d, HH_ENOMEM, "out of memory");
     o->o = *opts;
+    hh_json_init(&o->summary, HH_JSON_SPACED, NULL, 0);
     if (strlen(opts->dir) >= sizeof o->dir) {
         free(o);
         return hh_diag_set(d, HH_EIO, "%s: path too long", opts->dir);
@@ -120,7 +87,7 @@ int hh_out_open(struct hh_out **out, const struct hh_out_opts *opts, struct hh_d
         hh_out_free(o);
         return hh_diag_set(d, HH_ENOMEM, "out of memory");
     }
-    if ((rc = mkdirs(o->dir, d)) || (rc = create(o, F_FILLS, d)) ||
+    if ((rc = hh_path_mkdirs(o->dir, d)) || (rc = create(o, F_FILLS, d)) ||
         (rc = create(o, F_TRADES, d)) || (rc = create(o, F_REJECTED, d)) ||
         (rc = create(o, F_LATE, d))) {
         hh_out_free(o);
@@ -144,6 +111,7 @@ void hh_out_free(struct hh_out *o)
             remove(o->tmp[k]);
     }
     hh_rep_free(o->rep);
+    hh_json_free(&o->summary);
     free(o->charted);
     free(o);
 }
@@ -160,12 +128,12 @@ void hh_out_fill(struct hh_out *o, const struct hh_tm_fill *f)
 {
     FILE *w = o->f[F_FILLS];
 
-    put_ts(w, f->ts);
+    hh_time_put(w, f->ts);
     fprintf(w, ",%llu,%u,%s,%s,%s,%lld,", (unsigned long long)f->order_id, f->trade_id,
             f->sig->id, sym_name(o, f->iid), hh_side_name(f->side), (long long)f->qty);
-    put_money(w, f->price);
+    hh_fx_put(w, f->price, 2);
     fprintf(w, ",%s,", hh_fill_reason_name(f->reason));
-    put_money(w, f->charges);
+    hh_fx_put(w, f->charges, 2);
     fputc('\n', w);
     if (hh_rep_fill(o->rep, f, sym_name(o, f->iid)))
         o->failed = true;
@@ -178,19 +146,19 @@ void hh_out_trade(struct hh_out *o, const struct hh_tm_trade *t, hh_money_t equi
 
     fprintf(w, "%u,%s,%s,%s,%lld,", t->trade_id, t->sig->id, sym_name(o, t->iid),
             hh_side_name(t->side), (long long)t->qty);
-    put_ts(w, t->entry_ts);
+    hh_time_put(w, t->entry_ts);
     fputc(',', w);
-    put_money(w, t->entry_price);
+    hh_fx_put(w, t->entry_price, 2);
     fputc(',', w);
-    put_ts(w, t->exit_ts);
+    hh_time_put(w, t->exit_ts);
     fputc(',', w);
-    put_money(w, t->avg_exit_price);
+    hh_fx_put(w, t->avg_exit_price, 2);
     fprintf(w, ",%s,", hh_fill_reason_name(t->exit_reason));
-    put_money(w, t->gross);
+    hh_fx_put(w, t->gross, 2);
     fputc(',', w);
-    put_money(w, t->charges);
+    hh_fx_put(w, t->charges, 2);
     fputc(',', w);
-    put_money(w, t->net);
+    hh_fx_put(w, t->net, 2);
     hh_dec_format(r, sizeof r, t->r_multiple, 2, 2);
     fprintf(w, ",%s\n", r);
     if (hh_rep_trade(o->rep, t, sym_name(o, t->iid)) ||
@@ -243,50 +211,19 @@ uint64_t hh_out_rejected_count(const struct hh_out *o)
 
 /* ---- the summary ------------------------------------------------------------------ */
 
-struct jtext {
-    char *p, *end;
-};
-
-static void jt(struct jtext *j, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void jt(struct jtext *j, const char *fmt, ...)
-{
-    va_list ap;
-    int n;
-
-    va_start(ap, fmt);
-    n = vsnprintf(j->p, (size_t)(j->end - j->p), fmt, ap);
-    va_end(ap);
-    if (n > 0)
-        j->p += n < j->end - j->p ? n : j->end - j->p - 1;
-}
-
-static void json_money(struct jtext *j, const char *key, hh_money_t v)
-{
-    char m[40];
-
-    hh_fx_format(m, sizeof m, v, 2);
-    jt(j, "  \"%s\": %s,\n", key, m);
-}
-
-static void json_count(struct jtext *j, const char *key, uint64_t v)
-{
-    jt(j, "  \"%s\": %llu,\n", key, (unsigned long long)v);
-}
-
 /* Multi-leg figures (only when the run had group signals). */
-static void group_summary(struct jtext *j, const struct hh_tm_stats *st)
+static void group_summary(struct hh_json *j, const struct hh_tm_stats *st)
 {
-    json_count(j, "groups_started", st->groups_started);
-    json_count(j, "groups_filled", st->groups_filled);
-    json_count(j, "groups_rolled_back", st->groups_rolled_back);
-    json_count(j, "groups_closed", st->groups_closed);
-    json_count(j, "margin_rejects", st->margin_rejects);
-    json_count(j, "emergency_hedges", st->hedges);
-    json_count(j, "emergency_hedge_qty", (uint64_t)st->hedge_qty);
-    json_count(j, "max_unhedged_exposure_ms", (uint64_t)(st->max_exposure / HH_NS_PER_MS));
-    json_count(j, "hedge_variance_flags", st->balance_flags);
-    json_count(j, "expiry_settlements", st->expiry_settlements);
+    hh_json_uint(j, "groups_started", st->groups_started);
+    hh_json_uint(j, "groups_filled", st->groups_filled);
+    hh_json_uint(j, "groups_rolled_back", st->groups_rolled_back);
+    hh_json_uint(j, "groups_closed", st->groups_closed);
+    hh_json_uint(j, "margin_rejects", st->margin_rejects);
+    hh_json_uint(j, "emergency_hedges", st->hedges);
+    hh_json_uint(j, "emergency_hedge_qty", (uint64_t)st->hedge_qty);
+    hh_json_uint(j, "max_unhedged_exposure_ms", (uint64_t)(st->max_exposure / HH_NS_PER_MS));
+    hh_json_uint(j, "hedge_variance_flags", st->balance_flags);
+    hh_json_uint(j, "expiry_settlements", st->expiry_settlements);
 }
 
 static void summary_text(struct hh_out *o, const struct hh_out_summary *s)
@@ -294,51 +231,47 @@ static void summary_text(struct hh_out *o, const struct hh_out_summary *s)
     static const struct hh_md_stats none;
     const struct hh_tm_stats *st = s->tm;
     const struct hh_md_stats *ms = s->md ? s->md : &none;
-    struct jtext j = { o->summary, o->summary + sizeof o->summary };
-    char wr[24];
-    bool first = true;
+    struct hh_json *j = &o->summary;
 
-    hh_dec_format(wr, sizeof wr,
-                  st->trades_closed ? (int64_t)(st->wins * 100000000ULL / st->trades_closed) : 0,
-                  8, 4);
-    jt(&j, "{\n");
-    json_count(&j, "signals_received", s->received);
-    json_count(&j, "signals_accepted", s->received - o->rejected);
-    json_count(&j, "signals_rejected", o->rejected);
-    jt(&j, "  \"rejected_by_reason\": {");
-    for (int r = 1; r < HH_SIG_REASON_COUNT; r++) {
-        if (!o->by_reason[r])
-            continue;
-        jt(&j, "%s\"%s\": %llu", first ? "" : ", ", hh_sig_reason_name((enum hh_sig_reason)r),
-           (unsigned long long)o->by_reason[r]);
-        first = false;
-    }
-    jt(&j, "},\n");
-    json_count(&j, "trades", st->trades_closed);
-    json_count(&j, "wins", st->wins);
-    json_count(&j, "losses", st->losses);
-    jt(&j, "  \"win_rate\": %s,\n", wr);
-    json_money(&j, "gross_pnl", st->gross);
-    json_money(&j, "charges", st->charges);
-    json_money(&j, "net_pnl", st->net);
-    json_money(&j, "max_drawdown", st->max_drawdown);
-    json_money(&j, "final_equity", st->equity);
-    json_money(&j, "capital", o->o.capital);
-    json_count(&j, "rows_skipped", ms->skipped);
-    json_count(&j, "rows_skipped_order", ms->skipped_order);
-    json_count(&j, "rows_skipped_field", ms->skipped_field);
-    json_count(&j, "rows_skipped_ohlc", ms->skipped_ohlc);
-    json_count(&j, "out_of_session", s->out_of_session);
-    json_count(&j, "ticks_processed", s->ticks);
-    json_count(&j, "bars_processed", s->bars);
-    json_count(&j, "dropped_stop_before_entry", st->dropped[HH_DROP_STOP_BEFORE_ENTRY]);
-    json_count(&j, "dropped_expired", st->dropped[HH_DROP_EXPIRED]);
-    json_count(&j, "waiting_at_end", st->waiting);
-    json_count(&j, "open_at_end", st->open);
+    hh_json_reset(j);
+    hh_json_begin_object(j, NULL, true);
+    hh_json_uint(j, "signals_received", s->received);
+    hh_json_uint(j, "signals_accepted", s->received - o->rejected);
+    hh_json_uint(j, "signals_rejected", o->rejected);
+    hh_json_begin_object(j, "rejected_by_reason", false);
+    for (int r = 1; r < HH_SIG_REASON_COUNT; r++)
+        if (o->by_reason[r])
+            hh_json_uint(j, hh_sig_reason_name((enum hh_sig_reason)r), o->by_reason[r]);
+    hh_json_end_object(j);
+    hh_json_uint(j, "trades", st->trades_closed);
+    hh_json_uint(j, "wins", st->wins);
+    hh_json_uint(j, "losses", st->losses);
+    hh_json_dec(j, "win_rate",
+                st->trades_closed ? (int64_t)(st->wins * 100000000ULL / st->trades_closed) : 0,
+                8, 4, 4);
+    hh_json_fx(j, "gross_pnl", st->gross, 2);
+    hh_json_fx(j, "charges", st->charges, 2);
+    hh_json_fx(j, "net_pnl", st->net, 2);
+    hh_json_fx(j, "max_drawdown", st->max_drawdown, 2);
+    hh_json_fx(j, "final_equity", st->equity, 2);
+    hh_json_fx(j, "capital", o->o.capital, 2);
+    hh_json_uint(j, "rows_skipped", ms->skipped);
+    hh_json_uint(j, "rows_skipped_order", ms->skipped_order);
+    hh_json_uint(j, "rows_skipped_field", ms->skipped_field);
+    hh_json_uint(j, "rows_skipped_ohlc", ms->skipped_ohlc);
+    hh_json_uint(j, "out_of_session", s->out_of_session);
+    hh_json_uint(j, "ticks_processed", s->ticks);
+    hh_json_uint(j, "bars_processed", s->bars);
+    hh_json_uint(j, "dropped_stop_before_entry", st->dropped[HH_DROP_STOP_BEFORE_ENTRY]);
+    hh_json_uint(j, "dropped_expired", st->dropped[HH_DROP_EXPIRED]);
+    hh_json_uint(j, "waiting_at_end", st->waiting);
+    hh_json_uint(j, "open_at_end", st->open);
     if (s->groups)
-        group_summary(&j, st);
-    jt(&j, "  \"fees\": \"%s\",\n", o->o.fees);
-    jt(&j, "  \"elapsed_s\": %.3f\n}\n", s->elapsed);
+        group_summary(j, st);
+    hh_json_str(j, "fees", o->o.fees);
+    hh_json_num(j, "elapsed_s", "%.3f", s->elapsed);
+    hh_json_end_object(j);
+    hh_json_verbatim(j, "\n");
 }
 
 /* ---- the end ---------------------------------------------------------------------- */
@@ -381,7 +314,7 @@ static int write_summary(struct hh_out *o, struct hh_diag *d)
 
     if (rc)
         return rc;
-    fputs(o->summary, o->f[F_SUMMARY]);
+    fputs(hh_json_text(&o->summary), o->f[F_SUMMARY]);
     return close_file(o, F_SUMMARY, d);
 }
 
@@ -395,12 +328,14 @@ int hh_out_finish(struct hh_out *o, const struct hh_out_summary *s, const char *
     if (o->failed)
         return hh_diag_set(d, HH_EIO, "the run lost data (write error or out of memory)");
     summary_text(o, s);
+    if (hh_json_status(&o->summary))
+        return hh_diag_set(d, HH_ENOMEM, "out of memory writing the summary");
     if ((rc = append_late(o, d)) || (rc = close_file(o, F_FILLS, d)) ||
         (rc = close_file(o, F_TRADES, d)) || (rc = close_file(o, F_REJECTED, d)) ||
         (rc = write_summary(o, d)))
         return rc;
     snprintf(o->tmp[F_REPORT], PATH_CAP, "%s/.%s.tmp", o->dir, names[F_REPORT]);
-    if ((rc = hh_rep_write(o->rep, o->tmp[F_REPORT], o->summary, d)))
+    if ((rc = hh_rep_write(o->rep, o->tmp[F_REPORT], hh_json_text(&o->summary), d)))
         return rc;
     for (size_t i = 0; i < sizeof final / sizeof final[0]; i++) {
         char path[PATH_CAP + 32];
@@ -412,6 +347,6 @@ int hh_out_finish(struct hh_out *o, const struct hh_out_summary *s, const char *
         o->tmp[final[i]][0] = '\0';
     }
     if (summary)
-        *summary = o->summary;
+        *summary = hh_json_text(&o->summary);
     return HH_OK;
 }

@@ -433,14 +433,6 @@ static void put_html(FILE *f, const char *s)
     }
 }
 
-static void put_fx(FILE *f, int64_t v)
-{
-    char b[48];
-
-    hh_fx_format(b, sizeof b, v, 2);
-    fputs(b, f);
-}
-
 /* IST time for the table: "2025-01-02 09:15:00" (".250" when it has ms). */
 static void put_time(FILE *f, hh_time_t t)
 {
@@ -831,17 +823,17 @@ static void put_trades(FILE *f, const struct hh_rep *r)
                 (long long)t->qty);
         put_time(f, t->entry_ts);
         fputs("</td><td class=\"n\">", f);
-        put_fx(f, t->entry_price);
+        hh_fx_put(f, t->entry_price, 2);
         fputs("</td><td>", f);
         put_time(f, t->exit_ts);
         fputs("</td><td class=\"n\">", f);
-        put_fx(f, t->avg_exit_price);
+        hh_fx_put(f, t->avg_exit_price, 2);
         fprintf(f, "</td><td>%s</td><td class=\"n\">", hh_fill_reason_name(t->exit_reason));
-        put_fx(f, t->gross);
+        hh_fx_put(f, t->gross, 2);
         fputs("</td><td class=\"n\">", f);
-        put_fx(f, t->charges);
+        hh_fx_put(f, t->charges, 2);
         fprintf(f, "</td><td class=\"n %s\">", t->net < 0 ? "neg" : t->net > 0 ? "pos" : "");
-        put_fx(f, t->net);
+        hh_fx_put(f, t->net, 2);
         hh_dec_format(rm, sizeof rm, t->r_multiple, 2, 2);
         fprintf(f, "</td><td class=\"n\">%s</td></tr>\n", rm);
     }
@@ -877,53 +869,88 @@ static size_t charted(const struct hh_rep *r, const struct rep_sym **out)
     return n;
 }
 
-static void put_data(FILE *f, const struct hh_rep *r)
+/* One row of candles or equity points: a new line every 8 items. */
+static void data_row(struct hh_json *w, size_t j)
+{
+    if (j && j % 8 == 0)
+        hh_json_break(w);
+    hh_json_begin_array(w, NULL, false);
+}
+
+static void put_symbol_data(struct hh_json *w, const struct rep_sym *s)
+{
+    hh_json_break(w);
+    hh_json_begin_object(w, NULL, false);
+    hh_json_str(w, "symbol", s->name);
+    hh_json_uint(w, "k", s->k);
+    hh_json_uint(w, "candles_in", s->candles_in);
+    hh_json_uint(w, "fills", s->fills);
+    hh_json_break(w);
+    hh_json_begin_array(w, "candles", false);
+    for (size_t j = 0; j < s->nc; j++) {
+        const struct rep_candle *c = &s->c[j];
+
+        data_row(w, j);
+        hh_json_int(w, NULL, c->t);
+        hh_json_fx(w, NULL, c->o, 2);
+        hh_json_fx(w, NULL, c->h, 2);
+        hh_json_fx(w, NULL, c->l, 2);
+        hh_json_fx(w, NULL, c->c, 2);
+        hh_json_int(w, NULL, c->v);
+        hh_json_end_array(w);
+    }
+    hh_json_end_array(w);
+    hh_json_break(w);
+    hh_json_begin_array(w, "markers", false);
+    for (size_t j = 0; j < s->nm; j++) {
+        const struct rep_marker *m = &s->m[j];
+
+        if (j)
+            hh_json_break(w);
+        hh_json_begin_array(w, NULL, false);
+        hh_json_int(w, NULL, s->c[candle_of(s, m->t)].t);
+        hh_json_str(w, NULL, m->side == HH_BUY ? "B" : "S");
+        hh_json_str(w, NULL, hh_fill_reason_name((enum hh_fill_reason)m->reason));
+        hh_json_uint(w, NULL, m->trade_id);
+        hh_json_int(w, NULL, m->qty);
+        hh_json_fx(w, NULL, m->price, 2);
+        hh_json_end_array(w);
+    }
+    hh_json_end_array(w);
+    hh_json_end_object(w);
+}
+
+/* The chart data, HTML-safe JSON, written a symbol at a time: HH_OK or
+ * HH_ENOMEM (write errors are the FILE's). */
+static int put_data(FILE *f, const struct hh_rep *r)
 {
     const struct rep_sym *cs[HH_REP_SYMBOLS_MAX];
     size_t n = charted(r, cs);
+    struct hh_json w;
+    int rc;
 
-    fputs("{\"symbols\":[", f);
+    hh_json_init(&w, HH_JSON_HTML, NULL, 0);
+    hh_json_begin_object(&w, NULL, false);
+    hh_json_begin_array(&w, "symbols", false);
     for (size_t i = 0; i < n; i++) {
-        const struct rep_sym *s = cs[i];
-
-        fputs(i ? ",\n{\"symbol\":" : "\n{\"symbol\":", f);
-        hh_json_put_str(f, s->name);
-        fprintf(f, ",\"k\":%llu,\"candles_in\":%llu,\"fills\":%llu,\n\"candles\":[",
-                (unsigned long long)s->k, (unsigned long long)s->candles_in,
-                (unsigned long long)s->fills);
-        for (size_t j = 0; j < s->nc; j++) {
-            const struct rep_candle *c = &s->c[j];
-
-            fprintf(f, "%s[%lld,", j ? (j % 8 ? "," : ",\n") : "", (long long)c->t);
-            put_fx(f, c->o);
-            fputc(',', f);
-            put_fx(f, c->h);
-            fputc(',', f);
-            put_fx(f, c->l);
-            fputc(',', f);
-            put_fx(f, c->c);
-            fprintf(f, ",%lld]", (long long)c->v);
-        }
-        fputs("],\n\"markers\":[", f);
-        for (size_t j = 0; j < s->nm; j++) {
-            const struct rep_marker *m = &s->m[j];
-
-            fprintf(f, "%s[%lld,\"%s\",\"%s\",%u,%lld,", j ? ",\n" : "",
-                    (long long)s->c[candle_of(s, m->t)].t, m->side == HH_BUY ? "B" : "S",
-                    hh_fill_reason_name((enum hh_fill_reason)m->reason), m->trade_id,
-                    (long long)m->qty);
-            put_fx(f, m->price);
-            fputc(']', f);
-        }
-        fputs("]}", f);
+        put_symbol_data(&w, cs[i]);
+        hh_json_flush(&w, f);
     }
-    fputs("],\n\"equity\":[", f);
+    hh_json_end_array(&w);
+    hh_json_break(&w);
+    hh_json_begin_array(&w, "equity", false);
     for (size_t j = 0; j < r->neq; j++) {
-        fprintf(f, "%s[%lld,", j ? (j % 8 ? "," : ",\n") : "", (long long)r->eq[j].t);
-        put_fx(f, r->eq[j].v);
-        fputc(']', f);
+        data_row(&w, j);
+        hh_json_int(&w, NULL, r->eq[j].t);
+        hh_json_fx(&w, NULL, r->eq[j].v, 2);
+        hh_json_end_array(&w);
     }
-    fputs("]}", f);
+    hh_json_end_array(&w);
+    hh_json_end_object(&w);
+    hh_json_flush(&w, f);
+    rc = hh_json_status(&w);
+    hh_json_free(&w);
+    return rc;
 }
 
 static void put_notes(FILE *f, const struct hh_rep *r, bool have_lib, const char *tried)
@@ -998,9 +1025,12 @@ static void put_notes(FILE *f, const struct hh_rep *r, bool have_lib, const char
     fputs("</div>\n", f);
 }
 
-static void put_page(FILE *f, const struct hh_rep *r, struct json_object *sum,
-                     const char *lib, size_t liblen, const char *tried)
+/* The whole page: HH_OK or HH_ENOMEM (write errors are the FILE's). */
+static int put_page(FILE *f, const struct hh_rep *r, struct json_object *sum,
+                    const char *lib, size_t liblen, const char *tried)
 {
+    int rc;
+
     fputs("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
           "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
           "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "
@@ -1033,10 +1063,11 @@ static void put_page(FILE *f, const struct hh_rep *r, struct json_object *sum,
         fputs("\n</script>\n", f);
     }
     fputs("<script type=\"application/json\" id=\"hh-data\">\n", f);
-    put_data(f, r);
+    rc = put_data(f, r);
     fputs("\n</script>\n<script>\n", f);
     fputs(JS_APP, f);
     fputs("</script>\n</body>\n</html>\n", f);
+    return rc;
 }
 
 int hh_rep_write(struct hh_rep *r, const char *path, const char *summary_json,
@@ -1069,7 +1100,11 @@ int hh_rep_write(struct hh_rep *r, const char *path, const char *summary_json,
         rc = hh_diag_set(d, HH_EIO, "%s: cannot create: %s", tmp, strerror(errno));
         goto out_tmp;
     }
-    put_page(f, r, sum, lib, liblen, tried);
+    if (put_page(f, r, sum, lib, liblen, tried)) {
+        fclose(f);
+        rc = hh_diag_set(d, HH_ENOMEM, "%s: out of memory", tmp);
+        goto out_unlink;
+    }
     if (ferror(f)) {
         fclose(f);
         rc = hh_diag_set(d, HH_EIO, "%s: write error", tmp);

@@ -34,6 +34,7 @@
 #include "signal/signal_int.h"
 
 #include "core/err.h"
+#include "core/jsonout.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -118,37 +119,6 @@ bool hh_sig__is_nonfinite(const char *s, size_t n)
            eq_nocase(s, n, "infinity");
 }
 
-size_t hh_sig__utf8_len(const unsigned char *s, size_t n)
-{
-    unsigned char c = s[0], lo = 0x80, hi = 0xBF;
-    size_t len, i;
-
-    if (c < 0x80)
-        return 1;
-    if (c >= 0xC2 && c <= 0xDF)
-        len = 2;
-    else if (c >= 0xE0 && c <= 0xEF)
-        len = 3;
-    else if (c >= 0xF0 && c <= 0xF4)
-        len = 4;
-    else
-        return 0;                    /* continuation byte, C0/C1, F5..FF */
-    if (c == 0xE0)
-        lo = 0xA0;                   /* overlong 3-byte form */
-    else if (c == 0xED)
-        hi = 0x9F;                   /* surrogates D800..DFFF */
-    else if (c == 0xF0)
-        lo = 0x90;                   /* overlong 4-byte form */
-    else if (c == 0xF4)
-        hi = 0x8F;                   /* above U+10FFFF */
-    if (n < len || s[1] < lo || s[1] > hi)
-        return 0;
-    for (i = 2; i < len; i++)
-        if (s[i] < 0x80 || s[i] > 0xBF)
-            return 0;
-    return len;
-}
-
 static int gate_fail(char *why, size_t cap, size_t at, const char *what)
 {
     snprintf(why, cap, "%s at byte %zu", what, at + 1);
@@ -200,7 +170,7 @@ static int gate_string(const char *line, size_t len, size_t *pos, char *why, siz
         if (c < 0x20)
             return gate_fail(why, cap, i, "raw control character in a string");
         if (c >= 0x80) {
-            k = hh_sig__utf8_len(s + i, len - i);
+            k = hh_json_utf8_len(s + i, len - i);
             if (k == 0)
                 return gate_fail(why, cap, i, "invalid UTF-8");
             i += k;

@@ -46,10 +46,6 @@ const char *hh_sig__json_kind(struct json_object *o);
  * inf or infinity in any case. */
 bool hh_sig__is_nonfinite(const char *s, size_t n);
 
-/* Length of the valid UTF-8 sequence at s[0..n) (RFC 3629: no overlong
- * forms, no surrogates, nothing above U+10FFFF), or 0 when invalid. */
-size_t hh_sig__utf8_len(const unsigned char *s, size_t n);
-
 /*
  * One JSON value as the validator sees it, from either road: the fast
  * scanner (sigscan.c) or json-c.  Text is borrowed (from the line or from

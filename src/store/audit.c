@@ -1,5 +1,5 @@
 /*
- * audit.c — the audit hash chain: SHA-256 (OpenSSL EVP) over a canonical,
+ * audit.c — the audit hash chain: SHA-256 (core/digest.h) over a canonical,
  * length-prefixed encoding of each record, and the walk that re-verifies
  * a stored chain.
  *
@@ -19,24 +19,12 @@
  */
 #include "store/store_int.h"
 
-#include <openssl/evp.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
 const char hh_store_genesis_hash[HH_STORE_HASH_HEX] =
     "0000000000000000000000000000000000000000000000000000000000000000";
-
-static const char HEXD[] = "0123456789abcdef";
-
-static void to_hex(const unsigned char *b, size_t n, char *out)
-{
-    for (size_t i = 0; i < n; i++) {
-        out[2 * i] = HEXD[b[i] >> 4];
-        out[2 * i + 1] = HEXD[b[i] & 15];
-    }
-    out[2 * n] = '\0';
-}
 
 static int hexval(char c)
 {
@@ -78,78 +66,17 @@ static void be32(unsigned char *p, uint32_t v)
     }
 }
 
-int hh_store__hasher_init(struct hh_store__hasher *h)
-{
-    memset(h, 0, sizeof *h);
-#if OPENSSL_VERSION_NUMBER >= 0x30000000L
-    h->md = EVP_MD_fetch(NULL, "SHA256", NULL);
-#else
-    h->md = (void *)EVP_sha256();
-#endif
-    h->ctx = EVP_MD_CTX_new();
-    if (!h->md || !h->ctx) {
-        hh_store__hasher_free(h);
-        return HH_ENOMEM;
-    }
-    return HH_OK;
-}
-
-void hh_store__hasher_free(struct hh_store__hasher *h)
-{
-    if (!h)
-        return;
-    EVP_MD_CTX_free(h->ctx);
-#if OPENSSL_VERSION_NUMBER >= 0x30000000L
-    EVP_MD_free(h->md);
-#endif
-    h->ctx = h->md = NULL;
-}
-
-/* Begin a digest; HH_ENOMEM when OpenSSL refuses. */
-static int begin(struct hh_store__hasher *h)
-{
-    return EVP_DigestInit_ex(h->ctx, h->md, NULL) == 1 ? HH_OK : HH_ENOMEM;
-}
-
-static void update(struct hh_store__hasher *h, const void *p, size_t n)
-{
-    if (n)
-        EVP_DigestUpdate(h->ctx, p, n);
-}
-
-static int finish(struct hh_store__hasher *h, char out[HH_STORE_HASH_HEX])
-{
-    unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned int n = 0;
-
-    if (EVP_DigestFinal_ex(h->ctx, md, &n) != 1 || n != 32)
-        return HH_ENOMEM;
-    to_hex(md, 32, out);
-    return HH_OK;
-}
-
-int hh_store__hash_blob(struct hh_store__hasher *h, const void *data, size_t n,
-                        char out[HH_STORE_HASH_HEX])
-{
-    int rc = begin(h);
-
-    if (rc)
-        return rc;
-    update(h, data, n);
-    return finish(h, out);
-}
-
 /* Length-prefixed field. */
-static void field(struct hh_store__hasher *h, const char *s, size_t n)
+static void field(struct hh_digest *h, const char *s, size_t n)
 {
     unsigned char len[4];
 
     be32(len, (uint32_t)n);
-    update(h, len, 4);
-    update(h, s, n);
+    hh_digest_update(h, len, 4);
+    hh_digest_update(h, s, n);
 }
 
-int hh_store__hash_audit(struct hh_store__hasher *h, uint64_t seq, hh_time_t at,
+int hh_store__hash_audit(struct hh_digest *h, uint64_t seq, hh_time_t at,
                          const char *kind, const char *corr, size_t corr_len,
                          const char *payload, size_t payload_len, const char *prev_hex,
                          char out[HH_STORE_HASH_HEX])
@@ -161,32 +88,32 @@ int hh_store__hash_audit(struct hh_store__hasher *h, uint64_t seq, hh_time_t at,
         return HH_EINVAL;
     if (corr_len > UINT32_MAX || payload_len > UINT32_MAX)
         return HH_ERANGE;
-    rc = begin(h);
+    rc = hh_digest_begin(h);
     if (rc)
         return rc;
     be64(fixed, seq);
     be64(fixed + 8, (uint64_t)at);
-    update(h, "HHAUDIT1", 8);
-    update(h, fixed, 16);
+    hh_digest_update(h, "HHAUDIT1", 8);
+    hh_digest_update(h, fixed, 16);
     field(h, kind, strlen(kind));
     field(h, corr ? corr : "", corr ? corr_len : 0);
     field(h, payload ? payload : "", payload ? payload_len : 0);
-    update(h, prev, 32);
-    return finish(h, out);
+    hh_digest_update(h, prev, 32);
+    return hh_digest_end(h, out);
 }
 
 int hh_store_audit_hash(uint64_t seq, hh_time_t at, const char *kind, const char *corr,
                         size_t corr_len, const char *payload, size_t payload_len,
                         const char *prev_hex, char out[HH_STORE_HASH_HEX])
 {
-    struct hh_store__hasher h;
-    int rc = hh_store__hasher_init(&h);
+    struct hh_digest h;
+    int rc = hh_digest_init(&h);
 
     if (rc)
         return rc;
     rc = hh_store__hash_audit(&h, seq, at, kind, corr, corr_len, payload, payload_len,
                               prev_hex, out);
-    hh_store__hasher_free(&h);
+    hh_digest_free(&h);
     return rc;
 }
 
@@ -216,7 +143,7 @@ static const char *col_text(sqlite3_stmt *st, int i, size_t *len)
 }
 
 /* Check one row against the walk so far; false (v filled) when bad. */
-static bool check_row(struct hh_store__hasher *h, sqlite3_stmt *st, struct hh_store_verify *v,
+static bool check_row(struct hh_digest *h, sqlite3_stmt *st, struct hh_store_verify *v,
                       uint64_t expect, const char *prev)
 {
     uint64_t seq = (uint64_t)sqlite3_column_int64(st, 0);
@@ -297,7 +224,7 @@ static int check_head(sqlite3 *db, struct hh_store_verify *v, struct hh_diag *d)
     return HH_OK;
 }
 
-int hh_store__audit_walk(sqlite3 *db, struct hh_store__hasher *h, int version,
+int hh_store__audit_walk(sqlite3 *db, struct hh_digest *h, int version,
                          struct hh_store_verify *v, struct hh_diag *d)
 {
     static const char sql[] = "SELECT seq, at, kind, correlation_id, payload, prev_hash, "

@@ -119,7 +119,7 @@ struct sqlite_store {
     /* Writer thread only. */
     sqlite3 *db;
     sqlite3_stmt *st[ST_COUNT];
-    struct hh_store__hasher hasher;
+    struct hh_digest hasher;
     uint64_t audit_seq;            /* last audit row (see invariant) */
     char audit_prev[HH_STORE_HASH_HEX];
 
@@ -267,7 +267,7 @@ static void bind_group(sqlite3_stmt *s, const struct hh_store_group *r)
 static int bind_checkpoint(struct sqlite_store *w, sqlite3_stmt *s,
                            const struct hh_store_checkpoint *r, char sha[HH_STORE_HASH_HEX])
 {
-    int rc = hh_store__hash_blob(&w->hasher, r->state, r->state_len, sha);
+    int rc = hh_digest_blob(&w->hasher, r->state, r->state_len, sha);
 
     if (rc)
         return rc;
@@ -594,7 +594,7 @@ static int writer_setup(struct sqlite_store *w, struct hh_diag *d)
     char why[256];
     int rc, version;
 
-    rc = hh_store__hasher_init(&w->hasher);
+    rc = hh_digest_init(&w->hasher);
     if (rc)
         return hh_diag_set(d, rc, "%s: cannot set up SHA-256 (OpenSSL)", w->path);
     rc = hh_store__connect(w->path, false, w->opts.no_create, w->opts.busy_timeout_ms, &w->db,
@@ -627,7 +627,7 @@ static void writer_teardown(struct sqlite_store *w)
     }
     sqlite3_close(w->db);
     w->db = NULL;
-    hh_store__hasher_free(&w->hasher);
+    hh_digest_free(&w->hasher);
 }
 
 static void *writer_main(void *arg)

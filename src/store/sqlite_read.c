@@ -23,7 +23,7 @@ struct sqlite_reader {
     sqlite3 *db;
     char *path;
     int version;                   /* schema version of the database */
-    struct hh_store__hasher hasher;
+    struct hh_digest hasher;
 };
 
 static const char *text(sqlite3_stmt *s, int i)
@@ -89,7 +89,7 @@ static int rd_checkpoint(struct hh_store_reader *base, struct hh_store_checkpoin
     if (out->state_len)
         memcpy(out->state, sqlite3_column_blob(s, 2), out->state_len);
     snprintf(out->state_hash, sizeof out->state_hash, "%s", text(s, 3) ? text(s, 3) : "");
-    rc = hh_store__hash_blob(&r->hasher, out->state, out->state_len, sha);
+    rc = hh_digest_blob(&r->hasher, out->state, out->state_len, sha);
     if (!rc && (!text(s, 4) || strcmp(sha, text(s, 4)) != 0))
         rc = hh_diag_set(d, HH_ETAMPER, "%s: checkpoint seq %llu: the state blob does not "
                          "match its SHA-256", r->path, (unsigned long long)out->seq);
@@ -336,7 +336,7 @@ static void rd_close(struct hh_store_reader *base)
     struct sqlite_reader *r = (struct sqlite_reader *)base;
 
     sqlite3_close(r->db);
-    hh_store__hasher_free(&r->hasher);
+    hh_digest_free(&r->hasher);
     free(r->path);
     free(r);
 }
@@ -367,7 +367,7 @@ int hh_store__sqlite_reader_open(const char *path, struct hh_store_reader **out,
         return hh_diag_set(d, HH_ENOMEM, "out of memory");
     r->base.ops = &READER_OPS;
     r->path = strdup(path ? path : "");
-    rc = r->path ? hh_store__hasher_init(&r->hasher) : HH_ENOMEM;
+    rc = r->path ? hh_digest_init(&r->hasher) : HH_ENOMEM;
     if (rc) {
         rc = hh_diag_set(d, rc, "%s: out of memory", path);
         goto fail;

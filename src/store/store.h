@@ -47,6 +47,7 @@
 #ifndef HH_STORE_H
 #define HH_STORE_H
 
+#include "core/digest.h"
 #include "core/err.h"
 #include "core/fixed.h"
 #include "core/time.h"
@@ -63,7 +64,7 @@
 #define HH_STORE_APP_ID 0x68656467
 
 /* Hex SHA-256 plus NUL. */
-#define HH_STORE_HASH_HEX 65
+#define HH_STORE_HASH_HEX HH_DIGEST_HEX
 
 /* ---- records ---------------------------------------------------------------
  *

@@ -1,6 +1,6 @@
 /*
  * store_int.h — private to src/store/: the bounded submission queue, the
- * SHA-256 hasher, schema identification and migrations, and the SQLite
+ * audit chain hash, schema identification and migrations, and the SQLite
  * helpers shared by the writer, the readers and the operations.
  */
 #ifndef HH_STORE_INT_H
@@ -96,21 +96,8 @@ void hh_store__queue_close(struct hh_store__queue *q);
 
 /* ---- hashing (audit.c) ------------------------------------------------------------ */
 
-/* A reusable SHA-256 context (OpenSSL EVP). */
-struct hh_store__hasher {
-    void *md;                      /* EVP_MD * (fetched once) */
-    void *ctx;                     /* EVP_MD_CTX * */
-};
-
-int hh_store__hasher_init(struct hh_store__hasher *h);
-void hh_store__hasher_free(struct hh_store__hasher *h);   /* accepts NULL */
-
-/* SHA-256 of data[0..n) as hex. */
-int hh_store__hash_blob(struct hh_store__hasher *h, const void *data, size_t n,
-                        char out[HH_STORE_HASH_HEX]);
-
 /* The audit chain hash (see hh_store_audit_hash). */
-int hh_store__hash_audit(struct hh_store__hasher *h, uint64_t seq, hh_time_t at,
+int hh_store__hash_audit(struct hh_digest *h, uint64_t seq, hh_time_t at,
                          const char *kind, const char *corr, size_t corr_len,
                          const char *payload, size_t payload_len, const char *prev_hex,
                          char out[HH_STORE_HASH_HEX]);
@@ -118,7 +105,7 @@ int hh_store__hash_audit(struct hh_store__hasher *h, uint64_t seq, hh_time_t at,
 /* Walk the audit chain of an open connection in one read transaction
  * (its own unless the caller has one open); version is the schema version
  * (v3+ has audit_head, compared with the end of the chain). */
-int hh_store__audit_walk(sqlite3 *db, struct hh_store__hasher *h, int version,
+int hh_store__audit_walk(sqlite3 *db, struct hh_digest *h, int version,
                          struct hh_store_verify *v, struct hh_diag *d);
 
 /* ---- schema (schema.c) ------------------------------------------------------------ */

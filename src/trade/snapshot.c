@@ -25,10 +25,13 @@
  *
  * Format: "HHTMSNAP", version, a layout word (struct sizes: a snapshot from
  * another build is refused rather than misread), then the sections in the
- * order of hh_tm_snapshot().  Integers are native-endian: a snapshot is
- * resumed by the build that wrote it.
+ * order of hh_tm_snapshot(), written with core/serial.h: integers
+ * little-endian, structs in the host's layout, so a snapshot is resumed by
+ * the build that wrote it.
  */
 #include "trade/tm_int.h"
+
+#include "core/serial.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -36,44 +39,6 @@
 #define SNAP_MAGIC "HHTMSNAP"
 #define SNAP_VERSION 5u
 #define NONE_RANK UINT32_MAX
-
-struct wbuf {
-    unsigned char *p;
-    size_t n, cap;
-    bool oom;
-};
-
-static void put(struct wbuf *w, const void *v, size_t n)
-{
-    if (w->oom || n == 0)
-        return;
-    if (w->n + n > w->cap) {
-        size_t cap = w->cap ? w->cap : 4096;
-        unsigned char *q;
-
-        while (cap < w->n + n)
-            cap *= 2;
-        q = realloc(w->p, cap);
-        if (!q) {
-            w->oom = true;
-            return;
-        }
-        w->p = q;
-        w->cap = cap;
-    }
-    memcpy(w->p + w->n, v, n);
-    w->n += n;
-}
-
-static void put_u32(struct wbuf *w, uint32_t v)
-{
-    put(w, &v, sizeof v);
-}
-
-static void put_u64(struct wbuf *w, uint64_t v)
-{
-    put(w, &v, sizeof v);
-}
 
 static uint32_t layout(void)
 {
@@ -150,9 +115,9 @@ static uint64_t group_key_rank(const struct ranks *r, uint64_t key)
                : 0;
 }
 
-static void write_trades(struct wbuf *w, const struct hh_tm *tm, const struct ranks *r)
+static void write_trades(struct hh_ser_w *w, const struct hh_tm *tm, const struct ranks *r)
 {
-    put_u32(w, r->ntrades);
+    hh_ser_put_u32(w, r->ntrades);
     for (size_t i = 0; i < tm->ntrades; i++) {
         struct trade t;
 
@@ -161,12 +126,12 @@ static void write_trades(struct wbuf *w, const struct hh_tm *tm, const struct ra
         t = tm->trades[i];
         t.ready = false;
         t.hsl = hsl_rank(r, t.hsl);
-        put(w, &t, sizeof t);
+        hh_ser_put(w, &t, sizeof t);
     }
-    put_u32(w, r->ngroups);
+    hh_ser_put_u32(w, r->ngroups);
     for (size_t i = 0; i < tm->ngroups; i++)
         if (r->group[i] != NONE_RANK)
-            put(w, &tm->groups[i], sizeof tm->groups[i]);
+            hh_ser_put(w, &tm->groups[i], sizeof tm->groups[i]);
 }
 
 static bool ref_written(const struct ranks *r, const struct order_ref *ref)
@@ -174,13 +139,13 @@ static bool ref_written(const struct ranks *r, const struct order_ref *ref)
     return !ref->done && owner_rank(r, ref) != NONE_RANK;
 }
 
-static void write_refs(struct wbuf *w, const struct hh_tm *tm, const struct ranks *r)
+static void write_refs(struct hh_ser_w *w, const struct hh_tm *tm, const struct ranks *r)
 {
     uint32_t n = 0;
 
     for (size_t i = 0; i < tm->nrefs; i++)
         n += ref_written(r, &tm->refs[i]);
-    put_u32(w, n);
+    hh_ser_put_u32(w, n);
     for (size_t i = 0; i < tm->nrefs; i++) {
         struct order_ref ref = tm->refs[i];
 
@@ -189,96 +154,91 @@ static void write_refs(struct wbuf *w, const struct hh_tm *tm, const struct rank
         ref.trade = owner_rank(r, &ref);
         ref.hsl = hsl_rank(r, ref.hsl);
         ref.ord.shared = NULL;   /* an address: set again on restore */
-        put(w, &ref, sizeof ref);
+        hh_ser_put(w, &ref, sizeof ref);
     }
 }
 
-static void write_syms(struct wbuf *w, const struct hh_tm *tm, const struct ranks *r)
+static void write_syms(struct hh_ser_w *w, const struct hh_tm *tm, const struct ranks *r)
 {
     uint32_t n = 0;
 
     for (size_t i = 0; i < tm->nsyms; i++)
         n += sym_live(&tm->syms[i]);
-    put_u32(w, n);
+    hh_ser_put_u32(w, n);
     for (size_t i = 0; i < tm->nsyms; i++) {
         const struct sym *sy = &tm->syms[i];
 
         if (!sym_live(sy))
             continue;
-        put_u32(w, (uint32_t)i);
-        put_u32(w, sy->active >= 0 ? r->trade[sy->active] : NONE_RANK);
-        put_u32(w, (uint32_t)sy->nw);
+        hh_ser_put_u32(w, (uint32_t)i);
+        hh_ser_put_u32(w, sy->active >= 0 ? r->trade[sy->active] : NONE_RANK);
+        hh_ser_put_u32(w, (uint32_t)sy->nw);
         for (size_t k = 0; k < sy->nw; k++)
-            put_u32(w, r->trade[sy->waiting[k]]);
-        put_u64(w, (uint64_t)sy->vn);
-        put_u64(w, (uint64_t)sy->vpos);
-        put(w, &sy->vsum, sizeof sy->vsum);
+            hh_ser_put_u32(w, r->trade[sy->waiting[k]]);
+        hh_ser_put_u64(w, (uint64_t)sy->vn);
+        hh_ser_put_u64(w, (uint64_t)sy->vpos);
+        hh_ser_put(w, &sy->vsum, sizeof sy->vsum);
         for (int64_t k = 0; k < sy->vn; k++)
-            put_u64(w, (uint64_t)sy->vols[k]);
+            hh_ser_put_u64(w, (uint64_t)sy->vols[k]);
     }
 }
 
-static void write_engine(struct wbuf *w, const struct hh_tm *tm, const struct ranks *r)
+static void write_engine(struct hh_ser_w *w, const struct hh_tm *tm, const struct ranks *r)
 {
     struct hh_hedge_mgr h = tm->hedge;
 
-    put(w, &tm->stats, sizeof tm->stats);
-    put_u64(w, (uint64_t)tm->open_count);
-    put_u32(w, tm->next_trade_id);
-    put_u32(w, tm->next_serial);
-    put_u64(w, tm->groups_active);
-    put_u32(w, tm->exposure_timer);
+    hh_ser_put(w, &tm->stats, sizeof tm->stats);
+    hh_ser_put_u64(w, (uint64_t)tm->open_count);
+    hh_ser_put_u32(w, tm->next_trade_id);
+    hh_ser_put_u32(w, tm->next_serial);
+    hh_ser_put_u64(w, tm->groups_active);
+    hh_ser_put_u32(w, tm->exposure_timer);
     for (int k = 0; k < h.nkeys; k++)
         h.k[k].key = group_key_rank(r, h.k[k].key);
-    put(w, &h, sizeof h);
-    put_u64(w, tm->timers.next_seq);
-    put_u32(w, (uint32_t)tm->timers.n);
+    hh_ser_put(w, &h, sizeof h);
+    hh_ser_put_u64(w, tm->timers.next_seq);
+    hh_ser_put_u32(w, (uint32_t)tm->timers.n);
     for (size_t k = 0; k < tm->timers.n; k++) {
         struct hh_timer t = tm->timers.heap[k];
 
         /* group timers belong to live groups: close_group() cancels them */
         if (t.kind == TMR_EXPIRY_CLOSE || t.kind == TMR_SETTLE)
             t.arg = t.arg < tm->ngroups ? r->group[t.arg] : NONE_RANK;
-        put(w, &t, sizeof t);
+        hh_ser_put(w, &t, sizeof t);
     }
 }
 
-static void put_i64(struct wbuf *w, int64_t v)
+static void write_ord(struct hh_ser_w *w, const struct hh_ord *o)
 {
-    put(w, &v, sizeof v);
+    hh_ser_put(w, &o->req, sizeof o->req);
+    hh_ser_put_u64(w, o->order_id);
+    hh_ser_put_u32(w, (uint32_t)o->state);
+    hh_ser_put_i64(w, o->filled);
+    hh_ser_put_i64(w, o->notional);
+    hh_ser_put_i64(w, o->updated);
+    hh_ser_put_u32(w, o->fills);
 }
 
-static void write_ord(struct wbuf *w, const struct hh_ord *o)
-{
-    put(w, &o->req, sizeof o->req);
-    put_u64(w, o->order_id);
-    put_u32(w, (uint32_t)o->state);
-    put_i64(w, o->filled);
-    put_i64(w, o->notional);
-    put_i64(w, o->updated);
-    put_u32(w, o->fills);
-}
-
-static void write_hsl(struct wbuf *w, const struct tm_hsl *s)
+static void write_hsl(struct hh_ser_w *w, const struct tm_hsl *s)
 {
     const struct hh_hsl *h = &s->h;
 
-    put(w, &h->spec, sizeof h->spec);
-    put_u32(w, (uint32_t)h->state);
-    put_u32(w, (uint32_t)h->lim_live | (uint32_t)h->mkt_live << 1 |
-               (uint32_t)h->cancel_too_late << 2 | (uint32_t)h->resolved_by_poll << 3);
-    put_i64(w, h->limit);
-    put_i64(w, h->deadline);
-    put_i64(w, h->triggered_at);
-    put_i64(w, h->done_at);
-    put_u32(w, h->cancels);
-    put_u32(w, h->polls);
+    hh_ser_put(w, &h->spec, sizeof h->spec);
+    hh_ser_put_u32(w, (uint32_t)h->state);
+    hh_ser_put_u32(w, (uint32_t)h->lim_live | (uint32_t)h->mkt_live << 1 |
+                      (uint32_t)h->cancel_too_late << 2 | (uint32_t)h->resolved_by_poll << 3);
+    hh_ser_put_i64(w, h->limit);
+    hh_ser_put_i64(w, h->deadline);
+    hh_ser_put_i64(w, h->triggered_at);
+    hh_ser_put_i64(w, h->done_at);
+    hh_ser_put_u32(w, h->cancels);
+    hh_ser_put_u32(w, h->polls);
     if (h->lim_live)
         write_ord(w, &h->lim);
     if (h->mkt_live)
         write_ord(w, &h->mkt);
-    put_u64(w, s->key[0]);
-    put_u64(w, s->key[1]);
+    hh_ser_put_u64(w, s->key[0]);
+    hh_ser_put_u64(w, s->key[1]);
 }
 
 struct exec_pair {
@@ -296,7 +256,7 @@ static int pair_cmp(const void *a, const void *b)
 
 /* The exec ids of the written orders, sorted (the set's layout is not
  * canonical: it depends on its history). */
-static void write_execs(struct wbuf *w, const struct hh_tm *tm, const struct ranks *r)
+static void write_execs(struct hh_ser_w *w, const struct hh_tm *tm, const struct ranks *r)
 {
     const struct hh_u64map *m = &tm->x.execs;
     struct exec_pair *p = malloc((m->live + 1) * sizeof *p);
@@ -315,34 +275,34 @@ static void write_execs(struct wbuf *w, const struct hh_tm *tm, const struct ran
             p[n++] = (struct exec_pair){ m->keys[k], m->vals[k] };
     }
     qsort(p, n, sizeof *p, pair_cmp);
-    put_u32(w, n);
-    put(w, p, n * sizeof *p);
+    hh_ser_put_u32(w, n);
+    hh_ser_put(w, p, n * sizeof *p);
     free(p);
 }
 
 /* The runner's cursor, and the order road's state. */
-static void write_live(struct wbuf *w, const struct hh_tm *tm, const struct ranks *r)
+static void write_live(struct hh_ser_w *w, const struct hh_tm *tm, const struct ranks *r)
 {
     const struct tm_exec *L = &tm->x;
     const struct hh_breaker *b = &L->brk;
 
-    put(w, &tm->cursor, sizeof tm->cursor);
-    put_u64(w, L->next_key);
-    put_u64(w, L->retry.rng);
-    put_u32(w, (uint32_t)b->state);
-    put_u32(w, (uint32_t)b->nring);
-    put_u32(w, (uint32_t)b->head);
+    hh_ser_put(w, &tm->cursor, sizeof tm->cursor);
+    hh_ser_put_u64(w, L->next_key);
+    hh_ser_put_u64(w, L->retry.rng);
+    hh_ser_put_u32(w, (uint32_t)b->state);
+    hh_ser_put_u32(w, (uint32_t)b->nring);
+    hh_ser_put_u32(w, (uint32_t)b->head);
     for (int k = 0; k < b->cfg.failures; k++)
-        put_i64(w, b->ring[k]);
-    put_i64(w, b->opened_at);
-    put_u32(w, b->probe_out);
-    put_u64(w, b->refused);
-    put_u64(w, b->opens);
-    put_u64(w, b->failures_seen);
-    put_u64(w, L->timer_id);
-    put_i64(w, L->timer_at);
-    put(w, &L->stats, sizeof L->stats);
-    put_u32(w, r->nhsl);
+        hh_ser_put_i64(w, b->ring[k]);
+    hh_ser_put_i64(w, b->opened_at);
+    hh_ser_put_u32(w, b->probe_out);
+    hh_ser_put_u64(w, b->refused);
+    hh_ser_put_u64(w, b->opens);
+    hh_ser_put_u64(w, b->failures_seen);
+    hh_ser_put_u64(w, L->timer_id);
+    hh_ser_put_i64(w, L->timer_at);
+    hh_ser_put(w, &L->stats, sizeof L->stats);
+    hh_ser_put_u32(w, r->nhsl);
     for (size_t i = 0; i < tm->ntrades; i++) {
         const struct trade *t = &tm->trades[i];
 
@@ -363,7 +323,7 @@ static int arrival_cmp(const void *a, const void *b)
 
 /* Accepted signals still to arrive, in arrival order (a heap's layout
  * depends on its history; the order does not). */
-static void write_arrivals(struct wbuf *w, const struct hh_tm *tm)
+static void write_arrivals(struct hh_ser_w *w, const struct hh_tm *tm)
 {
     struct tm_arrival *a = malloc((tm->narr + 1) * sizeof *a);
 
@@ -374,30 +334,30 @@ static void write_arrivals(struct wbuf *w, const struct hh_tm *tm)
     if (tm->narr)
         memcpy(a, tm->arr, tm->narr * sizeof *a);
     qsort(a, tm->narr, sizeof *a, arrival_cmp);
-    put_u64(w, tm->arr_seq);
-    put_u32(w, (uint32_t)tm->narr);
+    hh_ser_put_u64(w, tm->arr_seq);
+    hh_ser_put_u32(w, (uint32_t)tm->narr);
     for (size_t i = 0; i < tm->narr; i++) {
-        put(w, &a[i].sig, sizeof a[i].sig);
-        put_u64(w, a[i].seq);
-        put_u64(w, (uint64_t)a[i].stop_loss);
-        put_u64(w, (uint64_t)a[i].target);
-        put_u32(w, a[i].g != NULL);
+        hh_ser_put(w, &a[i].sig, sizeof a[i].sig);
+        hh_ser_put_u64(w, a[i].seq);
+        hh_ser_put_u64(w, (uint64_t)a[i].stop_loss);
+        hh_ser_put_u64(w, (uint64_t)a[i].target);
+        hh_ser_put_u32(w, a[i].g != NULL);
         if (a[i].g)
-            put(w, a[i].g, sizeof *a[i].g);
+            hh_ser_put(w, a[i].g, sizeof *a[i].g);
     }
     free(a);
 }
 
 int hh_tm_snapshot(const struct hh_tm *tm, unsigned char **out, size_t *len)
 {
-    struct wbuf w = { 0 };
+    struct hh_ser_w w = { 0 };
     struct ranks r;
     int rc = make_ranks(tm, &r);
 
     if (!rc) {
-        put(&w, SNAP_MAGIC, 8);
-        put_u32(&w, SNAP_VERSION);
-        put_u32(&w, layout());
+        hh_ser_put(&w, SNAP_MAGIC, 8);
+        hh_ser_put_u32(&w, SNAP_VERSION);
+        hh_ser_put_u32(&w, layout());
         write_engine(&w, tm, &r);
         write_trades(&w, tm, &r);
         write_refs(&w, tm, &r);
@@ -420,111 +380,68 @@ int hh_tm_snapshot(const struct hh_tm *tm, unsigned char **out, size_t *len)
 
 /* ---- restore ------------------------------------------------------------------- */
 
-struct rbuf {
-    const unsigned char *p;
-    size_t n, at;
-    bool bad;
-};
-
-static void get(struct rbuf *r, void *v, size_t n)
-{
-    if (n == 0)
-        return;   /* v may be NULL for an empty array */
-    if (r->bad || r->at + n > r->n) {
-        r->bad = true;
-        memset(v, 0, n);
-        return;
-    }
-    memcpy(v, r->p + r->at, n);
-    r->at += n;
-}
-
-static uint32_t get_u32(struct rbuf *r)
-{
-    uint32_t v;
-
-    get(r, &v, sizeof v);
-    return v;
-}
-
-static uint64_t get_u64(struct rbuf *r)
-{
-    uint64_t v;
-
-    get(r, &v, sizeof v);
-    return v;
-}
-
-static void read_engine(struct rbuf *r, struct hh_tm *tm)
+static void read_engine(struct hh_ser_r *r, struct hh_tm *tm)
 {
     uint32_t n;
 
-    get(r, &tm->stats, sizeof tm->stats);
-    tm->open_count = (int64_t)get_u64(r);
-    tm->next_trade_id = get_u32(r);
-    tm->next_serial = get_u32(r);
-    tm->groups_active = get_u64(r);
-    tm->exposure_timer = get_u32(r) != 0;
-    get(r, &tm->hedge, sizeof tm->hedge);
+    hh_ser_get(r, &tm->stats, sizeof tm->stats);
+    tm->open_count = (int64_t)hh_ser_get_u64(r);
+    tm->next_trade_id = hh_ser_get_u32(r);
+    tm->next_serial = hh_ser_get_u32(r);
+    tm->groups_active = hh_ser_get_u64(r);
+    tm->exposure_timer = hh_ser_get_u32(r) != 0;
+    hh_ser_get(r, &tm->hedge, sizeof tm->hedge);
     tm->hedge.debounce = tm->cfg.hedge_debounce;   /* configuration, not state */
-    tm->timers.next_seq = get_u64(r);
-    n = get_u32(r);
-    if (r->bad || n > (r->n - r->at) / sizeof(struct hh_timer) ||
+    tm->timers.next_seq = hh_ser_get_u64(r);
+    n = hh_ser_get_u32(r);
+    if (r->bad || n > hh_ser_left(r) / sizeof(struct hh_timer) ||
         hh_grow(&tm->timers.heap, &tm->timers.cap, n, sizeof *tm->timers.heap)) {
         r->bad = true;
         return;
     }
-    get(r, tm->timers.heap, n * sizeof *tm->timers.heap);
+    hh_ser_get(r, tm->timers.heap, n * sizeof *tm->timers.heap);
     tm->timers.n = n;
 }
 
-static void read_objects(struct rbuf *r, struct hh_tm *tm)
+static void read_objects(struct hh_ser_r *r, struct hh_tm *tm)
 {
-    uint32_t n = get_u32(r);
+    uint32_t n = hh_ser_get_u32(r);
 
-    if (r->bad || n > (r->n - r->at) / sizeof(struct trade) ||
+    if (r->bad || n > hh_ser_left(r) / sizeof(struct trade) ||
         hh_grow(&tm->trades, &tm->captrades, n, sizeof *tm->trades)) {
         r->bad = true;
         return;
     }
-    get(r, tm->trades, n * sizeof *tm->trades);
+    hh_ser_get(r, tm->trades, n * sizeof *tm->trades);
     tm->ntrades = n;
-    n = get_u32(r);
-    if (r->bad || n > (r->n - r->at) / sizeof(struct tm_group) ||
+    n = hh_ser_get_u32(r);
+    if (r->bad || n > hh_ser_left(r) / sizeof(struct tm_group) ||
         hh_grow(&tm->groups, &tm->capgroups, n, sizeof *tm->groups)) {
         r->bad = true;
         return;
     }
-    get(r, tm->groups, n * sizeof *tm->groups);
+    hh_ser_get(r, tm->groups, n * sizeof *tm->groups);
     tm->ngroups = n;
 }
 
-static int64_t get_i64(struct rbuf *r)
-{
-    int64_t v;
-
-    get(r, &v, sizeof v);
-    return v;
-}
-
-static void read_ord(struct rbuf *r, struct hh_ord *o, hh_time_t now)
+static void read_ord(struct hh_ser_r *r, struct hh_ord *o, hh_time_t now)
 {
     struct hh_order_req req;
 
-    get(r, &req, sizeof req);
+    hh_ser_get(r, &req, sizeof req);
     if (r->bad || hh_ord_init(o, &req, now)) {
         r->bad = true;
         return;
     }
-    o->order_id = get_u64(r);
-    o->state = (enum hh_ord_state)get_u32(r);
-    o->filled = get_i64(r);
-    o->notional = get_i64(r);
-    o->updated = get_i64(r);
-    o->fills = get_u32(r);
+    o->order_id = hh_ser_get_u64(r);
+    o->state = (enum hh_ord_state)hh_ser_get_u32(r);
+    o->filled = hh_ser_get_i64(r);
+    o->notional = hh_ser_get_i64(r);
+    o->updated = hh_ser_get_i64(r);
+    o->fills = hh_ser_get_u32(r);
 }
 
-static void read_hsl(struct rbuf *r, struct hh_tm *tm, struct tm_hsl *s)
+static void read_hsl(struct hh_ser_r *r, struct hh_tm *tm, struct tm_hsl *s)
 {
     struct hh_hsl *h = &s->h;
     uint32_t flags;
@@ -534,17 +451,17 @@ static void read_hsl(struct rbuf *r, struct hh_tm *tm, struct tm_hsl *s)
         return;
     }
     s->used = true;
-    get(r, &h->spec, sizeof h->spec);
-    h->state = (enum hh_hsl_state)get_u32(r);
-    flags = get_u32(r);
+    hh_ser_get(r, &h->spec, sizeof h->spec);
+    h->state = (enum hh_hsl_state)hh_ser_get_u32(r);
+    flags = hh_ser_get_u32(r);
     h->cancel_too_late = flags & 4;
     h->resolved_by_poll = flags & 8;
-    h->limit = get_i64(r);
-    h->deadline = get_i64(r);
-    h->triggered_at = get_i64(r);
-    h->done_at = get_i64(r);
-    h->cancels = get_u32(r);
-    h->polls = get_u32(r);
+    h->limit = hh_ser_get_i64(r);
+    h->deadline = hh_ser_get_i64(r);
+    h->triggered_at = hh_ser_get_i64(r);
+    h->done_at = hh_ser_get_i64(r);
+    h->cancels = hh_ser_get_u32(r);
+    h->polls = hh_ser_get_u32(r);
     if (flags & 1) {
         read_ord(r, &h->lim, h->triggered_at);
         h->lim_live = !r->bad;
@@ -553,53 +470,53 @@ static void read_hsl(struct rbuf *r, struct hh_tm *tm, struct tm_hsl *s)
         read_ord(r, &h->mkt, h->triggered_at);
         h->mkt_live = !r->bad;
     }
-    s->key[0] = get_u64(r);
-    s->key[1] = get_u64(r);
+    s->key[0] = hh_ser_get_u64(r);
+    s->key[1] = hh_ser_get_u64(r);
 }
 
-static void read_execs(struct rbuf *r, struct tm_exec *L)
+static void read_execs(struct hh_ser_r *r, struct tm_exec *L)
 {
-    uint32_t n = get_u32(r);
+    uint32_t n = hh_ser_get_u32(r);
 
-    if (r->bad || n > (r->n - r->at) / sizeof(struct exec_pair)) {
+    if (r->bad || n > hh_ser_left(r) / sizeof(struct exec_pair)) {
         r->bad = true;
         return;
     }
     for (uint32_t i = 0; i < n && !r->bad; i++) {
         struct exec_pair p;
 
-        get(r, &p, sizeof p);
+        hh_ser_get(r, &p, sizeof p);
         if (r->bad || !p.exec_id || p.exec_id == UINT64_MAX ||
             hh_u64map_put(&L->execs, p.exec_id, p.boid))
             r->bad = true;
     }
 }
 
-static void read_live(struct rbuf *r, struct hh_tm *tm)
+static void read_live(struct hh_ser_r *r, struct hh_tm *tm)
 {
     struct tm_exec *L = &tm->x;
     struct hh_breaker *b = &L->brk;
     uint32_t n;
 
-    get(r, &tm->cursor, sizeof tm->cursor);
+    hh_ser_get(r, &tm->cursor, sizeof tm->cursor);
     if (r->bad)
         return;
-    L->next_key = get_u64(r);
-    L->retry.rng = get_u64(r);
-    b->state = (enum hh_breaker_state)get_u32(r);
-    b->nring = (int)get_u32(r);
-    b->head = (int)get_u32(r);
+    L->next_key = hh_ser_get_u64(r);
+    L->retry.rng = hh_ser_get_u64(r);
+    b->state = (enum hh_breaker_state)hh_ser_get_u32(r);
+    b->nring = (int)hh_ser_get_u32(r);
+    b->head = (int)hh_ser_get_u32(r);
     for (int k = 0; k < b->cfg.failures; k++)
-        b->ring[k] = get_i64(r);
-    b->opened_at = get_i64(r);
-    b->probe_out = get_u32(r) != 0;
-    b->refused = get_u64(r);
-    b->opens = get_u64(r);
-    b->failures_seen = get_u64(r);
-    L->timer_id = get_u64(r);
-    L->timer_at = get_i64(r);
-    get(r, &L->stats, sizeof L->stats);
-    n = get_u32(r);
+        b->ring[k] = hh_ser_get_i64(r);
+    b->opened_at = hh_ser_get_i64(r);
+    b->probe_out = hh_ser_get_u32(r) != 0;
+    b->refused = hh_ser_get_u64(r);
+    b->opens = hh_ser_get_u64(r);
+    b->failures_seen = hh_ser_get_u64(r);
+    L->timer_id = hh_ser_get_u64(r);
+    L->timer_at = hh_ser_get_i64(r);
+    hh_ser_get(r, &L->stats, sizeof L->stats);
+    n = hh_ser_get_u32(r);
     if (r->bad || b->nring < 0 || b->nring > b->cfg.failures || b->head < 0 ||
         b->head >= b->cfg.failures || n > tm->ntrades ||
         hh_grow(&L->hsl, &L->caphsl, n, sizeof *L->hsl)) {
@@ -646,16 +563,16 @@ static void read_live(struct rbuf *r, struct hh_tm *tm)
     L->dirty = true;
 }
 
-static void read_refs(struct rbuf *r, struct hh_tm *tm)
+static void read_refs(struct hh_ser_r *r, struct hh_tm *tm)
 {
-    uint32_t n = get_u32(r);
+    uint32_t n = hh_ser_get_u32(r);
 
-    if (r->bad || n > (r->n - r->at) / sizeof(struct order_ref) ||
+    if (r->bad || n > hh_ser_left(r) / sizeof(struct order_ref) ||
         hh_grow(&tm->refs, &tm->caprefs, n, sizeof *tm->refs)) {
         r->bad = true;
         return;
     }
-    get(r, tm->refs, n * sizeof *tm->refs);
+    hh_ser_get(r, tm->refs, n * sizeof *tm->refs);
     tm->nrefs = n;
     for (uint32_t i = 0; i < n && !r->bad; i++) {
         const struct order_ref *ref = &tm->refs[i];
@@ -666,24 +583,24 @@ static void read_refs(struct rbuf *r, struct hh_tm *tm)
     }
 }
 
-static void read_sym(struct rbuf *r, struct hh_tm *tm)
+static void read_sym(struct hh_ser_r *r, struct hh_tm *tm)
 {
-    uint32_t iid = get_u32(r), active = get_u32(r), nw = get_u32(r);
+    uint32_t iid = hh_ser_get_u32(r), active = hh_ser_get_u32(r), nw = hh_ser_get_u32(r);
     struct sym *sy = r->bad ? NULL : hh_tm__sym(tm, iid);
 
-    if (!sy || nw > (r->n - r->at) / 4 ||
+    if (!sy || nw > hh_ser_left(r) / 4 ||
         hh_grow(&sy->waiting, &sy->capw, nw, sizeof *sy->waiting)) {
         r->bad = true;
         return;
     }
     sy->active = active == NONE_RANK ? -1 : (int64_t)active;
     for (uint32_t k = 0; k < nw; k++)
-        sy->waiting[k] = get_u32(r);
+        sy->waiting[k] = hh_ser_get_u32(r);
     sy->nw = nw;
     sy->band_valid = false;
-    sy->vn = (int64_t)get_u64(r);
-    sy->vpos = (int64_t)get_u64(r);
-    get(r, &sy->vsum, sizeof sy->vsum);
+    sy->vn = (int64_t)hh_ser_get_u64(r);
+    sy->vpos = (int64_t)hh_ser_get_u64(r);
+    hh_ser_get(r, &sy->vsum, sizeof sy->vsum);
     if (r->bad || sy->vn < 0 || sy->vn > tm->cfg.volume_lookback || sy->vpos < 0 ||
         sy->vpos >= (tm->cfg.volume_lookback ? tm->cfg.volume_lookback : 1)) {
         r->bad = true;
@@ -696,7 +613,7 @@ static void read_sym(struct rbuf *r, struct hh_tm *tm)
             return;
         }
         for (int64_t k = 0; k < sy->vn; k++)
-            sy->vols[k] = (int64_t)get_u64(r);
+            sy->vols[k] = (int64_t)hh_ser_get_u64(r);
     }
     if (sy->active >= (int64_t)tm->ntrades)
         r->bad = true;
@@ -705,27 +622,27 @@ static void read_sym(struct rbuf *r, struct hh_tm *tm)
             r->bad = true;
 }
 
-static void read_arrivals(struct rbuf *r, struct hh_tm *tm)
+static void read_arrivals(struct hh_ser_r *r, struct hh_tm *tm)
 {
     uint64_t changes = tm->changes;   /* restoring is not a change */
     uint32_t n;
 
-    tm->arr_seq = get_u64(r);
-    n = get_u32(r);
+    tm->arr_seq = hh_ser_get_u64(r);
+    n = hh_ser_get_u32(r);
     for (uint32_t i = 0; i < n && !r->bad; i++) {
         struct tm_arrival a;
 
         memset(&a, 0, sizeof a);
-        get(r, &a.sig, sizeof a.sig);
-        a.seq = get_u64(r);
-        a.stop_loss = (hh_money_t)get_u64(r);
-        a.target = (hh_money_t)get_u64(r);
-        if (get_u32(r)) {
+        hh_ser_get(r, &a.sig, sizeof a.sig);
+        a.seq = hh_ser_get_u64(r);
+        a.stop_loss = (hh_money_t)hh_ser_get_u64(r);
+        a.target = (hh_money_t)hh_ser_get_u64(r);
+        if (hh_ser_get_u32(r)) {
             if (!(a.g = malloc(sizeof *a.g))) {
                 r->bad = true;
                 return;
             }
-            get(r, a.g, sizeof *a.g);
+            hh_ser_get(r, a.g, sizeof *a.g);
         }
         if (r->bad || hh_tm__arrival_push(tm, &a)) {
             free(a.g);
@@ -737,20 +654,20 @@ static void read_arrivals(struct rbuf *r, struct hh_tm *tm)
 
 int hh_tm_restore(struct hh_tm *tm, const unsigned char *blob, size_t len)
 {
-    struct rbuf r = { blob, len, 0, false };
+    struct hh_ser_r r = hh_ser_reader(blob, len);
     char magic[8];
     uint32_t nsyms;
 
     if (tm->ntrades || tm->ngroups || tm->nrefs || tm->narr)
         return HH_ESTATE;   /* only into a fresh manager */
-    get(&r, magic, 8);
-    if (r.bad || memcmp(magic, SNAP_MAGIC, 8) || get_u32(&r) != SNAP_VERSION ||
-        get_u32(&r) != layout())
+    hh_ser_get(&r, magic, 8);
+    if (r.bad || memcmp(magic, SNAP_MAGIC, 8) || hh_ser_get_u32(&r) != SNAP_VERSION ||
+        hh_ser_get_u32(&r) != layout())
         return HH_EINVAL;
     read_engine(&r, tm);
     read_objects(&r, tm);
     read_refs(&r, tm);
-    nsyms = get_u32(&r);
+    nsyms = hh_ser_get_u32(&r);
     for (uint32_t i = 0; i < nsyms && !r.bad; i++)
         read_sym(&r, tm);
     read_live(&r, tm);

@@ -234,7 +234,7 @@ struct hh_tm_sink {
     void (*order)(void *ctx, const struct hh_tm_order_event *e);
     void *ctx;
     /* Breaker transitions and alerts (may be NULL).  Its own
-     * context, so a wrapping sink (app/persist.h) need not know of it. */
+     * context, so a wrapping sink (journal/journal.h) need not know of it. */
     void (*alert)(void *actx, const struct hh_tm_alert *a);
     void *alert_ctx;
 };

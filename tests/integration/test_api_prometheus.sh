@@ -15,9 +15,14 @@ fake_start core --listen 127.0.0.1:0 --allow 127.0.0.1/32 --keys "$T/keys" \
     --token "$T/token" --nonces "$T/n.nonces" --exposure 150
 CORE=$PORT
 
-# a free port for Prometheus
+# a free port for Prometheus: one nothing answers on, and another if it
+# turns out taken when Prometheus binds it (another test got there first)
 PROM=$((20000 + $$ % 20000))
-while curl -s -o /dev/null "http://127.0.0.1:$PROM/"; [ $? -ne 7 ]; do PROM=$((PROM + 1)); done
+next_port() {
+    PROM=$((PROM + 1))
+    while curl -s -o /dev/null "http://127.0.0.1:$PROM/"; [ $? -ne 7 ]; do PROM=$((PROM + 1)); done
+}
+next_port
 
 cat > "$T/prometheus.yml" <<CFG
 global:
@@ -33,9 +38,15 @@ scrape_configs:
     static_configs:
       - targets: ["127.0.0.1:$CORE"]
 CFG
-prometheus --config.file="$T/prometheus.yml" --storage.tsdb.path="$T/tsdb" \
-    --web.listen-address="127.0.0.1:$PROM" --log.level=warn 2>"$T/prom.log" &
-echo $! > "$T/prom.pid"
+for attempt in 1 2 3 4 5; do
+    prometheus --config.file="$T/prometheus.yml" --storage.tsdb.path="$T/tsdb" \
+        --web.listen-address="127.0.0.1:$PROM" --log.level=warn 2>"$T/prom.log" &
+    echo $! > "$T/prom.pid"
+    wait_for 10 sh -c "curl -sf http://127.0.0.1:$PROM/-/ready >/dev/null || grep -q 'address already in use' '$T/prom.log'"
+    grep -q 'address already in use' "$T/prom.log" || break
+    kill "$(cat "$T/prom.pid")" 2>/dev/null; wait "$(cat "$T/prom.pid")" 2>/dev/null
+    next_port
+done
 
 query() {
     curl -s -G "http://127.0.0.1:$PROM/api/v1/query" --data-urlencode "query=$1" > "$T/q.json"

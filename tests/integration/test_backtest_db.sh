@@ -1,5 +1,5 @@
 #!/bin/sh
-# `hedgehog backtest --db FILE` (app/persist.h): the run persisted.
+# `hedgehog backtest --db FILE` (journal/journal.h): the run persisted.
 #
 # On every tests/data/bt scenario, the demo (examples/) and the multi-leg
 # group backtest (tests/data/group_bt): the outputs in --out are

@@ -29,7 +29,7 @@ static void test_lines(void **state)
     fclose(f);
     assert_string_equal(buf,
         "{\"ts\":\"2025-01-02T09:15:00+05:30\",\"level\":\"info\",\"event\":\"order_sent\","
-        "\"correlation_id\":\"sig-1\",\"msg\":\"BUY 75 at \\\"mkt\\\"\\u000a\"}\n"
+        "\"correlation_id\":\"sig-1\",\"msg\":\"BUY 75 at \\\"mkt\\\"\\n\"}\n"
         "{\"ts\":null,\"level\":\"warn\",\"event\":\"stream_silent\",\"correlation_id\":null,"
         "\"msg\":\"no updates\"}\n");
     assert_int_equal(formatted, 0);

@@ -21,7 +21,7 @@
  */
 #include "testutil.h"
 
-#include "app/persist.h"
+#include "journal/journal.h"
 #include "broker/paper.h"
 #include "trade/trade.h"
 #include "trade/tm_int.h"   /* the property test compares every order with the broker's */
@@ -77,7 +77,7 @@ struct lw {
     /* the states order events carried for one client id (`watch`) */
     char watch[HH_CLIENT_ID_MAX];
     char states[512];
-    struct hh_persist *persist;        /* when set: the run is persisted (the
+    struct hh_journal *persist;        /* when set: the run is persisted (the
                                           barrier: step, then flush) */
     unsigned char *ckpt;               /* the barrier's last snapshot: what a crash
                                           restores (malloc'd) */
@@ -418,8 +418,8 @@ static int w_barrier(void *ctx)
     struct lw *w = ctx;
     struct hh_diag d = { "" };
 
-    if (w->persist && (hh_persist_step(w->persist, w->clock.now) ||
-                       hh_store_flush(hh_persist_store(w->persist), &d)))
+    if (w->persist && (hh_journal_step(w->persist, w->clock.now) ||
+                       hh_store_flush(hh_journal_store(w->persist), &d)))
         lw_fail(w, "the store failed");
     free(w->ckpt);
     w->ckpt = NULL;
@@ -453,14 +453,14 @@ static void lw_start_with(struct lw *w, struct hh_paper *paper)
     b.ops = &w->ops;
     b.impl = w;
     if (w->persist)
-        hh_persist_sink(w->persist, &sink, &sink);
+        hh_journal_sink(w->persist, &sink, &sink);
     w->tm = hh_tm_new(&w->cfg, w->inst, w->cal, &w->clock, b, &sink);
     assert_non_null(w->tm);
     hh_tm_set_barrier(w->tm, w_barrier, w);
     if (w->persist) {
         struct hh_diag d = { "" };
 
-        if (hh_persist_attach(w->persist, w->tm, w->clock.now, &d))
+        if (hh_journal_attach(w->persist, w->tm, w->clock.now, &d))
             fail_msg("attach: %s", d.msg);
     }
 }
@@ -491,7 +491,7 @@ static void lw_free(struct lw *w)
  * harness moved the clock in between). */
 static void lw_commit(struct lw *w)
 {
-    if (w->persist && hh_persist_step(w->persist, w->clock.now))
+    if (w->persist && hh_journal_step(w->persist, w->clock.now))
         lw_fail(w, "the store failed");
     hh_tm_flush(w->tm);
 }
@@ -615,7 +615,7 @@ static void lw_signal(struct lw *w, const struct hh_signal *s)
         char raw[64];
         int n = snprintf(raw, sizeof raw, "{\"id\":\"%s\"}", s->id);
 
-        assert_int_equal(hh_persist_signal(w->persist, raw, (size_t)n, 1, s, NULL), HH_OK);
+        assert_int_equal(hh_journal_signal(w->persist, raw, (size_t)n, 1, s, NULL), HH_OK);
     }
     assert_int_equal(hh_tm_signal(w->tm, s), HH_OK);
     lw_commit(w);
@@ -990,17 +990,17 @@ static struct order_ref *ref_of(struct lw *w, enum purpose p)
 /* Persist the run into tmp file `name` (before lw_start). */
 static void lw_persist(struct lw *w, const char *name, char *db, size_t cap)
 {
-    struct hh_persist_opts po;
+    struct hh_journal_opts po;
     struct hh_diag d = { "" };
     char cmd[2500];
 
     snprintf(db, cap, "%s", tu_write_file(0, name, ""));
     snprintf(cmd, sizeof cmd, "rm -f '%s' '%s-wal' '%s-shm' '%s-lock'", db, db, db, db);
     assert_int_equal(system(cmd), 0);
-    hh_persist_opts_default(&po);
+    hh_journal_opts_default(&po);
     po.mode = "test";
-    if (hh_persist_open(db, &po, w->inst, &w->persist, &d) ||
-        hh_persist_config(w->persist, NULL, HH_TIME_NONE, &d))
+    if (hh_journal_open(db, &po, w->inst, &w->persist, &d) ||
+        hh_journal_config(w->persist, NULL, HH_TIME_NONE, &d))
         fail_msg("persist: %s", d.msg);
 }
 
@@ -1010,7 +1010,7 @@ static sqlite3 *lw_persist_end(struct lw *w, const char *db)
     struct hh_diag d = { "" };
     sqlite3 *q;
 
-    if (hh_persist_finish(w->persist, w->clock.now, &d) || hh_persist_close(w->persist, &d))
+    if (hh_journal_finish(w->persist, w->clock.now, &d) || hh_journal_close(w->persist, &d))
         fail_msg("persist: %s", d.msg);
     w->persist = NULL;
     assert_int_equal(sqlite3_open_v2(db, &q, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
@@ -1026,7 +1026,7 @@ static char *lw_persisted(struct lw *w, const char *db, const char *sql)
     sqlite3 *q;
     char *v;
 
-    if (hh_store_flush(hh_persist_store(w->persist), &d))
+    if (hh_store_flush(hh_journal_store(w->persist), &d))
         fail_msg("flush: %s", d.msg);
     assert_int_equal(sqlite3_open_v2(db, &q, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
     v = db_text(q, sql);

@@ -1,5 +1,5 @@
 /*
- * test_persist.c — the engine's decisions through app/persist.c into a
+ * test_journal.c — the engine's decisions through the journal into a
  * store database: what each event writes, the checkpoint policy, restore
  * (state hash identical), a restart in the middle that carries on exactly
  * like a run that never stopped, duplicate ids after a restart, and a
@@ -13,8 +13,8 @@
  */
 #include "testutil.h"
 
-#include "app/persist.h"
 #include "broker/simex.h"
+#include "journal/journal.h"
 #include "trade/trade.h"
 
 #include <openssl/evp.h>
@@ -35,8 +35,8 @@ struct env {
     struct hh_tm *tm;
     struct hh_tm_config cfg;
     struct hh_simex_config xc;
-    struct hh_persist_opts po;
-    struct hh_persist *p;
+    struct hh_journal_opts po;
+    struct hh_journal *p;
     struct rec rec;
     char db[512];
     hh_iid_t xyz, fut, abc;
@@ -130,7 +130,7 @@ static struct env *env_new(const char *name)
         .squareoff_set = true,
         .fees = hh_charges_find("zero"),
     };
-    hh_persist_opts_default(&e->po);
+    hh_journal_opts_default(&e->po);
     e->po.ckpt_changes = 0;
     e->po.ckpt_interval = 0;   /* every change: what a live run uses */
     e->po.mode = "test";
@@ -144,20 +144,20 @@ static struct env *env_new(const char *name)
 /* Open the store, wrap the sink, create (and optionally restore) the
  * manager, attach. */
 static void engine_up(struct env *e, bool restore, struct hh_sig_validator *v,
-                      struct hh_persist_restored *res)
+                      struct hh_journal_restored *res)
 {
     struct hh_tm_sink sink = { .fill = on_fill, .closed = on_closed, .rejected = on_rejected,
                                .dropped = on_dropped, .order = on_order, .ctx = &e->rec };
     struct hh_diag d = { { 0 } };
 
-    if (!e->p && hh_persist_open(e->db, &e->po, e->inst, &e->p, &d))
-        fail_msg("persist open: %s", d.msg);
-    hh_persist_sink(e->p, &sink, &sink);
+    if (!e->p && hh_journal_open(e->db, &e->po, e->inst, &e->p, &d))
+        fail_msg("journal open: %s", d.msg);
+    hh_journal_sink(e->p, &sink, &sink);
     e->tm = hh_tm_new(&e->cfg, e->inst, e->cal, &e->clock, hh_simex_broker(e->ex), &sink);
     assert_non_null(e->tm);
-    if (restore && hh_persist_restore(e->db, e->tm, v, e->p, res, &d))
+    if (restore && hh_journal_restore(e->db, e->tm, v, e->p, res, &d))
         fail_msg("restore: %s", d.msg);
-    if (hh_persist_attach(e->p, e->tm, HH_TIME_NONE, &d))
+    if (hh_journal_attach(e->p, e->tm, HH_TIME_NONE, &d))
         fail_msg("attach: %s", d.msg);
 }
 
@@ -168,19 +168,19 @@ static void env_start(struct env *e)
     hh_clock_init(&e->clock, true);
     e->ex = hh_simex_new(e->inst, &e->clock, &e->xc);
     assert_non_null(e->ex);
-    if (hh_persist_open(e->db, &e->po, e->inst, &e->p, &d))
-        fail_msg("persist open: %s", d.msg);
-    assert_int_equal(hh_persist_config(e->p, NULL, HH_TIME_NONE, &d), HH_OK);
+    if (hh_journal_open(e->db, &e->po, e->inst, &e->p, &d))
+        fail_msg("journal open: %s", d.msg);
+    assert_int_equal(hh_journal_config(e->p, NULL, HH_TIME_NONE, &d), HH_OK);
     engine_up(e, false, NULL, NULL);
 }
 
 /* Stop the engine as a process would (everything stepped is submitted;
  * no finish, no final checkpoint) and come back from the database. */
-static void restart(struct env *e, struct hh_persist_restored *res)
+static void restart(struct env *e, struct hh_journal_restored *res)
 {
     struct hh_diag d = { { 0 } };
 
-    assert_int_equal(hh_persist_close(e->p, &d), HH_OK);
+    assert_int_equal(hh_journal_close(e->p, &d), HH_OK);
     hh_tm_free(e->tm);
     e->p = NULL;
     e->tm = NULL;
@@ -189,7 +189,7 @@ static void restart(struct env *e, struct hh_persist_restored *res)
 
 static void env_free(struct env *e)
 {
-    hh_persist_close(e->p, NULL);
+    hh_journal_close(e->p, NULL);
     hh_tm_free(e->tm);
     hh_simex_free(e->ex);
     hh_inst_free(e->inst);
@@ -224,7 +224,7 @@ static void step(struct env *e)
 {
     struct hh_diag d = { { 0 } };
 
-    if (hh_persist_step(e->p, e->clock.now) && hh_persist_status(e->p, &d))
+    if (hh_journal_step(e->p, e->clock.now) && hh_journal_status(e->p, &d))
         fail_msg("step: %s", d.msg);
 }
 
@@ -236,7 +236,7 @@ static void feed(struct env *e, const struct hh_signal *s, uint64_t line)
 
     c.line = line;
     snprintf(raw, sizeof raw, "{\"id\":\"%s\"}", s->id);
-    assert_int_equal(hh_persist_signal(e->p, raw, strlen(raw), line, &c, NULL), HH_OK);
+    assert_int_equal(hh_journal_signal(e->p, raw, strlen(raw), line, &c, NULL), HH_OK);
     hh_clock_advance(&e->clock, s->received_at);
     assert_int_equal(hh_tm_signal(e->tm, &c), HH_OK);
     step(e);
@@ -248,7 +248,7 @@ static void feed(struct env *e, const struct hh_signal *s, uint64_t line)
  * 8 minutes of bars on XYZ and ABC.  restart_after >= 0 restarts the
  * engine after that minute's bars.
  */
-static void script(struct env *e, int restart_after, struct hh_persist_restored *res)
+static void script(struct env *e, int restart_after, struct hh_journal_restored *res)
 {
     struct hh_signal a = sig("a", e->xyz, HH_BUY, 100, 98, 102, 104, 2, -3);
     struct hh_signal b = sig("b", e->abc, HH_SELL, 200, 204, 196, 0, 0, -2);
@@ -270,7 +270,7 @@ static void script(struct env *e, int restart_after, struct hh_persist_restored 
     hh_sig_reject_set(&rej, HH_SIG_RR_TOO_LOW, T(-2), "reward \"1\" / risk 2");
     rej.id_known = true;
     snprintf(rej.id, sizeof rej.id, "r1");
-    assert_int_equal(hh_persist_signal(e->p, "{\"id\":\"r1\"}", 11, 4, NULL, &rej), HH_OK);
+    assert_int_equal(hh_journal_signal(e->p, "{\"id\":\"r1\"}", 11, 4, NULL, &rej), HH_OK);
     for (int m = 0; m < 8; m++) {
         struct hh_bar bars[2] = {
             { T(m), e->xyz, P(xyz[m][0]), P(xyz[m][1]), P(xyz[m][2]), P(xyz[m][3]), 100 + m },
@@ -292,7 +292,7 @@ static void finish(struct env *e)
 {
     struct hh_diag d = { { 0 } };
 
-    if (hh_persist_finish(e->p, e->clock.now, &d))
+    if (hh_journal_finish(e->p, e->clock.now, &d))
         fail_msg("finish: %s", d.msg);
 }
 
@@ -467,7 +467,7 @@ static void test_records(void **state)
                            "NOT IN ('CONFIG_LOADED', 'ENGINE_START', 'ENGINE_STOP')"), 0);
     /* checkpoints: every changing step (this policy), the last = the final state */
     assert_int_equal(q_int(db, "SELECT count(*) FROM checkpoints"),
-                     (int64_t)hh_persist_stats(e->p)->checkpoints);
+                     (int64_t)hh_journal_stats(e->p)->checkpoints);
     s = q_dump(db, "SELECT state_hash FROM checkpoints ORDER BY seq DESC, id DESC LIMIT 1");
     assert_int_equal(strncmp(s, hash, 64), 0);
     free(s);
@@ -488,7 +488,7 @@ static void test_restore_identical(void **state)
 {
     struct env *e = env_new("restore.db");
     struct hh_tm_sink sink = { .ctx = NULL };
-    struct hh_persist_restored res;
+    struct hh_journal_restored res;
     struct hh_diag d = { { 0 } };
     unsigned char *a, *b;
     size_t na, nb;
@@ -498,10 +498,10 @@ static void test_restore_identical(void **state)
     script(e, -1, NULL);
     finish(e);
     assert_int_equal(hh_tm_snapshot(e->tm, &a, &na), HH_OK);
-    /* a fresh manager, restored from the database only (no persist handle:
+    /* a fresh manager, restored from the database only (no journal:
      * a reader; the writer may still be open) */
     tm = hh_tm_new(&e->cfg, e->inst, e->cal, &e->clock, hh_simex_broker(e->ex), &sink);
-    assert_int_equal(hh_persist_restore(e->db, tm, NULL, NULL, &res, &d), HH_OK);
+    assert_int_equal(hh_journal_restore(e->db, tm, NULL, NULL, &res, &d), HH_OK);
     assert_true(res.found);
     assert_int_equal(res.at, e->clock.now);
     assert_int_equal(hh_tm_snapshot(tm, &b, &nb), HH_OK);
@@ -511,7 +511,7 @@ static void test_restore_identical(void **state)
     free(b);
     hh_tm_free(tm);
     /* a tampered state hash is refused before anything is restored */
-    hh_persist_close(e->p, NULL);
+    hh_journal_close(e->p, NULL);
     e->p = NULL;
     {
         sqlite3 *db;
@@ -524,13 +524,13 @@ static void test_restore_identical(void **state)
                                       "checkpoints)", NULL, NULL, NULL), SQLITE_OK);
         sqlite3_close(db);
         tm = hh_tm_new(&e->cfg, e->inst, e->cal, &e->clock, hh_simex_broker(e->ex), &sink);
-        assert_int_equal(hh_persist_restore(e->db, tm, NULL, NULL, NULL, &d), HH_ETAMPER);
+        assert_int_equal(hh_journal_restore(e->db, tm, NULL, NULL, NULL, &d), HH_ETAMPER);
         assert_non_null(strstr(d.msg, "state hash"));
         hh_tm_free(tm);
         /* and a missing database is the reader's error */
         snprintf(cmd, sizeof cmd, "%s.none", e->db);
         tm = hh_tm_new(&e->cfg, e->inst, e->cal, &e->clock, hh_simex_broker(e->ex), &sink);
-        assert_int_not_equal(hh_persist_restore(cmd, tm, NULL, NULL, NULL, &d), HH_OK);
+        assert_int_not_equal(hh_journal_restore(cmd, tm, NULL, NULL, NULL, &d), HH_OK);
         assert_non_null(strstr(d.msg, "no such database"));
         hh_tm_free(tm);
     }
@@ -563,7 +563,7 @@ static void test_restart_carries_on(void **state)
     (void)state;
     for (int at = 0; at < 8; at++) {
         struct env *control = env_new("control.db"), *e = env_new("restarted.db");
-        struct hh_persist_restored res;
+        struct hh_journal_restored res;
         char ha[65], hb[65];
         sqlite3 *da, *db;
 
@@ -615,7 +615,7 @@ static void test_duplicate_after_restore(void **state)
     struct env *e = env_new("dup.db");
     struct hh_sig_rules rules;
     struct hh_sig_validator *v;
-    struct hh_persist_restored res;
+    struct hh_journal_restored res;
     struct hh_tm_sink sink = { .ctx = NULL };
     struct hh_diag d = { { 0 } };
     struct hh_signal s;
@@ -632,7 +632,7 @@ static void test_duplicate_after_restore(void **state)
     finish(e);
     v = hh_sig_validator_new(e->inst, e->cal, &rules);
     tm = hh_tm_new(&e->cfg, e->inst, e->cal, &e->clock, hh_simex_broker(e->ex), &sink);
-    assert_int_equal(hh_persist_restore(e->db, tm, v, NULL, &res, &d), HH_OK);
+    assert_int_equal(hh_journal_restore(e->db, tm, v, NULL, &res, &d), HH_OK);
     assert_int_equal(res.signal_ids, 5);   /* a b c d and the rejected r1 */
     for (int k = 0; k < 3; k++) {
         static const char *const ids[] = { "a", "r1", "new-1" };
@@ -669,7 +669,7 @@ static uint64_t checkpoints_with(uint64_t changes, int64_t interval)
     e->po.ckpt_interval = interval;
     script(e, -1, NULL);
     finish(e);
-    n = hh_persist_stats(e->p)->checkpoints;
+    n = hh_journal_stats(e->p)->checkpoints;
     db = db_open(e->db);
     assert_int_equal(q_int(db, "SELECT count(*) FROM checkpoints"), (int64_t)n);
     sqlite3_close(db);
@@ -717,23 +717,23 @@ static void test_full_database_stops(void **state)
 
         hh_clock_advance(&e->clock, T(m % 300));
         hh_tm_bars(e->tm, &b, 1);
-        rc = hh_persist_step(e->p, e->clock.now);
+        rc = hh_journal_step(e->p, e->clock.now);
         /* wait for the commit (else the writer may take every step in one
          * transaction, which then fails whole): the state it holds is durable */
-        if (rc == HH_OK && hh_store_flush(hh_persist_store(e->p), NULL) == HH_OK)
+        if (rc == HH_OK && hh_store_flush(hh_journal_store(e->p), NULL) == HH_OK)
             state_hash(e->tm, durable);
         else if (rc == HH_OK)
-            rc = hh_persist_status(e->p, NULL);
+            rc = hh_journal_status(e->p, NULL);
     }
     assert_true(m > 1 && durable[0]);
     assert_int_equal(rc, HH_EFULL);
-    assert_int_equal(hh_persist_status(e->p, &d), HH_EFULL);
+    assert_int_equal(hh_journal_status(e->p, &d), HH_EFULL);
     assert_non_null(strstr(d.msg, "never trade without memory"));
     assert_non_null(strstr(d.msg, "full"));
     /* latched: every later call says so */
-    assert_int_equal(hh_persist_step(e->p, e->clock.now), HH_EFULL);
-    assert_int_equal(hh_persist_finish(e->p, e->clock.now, NULL), HH_EFULL);
-    assert_int_equal(hh_persist_close(e->p, NULL), HH_EFULL);
+    assert_int_equal(hh_journal_step(e->p, e->clock.now), HH_EFULL);
+    assert_int_equal(hh_journal_finish(e->p, e->clock.now, NULL), HH_EFULL);
+    assert_int_equal(hh_journal_close(e->p, NULL), HH_EFULL);
     e->p = NULL;
     /* what was committed is consistent, and restorable */
     assert_int_equal(hh_store_reader_open(e->db, &r, &d), HH_OK);
@@ -743,10 +743,10 @@ static void test_full_database_stops(void **state)
     hh_tm_free(e->tm);
     {
         struct hh_tm_sink sink = { .ctx = NULL };
-        struct hh_persist_restored res;
+        struct hh_journal_restored res;
 
         e->tm = hh_tm_new(&e->cfg, e->inst, e->cal, &e->clock, hh_simex_broker(e->ex), &sink);
-        assert_int_equal(hh_persist_restore(e->db, e->tm, NULL, NULL, &res, &d), HH_OK);
+        assert_int_equal(hh_journal_restore(e->db, e->tm, NULL, NULL, &res, &d), HH_OK);
         assert_true(res.found);
         assert_string_equal(res.state_hash, durable);   /* the last acknowledged step */
     }
@@ -756,19 +756,19 @@ static void test_full_database_stops(void **state)
 /* An unwritable location is refused at open, with the store's message. */
 static void test_open_refused(void **state)
 {
-    struct hh_persist *p = (struct hh_persist *)1;
+    struct hh_journal *p = (struct hh_journal *)1;
     struct hh_instruments *inst = hh_inst_new();
     struct hh_diag d = { { 0 } };
     const char *f = tu_write_file(1, "not-a-db.db", "this is not a database\n");
 
     (void)state;
-    assert_int_not_equal(hh_persist_open(f, NULL, inst, &p, &d), HH_OK);
+    assert_int_not_equal(hh_journal_open(f, NULL, inst, &p, &d), HH_OK);
     assert_null(p);
     assert_non_null(strstr(d.msg, "not a SQLite database"));
-    assert_int_not_equal(hh_persist_open("/nonexistent-dir/x.db", NULL, inst, &p, &d), HH_OK);
+    assert_int_not_equal(hh_journal_open("/nonexistent-dir/x.db", NULL, inst, &p, &d), HH_OK);
     assert_null(p);
     assert_non_null(strstr(d.msg, "/nonexistent-dir/x.db"));
-    assert_int_equal(hh_persist_close(NULL, NULL), HH_OK);
+    assert_int_equal(hh_journal_close(NULL, NULL), HH_OK);
     hh_inst_free(inst);
 }
 

@@ -1,14 +1,14 @@
 /*
- * persist.h — the adapter between what the core decides and the store
- * (src/store/store.h): `hedgehog backtest --db FILE` uses it now and
- * `hedgehog run` will use it too.
+ * journal.h — the journal: what the core decides, written to the store
+ * (src/store/store.h).  `hedgehog backtest --db FILE` and `hedgehog run`
+ * keep one.
  *
  * The core does no I/O; its decisions leave through the trade manager's
- * sink (struct hh_tm_sink).  hh_persist_sink() wraps a runner's sink so that
+ * sink (struct hh_tm_sink).  hh_journal_sink() wraps a runner's sink so that
  * each callback first does what the runner does (CSV lines, the report)
  * and then turns the event into store records, kept pending.  At the end of
  * each engine step — one market event with the signals and timers due
- * before it — the runner calls hh_persist_step(): the step's records, and a
+ * before it — the runner calls hh_journal_step(): the step's records, and a
  * checkpoint of the engine when one is due, are submitted as ONE atomic
  * group, so the database never holds half of what one event caused and a
  * checkpoint is always in the transaction of the records it reflects.
@@ -38,23 +38,25 @@
  *   groups        group_exec upsert when a multi-leg group's view changed;
  *                 trade_state CLOSED/DROPPED for a group that ended unfilled
  *   checkpoint    hh_tm_snapshot() blob + its SHA-256 (the state hash), seq =
- *                 hh_tm_changes(); when due (see struct hh_persist_opts) and
- *                 always at hh_persist_finish(), with ENGINE_STOP
+ *                 hh_tm_changes(); when due (see struct hh_journal_opts) and
+ *                 always at hh_journal_finish(), with ENGINE_STOP
  * Every audit row's correlation id is the owning signal's correlation_id
  * (which defaults to its id); a rejected line without a valid id has none.
  *
  * Errors: a sink callback cannot return one, so the first failure (the
- * store failed, out of memory) is latched; hh_persist_step() and every
- * later call return it, with its message in hh_persist_status().  The
+ * store failed, out of memory) is latched; hh_journal_step() and every
+ * later call return it, with its message in hh_journal_status().  The
  * runner must then stop: the engine never trades without memory.
  *
- * Threading: one persist handle belongs to the core's thread (the store's
+ * Threading: one journal belongs to the core's thread (the store's
  * writer thread is behind it).  Not thread-safe.
  */
-#ifndef HH_APP_PERSIST_H
-#define HH_APP_PERSIST_H
+#ifndef HH_JOURNAL_H
+#define HH_JOURNAL_H
 
-#include "app/common.h"
+#include "core/err.h"
+#include "core/instrument.h"
+#include "signal/signal.h"
 #include "store/store.h"
 #include "trade/trade.h"
 
@@ -62,7 +64,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-struct hh_persist_opts {
+struct hh_journal_opts {
     enum hh_store_sync sync;       /* NORMAL (default) or FULL */
     /* Checkpoint policy.  After a step that moved hh_tm_changes(), a
      * checkpoint is due when at least ckpt_changes changes happened since
@@ -74,16 +76,16 @@ struct hh_persist_opts {
     uint64_t ckpt_changes;         /* default 10000 */
     int64_t ckpt_interval;         /* ns of engine time; default 1 minute */
     const char *mode;              /* "backtest", "run"...: in ENGINE_START;
-                                      borrowed for hh_persist_open() */
+                                      borrowed for hh_journal_open() */
     int64_t max_pages;             /* the store's cap on the database size in
                                       pages (0 = none; tests force a full disk) */
 };
 
 /* Defaults as documented above (mode "backtest"). */
-void hh_persist_opts_default(struct hh_persist_opts *o);
+void hh_journal_opts_default(struct hh_journal_opts *o);
 
-/* What a persist handle wrote so far. */
-struct hh_persist_stats {
+/* What a journal wrote so far. */
+struct hh_journal_stats {
     uint64_t records;              /* records submitted */
     uint64_t groups;               /* atomic groups submitted */
     uint64_t checkpoints;          /* checkpoint records */
@@ -91,17 +93,17 @@ struct hh_persist_stats {
     uint64_t audits;               /* audit records */
 };
 
-struct hh_persist;
+struct hh_journal;
 
 /*
  * Open (create, migrate) the store at path and start its writer.  inst is
  * borrowed (symbol names) and must outlive the handle.  On failure *out is
  * NULL and d says why (the store's messages: read-only directory, not a
  * hedgehog database, already open for writing...).  Close with
- * hh_persist_close().
+ * hh_journal_close().
  */
-int hh_persist_open(const char *path, const struct hh_persist_opts *o,
-                    const struct hh_instruments *inst, struct hh_persist **out,
+int hh_journal_open(const char *path, const struct hh_journal_opts *o,
+                    const struct hh_instruments *inst, struct hh_journal **out,
                     struct hh_diag *d);
 
 /*
@@ -111,7 +113,7 @@ int hh_persist_open(const char *path, const struct hh_persist_opts *o,
  * clock has not started" (a backtest: stored as the latest engine time
  * seen, 0 = 1970-01-01 before any).  Submitted at once.
  */
-int hh_persist_config(struct hh_persist *p, const char *config_path, hh_time_t at,
+int hh_journal_config(struct hh_journal *p, const char *config_path, hh_time_t at,
                       struct hh_diag *d);
 
 /*
@@ -122,30 +124,30 @@ int hh_persist_config(struct hh_persist *p, const char *config_path, hh_time_t a
  * is given; line[0..len) is the raw text (NULL when unknown: an over-long
  * line, stored as "").  Submitted at once.
  */
-int hh_persist_signal(struct hh_persist *p, const char *line, size_t len, uint64_t lineno,
+int hh_journal_signal(struct hh_journal *p, const char *line, size_t len, uint64_t lineno,
                       const struct hh_signal *s, const struct hh_sig_reject *rej);
 
 /*
  * The same, but the records join the current step instead of being
- * submitted at once: the next hh_persist_step() commits them in ONE group
+ * submitted at once: the next hh_journal_step() commits them in ONE group
  * with what the engine did about the line and its checkpoint.  A long-lived
  * run (`hedgehog run`) uses it so that a line is recorded exactly when the
  * checkpoint that consumed it (its resume position) is: a restart neither
  * loses the line nor reads it twice.
  */
-int hh_persist_signal_step(struct hh_persist *p, const char *line, size_t len,
+int hh_journal_signal_step(struct hh_journal *p, const char *line, size_t len,
                            uint64_t lineno, const struct hh_signal *s,
                            const struct hh_sig_reject *rej);
 
 /*
- * hh_app_read_signals() with every line persisted (hh_persist_signal)
+ * hh_sig_read_file() with every line journalled (hh_journal_signal)
  * before it reaches `sink`.  The reader's dead-letter callback does not
  * carry the line's text, so the raw text of rejected lines is read from a
  * second pass over the file kept in step with the first (line numbers only
- * increase).  Returns what hh_app_read_signals() returns, or the latched
+ * increase).  Returns what hh_sig_read_file() returns, or the latched
  * store failure.
  */
-int hh_persist_read_signals(struct hh_persist *p, const char *path,
+int hh_journal_read_signals(struct hh_journal *p, const char *path,
                             struct hh_sig_validator *v, const struct hh_sig_sink *sink,
                             uint64_t *received, struct hh_diag *d);
 
@@ -155,17 +157,17 @@ int hh_persist_read_signals(struct hh_persist *p, const char *path,
  * uncertain placement or a hybrid stop, every report or transition an
  * order's state machine refused) and breaker transitions as ALERT and
  * BREAKER audit rows of the current step.  inner is copied; out may be inner.  Give *out to
- * hh_tm_new(), then hh_persist_attach() the manager.
+ * hh_tm_new(), then hh_journal_attach() the manager.
  */
-void hh_persist_sink(struct hh_persist *p, const struct hh_tm_sink *inner,
+void hh_journal_sink(struct hh_journal *p, const struct hh_tm_sink *inner,
                      struct hh_tm_sink *out);
 
 /*
  * The manager whose state is checkpointed (borrowed; detach by closing).
- * Writes ENGINE_START ({"mode":…} and, after hh_persist_restore(), the
- * restored state hash).  at as for hh_persist_config().
+ * Writes ENGINE_START ({"mode":…} and, after hh_journal_restore(), the
+ * restored state hash).  at as for hh_journal_config().
  */
-int hh_persist_attach(struct hh_persist *p, struct hh_tm *tm, hh_time_t at, struct hh_diag *d);
+int hh_journal_attach(struct hh_journal *p, struct hh_tm *tm, hh_time_t at, struct hh_diag *d);
 
 /*
  * The end of one engine step at engine time `now`: submit the step's
@@ -173,36 +175,36 @@ int hh_persist_attach(struct hh_persist *p, struct hh_tm *tm, hh_time_t at, stru
  * nothing happened (no records, hh_tm_changes() unmoved): call it after
  * every market event.  Returns HH_OK or the latched failure: stop the run.
  */
-int hh_persist_step(struct hh_persist *p, hh_time_t now);
+int hh_journal_step(struct hh_journal *p, hh_time_t now);
 
 /*
  * The end of the run: the last step, a final checkpoint (always) and
  * ENGINE_STOP (trades, net P&L, equity, state hash) in one group, then wait
  * until everything is committed.  HH_OK, or the failure with its message.
  */
-int hh_persist_finish(struct hh_persist *p, hh_time_t now, struct hh_diag *d);
+int hh_journal_finish(struct hh_journal *p, hh_time_t now, struct hh_diag *d);
 
 /* HH_OK, or the latched failure (also the store's own, polled). */
-int hh_persist_status(struct hh_persist *p, struct hh_diag *d);
+int hh_journal_status(struct hh_journal *p, struct hh_diag *d);
 
-const struct hh_persist_stats *hh_persist_stats(const struct hh_persist *p);
+const struct hh_journal_stats *hh_journal_stats(const struct hh_journal *p);
 
 /* The store behind the handle (borrowed: for acks, hh_store_committed()). */
-struct hh_store *hh_persist_store(struct hh_persist *p);
+struct hh_store *hh_journal_store(struct hh_journal *p);
 
 /* Store sequence number of the last record submitted (compare with
  * hh_store_committed() to know when a decision is durable). */
-uint64_t hh_persist_last_seq(const struct hh_persist *p);
+uint64_t hh_journal_last_seq(const struct hh_journal *p);
 
 /*
  * Close the store (flush, stop the writer) and free the handle; pending
  * records of an unfinished step are dropped (a crash would lose them too).
  * Accepts NULL.  Returns the store's failure if it had one.
  */
-int hh_persist_close(struct hh_persist *p, struct hh_diag *d);
+int hh_journal_close(struct hh_journal *p, struct hh_diag *d);
 
-/* What hh_persist_restore() found. */
-struct hh_persist_restored {
+/* What hh_journal_restore() found. */
+struct hh_journal_restored {
     bool found;                    /* a checkpoint was there (else nothing restored) */
     hh_time_t at;                  /* its engine time */
     uint64_t changes;              /* hh_tm_changes() when it was written */
@@ -238,8 +240,8 @@ struct hh_persist_restored {
  * after the last committed step; with a bounded policy, later committed
  * records may describe events past it.
  */
-int hh_persist_restore(const char *path, struct hh_tm *tm, struct hh_sig_validator *v,
-                       struct hh_persist *p, struct hh_persist_restored *out,
+int hh_journal_restore(const char *path, struct hh_tm *tm, struct hh_sig_validator *v,
+                       struct hh_journal *p, struct hh_journal_restored *out,
                        struct hh_diag *d);
 
 #endif
