@@ -220,6 +220,8 @@ void hh_cal_session_rules(enum hh_segment seg, hh_date_t date, struct hh_session
         break;
     }
     out->date = date;
+    /* Every phase is IST midnight plus its time of day (inline arithmetic:
+     * this runs for every bar of a backtest). */
 #define AT(tod) ((tod) < 0 || date == HH_DATE_NONE ? HH_TIME_NONE : hh_time_from_ist(date, (tod)))
     out->open = AT(open);
     out->close = AT(close);

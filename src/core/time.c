@@ -13,20 +13,11 @@ static const char *const month_abbr[12] = {
     "jul", "aug", "sep", "oct", "nov", "dec",
 };
 
-static int64_t floor_div(int64_t a, int64_t b)
-{
-    int64_t q = a / b;
-
-    if ((a % b != 0) && ((a < 0) != (b < 0)))
-        q--;
-    return q;
-}
-
 hh_date_t hh_date_from_ymd(int y, int m, int d)
 {
     /* Shift the year to start in March so the leap day is the year's last. */
     int64_t yy = (int64_t)y - (m <= 2);
-    int64_t era = floor_div(yy, 400);
+    int64_t era = hh_time__floor_div(yy, 400);
     int64_t yoe = yy - era * 400;
     int64_t mp = (m + 9) % 12;
     int64_t doy = (153 * mp + 2) / 5 + d - 1;
@@ -38,7 +29,7 @@ hh_date_t hh_date_from_ymd(int y, int m, int d)
 void hh_date_to_ymd(hh_date_t date, int *y, int *m, int *d)
 {
     int64_t z = (int64_t)date + 719468;
-    int64_t era = floor_div(z, 146097);
+    int64_t era = hh_time__floor_div(z, 146097);
     int64_t doe = z - era * 146097;
     int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
     int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
@@ -72,7 +63,7 @@ bool hh_date_valid_ymd(int y, int m, int d)
 int hh_date_weekday(hh_date_t date)
 {
     /* 1970-01-01 was a Thursday (ISO 4). */
-    int64_t w = floor_div((int64_t)date + 3, 7);
+    int64_t w = hh_time__floor_div((int64_t)date + 3, 7);
 
     return (int)((int64_t)date + 3 - w * 7) + 1;
 }
@@ -268,26 +259,4 @@ size_t hh_time_format(hh_time_t t, char *buf, size_t cap)
         buf[c] = '\0';
     }
     return len;
-}
-
-hh_date_t hh_time_ist_date(hh_time_t t)
-{
-    return (hh_date_t)floor_div(t + HH_IST_OFFSET, HH_NS_PER_DAY);
-}
-
-int64_t hh_time_ist_tod(hh_time_t t)
-{
-    int64_t l = t + HH_IST_OFFSET;
-
-    return l - floor_div(l, HH_NS_PER_DAY) * HH_NS_PER_DAY;
-}
-
-hh_time_t hh_time_from_ist(hh_date_t date, int64_t tod)
-{
-    return (int64_t)date * HH_NS_PER_DAY + tod - HH_IST_OFFSET;
-}
-
-hh_time_t hh_time_from_utc(hh_date_t date, int64_t tod)
-{
-    return (int64_t)date * HH_NS_PER_DAY + tod;
 }

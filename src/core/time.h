@@ -72,14 +72,42 @@ int hh_time_parse(const char *s, size_t n, hh_time_t *out, const char **why);
  */
 size_t hh_time_format(hh_time_t t, char *buf, size_t cap);
 
+/*
+ * Conversions between instants and IST dates, inline: the per-row paths
+ * (session checks, candle alignment) call them for every tick and bar.
+ */
+
+/* a / b rounded towards minus infinity (b > 0); the time module's own. */
+static inline int64_t hh_time__floor_div(int64_t a, int64_t b)
+{
+    int64_t q = a / b;
+
+    return q - (a % b < 0);
+}
+
 /* IST calendar date and time of day (ns since IST midnight) of t. */
-hh_date_t hh_time_ist_date(hh_time_t t);
-int64_t hh_time_ist_tod(hh_time_t t);
+static inline hh_date_t hh_time_ist_date(hh_time_t t)
+{
+    return (hh_date_t)hh_time__floor_div(t + HH_IST_OFFSET, HH_NS_PER_DAY);
+}
+
+static inline int64_t hh_time_ist_tod(hh_time_t t)
+{
+    int64_t l = t + HH_IST_OFFSET;
+
+    return l - hh_time__floor_div(l, HH_NS_PER_DAY) * HH_NS_PER_DAY;
+}
 
 /* The instant at IST date `date`, time of day `tod` ns. */
-hh_time_t hh_time_from_ist(hh_date_t date, int64_t tod);
+static inline hh_time_t hh_time_from_ist(hh_date_t date, int64_t tod)
+{
+    return (int64_t)date * HH_NS_PER_DAY + tod - HH_IST_OFFSET;
+}
 
 /* Same, at UTC. */
-hh_time_t hh_time_from_utc(hh_date_t date, int64_t tod);
+static inline hh_time_t hh_time_from_utc(hh_date_t date, int64_t tod)
+{
+    return (int64_t)date * HH_NS_PER_DAY + tod;
+}
 
 #endif

@@ -105,6 +105,15 @@ static void test_ist_parts(void **state)
     /* 23:00Z on Jan 1 is Jan 2 04:30 IST. */
     hh_date_to_ymd(hh_time_ist_date(parse_ok("2025-01-01T23:00:00Z")), &y, &m, &d);
     assert_int_equal(d, 2);
+    /* Floors, not truncations, before 1970 and on either side of midnight. */
+    assert_int_equal(hh_time_ist_date(-HH_IST_OFFSET), 0);
+    assert_int_equal(hh_time_ist_date(-HH_IST_OFFSET - 1), -1);
+    assert_int_equal(hh_time_ist_tod(-HH_IST_OFFSET - 1), HH_NS_PER_DAY - 1);
+    assert_int_equal(hh_time_ist_date(parse_ok("1969-12-31T18:29:59.999999999Z")), -1);
+    assert_int_equal(hh_time_ist_date(parse_ok("1969-12-31T18:30:00Z")), 0);
+    for (hh_time_t u = -3 * HH_NS_PER_DAY - 7; u < 3 * HH_NS_PER_DAY; u += HH_NS_PER_HOUR + 13)
+        assert_true(hh_time_from_ist(hh_time_ist_date(u), hh_time_ist_tod(u)) == u);
+    assert_true(hh_time_from_utc(-1, HH_TOD(1, 0)) == -23 * HH_NS_PER_HOUR);
 }
 
 static void test_dates(void **state)
