@@ -137,7 +137,7 @@ int hh_sig_validator_seen(struct hh_sig_validator *v, const char *id)
 
     if (n < 1 || n > HH_SIG_ID_MAX - 1)
         return HH_EINVAL;
-    return hh_sig__ids_add(&v->ids, id, n, &seen);
+    return hh_sig__ids_add(&v->ids, id, n, hh_sig__ids_hash(id, n), &seen);
 }
 
 /* ------------------------------------------------------------------ */
@@ -187,6 +187,8 @@ struct line_ctx {
     struct hh_sig__val titem[HH_SIG_TARGETS_MAX];   /* targets' first items */
     size_t ntitem;                    /* targets' length (when a list) */
     bool id_ok;                       /* parsed and matched its pattern */
+    size_t id_len;                    /* id_ok: its length ... */
+    uint64_t id_hash;                 /* ... and its hash in the id set */
     const char *ts_why, *recv_why;    /* why ts / received_at did not parse
                                          (NULL: parsed, or absent) */
     hh_time_t ts, recv;               /* recv: effective received_at */
@@ -203,6 +205,19 @@ struct line_ctx {
     const struct hh_instrument *in;
     struct hh_session sess;           /* the session of recv's IST date */
 };
+
+/* A fresh line_ctx: the fields read before any pass writes them.  The
+ * rest (prices, levels, session, ...) is written by the pass that owns it
+ * before anything reads it; zeroing all of it cost a kilobyte per line. */
+static void ctx_init(struct line_ctx *c)
+{
+    memset(c->f, 0, sizeof c->f);
+    c->present = 0;
+    c->ntitem = 0;
+    c->id_ok = false;
+    c->ts_why = c->recv_why = NULL;
+    c->conf_nonfinite = false;
+}
 
 /* Map a key to its field, or F_COUNT for keys we ignore. */
 static enum fld fld_lookup(const char *k, size_t n)
@@ -437,7 +452,8 @@ static bool price_from_val(const struct hh_sig__val *o, const char *name, struct
         return fail(rej, HH_SIG_BAD_TYPE, "field '%s': %s is out of range", name,
                     hh_sig__show(b, sizeof b, p->txt, p->n));
     p->eprec = rc == HH_EPREC;
-    p->positive = hh_dec_is_positive(p->txt, p->n);
+    /* Exact: the value's sign; truncated: the text's (0.00001 is > 0). */
+    p->positive = rc == HH_OK ? p->v > 0 : hh_dec_is_positive(p->txt, p->n);
     return true;
 }
 
@@ -597,7 +613,9 @@ static void identify(struct hh_sig_validator *v, struct line_ctx *c, hh_time_t n
         c->id_ok = rej->id_known = true;
         memcpy(rej->id, o->s, o->n);
         rej->id[o->n] = '\0';
-        hh_sig__ids_prefetch(&v->ids, o->s, o->n);
+        c->id_len = o->n;
+        c->id_hash = hh_sig__ids_hash(o->s, o->n);
+        hh_sig__ids_prefetch(&v->ids, c->id_hash);
     }
     ts_ok = c->f[F_TS].kind != HH_SV_NONE &&
             time_from_val(&c->f[F_TS], &c->ts, &c->ts_why) == HH_OK;
@@ -733,11 +751,12 @@ static bool price_positive(const struct line_ctx *c, const struct price *p,
 /* Registers the id: from here on a repeat of it is a DUPLICATE, whatever
  * becomes of this line.  Out of memory fails closed (never accept a signal
  * whose uniqueness cannot be proved). */
-static bool check_duplicate(struct hh_sig_validator *v, struct hh_sig_reject *rej)
+static bool check_duplicate(struct hh_sig_validator *v, const struct line_ctx *c,
+                            struct hh_sig_reject *rej)
 {
     bool seen;
 
-    if (hh_sig__ids_add(&v->ids, rej->id, strlen(rej->id), &seen))
+    if (hh_sig__ids_add(&v->ids, rej->id, c->id_len, c->id_hash, &seen))
         return fail(rej, HH_SIG_DUPLICATE, "out of memory: cannot record id '%s'", rej->id);
     if (seen)
         return fail(rej, HH_SIG_DUPLICATE, "id '%s' was already received", rej->id);
@@ -920,7 +939,7 @@ static bool validate(struct hh_sig_validator *v, struct line_ctx *c, hh_time_t n
         !check_finite(c, rej) || !each_price(c, rej, price_positive))
         return false;
     HH_ASSERT(c->recv != HH_TIME_NONE);   /* ts and received_at are valid now */
-    if (!check_duplicate(v, rej) || !check_symbol(v, c, rej) || !check_expired(c, rej) ||
+    if (!check_duplicate(v, c, rej) || !check_symbol(v, c, rej) || !check_expired(c, rej) ||
         !each_price(c, rej, price_on_tick) || !check_levels(c, rej) || !check_rr(v, c, rej) ||
         !check_confidence(v, c, rej) || !check_clock(v, c, rej) || !check_session(v, c, rej))
         return false;
@@ -956,7 +975,7 @@ static bool validate_group(struct hh_sig_validator *v, struct line_ctx *c,
     parsed = hh_group_from_json(root, v->inst, v->cal, g, &grej);
     if (!parsed && grej.reason < HH_SIG_DUPLICATE)
         return fail_as(rej, &grej);
-    if (!check_duplicate(v, rej))
+    if (!check_duplicate(v, c, rej))
         return false;
     if (!parsed)
         return fail_as(rej, &grej);
@@ -969,9 +988,12 @@ static bool validate_group(struct hh_sig_validator *v, struct line_ctx *c,
     c->in = hh_inst_get(v->inst, c->iid);
     if (!check_clock(v, c, rej) || !check_session(v, c, rej))
         return false;
+    /* What fill_signal() copies and a group has no use for. */
     c->ntgt = 0;
     c->conf = HH_RATIO_SCALE;
     c->side = HH_BUY;
+    c->entry.v = c->stop.v = 0;
+    c->lots = 0;
     fill_signal(c, rej, lineno, out);
     out->group = true;
     return true;
@@ -1039,7 +1061,7 @@ static bool read_fields(struct hh_sig_validator *v, const char *line, size_t len
         collect_flat(&flat, c);
         if (!want_group || !is_group(c))
             return true;
-        memset(c, 0, sizeof *c);
+        ctx_init(c);
     }
     if (!parse_line(v, line, len, root, rej))
         return false;
@@ -1065,7 +1087,7 @@ bool hh_sig_process_any(struct hh_sig_validator *v, const char *line, size_t len
     memset(rej, 0, sizeof *rej);
     memset(out, 0, sizeof *out);   /* every field defined, accepted or not */
     rej->received_at = now;
-    memset(&c, 0, sizeof c);
+    ctx_init(&c);
     ok = read_fields(v, line, len, group != NULL, &root, &c, rej);
     if (ok) {
         if (group && is_group(&c)) {
