@@ -173,14 +173,15 @@ size_t hh_lines_buffered(const struct hh_lines *lr, const char **p)
     return lr->skipping ? 0 : lr->end - lr->start;
 }
 
-void hh_lines_consume(struct hh_lines *lr, size_t n)
+void hh_lines_consume(struct hh_lines *lr, size_t n, uint64_t lines)
 {
-    HH_ASSERT(n >= 1 && n <= lr->end - lr->start && lr->buf[lr->start + n - 1] == '\n');
+    HH_ASSERT(n >= lines && lines >= 1 && n <= lr->end - lr->start &&
+              lr->buf[lr->start + n - 1] == '\n');
     lr->start += n;
     if (lr->scan < lr->start)
         lr->scan = lr->start;
     lr->offset += n;
-    lr->lineno++;
+    lr->lineno += lines;
 }
 
 bool hh_lines_pending(const struct hh_lines *lr)

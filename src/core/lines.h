@@ -59,12 +59,12 @@ int hh_lines_next(struct hh_lines *lr, const char **line, size_t *len);
  * data fast road).  hh_lines_buffered() gives the bytes read and not yet
  * handed out, without reading (*p borrowed until the next call of any
  * function here; 0 bytes while an over-long line is being skipped).
- * hh_lines_consume() then hands out their first n bytes as one line: they
- * must end with the line's newline and hold no other.  Line number and
- * offset advance as if hh_lines_next() had returned the line.
+ * hh_lines_consume() then hands out their first n bytes as `lines` lines:
+ * they must end with a newline and hold `lines` newlines.  Line number and
+ * offset advance as if hh_lines_next() had returned those lines.
  */
 size_t hh_lines_buffered(const struct hh_lines *lr, const char **p);
-void hh_lines_consume(struct hh_lines *lr, size_t n);
+void hh_lines_consume(struct hh_lines *lr, size_t n, uint64_t lines);
 
 /* Does the buffer hold a complete line (hh_lines_next() returns it without
  * reading)?  For callers that poll() the descriptor of a pipe before

@@ -76,6 +76,11 @@ static inline uint64_t lead_value(uint64_t x, unsigned k)
     return value8(x << (8 * (8 - k)));
 }
 
+static inline bool digit(char ch)
+{
+    return (unsigned char)(ch - '0') <= 9;
+}
+
 /* Bytes of x (text xor '0') that are not digits: bit 8i + 7 set for each
  * such byte i.  Every non-digit byte is flagged; a digit byte is flagged
  * only after a byte >= 0x80 (a carry), which is flagged itself — so "no
@@ -234,9 +239,12 @@ static inline bool same_minute(const struct hh_md__ts *c, const char *s, size_t 
     int64_t frac = 0;
     const char *p = s + 19;
 
-    if (s[16] != ':' || (unsigned char)(s[17] - '0') > 5 || (unsigned char)(s[18] - '0') > 9)
+    if (s[16] != ':' || (unsigned char)(s[17] - '0') > 5 || !digit(s[18]))
         return false;
-    if (*p == '.') {
+    if (*p == '.' && digit(p[1]) && digit(p[2]) && digit(p[3]) && !digit(p[4])) {
+        frac = ((p[1] - '0') * 100 + (p[2] - '0') * 10 + (p[3] - '0')) * HH_NS_PER_MS;
+        p += 4;                                      /* milliseconds, the usual */
+    } else if (*p == '.') {
         x = load8(p + 1) ^ ZEROS;
         nd = digits8(x);
         if (nd - 1 >= 7)
@@ -308,70 +316,74 @@ struct cuts {
 
 #define FIELD(j) line + c.at[j] + 1, (size_t)(c.at[(j) + 1] - c.at[j] - 1)
 
+/* Commas (*comma) and newlines (*nl) among the 64 bytes at p, as bit
+ * masks; *quoted is set when any of them is a double quote. */
+HOT void scan64(const char *p, uint64_t *comma, uint64_t *nl, bool *quoted)
+{
+#ifdef __SSE2__
+    const __m128i cm = _mm_set1_epi8(','), lf = _mm_set1_epi8('\n'), dq = _mm_set1_epi8('"');
+    __m128i v0 = _mm_loadu_si128((const __m128i *)(const void *)p);
+    __m128i v1 = _mm_loadu_si128((const __m128i *)(const void *)(p + 16));
+    __m128i v2 = _mm_loadu_si128((const __m128i *)(const void *)(p + 32));
+    __m128i v3 = _mm_loadu_si128((const __m128i *)(const void *)(p + 48));
+    __m128i q = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v0, dq), _mm_cmpeq_epi8(v1, dq)),
+                             _mm_or_si128(_mm_cmpeq_epi8(v2, dq), _mm_cmpeq_epi8(v3, dq)));
+
+    *comma = (uint64_t)(uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(v0, cm)) |
+             (uint64_t)(uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(v1, cm)) << 16 |
+             (uint64_t)(uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(v2, cm)) << 32 |
+             (uint64_t)(uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(v3, cm)) << 48;
+    *nl = (uint64_t)(uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(v0, lf)) |
+          (uint64_t)(uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(v1, lf)) << 16 |
+          (uint64_t)(uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(v2, lf)) << 32 |
+          (uint64_t)(uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(v3, lf)) << 48;
+    *quoted |= _mm_movemask_epi8(q) != 0;
+#else
+    *comma = *nl = 0;
+    for (int i = 0; i < 64; i++) {
+        *comma |= (uint64_t)(p[i] == ',') << i;
+        *nl |= (uint64_t)(p[i] == '\n') << i;
+        *quoted |= p[i] == '"';
+    }
+#endif
+}
+
 /*
- * The row at the start of the buffered bytes p[0..n) (n >= 64: blocks of
- * 16 bytes are loaded until the newline, at most ROW_MAX bytes, so loads
- * stay within the line reader's pad): its newline must lie within n and
- * ROW_MAX.  *used gets the bytes up to and including the newline, *len
- * the row's length without it (and without a '\r' before it, as
- * hh_lines_next() would).  The row must hold exactly nf fields and no
- * quote (the generic road unquotes); c gets where they are.  Every
+ * The row at the start of the buffered bytes p[0..n) (n >= 64, so the 128
+ * bytes this may load stay within the line reader's pad): its newline must
+ * lie within n and ROW_MAX.  *used gets the bytes up to and including the
+ * newline, *len the row's length without it (and without a '\r' before
+ * it, as hh_lines_next() would).  The row must hold exactly nf fields and
+ * no quote (the generic road unquotes); c gets where they are.  Every
  * delimiter is found before any field is read, so no field waits for the
  * parse of the one before it.
  */
 HOT bool split(const char *p, size_t n, int nf, struct cuts *c, size_t *len, size_t *used)
 {
-#ifdef __SSE2__
-    const __m128i cm = _mm_set1_epi8(','), lf = _mm_set1_epi8('\n'), dq = _mm_set1_epi8('"');
-    __m128i q = _mm_setzero_si128();
-#endif
-    uint64_t lo = 0, hi = 0;
-    unsigned nl = 0, b;
+    uint64_t lo, hi = 0, nl, nh = 0;
+    bool quoted = false, found = true;
     size_t e;
-    bool found = true;
 
-    for (b = 0; !nl; b++) {
-        uint64_t m = 0;
-
-        if (b == ROW_MAX / 16)
-            return false;
-#ifdef __SSE2__
-        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(p + 16 * b));
-
-        m = (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(v, cm));
-        nl = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, lf));
-        q = _mm_or_si128(q, _mm_cmpeq_epi8(v, dq));
-#else
-        for (unsigned i = 0; i < 16; i++) {
-            m |= (uint64_t)(p[16 * b + i] == ',') << i;
-            nl |= (unsigned)(p[16 * b + i] == '\n') << i;
-        }
-#endif
-        if (b < 4)
-            lo |= m << 16 * b;
-        else
-            hi |= m << 16 * (b - 4);
+    scan64(p, &lo, &nl, &quoted);
+    if (nl) {
+        e = (size_t)__builtin_ctzll(nl);
+        lo &= (1ull << e) - 1;                   /* commas of this row only */
+    } else {
+        scan64(p + 64, &hi, &nh, &quoted);
+        if (!nh)
+            return false;                        /* longer than ROW_MAX */
+        e = 64 + (size_t)__builtin_ctzll(nh);
+        hi &= (1ull << (e - 64)) - 1;
     }
-    e = 16 * (b - 1) + (size_t)__builtin_ctz(nl);
     if (e >= n)
         return false;
     *used = e + 1;
-    /* Commas up to the newline only: the block may hold the next row's. */
-    if (e < 64)
-        lo &= (1ull << e) - 1;
-    else
-        hi &= (1ull << (e - 64)) - 1;
     if (e > 0 && p[e - 1] == '\r')
         e--;
     *len = e;
-#ifdef __SSE2__
-    /* A quote in the last block may be past the row: look again then. */
-    if (_mm_movemask_epi8(q) && memchr(p, '"', e))
+    /* A quote past the row's end is another row's: look again then. */
+    if (quoted && memchr(p, '"', e))
         return false;
-#else
-    if (memchr(p, '"', e))
-        return false;
-#endif
     /* Exactly nf - 1 commas, taken lowest first without a branch each. */
     c->at[0] = -1;
     for (int k = 1; k < nf; k++) {
@@ -391,11 +403,14 @@ HOT bool split(const char *p, size_t n, int nf, struct cuts *c, size_t *len, siz
 HOT bool row_head(struct hh_md_reader *r, const char *line, const struct cuts *c,
                   hh_time_t *ts, hh_iid_t *iid)
 {
+    const char *sym = line + c->at[1] + 1;
     size_t n = (size_t)(c->at[2] - c->at[1] - 1);
+    uint64_t w0, w1;
 
     if (!timestamp(r, line, (size_t)c->at[1], ts) || *ts < r->last_ts)
         return false;
-    return n > 0 && hh_md__sym_find(r, line + c->at[1] + 1, n, iid);
+    hh_md__sym_words_padded(sym, n, &w0, &w1);
+    return n > 0 && hh_md__sym_find(r, sym, n, w0, w1, iid);
 }
 
 /* A price field that must be > 0. */
@@ -404,20 +419,41 @@ HOT bool positive(const char *p, size_t n, hh_price_t *out)
     return price(p, n, out) && *out > 0;
 }
 
-/* The row at the start of the buffered bytes, split: false when the
- * window is too short for the fast road or the row is not splittable. */
-HOT bool next_row(struct hh_md_reader *r, const char **line, struct cuts *c, size_t *used)
+void hh_md__sync(struct hh_md_reader *r)
 {
-    size_t n = hh_lines_buffered(r->lr, line), len;
-
-    return n >= ROW_MAX - 64 && split(*line, n, r->ncols, c, &len, used);
+    if (r->pend_lines)
+        hh_lines_consume(r->lr, r->pend_bytes, r->pend_lines);
+    r->pend_bytes = r->pend_lines = 0;
+    r->win_n = 0;
 }
 
-/* Hand the row out: counted as read and accepted. */
+/* The row at the start of the window, split: false when too few bytes are
+ * buffered for the fast road (64: the pad covers the loads past them) or
+ * the row is not splittable.  The window is taken from the line reader
+ * only when the last one is used up, so a row costs no call there. */
+HOT bool next_row(struct hh_md_reader *r, const char **line, struct cuts *c, size_t *used)
+{
+    size_t len;
+
+    if (r->win_n < ROW_MAX - 64) {
+        hh_md__sync(r);
+        r->win_n = hh_lines_buffered(r->lr, &r->win);
+        if (r->win_n < ROW_MAX - 64)
+            return false;
+    }
+    *line = r->win;
+    return split(r->win, r->win_n, r->ncols, c, &len, used);
+}
+
+/* Hand the row out: counted as read and accepted; its bytes are owed to
+ * the line reader until the next sync. */
 HOT void take_row(struct hh_md_reader *r, hh_time_t ts, size_t used)
 {
     r->last_ts = ts;
-    hh_lines_consume(r->lr, used);
+    r->win += used;
+    r->win_n -= used;
+    r->pend_bytes += used;
+    r->pend_lines++;
     r->st.rows++;
     r->st.accepted++;
     r->fast_rows++;

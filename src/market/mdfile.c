@@ -508,7 +508,7 @@ const struct hh_md_stats *hh_md_stats(const struct hh_md_reader *r)
 
 uint64_t hh_md_offset(const struct hh_md_reader *r)
 {
-    return hh_lines_offset(r->lr);
+    return hh_lines_offset(r->lr) + r->pend_bytes;
 }
 
 uint64_t hh_md_size(const struct hh_md_reader *r)
@@ -755,7 +755,10 @@ COLD int resolve_slow(struct hh_md_reader *r, struct hh_field sym, hh_iid_t *iid
  * passed up, anything else skips the row (returned as 1). */
 HOT int resolve(struct hh_md_reader *r, struct hh_field sym, hh_iid_t *iid)
 {
-    if (hh_md__sym_find(r, sym.p, sym.n, iid))
+    uint64_t w0, w1;
+
+    hh_md__sym_words(sym.p, sym.n, &w0, &w1);
+    if (hh_md__sym_find(r, sym.p, sym.n, w0, w1, iid))
         return HH_OK;
     return resolve_slow(r, sym, iid);
 }
@@ -830,6 +833,7 @@ static int parse_bar(struct hh_md_reader *r, const char *line, size_t len, struc
  */
 HOT int next_line(struct hh_md_reader *r, const char **line, size_t *len)
 {
+    hh_md__sync(r);
     for (;;) {
         int rc = hh_lines_next(r->lr, line, len);
 

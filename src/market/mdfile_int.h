@@ -35,9 +35,9 @@
 #define HH_MD__SYM_SLOTS (1u << HH_MD__SYM_BITS)
 #define HH_MD__TS_TEXT   32    /* longest timestamp text the fast road caches */
 
-/* A symbol seen before and its id.  w0/w1 are its words from
- * hh_md__sym_words(), so that a compare needs no memcmp call up to 16
- * bytes.  Only symbols that were interned are cached. */
+/* A symbol seen before and its id.  w0/w1 are its first sixteen bytes,
+ * zero-filled (hh_md__sym_words), so that a compare needs no memcmp call up
+ * to 16 bytes.  Only symbols that were interned are cached. */
 struct hh_md__sym {
     uint64_t w0, w1;
     uint32_t len;                  /* 0: empty slot */
@@ -77,6 +77,12 @@ struct hh_md_reader {
                                       ts,symbol,price,qty[,bid,ask], in order */
     hh_time_t last_ts;             /* last accepted row, HH_TIME_NONE before */
     uint64_t fast_rows;            /* rows the fast road accepted (tests) */
+    const char *win;               /* fast road: the line reader's buffered bytes
+                                      not yet taken (valid while win_n > 0) ... */
+    size_t win_n;                  /* ... how many ... */
+    size_t pend_bytes;             /* ... and what it took from them but has not
+                                      yet handed back to the line reader */
+    uint64_t pend_lines;
     struct hh_md_stats st;
     uint64_t warned;               /* skipped rows reported so far */
     struct hh_md_datecache dc;
@@ -88,35 +94,34 @@ struct hh_md_reader {
     int32_t cut[HH_MD_MAX_LINE + 2]; /* -1, comma positions, length (current row) */
 };
 
-/*
- * Two words that, with the length, identify a symbol of n >= 1 bytes up to
- * 16 bytes long (and its first and last eight bytes beyond that): for
- * n >= 8 the first and last eight bytes, for 4..7 the first and last four,
- * for 1..3 the first, middle and last byte.  Loads only, no memcpy call.
- */
+/* The first sixteen bytes of the symbol s[0..n), zero-filled past n. */
 HOT void hh_md__sym_words(const char *s, size_t n, uint64_t *w0, uint64_t *w1)
 {
-    uint32_t a, b;
+    uint64_t b[2] = { 0, 0 };
 
-    if (n >= 8) {
-        memcpy(w0, s, 8);
-        memcpy(w1, s + n - 8, 8);
-        return;
-    }
-    if (n >= 4) {
-        memcpy(&a, s, 4);
-        memcpy(&b, s + n - 4, 4);
-        *w0 = *w1 = a | (uint64_t)b << 32;
-        return;
-    }
-    *w0 = *w1 = (unsigned char)s[0] | (uint64_t)(unsigned char)s[n / 2] << 8 |
-                (uint64_t)(unsigned char)s[n - 1] << 16;
+    memcpy(b, s, n < 16 ? n : 16);
+    *w0 = b[0];
+    *w1 = b[1];
+}
+
+/* The same from a symbol followed by at least 16 readable bytes (a line of
+ * the line reader): two loads and two masks, no branch on the length. */
+HOT void hh_md__sym_words_padded(const char *s, size_t n, uint64_t *w0, uint64_t *w1)
+{
+    size_t k = n < 16 ? n : 16;
+    uint64_t m0 = k >= 8 ? ~0ull : (1ull << (8 * k)) - 1;
+    uint64_t m1 = k >= 16 ? ~0ull : k <= 8 ? 0 : (1ull << (8 * (k - 8))) - 1;
+
+    memcpy(w0, s, 8);
+    memcpy(w1, s + 8, 8);
+    *w0 &= m0;
+    *w1 &= m1;
 }
 
 /* The first of the two slots a symbol may occupy (the other is h ^ 1). */
 HOT size_t hh_md__sym_slot(uint64_t w0, uint64_t w1, size_t n)
 {
-    return (size_t)(((w0 ^ (w1 >> 3) ^ n) * 0x9E3779B97F4A7C15ull) >> (64 - HH_MD__SYM_BITS));
+    return (size_t)(((w0 ^ (w1 * 31) ^ n) * 0x9E3779B97F4A7C15ull) >> (64 - HH_MD__SYM_BITS));
 }
 
 /* Does cache entry e hold the symbol s[0..n) with words w0/w1? */
@@ -124,18 +129,17 @@ HOT bool hh_md__sym_hit(const struct hh_md__sym *e, const char *s, size_t n, uin
                         uint64_t w1)
 {
     return e->len == n && e->w0 == w0 && e->w1 == w1 &&
-           (n <= 16 || memcmp(e->sym + 8, s + 8, n - 16) == 0);
+           (n <= 16 || memcmp(e->sym + 16, s + 16, n - 16) == 0);
 }
 
-/* The cached id of symbol s[0..n) (n >= 1); false when not cached. */
-HOT bool hh_md__sym_find(const struct hh_md_reader *r, const char *s, size_t n, hh_iid_t *iid)
+/* The cached id of symbol s[0..n) (n >= 1, words w0/w1); false when not
+ * cached. */
+HOT bool hh_md__sym_find(const struct hh_md_reader *r, const char *s, size_t n, uint64_t w0,
+                         uint64_t w1, hh_iid_t *iid)
 {
     const struct hh_md__sym *e;
-    uint64_t w0, w1;
-    size_t h;
+    size_t h = hh_md__sym_slot(w0, w1, n);
 
-    hh_md__sym_words(s, n, &w0, &w1);
-    h = hh_md__sym_slot(w0, w1, n);
     e = &r->sc[h];
     if (hh_md__sym_hit(e, s, n, w0, w1) || hh_md__sym_hit(e = &r->sc[h ^ 1], s, n, w0, w1)) {
         *iid = e->iid;
@@ -203,6 +207,11 @@ HOT int hh_md__find_commas(struct hh_md_reader *r, const char *line, size_t len)
  */
 bool hh_md__fast_bar(struct hh_md_reader *r, struct hh_bar *out);
 bool hh_md__fast_tick(struct hh_md_reader *r, struct hh_tick *out);
+
+/* Before the generic road reads a line: hand the rows the fast road took
+ * back to the line reader and drop its window (the next line read may
+ * move the buffer). */
+void hh_md__sync(struct hh_md_reader *r);
 
 /* Tests and fuzzing: every row takes the generic road (on) or rows of the
  * canonical layout try the fast road first (off, the default); and how

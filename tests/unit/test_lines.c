@@ -56,7 +56,7 @@ static void test_buffered_consume(void **state)
     assert_memory_equal(buf, "cde\r\nf\ngh", 9);
     for (size_t i = 9; i < 9 + HH_LINES_PAD; i++)
         assert_int_equal(buf[i], 0);                           /* zeroed, in bounds */
-    hh_lines_consume(lr, 5);
+    hh_lines_consume(lr, 5, 1);
     assert_int_equal(hh_lines_lineno(lr), 2);
     assert_int_equal(hh_lines_offset(lr), 8);
     assert_int_equal(hh_lines_next(lr, &l, &n), 1);
