@@ -184,6 +184,7 @@ struct price {
 struct line_ctx {
     struct hh_sig__val f[F_COUNT];    /* the value; HH_SV_NONE when absent or null */
     unsigned present;                 /* BIT(f): key present (even as null) */
+    unsigned given;                   /* BIT(f): present and not null (kind set) */
     struct hh_sig__val titem[HH_SIG_TARGETS_MAX];   /* targets' first items */
     size_t ntitem;                    /* targets' length (when a list) */
     bool id_ok;                       /* parsed and matched its pattern */
@@ -211,8 +212,9 @@ struct line_ctx {
  * before anything reads it; zeroing all of it cost a kilobyte per line. */
 static void ctx_init(struct line_ctx *c)
 {
-    memset(c->f, 0, sizeof c->f);
-    c->present = 0;
+    for (int f = 0; f < F_COUNT; f++)   /* an absent value is read for its kind only */
+        c->f[f].kind = HH_SV_NONE;
+    c->present = c->given = 0;
     c->ntitem = 0;
     c->id_ok = false;
     c->ts_why = c->recv_why = NULL;
@@ -287,6 +289,7 @@ static void collect_json(struct json_object *root, struct line_ctx *c)
             continue;
         c->present |= BIT(f);
         val_from_json(val, &c->f[f]);
+        c->given = c->f[f].kind != HH_SV_NONE ? c->given | BIT(f) : c->given & ~BIT(f);
         if (f != F_TARGETS || c->f[f].kind != HH_SV_ARR)
             continue;
         c->ntitem = json_object_array_length(val);
@@ -306,6 +309,7 @@ static void collect_flat(const struct hh_sig__flat *fl, struct line_ctx *c)
             continue;
         c->present |= BIT(f);
         c->f[f] = m->v;
+        c->given = m->v.kind != HH_SV_NONE ? c->given | BIT(f) : c->given & ~BIT(f);
         if (f != F_TARGETS || m->v.kind != HH_SV_ARR)
             continue;
         c->ntitem = m->nitems;
@@ -521,14 +525,16 @@ static bool check_type_targets(struct line_ctx *c, struct hh_sig_reject *rej)
 static bool check_type_confidence(struct line_ctx *c, struct hh_sig_reject *rej)
 {
     const struct hh_sig__val *o = &c->f[F_CONFIDENCE];
-    const char *t = o->s;
-    size_t n = o->n;
+    const char *t;
+    size_t n;
     char b[48];
     int rc;
 
     c->conf = HH_RATIO_SCALE;
     if (o->kind == HH_SV_NONE)
         return true;
+    t = o->s;
+    n = o->n;
     if (o->kind == HH_SV_INT) {
         int64_t i = o->i;
 
@@ -558,11 +564,12 @@ static bool check_type_confidence(struct line_ctx *c, struct hh_sig_reject *rej)
 static bool check_type_lots(struct line_ctx *c, struct hh_sig_reject *rej)
 {
     const struct hh_sig__val *o = &c->f[F_LOTS];
-    int64_t i = o->i;
+    int64_t i;
 
     c->lots = 0;
     if (o->kind == HH_SV_NONE)
         return true;
+    i = o->i;
     if (o->kind != HH_SV_INT)
         return fail(rej, HH_SIG_BAD_TYPE, "field 'lots': expected an integer >= 1, got %s",
                     hh_sig__kind_name(o));
@@ -644,13 +651,13 @@ static bool is_group(const struct line_ctx *c)
 
 static bool check_missing(const struct line_ctx *c, struct hh_sig_reject *rej)
 {
-    for (int f = 0; f < F_COUNT; f++) {
-        if (!(REQUIRED & BIT(f)) || c->f[f].kind != HH_SV_NONE)
-            continue;
-        return fail(rej, HH_SIG_MISSING_FIELD, "field '%s' is %s", fld_name[f],
-                    c->present & BIT(f) ? "null" : "missing");
-    }
-    return true;
+    unsigned missing = REQUIRED & ~c->given;
+    int f = missing ? __builtin_ctz(missing) : 0;   /* the first in table order */
+
+    if (!missing)
+        return true;
+    return fail(rej, HH_SIG_MISSING_FIELD, "field '%s' is %s", fld_name[f],
+                c->present & BIT(f) ? "null" : "missing");
 }
 
 static bool check_type_id(const struct line_ctx *c, struct hh_sig_reject *rej)

@@ -49,6 +49,8 @@ static inline bool digit(char ch)
 
 static inline const char *skip_ws(const char *p, const char *e)
 {
+    if (p < e && (unsigned char)*p > ' ')       /* the usual: no blank at all */
+        return p;
     while (p < e && (*p == ' ' || *p == '\t'))
         p++;
     return p;
@@ -103,22 +105,15 @@ static inline const char *digits(const char *p, const char *e)
 /* A number token at p; v receives an INT or a REAL. */
 static const char *scan_number(const char *p, const char *e, struct hh_sig__val *v)
 {
-    const char *start = p, *q;
+    const char *start = p, *whole, *q;
     bool neg = p < e && *p == '-', real = false;
     int64_t x = 0;
 
     p += neg;
     if (p >= e || !digit(*p))
         return NULL;
-    if (*p == '0') {
-        q = p + 1;
-    } else {
-        q = digits(p, e);
-        if (q - p > 18 && (q == e || (*q != '.' && *q != 'e' && *q != 'E')))
-            return NULL;                     /* a long integer: json-c's clamp */
-        for (const char *d = p; d < q && d < p + 18; d++)
-            x = x * 10 + (*d - '0');
-    }
+    whole = p;
+    q = *p == '0' ? p + 1 : digits(p, e);
     p = q;
     if (p < e && *p == '.') {
         real = true;
@@ -137,11 +132,16 @@ static const char *scan_number(const char *p, const char *e, struct hh_sig__val 
             return NULL;
         p = q;
     }
-    if (real)
+    if (real) {
         *v = (struct hh_sig__val){ .kind = HH_SV_REAL, .s = start, .n = (size_t)(p - start),
                                    .finite = true };
-    else
-        *v = (struct hh_sig__val){ .kind = HH_SV_INT, .i = neg ? -x : x };
+        return p;
+    }
+    if (q - whole > 18)
+        return NULL;                         /* a long integer: json-c's clamp */
+    for (; whole < q; whole++)
+        x = x * 10 + (*whole - '0');
+    *v = (struct hh_sig__val){ .kind = HH_SV_INT, .i = neg ? -x : x };
     return p;
 }
 
