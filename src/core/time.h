@@ -66,6 +66,21 @@ size_t hh_date_format(hh_date_t date, char *buf, size_t cap);
 int hh_time_parse(const char *s, size_t n, hh_time_t *out, const char **why);
 
 /*
+ * The same, remembering the last date it read in *memo (zero-initialise
+ * it): a text with the same "YYYY-MM-DD" as the last successful one skips
+ * the date's parsing, validation and day count.  Results equal
+ * hh_time_parse()'s.  For streams of timestamps, most of one day.
+ */
+struct hh_time_memo {
+    char ymd[10];              /* the date text last read */
+    hh_date_t date;            /* its day number */
+    bool valid;
+};
+
+int hh_time_parse_memo(struct hh_time_memo *memo, const char *s, size_t n, hh_time_t *out,
+                       const char **why);
+
+/*
  * Write t in IST: 2025-01-02T09:15:00+05:30, with .mmm when the time has
  * milliseconds, or more digits (6 or 9) when it has sub-millisecond parts.
  * Returns the length; buf needs 36 bytes.

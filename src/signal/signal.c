@@ -79,6 +79,7 @@ struct hh_sig_validator {
     struct json_tokener *tok;            /* reused for every line */
     struct hh_sig__buf gatebuf;          /* the gate's rewrite copy */
     struct hh_sig__ids ids;                   /* ids that reached the DUPLICATE check */
+    struct hh_time_memo dates;           /* the last timestamp's date, for the next */
     bool full_road_only;                 /* tests: never take the fast path */
 };
 
@@ -381,7 +382,8 @@ bool hh_sig__id_valid(const char *s, size_t n)
 }
 
 /* Parse a timestamp value.  HH_OK, or HH_ESYNTAX with *why set. */
-static int time_from_val(const struct hh_sig__val *o, hh_time_t *t, const char **why)
+static int time_from_val(const struct hh_sig__val *o, struct hh_time_memo *memo, hh_time_t *t,
+                         const char **why)
 {
     const char *s = o->s;
     size_t n = o->n, i;
@@ -399,7 +401,7 @@ static int time_from_val(const struct hh_sig__val *o, hh_time_t *t, const char *
         return HH_ESYNTAX;
     }
     *why = "not an ISO-8601 timestamp";      /* replaced by a precise reason */
-    return hh_time_parse(s, n, t, why);
+    return hh_time_parse_memo(memo, s, n, t, why);
 }
 
 /*
@@ -625,12 +627,12 @@ static void identify(struct hh_sig_validator *v, struct line_ctx *c, hh_time_t n
         hh_sig__ids_prefetch(&v->ids, c->id_hash);
     }
     ts_ok = c->f[F_TS].kind != HH_SV_NONE &&
-            time_from_val(&c->f[F_TS], &c->ts, &c->ts_why) == HH_OK;
+            time_from_val(&c->f[F_TS], &v->dates, &c->ts, &c->ts_why) == HH_OK;
     if (ts_ok)
         c->ts_why = NULL;
     c->recv = now;
     if (c->f[F_RECEIVED_AT].kind != HH_SV_NONE) {
-        if (time_from_val(&c->f[F_RECEIVED_AT], &c->recv, &c->recv_why) == HH_OK)
+        if (time_from_val(&c->f[F_RECEIVED_AT], &v->dates, &c->recv, &c->recv_why) == HH_OK)
             c->recv_why = NULL;
         else
             c->recv = now;                /* BAD_TYPE below */
@@ -685,7 +687,7 @@ static bool check_type_valid_until(struct line_ctx *c, struct hh_sig_reject *rej
 
     c->valid_until = HH_TIME_NONE;
     if (c->f[F_VALID_UNTIL].kind != HH_SV_NONE &&
-        time_from_val(&c->f[F_VALID_UNTIL], &c->valid_until, &why))
+        time_from_val(&c->f[F_VALID_UNTIL], NULL, &c->valid_until, &why))
         return fail(rej, HH_SIG_BAD_TYPE, "field 'valid_until': %s", why);
     return true;
 }
