@@ -84,17 +84,20 @@ static double median(struct sample *s)
     return s->n % 2 ? s->v[s->n / 2] : (s->v[s->n / 2 - 1] + s->v[s->n / 2]) / 2;
 }
 
-/* Print a rate sample of `rows` rows under name: median and min-max of the
- * rates; returns the median rate. */
-static double print_rate(const char *name, struct sample *secs, uint64_t rows,
-                         const char *unit)
+/* Print the rates of `rows` rows in wall and in CPU seconds under name:
+ * medians and min-max; returns the median wall rate, *cpu_rate the CPU
+ * one.  CPU time is the steadier figure when other work shares the
+ * machine (it leaves out the time spent waiting for a core). */
+static double print_rate(const char *name, struct sample *wall, struct sample *cpu,
+                         uint64_t rows, const char *unit, double *cpu_rate)
 {
-    double med = median(secs);
-    double lo = (double)rows / secs->v[secs->n - 1], hi = (double)rows / secs->v[0];
+    double w = median(wall), c = median(cpu), r = (double)rows / 1e6;
 
-    printf("%s: %.2f M%s/s (median of %d; %.2f-%.2f)\n", name, (double)rows / med / 1e6,
-           unit, secs->n, lo / 1e6, hi / 1e6);
-    return (double)rows / med;
+    printf("%s: %.2f M%s/s wall (median of %d; %.2f-%.2f), %.2f M%s/s cpu (%.2f-%.2f)\n",
+           name, r / w, unit, wall->n, r / wall->v[wall->n - 1], r / wall->v[0], r / c, unit,
+           r / cpu->v[cpu->n - 1], r / cpu->v[0]);
+    *cpu_rate = (double)rows / c;
+    return (double)rows / w;
 }
 
 /* ---- generated files ------------------------------------------------------- */
@@ -283,40 +286,52 @@ static uint64_t count_newlines(const char *p, size_t n)
     return total;
 }
 
+/* Wall and CPU seconds of one run. */
+struct timing {
+    double wall, cpu;
+};
+
+static struct timing since(double wall0, double cpu0)
+{
+    return (struct timing){ bu_now() - wall0, bu_cpu() - cpu0 };
+}
+
 /* The limit: read(2) the whole file into a 1 MiB buffer and count its
- * newlines; seconds, or -1.  *lines gets the count. */
-static double read_limit(const char *path, uint64_t *lines)
+ * newlines; false on error.  *lines gets the count. */
+static bool read_limit(const char *path, uint64_t *lines, struct timing *t)
 {
     static char buf[1 << 20];
     int fd = open(path, O_RDONLY);
-    double t0 = bu_now();
+    double w0 = bu_now(), c0 = bu_cpu();
     uint64_t n = 0;
     ssize_t k;
 
     if (fd < 0)
-        return -1;
+        return false;
     while ((k = read(fd, buf, sizeof buf)) > 0)
         n += count_newlines(buf, (size_t)k);
     close(fd);
     *lines = n;
-    return k < 0 ? -1 : bu_now() - t0;
+    *t = since(w0, c0);
+    return k == 0;
 }
 
-/* The market-data reader alone over path; seconds, or -1.  *rows gets the
- * accepted rows. */
-static double reader_only(const char *path, enum hh_md_kind kind, uint64_t *rows)
+/* The market-data reader alone over path; false on error.  *rows gets
+ * the accepted rows. */
+static bool reader_only(const char *path, enum hh_md_kind kind, uint64_t *rows,
+                        struct timing *tm)
 {
     struct hh_instruments *inst = hh_inst_new();
     struct hh_md_reader *r;
     struct hh_diag d;
     struct hh_tick t;
     struct hh_bar b;
-    double t0 = bu_now(), el;
+    double w0 = bu_now(), c0 = bu_cpu();
     uint64_t n = 0;
 
     if (!inst || hh_md_open(&r, path, kind, inst, stderr, &d)) {
         hh_inst_free(inst);
-        return -1;
+        return false;
     }
     if (kind == HH_MD_BARS)
         while (hh_md_next_bar(r, &b) == 1)
@@ -324,16 +339,17 @@ static double reader_only(const char *path, enum hh_md_kind kind, uint64_t *rows
     else
         while (hh_md_next_tick(r, &t) == 1)
             n++;
-    el = bu_now() - t0;
+    *tm = since(w0, c0);
     hh_md_close(r);
     hh_inst_free(inst);
     *rows = n;
-    return el;
+    return true;
 }
 
 /* The signal validator fed by the line reader, as `hedgehog validate`
- * reads (instruments of the workload); seconds, or -1. */
-static double validator_only(const char *path, const char *dir, uint64_t *accepted)
+ * reads (instruments of the workload); false on error. */
+static bool validator_only(const char *path, const char *dir, uint64_t *accepted,
+                           struct timing *tm)
 {
     const struct hh_sig_rules rules = {
         .min_rr = 1500000000LL, .min_confidence = 600000000LL,
@@ -348,24 +364,26 @@ static double validator_only(const char *path, const char *dir, uint64_t *accept
     const char *line;
     char ipath[512];
     size_t len;
-    double t0, el = -1;
+    double w0, c0;
+    bool ok = false;
 
     snprintf(ipath, sizeof ipath, "%s/instruments.csv", dir);
     *accepted = 0;
     if (!inst || hh_inst_load(inst, ipath, NULL, &d))
         goto out;
-    t0 = bu_now();
+    w0 = bu_now(), c0 = bu_cpu();
     v = hh_sig_validator_new(inst, NULL, &rules);
     if (!v || hh_lines_open(&lr, path, 0, &d))
         goto out;
     while (hh_lines_next(lr, &line, &len) == 1)
         *accepted += hh_sig_process(v, line, len, hh_lines_lineno(lr), HH_TIME_NONE, &s, &rej);
-    el = bu_now() - t0;
+    *tm = since(w0, c0);
+    ok = true;
 out:
     hh_lines_close(lr);
     hh_sig_validator_free(v);
     hh_inst_free(inst);
-    return el;
+    return ok;
 }
 
 /* One data file and how to run it. */
@@ -377,7 +395,7 @@ struct workload {
     uint64_t rows;
 };
 
-static int run_cli(const char *hh, const char *dir, const struct workload *w, double *wall,
+static int run_cli(const char *hh, const char *dir, const struct workload *w, struct timing *t,
                    long *rss)
 {
     char cfg[512], sig[512], out[512];
@@ -390,7 +408,7 @@ static int run_cli(const char *hh, const char *dir, const struct workload *w, do
     snprintf(cfg, sizeof cfg, "%s/config.yaml", dir);
     snprintf(sig, sizeof sig, "%s/signals_%s.jsonl", dir, w->tag);
     snprintf(out, sizeof out, "%s/out_%s", dir, w->tag);
-    return bu_run(w->signals ? va : bt, wall, rss);
+    return bu_run_cpu(w->signals ? va : bt, &t->wall, &t->cpu, rss);
 }
 
 /* Copy the first `lines` lines of src to dst; false on I/O error. */
@@ -420,12 +438,12 @@ static int rss_tenth(const char *hh, const char *dir, const struct workload *w)
 {
     char small[600];
     struct workload t = *w;
-    double wall;
+    struct timing tm;
     long rss;
 
     snprintf(small, sizeof small, "%s.tenth", w->path);
     t.path = small;
-    if (!head_copy(w->path, small, w->rows / 10 + 1) || run_cli(hh, dir, &t, &wall, &rss))
+    if (!head_copy(w->path, small, w->rows / 10 + 1) || run_cli(hh, dir, &t, &tm, &rss))
         return -1;
     printf("%s_e2e_peak_rss_tenth: %ld KiB (the first %llu rows)\n", w->tag, rss,
            (unsigned long long)(w->rows / 10));
@@ -433,47 +451,63 @@ static int rss_tenth(const char *hh, const char *dir, const struct workload *w)
     return 0;
 }
 
+/* Add one timing to a pair of samples. */
+static void add(struct sample *wall, struct sample *cpu, struct timing t)
+{
+    wall->v[wall->n++] = t.wall;
+    cpu->v[cpu->n++] = t.cpu;
+}
+
+/* Print the three figures of a workload from its samples. */
+static void report(const struct workload *w, struct sample s[3][2], uint64_t lines,
+                   uint64_t rows, long rss)
+{
+    static const char *const what[3] = { "limit", "reader", "e2e" };
+    double rate[3], cpu[3];
+    struct stat st;
+    char name[128];
+
+    stat(w->path, &st);
+    printf("%s_file: %llu rows, %.1f MB, %llu newlines, %llu accepted in process\n", w->tag,
+           (unsigned long long)w->rows, (double)st.st_size / 1e6, (unsigned long long)lines,
+           (unsigned long long)rows);
+    for (int k = 0; k < 3; k++) {
+        snprintf(name, sizeof name, "%s_%s", w->tag, what[k]);
+        rate[k] = print_rate(name, &s[k][0], &s[k][1], w->rows, w->unit, &cpu[k]);
+    }
+    printf("%s_limit_bandwidth: %.2f GB/s (%.1f ns/row)\n", w->tag,
+           (double)st.st_size * rate[0] / (double)w->rows / 1e9, 1e9 / rate[0]);
+    for (int k = 1; k < 3; k++)
+        printf("%s_%s_x_limit: %.1f x slower (%.1f ns/row wall); cpu %.1f x (%.1f ns/row)\n",
+               w->tag, what[k], rate[0] / rate[k], 1e9 / rate[k], cpu[0] / cpu[k],
+               1e9 / cpu[k]);
+    printf("%s_e2e_peak_rss: %ld KiB\n", w->tag, rss);
+}
+
 /* The limit, the in-process reader and the CLI on w, each `reps` times,
  * interleaved so that load changes on the machine hit all three alike. */
 static int measure(const char *hh, const char *dir, const struct workload *w, int reps)
 {
-    struct sample lim = { .n = 0 }, rd = { .n = 0 }, cli = { .n = 0 };
-    long rss = 0, r1;
+    struct sample s[3][2] = { { { .n = 0 } } };
     uint64_t lines = 0, rows = 0;
-    char name[128];
-    double limit, rate;
-    struct stat st;
+    long rss = 0, r1;
 
     for (int i = 0; i < reps; i++) {
-        double a = read_limit(w->path, &lines);
-        double b = w->signals ? validator_only(w->path, dir, &rows)
-                              : reader_only(w->path, w->kind, &rows);
-        double c;
+        struct timing a, b, c;
 
-        if (a < 0 || b < 0 || run_cli(hh, dir, w, &c, &r1)) {
+        if (!read_limit(w->path, &lines, &a) ||
+            !(w->signals ? validator_only(w->path, dir, &rows, &b)
+                         : reader_only(w->path, w->kind, &rows, &b)) ||
+            run_cli(hh, dir, w, &c, &r1)) {
             fprintf(stderr, "bench_throughput: %s failed\n", w->tag);
             return -1;
         }
-        lim.v[lim.n++] = a;
-        rd.v[rd.n++] = b;
-        cli.v[cli.n++] = c;
+        add(&s[0][0], &s[0][1], a);
+        add(&s[1][0], &s[1][1], b);
+        add(&s[2][0], &s[2][1], c);
         rss = r1 > rss ? r1 : rss;
     }
-    stat(w->path, &st);
-    printf("%s_file: %llu rows, %.1f MB, %llu accepted in process\n", w->tag,
-           (unsigned long long)w->rows, (double)st.st_size / 1e6, (unsigned long long)rows);
-    snprintf(name, sizeof name, "%s_limit", w->tag);
-    limit = print_rate(name, &lim, w->rows, w->unit);
-    printf("%s_limit_bandwidth: %.2f GB/s (%.1f ns/row, %llu newlines)\n", w->tag,
-           (double)st.st_size / median(&lim) / 1e9, 1e9 / limit, (unsigned long long)lines);
-    snprintf(name, sizeof name, "%s_reader", w->tag);
-    rate = print_rate(name, &rd, w->rows, w->unit);
-    printf("%s_reader_x_limit: %.1f x slower (%.1f ns/row)\n", w->tag, limit / rate,
-           1e9 / rate);
-    snprintf(name, sizeof name, "%s_e2e", w->tag);
-    rate = print_rate(name, &cli, w->rows, w->unit);
-    printf("%s_e2e_x_limit: %.1f x slower (%.1f ns/row)\n", w->tag, limit / rate, 1e9 / rate);
-    printf("%s_e2e_peak_rss: %ld KiB\n", w->tag, rss);
+    report(w, s, lines, rows, rss);
     return w->signals ? 0 : rss_tenth(hh, dir, w);
 }
 
