@@ -227,8 +227,7 @@ static inline uint32_t same32(const char *a, const char *b)
  * cached offset text, ending the field.  (Longer fractions take the full
  * parse.)
  */
-static inline bool same_minute(const struct hh_md__ts *c, const char *s, size_t n,
-                               hh_time_t *out)
+HOT bool same_minute(const struct hh_md__ts *c, const char *s, size_t n, hh_time_t *out)
 {
     static const int64_t ns_per_digit[8] = {
         0, 100000000, 10000000, 1000000, 100000, 10000, 1000, 100,

@@ -19,9 +19,6 @@
 #include "core/lines.h"
 #include "market/mdfile.h"
 
-#ifdef __SSE2__
-#include <emmintrin.h>
-#endif
 #include <stdbool.h>
 #include <string.h>
 
@@ -146,56 +143,6 @@ HOT bool hh_md__sym_find(const struct hh_md_reader *r, const char *s, size_t n, 
         return true;
     }
     return false;
-}
-
-/*
- * Find the commas of an unquoted row: with cut[0] = -1, cut[1..k] get
- * their positions and cut[k + 1] = len, so field j is the text between
- * cut[j] and cut[j + 1].  16 bytes at a time where SSE2 is available
- * (x86-64 always; the last partial block is an overlapping load that stays
- * inside the line).  Returns the field count k + 1, or -1 when the row
- * holds a quote (the caller then takes the RFC 4180 path).
- */
-HOT int hh_md__find_commas(struct hh_md_reader *r, const char *line, size_t len)
-{
-    int32_t *cut = r->cut;
-    size_t i = 0;
-    int k = 1;
-
-    cut[0] = -1;
-#ifdef __SSE2__
-    const __m128i comma = _mm_set1_epi8(','), quote = _mm_set1_epi8('"');
-
-    for (; i + 16 <= len; i += 16) {
-        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(line + i));
-        unsigned mc = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, comma));
-
-        if (_mm_movemask_epi8(_mm_cmpeq_epi8(v, quote)))
-            return -1;
-        for (; mc; mc &= mc - 1)
-            cut[k++] = (int32_t)(i + (size_t)__builtin_ctz(mc));
-    }
-    if (i < len && len >= 16) {
-        size_t base = len - 16;
-        unsigned fresh = ~((1u << (i - base)) - 1);   /* bytes not yet seen */
-        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(line + base));
-        unsigned mc = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, comma)) & fresh;
-
-        if ((unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, quote)) & fresh)
-            return -1;
-        for (; mc; mc &= mc - 1)
-            cut[k++] = (int32_t)(base + (size_t)__builtin_ctz(mc));
-        i = len;
-    }
-#endif
-    for (; i < len; i++) {
-        if (line[i] == ',')
-            cut[k++] = (int32_t)i;
-        else if (line[i] == '"')
-            return -1;
-    }
-    cut[k] = (int32_t)len;
-    return k;
 }
 
 /*
