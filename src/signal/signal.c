@@ -159,8 +159,6 @@ static const char *const fld_name[F_COUNT] = {
     "confidence", "lots", "valid_until", "strategy", "correlation_id", "type",
 };
 
-static const unsigned char fld_len[F_COUNT] = { 2, 2, 11, 6, 4, 5, 4, 7, 10, 4, 11, 8, 14, 4 };
-
 static const char *const tgt_name[HH_SIG_TARGETS_MAX] = {
     "targets[0]", "targets[1]", "targets[2]",
 };
@@ -222,31 +220,28 @@ static void ctx_init(struct line_ctx *c)
     c->conf_nonfinite = false;
 }
 
-/* Map a key to its field, or F_COUNT for keys we ignore. */
+/* k[0..n) is the literal w (n bytes, n a constant at each call: the
+ * compiler compares in a load or two, no call). */
+#define IS(k, n, w) ((n) == sizeof(w) - 1 && memcmp(k, w, sizeof(w) - 1) == 0)
+
+/* Map a key to its field, or F_COUNT for keys we ignore: by length, then
+ * by the few names of that length. */
 static enum fld fld_lookup(const char *k, size_t n)
 {
-    enum fld f;
-
-    if (n < 3)        /* "id" and "ts" are the only short names */
-        return n == 2 && k[0] == 'i' && k[1] == 'd' ? F_ID :
-               n == 2 && k[0] == 't' && k[1] == 's' ? F_TS : F_COUNT;
-    switch (k[0]) {
-    case 'c': f = k[1] == 'o' && k[2] == 'n' ? F_CONFIDENCE : F_CORRELATION_ID; break;
-    case 'e': f = F_ENTRY; break;
-    case 'i': f = F_ID; break;
-    case 'l': f = F_LOTS; break;
-    case 'r': f = F_RECEIVED_AT; break;
-    case 's':
-        f = k[1] == 'y' ? F_SYMBOL : k[1] == 'i' ? F_SIDE :
-            k[1] == 't' && k[2] == 'o' ? F_STOP : F_STRATEGY;
-        break;
-    case 't':
-        f = k[1] == 's' ? F_TS : k[1] == 'a' ? F_TARGETS : F_TYPE;
-        break;
-    case 'v': f = F_VALID_UNTIL; break;
+    switch (n) {
+    case 2:  return IS(k, n, "id") ? F_ID : IS(k, n, "ts") ? F_TS : F_COUNT;
+    case 4:  return IS(k, n, "side") ? F_SIDE : IS(k, n, "stop") ? F_STOP :
+                    IS(k, n, "lots") ? F_LOTS : IS(k, n, "type") ? F_TYPE : F_COUNT;
+    case 5:  return IS(k, n, "entry") ? F_ENTRY : F_COUNT;
+    case 6:  return IS(k, n, "symbol") ? F_SYMBOL : F_COUNT;
+    case 7:  return IS(k, n, "targets") ? F_TARGETS : F_COUNT;
+    case 8:  return IS(k, n, "strategy") ? F_STRATEGY : F_COUNT;
+    case 10: return IS(k, n, "confidence") ? F_CONFIDENCE : F_COUNT;
+    case 11: return IS(k, n, "received_at") ? F_RECEIVED_AT :
+                    IS(k, n, "valid_until") ? F_VALID_UNTIL : F_COUNT;
+    case 14: return IS(k, n, "correlation_id") ? F_CORRELATION_ID : F_COUNT;
     default: return F_COUNT;
     }
-    return fld_len[f] == n && memcmp(k, fld_name[f], n) == 0 ? f : F_COUNT;
 }
 
 static const char *double_text(struct json_object *o, size_t *n, bool *finite);
