@@ -936,6 +936,9 @@ static void fill_signal(const struct line_ctx *c, const struct hh_sig_reject *id
 static bool validate(struct hh_sig_validator *v, struct line_ctx *c, hh_time_t now,
                      uint64_t lineno, struct hh_signal *out, struct hh_sig_reject *rej)
 {
+    struct hh_sig_reject late;          /* reason and detail only */
+    bool later;
+
     identify(v, c, now, rej);
     if (is_group(c))
         return fail(rej, HH_SIG_BAD_TYPE, "a group signal where a single signal is expected");
@@ -943,10 +946,22 @@ static bool validate(struct hh_sig_validator *v, struct line_ctx *c, hh_time_t n
         !check_finite(c, rej) || !each_price(c, rej, price_positive))
         return false;
     HH_ASSERT(c->recv != HH_TIME_NONE);   /* ts and received_at are valid now */
-    if (!check_duplicate(v, c, rej) || !check_symbol(v, c, rej) || !check_expired(c, rej) ||
-        !each_price(c, rej, price_on_tick) || !check_levels(c, rej) || !check_rr(v, c, rej) ||
-        !check_confidence(v, c, rej) || !check_clock(v, c, rej) || !check_session(v, c, rej))
+    /* The passes after DUPLICATE read nothing the id set holds, so they
+     * run first, into their own rejection `late`: by the time the id set's
+     * slot is read — out of cache at millions of ids, prefetched by
+     * identify() — it has arrived.  The order of reasons is unchanged: a
+     * DUPLICATE still wins over anything a later pass found. */
+    later = check_symbol(v, c, &late) && check_expired(c, &late) &&
+            each_price(c, &late, price_on_tick) && check_levels(c, &late) &&
+            check_rr(v, c, &late) && check_confidence(v, c, &late) &&
+            check_clock(v, c, &late) && check_session(v, c, &late);
+    if (!check_duplicate(v, c, rej))
         return false;
+    if (!later) {
+        rej->reason = late.reason;
+        memcpy(rej->detail, late.detail, strlen(late.detail) + 1);   /* tail stays zero */
+        return false;
+    }
     fill_signal(c, rej, lineno, out);
     return true;
 }

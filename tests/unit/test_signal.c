@@ -496,6 +496,15 @@ static void test_duplicate(void **state)
     REJECT(mk("id", "\"d4\"", "entry", DROP, NULL), MISSING_FIELD, "");
     ACCEPT(mk("id", "\"d4\"", NULL));
     REJECT(mk("id", "\"d4\"", NULL), DUPLICATE, "d4");
+    /* a repeat that would also fail a later check is a DUPLICATE, with
+     * nothing of the later check's detail left in the buffer */
+    REJECT(mk("id", "\"d4\"", "symbol", "\"NOPE-A-RATHER-LONG-SYMBOL-NAME\"", NULL), DUPLICATE,
+           "d4");
+    assert_string_equal(F->r.detail, "id 'd4' was already received");
+    for (size_t i = strlen(F->r.detail); i < sizeof F->r.detail; i++)
+        assert_int_equal(F->r.detail[i], 0);
+    REJECT(mk("id", "\"d2\"", "received_at", "\"2025-01-04T10:00:00+05:30\"", NULL),
+           DUPLICATE, "d2");
 }
 
 static void test_duplicate_many(void **state)
