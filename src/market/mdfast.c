@@ -3,9 +3,9 @@
  *
  * A row of the canonical layout is read straight from the line reader's
  * buffer, without hh_lines_next():
- *  - split: 16 bytes at a time (SSE2), the newline ends the row and the
- *    commas before it give every field's bounds before any field is read,
- *    so the fields are parsed independently of each other;
+ *  - split: 64 bytes per step (four SSE2 loads); the newline ends the row
+ *    and the commas before it give every field's bounds before any field
+ *    is read, so the fields are parsed independently of each other;
  *  - the timestamp: the whole text equal to the last one parsed (bars of
  *    one minute share it) gives its value at once; the same first 16 bytes
  *    (date and HH:MM) need only the seconds, fraction and offset read;
@@ -47,16 +47,22 @@ static inline uint64_t load8(const char *p)
     return w;
 }
 
-/*
- * x is eight text bytes (the first in the lowest byte) xor '0': how many
- * leading bytes are digits (0..8).  A digit becomes 0..9; any other byte
- * becomes >= 10 and gets its top bit set by the addition or is >= 0x80
- * already; a carry out of a non-digit byte only reaches later bytes, never
- * the digits before it.
- */
+/* Bytes of x (text xor '0') that are not digits: bit 8i + 7 set for each
+ * such byte i.  A digit becomes 0..9; any other byte becomes >= 10 and
+ * gets its top bit set by the addition, or is >= 0x80 already.  A carry
+ * out of a byte only reaches later bytes: every non-digit is flagged, and
+ * a digit only after a byte >= 0x80 (flagged itself) — so "no flag in a
+ * range" proves the range is all digits, and the lowest flag is the first
+ * non-digit. */
+static inline uint64_t nondigits(uint64_t x)
+{
+    return ((x + 0x7676767676767676ull) | x) & 0x8080808080808080ull;
+}
+
+/* How many leading bytes of x (text xor '0') are digits: 0..8. */
 static inline unsigned digits8(uint64_t x)
 {
-    uint64_t m = ((x + 0x7676767676767676ull) | x) & 0x8080808080808080ull;
+    uint64_t m = nondigits(x);
 
     return m ? (unsigned)__builtin_ctzll(m) >> 3 : 8;
 }
@@ -76,18 +82,10 @@ static inline uint64_t lead_value(uint64_t x, unsigned k)
     return value8(x << (8 * (8 - k)));
 }
 
+/* An ASCII digit. */
 static inline bool digit(char ch)
 {
     return (unsigned char)(ch - '0') <= 9;
-}
-
-/* Bytes of x (text xor '0') that are not digits: bit 8i + 7 set for each
- * such byte i.  Every non-digit byte is flagged; a digit byte is flagged
- * only after a byte >= 0x80 (a carry), which is flagged itself — so "no
- * flag in a range" proves the range is all digits. */
-static inline uint64_t nondigits(uint64_t x)
-{
-    return ((x + 0x7676767676767676ull) | x) & 0x8080808080808080ull;
 }
 
 /* The low n (1..8) bytes. */
@@ -351,13 +349,13 @@ HOT void scan64(const char *p, uint64_t *comma, uint64_t *nl, bool *quoted)
  * The row at the start of the buffered bytes p[0..n) (n >= 64, so the 128
  * bytes this may load stay within the line reader's pad): its newline must
  * lie within n and ROW_MAX.  *used gets the bytes up to and including the
- * newline, *len the row's length without it (and without a '\r' before
- * it, as hh_lines_next() would).  The row must hold exactly nf fields and
- * no quote (the generic road unquotes); c gets where they are.  Every
+ * newline; the row ends before it (and before a '\r' there, as
+ * hh_lines_next() would).  The row must hold exactly nf fields and no
+ * quote (the generic road unquotes); c gets where they are.  Every
  * delimiter is found before any field is read, so no field waits for the
  * parse of the one before it.
  */
-HOT bool split(const char *p, size_t n, int nf, struct cuts *c, size_t *len, size_t *used)
+HOT bool split(const char *p, size_t n, int nf, struct cuts *c, size_t *used)
 {
     uint64_t lo, hi = 0, nl, nh = 0;
     bool quoted = false, found = true;
@@ -379,7 +377,6 @@ HOT bool split(const char *p, size_t n, int nf, struct cuts *c, size_t *len, siz
     *used = e + 1;
     if (e > 0 && p[e - 1] == '\r')
         e--;
-    *len = e;
     /* A quote past the row's end is another row's: look again then. */
     if (quoted && memchr(p, '"', e))
         return false;
@@ -432,8 +429,6 @@ void hh_md__sync(struct hh_md_reader *r)
  * only when the last one is used up, so a row costs no call there. */
 HOT bool next_row(struct hh_md_reader *r, const char **line, struct cuts *c, size_t *used)
 {
-    size_t len;
-
     if (r->win_n < ROW_MAX - 64) {
         hh_md__sync(r);
         r->win_n = hh_lines_buffered(r->lr, &r->win);
@@ -441,7 +436,7 @@ HOT bool next_row(struct hh_md_reader *r, const char **line, struct cuts *c, siz
             return false;
     }
     *line = r->win;
-    return split(r->win, r->win_n, r->ncols, c, &len, used);
+    return split(r->win, r->win_n, r->ncols, c, used);
 }
 
 /* Hand the row out: counted as read and accepted; its bytes are owed to
