@@ -105,9 +105,19 @@ static inline bool bu_generate_ticks(const char *path, uint64_t rows, bu_tick_fn
     return fclose(f) == 0;
 }
 
+/* CPU seconds (user + system) this process has used. */
+static inline double bu_cpu(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
 /* Run argv (argv[0] the program) with stdout and stderr to /dev/null;
- * *wall gets seconds, *rss_kib the child's peak RSS.  0 on exit status 0. */
-static inline int bu_run(char *const argv[], double *wall, long *rss_kib)
+ * *wall gets seconds, *cpu the child's user + system seconds (NULL: not
+ * wanted), *rss_kib its peak RSS.  0 on exit status 0. */
+static inline int bu_run_cpu(char *const argv[], double *wall, double *cpu, long *rss_kib)
 {
     struct rusage ru;
     double t0 = bu_now();
@@ -127,8 +137,16 @@ static inline int bu_run(char *const argv[], double *wall, long *rss_kib)
     if (wait4(pid, &status, 0, &ru) < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
         return -1;
     *wall = bu_now() - t0;
+    if (cpu)
+        *cpu = (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
+               (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
     *rss_kib = ru.ru_maxrss;
     return 0;
+}
+
+static inline int bu_run(char *const argv[], double *wall, long *rss_kib)
+{
+    return bu_run_cpu(argv, wall, NULL, rss_kib);
 }
 
 #endif

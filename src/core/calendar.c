@@ -31,10 +31,10 @@ struct hh_calendar {
     struct hh_cal__dates hol[HH_EXCH_COUNT];
 };
 
-/* The date from which NSE futures have a pre-open session (DOMAIN.md §1). */
-#define FUT_PREOPEN_FROM_Y 2025
-#define FUT_PREOPEN_FROM_M 12
-#define FUT_PREOPEN_FROM_D 8
+/* The date from which NSE futures have a pre-open session (DOMAIN.md §1),
+ * 2025-12-08, as days since 1970 (a constant: the session rules run for
+ * every bar; tests/unit/test_calendar.c checks the days on either side). */
+#define FUT_PREOPEN_FROM 20430
 
 /* NSE monthly expiries move from Thursday to Tuesday for contracts expiring
  * on or after this date. */
@@ -201,8 +201,7 @@ void hh_cal_session_rules(enum hh_segment seg, hh_date_t date, struct hh_session
         break;
     case HH_SEG_FUT:
         open = HH_TOD(9, 15), close = HH_TOD(15, 30);
-        if (date >= hh_date_from_ymd(FUT_PREOPEN_FROM_Y, FUT_PREOPEN_FROM_M,
-                                     FUT_PREOPEN_FROM_D))
+        if (date >= FUT_PREOPEN_FROM)
             pre = HH_TOD(9, 0), pre_end = HH_TOD(9, 8);
         break;
     case HH_SEG_OPT:
@@ -220,6 +219,8 @@ void hh_cal_session_rules(enum hh_segment seg, hh_date_t date, struct hh_session
         break;
     }
     out->date = date;
+    /* Every phase is IST midnight plus its time of day (inline arithmetic:
+     * this runs for every bar of a backtest). */
 #define AT(tod) ((tod) < 0 || date == HH_DATE_NONE ? HH_TIME_NONE : hh_time_from_ist(date, (tod)))
     out->open = AT(open);
     out->close = AT(close);

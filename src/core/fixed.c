@@ -83,6 +83,11 @@ static int dec_scan(const char *s, size_t n, unsigned flags, struct dec_text *t)
     return i == n ? HH_OK : HH_ESYNTAX;
 }
 
+static const int64_t pow10_tab[] = {
+    1LL, 10LL, 100LL, 1000LL, 10000LL, 100000LL, 1000000LL, 10000000LL,
+    100000000LL, 1000000000LL, 10000000000LL, 100000000000LL, 1000000000000LL,
+};
+
 /* k-th mantissa digit (integer part, then fraction), or 0 past the end. */
 static int dec_digit(const struct dec_text *t, long k)
 {
@@ -96,6 +101,38 @@ static int dec_digit(const struct dec_text *t, long k)
     return 0;
 }
 
+/*
+ * The shape nearly every number has: [-]I[.F], I at least one digit, F one
+ * to `digits` digits, I and the scale together at most 18 digits — so the
+ * value is exact and below 10^18, and equals what the general parser
+ * below gives.  false leaves the text to it (exponents, '+', more places,
+ * anything malformed).
+ */
+static bool dec_plain(const char *s, size_t n, int digits, int64_t *out)
+{
+    bool neg = n > 0 && s[0] == '-';
+    size_t i = neg, nint, nfrac = 0;
+    uint64_t v = 0;
+    unsigned d;
+
+    for (; i < n && (d = (unsigned char)s[i] - '0') <= 9; i++)
+        v = v * 10 + d;                      /* wraps when too long: refused below */
+    nint = i - neg;
+    if (digits < 0 || digits > 12 || nint == 0 || nint + (size_t)digits > 18)
+        return false;
+    if (i < n) {
+        if (s[i] != '.')
+            return false;
+        for (i++; i < n && (d = (unsigned char)s[i] - '0') <= 9; i++, nfrac++)
+            v = v * 10 + d;
+        if (nfrac == 0 || nfrac > (size_t)digits || i < n)
+            return false;
+    }
+    v *= (uint64_t)pow10_tab[(size_t)digits - nfrac];
+    *out = neg ? -(int64_t)v : (int64_t)v;
+    return true;
+}
+
 int hh_dec_parse(const char *s, size_t n, int digits, unsigned flags, int64_t *out)
 {
     struct dec_text t;
@@ -104,6 +141,8 @@ int hh_dec_parse(const char *s, size_t n, int digits, unsigned flags, int64_t *o
     bool inexact = false;
     int rc;
 
+    if (dec_plain(s, n, digits, out))
+        return HH_OK;
     rc = dec_scan(s, n, flags, &t);
     if (rc)
         return rc;
@@ -158,11 +197,6 @@ int hh_qty_parse(const char *s, size_t n, hh_qty_t *out)
 {
     return hh_dec_parse(s, n, 0, 0, out);
 }
-
-static const int64_t pow10_tab[] = {
-    1LL, 10LL, 100LL, 1000LL, 10000LL, 100000LL, 1000000LL, 10000000LL,
-    100000000LL, 1000000000LL, 10000000000LL, 100000000000LL, 1000000000000LL,
-};
 
 size_t hh_dec_format(char *buf, size_t cap, int64_t v, int digits, int places)
 {

@@ -3,7 +3,10 @@
  *
  * Buffer invariant: bytes [start, end) of buf are read but not yet returned;
  * a returned line always lies inside [start, end) and stays valid until the
- * next call, which may move the remainder to the front of buf.
+ * next call, which may move the remainder to the front of buf.  buf holds
+ * cap + HH_LINES_PAD bytes, zeroed at allocation, and reads fill at most
+ * cap: the pad is never written, so loads past a line stay in bounds and
+ * read initialised bytes.
  */
 #include "core/lines.h"
 
@@ -45,7 +48,7 @@ int hh_lines_fdopen(struct hh_lines **out, int fd, bool own_fd, const char *name
     lr->own_fd = own_fd;
     lr->max_line = max_line ? max_line : HH_LINES_DEFAULT_MAX;
     lr->cap = lr->max_line + READ_CHUNK;
-    lr->buf = malloc(lr->cap);
+    lr->buf = calloc(1, lr->cap + HH_LINES_PAD);
     if (!lr->buf) {
         free(lr);
         return hh_diag_set(d, HH_ENOMEM, "%s: out of memory", name);
@@ -162,6 +165,23 @@ int hh_lines_next(struct hh_lines *lr, const char **line, size_t *len)
             return 1;
         }
     }
+}
+
+size_t hh_lines_buffered(const struct hh_lines *lr, const char **p)
+{
+    *p = lr->buf + lr->start;
+    return lr->skipping ? 0 : lr->end - lr->start;
+}
+
+void hh_lines_consume(struct hh_lines *lr, size_t n, uint64_t lines)
+{
+    HH_ASSERT(n >= lines && lines >= 1 && n <= lr->end - lr->start &&
+              lr->buf[lr->start + n - 1] == '\n');
+    lr->start += n;
+    if (lr->scan < lr->start)
+        lr->scan = lr->start;
+    lr->offset += n;
+    lr->lineno += lines;
 }
 
 bool hh_lines_pending(const struct hh_lines *lr)

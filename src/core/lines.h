@@ -9,6 +9,11 @@
  *
  * Line numbers are 1-based physical lines.  A trailing "\r" is removed.
  * The final line may lack its newline.
+ *
+ * A returned line is followed in memory by at least HH_LINES_PAD readable
+ * bytes (its newline, later input, stale or zero bytes: content
+ * unspecified), so a parser may load a whole word or vector at any
+ * position inside the line without checking the end first.
  */
 #ifndef HH_LINES_H
 #define HH_LINES_H
@@ -22,6 +27,7 @@
 struct hh_lines;
 
 #define HH_LINES_DEFAULT_MAX (1u << 20)   /* 1 MiB */
+#define HH_LINES_PAD         64           /* readable bytes past any line */
 
 /*
  * Open `path` ("-" means stdin).  max_line is the longest line kept
@@ -47,6 +53,18 @@ int hh_lines_fdopen(struct hh_lines **out, int fd, bool own_fd, const char *name
  * last line is held back until its newline arrives.
  */
 int hh_lines_next(struct hh_lines *lr, const char **line, size_t *len);
+
+/*
+ * Zero-copy access for a reader that finds line ends itself (the market
+ * data fast road).  hh_lines_buffered() gives the bytes read and not yet
+ * handed out, without reading (*p borrowed until the next call of any
+ * function here; 0 bytes while an over-long line is being skipped).
+ * hh_lines_consume() then hands out their first n bytes as `lines` lines:
+ * they must end with a newline and hold `lines` newlines.  Line number and
+ * offset advance as if hh_lines_next() had returned those lines.
+ */
+size_t hh_lines_buffered(const struct hh_lines *lr, const char **p);
+void hh_lines_consume(struct hh_lines *lr, size_t n, uint64_t lines);
 
 /* Does the buffer hold a complete line (hh_lines_next() returns it without
  * reading)?  For callers that poll() the descriptor of a pipe before

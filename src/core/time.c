@@ -13,20 +13,11 @@ static const char *const month_abbr[12] = {
     "jul", "aug", "sep", "oct", "nov", "dec",
 };
 
-static int64_t floor_div(int64_t a, int64_t b)
-{
-    int64_t q = a / b;
-
-    if ((a % b != 0) && ((a < 0) != (b < 0)))
-        q--;
-    return q;
-}
-
 hh_date_t hh_date_from_ymd(int y, int m, int d)
 {
     /* Shift the year to start in March so the leap day is the year's last. */
     int64_t yy = (int64_t)y - (m <= 2);
-    int64_t era = floor_div(yy, 400);
+    int64_t era = hh_time__floor_div(yy, 400);
     int64_t yoe = yy - era * 400;
     int64_t mp = (m + 9) % 12;
     int64_t doy = (153 * mp + 2) / 5 + d - 1;
@@ -38,7 +29,7 @@ hh_date_t hh_date_from_ymd(int y, int m, int d)
 void hh_date_to_ymd(hh_date_t date, int *y, int *m, int *d)
 {
     int64_t z = (int64_t)date + 719468;
-    int64_t era = floor_div(z, 146097);
+    int64_t era = hh_time__floor_div(z, 146097);
     int64_t doe = z - era * 146097;
     int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
     int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
@@ -72,7 +63,7 @@ bool hh_date_valid_ymd(int y, int m, int d)
 int hh_date_weekday(hh_date_t date)
 {
     /* 1970-01-01 was a Thursday (ISO 4). */
-    int64_t w = floor_div((int64_t)date + 3, 7);
+    int64_t w = hh_time__floor_div((int64_t)date + 3, 7);
 
     return (int)((int64_t)date + 3 - w * 7) + 1;
 }
@@ -182,10 +173,46 @@ static int parse_offset(const char *s, size_t n, int64_t *off, const char **why)
     return HH_OK;
 }
 
+/* The date part s[0..10) as a day number: from the memo when it holds the
+ * same text; else parsed, checked and (when valid) remembered.  Returns
+ * HH_OK, or HH_ESYNTAX with the reason of hh_time_parse(). */
+static int parse_date_part(struct hh_time_memo *m, const char *s, int h, int mi,
+                           hh_date_t *date, const char **why)
+{
+    int y, mo, d;
+
+    if (m && m->valid && memcmp(s, m->ymd, 10) == 0) {
+        if (h < 0 || h > 23 || mi < 0 || mi > 59)
+            return fail(why, "date or time out of range");
+        *date = m->date;
+        return HH_OK;
+    }
+    y = num(s, 4), mo = num(s + 5, 2), d = num(s + 8, 2);
+    if (!hh_date_valid_ymd(y, mo, d) || h < 0 || h > 23 || mi < 0 || mi > 59)
+        return fail(why, "date or time out of range");
+    /* ns since 1970 in int64 spans 1677-09-21 .. 2262-04-11: stay inside. */
+    if (y < HH_TIME_YEAR_MIN || y > HH_TIME_YEAR_MAX)
+        return fail(why, "year out of range (1678-2261)");
+    *date = hh_date_from_ymd(y, mo, d);
+    if (m) {
+        memcpy(m->ymd, s, 10);
+        m->date = *date;
+        m->valid = true;
+    }
+    return HH_OK;
+}
+
 int hh_time_parse(const char *s, size_t n, hh_time_t *out, const char **why)
 {
-    int y, mo, d, h, mi, sec = 0;
+    return hh_time_parse_memo(NULL, s, n, out, why);
+}
+
+int hh_time_parse_memo(struct hh_time_memo *memo, const char *s, size_t n, hh_time_t *out,
+                       const char **why)
+{
+    int h, mi, sec = 0;
     int64_t frac = 0, off;
+    hh_date_t date;
     size_t i;
     int rc;
 
@@ -193,13 +220,10 @@ int hh_time_parse(const char *s, size_t n, hh_time_t *out, const char **why)
         return fail(why, "not an ISO-8601 date-time");
     if (s[10] != 'T' && s[10] != 't' && s[10] != ' ')
         return fail(why, "not an ISO-8601 date-time");
-    y = num(s, 4), mo = num(s + 5, 2), d = num(s + 8, 2);
     h = num(s + 11, 2), mi = num(s + 14, 2);
-    if (!hh_date_valid_ymd(y, mo, d) || h < 0 || h > 23 || mi < 0 || mi > 59)
-        return fail(why, "date or time out of range");
-    /* ns since 1970 in int64 spans 1677-09-21 .. 2262-04-11: stay inside. */
-    if (y < HH_TIME_YEAR_MIN || y > HH_TIME_YEAR_MAX)
-        return fail(why, "year out of range (1678-2261)");
+    rc = parse_date_part(memo, s, h, mi, &date, why);
+    if (rc)
+        return rc;
     i = 16;
     if (i < n && s[i] == ':') {
         if (i + 3 > n || (sec = num(s + i + 1, 2)) < 0 || sec > 59)
@@ -224,9 +248,8 @@ int hh_time_parse(const char *s, size_t n, hh_time_t *out, const char **why)
     rc = parse_offset(s + i, n - i, &off, why);
     if (rc)
         return rc;
-    *out = hh_time_from_utc(hh_date_from_ymd(y, mo, d),
-                            h * HH_NS_PER_HOUR + mi * HH_NS_PER_MIN +
-                                sec * HH_NS_PER_S + frac) - off;
+    *out = hh_time_from_utc(date, h * HH_NS_PER_HOUR + mi * HH_NS_PER_MIN +
+                                      sec * HH_NS_PER_S + frac) - off;
     return HH_OK;
 }
 
@@ -275,26 +298,4 @@ void hh_time_put(FILE *f, hh_time_t t)
     char b[40];
 
     fwrite(b, 1, hh_time_format(t, b, sizeof b), f);
-}
-
-hh_date_t hh_time_ist_date(hh_time_t t)
-{
-    return (hh_date_t)floor_div(t + HH_IST_OFFSET, HH_NS_PER_DAY);
-}
-
-int64_t hh_time_ist_tod(hh_time_t t)
-{
-    int64_t l = t + HH_IST_OFFSET;
-
-    return l - floor_div(l, HH_NS_PER_DAY) * HH_NS_PER_DAY;
-}
-
-hh_time_t hh_time_from_ist(hh_date_t date, int64_t tod)
-{
-    return (int64_t)date * HH_NS_PER_DAY + tod - HH_IST_OFFSET;
-}
-
-hh_time_t hh_time_from_utc(hh_date_t date, int64_t tod)
-{
-    return (int64_t)date * HH_NS_PER_DAY + tod;
 }

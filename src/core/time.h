@@ -67,6 +67,21 @@ size_t hh_date_format(hh_date_t date, char *buf, size_t cap);
 int hh_time_parse(const char *s, size_t n, hh_time_t *out, const char **why);
 
 /*
+ * The same, remembering the last date it read in *memo (zero-initialise
+ * it): a text with the same "YYYY-MM-DD" as the last successful one skips
+ * the date's parsing, validation and day count.  Results equal
+ * hh_time_parse()'s.  For streams of timestamps, most of one day.
+ */
+struct hh_time_memo {
+    char ymd[10];              /* the date text last read */
+    hh_date_t date;            /* its day number */
+    bool valid;
+};
+
+int hh_time_parse_memo(struct hh_time_memo *memo, const char *s, size_t n, hh_time_t *out,
+                       const char **why);
+
+/*
  * Write t in IST: 2025-01-02T09:15:00+05:30, with .mmm when the time has
  * milliseconds, or more digits (6 or 9) when it has sub-millisecond parts.
  * Returns the length; buf needs 36 bytes.
@@ -76,14 +91,42 @@ size_t hh_time_format(hh_time_t t, char *buf, size_t cap);
 /* hh_time_format() onto f (a CSV field). */
 void hh_time_put(FILE *f, hh_time_t t);
 
+/*
+ * Conversions between instants and IST dates, inline: the per-row paths
+ * (session checks, candle alignment) call them for every tick and bar.
+ */
+
+/* a / b rounded towards minus infinity (b > 0); the time module's own. */
+static inline int64_t hh_time__floor_div(int64_t a, int64_t b)
+{
+    int64_t q = a / b;
+
+    return q - (a % b < 0);
+}
+
 /* IST calendar date and time of day (ns since IST midnight) of t. */
-hh_date_t hh_time_ist_date(hh_time_t t);
-int64_t hh_time_ist_tod(hh_time_t t);
+static inline hh_date_t hh_time_ist_date(hh_time_t t)
+{
+    return (hh_date_t)hh_time__floor_div(t + HH_IST_OFFSET, HH_NS_PER_DAY);
+}
+
+static inline int64_t hh_time_ist_tod(hh_time_t t)
+{
+    int64_t l = t + HH_IST_OFFSET;
+
+    return l - hh_time__floor_div(l, HH_NS_PER_DAY) * HH_NS_PER_DAY;
+}
 
 /* The instant at IST date `date`, time of day `tod` ns. */
-hh_time_t hh_time_from_ist(hh_date_t date, int64_t tod);
+static inline hh_time_t hh_time_from_ist(hh_date_t date, int64_t tod)
+{
+    return (int64_t)date * HH_NS_PER_DAY + tod - HH_IST_OFFSET;
+}
 
 /* Same, at UTC. */
-hh_time_t hh_time_from_utc(hh_date_t date, int64_t tod);
+static inline hh_time_t hh_time_from_utc(hh_date_t date, int64_t tod)
+{
+    return (int64_t)date * HH_NS_PER_DAY + tod;
+}
 
 #endif

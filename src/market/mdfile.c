@@ -1,15 +1,19 @@
 /*
- * mdfile.c — streaming readers for tick and bar CSV files (SPEC §3).
+ * mdfile.c — streaming readers for tick and bar CSV files (SPEC §3):
+ * opening, the header, and the generic road.
  *
- * The hot path per row: hh_lines hands out the line in place; one pass
- * over it (16 bytes at a time with SSE2) finds the commas, from which the
- * fields the header named are cut lazily; the timestamp, prices and
- * quantities go through fast paths for their common shapes (fixed-width
- * ISO time with the last date and offset cached, plain decimals) that fall
- * back to the exact generic parsers for anything else, so results never
- * depend on which path ran; the symbol is resolved through a small two-way
- * cache in front of the instrument table.  Nothing is allocated per row.
- * About 70 ns a row on the machine of bench/bench_candles.c (see there).
+ * Rows of the canonical layout first try the fast road (mdfast.c), which
+ * reads them straight from the line reader's buffer and accepts only what
+ * this file would accept, with the same values.  Everything else — and
+ * every row the fast road declines — takes the generic road here: the
+ * line is handed out by hh_lines, one pass over it (16 bytes at a time
+ * with SSE2) finds the commas, from which the fields the header named are
+ * cut lazily; the timestamp, prices and quantities go through fast paths
+ * for their common shapes (fixed-width ISO time with the last date and
+ * offset cached, plain decimals) that fall back to the exact generic
+ * parsers for anything else, so results never depend on which path ran;
+ * the symbol is resolved through a small two-way cache in front of the
+ * instrument table.  Nothing is allocated per row.
  *
  * Invariants:
  *  - a row is accepted only when every field parsed, the bar (if any) is
@@ -18,10 +22,7 @@
  *    once in accepted or in one skipped_* reason;
  *  - a symbol is interned only for an accepted row.
  */
-#include "market/mdfile.h"
-
-#include "core/csv.h"
-#include "core/lines.h"
+#include "market/mdfile_int.h"
 
 #include <stdarg.h>
 #ifdef __SSE2__
@@ -34,8 +35,6 @@
 
 #define MD_MAX_COLS   64    /* columns a header may have */
 #define MD_WARN_ROWS  10    /* skipped rows reported one by one */
-#define SYMCACHE_BITS 7     /* symbol -> iid cache: 2^7 slots, 2-way (slot, slot ^ 1) */
-#define SYMCACHE_SIZE (1u << SYMCACHE_BITS)
 
 /* Earliest and latest years whose instants fit int64 nanoseconds with any
  * UTC offset (the limits are 1677-09-21 and 2262-04-11). */
@@ -47,57 +46,22 @@ enum {
     COL_TS, COL_SYMBOL,
     COL_PRICE, COL_QTY, COL_BID, COL_ASK,                  /* ticks */
     COL_OPEN = 2, COL_HIGH, COL_LOW, COL_CLOSE, COL_VOLUME, /* bars */
-    COL_MAX = 7
+    COL_MAX = HH_MD__COLS
 };
 
-struct md_layout {
+/* A kind's columns, in their canonical order. */
+struct hh_md__layout {
     const char *names[COL_MAX];
     int n;           /* names in use */
     int required;    /* the first `required` names must be present */
 };
 
-static const struct md_layout layouts[] = {
+static const struct hh_md__layout layouts[] = {
     [HH_MD_TICKS] = { { "ts", "symbol", "price", "qty", "bid", "ask" }, 6, 4 },
     [HH_MD_BARS]  = { { "ts", "symbol", "open", "high", "low", "close", "volume" }, 7, 7 },
 };
 
 enum skip_reason { SKIP_ORDER, SKIP_FIELD, SKIP_OHLC };
-
-/* A symbol seen before and its id.  w0/w1 are its words from sym_words(),
- * so that a compare needs no memcmp call up to 16 bytes. */
-struct symcache_entry {
-    uint64_t w0, w1;
-    uint32_t len;                  /* 0: empty slot */
-    hh_iid_t iid;
-    char sym[HH_SYMBOL_MAX];
-};
-
-struct hh_md_reader {
-    struct hh_lines *lr;
-    struct hh_instruments *inst;   /* borrowed */
-    FILE *warn;                    /* borrowed, may be NULL */
-    enum hh_md_kind kind;
-    const struct md_layout *lay;
-    int ncols;                     /* fields in the header */
-    int col[COL_MAX];              /* position of each named column, -1 absent */
-    int npresent;                  /* named columns the header has ... */
-    int present[COL_MAX];          /* ... and which (COL_*) */
-    bool has[COL_MAX];             /* the header names this column */
-    hh_time_t last_ts;             /* last accepted row, HH_TIME_NONE before */
-    struct hh_md_stats st;
-    uint64_t warned;               /* skipped rows reported so far */
-    struct hh_md_datecache dc;
-    struct symcache_entry sc[SYMCACHE_SIZE];
-    char scratch[HH_MD_MAX_LINE];  /* unescaped quoted fields of the current row */
-    bool quoted;                   /* the current row had quotes: fields in qf */
-    struct hh_field qf[COL_MAX];   /* named fields of a quoted row */
-    int32_t cut[HH_MD_MAX_LINE + 2]; /* -1, comma positions, length (current row) */
-};
-
-/* Functions of the per-row path are inlined into it; the rare branches
- * (errors, messages) stay out of line so the loop stays small. */
-#define HOT  static inline __attribute__((always_inline))
-#define COLD static __attribute__((noinline, cold))
 
 /* ---- field parsers ------------------------------------------------------ */
 
@@ -387,7 +351,7 @@ static void warnf(struct hh_md_reader *r, const char *fmt, ...)
 }
 
 /* Which named column a header field is, or -1. */
-static int column_role(const struct md_layout *lay, struct hh_field f)
+static int column_role(const struct hh_md__layout *lay, struct hh_field f)
 {
     f = hh_field_trim(f);
     for (int k = 0; k < lay->n; k++)
@@ -419,6 +383,19 @@ static int check_required(struct hh_md_reader *r, const int *col, struct hh_diag
                        r->kind == HH_MD_TICKS ? "ticks" : "bars",
                        r->kind == HH_MD_TICKS ? "ts,symbol,price,qty[,bid,ask]"
                                               : "ts,symbol,open,high,low,close,volume");
+}
+
+/* Does the header name exactly the layout's columns in their order (ticks:
+ * the four required ones, or all six)?  Only then may rows take the fast
+ * road, which reads the fields in that order. */
+static bool canonical(const struct hh_md_reader *r)
+{
+    if (r->ncols != r->lay->n && !(r->kind == HH_MD_TICKS && r->ncols == r->lay->required))
+        return false;
+    for (int k = 0; k < r->ncols; k++)
+        if (r->col[k] != k)
+            return false;
+    return true;
 }
 
 /* Map the header's columns to roles; warn about unknown and repeated ones. */
@@ -459,6 +436,8 @@ static int map_header(struct hh_md_reader *r, const char *line, size_t len,
     for (int k = 0; k < COL_MAX; k++)
         if (col[k] >= 0)
             r->present[r->npresent++] = k;
+    r->canonical = canonical(r);
+    r->fast = r->canonical;
     return check_required(r, col, d);
 }
 
@@ -532,7 +511,7 @@ const struct hh_md_stats *hh_md_stats(const struct hh_md_reader *r)
 
 uint64_t hh_md_offset(const struct hh_md_reader *r)
 {
-    return hh_lines_offset(r->lr);
+    return hh_lines_offset(r->lr) + r->pend_bytes;
 }
 
 uint64_t hh_md_size(const struct hh_md_reader *r)
@@ -798,44 +777,13 @@ HOT bool in_order(struct hh_md_reader *r, hh_time_t ts)
     return order_slow(r, ts);
 }
 
-/*
- * Two words that, with the length, identify a symbol of n >= 1 bytes up to
- * 16 bytes long (and its first and last eight bytes beyond that): for
- * n >= 8 the first and last eight bytes, for 4..7 the first and last four,
- * for 1..3 the first, middle and last byte.  Loads only, no memcpy call.
- */
-HOT void sym_words(const char *s, size_t n, uint64_t *w0, uint64_t *w1)
+/* A symbol not in the cache: intern it and cache it in its first slot if
+ * free, else the second. */
+COLD int resolve_slow(struct hh_md_reader *r, struct hh_field sym, hh_iid_t *iid)
 {
-    uint32_t a, b;
-
-    if (n >= 8) {
-        memcpy(w0, s, 8);
-        memcpy(w1, s + n - 8, 8);
-        return;
-    }
-    if (n >= 4) {
-        memcpy(&a, s, 4);
-        memcpy(&b, s + n - 4, 4);
-        *w0 = *w1 = a | (uint64_t)b << 32;
-        return;
-    }
-    *w0 = *w1 = (unsigned char)s[0] | (uint64_t)(unsigned char)s[n / 2] << 8 |
-                (uint64_t)(unsigned char)s[n - 1] << 16;
-}
-
-/* Does cache entry e hold the symbol with words w0/w1 of length n? */
-HOT bool sym_hit(const struct symcache_entry *e, const char *s, size_t n,
-                 uint64_t w0, uint64_t w1)
-{
-    return e->len == n && e->w0 == w0 && e->w1 == w1 &&
-           (n <= 16 || memcmp(e->sym + 8, s + 8, n - 16) == 0);
-}
-
-/* A symbol not in the cache: intern it and cache it in slot h or h ^ 1. */
-COLD int resolve_slow(struct hh_md_reader *r, struct hh_field sym, size_t h,
-                      uint64_t w0, uint64_t w1, hh_iid_t *iid)
-{
-    struct symcache_entry *e;
+    struct hh_md__sym *e;
+    uint64_t w0, w1;
+    size_t h;
     int rc = hh_inst_intern(r->inst, sym.p, sym.n, iid);
 
     if (rc == HH_ENOMEM)
@@ -845,7 +793,9 @@ COLD int resolve_slow(struct hh_md_reader *r, struct hh_field sym, size_t h,
              rc == HH_EINVAL ? "not a valid symbol" : hh_strerror(rc));
         return 1;
     }
-    e = &r->sc[r->sc[h].len == 0 ? h : h ^ 1];   /* the first slot if free */
+    hh_md__sym_words(sym.p, sym.n, &w0, &w1);
+    h = hh_md__sym_slot(w0, w1, sym.n);
+    e = &r->sc[r->sc[h].len == 0 ? h : h ^ 1];
     memcpy(e->sym, sym.p, sym.n);
     e->len = (uint32_t)sym.n;
     e->w0 = w0;
@@ -858,18 +808,12 @@ COLD int resolve_slow(struct hh_md_reader *r, struct hh_field sym, size_t h,
  * passed up, anything else skips the row (returned as 1). */
 HOT int resolve(struct hh_md_reader *r, struct hh_field sym, hh_iid_t *iid)
 {
-    const struct symcache_entry *e;
     uint64_t w0, w1;
-    size_t h;
 
-    sym_words(sym.p, sym.n, &w0, &w1);
-    h = (size_t)(((w0 ^ (w1 >> 3) ^ sym.n) * 0x9E3779B97F4A7C15ull) >> (64 - SYMCACHE_BITS));
-    e = &r->sc[h];
-    if (sym_hit(e, sym.p, sym.n, w0, w1) || sym_hit(e = &r->sc[h ^ 1], sym.p, sym.n, w0, w1)) {
-        *iid = e->iid;
+    hh_md__sym_words(sym.p, sym.n, &w0, &w1);
+    if (hh_md__sym_find(r, sym.p, sym.n, w0, w1, iid))
         return HH_OK;
-    }
-    return resolve_slow(r, sym, h, w0, w1, iid);
+    return resolve_slow(r, sym, iid);
 }
 
 /* Parse one tick row: 1 accepted, 0 skipped, <0 error. */
@@ -942,6 +886,7 @@ static int parse_bar(struct hh_md_reader *r, const char *line, size_t len, struc
  */
 HOT int next_line(struct hh_md_reader *r, const char **line, size_t *len)
 {
+    hh_md__sync(r);
     for (;;) {
         int rc = hh_lines_next(r->lr, line, len);
 
@@ -967,15 +912,17 @@ int hh_md_next_tick(struct hh_md_reader *r, struct hh_tick *out)
 
     if (r->kind != HH_MD_TICKS)
         return HH_EINVAL;
-    while ((rc = next_line(r, &line, &len)) == 1) {
-        rc = parse_tick(r, line, len, out);
-        if (rc) {
+    for (;;) {
+        if (r->fast && hh_md__fast_tick(r, out))
+            return 1;
+        if ((rc = next_line(r, &line, &len)) != 1)
+            return rc;
+        if ((rc = parse_tick(r, line, len, out)) != 0) {
             if (rc > 0)
                 r->st.accepted++;
             return rc;
         }
     }
-    return rc;
 }
 
 int hh_md_next_bar(struct hh_md_reader *r, struct hh_bar *out)
@@ -986,13 +933,15 @@ int hh_md_next_bar(struct hh_md_reader *r, struct hh_bar *out)
 
     if (r->kind != HH_MD_BARS)
         return HH_EINVAL;
-    while ((rc = next_line(r, &line, &len)) == 1) {
-        rc = parse_bar(r, line, len, out);
-        if (rc) {
+    for (;;) {
+        if (r->fast && hh_md__fast_bar(r, out))
+            return 1;
+        if ((rc = next_line(r, &line, &len)) != 1)
+            return rc;
+        if ((rc = parse_bar(r, line, len, out)) != 0) {
             if (rc > 0)
                 r->st.accepted++;
             return rc;
         }
     }
-    return rc;
 }

@@ -79,6 +79,7 @@ struct hh_sig_validator {
     struct json_tokener *tok;            /* reused for every line */
     struct hh_sig__buf gatebuf;          /* the gate's rewrite copy */
     struct hh_sig__ids ids;                   /* ids that reached the DUPLICATE check */
+    struct hh_time_memo dates;           /* the last timestamp's date, for the next */
     bool full_road_only;                 /* tests: never take the fast path */
 };
 
@@ -137,7 +138,7 @@ int hh_sig_validator_seen(struct hh_sig_validator *v, const char *id)
 
     if (n < 1 || n > HH_SIG_ID_MAX - 1)
         return HH_EINVAL;
-    return hh_sig__ids_add(&v->ids, id, n, &seen);
+    return hh_sig__ids_add(&v->ids, id, n, hh_sig__ids_hash(id, n), &seen);
 }
 
 /* ------------------------------------------------------------------ */
@@ -157,8 +158,6 @@ static const char *const fld_name[F_COUNT] = {
     "id", "ts", "received_at", "symbol", "side", "entry", "stop", "targets",
     "confidence", "lots", "valid_until", "strategy", "correlation_id", "type",
 };
-
-static const unsigned char fld_len[F_COUNT] = { 2, 2, 11, 6, 4, 5, 4, 7, 10, 4, 11, 8, 14, 4 };
 
 static const char *const tgt_name[HH_SIG_TARGETS_MAX] = {
     "targets[0]", "targets[1]", "targets[2]",
@@ -184,9 +183,12 @@ struct price {
 struct line_ctx {
     struct hh_sig__val f[F_COUNT];    /* the value; HH_SV_NONE when absent or null */
     unsigned present;                 /* BIT(f): key present (even as null) */
+    unsigned given;                   /* BIT(f): present and not null (kind set) */
     struct hh_sig__val titem[HH_SIG_TARGETS_MAX];   /* targets' first items */
     size_t ntitem;                    /* targets' length (when a list) */
     bool id_ok;                       /* parsed and matched its pattern */
+    size_t id_len;                    /* id_ok: its length ... */
+    uint64_t id_hash;                 /* ... and its hash in the id set */
     const char *ts_why, *recv_why;    /* why ts / received_at did not parse
                                          (NULL: parsed, or absent) */
     hh_time_t ts, recv;               /* recv: effective received_at */
@@ -204,31 +206,42 @@ struct line_ctx {
     struct hh_session sess;           /* the session of recv's IST date */
 };
 
-/* Map a key to its field, or F_COUNT for keys we ignore. */
+/* A fresh line_ctx: the fields read before any pass writes them.  The
+ * rest (prices, levels, session, ...) is written by the pass that owns it
+ * before anything reads it; zeroing all of it cost a kilobyte per line. */
+static void ctx_init(struct line_ctx *c)
+{
+    for (int f = 0; f < F_COUNT; f++)   /* an absent value is read for its kind only */
+        c->f[f].kind = HH_SV_NONE;
+    c->present = c->given = 0;
+    c->ntitem = 0;
+    c->id_ok = false;
+    c->ts_why = c->recv_why = NULL;
+    c->conf_nonfinite = false;
+}
+
+/* k[0..n) is the literal w (n bytes, n a constant at each call: the
+ * compiler compares in a load or two, no call). */
+#define IS(k, n, w) ((n) == sizeof(w) - 1 && memcmp(k, w, sizeof(w) - 1) == 0)
+
+/* Map a key to its field, or F_COUNT for keys we ignore: by length, then
+ * by the few names of that length. */
 static enum fld fld_lookup(const char *k, size_t n)
 {
-    enum fld f;
-
-    if (n < 3)        /* "id" and "ts" are the only short names */
-        return n == 2 && k[0] == 'i' && k[1] == 'd' ? F_ID :
-               n == 2 && k[0] == 't' && k[1] == 's' ? F_TS : F_COUNT;
-    switch (k[0]) {
-    case 'c': f = k[1] == 'o' && k[2] == 'n' ? F_CONFIDENCE : F_CORRELATION_ID; break;
-    case 'e': f = F_ENTRY; break;
-    case 'i': f = F_ID; break;
-    case 'l': f = F_LOTS; break;
-    case 'r': f = F_RECEIVED_AT; break;
-    case 's':
-        f = k[1] == 'y' ? F_SYMBOL : k[1] == 'i' ? F_SIDE :
-            k[1] == 't' && k[2] == 'o' ? F_STOP : F_STRATEGY;
-        break;
-    case 't':
-        f = k[1] == 's' ? F_TS : k[1] == 'a' ? F_TARGETS : F_TYPE;
-        break;
-    case 'v': f = F_VALID_UNTIL; break;
+    switch (n) {
+    case 2:  return IS(k, n, "id") ? F_ID : IS(k, n, "ts") ? F_TS : F_COUNT;
+    case 4:  return IS(k, n, "side") ? F_SIDE : IS(k, n, "stop") ? F_STOP :
+                    IS(k, n, "lots") ? F_LOTS : IS(k, n, "type") ? F_TYPE : F_COUNT;
+    case 5:  return IS(k, n, "entry") ? F_ENTRY : F_COUNT;
+    case 6:  return IS(k, n, "symbol") ? F_SYMBOL : F_COUNT;
+    case 7:  return IS(k, n, "targets") ? F_TARGETS : F_COUNT;
+    case 8:  return IS(k, n, "strategy") ? F_STRATEGY : F_COUNT;
+    case 10: return IS(k, n, "confidence") ? F_CONFIDENCE : F_COUNT;
+    case 11: return IS(k, n, "received_at") ? F_RECEIVED_AT :
+                    IS(k, n, "valid_until") ? F_VALID_UNTIL : F_COUNT;
+    case 14: return IS(k, n, "correlation_id") ? F_CORRELATION_ID : F_COUNT;
     default: return F_COUNT;
     }
-    return fld_len[f] == n && memcmp(k, fld_name[f], n) == 0 ? f : F_COUNT;
 }
 
 static const char *double_text(struct json_object *o, size_t *n, bool *finite);
@@ -272,6 +285,7 @@ static void collect_json(struct json_object *root, struct line_ctx *c)
             continue;
         c->present |= BIT(f);
         val_from_json(val, &c->f[f]);
+        c->given = c->f[f].kind != HH_SV_NONE ? c->given | BIT(f) : c->given & ~BIT(f);
         if (f != F_TARGETS || c->f[f].kind != HH_SV_ARR)
             continue;
         c->ntitem = json_object_array_length(val);
@@ -291,6 +305,7 @@ static void collect_flat(const struct hh_sig__flat *fl, struct line_ctx *c)
             continue;
         c->present |= BIT(f);
         c->f[f] = m->v;
+        c->given = m->v.kind != HH_SV_NONE ? c->given | BIT(f) : c->given & ~BIT(f);
         if (f != F_TARGETS || m->v.kind != HH_SV_ARR)
             continue;
         c->ntitem = m->nitems;
@@ -362,7 +377,8 @@ bool hh_sig__id_valid(const char *s, size_t n)
 }
 
 /* Parse a timestamp value.  HH_OK, or HH_ESYNTAX with *why set. */
-static int time_from_val(const struct hh_sig__val *o, hh_time_t *t, const char **why)
+static int time_from_val(const struct hh_sig__val *o, struct hh_time_memo *memo, hh_time_t *t,
+                         const char **why)
 {
     const char *s = o->s;
     size_t n = o->n, i;
@@ -380,7 +396,7 @@ static int time_from_val(const struct hh_sig__val *o, hh_time_t *t, const char *
         return HH_ESYNTAX;
     }
     *why = "not an ISO-8601 timestamp";      /* replaced by a precise reason */
-    return hh_time_parse(s, n, t, why);
+    return hh_time_parse_memo(memo, s, n, t, why);
 }
 
 /*
@@ -437,7 +453,8 @@ static bool price_from_val(const struct hh_sig__val *o, const char *name, struct
         return fail(rej, HH_SIG_BAD_TYPE, "field '%s': %s is out of range", name,
                     hh_sig__show(b, sizeof b, p->txt, p->n));
     p->eprec = rc == HH_EPREC;
-    p->positive = hh_dec_is_positive(p->txt, p->n);
+    /* Exact: the value's sign; truncated: the text's (0.00001 is > 0). */
+    p->positive = rc == HH_OK ? p->v > 0 : hh_dec_is_positive(p->txt, p->n);
     return true;
 }
 
@@ -505,14 +522,16 @@ static bool check_type_targets(struct line_ctx *c, struct hh_sig_reject *rej)
 static bool check_type_confidence(struct line_ctx *c, struct hh_sig_reject *rej)
 {
     const struct hh_sig__val *o = &c->f[F_CONFIDENCE];
-    const char *t = o->s;
-    size_t n = o->n;
+    const char *t;
+    size_t n;
     char b[48];
     int rc;
 
     c->conf = HH_RATIO_SCALE;
     if (o->kind == HH_SV_NONE)
         return true;
+    t = o->s;
+    n = o->n;
     if (o->kind == HH_SV_INT) {
         int64_t i = o->i;
 
@@ -542,11 +561,12 @@ static bool check_type_confidence(struct line_ctx *c, struct hh_sig_reject *rej)
 static bool check_type_lots(struct line_ctx *c, struct hh_sig_reject *rej)
 {
     const struct hh_sig__val *o = &c->f[F_LOTS];
-    int64_t i = o->i;
+    int64_t i;
 
     c->lots = 0;
     if (o->kind == HH_SV_NONE)
         return true;
+    i = o->i;
     if (o->kind != HH_SV_INT)
         return fail(rej, HH_SIG_BAD_TYPE, "field 'lots': expected an integer >= 1, got %s",
                     hh_sig__kind_name(o));
@@ -597,15 +617,17 @@ static void identify(struct hh_sig_validator *v, struct line_ctx *c, hh_time_t n
         c->id_ok = rej->id_known = true;
         memcpy(rej->id, o->s, o->n);
         rej->id[o->n] = '\0';
-        hh_sig__ids_prefetch(&v->ids, o->s, o->n);
+        c->id_len = o->n;
+        c->id_hash = hh_sig__ids_hash(o->s, o->n);
+        hh_sig__ids_prefetch(&v->ids, c->id_hash);
     }
     ts_ok = c->f[F_TS].kind != HH_SV_NONE &&
-            time_from_val(&c->f[F_TS], &c->ts, &c->ts_why) == HH_OK;
+            time_from_val(&c->f[F_TS], &v->dates, &c->ts, &c->ts_why) == HH_OK;
     if (ts_ok)
         c->ts_why = NULL;
     c->recv = now;
     if (c->f[F_RECEIVED_AT].kind != HH_SV_NONE) {
-        if (time_from_val(&c->f[F_RECEIVED_AT], &c->recv, &c->recv_why) == HH_OK)
+        if (time_from_val(&c->f[F_RECEIVED_AT], &v->dates, &c->recv, &c->recv_why) == HH_OK)
             c->recv_why = NULL;
         else
             c->recv = now;                /* BAD_TYPE below */
@@ -626,13 +648,13 @@ static bool is_group(const struct line_ctx *c)
 
 static bool check_missing(const struct line_ctx *c, struct hh_sig_reject *rej)
 {
-    for (int f = 0; f < F_COUNT; f++) {
-        if (!(REQUIRED & BIT(f)) || c->f[f].kind != HH_SV_NONE)
-            continue;
-        return fail(rej, HH_SIG_MISSING_FIELD, "field '%s' is %s", fld_name[f],
-                    c->present & BIT(f) ? "null" : "missing");
-    }
-    return true;
+    unsigned missing = REQUIRED & ~c->given;
+    int f = missing ? __builtin_ctz(missing) : 0;   /* the first in table order */
+
+    if (!missing)
+        return true;
+    return fail(rej, HH_SIG_MISSING_FIELD, "field '%s' is %s", fld_name[f],
+                c->present & BIT(f) ? "null" : "missing");
 }
 
 static bool check_type_id(const struct line_ctx *c, struct hh_sig_reject *rej)
@@ -660,7 +682,7 @@ static bool check_type_valid_until(struct line_ctx *c, struct hh_sig_reject *rej
 
     c->valid_until = HH_TIME_NONE;
     if (c->f[F_VALID_UNTIL].kind != HH_SV_NONE &&
-        time_from_val(&c->f[F_VALID_UNTIL], &c->valid_until, &why))
+        time_from_val(&c->f[F_VALID_UNTIL], NULL, &c->valid_until, &why))
         return fail(rej, HH_SIG_BAD_TYPE, "field 'valid_until': %s", why);
     return true;
 }
@@ -733,11 +755,12 @@ static bool price_positive(const struct line_ctx *c, const struct price *p,
 /* Registers the id: from here on a repeat of it is a DUPLICATE, whatever
  * becomes of this line.  Out of memory fails closed (never accept a signal
  * whose uniqueness cannot be proved). */
-static bool check_duplicate(struct hh_sig_validator *v, struct hh_sig_reject *rej)
+static bool check_duplicate(struct hh_sig_validator *v, const struct line_ctx *c,
+                            struct hh_sig_reject *rej)
 {
     bool seen;
 
-    if (hh_sig__ids_add(&v->ids, rej->id, strlen(rej->id), &seen))
+    if (hh_sig__ids_add(&v->ids, rej->id, c->id_len, c->id_hash, &seen))
         return fail(rej, HH_SIG_DUPLICATE, "out of memory: cannot record id '%s'", rej->id);
     if (seen)
         return fail(rej, HH_SIG_DUPLICATE, "id '%s' was already received", rej->id);
@@ -913,6 +936,9 @@ static void fill_signal(const struct line_ctx *c, const struct hh_sig_reject *id
 static bool validate(struct hh_sig_validator *v, struct line_ctx *c, hh_time_t now,
                      uint64_t lineno, struct hh_signal *out, struct hh_sig_reject *rej)
 {
+    struct hh_sig_reject late;          /* reason and detail only */
+    bool later;
+
     identify(v, c, now, rej);
     if (is_group(c))
         return fail(rej, HH_SIG_BAD_TYPE, "a group signal where a single signal is expected");
@@ -920,10 +946,22 @@ static bool validate(struct hh_sig_validator *v, struct line_ctx *c, hh_time_t n
         !check_finite(c, rej) || !each_price(c, rej, price_positive))
         return false;
     HH_ASSERT(c->recv != HH_TIME_NONE);   /* ts and received_at are valid now */
-    if (!check_duplicate(v, rej) || !check_symbol(v, c, rej) || !check_expired(c, rej) ||
-        !each_price(c, rej, price_on_tick) || !check_levels(c, rej) || !check_rr(v, c, rej) ||
-        !check_confidence(v, c, rej) || !check_clock(v, c, rej) || !check_session(v, c, rej))
+    /* The passes after DUPLICATE read nothing the id set holds, so they
+     * run first, into their own rejection `late`: by the time the id set's
+     * slot is read — out of cache at millions of ids, prefetched by
+     * identify() — it has arrived.  The order of reasons is unchanged: a
+     * DUPLICATE still wins over anything a later pass found. */
+    later = check_symbol(v, c, &late) && check_expired(c, &late) &&
+            each_price(c, &late, price_on_tick) && check_levels(c, &late) &&
+            check_rr(v, c, &late) && check_confidence(v, c, &late) &&
+            check_clock(v, c, &late) && check_session(v, c, &late);
+    if (!check_duplicate(v, c, rej))
         return false;
+    if (!later) {
+        rej->reason = late.reason;
+        memcpy(rej->detail, late.detail, strlen(late.detail) + 1);   /* tail stays zero */
+        return false;
+    }
     fill_signal(c, rej, lineno, out);
     return true;
 }
@@ -956,7 +994,7 @@ static bool validate_group(struct hh_sig_validator *v, struct line_ctx *c,
     parsed = hh_group_from_json(root, v->inst, v->cal, g, &grej);
     if (!parsed && grej.reason < HH_SIG_DUPLICATE)
         return fail_as(rej, &grej);
-    if (!check_duplicate(v, rej))
+    if (!check_duplicate(v, c, rej))
         return false;
     if (!parsed)
         return fail_as(rej, &grej);
@@ -969,9 +1007,12 @@ static bool validate_group(struct hh_sig_validator *v, struct line_ctx *c,
     c->in = hh_inst_get(v->inst, c->iid);
     if (!check_clock(v, c, rej) || !check_session(v, c, rej))
         return false;
+    /* What fill_signal() copies and a group has no use for. */
     c->ntgt = 0;
     c->conf = HH_RATIO_SCALE;
     c->side = HH_BUY;
+    c->entry.v = c->stop.v = 0;
+    c->lots = 0;
     fill_signal(c, rej, lineno, out);
     out->group = true;
     return true;
@@ -1039,7 +1080,7 @@ static bool read_fields(struct hh_sig_validator *v, const char *line, size_t len
         collect_flat(&flat, c);
         if (!want_group || !is_group(c))
             return true;
-        memset(c, 0, sizeof *c);
+        ctx_init(c);
     }
     if (!parse_line(v, line, len, root, rej))
         return false;
@@ -1065,7 +1106,7 @@ bool hh_sig_process_any(struct hh_sig_validator *v, const char *line, size_t len
     memset(rej, 0, sizeof *rej);
     memset(out, 0, sizeof *out);   /* every field defined, accepted or not */
     rej->received_at = now;
-    memset(&c, 0, sizeof c);
+    ctx_init(&c);
     ok = read_fields(v, line, len, group != NULL, &root, &c, rej);
     if (ok) {
         if (group && is_group(&c)) {

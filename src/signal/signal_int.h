@@ -117,12 +117,16 @@ struct hh_sig__ids {
     size_t alen, acap;
 };
 
-/* Look the id s[0..n) up and add it when new; *seen tells which.
- * HH_ENOMEM when it could not be added. */
-int hh_sig__ids_add(struct hh_sig__ids *set, const char *s, size_t n, bool *seen);
+/* The hash of the id s[0..n), computed once per line and given to the
+ * two calls below. */
+uint64_t hh_sig__ids_hash(const char *s, size_t n);
 
-/* Start loading the slot id s[0..n) would be looked up in (a hint). */
-void hh_sig__ids_prefetch(const struct hh_sig__ids *set, const char *s, size_t n);
+/* Look the id s[0..n) (hash h) up and add it when new; *seen tells which.
+ * HH_ENOMEM when it could not be added. */
+int hh_sig__ids_add(struct hh_sig__ids *set, const char *s, size_t n, uint64_t h, bool *seen);
+
+/* Start loading the slot the id of hash h would be looked up in (a hint). */
+void hh_sig__ids_prefetch(const struct hh_sig__ids *set, uint64_t h);
 
 void hh_sig__ids_free(struct hh_sig__ids *set);
 

@@ -1,7 +1,10 @@
 /*
  * fuzz_mdfile.c — arbitrary bytes as a ticks file and as a bars file,
  * through the readers and the candle builder, plus the fast field parsers
- * against the generic ones.
+ * against the generic ones, and the readers' two roads against each other:
+ * every file is read once with the fast road on and once with every row
+ * on the generic road (hh_md__generic_only), and the rows, the return
+ * codes, the statistics and the warning text must be identical.
  *
  * The first input byte picks a header to prepend (none, ticks, ticks with
  * bid/ask, bars) and the timeframe, so the fuzzer reaches the row parsers
@@ -19,7 +22,7 @@
 #include "core/instrument.h"
 #include "core/time.h"
 #include "market/candle.h"
-#include "market/mdfile.h"
+#include "market/mdfile_int.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -108,6 +111,79 @@ static void run_ticks(const char *path, const struct hh_calendar *cal, int64_t t
     hh_inst_free(inst);
 }
 
+/* A reader of path with its own instrument table and warnings in memory;
+ * generic: every row on the generic road. */
+struct road {
+    struct hh_instruments *inst;
+    struct hh_md_reader *r;
+    FILE *warn;
+    char *text;
+    size_t len;
+};
+
+static bool road_open(struct road *o, const char *path, enum hh_md_kind kind, bool generic)
+{
+    memset(o, 0, sizeof *o);
+    o->inst = hh_inst_new();
+    o->warn = open_memstream(&o->text, &o->len);
+    if (!o->inst || !o->warn || hh_md_open(&o->r, path, kind, o->inst, o->warn, NULL))
+        return false;
+    hh_md__generic_only(o->r, generic);
+    return true;
+}
+
+static void road_close(struct road *o)
+{
+    hh_md_close(o->r);
+    if (o->warn)
+        fclose(o->warn);
+    free(o->text);
+    hh_inst_free(o->inst);
+}
+
+/* The next row of both roads: the same code and, when one was read, the
+ * same row (the output is unspecified otherwise). */
+static int both_next(struct road *a, struct road *b, enum hh_md_kind kind)
+{
+    struct hh_tick ta, tb;
+    struct hh_bar ba, bb;
+    int ra, rb;
+
+    memset(&ta, 0, sizeof ta), memset(&tb, 0, sizeof tb);
+    memset(&ba, 0, sizeof ba), memset(&bb, 0, sizeof bb);
+    if (kind == HH_MD_TICKS) {
+        ra = hh_md_next_tick(a->r, &ta);
+        rb = hh_md_next_tick(b->r, &tb);
+    } else {
+        ra = hh_md_next_bar(a->r, &ba);
+        rb = hh_md_next_bar(b->r, &bb);
+    }
+    if (ra != rb || (ra == 1 && (memcmp(&ta, &tb, sizeof ta) || memcmp(&ba, &bb, sizeof ba))))
+        fail("fast road differs from the generic road");
+    return ra;
+}
+
+/* Read path with both roads in step and compare everything. */
+static void run_roads(const char *path, enum hh_md_kind kind)
+{
+    struct road a, b;
+    bool oa = road_open(&a, path, kind, false), ob = road_open(&b, path, kind, true);
+
+    if (oa != ob)
+        fail("roads: one opened, the other did not");
+    if (oa) {
+        while (both_next(&a, &b, kind) == 1)
+            ;
+        fflush(a.warn), fflush(b.warn);
+        if (memcmp(hh_md_stats(a.r), hh_md_stats(b.r), sizeof(struct hh_md_stats)) ||
+            hh_md_offset(a.r) != hh_md_offset(b.r) || a.len != b.len ||
+            (a.len && memcmp(a.text, b.text, a.len)))
+            fail("roads: stats, offset or warnings differ");
+    }
+    road_close(&a);
+    road_close(&b);
+}
+
 static void run_bars(const char *path, FILE *warn)
 {
     struct hh_instruments *inst = hh_inst_new();
@@ -194,6 +270,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     run_ticks(path, (data[0] & 4) ? cal : NULL, tfs[(data[0] >> 3) % 6] * HH_NS_PER_MIN,
               (data[0] & 0x80) ? warn : NULL);
     run_bars(path, warn);
+    run_roads(path, HH_MD_TICKS);
+    run_roads(path, HH_MD_BARS);
     close(fd);
     tokens((const char *)data + 1, size - 1);
     return 0;

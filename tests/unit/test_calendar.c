@@ -220,6 +220,8 @@ static void test_session_hours(void **state)
     assert_true(s.pre_open == HH_TIME_NONE);
     assert_time(s.open, "2025-12-05T09:15:00+05:30");
     assert_time(s.close, "2025-12-05T15:30:00+05:30");
+    hh_cal_session_rules(HH_SEG_FUT, D("2025-12-07"), &s);
+    assert_true(s.pre_open == HH_TIME_NONE);
     hh_cal_session_rules(HH_SEG_FUT, D("2025-12-08"), &s);
     assert_time(s.pre_open, "2025-12-08T09:00:00+05:30");
     assert_time(s.pre_open_end, "2025-12-08T09:08:00+05:30");

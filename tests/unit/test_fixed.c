@@ -116,6 +116,74 @@ static void test_parse_syntax(void **state)
     assert_int_equal(hh_price_parse("1e3", 3, 0, &v), HH_ESYNTAX);
 }
 
+/* An independent reading of the grammar without exponent or '+', for
+ * comparison: the value at scale 10^digits in 128 bits, truncated toward
+ * zero, and the code hh_dec_parse must give. */
+static int oracle(const char *s, size_t n, int digits, int64_t *out)
+{
+    size_t i = 0, nint = 0, nfrac = 0;
+    bool neg = false, inexact = false;
+    __int128 v = 0;
+
+    if (i < n && s[i] == '-')
+        neg = true, i++;
+    for (; i < n && s[i] >= '0' && s[i] <= '9'; i++, nint++)
+        if (v < ((__int128)1 << 100))
+            v = v * 10 + (s[i] - '0');
+    if (nint == 0)
+        return HH_ESYNTAX;
+    if (i < n && s[i] == '.') {
+        for (i++; i < n && s[i] >= '0' && s[i] <= '9'; i++, nfrac++) {
+            if ((int)nfrac < digits)
+                v = v * 10 + (s[i] - '0');
+            else if (s[i] != '0')
+                inexact = true;
+        }
+        if (nfrac == 0)
+            return HH_ESYNTAX;
+    }
+    if (i < n)
+        return HH_ESYNTAX;
+    for (int k = (int)(nfrac < (size_t)digits ? nfrac : (size_t)digits); k < digits; k++)
+        v *= 10;
+    if (nint > 30 || v > INT64_MAX)
+        return HH_ERANGE;
+    *out = neg ? -(int64_t)v : (int64_t)v;
+    return inexact ? HH_EPREC : HH_OK;
+}
+
+/* Generated decimals of every length, sign and number of places, at every
+ * scale: hh_dec_parse (plain fast path or general parser) agrees with the
+ * oracle. */
+static void test_parse_against_oracle(void **state)
+{
+    static const char alphabet[] = "0000123456789.-";
+    uint64_t seed = 12345;
+
+    (void)state;
+    for (int round = 0; round < 200000; round++) {
+        char buf[32];
+        size_t n;
+        int digits = round % 10;
+        int64_t a = 0, b = 0;
+        int ra, rb;
+
+        seed ^= seed << 13, seed ^= seed >> 7, seed ^= seed << 17;
+        n = 1 + seed % 24;
+        for (size_t i = 0; i < n; i++)
+            buf[i] = alphabet[(seed >> (i * 5 % 60)) % (sizeof alphabet - 1)];
+        if (seed % 3 == 0)                       /* a well-formed number, often */
+            n = (size_t)snprintf(buf, sizeof buf, "%s%llu.%0*llu", seed % 5 ? "" : "-",
+                                 (unsigned long long)(seed >> 20) % 1000000000000ULL,
+                                 (int)(seed % 11), (unsigned long long)(seed >> 40) % 100000);
+        ra = hh_dec_parse(buf, n, digits, 0, &a);
+        rb = oracle(buf, n, digits, &b);
+        if (ra != rb || ((ra == HH_OK || ra == HH_EPREC) && a != b))
+            fail_msg("'%.*s' at %d digits: %d/%lld, oracle %d/%lld", (int)n, buf, digits, ra,
+                     (long long)a, rb, (long long)b);
+    }
+}
+
 static void test_ratio(void **state)
 {
     int64_t v;
@@ -209,6 +277,7 @@ int main(void)
         cmocka_unit_test(test_parse_limits),
         cmocka_unit_test(test_parse_precision),
         cmocka_unit_test(test_parse_syntax),
+        cmocka_unit_test(test_parse_against_oracle),
         cmocka_unit_test(test_ratio),
         cmocka_unit_test(test_format),
         cmocka_unit_test(test_round),

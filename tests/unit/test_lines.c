@@ -1,7 +1,8 @@
 /*
  * test_lines.c — the buffered line reader and CSV splitting: line numbers,
  * CRLF, missing final newline, over-long lines skipped without losing their
- * neighbours, follow mode, quoted CSV fields, headers.
+ * neighbours, follow mode, zero-copy consumption of buffered lines and the
+ * pad after them, quoted CSV fields, headers.
  */
 #include "testutil.h"
 
@@ -34,6 +35,38 @@ static void test_basic_lines(void **state)
     assert_int_equal(hh_lines_next(lr, &l, &n), 0);
     assert_int_equal(hh_lines_next(lr, &l, &n), 0);
     assert_int_equal(hh_lines_offset(lr), 14);
+    hh_lines_close(lr);
+}
+
+/* Lines taken with hh_lines_buffered()/hh_lines_consume() count like
+ * hh_lines_next()'s, mixed freely; the pad after the data is readable. */
+static void test_buffered_consume(void **state)
+{
+    const char *p = tu_write_file(0, "b.txt", "ab\ncde\r\nf\ngh");
+    struct hh_lines *lr;
+    const char *l, *buf;
+    size_t n;
+
+    (void)state;
+    assert_int_equal(hh_lines_open(&lr, p, 0, NULL), HH_OK);
+    assert_int_equal(hh_lines_buffered(lr, &buf), 0);         /* nothing read yet */
+    assert_int_equal(hh_lines_next(lr, &l, &n), 1);
+    assert_memory_equal(l, "ab", 2);
+    assert_int_equal(hh_lines_buffered(lr, &buf), 9);
+    assert_memory_equal(buf, "cde\r\nf\ngh", 9);
+    for (size_t i = 9; i < 9 + HH_LINES_PAD; i++)
+        assert_int_equal(buf[i], 0);                           /* zeroed, in bounds */
+    hh_lines_consume(lr, 5, 1);
+    assert_int_equal(hh_lines_lineno(lr), 2);
+    assert_int_equal(hh_lines_offset(lr), 8);
+    assert_int_equal(hh_lines_next(lr, &l, &n), 1);
+    assert_memory_equal(l, "f", 1);
+    assert_int_equal(hh_lines_lineno(lr), 3);
+    assert_int_equal(hh_lines_buffered(lr, &buf), 2);
+    assert_int_equal(hh_lines_next(lr, &l, &n), 1);
+    assert_memory_equal(l, "gh", 2);
+    assert_int_equal(hh_lines_next(lr, &l, &n), 0);
+    assert_int_equal(hh_lines_offset(lr), 12);
     hh_lines_close(lr);
 }
 
@@ -194,6 +227,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_basic_lines),
+        cmocka_unit_test(test_buffered_consume),
         cmocka_unit_test(test_overlong_line),
         cmocka_unit_test(test_overlong_line_within_one_read),
         cmocka_unit_test(test_many_lines_across_reads),

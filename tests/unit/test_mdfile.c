@@ -1,13 +1,14 @@
 /*
  * test_mdfile.c — the tick and bar CSV readers: headers, every skip reason
  * with its count, ordering across symbols, optional columns, line endings,
- * and the fast field parsers against the generic ones.
+ * the fast field parsers against the generic ones, and the fast road
+ * against the generic road on generated files of every shape.
  */
 #include "testutil.h"
 
 #include "core/instrument.h"
 #include "core/time.h"
-#include "market/mdfile.h"
+#include "market/mdfile_int.h"
 
 #define TS_HDR "ts,symbol,price,qty\n"
 #define T0 "2025-01-02T09:15:00+05:30"
@@ -519,6 +520,225 @@ static void test_symbol_too_long(void **state)
     fx_close(&fx);
 }
 
+/* ---- the two roads ------------------------------------------------------ */
+
+/* xorshift64: deterministic text. */
+static uint64_t rnd(uint64_t *s)
+{
+    *s ^= *s << 13;
+    *s ^= *s >> 7;
+    *s ^= *s << 17;
+    return *s;
+}
+
+static const char *pick(uint64_t *seed, const char *const *v, size_t n)
+{
+    return v[rnd(seed) % n];
+}
+#define PICK(seed, v) pick(seed, v, sizeof(v) / sizeof *(v))
+
+/* A timestamp for second `sec` of 2025-01-02 IST (usually canonical, at
+ * times in another accepted or a refused form). */
+static int put_ts(char *p, uint64_t *seed, int sec)
+{
+    static const char *const frac[] = { "", "", "", ".5", ".250", ".123456", ".123456789",
+                                        ".1234567", ".", ".1234567891" };
+    static const char *const off[] = { "+05:30", "+0530", "", "+5:30", "+05:3", "+05:30:00" };
+    uint64_t r = rnd(seed);
+    int h = sec / 3600, m = sec / 60 % 60, s = sec % 60, utc = r % 16 == 4 || r % 16 == 5;
+
+    if (r % 16 == 1)
+        return sprintf(p, "2025-01-02 %02d:%02d:%02d+05:30", h, m, s);
+    if (r % 16 == 2)
+        return sprintf(p, "2025-01-02T%02d:%02d+05:30", h, m);
+    if (r % 16 == 3)
+        return sprintf(p, " 2025-01-02T%02d:%02d:%02d+05:30 ", h, m, s);
+    if (r % 64 == 6)
+        return sprintf(p, "1500-01-02T%02d:%02d:%02d+05:30", h, m, s);
+    if (r % 64 == 7)
+        return sprintf(p, "\"2025-01-02T%02d:%02d:%02d+05:30\"", h, m, s);
+    if (utc)   /* the same instant in UTC */
+        return sprintf(p, "2025-01-0%dT%02d:%02d:%02d%s%s", sec < 19800 ? 1 : 2,
+                       (sec + 66600) / 3600 % 24, (sec + 66600) / 60 % 60, s, r % 2 ? ".5" : "",
+                       r % 4 < 2 ? "Z" : "z");
+    return sprintf(p, "2025-01-02T%02d:%02d:%02d%s%s", h, m, s,
+                   r % 8 ? "" : PICK(seed, frac), r % 32 ? "+05:30" : PICK(seed, off));
+}
+
+/* A price of paise p: usually "R.PP", at times another spelling of the
+ * same value or something refused. */
+static int put_price(char *out, uint64_t *seed, int64_t p)
+{
+    static const char *const odd[] = {
+        "", " 5", "5 ", "+5", "-5", "0", "0.00", "5.", ".5", "1e3", "12345678.5",
+        "123456789", "99999999.9999", "1234567.12", "1.23456", "1.2345", "0500.5", "7",
+        "x", "5.5.5", "1234567890123.5",
+    };
+    uint64_t r = rnd(seed);
+
+    if (r % 40 == 0)
+        return sprintf(out, "%s", PICK(seed, odd));
+    if (r % 9 == 1 && p % 100 == 0)
+        return sprintf(out, "%lld", (long long)(p / 100));
+    if (r % 9 == 2)
+        return sprintf(out, "%lld.%02lld00", (long long)(p / 100), (long long)(p % 100));
+    if (r % 9 == 3 && p % 10 == 0)
+        return sprintf(out, "%lld.%lld", (long long)(p / 100), (long long)(p % 100 / 10));
+    if (r % 9 == 4)
+        return sprintf(out, "00%lld.%02lld", (long long)(p / 100), (long long)(p % 100));
+    return sprintf(out, "%lld.%02lld", (long long)(p / 100), (long long)(p % 100));
+}
+
+static int put_qty(char *out, uint64_t *seed)
+{
+    static const char *const odd[] = {
+        "", "0", "12345678", "123456789", "123456789012345678", "1234567890123456789",
+        "-1", "1.0", "+3", " 4", "4 ", "00000000000000000001", "x",
+    };
+    uint64_t r = rnd(seed);
+
+    if (r % 30 == 0)
+        return sprintf(out, "%s", PICK(seed, odd));
+    return sprintf(out, "%llu", (unsigned long long)(r >> 8) % 100000);
+}
+
+/*
+ * A file of `rows` rows of `kind` (ncols columns for ticks) that mixes
+ * canonical rows with every odd shape a row may take: odd timestamps,
+ * symbols, prices and quantities, missing and extra fields, quotes, blank
+ * lines, CRLF, rows out of order, inconsistent bars; long enough to cross
+ * the line reader's buffer refills.  Returns the text (caller frees).
+ */
+static char *varied_file(enum hh_md_kind kind, int ncols, int rows, uint64_t seed)
+{
+    static const char *const syms[] = {
+        "RELIANCE", "TCS", "A", "BANKNIFTY30DECFUT", "NIFTY25JAN24000CE", "M&M",
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZ01234", "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789",
+    };
+    static const char *const odd_syms[] = {
+        "", " TCS", "TCS ", "\"TCS\"", "T\"CS", "BSE:TCS", "T\tCS",
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789ABCDEFGHIJKLMN",
+    };
+    size_t cap = (size_t)rows * 160 + 256, n = 0;
+    char *text = malloc(cap);
+    int64_t px = 50005;
+    int sec = 33300;
+
+    assert_non_null(text);
+    n += (size_t)sprintf(text, kind == HH_MD_BARS ? "ts,symbol,open,high,low,close,volume\n"
+                         : ncols == 6 ? "ts,symbol,price,qty,bid,ask\n" : "ts,symbol,price,qty\n");
+    for (int i = 0; i < rows; i++) {
+        uint64_t r = rnd(&seed);
+        const char *sym = r % 50 ? PICK(&seed, syms) : PICK(&seed, odd_syms);
+        int64_t o = px, c = px + (int64_t)(r >> 8) % 41 - 20, h, l;
+
+        sec += r % 7 == 0 ? -1 : (int)((r >> 20) % 3);
+        px = c < 200 ? 200 : c;
+        n += (size_t)put_ts(text + n, &seed, sec);
+        n += (size_t)sprintf(text + n, ",%s,", sym);
+        if (kind == HH_MD_BARS) {
+            h = (o > c ? o : c) + (int64_t)(r >> 32) % 4;
+            l = (o < c ? o : c) - (int64_t)(r >> 36) % 4;
+            if (r % 53 == 0)
+                h = l - 1;
+            n += (size_t)put_price(text + n, &seed, o);
+            text[n++] = ',';
+            n += (size_t)put_price(text + n, &seed, h);
+            text[n++] = ',';
+            n += (size_t)put_price(text + n, &seed, l);
+            text[n++] = ',';
+            n += (size_t)put_price(text + n, &seed, c);
+            text[n++] = ',';
+            n += (size_t)put_qty(text + n, &seed);
+        } else {
+            n += (size_t)put_price(text + n, &seed, c);
+            text[n++] = ',';
+            n += (size_t)put_qty(text + n, &seed);
+            if (ncols == 6) {
+                text[n++] = ',';
+                if (r % 5)
+                    n += (size_t)put_price(text + n, &seed, c - 5);
+                text[n++] = ',';
+                if (r % 7)
+                    n += (size_t)put_price(text + n, &seed, c + 5);
+            }
+        }
+        if (r % 97 == 0)
+            n += (size_t)sprintf(text + n, ",extra");
+        if (r % 89 == 0)
+            n -= 2;                                  /* cut the row short */
+        n += (size_t)sprintf(text + n, r % 61 == 0 ? "\r\n" : r % 67 == 0 ? "\n\n" : "\n");
+        HH_ASSERT(n + 200 < cap);
+    }
+    if (seed % 2)
+        n--;                                         /* no final newline */
+    text[n] = '\0';
+    return text;
+}
+
+/* Read path with both roads in step: identical rows and return codes,
+ * statistics, offsets and warnings.  Returns the fast road's row count. */
+static uint64_t compare_roads(const char *path, enum hh_md_kind kind)
+{
+    struct fixture a, b;
+    uint64_t fast, rows = 0;
+    int ra, rb;
+
+    memset(&a, 0, sizeof a), memset(&b, 0, sizeof b);
+    a.inst = hh_inst_new(), b.inst = hh_inst_new();
+    a.warn = open_memstream(&a.wbuf, &a.wlen), b.warn = open_memstream(&b.wbuf, &b.wlen);
+    assert_int_equal(hh_md_open(&a.r, path, kind, a.inst, a.warn, &a.d), HH_OK);
+    assert_int_equal(hh_md_open(&b.r, path, kind, b.inst, b.warn, &b.d), HH_OK);
+    hh_md__generic_only(b.r, true);
+    do {
+        struct hh_tick ta, tb;
+        struct hh_bar ba, bb;
+
+        memset(&ta, 0, sizeof ta), memset(&tb, 0, sizeof tb);
+        memset(&ba, 0, sizeof ba), memset(&bb, 0, sizeof bb);
+        ra = kind == HH_MD_BARS ? hh_md_next_bar(a.r, &ba) : hh_md_next_tick(a.r, &ta);
+        rb = kind == HH_MD_BARS ? hh_md_next_bar(b.r, &bb) : hh_md_next_tick(b.r, &tb);
+        assert_int_equal(ra, rb);
+        if (ra == 1) {
+            assert_memory_equal(&ta, &tb, sizeof ta);
+            assert_memory_equal(&ba, &bb, sizeof ba);
+            rows++;
+        }
+    } while (ra == 1);
+    assert_int_equal(ra, 0);
+    assert_memory_equal(hh_md_stats(a.r), hh_md_stats(b.r), sizeof(struct hh_md_stats));
+    assert_int_equal(hh_md_offset(a.r), hh_md_offset(b.r));
+    assert_string_equal(fx_warnings(&a), fx_warnings(&b));
+    assert_int_equal(hh_md__fast_rows(b.r), 0);
+    fast = hh_md__fast_rows(a.r);
+    assert_true(fast <= rows);
+    fx_close(&a);
+    fx_close(&b);
+    return fast;
+}
+
+/* Generated files of every kind and shape: the fast road accepts most
+ * rows (the test would prove nothing otherwise) and never differs. */
+static void test_roads_agree(void **state)
+{
+    static const struct { enum hh_md_kind kind; int ncols; } kinds[] = {
+        { HH_MD_BARS, 7 }, { HH_MD_TICKS, 4 }, { HH_MD_TICKS, 6 },
+    };
+
+    (void)state;
+    for (size_t k = 0; k < 3; k++)
+        for (uint64_t seed = 1; seed <= 3; seed++) {
+            char *text = varied_file(kinds[k].kind, kinds[k].ncols, 40000, seed * 7919);
+            const char *path = tu_write_file(1, "roads.csv", text);
+            uint64_t fast;
+
+            free(text);
+            assert_non_null(path);
+            fast = compare_roads(path, kinds[k].kind);
+            assert_true(fast > 15000);
+        }
+}
+
 /* ---- bars ------------------------------------------------------------------- */
 
 static void test_bars(void **state)
@@ -702,6 +922,7 @@ int main(void)
         cmocka_unit_test(test_symbol_too_long),
         cmocka_unit_test(test_bars),
         cmocka_unit_test(test_bars_order),
+        cmocka_unit_test(test_roads_agree),
         cmocka_unit_test(test_parse_price_matches_generic),
         cmocka_unit_test(test_parse_qty_matches_generic),
         cmocka_unit_test(test_parse_time_matches_generic),

@@ -8,6 +8,7 @@
  */
 #include "testutil.h"
 
+#include "signal/group.h"
 #include "signal/signal.h"
 #include "signal/signal_int.h"
 
@@ -495,6 +496,15 @@ static void test_duplicate(void **state)
     REJECT(mk("id", "\"d4\"", "entry", DROP, NULL), MISSING_FIELD, "");
     ACCEPT(mk("id", "\"d4\"", NULL));
     REJECT(mk("id", "\"d4\"", NULL), DUPLICATE, "d4");
+    /* a repeat that would also fail a later check is a DUPLICATE, with
+     * nothing of the later check's detail left in the buffer */
+    REJECT(mk("id", "\"d4\"", "symbol", "\"NOPE-A-RATHER-LONG-SYMBOL-NAME\"", NULL), DUPLICATE,
+           "d4");
+    assert_string_equal(F->r.detail, "id 'd4' was already received");
+    for (size_t i = strlen(F->r.detail); i < sizeof F->r.detail; i++)
+        assert_int_equal(F->r.detail[i], 0);
+    REJECT(mk("id", "\"d2\"", "received_at", "\"2025-01-04T10:00:00+05:30\"", NULL),
+           DUPLICATE, "d2");
 }
 
 static void test_duplicate_many(void **state)
@@ -870,6 +880,74 @@ static void test_two_roads_agree(void **state)
     hh_sig_validator_free(full);
 }
 
+/* Fill a stretch of stack with a pattern, so that whatever the next call
+ * leaves unwritten on its frames shows up as a difference. */
+static void __attribute__((noinline)) dirty_stack(unsigned char pattern)
+{
+    volatile unsigned char junk[32768];
+
+    for (size_t i = 0; i < sizeof junk; i++)   /* volatile: not optimised away */
+        junk[i] = pattern;
+}
+
+/*
+ * Every byte of the outputs is decided by the line, never by what the
+ * stack held before: single and group lines, accepted and rejected, each
+ * processed by a fresh validator on a stack dirtied with three patterns.
+ */
+static void test_outputs_fully_defined(void **state)
+{
+    static const char *const lines[] = {
+        "{\"id\":\"d1\",\"ts\":\"2025-01-02T10:00:00+05:30\",\"symbol\":\"NIFTY25JANFUT\","
+        "\"side\":\"BUY\",\"entry\":23500.05,\"stop\":23400.05,\"targets\":[23650.05]}",
+        "{\"id\":\"d2\",\"ts\":\"2025-01-02T10:00:00+05:30\",\"type\":\"GROUP\","
+        "\"legs\":[{\"symbol\":\"NIFTY25JAN23500PE\",\"side\":\"BUY\",\"lots\":1},"
+        "{\"symbol\":\"NIFTY25JAN23700PE\",\"side\":\"SELL\",\"lots\":1}]}",
+        "{\"id\":\"d3\",\"ts\":\"2025-01-02T10:00:00+05:30\",\"type\":\"GROUP\","
+        "\"legs\":[{\"symbol\":\"NIFTY25JAN23700PE\",\"side\":\"SELL\",\"lots\":1}]}",
+        "{\"id\":\"d4\",\"ts\":\"2025-01-02T10:00:00+05:30\",\"symbol\":\"RELIANCE\"}",
+    };
+    static const unsigned char patterns[3] = { 0x00, 0xA5, 0x5A };
+    static struct hh_group_signal g[3];
+    struct hh_signal s[3];
+    struct hh_sig_reject r[3];
+    struct hh_instrument in;
+
+    (void)state;
+    for (int k = 0; k < 2; k++) {
+        memset(&in, 0, sizeof in);
+        snprintf(in.symbol, sizeof in.symbol, "NIFTY25JAN%dPE", k ? 23700 : 23500);
+        snprintf(in.underlying, sizeof in.underlying, "NIFTY");
+        in.exch = HH_EXCH_NSE, in.seg = HH_SEG_OPT, in.type = HH_INST_OPT, in.opt = HH_OPT_PE;
+        in.expiry = hh_date_from_ymd(2025, 1, 30);
+        in.strike = (k ? 23700 : 23500) * HH_FX_SCALE;
+        in.lot_size = 75, in.tick = 500;
+        assert_int_equal(hh_inst_add(F->inst, &in, NULL), HH_OK);
+    }
+    for (size_t i = 0; i < sizeof lines / sizeof *lines; i++) {
+        bool ok[3];
+
+        for (int p = 0; p < 3; p++) {
+            struct hh_sig_validator *v = hh_sig_validator_new(F->inst, F->cal, &F->rules);
+
+            memset(&s[p], patterns[p], sizeof s[p]);
+            memset(&r[p], patterns[p], sizeof r[p]);
+            memset(&g[p], 0, sizeof g[p]);
+            dirty_stack(patterns[p]);
+            ok[p] = hh_sig_process_any(v, lines[i], strlen(lines[i]), 1, HH_TIME_NONE, &s[p],
+                                       &g[p], &r[p]);
+            hh_sig_validator_free(v);
+        }
+        assert_int_equal(ok[0], ok[1]);
+        assert_int_equal(ok[0], ok[2]);
+        assert_true(ok[0] == (i < 2));
+        for (int p = 1; p < 3; p++) {
+            assert_memory_equal(&s[0], &s[p], sizeof s[0]);
+            assert_memory_equal(&r[0], &r[p], sizeof r[0]);
+        }
+    }
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
@@ -906,6 +984,7 @@ int main(void)
         T(test_misc),
         T(test_scan_shape),
         T(test_two_roads_agree),
+        T(test_outputs_fully_defined),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

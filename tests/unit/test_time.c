@@ -105,6 +105,47 @@ static void test_ist_parts(void **state)
     /* 23:00Z on Jan 1 is Jan 2 04:30 IST. */
     hh_date_to_ymd(hh_time_ist_date(parse_ok("2025-01-01T23:00:00Z")), &y, &m, &d);
     assert_int_equal(d, 2);
+    /* Floors, not truncations, before 1970 and on either side of midnight. */
+    assert_int_equal(hh_time_ist_date(-HH_IST_OFFSET), 0);
+    assert_int_equal(hh_time_ist_date(-HH_IST_OFFSET - 1), -1);
+    assert_int_equal(hh_time_ist_tod(-HH_IST_OFFSET - 1), HH_NS_PER_DAY - 1);
+    assert_int_equal(hh_time_ist_date(parse_ok("1969-12-31T18:29:59.999999999Z")), -1);
+    assert_int_equal(hh_time_ist_date(parse_ok("1969-12-31T18:30:00Z")), 0);
+    for (hh_time_t u = -3 * HH_NS_PER_DAY - 7; u < 3 * HH_NS_PER_DAY; u += HH_NS_PER_HOUR + 13)
+        assert_true(hh_time_from_ist(hh_time_ist_date(u), hh_time_ist_tod(u)) == u);
+    assert_true(hh_time_from_utc(-1, HH_TOD(1, 0)) == -23 * HH_NS_PER_HOUR);
+}
+
+/* With a memo carried from text to text, every result and reason equals
+ * hh_time_parse()'s: same and other dates, bad times after a good date,
+ * bad dates after a good one, out-of-range years. */
+static void test_parse_memo(void **state)
+{
+    static const char *const texts[] = {
+        "2025-01-02T09:15:00+05:30", "2025-01-02T15:29:59.999Z", "2025-01-02T24:00:00Z",
+        "2025-01-02T09:60:00Z", "2025-01-02 10:00+0530", "2025-01-02T10:00:00",
+        "2025-02-29T10:00:00Z", "2024-02-29T10:00:00Z", "2024-02-29T23:59:59.5-05:30",
+        "2025-01-02X10:00:00Z", "1500-01-02T10:00:00Z", "2025-01-02T10:00:00Z",
+        "2025-13-02T10:00:00Z", "2025-01-02T1a:00:00Z", "2025-01-02T10:00:61Z",
+        "2025-01-02t10:00:00.123456789Z", "2025-01-02T10:00:00.1234567890Z",
+    };
+    struct hh_time_memo memo;
+
+    (void)state;
+    memset(&memo, 0, sizeof memo);
+    for (int round = 0; round < 3; round++)
+        for (size_t i = 0; i < sizeof texts / sizeof *texts; i++) {
+            const char *t = texts[(i * 7 + (size_t)round) % (sizeof texts / sizeof *texts)];
+            const char *wa = "", *wb = "";
+            hh_time_t a = 0, b = 0;
+            int ra = hh_time_parse(t, strlen(t), &a, &wa);
+            int rb = hh_time_parse_memo(&memo, t, strlen(t), &b, &wb);
+
+            assert_int_equal(ra, rb);
+            assert_string_equal(wa, wb);
+            if (ra == HH_OK)
+                assert_true(a == b);
+        }
 }
 
 static void test_dates(void **state)
@@ -149,6 +190,7 @@ int main(void)
         cmocka_unit_test(test_parse_rejects),
         cmocka_unit_test(test_format_ist),
         cmocka_unit_test(test_ist_parts),
+        cmocka_unit_test(test_parse_memo),
         cmocka_unit_test(test_dates),
     };
 
