@@ -7,6 +7,7 @@
  *    order and it checks hh_ord_state_terminal(lim.state) first;
  *  - the market order's quantity is spec.qty - lim.filled with lim
  *    terminal, so lim.filled + mkt.qty == spec.qty;
+ *  - after hh_hsl_abort() no market order is produced, whatever happens;
  *  - every action leaves act->deadline == h->deadline.
  */
 #include "exec/hybrid_sl.h"
@@ -104,7 +105,7 @@ static int produce_market(struct hh_hsl *h, hh_time_t now, struct hh_hsl_action 
     int rc;
 
     HH_ASSERT(hh_ord_state_terminal(h->lim.state));
-    if (rem <= 0) {
+    if (rem <= 0 || h->aborted) {
         finish(h, HH_HSL_DONE, now, act);
         return HH_OK;
     }
@@ -135,6 +136,7 @@ static void produce_cancel(struct hh_hsl *h, hh_time_t now, struct hh_hsl_action
     act_none(h, act);
     act->kind = HH_HSL_ACT_CANCEL;
     act->order_id = h->lim.order_id;
+    act->leg = HH_HSL_LIMIT;
 }
 
 static void produce_poll(struct hh_hsl *h, hh_time_t now, struct hh_hsl_action *act)
@@ -164,7 +166,8 @@ static int evaluate(struct hh_hsl *h, hh_time_t now, struct hh_hsl_action *act)
             return produce_market(h, now, act);
         return HH_OK;
     case HH_HSL_MARKET:
-        if (h->mkt.state == HH_OS_FILLED)
+        if (h->mkt.state == HH_OS_FILLED ||
+            (h->aborted && hh_ord_state_terminal(h->mkt.state)))
             finish(h, HH_HSL_DONE, now, act);
         else if (hh_ord_state_terminal(h->mkt.state))
             finish(h, HH_HSL_FAILED, now, act);
@@ -235,6 +238,8 @@ int hh_hsl_placed(struct hh_hsl *h, enum hh_hsl_leg leg, uint64_t order_id, hh_t
         if ((rc = hh_ord_placed(&h->lim, order_id, now, NULL)))
             return rc;
         limit_working(h, now);
+        if (h->aborted)
+            produce_cancel(h, now, act);   /* aborted before its id was known */
         act->deadline = h->deadline;
         return HH_OK;
     }
@@ -257,6 +262,34 @@ int hh_hsl_place_failed(struct hh_hsl *h, enum hh_hsl_leg leg, hh_time_t now,
         return HH_ESTATE;
     hh_ord_refused(&h->mkt, now, NULL);
     finish(h, HH_HSL_FAILED, now, act);
+    return HH_OK;
+}
+
+int hh_hsl_abort(struct hh_hsl *h, hh_time_t now, struct hh_hsl_action *act)
+{
+    act_none(h, act);
+    switch (h->state) {
+    case HH_HSL_PLACING:      /* cancelled once placed (hh_hsl_placed) */
+    case HH_HSL_CANCELLING:   /* ends without a market order */
+        h->aborted = true;
+        return HH_OK;
+    case HH_HSL_WORKING:
+        h->aborted = true;
+        produce_cancel(h, now, act);
+        return HH_OK;
+    case HH_HSL_MARKET:
+        h->aborted = true;
+        hh_ord_cancel(&h->mkt, now, NULL, NULL);
+        h->cancels++;
+        act->kind = HH_HSL_ACT_CANCEL;
+        act->order_id = h->mkt.order_id;
+        act->leg = HH_HSL_MARKET_LEG;
+        return HH_OK;
+    case HH_HSL_IDLE:
+    case HH_HSL_DONE:
+    case HH_HSL_FAILED:
+        break;
+    }
     return HH_OK;
 }
 
@@ -340,8 +373,13 @@ int hh_hsl_on_status(struct hh_hsl *h, const struct hh_broker_order *b, hh_time_
         return HH_ENOTFOUND;
     if ((rc = hh_ord_adopt(lim ? &h->lim : &h->mkt, b, now, NULL, NULL, d)))
         return rc;
-    if (lim && h->state == HH_HSL_PLACING)
+    if (lim && h->state == HH_HSL_PLACING) {
         limit_working(h, now);          /* found by its client id */
+        if (h->aborted && !hh_ord_state_terminal(h->lim.state)) {
+            produce_cancel(h, now, act);
+            return HH_OK;
+        }
+    }
     if (lim && h->state == HH_HSL_CANCELLING) {
         if (!hh_ord_state_terminal(h->lim.state)) {
             /* Still working: the cancel was lost or refused; ask again. */
@@ -362,7 +400,7 @@ hh_qty_t hh_hsl_committed(const struct hh_hsl *h)
 {
     if (h->state == HH_HSL_IDLE)
         return 0;
-    if (h->state == HH_HSL_FAILED)
+    if (h->state == HH_HSL_FAILED || (h->state == HH_HSL_DONE && h->aborted))
         return hh_hsl_filled(h);
     return h->spec.qty;
 }

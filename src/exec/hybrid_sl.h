@@ -82,16 +82,17 @@ enum hh_hsl_act {
 
 const char *hh_hsl_act_name(enum hh_hsl_act a);
 
+/* Which order a report or result concerns. */
+enum hh_hsl_leg { HH_HSL_LIMIT, HH_HSL_MARKET_LEG };
+
 struct hh_hsl_action {
     enum hh_hsl_act kind;
     struct hh_order_req req;     /* PLACE_*: the order; ALERT: qty left */
     uint64_t order_id;           /* CANCEL, POLL */
+    enum hh_hsl_leg leg;         /* CANCEL, POLL: which of its orders */
     hh_time_t deadline;          /* call hh_hsl_on_timer() at this time;
                                     HH_TIME_NONE: no timer wanted */
 };
-
-/* Which order a report or result concerns. */
-enum hh_hsl_leg { HH_HSL_LIMIT, HH_HSL_MARKET_LEG };
 
 struct hh_hsl_spec {
     hh_iid_t iid;
@@ -119,6 +120,7 @@ struct hh_hsl {
     uint32_t polls;              /* status polls produced */
     bool cancel_too_late;        /* the cancel found the order filled */
     bool resolved_by_poll;       /* the cancel was confirmed by a status poll */
+    bool aborted;                /* hh_hsl_abort(): no market order follows */
 };
 
 /* Set up an idle machine (cfg copied).  HH_EINVAL for a negative buffer,
@@ -148,6 +150,16 @@ int hh_hsl_placed(struct hh_hsl *h, enum hh_hsl_leg leg, uint64_t order_id, hh_t
  * the whole quantity; MARKET: FAILED, act = ALERT. */
 int hh_hsl_place_failed(struct hh_hsl *h, enum hh_hsl_leg leg, hh_time_t now,
                         struct hh_hsl_action *act);
+
+/*
+ * The position the stop protects is gone (the broker's view gave it up):
+ * nothing more may be sold.  No market order is produced from now on; a
+ * working SL-LIMIT is cancelled (act CANCEL, at once — or as soon as its
+ * id is known when still PLACING), a market order already out is
+ * cancelled (act CANCEL of the MARKET leg).  The machine ends DONE once its
+ * orders are terminal, with whatever they executed.
+ */
+int hh_hsl_abort(struct hh_hsl *h, hh_time_t now, struct hh_hsl_action *act);
 
 /* Does report/order id `order_id` belong to this machine? */
 bool hh_hsl_owns(const struct hh_hsl *h, uint64_t order_id);

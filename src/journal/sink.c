@@ -357,7 +357,8 @@ static bool alert_audited(const struct hh_tm_alert *a)
     return a->alert || a->kind == HH_TMA_PLACE_UNKNOWN || a->kind == HH_TMA_PLACE_FOUND ||
            a->kind == HH_TMA_STOP_MARKET || a->kind == HH_TMA_STOP_FAILED ||
            a->kind == HH_TMA_ILLEGAL_TRANSITION || a->kind == HH_TMA_BAD_REPORT ||
-           (a->kind == HH_TMA_DUP_FILL && a->rc);
+           a->kind == HH_TMA_EXIT_CAPPED || a->kind == HH_TMA_GIVEN_UP ||
+           a->kind == HH_TMA_HEDGE || (a->kind == HH_TMA_DUP_FILL && a->rc);
 }
 
 static void s_alert(void *actx, const struct hh_tm_alert *a)

@@ -148,8 +148,8 @@ static void hsl_do(struct hh_tm *tm, uint32_t slot, const struct hh_hsl_action *
                      "the stop-limit is terminal: market for the remainder");
         break;
     case HH_HSL_ACT_CANCEL:
-        ref = hh_tm__ref(tm, s->key[HH_HSL_LIMIT]);
-        if (ref)
+        ref = hh_tm__ref(tm, s->key[act->leg]);
+        if (ref && ref->cancel != CS_WANTED)
             hh_tm__recancel(tm, ref);   /* (again, when a poll found it working) */
         break;
     case HH_HSL_ACT_POLL:
@@ -158,8 +158,9 @@ static void hsl_do(struct hh_tm *tm, uint32_t slot, const struct hh_hsl_action *
             hh_tm__want_status(tm, ref);
         break;
     case HH_HSL_ACT_DONE:
-        hh_tm__alert(tm, HH_TMA_STOP_DONE, false, &t->sig, NULL, 0, s->h.spec.qty,
-                     s->h.cancel_too_late ? "stop executed (the cancel came too late: no market)"
+        hh_tm__alert(tm, HH_TMA_STOP_DONE, false, &t->sig, NULL, 0, hh_hsl_filled(&s->h),
+                     s->h.aborted ? "stop withdrawn: the position is gone at the broker"
+                     : s->h.cancel_too_late ? "stop executed (the cancel came too late: no market)"
                      : s->h.mkt_live ? "stop executed (stop-limit, then market)"
                      : "stop executed (stop-limit)");
         break;
@@ -279,6 +280,48 @@ void hh_tm__hsl_place_failed(struct hh_tm *tm, struct order_ref *ref)
     if (hh_hsl_place_failed(&tm->x.hsl[slot].h, (enum hh_hsl_leg)ref->hsl_leg, now_of(tm),
                             &act) == HH_OK)
         hsl_do(tm, slot, &act);
+}
+
+/* The trade's hybrid stop may sell nothing more (its position was given up):
+ * no market order will follow; what is working is cancelled.  A stop-limit
+ * whose broker id is not known yet (queued, or being looked up) is
+ * cancelled by its key here: withdrawn if it never reached the broker,
+ * cancelled once found if it did. */
+static void hsl_abort(struct hh_tm *tm, struct trade *t)
+{
+    struct tm_hsl *s = hsl_of(tm, t);
+    struct hh_hsl_action act;
+    struct order_ref *ref;
+    uint32_t slot;
+
+    if (!s || hsl_finished(s))
+        return;
+    slot = t->hsl - 1;
+    if (hh_hsl_abort(&s->h, now_of(tm), &act) == HH_OK)
+        hsl_do(tm, slot, &act);
+    s = &tm->x.hsl[slot];
+    if (s->h.state == HH_HSL_PLACING && (ref = hh_tm__ref(tm, s->key[HH_HSL_LIMIT])) &&
+        !ref->done && ref->cancel == CS_NONE)
+        hh_tm__recancel(tm, ref);
+}
+
+hh_qty_t hh_tm__exit_room(const struct hh_tm *tm, const struct order_ref *ref)
+{
+    const struct trade *t;
+
+    if (ref->group)
+        return hh_tm__group_exit_room(tm, ref);
+    t = &tm->trades[ref->trade];
+    return t->st == T_OPEN ? t->pos : 0;
+}
+
+void hh_tm__abort_exits(struct hh_tm *tm, uint32_t ti)
+{
+    struct order_ref *ref = hh_tm__ref(tm, tm->trades[ti].sq_oid);
+
+    if (ref && !ref->done)
+        hh_tm__queue_cancel(tm, ref);
+    hsl_abort(tm, &tm->trades[ti]);
 }
 
 /* ---- the stop policies ---------------------------------------------------------------- */
@@ -706,7 +749,10 @@ void hh_tm__exits_report(struct hh_tm *tm, struct order_ref *ref, const struct h
     uint32_t ti = ref->trade;
     struct trade *t;
 
-    if (ref->hsl) {
+    if (ref->hsl && !ref->boid && r->kind != HH_RPT_FILL && ref->done) {
+        /* ended before it ever reached the broker: a placement that failed */
+        hh_tm__hsl_place_failed(tm, ref);
+    } else if (ref->hsl) {
         uint32_t slot = ref->hsl - 1;
         struct hh_hsl_action act;
 

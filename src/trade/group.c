@@ -52,7 +52,6 @@ int hh_tm__groups_init(struct hh_tm *tm)
 
     if (hh_timers_init(&tm->timers, 16))
         return HH_ENOMEM;
-    hh_hedge_init(&tm->hedge, tm->cfg.hedge_debounce);
     hh_margin_params_default(&p);
     return hh_margin_sim_init(&tm->msim, &p, NULL);
 }
@@ -61,11 +60,6 @@ void hh_tm__groups_free(struct hh_tm *tm)
 {
     free(tm->groups);
     hh_timers_free(&tm->timers);
-}
-
-static uint64_t hedge_key(const struct hh_tm *tm, const struct tm_group *G, int b)
-{
-    return ((uint64_t)(G - tm->groups) + 1) << 8 | (uint64_t)b;
 }
 
 static hh_qty_t open_qty(const struct gleg *L)
@@ -91,7 +85,8 @@ static void make_buckets(struct tm_group *G)
             G->bucket[b].opt = lg->opt;
             G->bucket[b].expiry = lg->expiry;
             G->bucket[b].hedge_iid = HH_IID_NONE;
-            G->bucket[b].exposed_since = HH_TIME_NONE;
+            G->bucket[b].exposed_since = G->bucket[b].uncovered_since = HH_TIME_NONE;
+            hh_hedge_init(&G->bucket[b].hedge);
             G->nbuckets++;
         }
         G->leg[i].bucket = b;
@@ -230,7 +225,7 @@ static int gplace(struct hh_tm *tm, struct tm_group *G, enum purpose p, int leg,
 static void refresh_shorts(struct hh_tm *tm, struct tm_group *G)
 {
     for (int b = 0; b < G->nbuckets; b++) {
-        hh_qty_t cover = G->bucket[b].hedge_pos;
+        hh_qty_t cover = G->bucket[b].hedge.held;
         bool naked = G->bucket[b].hedge_iid == HH_IID_NONE && tm->cfg.allow_naked;
 
         for (int i = 0; i < G->g.nlegs; i++)
@@ -265,9 +260,34 @@ static uint64_t start_timer(struct hh_tm *tm, hh_time_t at, enum tm_timer_kind k
     return id;
 }
 
+static bool exposed(const struct tm_group *G)
+{
+    for (int b = 0; b < G->nbuckets; b++)
+        if (G->bucket[b].exposed_since != HH_TIME_NONE)
+            return true;
+    return false;
+}
+
+/* Does the exposure monitor watch G?  While it enters or exits, and while
+ * an open group is exposed (a leg gone at the broker). */
+static bool monitored(const struct tm_group *G)
+{
+    return G->st == G_ENTERING || G->st == G_EXITING || (G->st == G_OPEN && exposed(G));
+}
+
+static bool monitor_wanted(const struct hh_tm *tm)
+{
+    if (tm->groups_active)
+        return true;
+    for (size_t gi = 0; gi < tm->ngroups; gi++)
+        if (monitored(&tm->groups[gi]))
+            return true;
+    return false;
+}
+
 static void arm_exposure_timer(struct hh_tm *tm, hh_time_t now)
 {
-    if (!tm->exposure_timer && tm->groups_active) {
+    if (!tm->exposure_timer && monitor_wanted(tm)) {
         tm->exposure_timer = true;
         start_timer(tm, now + tm->cfg.exposure_check, TMR_EXPOSURE, 0);
     }
@@ -321,6 +341,17 @@ static void start_group(struct hh_tm *tm, struct tm_group *G, hh_price_t spot, h
         exit_group(tm, G, HH_FR_KILL, now);
 }
 
+/* A group that may not start: dropped, the signal rejected with `why`. */
+static void reject_group(struct hh_tm *tm, struct tm_group *G, enum hh_sig_reason why,
+                         const char *detail)
+{
+    tm->changes++;
+    G->st = G_DROPPED;
+    tm->stats.waiting--;
+    if (tm->sink.rejected)
+        tm->sink.rejected(tm->sink.ctx, &G->sig, why, detail);
+}
+
 void hh_tm__groups_select(struct hh_tm *tm, hh_time_t now)
 {
     for (size_t gi = 0; gi < tm->ngroups; gi++) {
@@ -347,14 +378,18 @@ void hh_tm__groups_select(struct hh_tm *tm, hh_time_t now)
         spot = spot_of(tm, G);
         if (!spot || !legs_priced(tm, G))
             continue;   /* the margin check needs prices */
+        hh_breaker_tick(&tm->x.brk, now);
+        if (tm->x.brk.state == HH_BRK_OPEN) {
+            /* its legs would only queue behind the breaker (SPEC §11) */
+            tm->x.stats.broker_unavailable++;
+            reject_group(tm, G, HH_SIG_BROKER_UNAVAILABLE,
+                         "the broker's circuit breaker is open: the group is not started");
+            continue;
+        }
         hh_strat_priority(&G->g, spot, NULL, G->order);
         if (!margin_ok(tm, G, spot, now, &rej)) {
-            tm->changes++;
-            G->st = G_DROPPED;
-            tm->stats.waiting--;
             tm->stats.margin_rejects++;
-            if (tm->sink.rejected)
-                tm->sink.rejected(tm->sink.ctx, &G->sig, HH_SIG_MARGIN_WORST_CASE, rej.detail);
+            reject_group(tm, G, HH_SIG_MARGIN_WORST_CASE, rej.detail);
             continue;
         }
         start_group(tm, G, spot, now);
@@ -377,7 +412,7 @@ static bool all_flat(const struct tm_group *G)
         if (open_qty(&G->leg[i]) > 0 || G->leg[i].entry_working)
             return false;
     for (int b = 0; b < G->nbuckets; b++)
-        if (G->bucket[b].hedge_pos > 0)
+        if (G->bucket[b].hedge.held > 0)
             return false;
     return true;
 }
@@ -411,10 +446,10 @@ static void refresh_exits(struct hh_tm *tm, struct tm_group *G)
     for (int b = 0; b < G->nbuckets; b++) {
         struct gbucket *B = &G->bucket[b];
 
-        if (B->hedge_pos > B->hedge_exit_sent &&
+        if (B->hedge.held > B->hedge_exit_sent &&
             gplace(tm, G, P_CLOSE, HEDGE_LEG(b), B->hedge_iid, HH_SELL,
-                   B->hedge_pos - B->hedge_exit_sent) == HH_OK)
-            B->hedge_exit_sent = B->hedge_pos;
+                   B->hedge.held - B->hedge_exit_sent) == HH_OK)
+            B->hedge_exit_sent = B->hedge.held;
     }
     if (all_flat(G))
         close_group(tm, G);
@@ -465,7 +500,7 @@ static hh_money_t mark(struct hh_tm *tm, const struct tm_group *G)
         v += G->leg[i].is_short ? -mv : mv;
     }
     for (int b = 0; b < G->nbuckets; b++)
-        v += (__int128)G->bucket[b].hedge_pos * last_price(tm, G->bucket[b].hedge_iid);
+        v += (__int128)G->bucket[b].hedge.held * last_price(tm, G->bucket[b].hedge_iid);
     return (hh_money_t)v;
 }
 
@@ -487,8 +522,6 @@ static void close_group(struct hh_tm *tm, struct tm_group *G)
     /* its timers die with it (a timer that fired is already gone) */
     hh_timers_cancel(&tm->timers, G->settle_timer);
     hh_timers_cancel(&tm->timers, G->close_timer);
-    for (int b = 0; b < G->nbuckets; b++)
-        hh_hedge_forget(&tm->hedge, hedge_key(tm, G, b));
     if (G->entry_ts == HH_TIME_NONE)
         return;   /* nothing ever filled: no trade to report */
     memset(&out, 0, sizeof out);
@@ -518,9 +551,11 @@ static void close_group(struct hh_tm *tm, struct tm_group *G)
 
 /* ---- exposure --------------------------------------------------------------------- */
 
-static hh_qty_t bucket_exposure(const struct tm_group *G, int b)
+/* Short units of bucket b beyond its long legs, before (with_hedges false)
+ * or after the hedges held. */
+static hh_qty_t bucket_exposure(const struct tm_group *G, int b, bool with_hedges)
 {
-    hh_qty_t shorts = 0, longs = G->bucket[b].hedge_pos;
+    hh_qty_t shorts = 0, longs = with_hedges ? G->bucket[b].hedge.held : 0;
 
     for (int i = 0; i < G->g.nlegs; i++) {
         if (G->leg[i].bucket != b)
@@ -533,6 +568,42 @@ static hh_qty_t bucket_exposure(const struct tm_group *G, int b)
     return shorts - longs;
 }
 
+/* Units of bucket b's shorts being bought back (closing orders working). */
+static hh_qty_t shorts_closing(const struct tm_group *G, int b)
+{
+    hh_qty_t q = 0;
+
+    for (int i = 0; i < G->g.nlegs; i++)
+        if (G->leg[i].bucket == b && G->leg[i].is_short)
+            q += G->leg[i].exit_sent - G->leg[i].closed;
+    return q;
+}
+
+/* A stretch of time ends at now: the longest one is kept. */
+static void stretch_end(hh_time_t *since, hh_time_t now, int64_t *longest)
+{
+    if (*since != HH_TIME_NONE && now - *since > *longest)
+        *longest = now - *since;
+    *since = HH_TIME_NONE;
+}
+
+static void hedge_bucket(struct hh_tm *tm, struct tm_group *G, int b, hh_qty_t x, hh_time_t now)
+{
+    struct gbucket *B = &G->bucket[b];
+    hh_qty_t q = hh_hedge_decide(&B->hedge, tm->cfg.hedge_debounce, x + B->hedge.held, now);
+
+    if (q <= 0)
+        return;
+    if (gplace(tm, G, P_HEDGE, HEDGE_LEG(b), B->hedge_iid, HH_BUY, q) != HH_OK) {
+        hh_hedge_released(&B->hedge, q);
+        return;
+    }
+    tm->stats.hedges++;
+    tm->stats.hedge_qty += q;
+    hh_tm__alert(tm, HH_TMA_HEDGE, false, &G->sig, NULL, 0, q,
+                 "short exposure: emergency hedge (the bucket's long leg) bought");
+}
+
 /* Track how long shorts stay uncovered; with `hedge`, ask the hedge manager. */
 static void watch_exposure(struct hh_tm *tm, struct tm_group *G, hh_time_t now, bool hedge)
 {
@@ -542,30 +613,151 @@ static void watch_exposure(struct hh_tm *tm, struct tm_group *G, hh_time_t now, 
 
         if (B->hedge_iid == HH_IID_NONE)
             continue;   /* naked by design (allowed): nothing protects it */
-        x = bucket_exposure(G, b);
+        x = bucket_exposure(G, b, true);
         if (x <= 0) {
-            if (B->exposed_since != HH_TIME_NONE && now - B->exposed_since > tm->stats.max_exposure)
-                tm->stats.max_exposure = now - B->exposed_since;
-            B->exposed_since = HH_TIME_NONE;
+            stretch_end(&B->exposed_since, now, &tm->stats.max_exposure);
+            stretch_end(&B->uncovered_since, now, &tm->stats.max_uncovered);
             continue;
         }
         if (B->exposed_since == HH_TIME_NONE)
             B->exposed_since = now;
-        if (hedge) {
-            hh_qty_t q = hh_hedge_decide(&tm->hedge, hedge_key(tm, G, b), x + B->hedge_pos, now);
-
-            if (q > 0 && gplace(tm, G, P_HEDGE, HEDGE_LEG(b), B->hedge_iid, HH_BUY, q) == HH_OK) {
-                tm->stats.hedges++;
-                tm->stats.hedge_qty += q;
-            } else if (q > 0) {
-                hh_hedge_released(&tm->hedge, hedge_key(tm, G, b), q);
-            }
+        if (hedge && !G->settling)
+            hedge_bucket(tm, G, b, x, now);
+        B = &G->bucket[b];
+        if (x > B->hedge.pending + shorts_closing(G, b)) {
+            if (B->uncovered_since == HH_TIME_NONE)
+                B->uncovered_since = now;
+        } else {
+            stretch_end(&B->uncovered_since, now, &tm->stats.max_uncovered);
         }
     }
 }
 
+int64_t hh_tm_exposure_longest(const struct hh_tm *tm, hh_time_t now, bool uncovered)
+{
+    int64_t longest = uncovered ? tm->stats.max_uncovered : tm->stats.max_exposure;
+
+    for (size_t gi = 0; gi < tm->ngroups; gi++) {
+        const struct tm_group *G = &tm->groups[gi];
+
+        for (int b = 0; b < G->nbuckets; b++) {
+            hh_time_t since = uncovered ? G->bucket[b].uncovered_since
+                                        : G->bucket[b].exposed_since;
+
+            if (since != HH_TIME_NONE && now - since > longest)
+                longest = now - since;
+        }
+    }
+    return longest;
+}
+
+/* ---- the broker's view wins (reconcile.c) ------------------------------------------- */
+
+/* Cancel G's working closing orders of leg `leg` (HEDGE_LEG(b): a hedge):
+ * they would sell what is gone. */
+static void cancel_closes(struct hh_tm *tm, struct tm_group *G, int leg)
+{
+    uint32_t gi = (uint32_t)(G - tm->groups);
+
+    for (size_t k = 0; k < tm->nrefs; k++) {
+        const struct order_ref *ref = &tm->refs[k];
+
+        if (ref->group && ref->trade == gi && !ref->done && ref->purpose == P_CLOSE &&
+            ref->leg == leg)
+            hh_tm__cancel(tm, ref->oid);
+    }
+}
+
+/* A given-up slice of G: a RECONCILED fill without an order. */
+static void give_up_fill(struct hh_tm *tm, struct tm_group *G, hh_iid_t iid,
+                         enum hh_side pos_side, hh_qty_t q, hh_price_t px)
+{
+    struct hh_report r;
+
+    memset(&r, 0, sizeof r);
+    r.kind = HH_RPT_FILL;
+    r.ts = tm->clock->now;
+    r.iid = iid;
+    r.side = hh_side_opposite(pos_side);
+    r.qty = q;
+    r.price = px;
+    if (r.side == HH_BUY)
+        G->buy_value += px * q;
+    else
+        G->sell_value += px * q;
+    G->exit_ts = r.ts;
+    tm->x.stats.given_up += (uint64_t)q;
+    hh_tm__emit_fill(tm, &G->sig, G->trade_id, &r, HH_FR_RECONCILED, 0);
+    hh_tm__alert(tm, HH_TMA_GIVEN_UP, false, &G->sig, NULL, 0, q,
+                 "the broker no longer holds these units of the group: given up");
+}
+
+/* Give up to `excess` units of G's holdings of iid on `side`: hedges
+ * first, then legs.  Returns what is left to give up. */
+static hh_qty_t group_give_up(struct hh_tm *tm, struct tm_group *G, hh_iid_t iid,
+                              enum hh_side side, hh_qty_t excess, hh_price_t px)
+{
+    for (int b = 0; b < G->nbuckets && excess > 0 && side == HH_BUY; b++) {
+        struct gbucket *B = &G->bucket[b];
+        hh_qty_t q = excess < B->hedge.held ? excess : B->hedge.held;
+
+        if (B->hedge_iid != iid || q <= 0)
+            continue;
+        hh_hedge_sold(&B->hedge, q);
+        cancel_closes(tm, G, HEDGE_LEG(b));
+        give_up_fill(tm, G, iid, HH_BUY, q, px);
+        excess -= q;
+    }
+    for (int i = 0; i < G->g.nlegs && excess > 0; i++) {
+        struct gleg *L = &G->leg[i];
+        hh_qty_t q = excess < open_qty(L) ? excess : open_qty(L);
+
+        if (G->g.legs[i].iid != iid || G->g.legs[i].side != side || q <= 0)
+            continue;
+        /* closed as if by a closing order that filled: exit_sent keeps
+         * counting closed units plus working closing orders */
+        L->closed += q;
+        L->exit_sent += q;
+        cancel_closes(tm, G, i);
+        give_up_fill(tm, G, iid, side, q, px);
+        excess -= q;
+    }
+    return excess;
+}
+
+hh_qty_t hh_tm__groups_give_up(struct hh_tm *tm, hh_iid_t iid, enum hh_side side,
+                               hh_qty_t excess, hh_price_t px)
+{
+    hh_time_t now = tm->clock->now;
+
+    for (size_t gi = tm->ngroups; gi-- > 0 && excess > 0;) {
+        struct tm_group *G = &tm->groups[gi];
+        hh_qty_t left;
+
+        if (G->st != G_ENTERING && G->st != G_OPEN && G->st != G_EXITING)
+            continue;
+        left = group_give_up(tm, G, iid, side, excess, px > 0 ? px : last_price(tm, iid));
+        if (left == excess)
+            continue;
+        excess = left;
+        tm->changes++;
+        if (all_flat(G))   /* nothing left at the broker: the group is over */
+            exit_group(tm, G, HH_FR_RECONCILED, now);
+        watch_exposure(tm, G, now, true);   /* a long gone: hedge what it covered */
+        if (G->st == G_ENTERING)
+            refresh_shorts(tm, G);
+        else if (G->st == G_EXITING)
+            refresh_exits(tm, G);
+    }
+    arm_exposure_timer(tm, now);
+    return excess;
+}
+
 /* ---- reports ------------------------------------------------------------------------ */
 
+/* An entry order of the leg ended.  The leg's timeout keeps running: it
+ * measures "incomplete since its first chance to fill", whatever its
+ * orders do meanwhile. */
 static void leg_done(struct tm_group *G, const struct order_ref *ref)
 {
     struct gleg *L = &G->leg[ref->leg];
@@ -574,8 +766,6 @@ static void leg_done(struct tm_group *G, const struct order_ref *ref)
         return;
     L->entry_working--;
     L->sent -= ref->qty - ref->filled;   /* what never filled is not sent */
-    if (!L->entry_working)
-        L->armed_at = HH_TIME_NONE;
 }
 
 static void check_filled(struct hh_tm *tm, struct tm_group *G)
@@ -626,10 +816,9 @@ static void on_group_fill(struct hh_tm *tm, struct tm_group *G, struct order_ref
         struct gbucket *B = &G->bucket[ref->leg - HEDGE_LEG(0)];
 
         if (ref->purpose == P_HEDGE) {
-            B->hedge_pos += r->qty;
-            hh_hedge_filled(&tm->hedge, hedge_key(tm, G, ref->leg - HEDGE_LEG(0)), r->qty);
+            hh_hedge_filled(&B->hedge, r->qty);
         } else {
-            B->hedge_pos -= r->qty;
+            hh_hedge_sold(&B->hedge, r->qty);
             B->hedge_exit_sent -= r->qty;
         }
     } else if (ref->purpose == P_ENTRY) {
@@ -677,7 +866,7 @@ void hh_tm__group_report(struct hh_tm *tm, struct order_ref *ref, const struct h
         int b = ref->leg - HEDGE_LEG(0);
 
         if (ref->purpose == P_HEDGE)
-            hh_hedge_released(&tm->hedge, hedge_key(tm, G, b), unfilled);
+            hh_hedge_released(&G->bucket[b].hedge, unfilled);
         else
             G->bucket[b].hedge_exit_sent -= unfilled;   /* retried */
         return;
@@ -687,10 +876,27 @@ void hh_tm__group_report(struct hh_tm *tm, struct order_ref *ref, const struct h
         return;
     }
     leg_done(G, ref);
-    if (r->kind != HH_RPT_CANCELLED && G->st == G_ENTERING)
-        exit_group(tm, G, HH_FR_KILL, r->ts);   /* a refused leg rolls back */
+    /* While entering, every end of an entry order the engine did not ask
+     * for — refused, expired, its rest cancelled by the exchange — leaves
+     * the leg short of its target with nothing working: roll back. */
+    if (G->st == G_ENTERING && (r->kind != HH_RPT_CANCELLED || ref->cancel == CS_NONE))
+        exit_group(tm, G, HH_FR_KILL, r->ts);
     else if (G->st == G_EXITING)
         refresh_exits(tm, G);
+}
+
+/* exit_sent counts a leg's units closed plus those in its working closing
+ * orders (this one included); hedge_exit_sent only those working. */
+hh_qty_t hh_tm__group_exit_room(const struct hh_tm *tm, const struct order_ref *ref)
+{
+    const struct tm_group *G = &tm->groups[ref->trade];
+
+    if (ref->leg >= HEDGE_LEG(0)) {
+        const struct gbucket *B = &G->bucket[ref->leg - HEDGE_LEG(0)];
+
+        return B->hedge.held - (B->hedge_exit_sent - ref->req.qty);
+    }
+    return G->leg[ref->leg].filled - G->leg[ref->leg].exit_sent + ref->req.qty;
 }
 
 /* ---- events and timers ------------------------------------------------------------ */
@@ -723,13 +929,13 @@ void hh_tm__groups_before(struct hh_tm *tm, hh_iid_t iid, hh_time_t ts)
     }
 }
 
-/* A leg that could fill for leg_timeout without completing fails the group. */
+/* A leg incomplete leg_timeout after it could first fill fails the group. */
 static bool leg_timed_out(const struct hh_tm *tm, const struct tm_group *G, hh_time_t now)
 {
     for (int i = 0; i < G->g.nlegs; i++) {
         const struct gleg *L = &G->leg[i];
 
-        if (L->armed_at != HH_TIME_NONE && L->filled < L->sent &&
+        if (L->armed_at != HH_TIME_NONE && L->filled < L->target &&
             now - L->armed_at >= tm->cfg.leg_timeout)
             return true;
     }
@@ -747,7 +953,8 @@ void hh_tm__groups_after(struct hh_tm *tm, hh_iid_t iid, hh_time_t ts)
             exit_group(tm, G, HH_FR_KILL, ts);
             continue;
         }
-        if (G->st != G_OPEN || (!G->stop_loss && !G->target))
+        /* the P&L limits hold from the first fill on, not only once open */
+        if ((G->st != G_OPEN && G->st != G_ENTERING) || (!G->stop_loss && !G->target))
             continue;
         if (!group_has(G, iid) && iid != underlying_iid(tm, G))
             continue;
@@ -767,7 +974,7 @@ static void on_exposure_timer(struct hh_tm *tm, hh_time_t now)
     for (size_t gi = 0; gi < tm->ngroups; gi++) {
         struct tm_group *G = &tm->groups[gi];
 
-        if (G->st != G_ENTERING && G->st != G_EXITING)
+        if (!monitored(G))
             continue;
         watch_exposure(tm, G, now, true);
         if (G->st == G_ENTERING && leg_timed_out(tm, G, now))
@@ -856,9 +1063,9 @@ static void on_settle(struct hh_tm *tm, struct tm_group *G, hh_time_t now)
     for (int b = 0; b < G->nbuckets; b++) {
         struct gbucket *B = &G->bucket[b];
 
-        if (B->hedge_pos > 0)
-            settle_one(tm, G, B->hedge_iid, HH_BUY, B->hedge_pos, spot, now);
-        B->hedge_pos = B->hedge_exit_sent = 0;
+        if (B->hedge.held > 0)
+            settle_one(tm, G, B->hedge_iid, HH_BUY, B->hedge.held, spot, now);
+        B->hedge.held = B->hedge_exit_sent = 0;
     }
     close_group(tm, G);
 }
@@ -910,12 +1117,18 @@ int hh_tm_group_view(const struct hh_tm *tm, size_t i, struct hh_tm_group_view *
         out->legs[k].closed = G->leg[k].closed;
     }
     for (int b = 0; b < G->nbuckets; b++) {
-        hh_qty_t x = bucket_exposure(G, b);
+        const struct gbucket *B = &G->bucket[b];
+        hh_qty_t x = bucket_exposure(G, b, true);
 
-        out->hedged += G->bucket[b].hedge_pos;
-        if (x > 0 && G->bucket[b].hedge_iid != HH_IID_NONE)
+        out->hedged += B->hedge.held;
+        if (x > 0 && B->hedge_iid != HH_IID_NONE)
             out->unhedged += x;
+        out->buckets[b].exposure = bucket_exposure(G, b, false);
+        out->buckets[b].held = B->hedge.held;
+        out->buckets[b].pending = B->hedge.pending;
+        out->buckets[b].hedges = B->hedge.hedges;
     }
+    out->nbuckets = G->nbuckets;
     return HH_OK;
 }
 

@@ -64,7 +64,8 @@ const char *hh_tm_alert_name(enum hh_tm_alert_kind k)
     static const char *const names[] = {
         "BREAKER", "RETRY", "GAVE_UP", "PLACE_UNKNOWN", "PLACE_FOUND", "PLACE_ABSENT",
         "STOP_TRIGGERED", "STOP_MARKET", "STOP_DONE", "STOP_FAILED", "SQUAREOFF",
-        "DUP_FILL", "BAD_REPORT", "HEDGE_IMBALANCE", "ILLEGAL_TRANSITION",
+        "DUP_FILL", "BAD_REPORT", "HEDGE_IMBALANCE", "ILLEGAL_TRANSITION", "EXIT_CAPPED",
+        "GIVEN_UP", "OVERSELL", "NAKED_SHORT", "HEDGE",
     };
 
     return (unsigned)k < sizeof names / sizeof names[0] ? names[k] : "?";
@@ -210,9 +211,14 @@ static size_t idx_of(const struct hh_tm *tm, const struct order_ref *ref)
 int hh_tm__queue_place(struct hh_tm *tm, struct order_ref *ref, uint64_t *oid)
 {
     int rc = hh_ord_init_shared(&ref->ord, &ref->req, now_of(tm), &tm->x.execs);
+    struct sym *sy;
 
     if (rc)
         return rc;
+    if (!(sy = hh_tm__sym(tm, ref->req.iid)))
+        return HH_ENOMEM;
+    sy->traded = true;
+    ref->acked_at = HH_TIME_NONE;
     ref->oid = ++tm->x.next_key;
     ref->boid = 0;
     ref->pstate = PS_QUEUED;
@@ -336,7 +342,9 @@ static void end_unsent(struct hh_tm *tm, size_t i, enum hh_report_kind kind, con
     r.side = ref->req.side;
     snprintf(r.reason, sizeof r.reason, "%s", why);
     ref->pstate = PS_PLACED;   /* nothing more to send */
-    ref->cancel = CS_NONE;
+    /* a withdrawal stays marked as asked for: its owner must not take it
+     * for an end the broker imposed (and place it again) */
+    ref->cancel = kind == HH_RPT_CANCELLED ? CS_SENT : CS_NONE;
     ref->poll = false;
     ref->modify = false;
     hh_tm__deliver(tm, ref, &r);
@@ -615,6 +623,8 @@ static void placed(struct hh_tm *tm, size_t i, uint64_t boid)
     ref->boid = boid;
     ref->pstate = PS_PLACED;
     ref->failures = 0;
+    ref->acked_at = now_of(tm);
+    ref->missing = 0;
     if (hh_u64map_put(&tm->x.by_boid, boid, i + 1))
         return;
     tm->x.stats.placed++;
@@ -624,12 +634,50 @@ static void placed(struct hh_tm *tm, size_t i, uint64_t boid)
     hh_tm__emit_ref(tm, HH_TMO_SENT, ref, NULL, 0);
 }
 
+/*
+ * Every exit is capped when it is sent by the position it closes: an exit
+ * decided earlier (a stop's market leg, a square-off, a group's closing
+ * order) must never sell what the broker's view has given up since.  A
+ * hybrid stop's order over the position aborts the stop (the trade decides
+ * a new one for what is left).  True when the order is not to be sent.
+ */
+static bool cap_exit(struct hh_tm *tm, size_t i)
+{
+    struct order_ref *ref = &tm->refs[i];
+    hh_qty_t room;
+
+    if (ref->purpose == P_ENTRY || ref->purpose == P_HEDGE)
+        return false;
+    room = hh_tm__exit_room(tm, ref);
+    if (ref->req.qty <= room)
+        return false;
+    tm->x.stats.exits_capped++;
+    alert_ref(tm, HH_TMA_EXIT_CAPPED, false, ref, 0, room > 0 ? room : 0,
+              "exit above the position it closes: cut to the position when sent");
+    if (ref->hsl) {
+        hh_tm__abort_exits(tm, ref->trade);
+        return true;
+    }
+    if (room <= 0 || ref->group) {
+        /* a group decides its closing orders again from its legs' counts */
+        end_unsent(tm, i, HH_RPT_CANCELLED, "not sent: above what is left of the position");
+        return true;
+    }
+    ref->req.qty = ref->qty = ref->ord.req.qty = room;
+    tm->changes++;
+    return false;
+}
+
 static int do_place(struct hh_tm *tm, size_t i)
 {
     struct order_ref *ref = &tm->refs[i];
     uint64_t boid = 0;
-    int rc = gate(tm);
+    int rc;
 
+    if (cap_exit(tm, i))
+        return 0;
+    ref = &tm->refs[i];
+    rc = gate(tm);
     if (rc) {
         ref = &tm->refs[i];
         if (ref->entry_side && !ref->group) {
@@ -695,6 +743,19 @@ static void adopt_found(struct hh_tm *tm, size_t i, const struct hh_broker_order
     if (ref->hsl)
         hh_tm__hsl_status(tm, ref, b);
     hh_tm__settle(tm, i, b, NULL, NULL);
+}
+
+int hh_tm__lookup(struct hh_tm *tm, size_t k, struct hh_broker_order *row)
+{
+    int rc;
+
+    if (!tm->broker.ops->find)
+        return HH_ENOTFOUND;   /* the listings are all there is to go by */
+    if ((rc = gate(tm)))
+        return rc;
+    rc = tm->broker.ops->find(tm->broker.impl, tm->refs[k].req.client_id, row);
+    hh_breaker_record(&tm->x.brk, now_of(tm), rc);
+    return rc;
 }
 
 static int do_find(struct hh_tm *tm, size_t i)
@@ -1143,9 +1204,17 @@ int hh_tm_poll(struct hh_tm *tm, hh_div_fn fn, void *ctx, struct hh_tm_poll_resu
     }
     for (size_t i = 0; i < tm->nrefs; i++)
         res.working += !tm->refs[i].done && tm->refs[i].pstate == PS_PLACED;
-    for (size_t i = 0; i < tm->ntrades; i++)
-        if (tm->trades[i].st == T_OPEN)
+    for (size_t i = 0; i < tm->ntrades; i++) {
+        const struct trade *t = &tm->trades[i];
+
+        if (t->st != T_OPEN)
+            continue;
+        /* (a trade not its symbol's active one — adopted — is squared off here) */
+        if (!t->squared_off && now_of(tm) >= t->squareoff_at)
+            hh_tm__squareoff(tm, (uint32_t)i);
+        else
             hh_tm__drive(tm, (uint32_t)i);
+    }
     hh_tm__arm(tm);
 out:
     if (out)

@@ -39,14 +39,19 @@ uint64_t hh_tm__synthetic_exec(uint64_t boid, hh_qty_t cum)
     return SYNTHETIC_EXEC_BIT | (h & (SYNTHETIC_EXEC_BIT - 1));
 }
 
-/* An order this young may still be on its way to the broker's book: its
- * absence from the book is not yet a divergence. */
+/* An order acknowledged this recently may not be in a lagging book yet: its
+ * absence is not yet a divergence; nor is one absence — the order must be
+ * missing from this many listings in a row, then not found by its client
+ * id, before it is declared gone (and its exit decided again under a new
+ * id: declaring too early would double the exit). */
 #define UNKNOWN_GRACE HH_NS_PER_S
+#define UNKNOWN_POLLS 2
 
 const char *hh_div_kind_name(enum hh_div_kind k)
 {
     static const char *const names[] = { "MISSED_FILL", "MISSED_END", "UNKNOWN_ORDER",
-                                         "POSITION", "NAKED_SHORT", "FOREIGN_ORDER" };
+                                         "POSITION", "NAKED_SHORT", "FOREIGN_ORDER",
+                                         "OVERSELL" };
 
     return (unsigned)k < sizeof names / sizeof names[0] ? names[k] : "?";
 }
@@ -121,8 +126,18 @@ int hh_tm__settle(struct hh_tm *tm, size_t k, const struct hh_broker_order *b, h
     int found = 0;
 
     if (!b) {
-        if (tm->clock->now - ref.placed_at < UNKNOWN_GRACE)
+        struct hh_broker_order row;
+        int rc;
+
+        if (ref.acked_at == HH_TIME_NONE || tm->clock->now - ref.acked_at < UNKNOWN_GRACE ||
+            ++tm->refs[k].missing < UNKNOWN_POLLS)
             return 0;
+        tm->x.stats.unknown_lookups++;
+        rc = hh_tm__lookup(tm, k, &row);
+        if (rc == HH_OK)
+            return hh_tm__settle(tm, k, &row, fn, ctx);   /* it is there after all */
+        if (rc != HH_ENOTFOUND)
+            return 0;   /* the look-up failed: the next poll asks again */
         report(fn, ctx, HH_DIV_UNKNOWN_ORDER, HH_IID_NONE, ref.boid, ref.filled, 0);
         memset(&r, 0, sizeof r);
         r.kind = HH_RPT_REJECTED;
@@ -132,6 +147,7 @@ int hh_tm__settle(struct hh_tm *tm, size_t k, const struct hh_broker_order *b, h
         hh_tm__deliver(tm, &tm->refs[k], &r);
         return 1;
     }
+    tm->refs[k].missing = 0;
     if (b->filled > ref.filled) {
         report(fn, ctx, HH_DIV_MISSED_FILL, b->iid, ref.boid, ref.filled, b->filled);
         settle_fill(tm, k, &ref, b);
@@ -175,20 +191,36 @@ hh_qty_t hh_tm_position(const struct hh_tm *tm, hh_iid_t iid)
                 q += (G->leg[k].is_short ? -1 : 1) * (G->leg[k].filled - G->leg[k].closed);
         for (int b = 0; b < G->nbuckets; b++)
             if (G->bucket[b].hedge_iid == iid)
-                q += G->bucket[b].hedge_pos;
+                q += G->bucket[b].hedge.held;
     }
     return q;
 }
 
-/* A position the engine did not know: adopted as an open trade of its own. */
-static int adopt(struct hh_tm *tm, hh_iid_t iid, hh_qty_t qty, hh_price_t avg)
+static hh_qty_t absq(hh_qty_t q)
+{
+    return q < 0 ? -q : q;
+}
+
+/* Has the engine ever placed an order in iid?  (Kept across restarts.) */
+static bool traded(const struct hh_tm *tm, hh_iid_t iid)
+{
+    return iid < tm->nsyms && tm->syms[iid].traded;
+}
+
+/* A position the engine did not know: adopted as an open trade of its own,
+ * squared off like any trade.  `closing`: adopted only to be closed at once
+ * (a naked short). */
+static int adopt(struct hh_tm *tm, hh_iid_t iid, hh_qty_t qty, hh_price_t avg, bool closing)
 {
     const struct hh_instrument *in = hh_inst_get(tm->inst, iid);
+    int64_t sq = hh_tm__squareoff_tod(tm, in, hh_time_ist_date(tm->clock->now));
     struct hh_signal s;
     struct trade *t;
+    struct sym *sy;
+    uint32_t ti;
 
     if (hh_grow(&tm->trades, &tm->captrades, tm->ntrades + 1, sizeof *tm->trades) ||
-        !hh_tm__sym(tm, iid))
+        !(sy = hh_tm__sym(tm, iid)))
         return HH_ENOMEM;
     memset(&s, 0, sizeof s);
     snprintf(s.id, sizeof s.id, "adopted-%s", in->symbol);
@@ -197,49 +229,55 @@ static int adopt(struct hh_tm *tm, hh_iid_t iid, hh_qty_t qty, hh_price_t avg)
     s.side = qty > 0 ? HH_BUY : HH_SELL;
     s.entry = s.stop = avg;      /* levels unknown: no stop or target is placed */
     s.valid_until = HH_TIME_MAX;
-    t = &tm->trades[tm->ntrades++];
+    ti = (uint32_t)tm->ntrades++;
+    t = &tm->trades[ti];
     memset(t, 0, sizeof *t);
     t->sig = s;
     t->serial = ++tm->next_serial;
     t->st = T_OPEN;
     t->adopted = true;
     t->trade_id = ++tm->next_trade_id;
-    t->qty = t->entry_filled = t->pos = qty > 0 ? qty : -qty;
+    t->qty = t->entry_filled = t->pos = absq(qty);
     t->entry_value = avg * t->pos;
     t->entry_ts = tm->clock->now;
+    t->exit_retry_at = HH_TIME_NONE;
     t->squareoff_at = HH_TIME_MAX;
+    if (sq >= 0) {
+        t->squareoff_at = hh_time_from_ist(hh_time_ist_date(tm->clock->now), sq);
+        if (t->squareoff_at <= tm->clock->now && hh_time_ist_tod(tm->clock->now) < sq)
+            t->squareoff_at += HH_NS_PER_DAY;
+    }
+    if (sy->active < 0)
+        sy->active = (int64_t)ti;   /* its symbol's events square it off */
     tm->open_count++;
     tm->stats.open++;
     tm->changes++;
-    (void)in;
+    if (closing) {
+        hh_tm__begin_exit(tm, ti, X_SQUAREOFF);
+        hh_tm__drive(tm, ti);
+    }
     return HH_OK;
 }
 
-/* The engine's position in iid held by single trades (groups excluded). */
-static hh_qty_t single_position(const struct hh_tm *tm, hh_iid_t iid)
+/* The price a given-up position is booked at: the last traded, else `avg`. */
+static hh_price_t give_up_price(const struct hh_tm *tm, hh_iid_t iid, hh_price_t avg)
 {
-    hh_qty_t q = 0;
-
-    for (size_t i = 0; i < tm->ntrades; i++) {
-        const struct trade *t = &tm->trades[i];
-
-        if (t->sig.iid == iid && t->st == T_OPEN)
-            q += t->sig.side == HH_BUY ? t->pos : -t->pos;
-    }
-    return q;
+    return iid < tm->nsyms && tm->syms[iid].last > 0 ? tm->syms[iid].last : avg;
 }
 
 /*
- * The broker holds less of iid than the engine's trades (same direction, or
- * nothing): the difference left while the engine could not see it — a
- * broker file restored from before, a position closed by hand.  The broker
- * wins: the open trades on iid give up `excess` units, newest first, booked
- * as RECONCILED exits at the last price seen (the entry average before any
- * tick), and their working orders are cancelled so that nothing re-opens
- * what is gone.  The exit is reported as a fill without an order (order id
- * 0), so the fills and positions the engine records match the broker.
+ * The broker holds `excess` fewer units of iid on the position's `side`
+ * than the engine's single trades: they left while the engine could not
+ * see it — a broker file restored from before, a position closed by hand.
+ * The broker wins: the open trades on that side give the units up, newest
+ * first, booked as RECONCILED exits, and every working exit of theirs is
+ * aborted (a square-off cancelled, a hybrid stop stopped before its market
+ * leg) so nothing sells what is gone; what remains is squared off.  The
+ * exit is reported as a fill without an order (order id 0), so the fills
+ * and positions the engine records match the broker.  Returns what the
+ * trades could not give up.
  */
-static void give_up(struct hh_tm *tm, hh_iid_t iid, hh_qty_t excess)
+static hh_qty_t give_up(struct hh_tm *tm, hh_iid_t iid, enum hh_side side, hh_qty_t excess)
 {
     for (size_t i = tm->ntrades; i-- > 0 && excess > 0;) {
         struct trade *t = &tm->trades[i];
@@ -247,44 +285,56 @@ static void give_up(struct hh_tm *tm, hh_iid_t iid, hh_qty_t excess)
         hh_price_t px;
         hh_qty_t q;
 
-        if (t->sig.iid != iid || t->st != T_OPEN || t->pos <= 0)
+        if (t->sig.iid != iid || t->st != T_OPEN || t->pos <= 0 || t->sig.side != side)
             continue;
         q = excess < t->pos ? excess : t->pos;
-        px = tm->syms[iid].last;
-        if (px <= 0)
-            px = (hh_price_t)hh_i128_div_round(t->entry_value, t->entry_filled);
+        px = give_up_price(tm, iid, (hh_price_t)hh_i128_div_round(t->entry_value,
+                                                                  t->entry_filled));
         t->pos -= q;
         t->exit_qty += q;
         t->exit_value += px * q;
         t->exit_ts = tm->clock->now;
         t->last_exit = HH_FR_RECONCILED;
+        tm->x.stats.given_up += (uint64_t)q;
+        hh_tm__abort_exits(tm, (uint32_t)i);
         hh_tm__begin_exit(tm, (uint32_t)i, X_SQUAREOFF);   /* cancels the entry and
                                                               targets left */
         excess -= q;
+        t = &tm->trades[i];
+        hh_tm__alert(tm, HH_TMA_GIVEN_UP, false, &t->sig, NULL, 0, q,
+                     "the broker no longer holds these units: given up, exits aborted");
         memset(&r, 0, sizeof r);
         r.ts = tm->clock->now;
         r.iid = iid;
-        r.side = t->sig.side == HH_BUY ? HH_SELL : HH_BUY;
+        r.side = hh_side_opposite(side);
         r.qty = q;
         r.price = px;
         hh_tm__emit_fill(tm, &t->sig, t->trade_id, &r, HH_FR_RECONCILED, 0);
         hh_tm__drive(tm, (uint32_t)i);
     }
+    return excess;
 }
 
-/* Engine and broker disagree on iid: adopt the broker's side of it where
- * that is safe to do without knowing more. */
-static void adopt_position(struct hh_tm *tm, hh_iid_t iid, hh_qty_t mine, hh_qty_t brk,
-                           hh_price_t avg)
+/* The broker holds more of iid than the engine, or the other side, on an
+ * instrument the engine traded: most likely an exit that sold more than
+ * the position.  Never adopted as a trade (it would get stops and targets
+ * nobody decided); raised to the operator once per quantity. */
+static void oversell(struct hh_tm *tm, hh_iid_t iid, hh_qty_t mine, hh_qty_t brk,
+                     hh_div_fn fn, void *ctx)
 {
-    hh_qty_t single = single_position(tm, iid);
+    struct sym *sy = &tm->syms[iid];
+    char why[160];
 
-    if (mine == 0 && brk != 0) {
-        adopt(tm, iid, brk, avg);
-    } else if (single == mine && (brk == 0 || (brk > 0) == (mine > 0)) &&
-               (brk < 0 ? -brk : brk) < (mine < 0 ? -mine : mine)) {
-        give_up(tm, iid, (mine < 0 ? -mine : mine) - (brk < 0 ? -brk : brk));
-    }
+    report(fn, ctx, HH_DIV_OVERSELL, iid, 0, mine, brk);
+    if (sy->oversell == brk - mine)
+        return;
+    sy->oversell = brk - mine;
+    tm->x.stats.oversells++;
+    tm->changes++;
+    snprintf(why, sizeof why, "the broker holds %lld of %s, the engine's trades %lld: not "
+             "adopted; decide by hand", (long long)brk, hh_inst_get(tm->inst, iid)->symbol,
+             (long long)mine);
+    hh_tm__alert(tm, HH_TMA_OVERSELL, true, NULL, NULL, 0, brk - mine, why);
 }
 
 /* Units of long options at the broker in the bucket (type, expiry,
@@ -304,20 +354,61 @@ static hh_qty_t bucket_longs(const struct hh_tm *tm, const struct hh_instrument 
     return q;
 }
 
-/* Buy back the part of a short option nothing covers. */
-static void close_naked(struct hh_tm *tm, hh_iid_t iid, hh_qty_t qty)
+/* Of a short option position `brk` at the broker, the units no long of its
+ * bucket covers (0 for anything else). */
+static hh_qty_t naked_units(const struct hh_tm *tm, hh_iid_t iid, hh_qty_t brk,
+                            const struct hh_broker_position *pos, size_t npos)
 {
-    for (size_t i = 0; i < tm->ntrades; i++) {
-        struct trade *t = &tm->trades[i];
-        char client[HH_CLIENT_ID_MAX];
+    const struct hh_instrument *in = hh_inst_get(tm->inst, iid);
+    hh_qty_t covered;
 
-        if (t->sig.iid != iid || t->st != T_OPEN || t->sig.side != HH_SELL)
-            continue;
-        hh_tm__client_id(client, 'h', t->serial, 'q', -1, ++t->orders);
-        t->squared_off = true;
-        hh_tm__place(tm, client, (uint32_t)i, false, P_SQUAREOFF, -1, iid, HH_BUY,
-                     HH_ORD_MARKET, qty < t->pos ? qty : t->pos, 0, &t->sq_oid);
-        return;
+    if (brk >= 0 || !hh_inst_is_option(in))
+        return 0;
+    covered = bucket_longs(tm, in, pos, npos);
+    return -brk > covered ? -brk - covered : 0;
+}
+
+/*
+ * Engine and broker disagree on iid.  What the broker no longer holds on the
+ * engine's side is given up (single trades first, then groups).  What it
+ * holds beyond that: adopted when the engine never traded the instrument
+ * (a position opened outside it), else an oversell (alert, not adopted).
+ * Either way the part that is a naked short option is adopted only to be
+ * bought back, and is retried until flat.
+ */
+static void settle_position(struct hh_tm *tm, const struct hh_broker_position *p,
+                            hh_qty_t mine, const struct hh_broker_position *pos, size_t npos,
+                            hh_div_fn fn, void *ctx)
+{
+    hh_iid_t iid = p->iid;
+    hh_qty_t brk = p->qty, keep, gone, extra, naked;
+
+    if (mine != 0) {
+        keep = brk != 0 && (brk > 0) == (mine > 0) ? (absq(brk) < absq(mine) ? absq(brk)
+                                                                            : absq(mine))
+                                                   : 0;
+        gone = absq(mine) - keep;
+        if (gone > 0)
+            gone = give_up(tm, iid, mine > 0 ? HH_BUY : HH_SELL, gone);
+        if (gone > 0)
+            hh_tm__groups_give_up(tm, iid, mine > 0 ? HH_BUY : HH_SELL, gone,
+                                  give_up_price(tm, iid, p->avg_price));
+        mine = hh_tm_position(tm, iid);
+    }
+    extra = brk - mine;
+    if (extra == 0 || (mine != 0 && absq(brk) < absq(mine) && (brk > 0) == (mine > 0)))
+        return;   /* nothing beyond the engine's (what is left: mixed holdings) */
+    naked = naked_units(tm, iid, brk, pos, npos);
+    if (naked > -extra)
+        naked = extra < 0 ? -extra : 0;
+    if (traded(tm, iid))
+        oversell(tm, iid, mine, brk, fn, ctx);
+    else if (mine == 0 && extra + naked != 0)
+        adopt(tm, iid, extra + naked, p->avg_price, false);
+    if (naked > 0) {
+        hh_tm__alert(tm, HH_TMA_NAKED_SHORT, true, NULL, NULL, 0, naked,
+                     "a short option nothing covers: bought back at market until flat");
+        adopt(tm, iid, -naked, p->avg_price, true);
     }
 }
 
@@ -336,16 +427,18 @@ static int engine_only(struct hh_tm *tm, const struct hh_broker_position *pos, s
 {
     int found = 0;
 
-    for (size_t i = 0; i < tm->ntrades; i++) {
-        hh_iid_t iid = tm->trades[i].sig.iid;
+    for (hh_iid_t iid = 0; iid < tm->nsyms; iid++) {
+        struct hh_broker_position none = { .iid = iid };
         hh_qty_t mine;
 
-        if (tm->trades[i].st != T_OPEN || listed(pos, npos, iid) ||
-            (mine = hh_tm_position(tm, iid)) == 0)
+        if (listed(pos, npos, iid))
+            continue;
+        tm->syms[iid].oversell = 0;
+        if ((mine = hh_tm_position(tm, iid)) == 0)
             continue;
         report(fn, ctx, HH_DIV_POSITION, iid, 0, mine, 0);
         found++;
-        adopt_position(tm, iid, mine, 0, 0);
+        settle_position(tm, &none, mine, pos, npos, fn, ctx);
     }
     return found;
 }
@@ -362,25 +455,20 @@ int hh_tm_reconcile(struct hh_tm *tm, const struct hh_broker_order *orders, size
             found += settle_order(tm, k, orders, norders, fn, ctx);
     for (size_t i = 0; i < npos; i++) {
         const struct hh_broker_position *p = &pos[i];
-        hh_qty_t mine = hh_tm_position(tm, p->iid);
-        const struct hh_instrument *in = hh_inst_get(tm->inst, p->iid);
+        hh_qty_t mine = hh_tm_position(tm, p->iid), naked;
 
-        if (!in)
+        if (!hh_inst_get(tm->inst, p->iid))
             continue;
         if (mine != p->qty) {
             report(fn, ctx, HH_DIV_POSITION, p->iid, 0, mine, p->qty);
             found++;
-            adopt_position(tm, p->iid, mine, p->qty, p->avg_price);
+            settle_position(tm, p, mine, pos, npos, fn, ctx);
+        } else if (p->iid < tm->nsyms) {
+            tm->syms[p->iid].oversell = 0;
         }
-        if (p->qty < 0 && hh_inst_is_option(in)) {
-            hh_qty_t covered = bucket_longs(tm, in, pos, npos);
-
-            if (-p->qty > covered) {
-                report(fn, ctx, HH_DIV_NAKED_SHORT, p->iid, 0, covered, p->qty);
-                found++;
-                if (mine == 0)
-                    close_naked(tm, p->iid, -p->qty - covered);
-            }
+        if ((naked = naked_units(tm, p->iid, p->qty, pos, npos)) > 0) {
+            report(fn, ctx, HH_DIV_NAKED_SHORT, p->iid, 0, p->qty + naked, p->qty);
+            found++;
         }
     }
     found += engine_only(tm, pos, npos, fn, ctx);

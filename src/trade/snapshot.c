@@ -37,14 +37,14 @@
 #include <string.h>
 
 #define SNAP_MAGIC "HHTMSNAP"
-#define SNAP_VERSION 5u
+#define SNAP_VERSION 6u
 #define NONE_RANK UINT32_MAX
 
 static uint32_t layout(void)
 {
     return (uint32_t)(sizeof(struct trade) * 31 + sizeof(struct tm_group) * 17 +
                       sizeof(struct order_ref) * 7 + sizeof(struct hh_tm_stats) * 3 +
-                      sizeof(struct hh_hedge_mgr) + sizeof(struct hh_timer) +
+                      sizeof(struct hh_hedge) + sizeof(struct hh_timer) +
                       sizeof(struct hh_hsl_spec) * 5 + sizeof(struct hh_order_req) * 11 +
                       sizeof(struct hh_tm_exec_stats) * 13);
 }
@@ -102,17 +102,7 @@ static uint32_t owner_rank(const struct ranks *r, const struct order_ref *ref)
 
 static bool sym_live(const struct sym *sy)
 {
-    return sy->nw || sy->active >= 0 || sy->vn;
-}
-
-/* Hedge keys and timer args name groups by index: rewrite them by rank. */
-static uint64_t group_key_rank(const struct ranks *r, uint64_t key)
-{
-    uint64_t gi = (key >> 8) - 1;
-
-    return gi < UINT32_MAX && r->group[gi] != NONE_RANK
-               ? ((uint64_t)r->group[gi] + 1) << 8 | (key & 0xff)
-               : 0;
+    return sy->nw || sy->active >= 0 || sy->vn || sy->traded || sy->oversell;
 }
 
 static void write_trades(struct hh_ser_w *w, const struct hh_tm *tm, const struct ranks *r)
@@ -180,22 +170,19 @@ static void write_syms(struct hh_ser_w *w, const struct hh_tm *tm, const struct 
         hh_ser_put(w, &sy->vsum, sizeof sy->vsum);
         for (int64_t k = 0; k < sy->vn; k++)
             hh_ser_put_u64(w, (uint64_t)sy->vols[k]);
+        hh_ser_put_u32(w, sy->traded);
+        hh_ser_put_i64(w, sy->oversell);
     }
 }
 
 static void write_engine(struct hh_ser_w *w, const struct hh_tm *tm, const struct ranks *r)
 {
-    struct hh_hedge_mgr h = tm->hedge;
-
     hh_ser_put(w, &tm->stats, sizeof tm->stats);
     hh_ser_put_u64(w, (uint64_t)tm->open_count);
     hh_ser_put_u32(w, tm->next_trade_id);
     hh_ser_put_u32(w, tm->next_serial);
     hh_ser_put_u64(w, tm->groups_active);
     hh_ser_put_u32(w, tm->exposure_timer);
-    for (int k = 0; k < h.nkeys; k++)
-        h.k[k].key = group_key_rank(r, h.k[k].key);
-    hh_ser_put(w, &h, sizeof h);
     hh_ser_put_u64(w, tm->timers.next_seq);
     hh_ser_put_u32(w, (uint32_t)tm->timers.n);
     for (size_t k = 0; k < tm->timers.n; k++) {
@@ -226,7 +213,8 @@ static void write_hsl(struct hh_ser_w *w, const struct tm_hsl *s)
     hh_ser_put(w, &h->spec, sizeof h->spec);
     hh_ser_put_u32(w, (uint32_t)h->state);
     hh_ser_put_u32(w, (uint32_t)h->lim_live | (uint32_t)h->mkt_live << 1 |
-                      (uint32_t)h->cancel_too_late << 2 | (uint32_t)h->resolved_by_poll << 3);
+                      (uint32_t)h->cancel_too_late << 2 | (uint32_t)h->resolved_by_poll << 3 |
+                      (uint32_t)h->aborted << 4);
     hh_ser_put_i64(w, h->limit);
     hh_ser_put_i64(w, h->deadline);
     hh_ser_put_i64(w, h->triggered_at);
@@ -390,8 +378,6 @@ static void read_engine(struct hh_ser_r *r, struct hh_tm *tm)
     tm->next_serial = hh_ser_get_u32(r);
     tm->groups_active = hh_ser_get_u64(r);
     tm->exposure_timer = hh_ser_get_u32(r) != 0;
-    hh_ser_get(r, &tm->hedge, sizeof tm->hedge);
-    tm->hedge.debounce = tm->cfg.hedge_debounce;   /* configuration, not state */
     tm->timers.next_seq = hh_ser_get_u64(r);
     n = hh_ser_get_u32(r);
     if (r->bad || n > hh_ser_left(r) / sizeof(struct hh_timer) ||
@@ -456,6 +442,7 @@ static void read_hsl(struct hh_ser_r *r, struct hh_tm *tm, struct tm_hsl *s)
     flags = hh_ser_get_u32(r);
     h->cancel_too_late = flags & 4;
     h->resolved_by_poll = flags & 8;
+    h->aborted = flags & 16;
     h->limit = hh_ser_get_i64(r);
     h->deadline = hh_ser_get_i64(r);
     h->triggered_at = hh_ser_get_i64(r);
@@ -615,6 +602,8 @@ static void read_sym(struct hh_ser_r *r, struct hh_tm *tm)
         for (int64_t k = 0; k < sy->vn; k++)
             sy->vols[k] = (int64_t)hh_ser_get_u64(r);
     }
+    sy->traded = hh_ser_get_u32(r) != 0;
+    sy->oversell = hh_ser_get_i64(r);
     if (sy->active >= (int64_t)tm->ntrades)
         r->bad = true;
     for (uint32_t k = 0; k < nw; k++)

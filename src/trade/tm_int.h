@@ -47,6 +47,8 @@ struct order_ref {
     int leg;                      /* groups: leg index, or 100 + bucket for a hedge */
     uint64_t oid;                 /* the broker's order id */
     hh_time_t placed_at;          /* engine time of the placement */
+    hh_time_t acked_at;           /* ... the broker accepted it (NONE: not yet) */
+    uint8_t missing;              /* listings in a row without it (reconcile) */
     hh_qty_t qty;                 /* order total */
     hh_qty_t filled;              /* units booked to the owner */
     hh_money_t value;             /* price x qty of its fills */
@@ -144,9 +146,10 @@ struct gbucket {
     hh_date_t expiry;
     hh_iid_t hedge_iid;           /* the bucket's long leg: what a hedge buys;
                                      HH_IID_NONE for a naked bucket */
-    hh_qty_t hedge_pos;           /* hedge units held */
+    struct hh_hedge hedge;        /* the emergency hedges: held, in flight */
     hh_qty_t hedge_exit_sent;
     hh_time_t exposed_since;      /* unhedged short exposure began, or NONE */
+    hh_time_t uncovered_since;    /* ... with nothing ordered to cover it */
 };
 
 struct tm_group {
@@ -238,6 +241,8 @@ struct sym {
     size_t nw, capw;
     int64_t active;               /* trade index or -1 */
     hh_price_t last;              /* last traded price (0: none yet) */
+    bool traded;                  /* the engine placed an order in it, ever */
+    hh_qty_t oversell;            /* the oversell last alerted (0: none) */
     /* The safe band of the waiting list: no waiting trade is invalidated by a
      * price in (buy_stop_max, sell_stop_min) before valid_min.  Recomputed
      * when the list changed (band_valid false). */
@@ -276,7 +281,6 @@ struct hh_tm {
     size_t groups_active;         /* ENTERING or EXITING: the exposure timer runs */
     bool exposure_timer;          /* an exposure check is scheduled */
     struct hh_timers timers;
-    struct hh_hedge_mgr hedge;
     struct hh_margin_sim msim;
     struct hh_tm_cursor cursor;   /* the runner's (opaque; in the snapshot) */
     struct tm_arrival *arr;       /* accepted, not yet arrived: a min-heap */
@@ -355,6 +359,14 @@ void hh_tm__group_timer(struct hh_tm *tm, const struct hh_timer *t);
 int hh_tm__arrival_push(struct hh_tm *tm, const struct tm_arrival *a);
 void hh_tm__arrivals_free(struct hh_tm *tm);
 
+/* group.c: the broker holds `excess` fewer units of iid on the position's
+ * `side` than the groups: given up (hedges first, then legs, newest group
+ * first) as RECONCILED fills at px (<= 0: the leg's entry average); their
+ * working closing orders are cancelled and the exposure they leave is
+ * hedged at once.  Returns what the groups could not give up. */
+hh_qty_t hh_tm__groups_give_up(struct hh_tm *tm, hh_iid_t iid, enum hh_side side,
+                               hh_qty_t excess, hh_price_t px);
+
 /* reconcile.c: settle order refs[k] against the broker's view b of it (NULL:
  * the broker does not know it); returns the divergences found (each to fn). */
 int hh_tm__settle(struct hh_tm *tm, size_t k, const struct hh_broker_order *b, hh_div_fn fn,
@@ -396,6 +408,10 @@ void hh_tm__arm(struct hh_tm *tm);
 void hh_tm__orders_timer(struct hh_tm *tm, hh_time_t now);
 /* Ask for the order's status at once (a hybrid stop's confirmation). */
 void hh_tm__want_status(struct hh_tm *tm, struct order_ref *ref);
+/* Look refs[k] up at the broker by its client id (through the breaker):
+ * HH_OK with its row, HH_ENOTFOUND (also without a look-up call), or the
+ * call's error. */
+int hh_tm__lookup(struct hh_tm *tm, size_t k, struct hh_broker_order *row);
 
 /* ---- exits.c: the exit rules, written once, and the stop policies ------------- */
 
@@ -405,6 +421,13 @@ void hh_tm__exits_report(struct hh_tm *tm, struct order_ref *ref, const struct h
 void hh_tm__exits_market(struct hh_tm *tm, uint32_t ti, hh_price_t lo, hh_price_t hi);
 /* An exit is decided for trade ti (X_STOP, X_SQUAREOFF). */
 void hh_tm__begin_exit(struct hh_tm *tm, uint32_t ti, uint8_t intent);
+/* Units an exit order may close when it is sent: its trade's position, or
+ * its group leg's (hedge's) open units its other closing orders leave. */
+hh_qty_t hh_tm__exit_room(const struct hh_tm *tm, const struct order_ref *ref);
+hh_qty_t hh_tm__group_exit_room(const struct hh_tm *tm, const struct order_ref *ref);
+/* The trade's position was given up: its square-off order is cancelled and
+ * its hybrid stop aborted (no market order follows). */
+void hh_tm__abort_exits(struct hh_tm *tm, uint32_t ti);
 /* Square-off time reached for an open trade. */
 void hh_tm__squareoff(struct hh_tm *tm, uint32_t ti);
 /* The entry of an ENTERING trade may no longer fill (validity, square-off). */

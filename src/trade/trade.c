@@ -770,7 +770,8 @@ void hh_tm__close_trade(struct hh_tm *tm, uint32_t ti)
                                               : t->entry_value - t->exit_value;
 
     t->st = T_CLOSED;
-    tm->syms[t->sig.iid].active = -1;
+    if (tm->syms[t->sig.iid].active == (int64_t)ti)
+        tm->syms[t->sig.iid].active = -1;
     tm->open_count--;
     tm->stats.open--;
 

@@ -204,6 +204,16 @@ enum hh_tm_alert_kind {
                                 (rc HH_ESTATE; detail: which): a fill or an end
                                 on a terminal order is an alert, a late ACK is
                                 not */
+    HH_TMA_EXIT_CAPPED,      /* an exit above the position it closes was cut
+                                (qty: what was left) when sent */
+    HH_TMA_GIVEN_UP,         /* units of a position the broker no longer holds
+                                were given up (qty); its exits were aborted */
+    HH_TMA_OVERSELL,         /* alert: the broker holds a position beyond or
+                                against the engine's on an instrument the
+                                engine traded (qty: the excess); not adopted */
+    HH_TMA_NAKED_SHORT,      /* alert: an uncovered short option (qty) is being
+                                bought back, retried until flat */
+    HH_TMA_HEDGE,            /* an emergency hedge was ordered (qty) */
 };
 
 const char *hh_tm_alert_name(enum hh_tm_alert_kind k);
@@ -254,7 +264,11 @@ struct hh_tm_stats {
     uint64_t margin_rejects;
     uint64_t hedges;                /* emergency hedge orders */
     hh_qty_t hedge_qty;
-    int64_t max_exposure;           /* ns: longest unhedged short exposure seen */
+    int64_t max_exposure;           /* ns: longest unhedged short exposure seen
+                                       (ended; hh_tm_exposure_longest() also
+                                       counts the ones still going on) */
+    int64_t max_uncovered;          /* ns: ... of it with no hedge in flight nor
+                                       a buy-back working to cover it */
     uint64_t balance_flags;         /* groups whose hedge balance was flagged */
     uint64_t expiry_settlements;    /* legs settled at expiry */
 };
@@ -327,9 +341,21 @@ struct hh_tm_group_view {
     hh_qty_t hedged;                   /* hedge units held, all buckets */
     hh_qty_t unhedged;                 /* short units not covered now (sum of
                                           positive bucket exposures) */
+    int nbuckets;                      /* one per option type and expiry */
+    struct hh_tm_bucket_view {
+        hh_qty_t exposure;             /* short units beyond its long legs
+                                          (before hedges) */
+        hh_qty_t held, pending;        /* emergency hedges held, in flight */
+        uint32_t hedges;               /* hedge decisions */
+    } buckets[HH_STRAT_LEGS_MAX];
 };
 
 size_t hh_tm_group_count(const struct hh_tm *tm);
+
+/* The longest unhedged short exposure of any group up to `now`, the
+ * stretches still going on included; `uncovered`: only the time with
+ * nothing ordered to cover it (hedges in flight, buy-backs working). */
+int64_t hh_tm_exposure_longest(const struct hh_tm *tm, hh_time_t now, bool uncovered);
 
 /* View of group i (arrival order); HH_ENOTFOUND past the end. */
 int hh_tm_group_view(const struct hh_tm *tm, size_t i, struct hh_tm_group_view *out);
@@ -368,6 +394,9 @@ enum hh_div_kind {
     HH_DIV_NAKED_SHORT,      /* a short option no long of its bucket covers */
     HH_DIV_FOREIGN_ORDER,    /* live: the broker has a working order of a
                                 client id the engine never placed */
+    HH_DIV_OVERSELL,         /* the broker holds more than the engine, or the
+                                other side, of an instrument the engine traded:
+                                alerted, never adopted */
 };
 
 const char *hh_div_kind_name(enum hh_div_kind k);
@@ -386,11 +415,16 @@ typedef void (*hh_div_fn)(void *ctx, const struct hh_tm_divergence *d);
  * Reconcile with the broker's order book and net positions (broker state
  * wins): fills the update stream lost are applied as fills at the broker's
  * average price of the missing part, orders the broker ended are ended,
- * orders it never heard of count as rejected (an entry returns its trade
- * to waiting; a lost exit is placed again).  Positions that still differ
- * are adopted as open trades of their own, and a short option that no long
- * of its bucket covers is bought back at once.  Every divergence goes to
- * fn.  Returns how many were found.
+ * orders it never heard of (absent from two listings in a row, past a
+ * grace period from their acknowledgement, and not found by their client
+ * id) count as rejected (an entry returns its trade to waiting; a lost
+ * exit is decided again).  Then positions: what the broker no longer holds
+ * is given up (its exits aborted); a position opened outside the engine on
+ * an instrument it never traded is adopted as a trade of its own (squared
+ * off like any other); more than the engine holds of one it traded is an
+ * OVERSELL, alerted and never adopted; a short option that no long of its
+ * bucket covers is bought back at once and again until flat.  Every
+ * divergence goes to fn.  Returns how many were found.
  */
 int hh_tm_reconcile(struct hh_tm *tm, const struct hh_broker_order *orders, size_t norders,
                     const struct hh_broker_position *pos, size_t npos, hh_div_fn fn,
@@ -471,6 +505,11 @@ struct hh_tm_exec_stats {
     uint64_t stop_markets;    /* ... that had to market a remainder */
     uint64_t stop_failed;     /* ... whose market order failed */
     uint64_t polls, polls_failed;
+    uint64_t exits_capped;    /* exits cut to the position when sent */
+    uint64_t given_up;        /* units given up to the broker's view */
+    uint64_t oversells;       /* positions the broker holds beyond or against
+                                 the engine's on an instrument it traded */
+    uint64_t unknown_lookups; /* absent orders looked up before declared gone */
 };
 
 const struct hh_tm_exec_stats *hh_tm_exec_stats(const struct hh_tm *tm);
