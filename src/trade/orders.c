@@ -67,6 +67,7 @@ const char *hh_tm_alert_name(enum hh_tm_alert_kind k)
         "DUP_FILL", "BAD_REPORT", "HEDGE_IMBALANCE", "ILLEGAL_TRANSITION", "EXIT_CAPPED",
         "GIVEN_UP", "OVERSELL", "NAKED_SHORT", "HEDGE",
     };
+    _Static_assert(sizeof names / sizeof names[0] == HH_TMA_KINDS, "a name per alert kind");
 
     return (unsigned)k < sizeof names / sizeof names[0] ? names[k] : "?";
 }

@@ -214,6 +214,7 @@ enum hh_tm_alert_kind {
     HH_TMA_NAKED_SHORT,      /* alert: an uncovered short option (qty) is being
                                 bought back, retried until flat */
     HH_TMA_HEDGE,            /* an emergency hedge was ordered (qty) */
+    HH_TMA_KINDS             /* (how many) */
 };
 
 const char *hh_tm_alert_name(enum hh_tm_alert_kind k);

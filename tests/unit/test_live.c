@@ -69,10 +69,10 @@ struct lw {
     /* what the engine said */
     int fills, closed, dropped, sent, sent_market;
     int rejected[HH_SIG_REASON_COUNT];
-    int alerts[16];
-    int operator_alerts[16];           /* ... of them raised to the operator */
-    int last_rc[16];                   /* the last one's rc and detail, by kind */
-    char last_detail[16][256];
+    int alerts[HH_TMA_KINDS];
+    int operator_alerts[HH_TMA_KINDS];           /* ... of them raised to the operator */
+    int last_rc[HH_TMA_KINDS];                   /* the last one's rc and detail, by kind */
+    char last_detail[HH_TMA_KINDS][256];
     struct hh_report last_fill;        /* the last fill report the broker sent */
     /* the states order events carried for one client id (`watch`) */
     char watch[HH_CLIENT_ID_MAX];
@@ -706,6 +706,121 @@ static void test_live_position_gone_at_broker_is_given_up(void **state)
     assert_int_equal(hh_tm_position(w.tm, w.iid[0]), 0);
     assert_int_equal(hh_paper_stats(w.paper)->dup_client_ids, 0);
     assert_no_violation(&w);
+    lw_free(&w);
+}
+
+/* Issue 12, defect 1: long 10, the stop triggered, its SL-LIMIT working
+ * below the market; the position is closed by hand at the broker.  The poll
+ * gives it up and aborts the stop: no market order for the 10 units that
+ * are gone, the broker never goes short, nothing is adopted. */
+static void test_live_given_up_during_stop_never_oversells(void **state)
+{
+    struct lw w = { 0 };
+    struct hh_signal s;
+    struct hh_order_req req;
+    uint64_t oid;
+
+    (void)state;
+    lw_defaults(&w);
+    lw_start(&w);
+    s = mksig(&w, "a", 0, HH_BUY, P(100), P(98), P(104), 0, 10);
+    lw_signal(&w, &s);
+    lw_tick(&w, 0, day0() + 1 * S, P(100), 100);
+    lw_tick(&w, 0, day0() + 2 * S, P(100.5), 100);   /* long 10 */
+    lw_tick(&w, 0, day0() + 3 * S, P(98), 100);      /* the stop triggers */
+    lw_tick(&w, 0, day0() + 3 * S + 200 * MS, P(96), 100);   /* SL-LIMIT 97.50 can't fill */
+    assert_int_equal(hh_tm_exec_stats(w.tm)->stops, 1);
+    assert_int_equal(paper_pos(&w, 0), 10);
+    memset(&req, 0, sizeof req);
+    snprintf(req.client_id, sizeof req.client_id, "manual-1");
+    req.iid = w.iid[0];
+    req.side = HH_SELL;
+    req.type = HH_ORD_MARKET;
+    req.qty = 10;
+    assert_int_equal(w.inner.ops->place(w.inner.impl, &req, &oid), HH_OK);
+    lw_tick(&w, 0, day0() + 3 * S + 500 * MS, P(96), 100);   /* sold by hand */
+    assert_int_equal(paper_pos(&w, 0), 0);
+    lw_poll(&w);                                              /* given up */
+    assert_int_equal(hh_tm_position(w.tm, w.iid[0]), 0);
+    assert_int_equal(w.alerts[HH_TMA_GIVEN_UP], 1);
+    for (int i = 4; i < 30; i++)
+        lw_tick(&w, 0, day0() + i * S, P(95), 100);
+    lw_poll(&w);
+    assert_int_equal(paper_pos(&w, 0), 0);                    /* never short */
+    assert_int_equal(w.sent_market, 0);                       /* no market leg */
+    assert_int_equal(w.alerts[HH_TMA_OVERSELL], 0);
+    assert_int_equal(hh_tm_position(w.tm, w.iid[0]), 0);      /* nothing adopted */
+    assert_int_equal(w.closed, 1);
+    assert_no_violation(&w);
+    lw_free(&w);
+}
+
+/* An oversell — the broker short an instrument the engine only ever bought —
+ * is raised to the operator once and never adopted as a trade (it would get
+ * stops and targets nobody decided); the engine's own long is given up. */
+static void test_live_oversell_alerted_not_adopted(void **state)
+{
+    struct lw w = { 0 };
+    struct hh_signal s;
+    struct hh_order_req req;
+    uint64_t oid;
+
+    (void)state;
+    lw_defaults(&w);
+    lw_start(&w);
+    s = mksig(&w, "a", 0, HH_BUY, P(100), P(98), P(104), 0, 10);
+    lw_signal(&w, &s);
+    lw_tick(&w, 0, day0() + 1 * S, P(100), 100);
+    lw_tick(&w, 0, day0() + 2 * S, P(100.5), 100);   /* long 10 */
+    memset(&req, 0, sizeof req);
+    snprintf(req.client_id, sizeof req.client_id, "manual-1");
+    req.iid = w.iid[0];
+    req.side = HH_SELL;
+    req.type = HH_ORD_MARKET;
+    req.qty = 25;
+    assert_int_equal(w.inner.ops->place(w.inner.impl, &req, &oid), HH_OK);
+    lw_tick(&w, 0, day0() + 3 * S, P(101), 100);
+    assert_int_equal(paper_pos(&w, 0), -15);
+    lw_poll(&w);
+    lw_poll(&w);
+    assert_int_equal(w.alerts[HH_TMA_GIVEN_UP], 1);
+    assert_int_equal(w.alerts[HH_TMA_OVERSELL], 1);          /* once, not per poll */
+    assert_int_equal(w.operator_alerts[HH_TMA_OVERSELL], 1);
+    assert_int_equal(hh_tm_exec_stats(w.tm)->oversells, 1);
+    assert_int_equal(hh_tm_position(w.tm, w.iid[0]), 0);     /* not adopted */
+    lw_free(&w);
+}
+
+/* The cap when sent: an exit queued for more than the position (here the
+ * position is cut behind the manager's back, as a bug elsewhere would) goes
+ * out for the position only. */
+static void test_live_exit_capped_when_sent(void **state)
+{
+    struct lw w = { 0 };
+    struct hh_signal s;
+    struct trade *t;
+    char cid[HH_CLIENT_ID_MAX];
+
+    (void)state;
+    lw_defaults(&w);
+    lw_start(&w);
+    s = mksig(&w, "a", 0, HH_BUY, P(100), P(98), P(104), 0, 10);
+    lw_signal(&w, &s);
+    lw_tick(&w, 0, day0() + 1 * S, P(100), 100);
+    lw_tick(&w, 0, day0() + 2 * S, P(100.5), 100);   /* long 10, a target for 10 */
+    assert_int_equal(paper_pos(&w, 0), 10);
+    hh_tm_hold_orders(w.tm, true);
+    t = &w.tm->trades[0];
+    hh_tm__client_id(cid, 'h', t->serial, 'q', -1, ++t->orders);
+    assert_int_equal(hh_tm__place(w.tm, cid, 0, false, P_SQUAREOFF, -1, w.iid[0], HH_SELL,
+                                  HH_ORD_MARKET, 10, 0, &t->sq_oid), HH_OK);   /* queued */
+    t = &w.tm->trades[0];
+    t->pos = 4;                                      /* ... 6 gone meanwhile */
+    hh_tm_hold_orders(w.tm, false);
+    lw_advance(&w, day0() + 3 * S);
+    lw_tick(&w, 0, day0() + 4 * S, P(100), 100);
+    assert_true(hh_tm_exec_stats(w.tm)->exits_capped >= 1);
+    assert_int_equal(paper_pos(&w, 0), 6);           /* sold 4, not 10 */
     lw_free(&w);
 }
 
@@ -1459,6 +1574,9 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_live_stop_fills_as_stop_limit),
         cmocka_unit_test(test_live_position_gone_at_broker_is_given_up),
+        cmocka_unit_test(test_live_given_up_during_stop_never_oversells),
+        cmocka_unit_test(test_live_oversell_alerted_not_adopted),
+        cmocka_unit_test(test_live_exit_capped_when_sent),
         cmocka_unit_test(test_live_gap_through_limit_markets_remainder),
         cmocka_unit_test(test_live_duplicate_fills_ignored),
         cmocka_unit_test(test_live_timeout_found_by_client_id),
