@@ -2,10 +2,12 @@
  * test_paper.c — the paper broker and the resilience modules together.
  *
  *  1. The paper broker alone: queries from its own book, each fault
- *     (503 windows, timeouts whose order exists, dropped, delayed and
- *     disconnected updates, cancel/fill races, partial fills, exchange
- *     rejections), determinism per seed, snapshot/restore, files and
- *     autosave (the state durable before anything about a change leaves).
+ *     (503 windows, timeouts whose order exists, dropped, delayed,
+ *     disconnected, duplicated and reordered updates, a lagging order
+ *     book, cancel/fill races, partial fills, exchange rejections, the
+ *     external actions close_position, cancel_orders and reject_next),
+ *     determinism per seed, snapshot/restore, files and autosave (the state
+ *     durable before anything about a change leaves), the config mapping.
  *  2. Seed scenario 3 end to end: retry with backoff, the circuit breaker
  *     opening on a 503 burst, orders refused at once, the alert, recovery
  *     through one probe.
@@ -16,9 +18,16 @@
  *     exits, a 12 s reconciliation poll) trades against the paper broker
  *     and checks, at every step, that no position can be exited twice and
  *     that no market order is sent while its stop-limit may fill, and after
- *     every poll that its orders equal the broker's.  A failing seed is
- *     printed; HH_PAPER_SEED=N replays just that seed, verbosely, and
- *     HH_PAPER_SCHEDULES=N changes the number of schedules.
+ *     every poll that its orders equal the broker's.  Duplicated fills are
+ *     recognised by exec id (and must repeat the first report), an order
+ *     the lagging book does not list yet is never taken for gone.  A
+ *     failing seed is printed; HH_PAPER_SEED=N replays just that seed,
+ *     verbosely, and HH_PAPER_SCHEDULES=N changes the number of schedules.
+ *  5. The stream's faults never change the book: 400 seeded scripts of
+ *     calls and ticks, run with the book's faults only and again with
+ *     every stream fault and the book lag on top, give the same orders,
+ *     positions and funds; copies of a fill repeat its first report; a
+ *     second faulted run gives the same state byte for byte.
  */
 #include "testutil.h"
 
@@ -1458,6 +1467,7 @@ struct pt_ord {
     int k;                           /* instrument index */
     enum pt_op op;                   /* pending broker call */
     hh_time_t op_due;
+    hh_time_t placed_at;             /* the last placement that reached the broker */
     struct hh_retry_track tr;
     bool settled;                    /* terminal on both sides, checked equal */
 };
@@ -1474,7 +1484,7 @@ enum {
     T_PARTIAL, T_REJECT, T_BREAKER_OPEN, T_BREAKER_REFUSED, T_HSL_FILLED,
     T_HSL_PARTIAL_CANCEL, T_HSL_GAP, T_HSL_UNTRIGGERED, T_HSL_TOO_LATE, T_HSL_POLL, T_HSL_FAILED,
     T_STALE_REFUSED, T_CAUGHT_UP, T_QTY_DIVERGED, T_POLL_FAILED, T_UNKNOWN_RPT,
-    T_REDUCED, T_N
+    T_REDUCED, T_DUP, T_REORDER, T_LAG, T_N
 };
 
 static const char *const tally_names[T_N] = {
@@ -1488,6 +1498,8 @@ static const char *const tally_names[T_N] = {
     "stop market rejected (alert)", "stale reports refused (ACK/MODIFIED late)",
     "polls caught up a lagging order", "quantity divergences adopted",
     "polls failed (503)", "reports for orders not yet known", "exits cut by reduce-only",
+    "duplicate fills recognised by exec id", "reports delivered swapped",
+    "answers without an order not listed yet",
 };
 
 struct pt {
@@ -1731,6 +1743,8 @@ static void pt_place(struct pt *t, int i)
     }
     rc = t->b.ops->place(t->b.impl, &d->o->req, &id);
     hh_breaker_record(&t->brk, t->now, rc);
+    if (rc == HH_OK || rc == HH_ETIMEOUT)
+        d->placed_at = t->now;
     PT_LOG(t, "place %d %s %s %s %lld -> %s", i, d->o->req.client_id,
            d->o->req.side == HH_BUY ? "BUY" : "SELL", hh_ord_type_name(d->o->req.type),
            (long long)d->o->req.qty, hh_errname(rc));
@@ -1780,9 +1794,10 @@ static void pt_find(struct pt *t, int i)
     hh_breaker_record(&t->brk, t->now, rc);
     if (rc == HH_OK) {
         pt_adopt(t, i, &b);
-    } else if (rc == HH_ENOTFOUND) {
+    } else if (rc == HH_ENOTFOUND && t->now >= d->placed_at + t->cfg.book_lag) {
         pt_fail(t, "order %d timed out but does not exist", i);   /* paper: never */
     } else {
+        /* 503, or not listed yet (book_lag): never taken for gone */
         d->op = PT_OP_FIND;
         d->op_due = t->now + 1 * S;
     }
@@ -1897,6 +1912,17 @@ static void pt_hsl_do(struct pt *t, int h, struct hh_hsl_action *a)
     }
 }
 
+static uint64_t pt_fill_digest(const struct hh_report *r)
+{
+    uint64_t h = 0xcbf29ce484222325ULL;
+    const uint64_t f[] = { r->order_id, (uint64_t)r->qty, (uint64_t)r->price,
+                           (uint64_t)r->filled, (uint64_t)r->ts };
+
+    for (size_t i = 0; i < sizeof f / sizeof f[0]; i++)
+        h = (h ^ f[i]) * 0x100000001b3ULL;
+    return h;
+}
+
 static void pt_on_report(void *ctx, const struct hh_report *r)
 {
     struct pt *t = ctx;
@@ -1906,9 +1932,16 @@ static void pt_on_report(void *ctx, const struct hh_report *r)
     int i, rc;
 
     if (r->kind == HH_RPT_FILL) {
-        if (hh_u64map_get(&t->execs, r->exec_id, &v))
-            pt_fail(t, "exec id %llu delivered twice", (unsigned long long)r->exec_id);
-        hh_u64map_put(&t->execs, r->exec_id, 1);
+        /* a copy (duplicate_update_pct) is recognised by its exec id and
+         * must be the first report again */
+        if (hh_u64map_get(&t->execs, r->exec_id, &v)) {
+            if (v != pt_fill_digest(r))
+                pt_fail(t, "exec id %llu delivered twice, differently",
+                        (unsigned long long)r->exec_id);
+            t->hit[T_DUP]++;
+            return;
+        }
+        hh_u64map_put(&t->execs, r->exec_id, pt_fill_digest(r));
     }
     if (!hh_u64map_get(&t->byid, r->order_id, &v)) {
         t->hit[T_UNKNOWN_RPT]++;     /* a timed-out placement not found yet */
@@ -1931,6 +1964,25 @@ static void pt_on_report(void *ctx, const struct hh_report *r)
         pt_fail(t, "report %d for order %d refused: %s: %s", (int)r->kind, i, hh_errname(rc),
                 diag.msg);
     }
+}
+
+/* The row of order `id` in the listing t->bo[0..n) (in id order, with the
+ * orders not listed yet left out), or NULL. */
+static const struct hh_broker_order *pt_listed(const struct pt *t, size_t n, uint64_t id)
+{
+    size_t lo = 0, hi = n;
+
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+
+        if (t->bo[mid].order_id == id)
+            return &t->bo[mid];
+        if (t->bo[mid].order_id < id)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return NULL;
 }
 
 /* The reconciliation poll: every order adopted from the broker's book. */
@@ -1970,8 +2022,7 @@ static void pt_poll(struct pt *t, bool bypass)
         const struct hh_broker_order *b = NULL;
 
         if (d->o->order_id) {
-            if (d->o->order_id <= n)
-                b = &t->bo[d->o->order_id - 1];
+            b = pt_listed(t, n, d->o->order_id);
         } else {
             for (size_t j = n; j-- > 0;)
                 if (!strcmp(t->bo[j].client_id, d->o->req.client_id)) {
@@ -1981,8 +2032,9 @@ static void pt_poll(struct pt *t, bool bypass)
         }
         if (!b) {
             /* not at the broker: only orders a 503 or the breaker kept
-             * from it (never one whose placement timed out) */
-            if (d->op == PT_OP_FIND)
+             * from it, or one not listed yet (book_lag); never one whose
+             * placement timed out a book lag ago */
+            if (d->op == PT_OP_FIND && t->now >= d->placed_at + t->cfg.book_lag)
                 pt_fail(t, "order %d timed out but is not in the order book", i);
             continue;
         }
@@ -2211,6 +2263,8 @@ static void pt_schedule(struct pt *t)
     static const int tout[] = { 0, 0, 5, 20 };
     static const int64_t lat[] = { 0, 0, 50 * MS, 400 * MS };
     static const int fill[] = { 1000, 1000, 500, 200 };
+    static const int dup[] = { 0, 0, 5, 20 };
+    static const int64_t lag[] = { 0, 0, 500 * MS, 2000 * MS };
 
     hh_paper_config_defaults(&t->cfg);
     t->cfg.seed = t->seed;
@@ -2233,6 +2287,9 @@ static void pt_schedule(struct pt *t)
         t->cfg.disconnect[w] = (struct hh_paper_window){ from, from + (1 + pt_rn(t, 20)) * S };
     }
     t->ninst = 1 + pt_rn(t, 2);
+    t->cfg.duplicate_update_pct = PCT(dup[pt_rn(t, 4)]);
+    t->cfg.reorder_update_pct = PCT(dup[pt_rn(t, 4)]);
+    t->cfg.book_lag = lag[pt_rn(t, 4)];
 }
 
 /* One schedule; returns the number of failed checks (t->why: the first). */
@@ -2341,7 +2398,7 @@ static int pt_run(struct pt *t, const struct hh_instruments *inst, const hh_iid_
     }
     /* the end: a poll past every window, then everything must agree */
     if (!t->fails) {
-        t->now = (t->now > end ? t->now : end) + 1 * S;
+        t->now = (t->now > end ? t->now : end) + 1 * S + t->cfg.book_lag;
         hh_clock_advance(&t->clock, t->now);
         hh_paper_pump(t->p);
         pt_poll(t, true);
@@ -2392,6 +2449,8 @@ static int pt_run(struct pt *t, const struct hh_instruments *inst, const hh_iid_
         t->hit[T_PARTIAL] = st->partial_fills;
         t->hit[T_REJECT] = st->rejected;
         t->hit[T_BREAKER_OPEN] = t->brk.opens;
+        t->hit[T_REORDER] = st->reordered;
+        t->hit[T_LAG] = st->lag_hidden;
         for (int h = 0; h < t->nhsl; h++) {
             const struct hh_hsl *m = &t->hsl[h];
 
