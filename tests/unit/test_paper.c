@@ -785,6 +785,20 @@ static void test_duplicated_updates(void **state)
     assert_int_equal(hh_paper_position(e->p, e->iid[0]), 100);
     assert_int_equal(hh_paper_stats(e->p)->fills, 10);
     assert_book_sums(e);
+    /* across a restart: exec ids go on (never a copy of an older fill) */
+    env_restart(e, &cfg);
+    place_ok(e, "U10", 0, HH_BUY, HH_ORD_MARKET, 10, 0, &id);
+    at(e, 3 * S);
+    tick(e, 0, P(1001), 100);
+    at(e, 4 * S);
+    for (int i = 0, n = 0; i < e->nrep; i++) {
+        if (e->rep[i].kind != HH_RPT_FILL || e->rep[i].order_id != id)
+            continue;
+        assert_int_equal(e->rep[i].exec_id, 11);
+        assert_true(++n <= 2);
+    }
+    assert_int_equal(count_kind(e, HH_RPT_FILL), 22);
+    assert_book_sums(e);
     env_free(e);
 }
 
