@@ -60,7 +60,7 @@ BENCH_SRC:= $(sort $(wildcard bench/*.c))
 BENCH_BIN:= $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 DEPS_OK  := $(BUILD)/.deps-ok
 
-.PHONY: all test unit demo bench san fuzz clean deps
+.PHONY: all test unit demo bench san fuzz clean deps mutants test-tools
 .DEFAULT_GOAL := all
 
 all: $(BUILD)/hedgehog
@@ -122,6 +122,14 @@ test: $(BUILD)/hedgehog $(UNIT_BIN) $(TOOL_BIN)
 
 demo: $(BUILD)/hedgehog
 	@BUILD=$(BUILD) scripts/demo.sh
+
+# What the integration tests run besides the binary (scripts/mutants.sh).
+test-tools: $(BUILD)/hedgehog $(TOOL_BIN) $(KITE_SRV)
+
+# Every safety invariant must be able to fail: each tests/mutants/*.patch,
+# a deliberate defect, must be caught by its tests (scripts/mutants.sh).
+mutants:
+	@scripts/mutants.sh
 
 bench: $(BUILD)/hedgehog $(BENCH_BIN)
 	@BUILD=$(BUILD) bench/run.sh

@@ -378,6 +378,9 @@ static enum hh_src_state poll_peek(void *impl, struct hh_ev_key *key)
         return HH_SRC_END;
     if (R->startup_done && R->next_poll == HH_TIME_MAX && now_of(R) != HH_TIME_NONE)
         R->next_poll = now_of(R) + R->w.cfg.reconcile.poll;
+    if (R->startup_done && hh_tm_poll_wanted(R->tm) && now_of(R) != HH_TIME_NONE &&
+        R->next_poll > now_of(R))
+        R->next_poll = now_of(R);   /* a position moved without us: reconcile now */
     t = R->startup_done ? R->next_poll : R->startup_retry;
     if (t == HH_TIME_MAX) {
         *key = KEY_LAST;

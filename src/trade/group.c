@@ -803,6 +803,7 @@ static void on_group_fill(struct hh_tm *tm, struct tm_group *G, struct order_ref
                           const struct hh_report *r)
 {
     hh_money_t value = r->price * r->qty, charges;
+    hh_qty_t over = 0;
 
     ref->filled += r->qty;
     ref->value += value;
@@ -818,6 +819,7 @@ static void on_group_fill(struct hh_tm *tm, struct tm_group *G, struct order_ref
         if (ref->purpose == P_HEDGE) {
             hh_hedge_filled(&B->hedge, r->qty);
         } else {
+            over = r->qty > B->hedge.held ? r->qty - B->hedge.held : 0;
             hh_hedge_sold(&B->hedge, r->qty);
             B->hedge_exit_sent -= r->qty;
         }
@@ -827,7 +829,10 @@ static void on_group_fill(struct hh_tm *tm, struct tm_group *G, struct order_ref
         if (G->entry_ts == HH_TIME_NONE)
             G->entry_ts = r->ts;
     } else {
-        G->leg[ref->leg].closed += r->qty;
+        struct gleg *L = &G->leg[ref->leg];
+
+        over = r->qty > open_qty(L) ? r->qty - (open_qty(L) > 0 ? open_qty(L) : 0) : 0;
+        L->closed += r->qty - over;
     }
     if (ref->purpose == P_CLOSE)
         G->exit_ts = r->ts;
@@ -836,7 +841,7 @@ static void on_group_fill(struct hh_tm *tm, struct tm_group *G, struct order_ref
         ref->done = true;
         leg_done(G, ref);
     }
-    watch_exposure(tm, G, r->ts, false);
+    watch_exposure(tm, G, tm->clock->now, false);   /* from when the engine knows */
     if (G->st == G_ENTERING) {
         refresh_shorts(tm, G);
         if (G->place_failed)
@@ -846,6 +851,9 @@ static void on_group_fill(struct hh_tm *tm, struct tm_group *G, struct order_ref
     } else if (G->st == G_EXITING) {
         refresh_exits(tm, G);
     }
+    /* last: it may place orders (refs[] moves under `ref`) */
+    if (over > 0)   /* closed more than it held: not the group's */
+        hh_tm__overfill(tm, r->iid, r->side, over, r->price);
 }
 
 void hh_tm__group_report(struct hh_tm *tm, struct order_ref *ref, const struct hh_report *r)
@@ -909,8 +917,8 @@ static bool group_has(const struct tm_group *G, hh_iid_t iid)
     return false;
 }
 
-/* Before the exchange sees an event of `iid`: arm leg timeouts (a working
- * entry can fill from now on), square-off. */
+/* Before the exchange sees an event of `iid`: arm the timeout of its legs
+ * (their entries can fill from now on), square-off. */
 void hh_tm__groups_before(struct hh_tm *tm, hh_iid_t iid, hh_time_t ts)
 {
     for (size_t gi = 0; gi < tm->ngroups; gi++) {
@@ -929,7 +937,9 @@ void hh_tm__groups_before(struct hh_tm *tm, hh_iid_t iid, hh_time_t ts)
     }
 }
 
-/* A leg incomplete leg_timeout after it could first fill fails the group. */
+/* A leg incomplete leg_timeout after its first chance to fill fails the
+ * group — whatever its orders did meanwhile (ended, refused, waiting for
+ * cover): the clock is never stopped once armed. */
 static bool leg_timed_out(const struct hh_tm *tm, const struct tm_group *G, hh_time_t now)
 {
     for (int i = 0; i < G->g.nlegs; i++) {

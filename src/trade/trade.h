@@ -489,6 +489,13 @@ struct hh_tm_poll_result {
  */
 int hh_tm_poll(struct hh_tm *tm, hh_div_fn fn, void *ctx, struct hh_tm_poll_result *out);
 
+/* Does the manager want a poll now, before the next one due?  Set when an
+ * execution of an order not its own is reported in an instrument it traded
+ * (a position closed by hand, by the broker): until a poll has reconciled
+ * that instrument its exits wait, so none sells what is already gone.
+ * Cleared by the next poll, whatever its outcome. */
+bool hh_tm_poll_wanted(const struct hh_tm *tm);
+
 /* Counters of the order road (for logs, metrics and tests). */
 struct hh_tm_exec_stats {
     uint64_t reports;         /* broker reports received (any order) */
@@ -511,6 +518,8 @@ struct hh_tm_exec_stats {
     uint64_t oversells;       /* positions the broker holds beyond or against
                                  the engine's on an instrument it traded */
     uint64_t unknown_lookups; /* absent orders looked up before declared gone */
+    uint64_t foreign_fills;   /* executions of orders not ours (by hand, ...) */
+    uint64_t exits_waited;    /* exits held back for a poll after one */
 };
 
 const struct hh_tm_exec_stats *hh_tm_exec_stats(const struct hh_tm *tm);

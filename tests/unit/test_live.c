@@ -77,6 +77,7 @@ struct lw {
     /* the states order events carried for one client id (`watch`) */
     char watch[HH_CLIENT_ID_MAX];
     char states[512];
+    bool barrier_fails;                /* the store cannot persist (a full disk) */
     struct hh_journal *persist;        /* when set: the run is persisted (the
                                           barrier: step, then flush) */
     unsigned char *ckpt;               /* the barrier's last snapshot: what a crash
@@ -418,6 +419,8 @@ static int w_barrier(void *ctx)
     struct lw *w = ctx;
     struct hh_diag d = { "" };
 
+    if (w->barrier_fails)
+        return HH_EIO;
     if (w->persist && (hh_journal_step(w->persist, w->clock.now) ||
                        hh_store_flush(hh_journal_store(w->persist), &d)))
         lw_fail(w, "the store failed");
@@ -892,6 +895,32 @@ static void test_live_timeout_found_by_client_id(void **state)
     assert_int_equal(paper_pos(&w, 0), 10);
     assert_int_equal(hh_paper_stats(w.paper)->dup_client_ids, 0);
     assert_no_violation(&w);
+    lw_free(&w);
+}
+
+/* The write-ahead rule: while the state that decided an order cannot be
+ * made durable (the barrier fails: a full disk), nothing goes out — and
+ * once it can, what was decided goes, once. */
+static void test_live_nothing_sent_before_durable(void **state)
+{
+    struct lw w = { 0 };
+    struct hh_signal s;
+
+    (void)state;
+    lw_defaults(&w);
+    lw_start(&w);
+    w.barrier_fails = true;
+    s = mksig(&w, "a", 0, HH_BUY, P(100), P(98), P(104), 0, 10);
+    lw_signal(&w, &s);
+    lw_tick(&w, 0, day0() + 1 * S, P(100), 100);     /* the entry is decided */
+    lw_tick(&w, 0, day0() + 2 * S, P(100), 100);
+    assert_int_equal(w.sent, 0);
+    assert_int_equal(hh_paper_order_count(w.paper), 0);
+    w.barrier_fails = false;
+    lw_tick(&w, 0, day0() + 3 * S, P(100), 100);
+    assert_int_equal(hh_paper_order_count(w.paper), 1);
+    assert_int_equal(paper_pos(&w, 0), 10);
+    assert_int_equal(hh_paper_stats(w.paper)->dup_client_ids, 0);
     lw_free(&w);
 }
 
@@ -1580,6 +1609,7 @@ int main(void)
         cmocka_unit_test(test_live_gap_through_limit_markets_remainder),
         cmocka_unit_test(test_live_duplicate_fills_ignored),
         cmocka_unit_test(test_live_timeout_found_by_client_id),
+        cmocka_unit_test(test_live_nothing_sent_before_durable),
         cmocka_unit_test(test_scenario_3_breaker),
         cmocka_unit_test(test_scenario_7_one_slot),
         cmocka_unit_test(test_live_restart_mid_stop),
