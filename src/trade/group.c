@@ -373,7 +373,8 @@ void hh_tm__groups_select(struct hh_tm *tm, hh_time_t now)
         }
         sq = hh_tm__squareoff_tod(tm, hh_inst_get(tm->inst, G->g.legs[0].iid),
                                   hh_time_ist_date(now));
-        if (tm->open_count >= tm->cfg.max_open_trades || (sq >= 0 && hh_time_ist_tod(now) >= sq))
+        if (tm->open_count >= tm->cfg.max_open_trades || (sq >= 0 && hh_time_ist_tod(now) >= sq) ||
+            tm->trading != HH_TRADING_ACTIVE)
             continue;
         spot = spot_of(tm, G);
         if (!spot || !legs_priced(tm, G))
@@ -590,8 +591,14 @@ static void stretch_end(hh_time_t *since, hh_time_t now, int64_t *longest)
 static void hedge_bucket(struct hh_tm *tm, struct tm_group *G, int b, hh_qty_t x, hh_time_t now)
 {
     struct gbucket *B = &G->bucket[b];
-    hh_qty_t q = hh_hedge_decide(&B->hedge, tm->cfg.hedge_debounce, x + B->hedge.held, now);
+    hh_qty_t q;
 
+    if (tm->trading == HH_TRADING_REDUCING) {
+        /* a hedge adds a position: reduce by buying the shorts back instead */
+        exit_group(tm, G, HH_FR_KILL, now);
+        return;
+    }
+    q = hh_hedge_decide(&B->hedge, tm->cfg.hedge_debounce, x + B->hedge.held, now);
     if (q <= 0)
         return;
     if (gplace(tm, G, P_HEDGE, HEDGE_LEG(b), B->hedge_iid, HH_BUY, q) != HH_OK) {
@@ -649,6 +656,23 @@ int64_t hh_tm_exposure_longest(const struct hh_tm *tm, hh_time_t now, bool uncov
         }
     }
     return longest;
+}
+
+/* ---- the kill switch ------------------------------------------------------------------ */
+
+void hh_tm__groups_kill(struct hh_tm *tm, enum hh_tm_kill k)
+{
+    hh_time_t now = tm->clock->now;
+
+    for (size_t gi = 0; gi < tm->ngroups; gi++) {
+        struct tm_group *G = &tm->groups[gi];
+
+        if ((k == HH_TM_REDUCE && G->st == G_ENTERING) ||
+            (k == HH_TM_FLATTEN && (G->st == G_ENTERING || G->st == G_OPEN)))
+            exit_group(tm, G, HH_FR_KILL, now);
+        else if (k == HH_TM_FLATTEN && G->st == G_EXITING)
+            refresh_exits(tm, G);
+    }
 }
 
 /* ---- the broker's view wins (reconcile.c) ------------------------------------------- */

@@ -735,6 +735,11 @@ static int do_place(struct hh_tm *tm, size_t i)
     uint64_t boid = 0;
     int rc;
 
+    if (!hh_tm__kill_allows(tm, ref->purpose, ref->group)) {
+        /* decided before the kill switch: withdrawn */
+        end_unsent(tm, i, HH_RPT_CANCELLED, "not sent: the kill switch");
+        return 0;
+    }
     if (cap_exit(tm, i) || exit_waits(tm, &tm->refs[i]))
         return 0;
     ref = &tm->refs[i];

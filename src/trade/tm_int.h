@@ -296,6 +296,8 @@ struct hh_tm {
     size_t ngroups, capgroups;
     size_t groups_active;         /* ENTERING or EXITING: the exposure timer runs */
     bool exposure_timer;          /* an exposure check is scheduled */
+    enum hh_tm_trading trading;   /* the kill switch (kill.c) */
+    bool flatten;                 /* ... closing everything */
     struct hh_timers timers;
     struct hh_margin_sim msim;
     struct hh_tm_cursor cursor;   /* the runner's (opaque; in the snapshot) */
@@ -469,6 +471,13 @@ void hh_tm__hsl_placed(struct hh_tm *tm, struct order_ref *ref, uint64_t boid);
 void hh_tm__hsl_status(struct hh_tm *tm, struct order_ref *ref, const struct hh_broker_order *b);
 void hh_tm__hsl_cancel_result(struct hh_tm *tm, struct order_ref *ref, int rc);
 void hh_tm__hsl_place_failed(struct hh_tm *tm, struct order_ref *ref);
+
+/* kill.c: may an order of purpose p (a group's: `group`) be placed under
+ * the kill switch's state? */
+bool hh_tm__kill_allows(const struct hh_tm *tm, enum purpose p, bool group);
+/* group.c: the kill switch's part for groups: reduce (roll back what
+ * enters), halt (nothing), flatten (exit every group). */
+void hh_tm__groups_kill(struct hh_tm *tm, enum hh_tm_kill k);
 
 /* trade.c pieces the other files use. */
 void hh_tm__close_trade(struct hh_tm *tm, uint32_t ti);

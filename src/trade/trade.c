@@ -219,6 +219,8 @@ int hh_tm__place_req(struct hh_tm *tm, const struct hh_order_req *req, uint32_t 
 
     if (strnlen(req->client_id, HH_CLIENT_ID_MAX) > HH_TAG_MAX)
         return HH_ERANGE;   /* it would not fit the broker's tag: not unique there */
+    if (!hh_tm__kill_allows(tm, p, group))
+        return HH_ESTATE;   /* the kill switch: not decided at all */
     if (hh_grow(&tm->refs, &tm->caprefs, tm->nrefs + 1, sizeof *tm->refs))
         return HH_ENOMEM;
     /* write-ahead: queued now, sent by the next flush */
@@ -394,7 +396,7 @@ void hh_tm_select(struct hh_tm *tm)
 
         t->ready = false;
         if (t->st != T_WAITING || tm->open_count >= tm->cfg.max_open_trades ||
-            tm->syms[t->sig.iid].active >= 0)
+            tm->syms[t->sig.iid].active >= 0 || tm->trading != HH_TRADING_ACTIVE)
             continue;  /* stays waiting */
         lots = hh_tm_size_lots(tm, &t->sig);
         if (lots < 1) {

@@ -524,6 +524,29 @@ struct hh_tm_exec_stats {
 
 const struct hh_tm_exec_stats *hh_tm_exec_stats(const struct hh_tm *tm);
 
+/*
+ * The kill switch (SPEC §12).  pause: nothing is entered (waiting trades
+ * kept, working entries withdrawn, exits managed); reduce: only orders
+ * that reduce a position are sent (groups entering roll back; an exposed
+ * group exits instead of hedging); halt: every working order is cancelled
+ * (hybrid stops aborted) and nothing is sent; flatten: halt, then every
+ * position closed at market (groups: shorts bought back before longs
+ * sold); resume: back to ACTIVE.  The state is part of the snapshot (a
+ * halted engine restarts halted).  Taking no new signal while not ACTIVE
+ * is the runner's part.
+ */
+enum hh_tm_trading { HH_TRADING_ACTIVE, HH_TRADING_PAUSED, HH_TRADING_REDUCING,
+                     HH_TRADING_HALTED };
+enum hh_tm_kill { HH_TM_PAUSE, HH_TM_REDUCE, HH_TM_HALT, HH_TM_FLATTEN, HH_TM_RESUME };
+
+const char *hh_tm_trading_name(enum hh_tm_trading s);   /* "ACTIVE", "PAUSED", ... */
+void hh_tm_kill(struct hh_tm *tm, enum hh_tm_kill k);
+enum hh_tm_trading hh_tm_trading(const struct hh_tm *tm);
+bool hh_tm_flattening(const struct hh_tm *tm);
+/* A flatten is done as far as the engine knows: it holds nothing and no
+ * order of it works (the runner confirms with the broker's positions). */
+bool hh_tm_flat(const struct hh_tm *tm);
+
 /* The circuit breaker's state. */
 enum hh_breaker_state hh_tm_breaker_state(const struct hh_tm *tm);
 

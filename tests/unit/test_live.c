@@ -923,6 +923,131 @@ static void test_live_nothing_sent_before_durable(void **state)
     lw_free(&w);
 }
 
+/* ---- the kill switch (SPEC §12) ----------------------------------------------------- */
+
+static void snapshot_hash(struct hh_tm *tm, unsigned char **blob, size_t *len);
+
+/* Working orders at the paper broker. */
+static int paper_working(struct lw *w)
+{
+    size_t n = hh_paper_order_count(w->paper);
+    int k = 0;
+
+    for (size_t id = 1; id <= n; id++) {
+        struct hh_broker_order b;
+
+        if (hh_paper_peek(w->paper, id, &b) == HH_OK && !hh_ord_state_terminal(b.state))
+            k++;
+    }
+    return k;
+}
+
+/* pause: the working entry is withdrawn, nothing is entered while paused
+ * (the signal waits), exits are managed; resume: it enters. */
+static void test_live_kill_pause_and_resume(void **state)
+{
+    struct lw w = { 0 };
+    struct hh_signal s;
+
+    (void)state;
+    lw_defaults(&w);
+    w.pc.latency = 500 * MS;                         /* the entry works a while */
+    lw_start(&w);
+    s = mksig(&w, "a", 0, HH_BUY, P(100), P(98), P(104), 0, 10);
+    lw_signal(&w, &s);
+    lw_tick(&w, 0, day0() + 1 * S, P(100), 100);     /* the entry is sent */
+    assert_int_equal(paper_working(&w), 1);
+    hh_tm_kill(w.tm, HH_TM_PAUSE);
+    assert_int_equal(hh_tm_trading(w.tm), HH_TRADING_PAUSED);
+    for (int i = 2; i < 8; i++)
+        lw_tick(&w, 0, day0() + i * S, P(100), 100);
+    assert_int_equal(paper_working(&w), 0);
+    assert_int_equal(paper_pos(&w, 0), 0);           /* nothing entered */
+    hh_tm_kill(w.tm, HH_TM_RESUME);
+    for (int i = 8; i < 12; i++)
+        lw_tick(&w, 0, day0() + i * S, P(100), 100);
+    assert_int_equal(paper_pos(&w, 0), 10);          /* it entered after resume */
+    assert_no_violation(&w);
+    lw_free(&w);
+}
+
+/* reduce: a position's exits still work (its stop fills), no new entry is
+ * sent. */
+static void test_live_kill_reduce(void **state)
+{
+    struct lw w = { 0 };
+    struct hh_signal a, b;
+
+    (void)state;
+    lw_defaults(&w);
+    w.cfg.stops = HH_STOPS_RESTING;
+    lw_start(&w);
+    a = mksig(&w, "a", 0, HH_BUY, P(100), P(98), P(104), 0, 10);
+    lw_signal(&w, &a);
+    lw_tick(&w, 0, day0() + 1 * S, P(100), 100);
+    lw_tick(&w, 0, day0() + 2 * S, P(100.5), 100);   /* long 10, stop and target resting */
+    assert_int_equal(paper_pos(&w, 0), 10);
+    hh_tm_kill(w.tm, HH_TM_REDUCE);
+    b = mksig(&w, "b", 1, HH_BUY, P(250), P(245), P(260), 0, 10);
+    lw_signal(&w, &b);
+    lw_tick(&w, 1, day0() + 3 * S, P(250), 100);     /* would enter: not sent */
+    lw_tick(&w, 0, day0() + 4 * S, P(97.5), 100);    /* the resting stop fills */
+    assert_int_equal(paper_pos(&w, 0), 0);
+    assert_int_equal(paper_pos(&w, 1), 0);
+    assert_int_equal(w.closed, 1);
+    assert_no_violation(&w);
+    lw_free(&w);
+}
+
+/* halt: every working order is cancelled (the broker confirms), nothing is
+ * sent after — not even when the stop level trades — and the state survives
+ * a restart; flatten then closes the position at market. */
+static void test_live_kill_halt_then_flatten(void **state)
+{
+    struct lw w = { 0 };
+    struct hh_signal s;
+    unsigned char *b1;
+    size_t n1;
+    int sent;
+
+    (void)state;
+    lw_defaults(&w);
+    w.cfg.stops = HH_STOPS_RESTING;
+    lw_start(&w);
+    s = mksig(&w, "a", 0, HH_BUY, P(100), P(98), P(104), 0, 10);
+    lw_signal(&w, &s);
+    lw_tick(&w, 0, day0() + 1 * S, P(100), 100);
+    lw_tick(&w, 0, day0() + 2 * S, P(100.5), 100);   /* long 10, stop and target resting */
+    assert_int_equal(paper_working(&w), 2);
+    hh_tm_kill(w.tm, HH_TM_HALT);
+    lw_tick(&w, 0, day0() + 3 * S, P(100.5), 100);
+    assert_int_equal(paper_working(&w), 0);
+    sent = w.sent;
+    lw_tick(&w, 0, day0() + 4 * S, P(97), 100);      /* through the stop: nothing sent */
+    lw_tick(&w, 0, day0() + 5 * S, P(96), 100);
+    assert_int_equal(w.sent, sent);
+    assert_int_equal(paper_pos(&w, 0), 10);
+    /* a restart keeps it halted */
+    snapshot_hash(w.tm, &b1, &n1);
+    hh_tm_free(w.tm);
+    lw_start_with(&w, w.paper);
+    assert_int_equal(hh_tm_restore(w.tm, b1, n1), HH_OK);
+    free(b1);
+    assert_int_equal(hh_tm_trading(w.tm), HH_TRADING_HALTED);
+    lw_tick(&w, 0, day0() + 6 * S, P(95), 100);
+    assert_int_equal(w.sent, sent);
+    /* flatten: closed at market, flat once nothing is held or working */
+    assert_false(hh_tm_flat(w.tm));
+    hh_tm_kill(w.tm, HH_TM_FLATTEN);
+    lw_tick(&w, 0, day0() + 7 * S, P(95), 100);
+    lw_tick(&w, 0, day0() + 8 * S, P(95), 100);
+    assert_int_equal(paper_pos(&w, 0), 0);
+    assert_true(hh_tm_flat(w.tm));
+    assert_int_equal(hh_tm_trading(w.tm), HH_TRADING_HALTED);
+    assert_no_violation(&w);
+    lw_free(&w);
+}
+
 /* ---- 2. seed scenario 3: broker failure and recovery ------------------------------ */
 
 static void test_scenario_3_breaker(void **state)
@@ -1609,6 +1734,9 @@ int main(void)
         cmocka_unit_test(test_live_duplicate_fills_ignored),
         cmocka_unit_test(test_live_timeout_found_by_client_id),
         cmocka_unit_test(test_live_nothing_sent_before_durable),
+        cmocka_unit_test(test_live_kill_pause_and_resume),
+        cmocka_unit_test(test_live_kill_reduce),
+        cmocka_unit_test(test_live_kill_halt_then_flatten),
         cmocka_unit_test(test_scenario_3_breaker),
         cmocka_unit_test(test_scenario_7_one_slot),
         cmocka_unit_test(test_live_restart_mid_stop),

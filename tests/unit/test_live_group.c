@@ -646,6 +646,53 @@ static void test_naked_short_bought_back_until_flat(void **state)
     gw_free(&w);
 }
 
+/* The kill switch's flatten on an open condor: every working order
+ * cancelled, the shorts bought back before any long is sold, flat at the
+ * broker; reduce on an entering group rolls it back. */
+static void test_flatten_and_reduce_groups(void **state)
+{
+    struct gw w = { 0 };
+    hh_time_t t = day0();
+    struct hh_tm_group_view v;
+
+    (void)state;
+    gw_defaults(&w);
+    w.trace = false;
+    gw_start(&w);
+    gw_condor(&w, "ic-1", 1, 0, 0);
+    for (int r = 0; r < 4; r++)
+        t = gw_round(&w, t, 1000);
+    assert_string_equal(gview(&w, 0).state, "OPEN");
+    hh_tm_kill(w.tm, HH_TM_FLATTEN);
+    t = gw_round(&w, t + 200 * MS, 1000);
+    /* the shorts closed first: the longs are still held while a short is */
+    assert_true(bpos(&w, SPE) == 0 || bpos(&w, LPE) == 75);
+    assert_true(bpos(&w, SCE) == 0 || bpos(&w, LCE) == 75);
+    for (int r = 0; r < 6; r++)
+        t = gw_round(&w, t + 200 * MS, 1000);
+    for (int k = LPE; k <= LCE; k++)
+        assert_int_equal(bpos(&w, k), 0);
+    assert_true(hh_tm_flat(w.tm));
+    v = gview(&w, 0);
+    assert_string_equal(v.state, "CLOSED");
+    /* reduce while a group enters: it rolls back; no group starts after */
+    hh_tm_kill(w.tm, HH_TM_RESUME);
+    gw_condor(&w, "ic-2", 1, 0, 0);
+    t += 200 * MS;
+    gw_tick(&w, NIFTY, t, 1000);                     /* it starts: its longs go out */
+    assert_string_equal(gview(&w, 1).state, "ENTERING");
+    hh_tm_kill(w.tm, HH_TM_REDUCE);
+    gw_condor(&w, "ic-3", 1, 0, 0);
+    for (int r = 0; r < 10; r++)
+        t = gw_round(&w, t + 200 * MS, 1000);
+    assert_string_equal(gview(&w, 1).state, "CLOSED");
+    assert_string_equal(gview(&w, 2).state, "WAITING");
+    for (int k = LPE; k <= LCE; k++)
+        assert_int_equal(bpos(&w, k), 0);
+    assert_no_violation(&w);
+    gw_free(&w);
+}
+
 /* ---- property: seeded schedules --------------------------------------------------------- */
 
 static uint64_t rnd(uint64_t *s)
@@ -864,6 +911,7 @@ int main(void)
         cmocka_unit_test(test_no_group_starts_with_the_breaker_open),
         cmocka_unit_test(test_lagging_book_never_declares_an_order_gone),
         cmocka_unit_test(test_naked_short_bought_back_until_flat),
+        cmocka_unit_test(test_flatten_and_reduce_groups),
         cmocka_unit_test(test_property_group_fault_schedules),
     };
 
