@@ -205,9 +205,11 @@ static void fix_times(struct hh_journal *p, hh_time_t now)
         hh_time_t *at = NULL;
 
         switch (r->kind) {
-        case HH_STORE_SIGNAL:
         case HH_STORE_TRADE:
             break;
+        case HH_STORE_SIGNAL: at = &r->u.signal.decided_at; break;
+        case HH_STORE_KILL:
+        case HH_STORE_KILL_APPLIED: at = &r->u.kill.applied_at; break;
         case HH_STORE_TRADE_STATE: at = &r->u.trade_state.at; break;
         case HH_STORE_ORDER: at = &r->u.order.at; break;
         case HH_STORE_ORDER_EVENT: at = &r->u.order_event.at; break;

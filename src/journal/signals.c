@@ -18,6 +18,7 @@ static void accepted(struct hh_journal *p, struct hh_store_signal *row, uint64_t
 
     row->signal_id = hh_journal__keep(p, s->id);
     row->received_at = s->received_at;
+    row->decided_at = s->received_at;     /* the audit row's time, filled alike */
     row->accepted = true;
     row->reason = HH_SIG_NONE;
     row->correlation_id = hh_journal__keep(p, corr);
@@ -40,6 +41,7 @@ static void rejected(struct hh_journal *p, struct hh_store_signal *row, uint64_t
 
     row->signal_id = hh_journal__keep(p, corr);
     row->received_at = rej->received_at;
+    row->decided_at = rej->received_at;
     row->accepted = false;
     row->reason = rej->reason;
     row->detail = rej->detail[0] ? hh_journal__keep(p, rej->detail) : NULL;
