@@ -102,11 +102,11 @@ static int check(int argc, char **argv)
                                                       : "",
            c.schema_ok ? " ok" : " FAILED: ", c.schema_ok ? "" : c.schema);
     if (c.audit.ok && c.audit.unverified)
-        printf("audit: links OK, %llu records, head seq %llu; the MACs of %llu records keyed "
-               "with key id %s (from seq %llu) need the key: hedgehog audit verify "
+        printf("audit: links OK, %llu records, head seq %llu; the MACs of %llu keyed "
+               "records (from seq %llu, key id %s) need their keys: hedgehog audit verify "
                "--key-file\n", (unsigned long long)c.audit.count,
                (unsigned long long)c.audit.head_seq, (unsigned long long)c.audit.unverified,
-               c.audit.unverified_key, (unsigned long long)c.audit.first_unverified);
+               (unsigned long long)c.audit.first_unverified, c.audit.unverified_key);
     else if (c.audit.ok)
         printf("audit: OK, %llu records, head seq %llu\n", (unsigned long long)c.audit.count,
                (unsigned long long)c.audit.head_seq);

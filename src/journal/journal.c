@@ -408,6 +408,8 @@ int hh_journal_open(const char *path, const struct hh_journal_opts *o,
     hh_store_opts_default(&so);
     so.sync = o->sync;
     so.max_pages = o->max_pages;
+    so.audit_key = o->audit_key;
+    p->o.audit_key = NULL;              /* copied by the store, never kept */
     rc = hh_store_open(path, &so, &p->st, d);
     if (rc) {
         hh_u64map_free(&p->by_oid);

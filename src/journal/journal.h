@@ -79,6 +79,10 @@ struct hh_journal_opts {
                                       borrowed for hh_journal_open() */
     int64_t max_pages;             /* the store's cap on the database size in
                                       pages (0 = none; tests force a full disk) */
+    const struct hh_store_audit_key *audit_key;   /* the audit chain's key
+                                      (hh_store_audit_key_read of audit.key_file);
+                                      NULL: unkeyed.  Borrowed for
+                                      hh_journal_open() only: wipe it after */
 };
 
 /* Defaults as documented above (mode "backtest"). */

@@ -671,14 +671,23 @@ static int prepare_all(struct sqlite_store *w, struct hh_diag *d)
 
 /* The KEY_ROTATED record that starts the writer's key after the chain's
  * (its own transaction; its time is the last record's: the store has no
- * clock). */
+ * clock).  Its MAC vouches for the chain before it, so that chain is
+ * walked first (unkeyed records fully, keyed ones by their links): a
+ * broken chain is never keyed. */
 static int rotate_key(struct sqlite_store *w, struct hh_diag *d)
 {
     char payload[96];
     struct hh_store_rec rec = { .kind = HH_STORE_AUDIT };
     const struct txn_src src = { .b = NULL, .rec = &rec };
-    int rc;
+    struct hh_store_verify v;
+    int rc = hh_store__audit_walk(w->db, &w->hasher, HH_STORE_SCHEMA_VERSION, NULL, 0, &v, d);
 
+    if (rc)
+        return rc;
+    if (!v.ok)
+        return hh_diag_set(d, HH_ETAMPER, "%s: the audit trail is broken at seq %llu (%s): "
+                           "keying it would vouch for it; run hedgehog audit verify", w->path,
+                           (unsigned long long)v.bad_seq, v.why);
     hh_store__rotation_payload(payload, sizeof payload, w->key_id, w->chain_key);
     rec.u.audit.at = w->audit_at;
     rec.u.audit.kind = HH_AUDIT_KEY_ROTATED;
