@@ -28,6 +28,10 @@ static const struct command commands[] = {
     { "audit", hh_cmd_audit, "audit verify --db FILE [--key-file KEY ...]" },
     { "audit", hh_cmd_audit, "audit show --db FILE [--correlation ID]" },
     { "audit", hh_cmd_audit, "audit key --db FILE --key-file KEY" },
+    { "kill", hh_cmd_kill,
+      "kill --db FILE --action pause|reduce|halt|flatten|resume [--reason TEXT] "
+      "[--key-file KEY]" },
+    { "kill", hh_cmd_kill, "kill --db FILE --status" },
     { "db", hh_cmd_db, "db backup --db FILE --to FILE" },
     { "db", hh_cmd_db, "db check --db FILE" },
     { "api", hh_cmd_api,

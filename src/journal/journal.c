@@ -206,10 +206,10 @@ static void fix_times(struct hh_journal *p, hh_time_t now)
 
         switch (r->kind) {
         case HH_STORE_TRADE:
+        case HH_STORE_KILL:            /* applied_at NONE: not applied */
+        case HH_STORE_KILL_APPLIED:
             break;
         case HH_STORE_SIGNAL: at = &r->u.signal.decided_at; break;
-        case HH_STORE_KILL:
-        case HH_STORE_KILL_APPLIED: at = &r->u.kill.applied_at; break;
         case HH_STORE_TRADE_STATE: at = &r->u.trade_state.at; break;
         case HH_STORE_ORDER: at = &r->u.order.at; break;
         case HH_STORE_ORDER_EVENT: at = &r->u.order_event.at; break;
@@ -243,6 +243,7 @@ int hh_journal__submit(struct hh_journal *p, hh_time_t now)
     p->stats.groups++;
 out:
     p->nrecs = 0;
+    p->last_signal = 0;
     arena_reset(&p->ar);
     free(p->blob);
     p->blob = NULL;

@@ -70,6 +70,7 @@ static int signal_records(struct hh_journal *p, const char *line, size_t len, ui
     if (!r->u.signal.raw)
         return p->rc;
     r->u.signal.line = lineno;
+    p->last_signal = p->nrecs;             /* r is recs[nrecs - 1] */
     if (s)
         accepted(p, &r->u.signal, lineno, s);
     else
@@ -90,6 +91,13 @@ int hh_journal_signal_step(struct hh_journal *p, const char *line, size_t len,
                            const struct hh_sig_reject *rej)
 {
     return signal_records(p, line, len, lineno, s, rej);
+}
+
+void hh_journal_signal_latency(struct hh_journal *p, int64_t ns)
+{
+    if (ns > 0 && p->last_signal && p->last_signal <= p->nrecs &&
+        p->recs[p->last_signal - 1].kind == HH_STORE_SIGNAL)
+        p->recs[p->last_signal - 1].u.signal.latency_ns = ns;
 }
 
 /* hh_journal_read_signals: the caller's sink behind ours. */
