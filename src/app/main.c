@@ -32,6 +32,7 @@ static const struct command commands[] = {
       "kill --db FILE --action pause|reduce|halt|flatten|resume [--reason TEXT] "
       "[--key-file KEY]" },
     { "kill", hh_cmd_kill, "kill --db FILE --status" },
+    { "report", hh_cmd_report, "report --db FILE --date YYYY-MM-DD --out DIR" },
     { "db", hh_cmd_db, "db backup --db FILE --to FILE" },
     { "db", hh_cmd_db, "db check --db FILE" },
     { "api", hh_cmd_api,
