@@ -19,5 +19,7 @@ int hh_cmd_run(int argc, char **argv);
 int hh_cmd_config(int argc, char **argv);
 int hh_cmd_compare(int argc, char **argv);
 int hh_cmd_api(int argc, char **argv);
+int hh_cmd_kill(int argc, char **argv);
+int hh_cmd_report(int argc, char **argv);
 
 #endif

@@ -295,11 +295,14 @@ static int build_engine(struct bt *b)
     return HH_OK;
 }
 
-/* --db: open the store and record the configuration (exit 2 on failure:
- * an unwritable or foreign database is unusable input). */
+/* --db: open the store (keyed with audit.key_file when set) and record the
+ * configuration (exit 2 on failure: an unwritable or foreign database, or
+ * an unsafe key file, is unusable input). */
 static int open_db(struct bt *b)
 {
     struct hh_journal_opts o;
+    struct hh_store_audit_key key = { .len = 0 };
+    int rc;
 
     hh_journal_opts_default(&o);
     if (b->db_sync && strcmp(b->db_sync, "normal") && strcmp(b->db_sync, "full"))
@@ -309,7 +312,15 @@ static int open_db(struct bt *b)
         return b->db_sync ? hh_diag_set(&b->d, HH_EINVAL, "--db-sync needs --db") : HH_OK;
     if (b->db_sync && !strcmp(b->db_sync, "full"))
         o.sync = HH_STORE_SYNC_FULL;
-    if (hh_journal_open(b->db_path, &o, b->w.inst, &b->db, &b->d))
+    if (b->w.cfg.audit.key_file[0]) {
+        rc = hh_store_audit_key_read(b->w.cfg.audit.key_file, &key, &b->d);
+        if (rc)
+            return rc;
+        o.audit_key = &key;
+    }
+    rc = hh_journal_open(b->db_path, &o, b->w.inst, &b->db, &b->d);
+    hh_store_audit_key_wipe(&key);
+    if (rc)
         return HH_EDB;
     return hh_journal_config(b->db, b->config, HH_TIME_NONE, &b->d);
 }

@@ -18,6 +18,7 @@ static void accepted(struct hh_journal *p, struct hh_store_signal *row, uint64_t
 
     row->signal_id = hh_journal__keep(p, s->id);
     row->received_at = s->received_at;
+    row->decided_at = s->received_at;     /* the audit row's time, filled alike */
     row->accepted = true;
     row->reason = HH_SIG_NONE;
     row->correlation_id = hh_journal__keep(p, corr);
@@ -40,6 +41,7 @@ static void rejected(struct hh_journal *p, struct hh_store_signal *row, uint64_t
 
     row->signal_id = hh_journal__keep(p, corr);
     row->received_at = rej->received_at;
+    row->decided_at = rej->received_at;
     row->accepted = false;
     row->reason = rej->reason;
     row->detail = rej->detail[0] ? hh_journal__keep(p, rej->detail) : NULL;
@@ -68,6 +70,7 @@ static int signal_records(struct hh_journal *p, const char *line, size_t len, ui
     if (!r->u.signal.raw)
         return p->rc;
     r->u.signal.line = lineno;
+    p->last_signal = p->nrecs;             /* r is recs[nrecs - 1] */
     if (s)
         accepted(p, &r->u.signal, lineno, s);
     else
@@ -88,6 +91,13 @@ int hh_journal_signal_step(struct hh_journal *p, const char *line, size_t len,
                            const struct hh_sig_reject *rej)
 {
     return signal_records(p, line, len, lineno, s, rej);
+}
+
+void hh_journal_signal_latency(struct hh_journal *p, int64_t ns)
+{
+    if (ns > 0 && p->last_signal && p->last_signal <= p->nrecs &&
+        p->recs[p->last_signal - 1].kind == HH_STORE_SIGNAL)
+        p->recs[p->last_signal - 1].u.signal.latency_ns = ns;
 }
 
 /* hh_journal_read_signals: the caller's sink behind ours. */

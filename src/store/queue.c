@@ -95,6 +95,12 @@ static size_t rec_refs(struct hh_store_rec *rec, struct ref *r)
         add_str(r, &n, &rec->u.audit.correlation_id);
         add_str(r, &n, &rec->u.audit.payload);
         break;
+    case HH_STORE_KILL:
+        add_str(r, &n, &rec->u.kill.reason);
+        add_str(r, &n, &rec->u.kill.by);
+        break;
+    case HH_STORE_KILL_APPLIED:
+        break;
     }
     return n;
 }

@@ -167,7 +167,27 @@ static const char V3[] =
     "    BEGIN SELECT RAISE(ABORT, 'the audit head is required'); END;\n"
     "CREATE INDEX audit_by_correlation ON audit (correlation_id, seq);\n";
 
-static const char *const MIGRATIONS[HH_STORE_SCHEMA_VERSION + 1] = { NULL, V1, V2, V3 };
+/* v4: the keyed audit chain (each record's key id; NULL: unkeyed, as every
+ * record before v4), the kill switch's requests (the latest is the state an
+ * engine must be in), and per signal line its decision's engine time and
+ * processing latency (NULL on older rows and in backtests). */
+static const char V4[] =
+    "ALTER TABLE audit ADD COLUMN key_id TEXT;\n"
+    "ALTER TABLE signals ADD COLUMN decided_at INTEGER;\n"
+    "ALTER TABLE signals ADD COLUMN latency_ns INTEGER;\n"
+    "CREATE TABLE kill_switch (\n"
+    "    id           INTEGER PRIMARY KEY,\n"
+    "    action       TEXT NOT NULL CHECK (action IN\n"
+    "                 ('pause', 'reduce', 'halt', 'flatten', 'resume')),\n"
+    "    state        TEXT NOT NULL CHECK (state IN\n"
+    "                 ('ACTIVE', 'PAUSED', 'REDUCING', 'HALTED')),\n"
+    "    reason       TEXT NOT NULL,\n"
+    "    requested_at INTEGER NOT NULL,\n"
+    "    requested_by TEXT NOT NULL,\n"
+    "    applied_at   INTEGER\n"
+    ");\n";
+
+static const char *const MIGRATIONS[HH_STORE_SCHEMA_VERSION + 1] = { NULL, V1, V2, V3, V4 };
 
 /* Objects each version must have (cumulative: version v needs all of 1..v). */
 static const struct {
@@ -181,6 +201,7 @@ static const struct {
     { 1, "trigger", "audit_no_update" }, { 1, "trigger", "audit_no_delete" },
     { 2, "table", "trade_state" },    { 2, "table", "group_exec" },
     { 3, "table", "audit_head" },     { 3, "trigger", "audit_head_no_delete" },
+    { 4, "table", "kill_switch" },
 };
 
 /* First user table's name into buf ("" when none). */

@@ -121,11 +121,30 @@ static const char *invalid_field(const struct hh_store_rec *r)
             return "state_hash";
         return time_ok(r->u.checkpoint.at) ? NULL : "at";
     case HH_STORE_AUDIT:
-        if ((unsigned)r->u.audit.kind >= HH_AUDIT_KIND_COUNT)
+        /* KEY_ROTATED is the writer's own: only it knows the keys */
+        if ((unsigned)r->u.audit.kind >= HH_AUDIT_KIND_COUNT ||
+            r->u.audit.kind == HH_AUDIT_KEY_ROTATED)
             return "kind";
         return time_ok(r->u.audit.at) ? NULL : "at";
+    case HH_STORE_KILL:
+        return hh_store__kill_invalid(&r->u.kill);
+    case HH_STORE_KILL_APPLIED:
+        if (r->u.kill.id <= 0)
+            return "id";
+        return time_ok(r->u.kill.applied_at) ? NULL : "applied_at";
     }
     return "kind";
+}
+
+const char *hh_store__kill_invalid(const struct hh_store_kill *k)
+{
+    if ((unsigned)k->action >= HH_KILL_COUNT)
+        return "action";
+    if (!k->reason || strlen(k->reason) > HH_STORE_KILL_REASON_MAX)
+        return "reason";
+    if (!k->by || !*k->by || strlen(k->by) > HH_STORE_KILL_BY_MAX)
+        return "by";
+    return time_ok(k->at) ? NULL : "at";
 }
 
 /* ---- dispatch ------------------------------------------------------------------ */
@@ -175,6 +194,7 @@ PUT(hh_store_put_trade, struct hh_store_trade, HH_STORE_TRADE, trade)
 PUT(hh_store_put_group, struct hh_store_group, HH_STORE_GROUP, group)
 PUT(hh_store_put_checkpoint, struct hh_store_checkpoint, HH_STORE_CHECKPOINT, checkpoint)
 PUT(hh_store_put_audit, struct hh_store_audit, HH_STORE_AUDIT, audit)
+PUT(hh_store_put_kill, struct hh_store_kill, HH_STORE_KILL, kill)
 
 #undef PUT
 
@@ -271,7 +291,25 @@ int hh_store_read_audit(struct hh_store_reader *r, const char *correlation_id,
 int hh_store_audit_verify(struct hh_store_reader *r, struct hh_store_verify *v,
                           struct hh_diag *d)
 {
-    return r->ops->audit_verify(r, v, d);
+    return r->ops->audit_verify(r, NULL, 0, v, d);
+}
+
+int hh_store_audit_verify_keys(struct hh_store_reader *r, const struct hh_store_audit_key *keys,
+                               size_t nkeys, struct hh_store_verify *v, struct hh_diag *d)
+{
+    return r->ops->audit_verify(r, keys, nkeys, v, d);
+}
+
+int hh_store_read_kill(struct hh_store_reader *r, struct hh_store_kill_row *out, bool *found,
+                       struct hh_diag *d)
+{
+    return r->ops->kill(r, out, found, d);
+}
+
+int hh_store_read_period(struct hh_store_reader *r, hh_time_t from, hh_time_t to,
+                         const struct hh_store_period_fns *f, struct hh_diag *d)
+{
+    return r->ops->period(r, from, to, f, d);
 }
 
 int hh_store_check(struct hh_store_reader *r, struct hh_store_check *c, struct hh_diag *d)
@@ -282,4 +320,15 @@ int hh_store_check(struct hh_store_reader *r, struct hh_store_check *c, struct h
 int hh_store_schema_version(struct hh_store_reader *r)
 {
     return r->ops->schema_version(r);
+}
+
+int hh_store_kill_request(const char *path, const struct hh_store_kill *k, int busy_ms,
+                          int64_t *id, struct hh_diag *d)
+{
+    const char *bad = hh_store__kill_invalid(k);
+
+    if (bad)
+        return hh_diag_set(d, HH_EINVAL, "kill switch request: field %s is missing or invalid",
+                           bad);
+    return hh_store__sqlite_kill_request(path, k, busy_ms, id, d);
 }

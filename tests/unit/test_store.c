@@ -1004,8 +1004,9 @@ static void test_tamper_delete_reorder_truncate(void **state)
         assert_int_equal(hh_store_audit_verify(r, &v, &d), HH_OK);
         hh_store_reader_close(r);
         hh_store_audit_hash(11, T0, "ORDER_SENT", "", 0, "{}", 2, v.head_hash, h);
-        snprintf(sql, sizeof sql, "INSERT INTO audit VALUES (11, %lld, 'ORDER_SENT', '', "
-                 "'{}', '%s', '%s')", T0, v.head_hash, h);
+        snprintf(sql, sizeof sql, "INSERT INTO audit (seq, at, kind, correlation_id, payload, "
+                 "prev_hash, hash) VALUES (11, %lld, 'ORDER_SENT', '', '{}', '%s', '%s')", T0,
+                 v.head_hash, h);
     }
     raw_exec(p, sql);
     expect_bad(p, 11, "beyond the audit head");
