@@ -658,6 +658,16 @@ int64_t hh_tm_exposure_longest(const struct hh_tm *tm, hh_time_t now, bool uncov
     return longest;
 }
 
+int hh_tm__group_exit(struct hh_tm *tm, size_t gi)
+{
+    struct tm_group *G = &tm->groups[gi];
+
+    if (G->st != G_ENTERING && G->st != G_OPEN)
+        return HH_ESTATE;
+    exit_group(tm, G, HH_FR_SQUAREOFF, tm->clock->now);
+    return HH_OK;
+}
+
 /* ---- the kill switch ------------------------------------------------------------------ */
 
 void hh_tm__groups_kill(struct hh_tm *tm, enum hh_tm_kill k)

@@ -475,6 +475,9 @@ void hh_tm__hsl_place_failed(struct hh_tm *tm, struct order_ref *ref);
 /* kill.c: may an order of purpose p (a group's: `group`) be placed under
  * the kill switch's state? */
 bool hh_tm__kill_allows(const struct hh_tm *tm, enum purpose p, bool group);
+/* group.c: exit group gi at market (hh_tm_exit_trade); HH_ESTATE unless it
+ * is entering or open. */
+int hh_tm__group_exit(struct hh_tm *tm, size_t gi);
 /* group.c: the kill switch's part for groups: reduce (roll back what
  * enters), halt (nothing), flatten (exit every group). */
 void hh_tm__groups_kill(struct hh_tm *tm, enum hh_tm_kill k);

@@ -353,6 +353,51 @@ struct hh_tm_group_view {
 
 size_t hh_tm_group_count(const struct hh_tm *tm);
 
+/* A single-signal trade as seen from outside (the API, reports): those the
+ * manager holds, in arrival order (closed ones until a restart). */
+struct hh_tm_trade_view {
+    const char *signal_id;             /* borrowed */
+    const char *state;                 /* WAITING ENTERING OPEN CLOSED DROPPED */
+    uint32_t trade_id;                 /* 0 before its entry filled */
+    hh_iid_t iid;
+    enum hh_side side;
+    bool adopted;                      /* found at the broker */
+    hh_qty_t entered, pos;             /* units entered, still held */
+    hh_price_t entry_avg;              /* 0 before a fill */
+    hh_money_t realised;               /* gross P&L of the units exited */
+    hh_money_t charges;
+    hh_time_t entry_ts, exit_ts;       /* HH_TIME_NONE when none */
+};
+
+size_t hh_tm_trade_count(const struct hh_tm *tm);
+int hh_tm_trade_view(const struct hh_tm *tm, size_t i, struct hh_tm_trade_view *out);
+
+/* An order as seen from outside: every order the manager knows (working,
+ * and the day's ended ones until a restart), in placement order. */
+struct hh_tm_order_view {
+    const char *client_id;             /* borrowed */
+    uint64_t order_id;                 /* the broker's, 0 while unknown */
+    const char *state;                 /* the order state machine's */
+    hh_iid_t iid;
+    enum hh_side side;
+    enum hh_ord_type type;
+    hh_qty_t qty, filled;
+    hh_price_t limit, trigger;         /* 0 when none */
+    hh_price_t avg_price;              /* of its fills, 0 before one */
+    bool working;                      /* not terminal */
+    bool group;                        /* a multi-leg group's */
+    uint32_t trade_id;                 /* its owner's (0 before it has one) */
+};
+
+size_t hh_tm_order_count(const struct hh_tm *tm);
+int hh_tm_order_view(const struct hh_tm *tm, size_t i, struct hh_tm_order_view *out);
+
+/* Close one trade at market (the API's /trades/{id}/exit): a single trade
+ * squared off (its other orders withdrawn first), a group exited (shorts
+ * bought back before longs sold).  HH_ENOTFOUND for no trade of that id,
+ * HH_ESTATE when it is not open (or the kill switch forbids exits). */
+int hh_tm_exit_trade(struct hh_tm *tm, uint32_t trade_id);
+
 /* The longest unhedged short exposure of any group up to `now`, the
  * stretches still going on included; `uncovered`: only the time with
  * nothing ordered to cover it (hedges in flight, buy-backs working). */

@@ -746,6 +746,9 @@ static void test_live_given_up_during_stop_never_oversells(void **state)
     lw_poll(&w);                                              /* given up */
     assert_int_equal(hh_tm_position(w.tm, w.iid[0]), 0);
     assert_int_equal(w.alerts[HH_TMA_GIVEN_UP], 1);
+    /* the price comes back through the limit at once: a stop-limit still
+     * working would sell the 10 units that are gone */
+    lw_tick(&w, 0, day0() + 3 * S + 800 * MS, P(99), 100);
     for (int i = 4; i < 30; i++)
         lw_tick(&w, 0, day0() + i * S, P(95), 100);
     lw_poll(&w);
@@ -1044,6 +1047,47 @@ static void test_live_kill_halt_then_flatten(void **state)
     assert_int_equal(paper_pos(&w, 0), 0);
     assert_true(hh_tm_flat(w.tm));
     assert_int_equal(hh_tm_trading(w.tm), HH_TRADING_HALTED);
+    assert_no_violation(&w);
+    lw_free(&w);
+}
+
+/* The views the API publishes, and closing one trade on request. */
+static void test_live_views_and_exit_trade(void **state)
+{
+    struct lw w = { 0 };
+    struct hh_signal s;
+    struct hh_tm_trade_view tv;
+    struct hh_tm_order_view ov;
+
+    (void)state;
+    lw_defaults(&w);
+    lw_start(&w);
+    s = mksig(&w, "a", 0, HH_BUY, P(100), P(98), P(104), 0, 10);
+    lw_signal(&w, &s);
+    lw_tick(&w, 0, day0() + 1 * S, P(100), 100);
+    lw_tick(&w, 0, day0() + 2 * S, P(100.5), 100);   /* long 10, a target */
+    assert_int_equal(hh_tm_trade_count(w.tm), 1);
+    assert_int_equal(hh_tm_trade_view(w.tm, 0, &tv), HH_OK);
+    assert_string_equal(tv.state, "OPEN");
+    assert_string_equal(tv.signal_id, "a");
+    assert_int_equal(tv.pos, 10);
+    assert_int_equal(tv.entry_avg, P(100.5));          /* filled on the next tick */
+    assert_int_equal(hh_tm_order_count(w.tm), 2);
+    assert_int_equal(hh_tm_order_view(w.tm, 0, &ov), HH_OK);
+    assert_int_equal(ov.filled, 10);
+    assert_false(ov.working);
+    assert_int_equal(hh_tm_order_view(w.tm, 1, &ov), HH_OK);
+    assert_true(ov.working);                          /* the target */
+    assert_int_equal(ov.limit, P(104));
+    assert_int_equal(hh_tm_exit_trade(w.tm, 99), HH_ENOTFOUND);
+    assert_int_equal(hh_tm_exit_trade(w.tm, tv.trade_id), HH_OK);
+    lw_tick(&w, 0, day0() + 3 * S, P(101), 100);
+    lw_tick(&w, 0, day0() + 4 * S, P(101), 100);
+    assert_int_equal(paper_pos(&w, 0), 0);
+    assert_int_equal(hh_tm_trade_view(w.tm, 0, &tv), HH_OK);
+    assert_string_equal(tv.state, "CLOSED");
+    assert_int_equal(tv.realised, 10 * P(0.5));       /* sold at 101 */
+    assert_int_equal(hh_tm_exit_trade(w.tm, tv.trade_id), HH_ESTATE);
     assert_no_violation(&w);
     lw_free(&w);
 }
@@ -1737,6 +1781,7 @@ int main(void)
         cmocka_unit_test(test_live_kill_pause_and_resume),
         cmocka_unit_test(test_live_kill_reduce),
         cmocka_unit_test(test_live_kill_halt_then_flatten),
+        cmocka_unit_test(test_live_views_and_exit_trade),
         cmocka_unit_test(test_scenario_3_breaker),
         cmocka_unit_test(test_scenario_7_one_slot),
         cmocka_unit_test(test_live_restart_mid_stop),
