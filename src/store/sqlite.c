@@ -45,12 +45,13 @@
 #include <sys/file.h>
 #include <unistd.h>
 
-enum { ST_BEGIN = HH_STORE_AUDIT + 1, ST_COMMIT, ST_ROLLBACK, ST_HEAD, ST_COUNT };
+enum { ST_BEGIN = HH_STORE_OUTBOX_SENT + 1, ST_COMMIT, ST_ROLLBACK, ST_HEAD, ST_COUNT };
 
 static const char *const SQL[ST_COUNT] = {
     [HH_STORE_SIGNAL] =
         "INSERT INTO signals (signal_id, line, raw, received_at, decision, reason, detail, "
-        "correlation_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        "correlation_id, topic, kafka_partition, kafka_offset) "
+        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
     [HH_STORE_TRADE_STATE] =
         "INSERT INTO trade_state (trade_key, state, at, detail, correlation_id) "
         "VALUES (?1, ?2, ?3, ?4, ?5)",
@@ -93,6 +94,10 @@ static const char *const SQL[ST_COUNT] = {
     [HH_STORE_AUDIT] =
         "INSERT INTO audit (seq, at, kind, correlation_id, payload, prev_hash, hash) "
         "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    [HH_STORE_OUTBOX] =
+        "INSERT INTO outbox (seq, kind, topic, msg_key, reason, correlation_id, payload, "
+        "created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    [HH_STORE_OUTBOX_SENT] = "UPDATE outbox SET sent = 1 WHERE seq = ?1",
     [ST_BEGIN] = "BEGIN IMMEDIATE",
     [ST_COMMIT] = "COMMIT",
     [ST_ROLLBACK] = "ROLLBACK",
@@ -172,6 +177,26 @@ static void bind_signal(sqlite3_stmt *s, const struct hh_store_signal *r)
                                                             : hh_sig_reason_name(r->reason));
     bind_text(s, 7, r->detail);
     bind_text(s, 8, r->correlation_id);
+    bind_text(s, 9, r->topic);
+    if (r->topic) {
+        sqlite3_bind_int(s, 10, r->partition);
+        sqlite3_bind_int64(s, 11, r->offset);
+    } else {
+        sqlite3_bind_null(s, 10);
+        sqlite3_bind_null(s, 11);
+    }
+}
+
+static void bind_outbox(sqlite3_stmt *s, const struct hh_store_outbox *r)
+{
+    sqlite3_bind_int64(s, 1, (int64_t)r->seq);
+    bind_text(s, 2, r->kind == HH_OUTBOX_DEAD_LETTER ? "DEAD_LETTER" : "EVENT");
+    bind_text(s, 3, r->topic);
+    bind_text(s, 4, r->key);
+    bind_text(s, 5, r->reason);
+    bind_text(s, 6, r->correlation_id);
+    bind_text(s, 7, r->payload);
+    sqlite3_bind_int64(s, 8, r->at);
 }
 
 static void bind_trade_state(sqlite3_stmt *s, const struct hh_store_trade_state *r)
@@ -324,6 +349,8 @@ static int write_rec(struct sqlite_store *w, const struct hh_store_rec *r, struc
     case HH_STORE_GROUP: bind_group(s, &r->u.group); break;
     case HH_STORE_CHECKPOINT: rc = bind_checkpoint(w, s, &r->u.checkpoint, hash); break;
     case HH_STORE_AUDIT: rc = bind_audit(w, s, &r->u.audit, hash); break;
+    case HH_STORE_OUTBOX: bind_outbox(s, &r->u.outbox); break;
+    case HH_STORE_OUTBOX_SENT: sqlite3_bind_int64(s, 1, (int64_t)r->u.outbox_sent.seq); break;
     }
     if (rc)
         return hh_diag_set(d, rc, "%s: hashing a %s record failed", w->path,
