@@ -476,7 +476,9 @@ static void decide(struct run *R, const struct hh_kafka_msg *m)
     K->decided++;
     if (text)   /* a live source: received now unless the signal says */
         ok = hh_sig_process_any(R->v, m->value, m->len, lineno, now_of(R), &s, R->g, &rej);
-    if (ok && hcorr && !s.correlation_id[0])
+    /* the header unless the signal names one (validation defaults it to
+     * the id: one equal to the id counts as none named) */
+    if (ok && hcorr && !strcmp(s.correlation_id, s.id))
         snprintf(s.correlation_id, sizeof s.correlation_id, "%s", hcorr);
     corr = ok ? hh_signal_corr(&s) : hcorr ? hcorr : rej.id_known ? rej.id : NULL;
     if (hh_journal_message_step(R->db, &org, text ? m->value : NULL, m->len, lineno,

@@ -29,9 +29,10 @@
 #define RING 1024
 #define POLL_MS 100
 #define REVOKE_WAIT (30 * HH_NS_PER_S)
-#define COMMIT_EVERY HH_NS_PER_S
+#define COMMIT_EVERY (100 * HH_NS_PER_MS)   /* a new member finds them fresh */
 #define RATE_EVERY 5                   /* seconds */
 #define COMMITTED_TIMEOUT_MS 5000
+#define LATE_TRIES 50                  /* a refused revocation commit: 5 s of retries */
 
 struct hh_kafka {
     struct hh_feed_hub *hub;
@@ -61,6 +62,8 @@ struct hh_kafka {
     bool pause_applied;
     int64_t committed[HH_KAFKA_MAX_PARTS];   /* last committed, per parts[] slot */
     int64_t last_commit_ns, last_tick_ns;
+    rd_kafka_topic_partition_list_t *late;   /* a revocation's commit still due */
+    int late_tries;
     uint64_t rate_base;
 };
 
@@ -72,6 +75,18 @@ static void lock(struct hh_kafka *k)
 static void unlock(struct hh_kafka *k)
 {
     pthread_mutex_unlock(&k->hub->mu);
+}
+
+/* Under the hub's lock: wait on c for at most POLL_MS; true on timeout. */
+static bool wait_locked(struct hh_kafka *k, pthread_cond_t *c)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_REALTIME, &ts);
+    ts.tv_nsec += POLL_MS * HH_NS_PER_MS;
+    ts.tv_sec += ts.tv_nsec / HH_NS_PER_S;
+    ts.tv_nsec %= HH_NS_PER_S;
+    return pthread_cond_timedwait(c, &k->hub->mu, &ts) != 0;
 }
 
 void hh_kafka_msg_free(struct hh_kafka_msg *m)
@@ -234,6 +249,8 @@ out:
     return rc;
 }
 
+static void commit_late(struct hh_kafka *k);
+
 static void assigned(struct hh_kafka *k, rd_kafka_topic_partition_list_t *pl)
 {
     if (starts(k, pl)) {
@@ -256,13 +273,19 @@ static void assigned(struct hh_kafka *k, rd_kafka_topic_partition_list_t *pl)
     rd_kafka_assign(k->cons, pl);
     if (k->pause_applied)
         rd_kafka_pause_partitions(k->cons, pl);
+    commit_late(k);
 }
 
-/* Commit every consumed offset that moved (sync: a revocation's, or the
- * consumer's last). */
-static void commit(struct hh_kafka *k, bool sync)
+/* Commit every consumed offset that moved, synchronously (a few ms on the
+ * consumer thread; a failure is known and retried: nothing is marked
+ * committed that the group did not take).  With `late`, what failed is
+ * kept to be committed after the next assignment (a group may refuse
+ * commits while it rebalances). */
+static void commit(struct hh_kafka *k, bool late)
 {
     rd_kafka_topic_partition_list_t *pl = rd_kafka_topic_partition_list_new(HH_KAFKA_MAX_PARTS);
+    int64_t before[HH_KAFKA_MAX_PARTS];
+    int slot[HH_KAFKA_MAX_PARTS], n = 0;
     rd_kafka_resp_err_t err;
 
     lock(k);
@@ -271,18 +294,43 @@ static void commit(struct hh_kafka *k, bool sync)
             continue;
         rd_kafka_topic_partition_list_add(pl, k->topic, k->st.parts[i].partition)->offset =
             k->st.parts[i].consumed;
+        before[n] = k->committed[i];
+        slot[n++] = i;
         k->committed[i] = k->st.parts[i].consumed;
     }
     unlock(k);
-    if (pl->cnt) {
-        err = rd_kafka_commit(k->cons, pl, sync ? 0 : 1);
-        if (err) {
-            lock(k);
-            note_error(k, "commit (advisory) failed", rd_kafka_err2str(err));
-            unlock(k);
+    if (n && (err = rd_kafka_commit(k->cons, pl, 0))) {
+        lock(k);
+        note_error(k, "commit (advisory) failed", rd_kafka_err2str(err));
+        for (int j = 0; j < n; j++)
+            k->committed[slot[j]] = before[j];
+        unlock(k);
+        if (late && !k->late) {
+            k->late = pl;
+            return;
         }
     }
     rd_kafka_topic_partition_list_destroy(pl);
+}
+
+/* The revocation's commit, refused while the group rebalanced: now (the
+ * next assignment is there), else on the next housekeeping. */
+static void commit_late(struct hh_kafka *k)
+{
+    rd_kafka_resp_err_t err;
+
+    if (!k->late)
+        return;
+    err = rd_kafka_commit(k->cons, k->late, 0);
+    if (err && ++k->late_tries < LATE_TRIES) {
+        lock(k);
+        note_error(k, "the revocation's commit, again", rd_kafka_err2str(err));
+        unlock(k);
+        return;
+    }
+    rd_kafka_topic_partition_list_destroy(k->late);
+    k->late = NULL;
+    k->late_tries = 0;
 }
 
 /* Under the lock: drop what the ring holds (undecided). */
@@ -302,15 +350,8 @@ static void revoked(struct hh_kafka *k)
     purge_locked(k);
     k->revoke_req++;
     hh_feed__wake_locked(k->hub);
-    while (k->revoke_ack != k->revoke_req && !k->detached && hh_feed__mono_ns() < deadline) {
-        struct timespec ts;
-
-        clock_gettime(CLOCK_REALTIME, &ts);
-        ts.tv_nsec += POLL_MS * HH_NS_PER_MS;
-        ts.tv_sec += ts.tv_nsec / HH_NS_PER_S;
-        ts.tv_nsec %= HH_NS_PER_S;
-        pthread_cond_timedwait(&k->released, &k->hub->mu, &ts);
-    }
+    while (k->revoke_ack != k->revoke_req && !k->detached && hh_feed__mono_ns() < deadline)
+        wait_locked(k, &k->released);
     if (k->revoke_ack != k->revoke_req && !k->detached)
         note_error(k, "revocation", "the core did not answer in 30 s: committed what it had "
                    "reported");
@@ -381,12 +422,23 @@ static int copy_msg(struct hh_kafka *k, const rd_kafka_message_t *m, struct hh_k
     return HH_OK;
 }
 
+static void housekeeping(struct hh_kafka *k);
+
+/* Wait for room (commits, pauses and the tick go on meanwhile), then push;
+ * false when the feed stops. */
 static bool push(struct hh_kafka *k, struct hh_kafka_msg *it)
 {
     bool ok;
 
-    it->fetched_ns = hh_feed__mono_ns();
     lock(k);
+    while (!k->ring.stop && k->ring.n == k->ring.cap) {
+        if (wait_locked(k, &k->hub->space)) {
+            unlock(k);
+            housekeeping(k);
+            lock(k);
+        }
+    }
+    it->fetched_ns = hh_feed__mono_ns();
     ok = hh_feed__ring_push(k->hub, &k->ring, it);
     if (ok)
         k->st.fetched++;
@@ -462,6 +514,7 @@ static void housekeeping(struct hh_kafka *k)
     apply_pause(k);
     if (now - k->last_commit_ns >= COMMIT_EVERY) {
         k->last_commit_ns = now;
+        commit_late(k);
         commit(k, false);
     }
     if (now - k->last_tick_ns >= HH_NS_PER_S) {
@@ -784,6 +837,8 @@ void hh_kafka_free(struct hh_kafka *k)
     lock(k);
     purge_locked(k);
     unlock(k);
+    if (k->late)
+        rd_kafka_topic_partition_list_destroy(k->late);
     if (k->cons)
         rd_kafka_destroy(k->cons);
     if (k->prod) {
