@@ -200,6 +200,8 @@ while [ "$k" -lt "$KILLS" ]; do
     kill -9 "$EPID" 2>/dev/null; wait "$EPID" 2>/dev/null
     k=$((k + 1))
 done
+wave kz "$next" $((next + 30))   # decided by the last run, whose first dead
+ctl errors 0 3 29                # letters the cluster refuses: DLQ down, then up
 total=$(produced | grep -c .)
 run_bg c2.yaml two.db two.log
 wait_decided "$total" two.db
@@ -210,7 +212,9 @@ stop_engine "$EPID"
 exactly_once "after $KILLS kills" two.db
 equals "no outbox row left unsent" 0 "$(sqlite3 two.db "SELECT count(*) FROM outbox WHERE sent = 0")"
 check "db check passes after the kills" "$HH" db check --db two.db
-echo "# $(grep -c '"dlq_down"' two.log) dlq_down, $(grep -c '"dlq_up"' two.log) dlq_up, $(grep -c '"outbox_resume"' two.log) outbox resumes"
+contains "a refused dead letter pauses consumption (dlq_down)" two.log '"dlq_down"'
+contains "... until one is written again (dlq_up)" two.log '"dlq_up"'
+echo "# $(grep -c '"outbox_resume"' two.log) outbox resumes"
 
 # ---- 3. two engines in one group: a rebalance -------------------------------------
 config c3.yaml g3 3
