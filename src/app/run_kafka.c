@@ -64,7 +64,7 @@ struct dec {
     int32_t partition;
     int64_t offset;
     uint64_t after, durable_at;        /* as struct obx */
-    uint64_t dlq;                      /* its dead letter's seq, 0: none or acked */
+    uint64_t dlq;                      /* its dead letter's outbox seq, 0: none */
 };
 
 struct run_kafka {
@@ -74,6 +74,7 @@ struct run_kafka {
     bool held;
     struct obx *ob;                    /* seq order */
     size_t nob, capob;
+    size_t due;                        /* ob[due..]: never given to the producer */
     struct dec *dec;                   /* decision order */
     size_t ndec, capdec;
     uint64_t next_seq;                 /* of the outbox */
@@ -189,25 +190,28 @@ static void produce_one(struct run *R, struct obx *x)
     }
 }
 
-/* Produce every durable row not yet given to the producer, in seq order;
- * with retry, also the failed ones (events: every one after the first
- * failed event again, so the topic sees them in order). */
+/* Produce every durable row not yet given to the producer, in seq order
+ * (from `due` on: each row is looked at once); with retry (once a second),
+ * also the failed ones (events: every one after the first failed event
+ * again, so the topic sees them in order). */
 static void produce_due(struct run *R, bool retry)
 {
     struct run_kafka *K = R->kafka;
     bool ev_failed = false;
 
-    for (size_t i = 0; i < K->nob; i++) {
+    for (size_t i = retry ? 0 : K->due; i < K->nob; i++) {
         struct obx *x = &K->ob[i];
         bool again = retry && (x->failed || (x->kind == HH_OUTBOX_EVENT && ev_failed));
 
         if (x->kind == HH_OUTBOX_EVENT && x->failed)
             ev_failed = true;
-        if ((x->produced || x->acked || x->failed) && !again)
+        if (i < K->due && !again)
             continue;
         if (!durable(R, x->after, &x->durable_at))
             break;   /* later rows are not durable either */
         produce_one(R, x);
+        if (i == K->due)
+            K->due++;
     }
 }
 
@@ -222,6 +226,7 @@ static void outbox_compact(struct run_kafka *K)
     if (n) {
         memmove(K->ob, K->ob + n, (K->nob - n) * sizeof *K->ob);
         K->nob -= n;
+        K->due = K->due > n ? K->due - n : 0;
     }
 }
 
@@ -240,15 +245,13 @@ static struct obx *obx_find(struct run_kafka *K, uint64_t seq)
     return lo < K->nob && K->ob[lo].seq == seq ? &K->ob[lo] : NULL;
 }
 
-/* A dead letter acknowledged: its message no longer waits for it. */
-static void dlq_acked(struct run *R, uint64_t seq)
+/* A dead letter acknowledged (its message stops waiting for it: see
+ * report_consumed). */
+static void dlq_acked(struct run *R)
 {
     struct run_kafka *K = R->kafka;
 
     K->dlq_written++;
-    for (size_t i = 0; i < K->ndec; i++)
-        if (K->dec[i].dlq == seq)
-            K->dec[i].dlq = 0;
     if (K->dlq_down) {
         K->dlq_down = false;
         hh_kafka_pause(K->k, false);
@@ -301,7 +304,7 @@ static void take_acks(struct run *R)
             recs[nrec++] = (struct hh_store_rec){ .kind = HH_STORE_OUTBOX_SENT,
                                                   .u.outbox_sent.seq = x->seq };
             if (x->kind == HH_OUTBOX_DEAD_LETTER)
-                dlq_acked(R, x->seq);
+                dlq_acked(R);
             else
                 K->events_sent++;
         }
@@ -335,8 +338,9 @@ static void report_consumed(struct run *R, bool all)
 
     while (n < K->ndec) {
         struct dec *e = &K->dec[n];
+        struct obx *x = e->dlq ? obx_find(K, e->dlq) : NULL;   /* gone: acknowledged */
 
-        if (!all && (e->dlq || !durable(R, e->after, &e->durable_at)))
+        if (!all && ((x && !x->acked) || !durable(R, e->after, &e->durable_at)))
             break;
         hh_kafka_consumed(K->k, e->partition, e->offset);
         n++;
