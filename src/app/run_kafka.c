@@ -72,11 +72,11 @@ struct run_kafka {
     const char *topic, *dlq_topic, *events_topic;   /* the config's ("" events: none) */
     struct hh_kafka_msg msg;           /* popped, not decided (held) */
     bool held;
-    struct obx *ob;                    /* seq order */
-    size_t nob, capob;
-    size_t due;                        /* ob[due..]: never given to the producer */
-    struct dec *dec;                   /* decision order */
-    size_t ndec, capdec;
+    struct obx *ob;                    /* ob[obhead..nob): seq order */
+    size_t obhead, nob, capob;
+    size_t due;                        /* ob[due..nob): never given to the producer */
+    struct dec *dec;                   /* dec[dechead..ndec): decision order */
+    size_t dechead, ndec, capdec;
     uint64_t next_seq;                 /* of the outbox */
     char instance[17];                 /* event id prefix: unique per process */
     struct hh_json ev;                 /* the event being written */
@@ -199,7 +199,7 @@ static void produce_due(struct run *R, bool retry)
     struct run_kafka *K = R->kafka;
     bool ev_failed = false;
 
-    for (size_t i = retry ? 0 : K->due; i < K->nob; i++) {
+    for (size_t i = retry ? K->obhead : K->due; i < K->nob; i++) {
         struct obx *x = &K->ob[i];
         bool again = retry && (x->failed || (x->kind == HH_OUTBOX_EVENT && ev_failed));
 
@@ -219,20 +219,21 @@ static void produce_due(struct run *R, bool retry)
  * one is acknowledged: a retry resends them in order). */
 static void outbox_compact(struct run_kafka *K)
 {
-    size_t n = 0;
-
-    while (n < K->nob && K->ob[n].acked)
-        obx_free(&K->ob[n++]);
-    if (n) {
-        memmove(K->ob, K->ob + n, (K->nob - n) * sizeof *K->ob);
-        K->nob -= n;
-        K->due = K->due > n ? K->due - n : 0;
+    while (K->obhead < K->nob && K->ob[K->obhead].acked)
+        obx_free(&K->ob[K->obhead++]);
+    if (K->obhead == K->nob) {
+        K->obhead = K->nob = K->due = 0;
+    } else if (K->obhead > K->nob / 2) {   /* amortised: each row moves O(1) times */
+        memmove(K->ob, K->ob + K->obhead, (K->nob - K->obhead) * sizeof *K->ob);
+        K->nob -= K->obhead;
+        K->due -= K->obhead;   /* acknowledged rows were produced: due >= obhead */
+        K->obhead = 0;
     }
 }
 
 static struct obx *obx_find(struct run_kafka *K, uint64_t seq)
 {
-    size_t lo = 0, hi = K->nob;
+    size_t lo = K->obhead, hi = K->nob;
 
     while (lo < hi) {   /* seq order */
         size_t mid = lo + (hi - lo) / 2;
@@ -334,19 +335,23 @@ static int dec_add(struct run *R, const struct hh_kafka_msg *m, uint64_t dlq)
 static void report_consumed(struct run *R, bool all)
 {
     struct run_kafka *K = R->kafka;
-    size_t n = 0;
 
-    while (n < K->ndec) {
-        struct dec *e = &K->dec[n];
+    while (K->dechead < K->ndec) {
+        struct dec *e = &K->dec[K->dechead];
         struct obx *x = e->dlq ? obx_find(K, e->dlq) : NULL;   /* gone: acknowledged */
 
         if (!all && ((x && !x->acked) || !durable(R, e->after, &e->durable_at)))
             break;
         hh_kafka_consumed(K->k, e->partition, e->offset);
-        n++;
+        K->dechead++;
     }
-    memmove(K->dec, K->dec + n, (K->ndec - n) * sizeof *K->dec);
-    K->ndec -= n;
+    if (K->dechead == K->ndec) {
+        K->dechead = K->ndec = 0;
+    } else if (K->dechead > K->ndec / 2) {   /* amortised, as the outbox */
+        memmove(K->dec, K->dec + K->dechead, (K->ndec - K->dechead) * sizeof *K->dec);
+        K->ndec -= K->dechead;
+        K->dechead = 0;
+    }
 }
 
 /* ---- deciding one message -------------------------------------------------------------- */
@@ -517,11 +522,13 @@ static void log_status(struct run *R, const struct hh_kafka_status *st)
     HH_JLOG(&R->log, h.up ? HH_LOG_INFO : HH_LOG_WARN, now_of(R), "kafka_status", NULL,
             "signals=%s%s%s topic=%s partitions=%d lag=%lld (%s) rate=%.0f/s fetched=%llu "
             "decided=%llu dlq_writes=%llu dlq_failed=%llu outbox_pending=%zu events_sent=%llu "
-            "paused=%s%s%s", h.up ? "UP" : "DOWN", h.up ? "" : " why=", h.why, K->topic,
-            st->nparts, (long long)total, lag, st->rate,
+            "consumer_errors=%llu paused=%s%s%s", h.up ? "UP" : "DOWN", h.up ? "" : " why=",
+            h.why, K->topic, st->nparts, (long long)total, lag, st->rate,
             (unsigned long long)st->fetched, (unsigned long long)K->decided,
-            (unsigned long long)K->dlq_written, (unsigned long long)K->dlq_failed, K->nob,
-            (unsigned long long)K->events_sent, st->paused ? "yes" : "no",
+            (unsigned long long)K->dlq_written, (unsigned long long)K->dlq_failed,
+            K->nob - K->obhead,
+            (unsigned long long)K->events_sent, (unsigned long long)st->consumer_errors,
+            st->paused ? "yes" : "no",
             st->last_error[0] ? " last_error=" : "", st->last_error);
 }
 
@@ -860,7 +867,7 @@ void run_kafka_free(struct run *R)
         return;
     hh_kafka_free(K->k);
     hh_kafka_msg_free(&K->msg);
-    for (size_t i = 0; i < K->nob; i++)
+    for (size_t i = K->obhead; i < K->nob; i++)
         obx_free(&K->ob[i]);
     free(K->ob);
     free(K->dec);

@@ -55,8 +55,8 @@ struct hh_kafka {
     bool detached;                     /* no revocation waits for the core */
     bool pstop;                        /* the producer thread ends */
     bool pause_want;
-    struct hh_kafka_ack *acks;
-    size_t nacks, capacks;
+    struct hh_kafka_ack *acks;         /* acks[ackhead..nacks): not yet taken */
+    size_t ackhead, nacks, capacks;
     struct hh_kafka_status st;         /* counters and the assignment */
     /* the consumer thread only */
     bool pause_applied;
@@ -389,7 +389,6 @@ static int copy_msg(struct hh_kafka *k, const rd_kafka_message_t *m, struct hh_k
     rd_kafka_headers_t *hdrs = NULL;
     const void *cv = NULL;
     size_t clen = 0, vlen = m->payload && m->len <= k->max_value ? m->len : 0;
-    rd_kafka_timestamp_type_t tt;
     char *p;
 
     if (!rd_kafka_message_headers(m, &hdrs) &&
@@ -402,7 +401,6 @@ static int copy_msg(struct hh_kafka *k, const rd_kafka_message_t *m, struct hh_k
     out->partition = m->partition;
     out->offset = m->offset;
     out->full_len = m->payload ? m->len : 0;
-    out->ts_ms = rd_kafka_message_timestamp(m, &tt);
     if (m->key) {
         out->key = memcpy(p, m->key, m->key_len);
         out->key_len = m->key_len;
@@ -438,7 +436,6 @@ static bool push(struct hh_kafka *k, struct hh_kafka_msg *it)
             lock(k);
         }
     }
-    it->fetched_ns = hh_feed__mono_ns();
     ok = hh_feed__ring_push(k->hub, &k->ring, it);
     if (ok)
         k->st.fetched++;
@@ -580,6 +577,11 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaqu
     if (m->err)
         snprintf(a.why, sizeof a.why, "%s", rd_kafka_err2name(m->err));
     lock(k);
+    if (k->nacks == k->capacks && k->ackhead) {   /* reuse what was taken */
+        memmove(k->acks, k->acks + k->ackhead, (k->nacks - k->ackhead) * sizeof *k->acks);
+        k->nacks -= k->ackhead;
+        k->ackhead = 0;
+    }
     if (k->nacks == k->capacks) {
         size_t cap = k->capacks ? 2 * k->capacks : 256;
         struct hh_kafka_ack *n = realloc(k->acks, cap * sizeof *n);
@@ -676,10 +678,11 @@ size_t hh_kafka_acks(struct hh_kafka *k, struct hh_kafka_ack *out, size_t max)
     size_t n;
 
     lock(k);
-    n = k->nacks < max ? k->nacks : max;
-    memcpy(out, k->acks, n * sizeof *out);
-    memmove(k->acks, k->acks + n, (k->nacks - n) * sizeof *out);
-    k->nacks -= n;
+    n = k->nacks - k->ackhead < max ? k->nacks - k->ackhead : max;
+    memcpy(out, k->acks + k->ackhead, n * sizeof *out);
+    k->ackhead += n;
+    if (k->ackhead == k->nacks)
+        k->ackhead = k->nacks = 0;
     unlock(k);
     return n;
 }

@@ -71,8 +71,6 @@ struct hh_kafka_msg {
                                       none or it is longer than max_value */
     size_t len;                    /* bytes of value ... */
     size_t full_len;               /* ... and of the message's value */
-    int64_t ts_ms;                 /* the message's timestamp (ms since the epoch), -1 */
-    int64_t fetched_ns;            /* monotonic time the consumer handed it over */
     void *mem;                     /* the allocation */
 };
 
