@@ -132,6 +132,9 @@ exactly_once() {
 
 # ---- 1. a clean run: every kind of message ---------------------------------------
 config c1.yaml g1 1
+echo '{}' > lines.jsonl
+check_exit "--signals with signals.source kafka: exit 2 (one source)" 2 \
+    "$HH" run --config c1.yaml --mode paper --ticks ticks.csv --signals lines.jsonl --db no.db
 wave w0 0 40
 printf '\377\376{"id":"bin"}' > bin.dat      # not UTF-8
 head -c 1100000 /dev/zero | tr '\0' 'x' > big.dat   # over 1 MiB
