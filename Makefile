@@ -23,7 +23,7 @@ OPT      ?= -O2
 SANFLAGS ?=
 
 # pkg-config modules, and the Debian package of each (named when missing)
-PKGS     := json-c yaml-0.1 sqlite3 libcrypto libmicrohttpd libcurl libwebsockets
+PKGS     := json-c yaml-0.1 sqlite3 libcrypto libmicrohttpd libcurl libwebsockets rdkafka
 TESTPKGS := cmocka
 deb.json-c    := libjson-c-dev
 deb.yaml-0.1  := libyaml-dev
@@ -33,6 +33,7 @@ deb.cmocka    := libcmocka-dev
 deb.libmicrohttpd := libmicrohttpd-dev
 deb.libcurl   := libcurl4-openssl-dev
 deb.libwebsockets := libwebsockets-dev
+deb.rdkafka   := librdkafka-dev
 
 # $(call pkg,OPTIONS,MODULES): pkg-config's flags, or the build stops naming
 # the missing modules.  Recursive variables below: expanded in recipes only.

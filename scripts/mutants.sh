@@ -37,15 +37,15 @@ if ! make -C "$WORK" -j2 build/hedgehog >"$WORK/base.log" 2>&1; then
     tail -20 "$WORK/base.log"; say "mutants: the tree does not build"; exit 1
 fi
 
-# run_test NAME: 0 when it passes.  A unit test binary (tests/unit/NAME.c)
-# or an integration test (tests/integration/NAME.sh).
+# run_test NAME: 0 when it passes, 125 when it does not build.  A unit test
+# binary (tests/unit/NAME.c) or an integration test (tests/integration/NAME.sh).
 run_test() {
     if [ -f "$WORK/tests/unit/$1.c" ]; then
-        make -C "$WORK" -j2 "build/tests/$1" >>"$WORK/build.log" 2>&1 || return 2
+        make -C "$WORK" -j2 "build/tests/$1" >>"$WORK/build.log" 2>&1 || return 125
         ( cd "$WORK" && HH_LIVE_SCHEDULES=$SCHED HH_GROUP_SCHEDULES=$SCHED \
             HH_LIVE_GROUP_SCHEDULES=$SCHED timeout 900 "build/tests/$1" ) >"$WORK/$1.out" 2>&1
     else
-        make -C "$WORK" -j2 test-tools >>"$WORK/build.log" 2>&1 || return 2
+        make -C "$WORK" -j2 test-tools >>"$WORK/build.log" 2>&1 || return 125
         ( cd "$WORK" && HH_RUN_KILLS=10 BUILD=build timeout 900 tests/run.sh "$1" ) \
             >"$WORK/$1.out" 2>&1
     fi
@@ -72,7 +72,7 @@ for p in "$@"; do
             run_test "$t"
             case $? in
                 0) ;;
-                2) verdict="DOES NOT BUILD ($t)"; break ;;
+                125) verdict="DOES NOT BUILD ($t)"; break ;;
                 *) verdict="killed by $t"; break ;;
             esac
         done

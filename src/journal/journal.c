@@ -218,6 +218,8 @@ static void fix_times(struct hh_journal *p, hh_time_t now)
         case HH_STORE_GROUP: at = &r->u.group.at; break;
         case HH_STORE_CHECKPOINT: at = &r->u.checkpoint.at; break;
         case HH_STORE_AUDIT: at = &r->u.audit.at; break;
+        case HH_STORE_OUTBOX: at = &r->u.outbox.at; break;
+        case HH_STORE_OUTBOX_SENT: break;
         }
         if (at && *at == HH_TIME_NONE)
             *at = t;

@@ -144,6 +144,38 @@ int hh_journal_signal_step(struct hh_journal *p, const char *line, size_t len,
                            const struct hh_sig_reject *rej);
 
 /*
+ * A signal that came as a Kafka message (SPEC §14): its topic, partition and
+ * offset, and the message's correlation_id header.
+ */
+struct hh_journal_origin {
+    const char *topic;             /* borrowed for the call */
+    int32_t partition;
+    int64_t offset;
+    const char *corr;              /* the header (NULL: none): a rejected message's
+                                      records carry it, else the signal id when
+                                      known; an accepted signal carries its own
+                                      (the caller put the header in it when the
+                                      signal names none) */
+};
+
+/*
+ * hh_journal_signal_step() for a Kafka message: the signals row also names
+ * the message (topic, partition, offset: unique in the database, so a
+ * message decided twice fails the store rather than trading twice).  raw
+ * NULL (a value that is not text: not UTF-8, too long) is stored as "".
+ */
+int hh_journal_message_step(struct hh_journal *p, const struct hh_journal_origin *o,
+                            const char *raw, size_t len, uint64_t lineno,
+                            const struct hh_signal *s, const struct hh_sig_reject *rej);
+
+/*
+ * An outbox row (store.h: a dead letter or an event for Kafka) joins the
+ * current step: committed with the records it describes, so it is durable
+ * before anyone produces it.  o's strings are copied.
+ */
+int hh_journal_outbox_step(struct hh_journal *p, const struct hh_store_outbox *o);
+
+/*
  * hh_sig_read_file() with every line journalled (hh_journal_signal)
  * before it reaches `sink`.  The reader's dead-letter callback does not
  * carry the line's text, so the raw text of rejected lines is read from a

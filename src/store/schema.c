@@ -186,8 +186,30 @@ static const char V4[] =
     "    requested_by TEXT NOT NULL,\n"
     "    applied_at   INTEGER\n"
     ");\n";
+/* v5: signals from Kafka — the message each signals row decided (topic,
+ * partition, offset; unique, so no message is ever decided twice) — and
+ * the outbox of what leaves for Kafka once durable (dead letters, events),
+ * with the rows not yet acknowledged indexed for the restart. */
+static const char V5[] =
+    "ALTER TABLE signals ADD COLUMN topic TEXT;\n"
+    "ALTER TABLE signals ADD COLUMN kafka_partition INTEGER;\n"
+    "ALTER TABLE signals ADD COLUMN kafka_offset INTEGER;\n"
+    "CREATE UNIQUE INDEX signals_by_message ON signals (topic, kafka_partition, kafka_offset)\n"
+    "    WHERE topic IS NOT NULL;\n"
+    "CREATE TABLE outbox (\n"
+    "    seq            INTEGER PRIMARY KEY,\n"
+    "    kind           TEXT NOT NULL CHECK (kind IN ('DEAD_LETTER', 'EVENT')),\n"
+    "    topic          TEXT NOT NULL,\n"
+    "    msg_key        TEXT,\n"
+    "    reason         TEXT,\n"
+    "    correlation_id TEXT,\n"
+    "    payload        TEXT NOT NULL,\n"
+    "    created_at     INTEGER NOT NULL,\n"
+    "    sent           INTEGER NOT NULL DEFAULT 0\n"
+    ");\n"
+    "CREATE INDEX outbox_unsent ON outbox (seq) WHERE sent = 0;\n";
 
-static const char *const MIGRATIONS[HH_STORE_SCHEMA_VERSION + 1] = { NULL, V1, V2, V3, V4 };
+static const char *const MIGRATIONS[HH_STORE_SCHEMA_VERSION + 1] = { NULL, V1, V2, V3, V4, V5 };
 
 /* Objects each version must have (cumulative: version v needs all of 1..v). */
 static const struct {
@@ -202,6 +224,7 @@ static const struct {
     { 2, "table", "trade_state" },    { 2, "table", "group_exec" },
     { 3, "table", "audit_head" },     { 3, "trigger", "audit_head_no_delete" },
     { 4, "table", "kill_switch" },
+    { 5, "table", "outbox" },         { 5, "index", "signals_by_message" },
 };
 
 /* First user table's name into buf ("" when none). */

@@ -50,13 +50,13 @@
 #include <sys/file.h>
 #include <unistd.h>
 
-enum { ST_BEGIN = HH_STORE_KILL_APPLIED + 1, ST_COMMIT, ST_ROLLBACK, ST_HEAD, ST_COUNT };
+enum { ST_BEGIN = HH_STORE_OUTBOX_SENT + 1, ST_COMMIT, ST_ROLLBACK, ST_HEAD, ST_COUNT };
 
 static const char *const SQL[ST_COUNT] = {
     [HH_STORE_SIGNAL] =
         "INSERT INTO signals (signal_id, line, raw, received_at, decision, reason, detail, "
-        "correlation_id, decided_at, latency_ns) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, "
-        "?10)",
+        "correlation_id, decided_at, latency_ns, topic, kafka_partition, kafka_offset) "
+        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
     [HH_STORE_TRADE_STATE] =
         "INSERT INTO trade_state (trade_key, state, at, detail, correlation_id) "
         "VALUES (?1, ?2, ?3, ?4, ?5)",
@@ -102,6 +102,10 @@ static const char *const SQL[ST_COUNT] = {
     [HH_STORE_KILL] = HH_STORE__KILL_INSERT,
     [HH_STORE_KILL_APPLIED] =
         "UPDATE kill_switch SET applied_at = coalesce(applied_at, ?2) WHERE id = ?1",
+    [HH_STORE_OUTBOX] =
+        "INSERT INTO outbox (seq, kind, topic, msg_key, reason, correlation_id, payload, "
+        "created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    [HH_STORE_OUTBOX_SENT] = "UPDATE outbox SET sent = 1 WHERE seq = ?1",
     [ST_BEGIN] = "BEGIN IMMEDIATE",
     [ST_COMMIT] = "COMMIT",
     [ST_ROLLBACK] = "ROLLBACK",
@@ -195,6 +199,14 @@ static void bind_signal(sqlite3_stmt *s, const struct hh_store_signal *r)
         sqlite3_bind_int64(s, 10, r->latency_ns);
     else
         sqlite3_bind_null(s, 10);
+    bind_text(s, 11, r->topic);
+    if (r->topic) {
+        sqlite3_bind_int(s, 12, r->partition);
+        sqlite3_bind_int64(s, 13, r->offset);
+    } else {
+        sqlite3_bind_null(s, 12);
+        sqlite3_bind_null(s, 13);
+    }
 }
 
 void hh_store__kill_bind(sqlite3_stmt *s, const struct hh_store_kill *k)
@@ -211,6 +223,18 @@ static void bind_kill_applied(sqlite3_stmt *s, const struct hh_store_kill *k)
 {
     sqlite3_bind_int64(s, 1, k->id);
     sqlite3_bind_int64(s, 2, k->applied_at);
+}
+
+static void bind_outbox(sqlite3_stmt *s, const struct hh_store_outbox *r)
+{
+    sqlite3_bind_int64(s, 1, (int64_t)r->seq);
+    bind_text(s, 2, r->kind == HH_OUTBOX_DEAD_LETTER ? "DEAD_LETTER" : "EVENT");
+    bind_text(s, 3, r->topic);
+    bind_text(s, 4, r->key);
+    bind_text(s, 5, r->reason);
+    bind_text(s, 6, r->correlation_id);
+    bind_text(s, 7, r->payload);
+    sqlite3_bind_int64(s, 8, r->at);
 }
 
 static void bind_trade_state(sqlite3_stmt *s, const struct hh_store_trade_state *r)
@@ -369,6 +393,8 @@ static int write_rec(struct sqlite_store *w, const struct hh_store_rec *r, struc
     case HH_STORE_AUDIT: rc = bind_audit(w, s, &r->u.audit, hash); break;
     case HH_STORE_KILL: hh_store__kill_bind(s, &r->u.kill); break;
     case HH_STORE_KILL_APPLIED: bind_kill_applied(s, &r->u.kill); break;
+    case HH_STORE_OUTBOX: bind_outbox(s, &r->u.outbox); break;
+    case HH_STORE_OUTBOX_SENT: sqlite3_bind_int64(s, 1, (int64_t)r->u.outbox_sent.seq); break;
     }
     if (rc)
         return hh_diag_set(d, rc, "%s: hashing a %s record failed", w->path,

@@ -308,6 +308,65 @@ static int rd_check(struct hh_store_reader *base, struct hh_store_check *c, stru
     return HH_OK;
 }
 
+/* ---- Kafka: where each partition resumes, what the outbox still owes ---------- */
+
+static int rd_kafka_offsets(struct hh_store_reader *base, const char *topic,
+                            void (*fn)(void *ctx, int32_t partition, int64_t offset),
+                            void *ctx, struct hh_diag *d)
+{
+    struct sqlite_reader *r = (struct sqlite_reader *)base;
+    static const char what[] = "reading the Kafka offsets decided";
+    sqlite3_stmt *s;
+    int rc;
+
+    /* the unique index (topic, partition, offset) answers each group */
+    rc = prep(r, "SELECT kafka_partition, max(kafka_offset) FROM signals WHERE topic = ?1 "
+                 "GROUP BY kafka_partition ORDER BY kafka_partition", what, &s, d);
+    if (rc)
+        return rc;
+    sqlite3_bind_text(s, 1, topic, -1, SQLITE_STATIC);
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+        fn(ctx, sqlite3_column_int(s, 0), sqlite3_column_int64(s, 1));
+    return finish(r, s, rc, what, d);
+}
+
+static int rd_outbox(struct hh_store_reader *base,
+                     int (*fn)(void *ctx, const struct hh_store_outbox *o), void *ctx,
+                     uint64_t *max_seq, struct hh_diag *d)
+{
+    struct sqlite_reader *r = (struct sqlite_reader *)base;
+    static const char what[] = "reading the outbox";
+    sqlite3_stmt *s;
+    int64_t top;
+    int rc;
+
+    rc = hh_store__int(r->db, r->path, "SELECT coalesce(max(seq), 0) FROM outbox", what, &top,
+                       d);
+    if (rc)
+        return rc;
+    *max_seq = (uint64_t)top;
+    rc = prep(r, "SELECT seq, kind, topic, msg_key, reason, correlation_id, payload, "
+                 "created_at FROM outbox WHERE sent = 0 ORDER BY seq", what, &s, d);
+    if (rc)
+        return rc;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        struct hh_store_outbox o = {
+            .seq = (uint64_t)sqlite3_column_int64(s, 0),
+            .kind = strcmp(text(s, 1), "EVENT") ? HH_OUTBOX_DEAD_LETTER : HH_OUTBOX_EVENT,
+            .topic = text(s, 2), .key = text(s, 3), .reason = text(s, 4),
+            .correlation_id = text(s, 5), .payload = text(s, 6),
+            .at = sqlite3_column_int64(s, 7),
+        };
+        int stop = fn(ctx, &o);
+
+        if (stop) {
+            sqlite3_finalize(s);
+            return stop;
+        }
+    }
+    return finish(r, s, rc, what, d);
+}
+
 static int rd_schema_version(struct hh_store_reader *base)
 {
     return ((struct sqlite_reader *)base)->version;
@@ -336,6 +395,8 @@ static const struct hh_store_reader_ops READER_OPS = {
     .period = rd_period,
     .check = rd_check,
     .schema_version = rd_schema_version,
+    .kafka_offsets = rd_kafka_offsets,
+    .outbox = rd_outbox,
     .close = rd_close,
 };
 

@@ -58,7 +58,7 @@
 #include <stdint.h>
 
 /* The schema version this code writes (PRAGMA user_version). */
-#define HH_STORE_SCHEMA_VERSION 4
+#define HH_STORE_SCHEMA_VERSION 5
 
 /* SQLite header application_id of a hedgehog database ("hedg"). */
 #define HH_STORE_APP_ID 0x68656467
@@ -92,6 +92,11 @@ struct hh_store_signal {
                                       its decision, measured by a live runner;
                                       0 = not measured (NULL): backtests, whose
                                       databases stay byte-identical (v4) */
+    /* The Kafka message it came from (topic NULL: another source).
+     * (topic, partition, offset) is unique: a message is decided once. */
+    const char *topic;
+    int32_t partition;
+    int64_t offset;
 };
 
 /* Trade life-cycle states (one row per transition). */
@@ -198,6 +203,29 @@ struct hh_store_checkpoint {
     const char *state_hash;        /* 64 lowercase hex; NULL: SHA-256 of the blob */
 };
 
+/* What leaves for Kafka once durable (the outbox): a dead letter for the
+ * dead-letter topic or an event for the events topic.  seq is the engine's
+ * (unique, increasing: produced in that order); a row stays unsent until
+ * the broker acknowledged it (HH_STORE_OUTBOX_SENT), so a restart
+ * produces every unsent row again. */
+enum hh_store_outbox_kind { HH_OUTBOX_DEAD_LETTER, HH_OUTBOX_EVENT };
+
+struct hh_store_outbox {
+    uint64_t seq;                  /* required, > 0 */
+    enum hh_store_outbox_kind kind;
+    const char *topic;             /* required */
+    const char *key;               /* message key; may be NULL */
+    const char *reason;            /* header `reason` (dead letters); may be NULL */
+    const char *correlation_id;    /* header `correlation_id`; may be NULL */
+    const char *payload;           /* the message value, JSON text (required) */
+    hh_time_t at;                  /* required: engine time */
+};
+
+/* Outbox row seq was acknowledged by the broker. */
+struct hh_store_outbox_sent {
+    uint64_t seq;
+};
+
 /* Audit event kinds (stored by name). */
 #define HH_AUDIT_KINDS(X)                                                 \
     X(SIGNAL_ACCEPTED) X(SIGNAL_REJECTED)                                 \
@@ -273,6 +301,8 @@ enum hh_store_kind {
     HH_STORE_AUDIT,
     HH_STORE_KILL,
     HH_STORE_KILL_APPLIED,
+    HH_STORE_OUTBOX,
+    HH_STORE_OUTBOX_SENT,
 };
 
 /* One record of any kind, for hh_store_submit(). */
@@ -290,6 +320,8 @@ struct hh_store_rec {
         struct hh_store_checkpoint checkpoint;
         struct hh_store_audit audit;
         struct hh_store_kill kill;
+        struct hh_store_outbox outbox;
+        struct hh_store_outbox_sent outbox_sent;
     } u;
 };
 
@@ -447,6 +479,8 @@ int hh_store_put_checkpoint(struct hh_store *st, const struct hh_store_checkpoin
                             uint64_t token);
 int hh_store_put_audit(struct hh_store *st, const struct hh_store_audit *r, uint64_t token);
 int hh_store_put_kill(struct hh_store *st, const struct hh_store_kill *r, uint64_t token);
+int hh_store_put_outbox_sent(struct hh_store *st, const struct hh_store_outbox_sent *r,
+                             uint64_t token);
 
 /* Wait until everything submitted before the call is committed (acks
  * delivered).  HH_OK, or the failure code with its message. */
@@ -591,6 +625,12 @@ struct hh_store_reader_ops {
                   const struct hh_store_period_fns *f, struct hh_diag *d);
     int (*check)(struct hh_store_reader *r, struct hh_store_check *c, struct hh_diag *d);
     int (*schema_version)(struct hh_store_reader *r);
+    int (*kafka_offsets)(struct hh_store_reader *r, const char *topic,
+                         void (*fn)(void *ctx, int32_t partition, int64_t offset), void *ctx,
+                         struct hh_diag *d);
+    int (*outbox)(struct hh_store_reader *r,
+                  int (*fn)(void *ctx, const struct hh_store_outbox *o), void *ctx,
+                  uint64_t *max_seq, struct hh_diag *d);
     void (*close)(struct hh_store_reader *r);
 };
 
@@ -671,6 +711,20 @@ int hh_store_check(struct hh_store_reader *r, struct hh_store_check *c, struct h
 
 /* The database's schema version. */
 int hh_store_schema_version(struct hh_store_reader *r);
+
+/* The last offset decided of every partition of `topic` (signals rows
+ * from Kafka), in partition order: the next message to decide is offset
+ * + 1.  A partition never decided is not listed. */
+int hh_store_read_kafka_offsets(struct hh_store_reader *r, const char *topic,
+                                void (*fn)(void *ctx, int32_t partition, int64_t offset),
+                                void *ctx, struct hh_diag *d);
+
+/* The outbox rows not yet acknowledged, in seq order (strings borrowed for
+ * the call; fn returning non-zero stops the walk and is returned), and the
+ * greatest seq ever written (0: none) into *max_seq. */
+int hh_store_read_outbox(struct hh_store_reader *r,
+                         int (*fn)(void *ctx, const struct hh_store_outbox *o), void *ctx,
+                         uint64_t *max_seq, struct hh_diag *d);
 
 /* ---- operations ------------------------------------------------------------- */
 
