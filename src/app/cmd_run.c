@@ -97,6 +97,7 @@ void run_accepted(struct run *R, struct hh_signal *s, uint64_t lineno)
     int rc;
 
     R->accepted++;
+    run_ops_signal(R, HH_SIG_NONE);
     HH_JLOG(&R->log, HH_LOG_INFO, now_of(R), "signal_accepted", hh_signal_corr(s),
             "id=%s line=%llu %s %s", s->id, (unsigned long long)lineno,
             s->group ? "group" : hh_side_name(s->side), s->group ? s->id : run_sym(R, s->iid));
@@ -122,6 +123,7 @@ void run_rejected(struct run *R, const struct hh_sig_reject *rej, uint64_t linen
                   const char *corr)
 {
     R->rejected++;
+    run_ops_signal(R, rej->reason);
     if (R->o)
         hh_out_dead_letter(R->o, lineno, rej, false);
     HH_JLOG(&R->log, HH_LOG_INFO, now_of(R), "signal_rejected",
@@ -199,8 +201,10 @@ static enum hh_src_state lines_peek(void *impl, struct hh_ev_key *key)
 
     if (R->md_done || !R->lines)
         return HH_SRC_END;   /* the run is ending: no new signal */
-    if (!R->startup_done) {
-        *key = KEY_LAST;     /* nothing before the startup reconciliation */
+    if (!R->startup_done || hh_tm_trading(R->tm) != HH_TRADING_ACTIVE) {
+        *key = KEY_LAST;     /* nothing before the startup reconciliation, and no
+                                new signal while the kill switch is on: the lines
+                                wait in their file */
         return HH_SRC_PENDING;
     }
     if (!R->line_held && hh_feed_lines_pop(R->lines, &R->line, &st) == 1)
@@ -442,9 +446,13 @@ static void loop_wait(void *ctx, const struct hh_ev_key *next)
     (void)next;
     if (g_hups) {
         g_hups = 0;
-        HH_JLOG(&R->log, HH_LOG_INFO, now_of(R), "sighup", NULL,
-                "SIGHUP: nothing to re-read (no secret files configured); still running");
+        if (run_ops_api(R))
+            run_ops_hup(R);
+        else
+            HH_JLOG(&R->log, HH_LOG_INFO, now_of(R), "sighup", NULL,
+                    "SIGHUP: nothing to re-read (no secret files configured); still running");
     }
+    run_ops_tick(R, false);
     hh_feed_hub_wait(R->hub, 100 * HH_NS_PER_MS);
 }
 
@@ -671,7 +679,9 @@ static int run_loop(struct run *R)
     L.stopped = loop_stopped;
     L.wait = loop_wait;
     L.ctx = R;
-    if ((rc = hh_loop_add(&L, (struct hh_source){ &lines_ops, R, "signal lines" })) ||
+    if ((run_ops_api(R) &&
+         (rc = hh_loop_add(&L, (struct hh_source){ &run_ops_api_ops, R, "API commands" }))) ||
+        (rc = hh_loop_add(&L, (struct hh_source){ &lines_ops, R, "signal lines" })) ||
         (rc = hh_loop_add(&L, (struct hh_source){ &run_kafka_ops, R, "kafka signals" })) ||
         (rc = hh_eng_add_sources(R->eng, &L)) ||
         (rc = hh_loop_add(&L, (struct hh_source){ &poll_ops, R, "polls" })) ||
@@ -715,6 +725,8 @@ static int finish(struct run *R, const char *why)
     run_kafka_finish(R);      /* decisions durable, offsets committed, outbox flushed */
     if (R->startup_done && !R->failed && g_stops < 2)
         run_poll(R, false);   /* the state persisted is the broker's, reports lost or not */
+    if (!R->failed)
+        run_ops_tick(R, true);   /* the last documents, the day's report */
     if (!R->failed && hh_journal_finish(R->db, now_of(R), &R->d))
         run_fatal_db(R);
     if (hh_paper_save_errors(R->paper, &last))
@@ -750,6 +762,7 @@ static void cleanup(struct run *R)
     hh_feed_lines_stop(R->lines);
     hh_feed_replay_stop(R->replay);
     hh_out_free(R->o);
+    run_ops_close(R);   /* (held requests answered SHUTTING_DOWN) */
     hh_journal_close(R->db, NULL);
     hh_eng_free(R->eng);
     hh_paper_free(R->paper);
@@ -849,7 +862,7 @@ int hh_cmd_run(int argc, char **argv)
         return fail(&R, HH_EXIT_USAGE);
     if ((rc = restore(&R)))
         return fail(&R, rc == HH_ENOMEM ? HH_EXIT_FAIL : HH_EXIT_USAGE);
-    if (start_signals(&R) || run_kafka_start(&R) || open_outputs(&R))
+    if (start_signals(&R) || run_kafka_start(&R) || open_outputs(&R) || run_ops_open(&R))
         return fail(&R, HH_EXIT_USAGE);
     HH_JLOG(&R.log, R.mds.skipped ? HH_LOG_WARN : HH_LOG_INFO, now_of(&R), "market_data", NULL,
             "%s: %llu rows, rows skipped %llu (out of order %llu, bad field %llu, bad bar "
@@ -860,6 +873,8 @@ int hh_cmd_run(int argc, char **argv)
     handle_signals();
     /* startup reconciliation: the broker wins; no order or signal before it worked */
     run_poll(&R, true);
+    if (!R.failed)
+        run_ops_start(&R);
     if (R.failed || start_feeds(&R)) {
         if (!R.failed)
             fprintf(stderr, "hedgehog run: %s\n", R.d.msg);

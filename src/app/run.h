@@ -93,6 +93,7 @@ struct run {
     bool silent;
     bool failed;                   /* the database failed: exit 1 */
     bool groups;                   /* group signals were accepted */
+    struct run_ops *ops;           /* run_ops.c: the API, the kill switch, reports */
     uint64_t warm_n, past_n, taken, accepted, rejected, polls, divergences;
 };
 
@@ -119,6 +120,24 @@ struct run_kafka_health {
     char why[256];                 /* when down */
 };
 void run_kafka_health(struct run *R, struct run_kafka_health *out);
+
+/* run_ops.c: the operator's side — the operations API (SPEC §12), the kill
+ * switch (the API's and `hedgehog kill`'s requests), the daily report. */
+int run_ops_open(struct run *R);                 /* exit-2 material in R->d */
+void run_ops_start(struct run *R);               /* after the startup reconciliation */
+extern const struct hh_source_ops run_ops_api_ops;   /* the API's commands */
+/* Publish (at most 4 a second), take up kill requests (once a second), the
+ * daily report at a session's end; `ending`: the run ends (all of it now). */
+void run_ops_tick(struct run *R, bool ending);
+bool run_ops_api(const struct run *R);           /* an API is configured */
+void run_ops_hup(struct run *R);                 /* SIGHUP: the API's secrets again */
+void run_ops_close(struct run *R);               /* accepts R->ops NULL */
+/* What the engine says, for the documents and the metrics. */
+void run_ops_fill(struct run *R, const struct hh_tm_fill *f);
+void run_ops_alert(struct run *R, const char *severity, const char *code, const char *msg);
+void run_ops_signal(struct run *R, enum hh_sig_reason reason);
+void run_ops_order(struct run *R, const struct hh_tm_order_event *e);
+void run_ops_polled(struct run *R, bool ok, int divergences);
 
 /* run_events.c: the engine's sink (logs, audit, outputs) and the poll. */
 void run_sink(struct run *R, struct hh_tm_sink *out);

@@ -119,6 +119,7 @@ static void s_fill(void *ctx, const struct hh_tm_fill *f)
     if (R->o)
         hh_out_fill(R->o, f);
     ev_fill(R, f);
+    run_ops_fill(R, f);
     fx(px, sizeof px, f->price);
     fx(ch, sizeof ch, f->charges);
     HH_JLOG(&R->log, HH_LOG_INFO, f->ts, "fill", corr_of(f->sig),
@@ -177,6 +178,7 @@ static void s_order(void *ctx, const struct hh_tm_order_event *e)
     char px[40] = "";
 
     ev_order(R, e);
+    run_ops_order(R, e);
     switch (e->kind) {
     case HH_TMO_SENT:
         if (q->limit)
@@ -225,8 +227,12 @@ static void s_alert(void *ctx, const struct hh_tm_alert *a)
                 "%s%s -> %s (%s) failures=%d", a->alert ? "ALERT: broker circuit breaker " : "",
                 hh_breaker_state_name(a->brk->from), hh_breaker_state_name(a->brk->to),
                 a->brk->why, a->brk->failures);
+        if (a->alert)
+            run_ops_alert(R, "critical", "BREAKER_OPEN", a->brk->why);
         return;
     }
+    if (a->alert || a->kind == HH_TMA_STOP_MARKET)
+        run_ops_alert(R, a->alert ? "critical" : "warn", hh_tm_alert_name(a->kind), a->detail);
     HH_JLOG(&R->log,
             a->alert ? HH_LOG_ERROR
             : a->kind == HH_TMA_DUP_FILL || a->kind == HH_TMA_RETRY ? HH_LOG_DEBUG
@@ -309,6 +315,7 @@ void run_poll(struct run *R, bool startup)
 
     hh_tm_poll(R->tm, on_div, R, &res);
     R->polls++;
+    run_ops_polled(R, res.rc == HH_OK, res.divergences);
     reports = hh_tm_exec_stats(R->tm)->reports;
     if (startup) {
         if (res.rc == HH_OK) {

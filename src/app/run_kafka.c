@@ -609,8 +609,11 @@ static enum hh_src_state kafka_peek(void *impl, struct hh_ev_key *key)
     service(R);
     if (R->md_done)
         return HH_SRC_END;   /* the run is ending: no new signal */
-    if (!R->startup_done || now_of(R) == HH_TIME_NONE || R->failed) {
-        *key = KEY_LAST;     /* not before the startup reconciliation and a clock */
+    if (!R->startup_done || now_of(R) == HH_TIME_NONE || R->failed ||
+        hh_tm_trading(R->tm) != HH_TRADING_ACTIVE) {
+        *key = KEY_LAST;     /* not before the startup reconciliation and a clock, and
+                                no new signal while the kill switch is on (the
+                                messages wait: a full ring pauses the consumer) */
         return HH_SRC_PENDING;
     }
     if (!K->held && hh_kafka_pop(K->k, &K->msg) == 1)

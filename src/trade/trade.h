@@ -385,11 +385,15 @@ struct hh_tm_order_view {
     hh_price_t limit, trigger;         /* 0 when none */
     hh_price_t avg_price;              /* of its fills, 0 before one */
     bool working;                      /* not terminal */
+    hh_time_t placed_at;               /* engine time of its (last) placement */
     bool group;                        /* a multi-leg group's */
     uint32_t trade_id;                 /* its owner's (0 before it has one) */
 };
 
 size_t hh_tm_order_count(const struct hh_tm *tm);
+
+/* The last price the manager saw for iid (0: none yet). */
+hh_price_t hh_tm_last_price(const struct hh_tm *tm, hh_iid_t iid);
 int hh_tm_order_view(const struct hh_tm *tm, size_t i, struct hh_tm_order_view *out);
 
 /* Close one trade at market (the API's /trades/{id}/exit): a single trade

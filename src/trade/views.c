@@ -75,9 +75,15 @@ int hh_tm_order_view(const struct hh_tm *tm, size_t i, struct hh_tm_order_view *
     out->trigger = ref->req.trigger;
     out->avg_price = ref->filled ? (hh_price_t)hh_i128_div_round(ref->value, ref->filled) : 0;
     out->working = !ref->done;
+    out->placed_at = ref->placed_at;
     out->group = ref->group;
     out->trade_id = ref->group ? tm->groups[ref->trade].trade_id : tm->trades[ref->trade].trade_id;
     return HH_OK;
+}
+
+hh_price_t hh_tm_last_price(const struct hh_tm *tm, hh_iid_t iid)
+{
+    return iid < tm->nsyms ? tm->syms[iid].last : 0;
 }
 
 int hh_tm_exit_trade(struct hh_tm *tm, uint32_t trade_id)
