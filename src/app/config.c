@@ -302,7 +302,7 @@ static bool valid_topic(const char *v, char *why, size_t cap)
 }
 
 /* "1".."65535" in s[0..n). */
-static bool port_ok(const char *s, size_t n)
+static bool port_ok(const char *s, size_t n, int min)
 {
     int port = 0;
 
@@ -313,7 +313,7 @@ static bool port_ok(const char *s, size_t n)
             return false;
         port = port * 10 + s[i] - '0';
     }
-    return port >= 1 && port <= 65535;
+    return port >= min && port <= 65535;
 }
 
 /* The host of "host[:port]" / "[v6][:port]" in s[0..n): *h, *hn point at the
@@ -375,13 +375,14 @@ static bool host_name_ok(const char *h, size_t n)
     return true;
 }
 
-/* "host:port" (host a name, an IPv4 address or "[IPv6]") in s[0..n). */
-static bool hostport_ok(const char *s, size_t n)
+/* "host:port" (host a name, an IPv4 address or "[IPv6]") in s[0..n), the
+ * port at least min_port. */
+static bool hostport_ok(const char *s, size_t n, int min_port)
 {
     const char *h, *port;
     size_t hn, pn;
 
-    return split_host(s, n, &h, &hn, &port, &pn) && port && port_ok(port, pn) &&
+    return split_host(s, n, &h, &hn, &port, &pn) && port && port_ok(port, pn, min_port) &&
            host_name_ok(h, hn);
 }
 
@@ -391,7 +392,7 @@ static bool valid_brokers(const char *v, char *why, size_t cap)
         const char *comma = strchr(s, ',');
         size_t n = comma ? (size_t)(comma - s) : strlen(s);
 
-        if (!hostport_ok(s, n)) {
+        if (!hostport_ok(s, n, 1)) {
             snprintf(why, cap, "'%.*s' is not host:port", (int)n, s);
             return false;
         }
@@ -401,9 +402,10 @@ static bool valid_brokers(const char *v, char *why, size_t cap)
     }
 }
 
+/* Port 0 takes any free port; the api_listening log line names it. */
 static bool valid_listen(const char *v, char *why, size_t cap)
 {
-    if (hostport_ok(v, strlen(v)))
+    if (hostport_ok(v, strlen(v), 0))
         return true;
     snprintf(why, cap, "'%s' is not host:port (an IPv6 host in brackets: \"[::1]:8089\")", v);
     return false;
@@ -449,7 +451,7 @@ static bool url_ok(const char *v, const char *secure, const char *plain, char *w
         snprintf(why, cap, "'%s' must not hold credentials", v);
         return false;
     }
-    if (!split_host(auth, an, &h, &hn, &port, &pn) || (port && !port_ok(port, pn)) ||
+    if (!split_host(auth, an, &h, &hn, &port, &pn) || (port && !port_ok(port, pn, 1)) ||
         !host_name_ok(h, hn)) {
         snprintf(why, cap, "'%s' has no valid host[:port]", v);
         return false;

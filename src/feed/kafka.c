@@ -679,6 +679,10 @@ size_t hh_kafka_acks(struct hh_kafka *k, struct hh_kafka_ack *out, size_t max)
 
     lock(k);
     n = k->nacks - k->ackhead < max ? k->nacks - k->ackhead : max;
+    if (n == 0) {       /* acks may still be NULL: memcpy wants pointers */
+        unlock(k);
+        return 0;
+    }
     memcpy(out, k->acks + k->ackhead, n * sizeof *out);
     k->ackhead += n;
     if (k->ackhead == k->nacks)

@@ -794,10 +794,11 @@ hh_qty_t hh_tm__groups_give_up(struct hh_tm *tm, hh_iid_t iid, enum hh_side side
  * orders do meanwhile. */
 static void leg_done(struct tm_group *G, const struct order_ref *ref)
 {
-    struct gleg *L = &G->leg[ref->leg];
+    struct gleg *L;
 
     if (ref->purpose != P_ENTRY)
-        return;
+        return;         /* closes and hedges (HEDGE_LEG) are not legs */
+    L = &G->leg[ref->leg];
     L->entry_working--;
     L->sent -= ref->qty - ref->filled;   /* what never filled is not sent */
 }
