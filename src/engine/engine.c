@@ -17,6 +17,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* One instrument's segment hours on the IST day [day_lo, day_hi) (bars'
+ * in-session check): the rules change at most once a day, the bars every
+ * minute.  day_lo == day_hi == 0: nothing cached yet. */
+struct eng_session {
+    hh_time_t day_lo, day_hi;     /* ns since epoch, UTC */
+    hh_time_t open, close;        /* hh_cal_session_rules of that day, as given */
+};
+
 struct hh_eng {
     const struct hh_instruments *inst;
     const struct hh_calendar *cal;
@@ -30,6 +38,8 @@ struct hh_eng {
     bool market_seen;             /* the first market event was told */
     uint64_t bars_out_of_session; /* the candle builder counts the ticks' */
     bool completed;               /* a candle completed at this tick */
+    struct eng_session *sess;     /* bars' session cache, by instrument id */
+    size_t nsess;
 };
 
 static const struct hh_ev_key KEY_NONE = { HH_TIME_MAX, HH_EV_MARKET, UINT64_MAX };
@@ -65,6 +75,7 @@ void hh_eng_free(struct hh_eng *e)
         return;
     hh_tm_free(e->tm);
     hh_candles_free(e->cb);
+    free(e->sess);
     free(e);
 }
 
@@ -160,14 +171,45 @@ void hh_eng_half_tick(struct hh_eng *e, const struct hh_tick *t)
     step_done(e, HH_EV_MARKET);
 }
 
+/* The session of iid's segment on the IST day holding t, from the cache
+ * (loaded on a new day).  Out of memory for the cache: computed into *tmp
+ * and returned from there. */
+static const struct eng_session *session_of(struct hh_eng *e, hh_iid_t iid, hh_time_t t,
+                                            struct eng_session *tmp)
+{
+    struct eng_session *c = tmp;
+    struct hh_session ss;
+    hh_date_t date;
+
+    if (iid < e->nsess) {
+        c = &e->sess[iid];
+        if (t >= c->day_lo && t < c->day_hi)
+            return c;
+    } else {
+        size_t had = e->nsess;
+
+        if (!hh_grow(&e->sess, &e->nsess, (size_t)iid + 1, sizeof *e->sess)) {
+            memset(e->sess + had, 0, (e->nsess - had) * sizeof *e->sess);
+            c = &e->sess[iid];
+        }
+    }
+    date = hh_time_ist_date(t);
+    hh_cal_session_rules(hh_inst_get(e->inst, iid)->seg, date, &ss);
+    c->day_lo = hh_time_from_ist(date, 0);
+    c->day_hi = c->day_lo + HH_NS_PER_DAY;
+    c->open = ss.open;
+    c->close = ss.close;
+    return c;
+}
+
 /* A bar trades inside its segment's normal hours (the data is the witness of
  * the day: special sessions on days the calendar calls closed still count). */
-static bool in_session(const struct hh_eng *e, hh_iid_t iid, hh_time_t t)
+static bool in_session(struct hh_eng *e, hh_iid_t iid, hh_time_t t)
 {
-    struct hh_session ss;
+    struct eng_session tmp;
+    const struct eng_session *c = session_of(e, iid, t, &tmp);
 
-    hh_cal_session_rules(hh_inst_get(e->inst, iid)->seg, hh_time_ist_date(t), &ss);
-    return t >= ss.open && t < ss.close;
+    return t >= c->open && t < c->close;
 }
 
 void hh_eng_bars(struct hh_eng *e, const struct hh_bar *bars, size_t n)
@@ -321,9 +363,13 @@ static void data_ended(struct hh_eng_mdfile *s)
         s->err = s->rc;
 }
 
+/* The runner's display is told every ENG_PROGRESS_ROWS rows: a human needs
+ * no more, and a call (and an offset) per row cost a tenth of the loop. */
+#define ENG_PROGRESS_ROWS 64
+
 static void progress(struct hh_eng_mdfile *s, uint64_t rows)
 {
-    if (s->progress)
+    if (s->progress && rows % ENG_PROGRESS_ROWS == 0)
         s->progress(s->progress_ctx, rows, hh_md_offset(s->md));
 }
 
