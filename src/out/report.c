@@ -13,13 +13,17 @@
  *   - a charted symbol's markers are sorted by time (insertion keeps them
  *     so; fills arrive in time order, so this costs nothing in practice);
  *   - syms[] holds at most HH_REP_TRACK_MAX symbols; once HH_REP_SYMBOLS_MAX
- *     of them are charted it holds only those.
+ *     of them are charted it holds only those;
+ *   - a symbol is its instrument id: slot[iid] is its index in syms[] + 1,
+ *     0 when it is not tracked (so a candle finds its symbol with one load,
+ *     never comparing names).
  *
  * The page is written deterministically: the same calls give the same
  * bytes (no generation time, no locale-dependent formatting).
  */
 #include "out/report.h"
 
+#include "core/grow.h"
 #include "core/jsonout.h"
 #include "core/fixed.h"
 #include "core/time.h"
@@ -66,6 +70,7 @@ struct rep_marker {
 };
 
 struct rep_sym {
+    hh_iid_t iid;                   /* the symbol's instrument */
     char *name;                     /* owned */
     struct rep_candle *c;           /* nc used of cap, cap <= HH_REP_CANDLES_MAX */
     size_t nc, cap;
@@ -81,6 +86,7 @@ struct rep_sym {
 
 /* A symbol with fills that is not charted. */
 struct rep_other {
+    hh_iid_t iid;
     char *name;                     /* owned */
     uint64_t fills;
 };
@@ -95,6 +101,8 @@ struct rep_trade {
 struct hh_rep {
     struct rep_sym *syms[HH_REP_TRACK_MAX];
     size_t nsyms;
+    uint8_t *slot;                  /* by iid: index in syms[] + 1, 0 untracked */
+    size_t nslot;
     size_t ncharted;                /* symbols with chart >= 0 */
     uint64_t candles_untracked;     /* candles of symbols not tracked */
 
@@ -186,23 +194,34 @@ void hh_rep_free(struct hh_rep *r)
         free(r->tr[i].symbol);
     free(r->tr);
     free(r->eq);
+    free(r->slot);
     free(r);
 }
 
-static struct rep_sym *sym_find(struct hh_rep *r, const char *name)
+static struct rep_sym *sym_find(const struct hh_rep *r, hh_iid_t iid)
 {
-    for (size_t i = 0; i < r->nsyms; i++)
-        if (strcmp(r->syms[i]->name, name) == 0)
-            return r->syms[i];
-    return NULL;
+    return iid < r->nslot && r->slot[iid] ? r->syms[r->slot[iid] - 1] : NULL;
+}
+
+/* syms[i] moved there (or arrived): its slot follows. */
+static void slot_set(struct hh_rep *r, size_t i)
+{
+    r->slot[r->syms[i]->iid] = (uint8_t)(i + 1);
 }
 
 /* Track a new symbol (the caller checked there is room). */
-static struct rep_sym *sym_add(struct hh_rep *r, const char *name)
+static struct rep_sym *sym_add(struct hh_rep *r, hh_iid_t iid, const char *name)
 {
-    struct rep_sym *s = calloc(1, sizeof *s);
+    size_t had = r->nslot;
+    struct rep_sym *s;
 
-    HH_ASSERT(r->nsyms < HH_REP_TRACK_MAX);
+    HH_ASSERT(r->nsyms < HH_REP_TRACK_MAX && HH_REP_TRACK_MAX < UINT8_MAX);
+    if (iid >= r->nslot) {
+        if (hh_grow(&r->slot, &r->nslot, (size_t)iid + 1, sizeof *r->slot))
+            return NULL;
+        memset(r->slot + had, 0, r->nslot - had);
+    }
+    s = calloc(1, sizeof *s);
     if (!s)
         return NULL;
     s->name = strdup(name);
@@ -210,10 +229,19 @@ static struct rep_sym *sym_add(struct hh_rep *r, const char *name)
         free(s);
         return NULL;
     }
+    s->iid = iid;
     s->k = 1;
     s->chart = -1;
     r->syms[r->nsyms++] = s;
+    slot_set(r, r->nsyms - 1);
     return s;
+}
+
+/* Stop tracking syms[i] (its slot is cleared; the caller fills the hole). */
+static void sym_drop(struct hh_rep *r, size_t i)
+{
+    r->slot[r->syms[i]->iid] = 0;
+    sym_free(r->syms[i]);
 }
 
 /* Once the charts are all taken, release the candles of everything else. */
@@ -222,10 +250,12 @@ static void release_uncharted(struct hh_rep *r)
     size_t j = 0;
 
     for (size_t i = 0; i < r->nsyms; i++) {
-        if (r->syms[i]->chart >= 0)
-            r->syms[j++] = r->syms[i];
-        else
-            sym_free(r->syms[i]);
+        if (r->syms[i]->chart >= 0) {
+            r->syms[j] = r->syms[i];
+            slot_set(r, j++);
+        } else {
+            sym_drop(r, i);
+        }
     }
     r->nsyms = j;
 }
@@ -251,10 +281,10 @@ static void candles_halve(struct rep_sym *s)
     s->k *= 2;
 }
 
-int hh_rep_candle(struct hh_rep *r, const char *symbol, hh_time_t ts, hh_price_t o,
-                  hh_price_t h, hh_price_t l, hh_price_t c, hh_qty_t volume)
+int hh_rep_candle(struct hh_rep *r, hh_iid_t iid, const char *symbol, hh_time_t ts,
+                  hh_price_t o, hh_price_t h, hh_price_t l, hh_price_t c, hh_qty_t volume)
 {
-    struct rep_sym *s = sym_find(r, symbol);
+    struct rep_sym *s = sym_find(r, iid);
     int64_t t = chart_sec(ts);
     struct rep_candle *last;
 
@@ -263,7 +293,7 @@ int hh_rep_candle(struct hh_rep *r, const char *symbol, hh_time_t ts, hh_price_t
             r->candles_untracked++;
             return HH_OK;
         }
-        s = sym_add(r, symbol);
+        s = sym_add(r, iid, symbol);
         if (!s)
             return HH_ENOMEM;
     }
@@ -297,10 +327,10 @@ int hh_rep_candle(struct hh_rep *r, const char *symbol, hh_time_t ts, hh_price_t
 }
 
 /* A fill of a symbol that gets no chart. */
-static int other_fill(struct hh_rep *r, const char *symbol)
+static int other_fill(struct hh_rep *r, hh_iid_t iid, const char *symbol)
 {
     for (size_t i = 0; i < r->nothers; i++) {
-        if (strcmp(r->others[i].name, symbol) == 0) {
+        if (r->others[i].iid == iid) {
             r->others[i].fills++;
             return HH_OK;
         }
@@ -309,6 +339,7 @@ static int other_fill(struct hh_rep *r, const char *symbol)
         r->others_more++;
         return HH_OK;
     }
+    r->others[r->nothers].iid = iid;
     r->others[r->nothers].name = strdup(symbol);
     if (!r->others[r->nothers].name)
         return HH_ENOMEM;
@@ -322,8 +353,10 @@ static void evict_one(struct hh_rep *r)
 {
     for (size_t i = r->nsyms; i-- > 0;) {
         if (r->syms[i]->chart < 0) {
-            sym_free(r->syms[i]);
+            sym_drop(r, i);
             r->syms[i] = r->syms[--r->nsyms];
+            if (i < r->nsyms)
+                slot_set(r, i);
             return;
         }
     }
@@ -332,14 +365,14 @@ static void evict_one(struct hh_rep *r)
 
 int hh_rep_fill(struct hh_rep *r, const struct hh_tm_fill *f, const char *symbol)
 {
-    struct rep_sym *s = sym_find(r, symbol);
+    struct rep_sym *s = sym_find(r, f->iid);
     struct rep_marker mk;
     size_t i;
 
     if (!s && r->ncharted < HH_REP_SYMBOLS_MAX) {
         if (r->nsyms == HH_REP_TRACK_MAX)
             evict_one(r);
-        s = sym_add(r, symbol);
+        s = sym_add(r, f->iid, symbol);
         if (!s)
             return HH_ENOMEM;
     }
@@ -349,7 +382,7 @@ int hh_rep_fill(struct hh_rep *r, const struct hh_tm_fill *f, const char *symbol
             release_uncharted(r);
     }
     if (!s || s->chart < 0)
-        return other_fill(r, symbol);
+        return other_fill(r, f->iid, symbol);
     s->fills++;
     if (s->nm == HH_REP_MARKERS_MAX)
         return HH_OK;

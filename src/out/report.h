@@ -81,15 +81,16 @@ void hh_rep_free(struct hh_rep *r);
 
 /*
  * A completed candle/bar of a symbol worth charting (the runner passes
- * those of symbols that have signals).  symbol is copied.  Candles of one
- * symbol must come in time order (see above for what happens otherwise).
- * Returns HH_OK or HH_ENOMEM.
+ * those of symbols that have signals).  A symbol is its instrument id;
+ * `symbol` is its name, copied when the symbol is first tracked.  Candles
+ * of one symbol must come in time order (see above for what happens
+ * otherwise).  Returns HH_OK or HH_ENOMEM.
  */
-int hh_rep_candle(struct hh_rep *r, const char *symbol, hh_time_t ts, hh_price_t o,
-                  hh_price_t h, hh_price_t l, hh_price_t c, hh_qty_t volume);
+int hh_rep_candle(struct hh_rep *r, hh_iid_t iid, const char *symbol, hh_time_t ts,
+                  hh_price_t o, hh_price_t h, hh_price_t l, hh_price_t c, hh_qty_t volume);
 
-/* One execution (f and its signal are borrowed for the call; symbol is
- * copied).  Returns HH_OK or HH_ENOMEM. */
+/* One execution of the symbol f->iid, named `symbol` (f and its signal are
+ * borrowed for the call; symbol is copied).  Returns HH_OK or HH_ENOMEM. */
 int hh_rep_fill(struct hh_rep *r, const struct hh_tm_fill *f, const char *symbol);
 
 /* One closed trade (borrowed for the call; the signal id and symbol are
