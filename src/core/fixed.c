@@ -202,17 +202,29 @@ size_t hh_dec_format(char *buf, size_t cap, int64_t v, int digits, int places)
 {
     char tmp[48];
     int64_t unit;
-    uint64_t mag, ip, fp;
+    uint64_t mag, ip, fp, q, rem;
     size_t len = 0, i;
     int drop = digits - places;
+    bool neg;
 
     HH_ASSERT(digits >= 0 && digits <= 12 && places >= 0 && places <= digits);
-    v = hh_fx_round(v, pow10_tab[drop]);
-    unit = pow10_tab[digits];
+    q = (uint64_t)pow10_tab[drop];
     mag = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+    if (mag <= (uint64_t)INT64_MAX - q) {
+        /* hh_fx_round(v, q) on the magnitude, half away from zero, with no
+         * 128-bit division: the result stays below 2^63 */
+        rem = mag % q;
+        mag = mag - rem + (2 * rem >= q ? q : 0);
+        neg = v < 0 && mag;
+    } else {
+        v = hh_fx_round(v, (int64_t)q);
+        mag = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+        neg = v < 0;
+    }
+    unit = pow10_tab[digits];
     ip = mag / (uint64_t)unit;
-    fp = (mag % (uint64_t)unit) / (uint64_t)pow10_tab[drop];
-    if (v < 0)
+    fp = (mag % (uint64_t)unit) / q;
+    if (neg)
         tmp[len++] = '-';
     {
         char rev[24];
