@@ -515,16 +515,22 @@ static bool idle_book(const struct hh_simex *ex, hh_iid_t iid)
     return iid >= ex->nbooks || ex->books[iid].n == 0;
 }
 
+/* A tick at a book with working orders.  Out of line: most ticks meet an
+ * idle book, and their call should not pay this one's frame. */
+static __attribute__((noinline)) void tick_point(struct hh_simex *ex, const struct hh_tick *t)
+{
+    ex->budget = ex->cfg.liquidity ? (hh_qty_t)(hh_i128_div_floor(
+                     (__int128)t->qty * ex->cfg.fill_ratio, HH_RATIO_SCALE)) : 0;
+    match_vertex(ex, t->iid, t->price, t->ts, true);
+}
+
 static void sx_on_tick(void *impl, const struct hh_tick *t)
 {
     struct hh_simex *ex = impl;
 
     ex->pc++;
-    if (idle_book(ex, t->iid))
-        return;
-    ex->budget = ex->cfg.liquidity ? (hh_qty_t)(hh_i128_div_floor(
-                     (__int128)t->qty * ex->cfg.fill_ratio, HH_RATIO_SCALE)) : 0;
-    match_vertex(ex, t->iid, t->price, t->ts, true);
+    if (!idle_book(ex, t->iid))
+        tick_point(ex, t);
 }
 
 /* Do the working orders of this book protect a long (only sells)? */
@@ -542,17 +548,14 @@ static bool book_is_long_exit(const struct hh_simex *ex, hh_iid_t iid)
     return !(buys && !sells);
 }
 
-static void sx_on_bar(void *impl, const struct hh_bar *bar)
+/* A bar's path through a book with working orders.  Out of line: most bars
+ * meet an idle book, and their call should not pay this one's frame. */
+static __attribute__((noinline)) void bar_path(struct hh_simex *ex, const struct hh_bar *bar)
 {
-    struct hh_simex *ex = impl;
     hh_price_t path[4];
     hh_price_t up = bar->high - bar->open, down = bar->open - bar->low;
     bool low_first;
 
-    if (idle_book(ex, bar->iid)) {
-        ex->pc += 4;   /* the path's four points */
-        return;
-    }
     ex->budget = ex->cfg.liquidity ? (hh_qty_t)(hh_i128_div_floor(
                      (__int128)bar->volume * ex->cfg.fill_ratio, HH_RATIO_SCALE)) : 0;
     ex->pc++;
@@ -568,6 +571,16 @@ static void sx_on_bar(void *impl, const struct hh_bar *bar)
         ex->pc++;
         match_vertex(ex, bar->iid, path[k], bar->ts, false);
     }
+}
+
+static void sx_on_bar(void *impl, const struct hh_bar *bar)
+{
+    struct hh_simex *ex = impl;
+
+    if (idle_book(ex, bar->iid))
+        ex->pc += 4;   /* the path's four points */
+    else
+        bar_path(ex, bar);
 }
 
 static const struct hh_broker_ops simex_ops = {
