@@ -343,10 +343,9 @@ struct hh_eng_mdfile {
     void *progress_ctx;
     int rc;                       /* reader: 1 row held, 0 end, < 0 error */
     struct hh_tick tick;          /* the next tick (rc == 1) */
-    struct hh_bar *grp;           /* bars: the next group (rc == 1) ... */
+    struct hh_bar *grp;           /* bars: the next group, grp[0..n) (rc == 1) ... */
     size_t n, cap;
-    struct hh_bar next_bar;       /* ... and the first bar of the one after */
-    bool have_next;
+    bool have_next;               /* ... and the first bar of the one after, grp[n] */
     int err;
 };
 
@@ -398,40 +397,47 @@ static int read_bar(struct hh_eng_mdfile *s, struct hh_bar *b)
     return rc;
 }
 
-/* The next group: the in-session bars sharing one start time.  A bar joins
- * the chart when it joins its group (after the previous group was
- * processed, as it was read). */
+/* The next group: the in-session bars sharing one start time, read straight
+ * into grp[].  The bar that ends a group (the first of the next) waits at
+ * grp[n] and moves to grp[0] when its group is read.  A bar joins the chart
+ * when it joins its group (after the previous group was processed, as it
+ * was read). */
 static void read_group(struct hh_eng_mdfile *s)
 {
     struct hh_eng *e = s->e;
-    struct hh_bar b;
+    size_t n = 0;
     int rc;
 
-    s->n = 0;
+    if (s->have_next) {
+        s->grp[0] = s->grp[s->n];
+        s->have_next = false;
+        if (e->obs.candle)
+            e->obs.candle(e->obs.ctx, &s->grp[0]);
+        n = 1;
+    }
     for (;;) {
-        if (s->have_next) {
-            b = s->next_bar;
-            s->have_next = false;
-        } else if ((rc = read_bar(s, &b)) != 1) {
-            s->rc = s->n ? 1 : rc;
+        if (n == s->cap && hh_grow(&s->grp, &s->cap, n + 1, sizeof *s->grp)) {
+            s->rc = s->err = HH_ENOMEM;
+            return;
+        }
+        if ((rc = read_bar(s, &s->grp[n])) != 1) {
+            s->n = n;
+            s->rc = n ? 1 : rc;
             if (rc < 0)
                 s->err = rc;
-            if (!s->n)
+            if (!n)
                 data_ended(s);
             return;
-        } else if (s->n && b.ts != s->grp[0].ts) {
-            s->next_bar = b;
+        }
+        if (n && s->grp[n].ts != s->grp[0].ts) {
+            s->n = n;
             s->have_next = true;
             s->rc = 1;
             return;
         }
         if (e->obs.candle)
-            e->obs.candle(e->obs.ctx, &b);
-        if (hh_grow(&s->grp, &s->cap, s->n + 1, sizeof *s->grp)) {
-            s->rc = s->err = HH_ENOMEM;
-            return;
-        }
-        s->grp[s->n++] = b;
+            e->obs.candle(e->obs.ctx, &s->grp[n]);
+        n++;
     }
 }
 
