@@ -515,6 +515,45 @@ static bool idle_book(const struct hh_simex *ex, hh_iid_t iid)
     return iid >= ex->nbooks || ex->books[iid].n == 0;
 }
 
+/*
+ * Can any order of iid's book act at a price in [lo, hi]: a vertex or a
+ * segment of a path within that range (vertex_price, segment_level)?  A
+ * market order or a doomed one always can; a stop (or an untriggered
+ * stop-limit) only when its trigger is within reach, a limit (or a
+ * triggered stop-limit) only when its limit is.  When none can, matching
+ * the path changes nothing: no fill, no rejection, no trigger.
+ */
+static bool book_may_act(const struct hh_simex *ex, hh_iid_t iid, hh_price_t lo, hh_price_t hi)
+{
+    const struct book *b = &ex->books[iid];
+
+    for (size_t i = 0; i < b->n; i++) {
+        const struct sim_order *o = &ex->orders[b->idx[i]];
+        bool buy = o->req.side == HH_BUY;
+
+        if (o->doomed)
+            return true;
+        switch (o->req.type) {
+        case HH_ORD_MARKET:
+            return true;
+        case HH_ORD_STOP_LIMIT:
+            if (o->triggered)
+                goto limit;
+            __attribute__((fallthrough));
+        case HH_ORD_STOP:
+            if (buy ? hi >= o->req.trigger : lo <= o->req.trigger)
+                return true;
+            break;
+        case HH_ORD_LIMIT:
+        limit:
+            if (buy ? lo <= o->req.limit : hi >= o->req.limit)
+                return true;
+            break;
+        }
+    }
+    return false;
+}
+
 /* A tick at a book with working orders.  Out of line: most ticks meet an
  * idle book, and their call should not pay this one's frame. */
 static __attribute__((noinline)) void tick_point(struct hh_simex *ex, const struct hh_tick *t)
@@ -529,7 +568,7 @@ static void sx_on_tick(void *impl, const struct hh_tick *t)
     struct hh_simex *ex = impl;
 
     ex->pc++;
-    if (!idle_book(ex, t->iid))
+    if (!idle_book(ex, t->iid) && book_may_act(ex, t->iid, t->price, t->price))
         tick_point(ex, t);
 }
 
@@ -573,11 +612,25 @@ static __attribute__((noinline)) void bar_path(struct hh_simex *ex, const struct
     }
 }
 
+static hh_price_t min2(hh_price_t a, hh_price_t b)
+{
+    return a < b ? a : b;
+}
+
+static hh_price_t max2(hh_price_t a, hh_price_t b)
+{
+    return a > b ? a : b;
+}
+
 static void sx_on_bar(void *impl, const struct hh_bar *bar)
 {
     struct hh_simex *ex = impl;
+    /* the range of the path's four points (the bar's low and high when the
+     * bar is consistent, as the readers make sure) */
+    hh_price_t lo = min2(min2(bar->open, bar->close), min2(bar->low, bar->high));
+    hh_price_t hi = max2(max2(bar->open, bar->close), max2(bar->low, bar->high));
 
-    if (idle_book(ex, bar->iid))
+    if (idle_book(ex, bar->iid) || !book_may_act(ex, bar->iid, lo, hi))
         ex->pc += 4;   /* the path's four points */
     else
         bar_path(ex, bar);
