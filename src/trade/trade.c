@@ -585,16 +585,12 @@ int64_t hh_tm__squareoff_tod(const struct hh_tm *tm, const struct hh_instrument 
     return hh_time_ist_tod(ss.close) - before;
 }
 
-/* Before an event of the trade's symbol at ts: entries that may not fill
- * any more, and square-off of open positions. */
-static void before_event(struct hh_tm *tm, hh_iid_t iid, hh_time_t ts)
+/* Before an event at ts of a symbol with an active trade (sy): entries
+ * that may not fill any more, and square-off of open positions. */
+static void before_event(struct hh_tm *tm, struct sym *sy, hh_iid_t iid, hh_time_t ts)
 {
-    struct sym *sy = iid < tm->nsyms ? &tm->syms[iid] : NULL;
-    struct trade *t;
+    struct trade *t = &tm->trades[sy->active];
 
-    if (!sy || sy->active < 0)
-        return;
-    t = &tm->trades[sy->active];
     if (t->st == T_ENTERING) {
         const struct hh_instrument *in = hh_inst_get(tm->inst, iid);
         int64_t sq = hh_tm__squareoff_tod(tm, in, hh_time_ist_date(ts));
@@ -685,7 +681,8 @@ static void note_price(struct hh_tm *tm, hh_iid_t iid, hh_price_t p)
  * broker that confirms at once, before this very event is matched. */
 static void before_market(struct hh_tm *tm, hh_iid_t iid, hh_time_t ts)
 {
-    before_event(tm, iid, ts);
+    if (iid < tm->nsyms && tm->syms[iid].active >= 0)
+        before_event(tm, &tm->syms[iid], iid, ts);
     if (tm->ngroups)
         hh_tm__groups_before(tm, iid, ts);
     hh_tm__flush_maybe(tm);
@@ -723,7 +720,11 @@ void hh_tm_bars(struct hh_tm *tm, const struct hh_bar *bars, size_t n)
             tm->broker.ops->on_bar(tm->broker.impl, b);
         note_price(tm, b->iid, b->close);
         after_market(tm, b->iid, b->low, b->high);
-        judge_candle(tm, b->iid, b->ts, b->open, b->high, b->low, b->close, b->volume, true);
+        /* judging needs waiting trades or a volume ring to feed (note_price
+         * made the symbol's state) */
+        if (b->iid >= tm->nsyms || tm->syms[b->iid].nw || tm->cfg.volume_mult > 0)
+            judge_candle(tm, b->iid, b->ts, b->open, b->high, b->low, b->close, b->volume,
+                         true);
         if (tm->ngroups)
             hh_tm__groups_after(tm, b->iid, b->ts);
     }
