@@ -8,7 +8,10 @@
  * Invariants:
  *   - a symbol's stored candles are in strictly increasing chart time; every
  *     stored candle but the last covers exactly `k` source candles, the last
- *     covers 1..k;
+ *     covers 1..k.  The last one (the group still open, `cur`) lives in the
+ *     symbol's state, the complete ones in c[]: a candle that folds into
+ *     its group touches no array, and a group is written to c[] once,
+ *     when the next one starts;
  *   - the equity points likewise, with their own `k`;
  *   - a charted symbol's markers are sorted by time (insertion keeps them
  *     so; fills arrive in time order, so this costs nothing in practice);
@@ -49,7 +52,6 @@ struct rep_candle {
     int64_t t;                      /* start of its first source candle */
     hh_price_t o, h, l, c;
     hh_qty_t v;                     /* summed volume */
-    uint64_t n;                     /* source candles merged into it */
 };
 
 /* One stored equity point. */
@@ -72,8 +74,11 @@ struct rep_marker {
 struct rep_sym {
     hh_iid_t iid;                   /* the symbol's instrument */
     char *name;                     /* owned */
-    struct rep_candle *c;           /* nc used of cap, cap <= HH_REP_CANDLES_MAX */
+    struct rep_candle *c;           /* complete groups: nc used of cap, cap <=
+                                       HH_REP_CANDLES_MAX, nc < it between calls */
     size_t nc, cap;
+    struct rep_candle cur;          /* the last stored candle, open ... */
+    uint64_t cur_n;                 /* ... of 1..k source candles; 0: none yet */
     uint64_t k;                     /* source candles per stored candle */
     int64_t last_src;               /* chart seconds of the last source candle */
     uint64_t candles_in;            /* source candles taken */
@@ -260,7 +265,19 @@ static void release_uncharted(struct hh_rep *r)
     r->nsyms = j;
 }
 
-/* Merge adjacent pairs of a full candle buffer; k doubles. */
+/* Stored candles: the complete groups c[0..nc), then the open one. */
+static size_t stored(const struct rep_sym *s)
+{
+    return s->nc + (s->cur_n > 0);
+}
+
+static const struct rep_candle *stored_at(const struct rep_sym *s, size_t j)
+{
+    return j < s->nc ? &s->c[j] : &s->cur;
+}
+
+/* Merge adjacent pairs of the complete groups (all of them: a full buffer
+ * and the open group just added to it); k doubles. */
 static void candles_halve(struct rep_sym *s)
 {
     size_t j = 0;
@@ -274,7 +291,6 @@ static void candles_halve(struct rep_sym *s)
         m.l = a->l < b->l ? a->l : b->l;
         m.c = b->c;
         m.v = sat_add(a->v, b->v);
-        m.n = a->n + b->n;
         s->c[j++] = m;
     }
     s->nc = j;
@@ -286,7 +302,7 @@ int hh_rep_candle(struct hh_rep *r, hh_iid_t iid, const char *symbol, hh_time_t 
 {
     struct rep_sym *s = sym_find(r, iid);
     int64_t t = chart_sec(ts);
-    struct rep_candle *last;
+    struct rep_candle *cur;
 
     if (!s) {
         if (r->ncharted >= HH_REP_SYMBOLS_MAX || r->nsyms >= HH_REP_TRACK_MAX) {
@@ -297,31 +313,38 @@ int hh_rep_candle(struct hh_rep *r, hh_iid_t iid, const char *symbol, hh_time_t 
         if (!s)
             return HH_ENOMEM;
     }
-    last = s->nc ? &s->c[s->nc - 1] : NULL;
-    if (last && t < s->last_src) {
+    cur = &s->cur;
+    if (s->cur_n && t < s->last_src) {
         s->candles_late++;
         return HH_OK;
     }
     s->candles_in++;
-    if (last && (t == s->last_src || last->n < s->k)) {
+    if (s->cur_n && (t == s->last_src || s->cur_n < s->k)) {
         /* Same second as the previous candle, or the last group is not
          * complete yet: fold into it. */
-        if (h > last->h)
-            last->h = h;
-        if (l < last->l)
-            last->l = l;
-        last->c = c;
-        last->v = sat_add(last->v, volume);
+        if (h > cur->h)
+            cur->h = h;
+        if (l < cur->l)
+            cur->l = l;
+        cur->c = c;
+        cur->v = sat_add(cur->v, volume);
         if (t != s->last_src)
-            last->n++;
+            s->cur_n++;
         s->last_src = t;
         return HH_OK;
     }
-    if (s->nc == HH_REP_CANDLES_MAX)
-        candles_halve(s);
-    if (grow((void **)&s->c, &s->cap, s->nc + 1, HH_REP_CANDLES_MAX, sizeof *s->c))
-        return HH_ENOMEM;
-    s->c[s->nc++] = (struct rep_candle){ t, o, h, l, c, volume, 1 };
+    if (s->cur_n) {
+        /* The open group is complete: it joins c[], which is halved when
+         * that makes HH_REP_CANDLES_MAX stored candles. */
+        if (s->nc == s->cap &&
+            grow((void **)&s->c, &s->cap, s->nc + 1, HH_REP_CANDLES_MAX, sizeof *s->c))
+            return HH_ENOMEM;
+        s->c[s->nc++] = *cur;
+        if (s->nc == HH_REP_CANDLES_MAX)
+            candles_halve(s);
+    }
+    *cur = (struct rep_candle){ t, o, h, l, c, volume };
+    s->cur_n = 1;
     s->last_src = t;
     return HH_OK;
 }
@@ -877,12 +900,12 @@ static void put_trades(FILE *f, const struct hh_rep *r)
  * starting at or before t (the first one for a fill before all candles). */
 static size_t candle_of(const struct rep_sym *s, int64_t t)
 {
-    size_t lo = 0, hi = s->nc;   /* answer in [lo, hi) */
+    size_t lo = 0, hi = stored(s);   /* answer in [lo, hi) */
 
     while (hi - lo > 1) {
         size_t mid = lo + (hi - lo) / 2;
 
-        if (s->c[mid].t <= t)
+        if (stored_at(s, mid)->t <= t)
             lo = mid;
         else
             hi = mid;
@@ -897,7 +920,7 @@ static size_t charted(const struct hh_rep *r, const struct rep_sym **out)
 
     for (int c = 0; c < (int)r->ncharted; c++)
         for (size_t i = 0; i < r->nsyms; i++)
-            if (r->syms[i]->chart == c && r->syms[i]->nc)
+            if (r->syms[i]->chart == c && stored(r->syms[i]))
                 out[n++] = r->syms[i];
     return n;
 }
@@ -920,8 +943,8 @@ static void put_symbol_data(struct hh_json *w, const struct rep_sym *s)
     hh_json_uint(w, "fills", s->fills);
     hh_json_break(w);
     hh_json_begin_array(w, "candles", false);
-    for (size_t j = 0; j < s->nc; j++) {
-        const struct rep_candle *c = &s->c[j];
+    for (size_t j = 0; j < stored(s); j++) {
+        const struct rep_candle *c = stored_at(s, j);
 
         data_row(w, j);
         hh_json_int(w, NULL, c->t);
@@ -941,7 +964,7 @@ static void put_symbol_data(struct hh_json *w, const struct rep_sym *s)
         if (j)
             hh_json_break(w);
         hh_json_begin_array(w, NULL, false);
-        hh_json_int(w, NULL, s->c[candle_of(s, m->t)].t);
+        hh_json_int(w, NULL, stored_at(s, candle_of(s, m->t))->t);
         hh_json_str(w, NULL, m->side == HH_BUY ? "B" : "S");
         hh_json_str(w, NULL, hh_fill_reason_name((enum hh_fill_reason)m->reason));
         hh_json_uint(w, NULL, m->trade_id);
@@ -1004,7 +1027,7 @@ static void put_notes(FILE *f, const struct hh_rep *r, bool have_lib, const char
 
         if (s->chart < 0)
             continue;
-        if (!s->nc) {
+        if (!stored(s)) {
             fputs("<p class=\"note\">", f);
             put_html(f, s->name);
             fprintf(f, ": no candles were recorded, so its %llu fills are not charted.</p>\n",
@@ -1016,7 +1039,7 @@ static void put_notes(FILE *f, const struct hh_rep *r, bool have_lib, const char
             put_html(f, s->name);
             fprintf(f, ": %llu candles were merged into %zu (every %llu consecutive candles "
                     "make one) to keep the page small.</p>\n",
-                    (unsigned long long)s->candles_in, s->nc, (unsigned long long)s->k);
+                    (unsigned long long)s->candles_in, stored(s), (unsigned long long)s->k);
         }
         if (s->fills > s->nm) {
             fputs("<p class=\"note\">", f);
