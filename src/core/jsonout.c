@@ -382,6 +382,12 @@ void hh_json_num(struct hh_json *w, const char *key, const char *fmt, ...)
     put(w, b, n < 0 ? 0 : (size_t)n < sizeof b ? (size_t)n : sizeof b - 1);
 }
 
+void hh_json_raw(struct hh_json *w, const char *key, const char *text, size_t n)
+{
+    member(w, key);
+    put(w, text, n);
+}
+
 void hh_json_verbatim(struct hh_json *w, const char *text)
 {
     put(w, text, strlen(text));

@@ -321,11 +321,10 @@ int hh_rep_candle(struct hh_rep *r, hh_iid_t iid, const char *symbol, hh_time_t 
     s->candles_in++;
     if (s->cur_n && (t == s->last_src || s->cur_n < s->k)) {
         /* Same second as the previous candle, or the last group is not
-         * complete yet: fold into it. */
-        if (h > cur->h)
-            cur->h = h;
-        if (l < cur->l)
-            cur->l = l;
+         * complete yet: fold into it (max and min written unconditionally:
+         * branches on prices mispredict) */
+        cur->h = h > cur->h ? h : cur->h;
+        cur->l = l < cur->l ? l : cur->l;
         cur->c = c;
         cur->v = sat_add(cur->v, volume);
         if (t != s->last_src)
@@ -925,12 +924,24 @@ static size_t charted(const struct hh_rep *r, const struct rep_sym **out)
     return n;
 }
 
-/* One row of candles or equity points: a new line every 8 items. */
-static void data_row(struct hh_json *w, size_t j)
+/* A number of a data row and its comma: a price (two places) or an
+ * integer, as hh_json_fx / hh_json_int write them. */
+static char *row_num(char *p, int64_t v, bool price)
+{
+    p += price ? hh_fx_format(p, 24, v, 2) : hh_dec_format(p, 24, v, 0, 0);
+    *p = ',';
+    return p + 1;
+}
+
+/* Row j of candles or equity points, row[0..n) (its last comma is the
+ * closing bracket): a new line every 8 rows.  Rows are formatted whole
+ * and written as one value: there are up to 10^5 of them. */
+static void data_row(struct hh_json *w, size_t j, char *row, size_t n)
 {
     if (j && j % 8 == 0)
         hh_json_break(w);
-    hh_json_begin_array(w, NULL, false);
+    row[n - 1] = ']';
+    hh_json_raw(w, NULL, row, n);
 }
 
 static void put_symbol_data(struct hh_json *w, const struct rep_sym *s)
@@ -945,15 +956,16 @@ static void put_symbol_data(struct hh_json *w, const struct rep_sym *s)
     hh_json_begin_array(w, "candles", false);
     for (size_t j = 0; j < stored(s); j++) {
         const struct rep_candle *c = stored_at(s, j);
+        char row[6 * 24 + 1], *p = row;
 
-        data_row(w, j);
-        hh_json_int(w, NULL, c->t);
-        hh_json_fx(w, NULL, c->o, 2);
-        hh_json_fx(w, NULL, c->h, 2);
-        hh_json_fx(w, NULL, c->l, 2);
-        hh_json_fx(w, NULL, c->c, 2);
-        hh_json_int(w, NULL, c->v);
-        hh_json_end_array(w);
+        *p++ = '[';
+        p = row_num(p, c->t, false);
+        p = row_num(p, c->o, true);
+        p = row_num(p, c->h, true);
+        p = row_num(p, c->l, true);
+        p = row_num(p, c->c, true);
+        p = row_num(p, c->v, false);
+        data_row(w, j, row, (size_t)(p - row));
     }
     hh_json_end_array(w);
     hh_json_break(w);
@@ -996,10 +1008,12 @@ static int put_data(FILE *f, const struct hh_rep *r)
     hh_json_break(&w);
     hh_json_begin_array(&w, "equity", false);
     for (size_t j = 0; j < r->neq; j++) {
-        data_row(&w, j);
-        hh_json_int(&w, NULL, r->eq[j].t);
-        hh_json_fx(&w, NULL, r->eq[j].v, 2);
-        hh_json_end_array(&w);
+        char row[2 * 24 + 1], *p = row;
+
+        *p++ = '[';
+        p = row_num(p, r->eq[j].t, false);
+        p = row_num(p, r->eq[j].v, true);
+        data_row(&w, j, row, (size_t)(p - row));
     }
     hh_json_end_array(&w);
     hh_json_end_object(&w);
