@@ -668,7 +668,7 @@ static void after_tick(struct hh_tm *tm, const struct hh_tick *x)
 }
 
 /* The last traded price of a symbol, for groups' marks and margin. */
-static void note_price(struct hh_tm *tm, hh_iid_t iid, hh_price_t p)
+static inline void note_price(struct hh_tm *tm, hh_iid_t iid, hh_price_t p)
 {
     struct sym *sy = iid < tm->nsyms ? &tm->syms[iid] : hh_tm__sym(tm, iid);
 
@@ -679,7 +679,7 @@ static void note_price(struct hh_tm *tm, hh_iid_t iid, hh_price_t p)
 /* Before the broker sees an event of iid at ts: what must not trade at it
  * (entries past their time, square-off) is decided and carried out — with a
  * broker that confirms at once, before this very event is matched. */
-static void before_market(struct hh_tm *tm, hh_iid_t iid, hh_time_t ts)
+static inline void before_market(struct hh_tm *tm, hh_iid_t iid, hh_time_t ts)
 {
     if (iid < tm->nsyms && tm->syms[iid].active >= 0)
         before_event(tm, &tm->syms[iid], iid, ts);
@@ -689,7 +689,7 @@ static void before_market(struct hh_tm *tm, hh_iid_t iid, hh_time_t ts)
 }
 
 /* After the broker matched an event of iid trading lo..hi: the held stop. */
-static void after_market(struct hh_tm *tm, hh_iid_t iid, hh_price_t lo, hh_price_t hi)
+static inline void after_market(struct hh_tm *tm, hh_iid_t iid, hh_price_t lo, hh_price_t hi)
 {
     if (iid < tm->nsyms && tm->syms[iid].active >= 0)
         hh_tm__exits_market(tm, (uint32_t)tm->syms[iid].active, lo, hi);
