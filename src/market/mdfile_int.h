@@ -154,14 +154,15 @@ HOT bool hh_md__sym_find(const struct hh_md_reader *r, const char *s, size_t n, 
 }
 
 /*
- * The fast road for the next row, read straight from the line reader's
- * buffer (no call of hh_lines_next): true with *out filled when the row
- * is accepted — consumed from the buffer, counted in rows and accepted,
- * last_ts advanced; false, with nothing but the caches changed, when the
- * generic road must take the row (also when too few bytes are buffered).
+ * The fast road for the next rows, read straight from the line reader's
+ * buffer (no call of hh_lines_next): up to n rows into out[], as long as
+ * the fast road accepts them; returns how many.  Each accepted row is
+ * consumed from the buffer, counted in rows and accepted, last_ts
+ * advanced; the first row it declines is left, with nothing but the caches
+ * changed, for the generic road (also when too few bytes are buffered).
  */
-bool hh_md__fast_bar(struct hh_md_reader *r, struct hh_bar *out);
-bool hh_md__fast_tick(struct hh_md_reader *r, struct hh_tick *out);
+int hh_md__fast_bars(struct hh_md_reader *r, struct hh_bar *out, int n);
+int hh_md__fast_ticks(struct hh_md_reader *r, struct hh_tick *out, int n);
 
 /* Before the generic road reads a line: hand the rows the fast road took
  * back to the line reader and drop its window (the next line read may
