@@ -74,9 +74,9 @@ struct rep_marker {
 struct rep_sym {
     hh_iid_t iid;                   /* the symbol's instrument */
     char *name;                     /* owned */
-    struct rep_candle *c;           /* complete groups: nc used of cap, cap <=
+    struct rep_candle *c;           /* complete groups: nc used of
                                        HH_REP_CANDLES_MAX, nc < it between calls */
-    size_t nc, cap;
+    size_t nc;
     struct rep_candle cur;          /* the last stored candle, open ... */
     uint64_t cur_n;                 /* ... of 1..k source candles; 0: none yet */
     uint64_t k;                     /* source candles per stored candle */
@@ -335,9 +335,14 @@ int hh_rep_candle(struct hh_rep *r, hh_iid_t iid, const char *symbol, hh_time_t 
     if (s->cur_n) {
         /* The open group is complete: it joins c[], which is halved when
          * that makes HH_REP_CANDLES_MAX stored candles. */
-        if (s->nc == s->cap &&
-            grow((void **)&s->c, &s->cap, s->nc + 1, HH_REP_CANDLES_MAX, sizeof *s->c))
-            return HH_ENOMEM;
+        if (!s->c) {
+            /* Its full size at once: the pages are only resident once
+             * written, and no reallocation leaves holes in the heap as
+             * the symbols' arrays grow side by side. */
+            s->c = malloc(HH_REP_CANDLES_MAX * sizeof *s->c);
+            if (!s->c)
+                return HH_ENOMEM;
+        }
         s->c[s->nc++] = *cur;
         if (s->nc == HH_REP_CANDLES_MAX)
             candles_halve(s);

@@ -13,6 +13,10 @@
  *     volume, time of the first) and from then on every stored candle
  *     covers twice as many source candles as before (1, 2, 4, ...).  Merged
  *     candles may span a session break; the page says when it happened.
+ *     A tracked symbol's array is reserved at that size when its first
+ *     candle group completes (48 bytes a candle) and becomes resident as it
+ *     fills: memory stops growing with the file's length once the charted
+ *     symbols have HH_REP_CANDLES_MAX candles each.
  *   - symbols: candles are kept for at most HH_REP_TRACK_MAX symbols (the
  *     first seen); the first HH_REP_SYMBOLS_MAX symbols with a fill are
  *     charted, in order of their first fill.  Once that many are charted,
