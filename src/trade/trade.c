@@ -634,23 +634,27 @@ static void compute_band(const struct hh_tm *tm, struct sym *sy)
  */
 static bool may_take(const struct hh_tm *tm, const struct sym *sy)
 {
-    return tm->ngroups || (tm->open_count < tm->cfg.max_open_trades && sy->active < 0);
+    return (tm->ngroups != 0) | ((tm->open_count < tm->cfg.max_open_trades) & (sy->active < 0));
 }
 
 static void after_tick(struct hh_tm *tm, const struct hh_tick *x)
 {
     struct sym *sy = x->iid < tm->nsyms ? &tm->syms[x->iid] : NULL;
-    bool touch;
+    bool touch, inside;
 
-    if (!sy || !sy->nw)
+    if (!sy)
         return;
     if (!sy->band_valid)
         compute_band(tm, sy);
-    /* touch readiness is marked only where it can change the selection */
-    touch = tm->cfg.touch && may_take(tm, sy);
-    if (!touch && x->price > sy->buy_stop_max && x->price < sy->sell_stop_min &&
-        x->ts < sy->valid_min)
-        return;   /* inside the band: nothing to invalidate, nothing to touch */
+    /* Touch readiness is marked only where it can change the selection.
+     * One branch decides, not one per condition: whether a tick's symbol
+     * has waiting trades, a free slot or a price near a stop follows no
+     * pattern a predictor learns.  No waiting trade: the band is empty. */
+    touch = tm->cfg.touch & (sy->nw != 0) & may_take(tm, sy);
+    inside = (x->price > sy->buy_stop_max) & (x->price < sy->sell_stop_min) &
+             (x->ts < sy->valid_min);
+    if (!touch & inside)
+        return;   /* nothing to invalidate, nothing to touch */
     for (size_t i = 0; i < sy->nw;) {
         uint32_t ti = sy->waiting[i];
         const struct hh_signal *s = &tm->trades[ti].sig;
