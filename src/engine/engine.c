@@ -420,9 +420,9 @@ static int read_bar(struct hh_eng_mdfile *s, struct hh_bar *b)
     }
 }
 
-/* The next group: the in-session bars sharing one start time, read straight
- * into grp[].  The bar that ends a group (the first of the next) waits at
- * grp[n] and moves to grp[0] when its group is read.  A bar joins the chart
+/* The next group: the in-session bars sharing one start time, gathered in
+ * grp[].  The bar that ends a group (the first of the next) waits at grp[n]
+ * and moves to grp[0] when its group is read.  A bar joins the chart
  * when it joins its group (after the previous group was processed, as it
  * was read). */
 static void read_group(struct hh_eng_mdfile *s)
