@@ -37,9 +37,17 @@ struct sim_order {
     bool doomed;            /* rejected by the exchange at its first point */
 };
 
+/*
+ * A book, and the price band outside which one of its orders can act
+ * (book_may_act): some order can act at a price p iff p <= act_lo or
+ * p >= act_hi.  Valid while band_ok; every change of the book or of an
+ * order's price or trigger state clears band_ok.
+ */
 struct book {
     uint32_t *idx;          /* indices into orders[] of working orders */
     size_t n, cap;
+    bool band_ok;
+    hh_price_t act_lo, act_hi;
 };
 
 struct hh_simex {
@@ -143,6 +151,7 @@ static int book_add(struct book *b, uint32_t idx)
     if (hh_grow(&b->idx, &b->cap, b->n + 1, sizeof *b->idx))
         return HH_ENOMEM;
     b->idx[b->n++] = idx;
+    b->band_ok = false;
     return HH_OK;
 }
 
@@ -152,6 +161,7 @@ static void book_remove(struct book *b, uint32_t idx)
         if (b->idx[i] == idx) {
             memmove(b->idx + i, b->idx + i + 1, (b->n - i - 1) * sizeof *b->idx);
             b->n--;
+            b->band_ok = false;
             return;
         }
     }
@@ -251,6 +261,7 @@ static int sx_modify(void *impl, uint64_t id, hh_qty_t qty, hh_price_t limit,
             o->req.trigger = trigger;
         /* A new price counts from the next point of the path. */
         o->eff_pc = ex->pc + 1;
+        ex->books[o->req.iid].band_ok = false;
     }
     return HH_OK;
 }
@@ -515,16 +526,62 @@ static bool idle_book(const struct hh_simex *ex, hh_iid_t iid)
     return iid >= ex->nbooks || ex->books[iid].n == 0;
 }
 
+/*
+ * Where the orders of a book can act (vertex_price, segment_level): a
+ * market order or a doomed one anywhere; a buy stop (or untriggered buy
+ * stop-limit) at its trigger or above, a sell one at its trigger or below;
+ * a buy limit (or triggered buy stop-limit) at its limit or below, a sell
+ * one at its limit or above.
+ */
+static void book_band(const struct hh_simex *ex, struct book *b)
+{
+    b->act_lo = INT64_MIN;
+    b->act_hi = INT64_MAX;
+    for (size_t i = 0; i < b->n; i++) {
+        const struct sim_order *o = &ex->orders[b->idx[i]];
+        bool buy = o->req.side == HH_BUY, limit = o->req.type == HH_ORD_LIMIT ||
+                                                 (o->req.type == HH_ORD_STOP_LIMIT && o->triggered);
+        hh_price_t x = limit ? o->req.limit : o->req.trigger;
+
+        if (o->doomed || o->req.type == HH_ORD_MARKET)
+            b->act_lo = INT64_MAX;
+        else if (buy != limit)                       /* buy stop, sell limit */
+            b->act_hi = x < b->act_hi ? x : b->act_hi;
+        else                                         /* sell stop, buy limit */
+            b->act_lo = x > b->act_lo ? x : b->act_lo;
+    }
+    b->band_ok = true;
+}
+
+/* Can any order of iid's (non-empty) book act at a price in [lo, hi]?
+ * When none can, matching there changes nothing: no fill, no rejection,
+ * no trigger. */
+static bool book_may_act(struct hh_simex *ex, hh_iid_t iid, hh_price_t lo, hh_price_t hi)
+{
+    struct book *b = &ex->books[iid];
+
+    if (!b->band_ok)
+        book_band(ex, b);
+    return lo <= b->act_lo || hi >= b->act_hi;
+}
+
+/* A tick at a book with working orders.  Out of line: most ticks meet an
+ * idle book, and their call should not pay this one's frame. */
+static __attribute__((noinline)) void tick_point(struct hh_simex *ex, const struct hh_tick *t)
+{
+    ex->budget = ex->cfg.liquidity ? (hh_qty_t)(hh_i128_div_floor(
+                     (__int128)t->qty * ex->cfg.fill_ratio, HH_RATIO_SCALE)) : 0;
+    match_vertex(ex, t->iid, t->price, t->ts, true);
+    ex->books[t->iid].band_ok = false;   /* a stop-limit may have triggered */
+}
+
 static void sx_on_tick(void *impl, const struct hh_tick *t)
 {
     struct hh_simex *ex = impl;
 
     ex->pc++;
-    if (idle_book(ex, t->iid))
-        return;
-    ex->budget = ex->cfg.liquidity ? (hh_qty_t)(hh_i128_div_floor(
-                     (__int128)t->qty * ex->cfg.fill_ratio, HH_RATIO_SCALE)) : 0;
-    match_vertex(ex, t->iid, t->price, t->ts, true);
+    if (!idle_book(ex, t->iid) && book_may_act(ex, t->iid, t->price, t->price))
+        tick_point(ex, t);
 }
 
 /* Do the working orders of this book protect a long (only sells)? */
@@ -542,17 +599,14 @@ static bool book_is_long_exit(const struct hh_simex *ex, hh_iid_t iid)
     return !(buys && !sells);
 }
 
-static void sx_on_bar(void *impl, const struct hh_bar *bar)
+/* A bar's path through a book with working orders.  Out of line: most bars
+ * meet an idle book, and their call should not pay this one's frame. */
+static __attribute__((noinline)) void bar_path(struct hh_simex *ex, const struct hh_bar *bar)
 {
-    struct hh_simex *ex = impl;
     hh_price_t path[4];
     hh_price_t up = bar->high - bar->open, down = bar->open - bar->low;
     bool low_first;
 
-    if (idle_book(ex, bar->iid)) {
-        ex->pc += 4;   /* the path's four points */
-        return;
-    }
     ex->budget = ex->cfg.liquidity ? (hh_qty_t)(hh_i128_div_floor(
                      (__int128)bar->volume * ex->cfg.fill_ratio, HH_RATIO_SCALE)) : 0;
     ex->pc++;
@@ -568,6 +622,31 @@ static void sx_on_bar(void *impl, const struct hh_bar *bar)
         ex->pc++;
         match_vertex(ex, bar->iid, path[k], bar->ts, false);
     }
+    ex->books[bar->iid].band_ok = false;   /* a stop-limit may have triggered */
+}
+
+static hh_price_t min2(hh_price_t a, hh_price_t b)
+{
+    return a < b ? a : b;
+}
+
+static hh_price_t max2(hh_price_t a, hh_price_t b)
+{
+    return a > b ? a : b;
+}
+
+static void sx_on_bar(void *impl, const struct hh_bar *bar)
+{
+    struct hh_simex *ex = impl;
+    /* the range of the path's four points (the bar's low and high when the
+     * bar is consistent, as the readers make sure) */
+    hh_price_t lo = min2(min2(bar->open, bar->close), min2(bar->low, bar->high));
+    hh_price_t hi = max2(max2(bar->open, bar->close), max2(bar->low, bar->high));
+
+    if (idle_book(ex, bar->iid) || !book_may_act(ex, bar->iid, lo, hi))
+        ex->pc += 4;   /* the path's four points */
+    else
+        bar_path(ex, bar);
 }
 
 static const struct hh_broker_ops simex_ops = {

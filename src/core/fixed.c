@@ -198,45 +198,66 @@ int hh_qty_parse(const char *s, size_t n, hh_qty_t *out)
     return hh_dec_parse(s, n, 0, 0, out);
 }
 
+/*
+ * The text of v, with `digits` implied decimals, rounded half away from
+ * zero to `places` (q = 10^(digits - places), unit = 10^digits), written
+ * backwards from end; returns where it starts.  Inlined with constant q and
+ * unit for the common formats, so the divisions become multiplications.
+ */
+static inline __attribute__((always_inline)) char *dec_text(char *end, int64_t v,
+                                                            uint64_t unit, uint64_t q,
+                                                            int places)
+{
+    uint64_t mag = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v, ip, fp, rem;
+    char *p = end;
+    bool neg;
+
+    if (mag <= (uint64_t)INT64_MAX - q) {
+        /* hh_fx_round(v, q) on the magnitude, with no 128-bit division:
+         * the result stays below 2^63 */
+        rem = mag % q;
+        mag = mag - rem + (2 * rem >= q ? q : 0);
+        neg = v < 0 && mag;
+    } else {
+        v = hh_fx_round(v, (int64_t)q);
+        mag = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+        neg = v < 0;
+    }
+    ip = mag / unit;
+    fp = mag % unit / q;
+    for (int i = 0; i < places; i++) {
+        *--p = (char)('0' + fp % 10);
+        fp /= 10;
+    }
+    if (places > 0)
+        *--p = '.';
+    do {
+        *--p = (char)('0' + ip % 10);
+        ip /= 10;
+    } while (ip);
+    if (neg)
+        *--p = '-';
+    return p;
+}
+
 size_t hh_dec_format(char *buf, size_t cap, int64_t v, int digits, int places)
 {
-    char tmp[48];
-    int64_t unit;
-    uint64_t mag, ip, fp;
-    size_t len = 0, i;
-    int drop = digits - places;
+    char tmp[48], *end = tmp + sizeof tmp, *p;
+    size_t len;
 
     HH_ASSERT(digits >= 0 && digits <= 12 && places >= 0 && places <= digits);
-    v = hh_fx_round(v, pow10_tab[drop]);
-    unit = pow10_tab[digits];
-    mag = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
-    ip = mag / (uint64_t)unit;
-    fp = (mag % (uint64_t)unit) / (uint64_t)pow10_tab[drop];
-    if (v < 0)
-        tmp[len++] = '-';
-    {
-        char rev[24];
-        size_t r = 0;
-
-        do {
-            rev[r++] = (char)('0' + ip % 10);
-            ip /= 10;
-        } while (ip);
-        while (r)
-            tmp[len++] = rev[--r];
-    }
-    if (places > 0) {
-        tmp[len++] = '.';
-        for (i = (size_t)places; i > 0; i--) {
-            tmp[len + i - 1] = (char)('0' + fp % 10);
-            fp /= 10;
-        }
-        len += (size_t)places;
-    }
+    if (digits == HH_FX_DIGITS && places == 2)          /* prices and money */
+        p = dec_text(end, v, 10000, 100, 2);
+    else if (digits == 0)                               /* integers */
+        p = dec_text(end, v, 1, 1, 0);
+    else
+        p = dec_text(end, v, (uint64_t)pow10_tab[digits],
+                     (uint64_t)pow10_tab[digits - places], places);
+    len = (size_t)(end - p);
     if (cap) {
         size_t c = len < cap - 1 ? len : cap - 1;
 
-        memcpy(buf, tmp, c);
+        memcpy(buf, p, c);
         buf[c] = '\0';
     }
     return len;

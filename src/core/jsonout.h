@@ -108,6 +108,11 @@ void hh_json_time(struct hh_json *w, const char *key, hh_time_t t);
 void hh_json_num(struct hh_json *w, const char *key, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/* A value the caller already wrote as JSON text text[0..n) (numbers, or a
+ * flat array of them, formatted in bulk: report.html's candles), with its
+ * separator and key like any value. */
+void hh_json_raw(struct hh_json *w, const char *key, const char *text, size_t n);
+
 /* Text as it is, with no separator: what surrounds a document (a line's end). */
 void hh_json_verbatim(struct hh_json *w, const char *text);
 

@@ -17,6 +17,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* One instrument's segment hours on the IST day [day_lo, day_hi) (bars'
+ * in-session check): the rules change at most once a day, the bars every
+ * minute.  day_lo == day_hi == 0: nothing cached yet. */
+struct eng_session {
+    hh_time_t day_lo, day_hi;     /* ns since epoch, UTC */
+    hh_time_t open, close;        /* hh_cal_session_rules of that day, as given */
+};
+
 struct hh_eng {
     const struct hh_instruments *inst;
     const struct hh_calendar *cal;
@@ -30,6 +38,8 @@ struct hh_eng {
     bool market_seen;             /* the first market event was told */
     uint64_t bars_out_of_session; /* the candle builder counts the ticks' */
     bool completed;               /* a candle completed at this tick */
+    struct eng_session *sess;     /* bars' session cache, by instrument id */
+    size_t nsess;
 };
 
 static const struct hh_ev_key KEY_NONE = { HH_TIME_MAX, HH_EV_MARKET, UINT64_MAX };
@@ -65,6 +75,7 @@ void hh_eng_free(struct hh_eng *e)
         return;
     hh_tm_free(e->tm);
     hh_candles_free(e->cb);
+    free(e->sess);
     free(e);
 }
 
@@ -160,14 +171,45 @@ void hh_eng_half_tick(struct hh_eng *e, const struct hh_tick *t)
     step_done(e, HH_EV_MARKET);
 }
 
+/* The session of iid's segment on the IST day holding t, from the cache
+ * (loaded on a new day).  Out of memory for the cache: computed into *tmp
+ * and returned from there. */
+static const struct eng_session *session_of(struct hh_eng *e, hh_iid_t iid, hh_time_t t,
+                                            struct eng_session *tmp)
+{
+    struct eng_session *c = tmp;
+    struct hh_session ss;
+    hh_date_t date;
+
+    if (iid < e->nsess) {
+        c = &e->sess[iid];
+        if (t >= c->day_lo && t < c->day_hi)
+            return c;
+    } else {
+        size_t had = e->nsess;
+
+        if (!hh_grow(&e->sess, &e->nsess, (size_t)iid + 1, sizeof *e->sess)) {
+            memset(e->sess + had, 0, (e->nsess - had) * sizeof *e->sess);
+            c = &e->sess[iid];
+        }
+    }
+    date = hh_time_ist_date(t);
+    hh_cal_session_rules(hh_inst_get(e->inst, iid)->seg, date, &ss);
+    c->day_lo = hh_time_from_ist(date, 0);
+    c->day_hi = c->day_lo + HH_NS_PER_DAY;
+    c->open = ss.open;
+    c->close = ss.close;
+    return c;
+}
+
 /* A bar trades inside its segment's normal hours (the data is the witness of
  * the day: special sessions on days the calendar calls closed still count). */
-static bool in_session(const struct hh_eng *e, hh_iid_t iid, hh_time_t t)
+static bool in_session(struct hh_eng *e, hh_iid_t iid, hh_time_t t)
 {
-    struct hh_session ss;
+    struct eng_session tmp;
+    const struct eng_session *c = session_of(e, iid, t, &tmp);
 
-    hh_cal_session_rules(hh_inst_get(e->inst, iid)->seg, hh_time_ist_date(t), &ss);
-    return t >= ss.open && t < ss.close;
+    return t >= c->open && t < c->close;
 }
 
 void hh_eng_bars(struct hh_eng *e, const struct hh_bar *bars, size_t n)
@@ -293,6 +335,10 @@ struct hh_ev_key hh_eng_next_internal(const struct hh_eng *e)
 
 /* ---- a market-data file in the core's thread ------------------------------------------ */
 
+/* Rows taken from the reader per call (hh_md_next_ticks, hh_md_next_bars):
+ * a call per row cost a tenth of the loop around the reader. */
+#define ENG_BATCH 64
+
 struct hh_eng_mdfile {
     struct hh_eng *e;
     struct hh_md_reader *md;
@@ -300,11 +346,14 @@ struct hh_eng_mdfile {
     void (*progress)(void *ctx, uint64_t rows, uint64_t offset);
     void *progress_ctx;
     int rc;                       /* reader: 1 row held, 0 end, < 0 error */
-    struct hh_tick tick;          /* the next tick (rc == 1) */
-    struct hh_bar *grp;           /* bars: the next group (rc == 1) ... */
+    struct hh_tick ticks[ENG_BATCH]; /* ticks read ahead, ticks[ti..tn): the next
+                                     one is ticks[ti] (rc == 1) */
+    int ti, tn;
+    struct hh_bar bars[ENG_BATCH]; /* bars read ahead, bars[bi..bn), not yet counted */
+    int bi, bn;
+    struct hh_bar *grp;           /* bars: the next group, grp[0..n) (rc == 1) ... */
     size_t n, cap;
-    struct hh_bar next_bar;       /* ... and the first bar of the one after */
-    bool have_next;
+    bool have_next;               /* ... and the first bar of the one after, grp[n] */
     int err;
 };
 
@@ -321,15 +370,28 @@ static void data_ended(struct hh_eng_mdfile *s)
         s->err = s->rc;
 }
 
+/* The runner's display is told every ENG_PROGRESS_ROWS rows: a human needs
+ * no more, and a call (and an offset) per row cost a tenth of the loop. */
+#define ENG_PROGRESS_ROWS 64
+
 static void progress(struct hh_eng_mdfile *s, uint64_t rows)
 {
-    if (s->progress)
+    if (s->progress && rows % ENG_PROGRESS_ROWS == 0)
         s->progress(s->progress_ctx, rows, hh_md_offset(s->md));
 }
 
+/* The next tick: the next one read ahead, else a new batch. */
 static void read_tick(struct hh_eng_mdfile *s)
 {
-    s->rc = hh_md_next_tick(s->md, &s->tick);
+    if (s->ti + 1 < s->tn) {
+        s->ti++;
+        return;
+    }
+    s->ti = 0;
+    s->rc = hh_md_next_ticks(s->md, s->ticks, ENG_BATCH);
+    s->tn = s->rc > 0 ? s->rc : 0;
+    if (s->rc > 1)
+        s->rc = 1;
     if (s->rc != 1)
         data_ended(s);
 }
@@ -341,7 +403,14 @@ static int read_bar(struct hh_eng_mdfile *s, struct hh_bar *b)
     struct hh_eng *e = s->e;
     int rc;
 
-    while ((rc = hh_md_next_bar(s->md, b)) == 1) {
+    for (;;) {
+        if (s->bi == s->bn) {
+            if ((rc = hh_md_next_bars(s->md, s->bars, ENG_BATCH)) < 1)
+                return rc;
+            s->bi = 0;
+            s->bn = rc;
+        }
+        *b = s->bars[s->bi++];
         e->st.bars++;
         first_market(e, b->ts);
         progress(s, e->st.bars);
@@ -349,49 +418,55 @@ static int read_bar(struct hh_eng_mdfile *s, struct hh_bar *b)
             return 1;
         e->bars_out_of_session++;
     }
-    return rc;
 }
 
-/* The next group: the in-session bars sharing one start time.  A bar joins
- * the chart when it joins its group (after the previous group was
- * processed, as it was read). */
+/* The next group: the in-session bars sharing one start time, gathered in
+ * grp[].  The bar that ends a group (the first of the next) waits at grp[n]
+ * and moves to grp[0] when its group is read.  A bar joins the chart
+ * when it joins its group (after the previous group was processed, as it
+ * was read). */
 static void read_group(struct hh_eng_mdfile *s)
 {
     struct hh_eng *e = s->e;
-    struct hh_bar b;
+    size_t n = 0;
     int rc;
 
-    s->n = 0;
+    if (s->have_next) {
+        s->grp[0] = s->grp[s->n];
+        s->have_next = false;
+        if (e->obs.candle)
+            e->obs.candle(e->obs.ctx, &s->grp[0]);
+        n = 1;
+    }
     for (;;) {
-        if (s->have_next) {
-            b = s->next_bar;
-            s->have_next = false;
-        } else if ((rc = read_bar(s, &b)) != 1) {
-            s->rc = s->n ? 1 : rc;
+        if (n == s->cap && hh_grow(&s->grp, &s->cap, n + 1, sizeof *s->grp)) {
+            s->rc = s->err = HH_ENOMEM;
+            return;
+        }
+        if ((rc = read_bar(s, &s->grp[n])) != 1) {
+            s->n = n;
+            s->rc = n ? 1 : rc;
             if (rc < 0)
                 s->err = rc;
-            if (!s->n)
+            if (!n)
                 data_ended(s);
             return;
-        } else if (s->n && b.ts != s->grp[0].ts) {
-            s->next_bar = b;
+        }
+        if (n && s->grp[n].ts != s->grp[0].ts) {
+            s->n = n;
             s->have_next = true;
             s->rc = 1;
             return;
         }
         if (e->obs.candle)
-            e->obs.candle(e->obs.ctx, &b);
-        if (hh_grow(&s->grp, &s->cap, s->n + 1, sizeof *s->grp)) {
-            s->rc = s->err = HH_ENOMEM;
-            return;
-        }
-        s->grp[s->n++] = b;
+            e->obs.candle(e->obs.ctx, &s->grp[n]);
+        n++;
     }
 }
 
 static hh_time_t next_ts(const struct hh_eng_mdfile *s)
 {
-    return s->kind == HH_MD_TICKS ? s->tick.ts : s->grp[0].ts;
+    return s->kind == HH_MD_TICKS ? s->ticks[s->ti].ts : s->grp[0].ts;
 }
 
 static enum hh_src_state md_peek(void *impl, struct hh_ev_key *key)
@@ -416,7 +491,7 @@ static int md_take(void *impl, const struct hh_ev_key *bound)
 
     do {
         if (s->kind == HH_MD_TICKS) {
-            hh_eng_tick(s->e, &s->tick);
+            hh_eng_tick(s->e, &s->ticks[s->ti]);
             progress(s, s->e->st.ticks);
             read_tick(s);
         } else {

@@ -110,8 +110,8 @@ int hh_eng_add_sources(struct hh_eng *e, struct hh_loop *L);
  * A market-data file read in the core's thread (backtest): each tick, or
  * each group of bars sharing a start time, is one event.  `md` is borrowed
  * and must outlive the source; at its end the timers' horizon becomes the
- * end of the last day of data.  progress (may be NULL) is called after each
- * row with the rows read and the file offset.
+ * end of the last day of data.  progress (may be NULL) is called after
+ * every 64th row with the rows read and the file offset.
  */
 struct hh_eng_mdfile;
 struct hh_eng_mdfile *hh_eng_mdfile_new(struct hh_eng *e, struct hh_md_reader *md,

@@ -244,13 +244,12 @@ static void open_candle(struct hh_candles *cb, struct sym_state *s, const struct
     heap_push(cb, t->iid);
 }
 
-/* Add a tick to its symbol's open candle. */
+/* Add a tick to its symbol's open candle (high and low written without a
+ * branch: branches on prices mispredict). */
 static void update_candle(struct hh_candles *cb, struct hh_candle *c, const struct hh_tick *t)
 {
-    if (t->price > c->high)
-        c->high = t->price;
-    if (t->price < c->low)
-        c->low = t->price;
+    c->high = t->price > c->high ? t->price : c->high;
+    c->low = t->price < c->low ? t->price : c->low;
     c->close = t->price;
     if (__builtin_add_overflow(c->volume, t->qty, &c->volume)) {
         c->volume = INT64_MAX;

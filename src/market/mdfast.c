@@ -453,7 +453,7 @@ HOT void take_row(struct hh_md_reader *r, hh_time_t ts, size_t used)
     r->fast_rows++;
 }
 
-bool hh_md__fast_bar(struct hh_md_reader *r, struct hh_bar *b)
+HOT bool fast_bar(struct hh_md_reader *r, struct hh_bar *b)
 {
     const char *line;
     struct cuts c;
@@ -483,7 +483,7 @@ static inline bool quote(const char *p, size_t n, hh_price_t *out)
     return price(p, n, out);
 }
 
-bool hh_md__fast_tick(struct hh_md_reader *r, struct hh_tick *t)
+HOT bool fast_tick(struct hh_md_reader *r, struct hh_tick *t)
 {
     const char *line;
     struct cuts c;
@@ -497,6 +497,24 @@ bool hh_md__fast_tick(struct hh_md_reader *r, struct hh_tick *t)
         return false;
     take_row(r, t->ts, used);
     return true;
+}
+
+int hh_md__fast_bars(struct hh_md_reader *r, struct hh_bar *out, int n)
+{
+    int k = 0;
+
+    while (k < n && fast_bar(r, &out[k]))
+        k++;
+    return k;
+}
+
+int hh_md__fast_ticks(struct hh_md_reader *r, struct hh_tick *out, int n)
+{
+    int k = 0;
+
+    while (k < n && fast_tick(r, &out[k]))
+        k++;
+    return k;
 }
 
 void hh_md__generic_only(struct hh_md_reader *r, bool on)

@@ -904,17 +904,17 @@ HOT int next_line(struct hh_md_reader *r, const char **line, size_t *len)
     }
 }
 
-int hh_md_next_tick(struct hh_md_reader *r, struct hh_tick *out)
+int hh_md_next_ticks(struct hh_md_reader *r, struct hh_tick *out, int n)
 {
     const char *line;
     size_t len;
     int rc;
 
-    if (r->kind != HH_MD_TICKS)
+    if (r->kind != HH_MD_TICKS || n < 1)
         return HH_EINVAL;
     for (;;) {
-        if (r->fast && hh_md__fast_tick(r, out))
-            return 1;
+        if (r->fast && (rc = hh_md__fast_ticks(r, out, n)) > 0)
+            return rc;
         if ((rc = next_line(r, &line, &len)) != 1)
             return rc;
         if ((rc = parse_tick(r, line, len, out)) != 0) {
@@ -925,17 +925,17 @@ int hh_md_next_tick(struct hh_md_reader *r, struct hh_tick *out)
     }
 }
 
-int hh_md_next_bar(struct hh_md_reader *r, struct hh_bar *out)
+int hh_md_next_bars(struct hh_md_reader *r, struct hh_bar *out, int n)
 {
     const char *line;
     size_t len;
     int rc;
 
-    if (r->kind != HH_MD_BARS)
+    if (r->kind != HH_MD_BARS || n < 1)
         return HH_EINVAL;
     for (;;) {
-        if (r->fast && hh_md__fast_bar(r, out))
-            return 1;
+        if (r->fast && (rc = hh_md__fast_bars(r, out, n)) > 0)
+            return rc;
         if ((rc = next_line(r, &line, &len)) != 1)
             return rc;
         if ((rc = parse_bar(r, line, len, out)) != 0) {
@@ -944,4 +944,14 @@ int hh_md_next_bar(struct hh_md_reader *r, struct hh_bar *out)
             return rc;
         }
     }
+}
+
+int hh_md_next_tick(struct hh_md_reader *r, struct hh_tick *out)
+{
+    return hh_md_next_ticks(r, out, 1);
+}
+
+int hh_md_next_bar(struct hh_md_reader *r, struct hh_bar *out)
+{
+    return hh_md_next_bars(r, out, 1);
 }

@@ -55,6 +55,14 @@ int hh_md_open(struct hh_md_reader **out, const char *path, enum hh_md_kind kind
 int hh_md_next_tick(struct hh_md_reader *r, struct hh_tick *out);
 int hh_md_next_bar(struct hh_md_reader *r, struct hh_bar *out);
 
+/* Up to n (>= 1) accepted rows into out[]: how many (>= 1), or what the
+ * calls above would return instead of a row (0, or an error).  The rows,
+ * statistics and warnings are those of as many calls above, in order; a
+ * batch stops early, so callers loop until 0.  Reading ahead this way
+ * spares a call per row (the backtest's loop). */
+int hh_md_next_ticks(struct hh_md_reader *r, struct hh_tick *out, int n);
+int hh_md_next_bars(struct hh_md_reader *r, struct hh_bar *out, int n);
+
 const struct hh_md_stats *hh_md_stats(const struct hh_md_reader *r);
 
 /* Progress: bytes consumed and total size (0 when unknown). */

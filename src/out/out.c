@@ -199,8 +199,8 @@ void hh_out_market(struct hh_out *o, hh_time_t t)
 void hh_out_candle(struct hh_out *o, const struct hh_bar *c)
 {
     if (c->iid < o->ncharted && o->charted[c->iid] &&
-        hh_rep_candle(o->rep, sym_name(o, c->iid), c->ts, c->open, c->high, c->low, c->close,
-                      c->volume))
+        hh_rep_candle(o->rep, c->iid, sym_name(o, c->iid), c->ts, c->open, c->high, c->low,
+                      c->close, c->volume))
         o->failed = true;
 }
 

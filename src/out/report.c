@@ -8,18 +8,25 @@
  * Invariants:
  *   - a symbol's stored candles are in strictly increasing chart time; every
  *     stored candle but the last covers exactly `k` source candles, the last
- *     covers 1..k;
+ *     covers 1..k.  The last one (the group still open, `cur`) lives in the
+ *     symbol's state, the complete ones in c[]: a candle that folds into
+ *     its group touches no array, and a group is written to c[] once,
+ *     when the next one starts;
  *   - the equity points likewise, with their own `k`;
  *   - a charted symbol's markers are sorted by time (insertion keeps them
  *     so; fills arrive in time order, so this costs nothing in practice);
  *   - syms[] holds at most HH_REP_TRACK_MAX symbols; once HH_REP_SYMBOLS_MAX
- *     of them are charted it holds only those.
+ *     of them are charted it holds only those;
+ *   - a symbol is its instrument id: slot[iid] is its index in syms[] + 1,
+ *     0 when it is not tracked (so a candle finds its symbol with one load,
+ *     never comparing names).
  *
  * The page is written deterministically: the same calls give the same
  * bytes (no generation time, no locale-dependent formatting).
  */
 #include "out/report.h"
 
+#include "core/grow.h"
 #include "core/jsonout.h"
 #include "core/fixed.h"
 #include "core/time.h"
@@ -45,7 +52,6 @@ struct rep_candle {
     int64_t t;                      /* start of its first source candle */
     hh_price_t o, h, l, c;
     hh_qty_t v;                     /* summed volume */
-    uint64_t n;                     /* source candles merged into it */
 };
 
 /* One stored equity point. */
@@ -66,9 +72,13 @@ struct rep_marker {
 };
 
 struct rep_sym {
+    hh_iid_t iid;                   /* the symbol's instrument */
     char *name;                     /* owned */
-    struct rep_candle *c;           /* nc used of cap, cap <= HH_REP_CANDLES_MAX */
-    size_t nc, cap;
+    struct rep_candle *c;           /* complete groups: nc used of
+                                       HH_REP_CANDLES_MAX, nc < it between calls */
+    size_t nc;
+    struct rep_candle cur;          /* the last stored candle, open ... */
+    uint64_t cur_n;                 /* ... of 1..k source candles; 0: none yet */
     uint64_t k;                     /* source candles per stored candle */
     int64_t last_src;               /* chart seconds of the last source candle */
     uint64_t candles_in;            /* source candles taken */
@@ -81,6 +91,7 @@ struct rep_sym {
 
 /* A symbol with fills that is not charted. */
 struct rep_other {
+    hh_iid_t iid;
     char *name;                     /* owned */
     uint64_t fills;
 };
@@ -95,6 +106,8 @@ struct rep_trade {
 struct hh_rep {
     struct rep_sym *syms[HH_REP_TRACK_MAX];
     size_t nsyms;
+    uint8_t *slot;                  /* by iid: index in syms[] + 1, 0 untracked */
+    size_t nslot;
     size_t ncharted;                /* symbols with chart >= 0 */
     uint64_t candles_untracked;     /* candles of symbols not tracked */
 
@@ -186,23 +199,34 @@ void hh_rep_free(struct hh_rep *r)
         free(r->tr[i].symbol);
     free(r->tr);
     free(r->eq);
+    free(r->slot);
     free(r);
 }
 
-static struct rep_sym *sym_find(struct hh_rep *r, const char *name)
+static struct rep_sym *sym_find(const struct hh_rep *r, hh_iid_t iid)
 {
-    for (size_t i = 0; i < r->nsyms; i++)
-        if (strcmp(r->syms[i]->name, name) == 0)
-            return r->syms[i];
-    return NULL;
+    return iid < r->nslot && r->slot[iid] ? r->syms[r->slot[iid] - 1] : NULL;
+}
+
+/* syms[i] moved there (or arrived): its slot follows. */
+static void slot_set(struct hh_rep *r, size_t i)
+{
+    r->slot[r->syms[i]->iid] = (uint8_t)(i + 1);
 }
 
 /* Track a new symbol (the caller checked there is room). */
-static struct rep_sym *sym_add(struct hh_rep *r, const char *name)
+static struct rep_sym *sym_add(struct hh_rep *r, hh_iid_t iid, const char *name)
 {
-    struct rep_sym *s = calloc(1, sizeof *s);
+    size_t had = r->nslot;
+    struct rep_sym *s;
 
-    HH_ASSERT(r->nsyms < HH_REP_TRACK_MAX);
+    HH_ASSERT(r->nsyms < HH_REP_TRACK_MAX && HH_REP_TRACK_MAX < UINT8_MAX);
+    if (iid >= r->nslot) {
+        if (hh_grow(&r->slot, &r->nslot, (size_t)iid + 1, sizeof *r->slot))
+            return NULL;
+        memset(r->slot + had, 0, r->nslot - had);
+    }
+    s = calloc(1, sizeof *s);
     if (!s)
         return NULL;
     s->name = strdup(name);
@@ -210,10 +234,19 @@ static struct rep_sym *sym_add(struct hh_rep *r, const char *name)
         free(s);
         return NULL;
     }
+    s->iid = iid;
     s->k = 1;
     s->chart = -1;
     r->syms[r->nsyms++] = s;
+    slot_set(r, r->nsyms - 1);
     return s;
+}
+
+/* Stop tracking syms[i] (its slot is cleared; the caller fills the hole). */
+static void sym_drop(struct hh_rep *r, size_t i)
+{
+    r->slot[r->syms[i]->iid] = 0;
+    sym_free(r->syms[i]);
 }
 
 /* Once the charts are all taken, release the candles of everything else. */
@@ -222,15 +255,29 @@ static void release_uncharted(struct hh_rep *r)
     size_t j = 0;
 
     for (size_t i = 0; i < r->nsyms; i++) {
-        if (r->syms[i]->chart >= 0)
-            r->syms[j++] = r->syms[i];
-        else
-            sym_free(r->syms[i]);
+        if (r->syms[i]->chart >= 0) {
+            r->syms[j] = r->syms[i];
+            slot_set(r, j++);
+        } else {
+            sym_drop(r, i);
+        }
     }
     r->nsyms = j;
 }
 
-/* Merge adjacent pairs of a full candle buffer; k doubles. */
+/* Stored candles: the complete groups c[0..nc), then the open one. */
+static size_t stored(const struct rep_sym *s)
+{
+    return s->nc + (s->cur_n > 0);
+}
+
+static const struct rep_candle *stored_at(const struct rep_sym *s, size_t j)
+{
+    return j < s->nc ? &s->c[j] : &s->cur;
+}
+
+/* Merge adjacent pairs of the complete groups (all of them: a full buffer
+ * and the open group just added to it); k doubles. */
 static void candles_halve(struct rep_sym *s)
 {
     size_t j = 0;
@@ -244,63 +291,73 @@ static void candles_halve(struct rep_sym *s)
         m.l = a->l < b->l ? a->l : b->l;
         m.c = b->c;
         m.v = sat_add(a->v, b->v);
-        m.n = a->n + b->n;
         s->c[j++] = m;
     }
     s->nc = j;
     s->k *= 2;
 }
 
-int hh_rep_candle(struct hh_rep *r, const char *symbol, hh_time_t ts, hh_price_t o,
-                  hh_price_t h, hh_price_t l, hh_price_t c, hh_qty_t volume)
+int hh_rep_candle(struct hh_rep *r, hh_iid_t iid, const char *symbol, hh_time_t ts,
+                  hh_price_t o, hh_price_t h, hh_price_t l, hh_price_t c, hh_qty_t volume)
 {
-    struct rep_sym *s = sym_find(r, symbol);
+    struct rep_sym *s = sym_find(r, iid);
     int64_t t = chart_sec(ts);
-    struct rep_candle *last;
+    struct rep_candle *cur;
 
     if (!s) {
         if (r->ncharted >= HH_REP_SYMBOLS_MAX || r->nsyms >= HH_REP_TRACK_MAX) {
             r->candles_untracked++;
             return HH_OK;
         }
-        s = sym_add(r, symbol);
+        s = sym_add(r, iid, symbol);
         if (!s)
             return HH_ENOMEM;
     }
-    last = s->nc ? &s->c[s->nc - 1] : NULL;
-    if (last && t < s->last_src) {
+    cur = &s->cur;
+    if (s->cur_n && t < s->last_src) {
         s->candles_late++;
         return HH_OK;
     }
     s->candles_in++;
-    if (last && (t == s->last_src || last->n < s->k)) {
+    if (s->cur_n && (t == s->last_src || s->cur_n < s->k)) {
         /* Same second as the previous candle, or the last group is not
-         * complete yet: fold into it. */
-        if (h > last->h)
-            last->h = h;
-        if (l < last->l)
-            last->l = l;
-        last->c = c;
-        last->v = sat_add(last->v, volume);
+         * complete yet: fold into it (max and min written unconditionally:
+         * branches on prices mispredict) */
+        cur->h = h > cur->h ? h : cur->h;
+        cur->l = l < cur->l ? l : cur->l;
+        cur->c = c;
+        cur->v = sat_add(cur->v, volume);
         if (t != s->last_src)
-            last->n++;
+            s->cur_n++;
         s->last_src = t;
         return HH_OK;
     }
-    if (s->nc == HH_REP_CANDLES_MAX)
-        candles_halve(s);
-    if (grow((void **)&s->c, &s->cap, s->nc + 1, HH_REP_CANDLES_MAX, sizeof *s->c))
-        return HH_ENOMEM;
-    s->c[s->nc++] = (struct rep_candle){ t, o, h, l, c, volume, 1 };
+    if (s->cur_n) {
+        /* The open group is complete: it joins c[], which is halved when
+         * that makes HH_REP_CANDLES_MAX stored candles. */
+        if (!s->c) {
+            /* Its full size at once: the pages are only resident once
+             * written, and no reallocation leaves holes in the heap as
+             * the symbols' arrays grow side by side. */
+            s->c = malloc(HH_REP_CANDLES_MAX * sizeof *s->c);
+            if (!s->c)
+                return HH_ENOMEM;
+        }
+        s->c[s->nc++] = *cur;
+        if (s->nc == HH_REP_CANDLES_MAX)
+            candles_halve(s);
+    }
+    *cur = (struct rep_candle){ t, o, h, l, c, volume };
+    s->cur_n = 1;
     s->last_src = t;
     return HH_OK;
 }
 
 /* A fill of a symbol that gets no chart. */
-static int other_fill(struct hh_rep *r, const char *symbol)
+static int other_fill(struct hh_rep *r, hh_iid_t iid, const char *symbol)
 {
     for (size_t i = 0; i < r->nothers; i++) {
-        if (strcmp(r->others[i].name, symbol) == 0) {
+        if (r->others[i].iid == iid) {
             r->others[i].fills++;
             return HH_OK;
         }
@@ -309,6 +366,7 @@ static int other_fill(struct hh_rep *r, const char *symbol)
         r->others_more++;
         return HH_OK;
     }
+    r->others[r->nothers].iid = iid;
     r->others[r->nothers].name = strdup(symbol);
     if (!r->others[r->nothers].name)
         return HH_ENOMEM;
@@ -322,8 +380,10 @@ static void evict_one(struct hh_rep *r)
 {
     for (size_t i = r->nsyms; i-- > 0;) {
         if (r->syms[i]->chart < 0) {
-            sym_free(r->syms[i]);
+            sym_drop(r, i);
             r->syms[i] = r->syms[--r->nsyms];
+            if (i < r->nsyms)
+                slot_set(r, i);
             return;
         }
     }
@@ -332,14 +392,14 @@ static void evict_one(struct hh_rep *r)
 
 int hh_rep_fill(struct hh_rep *r, const struct hh_tm_fill *f, const char *symbol)
 {
-    struct rep_sym *s = sym_find(r, symbol);
+    struct rep_sym *s = sym_find(r, f->iid);
     struct rep_marker mk;
     size_t i;
 
     if (!s && r->ncharted < HH_REP_SYMBOLS_MAX) {
         if (r->nsyms == HH_REP_TRACK_MAX)
             evict_one(r);
-        s = sym_add(r, symbol);
+        s = sym_add(r, f->iid, symbol);
         if (!s)
             return HH_ENOMEM;
     }
@@ -349,7 +409,7 @@ int hh_rep_fill(struct hh_rep *r, const struct hh_tm_fill *f, const char *symbol
             release_uncharted(r);
     }
     if (!s || s->chart < 0)
-        return other_fill(r, symbol);
+        return other_fill(r, f->iid, symbol);
     s->fills++;
     if (s->nm == HH_REP_MARKERS_MAX)
         return HH_OK;
@@ -844,12 +904,12 @@ static void put_trades(FILE *f, const struct hh_rep *r)
  * starting at or before t (the first one for a fill before all candles). */
 static size_t candle_of(const struct rep_sym *s, int64_t t)
 {
-    size_t lo = 0, hi = s->nc;   /* answer in [lo, hi) */
+    size_t lo = 0, hi = stored(s);   /* answer in [lo, hi) */
 
     while (hi - lo > 1) {
         size_t mid = lo + (hi - lo) / 2;
 
-        if (s->c[mid].t <= t)
+        if (stored_at(s, mid)->t <= t)
             lo = mid;
         else
             hi = mid;
@@ -864,17 +924,29 @@ static size_t charted(const struct hh_rep *r, const struct rep_sym **out)
 
     for (int c = 0; c < (int)r->ncharted; c++)
         for (size_t i = 0; i < r->nsyms; i++)
-            if (r->syms[i]->chart == c && r->syms[i]->nc)
+            if (r->syms[i]->chart == c && stored(r->syms[i]))
                 out[n++] = r->syms[i];
     return n;
 }
 
-/* One row of candles or equity points: a new line every 8 items. */
-static void data_row(struct hh_json *w, size_t j)
+/* A number of a data row and its comma: a price (two places) or an
+ * integer, as hh_json_fx / hh_json_int write them. */
+static char *row_num(char *p, int64_t v, bool price)
+{
+    p += price ? hh_fx_format(p, 24, v, 2) : hh_dec_format(p, 24, v, 0, 0);
+    *p = ',';
+    return p + 1;
+}
+
+/* Row j of candles or equity points, row[0..n) (its last comma is the
+ * closing bracket): a new line every 8 rows.  Rows are formatted whole
+ * and written as one value: there are up to 10^5 of them. */
+static void data_row(struct hh_json *w, size_t j, char *row, size_t n)
 {
     if (j && j % 8 == 0)
         hh_json_break(w);
-    hh_json_begin_array(w, NULL, false);
+    row[n - 1] = ']';
+    hh_json_raw(w, NULL, row, n);
 }
 
 static void put_symbol_data(struct hh_json *w, const struct rep_sym *s)
@@ -887,17 +959,18 @@ static void put_symbol_data(struct hh_json *w, const struct rep_sym *s)
     hh_json_uint(w, "fills", s->fills);
     hh_json_break(w);
     hh_json_begin_array(w, "candles", false);
-    for (size_t j = 0; j < s->nc; j++) {
-        const struct rep_candle *c = &s->c[j];
+    for (size_t j = 0; j < stored(s); j++) {
+        const struct rep_candle *c = stored_at(s, j);
+        char row[6 * 24 + 1], *p = row;
 
-        data_row(w, j);
-        hh_json_int(w, NULL, c->t);
-        hh_json_fx(w, NULL, c->o, 2);
-        hh_json_fx(w, NULL, c->h, 2);
-        hh_json_fx(w, NULL, c->l, 2);
-        hh_json_fx(w, NULL, c->c, 2);
-        hh_json_int(w, NULL, c->v);
-        hh_json_end_array(w);
+        *p++ = '[';
+        p = row_num(p, c->t, false);
+        p = row_num(p, c->o, true);
+        p = row_num(p, c->h, true);
+        p = row_num(p, c->l, true);
+        p = row_num(p, c->c, true);
+        p = row_num(p, c->v, false);
+        data_row(w, j, row, (size_t)(p - row));
     }
     hh_json_end_array(w);
     hh_json_break(w);
@@ -908,7 +981,7 @@ static void put_symbol_data(struct hh_json *w, const struct rep_sym *s)
         if (j)
             hh_json_break(w);
         hh_json_begin_array(w, NULL, false);
-        hh_json_int(w, NULL, s->c[candle_of(s, m->t)].t);
+        hh_json_int(w, NULL, stored_at(s, candle_of(s, m->t))->t);
         hh_json_str(w, NULL, m->side == HH_BUY ? "B" : "S");
         hh_json_str(w, NULL, hh_fill_reason_name((enum hh_fill_reason)m->reason));
         hh_json_uint(w, NULL, m->trade_id);
@@ -940,10 +1013,12 @@ static int put_data(FILE *f, const struct hh_rep *r)
     hh_json_break(&w);
     hh_json_begin_array(&w, "equity", false);
     for (size_t j = 0; j < r->neq; j++) {
-        data_row(&w, j);
-        hh_json_int(&w, NULL, r->eq[j].t);
-        hh_json_fx(&w, NULL, r->eq[j].v, 2);
-        hh_json_end_array(&w);
+        char row[2 * 24 + 1], *p = row;
+
+        *p++ = '[';
+        p = row_num(p, r->eq[j].t, false);
+        p = row_num(p, r->eq[j].v, true);
+        data_row(&w, j, row, (size_t)(p - row));
     }
     hh_json_end_array(&w);
     hh_json_end_object(&w);
@@ -971,7 +1046,7 @@ static void put_notes(FILE *f, const struct hh_rep *r, bool have_lib, const char
 
         if (s->chart < 0)
             continue;
-        if (!s->nc) {
+        if (!stored(s)) {
             fputs("<p class=\"note\">", f);
             put_html(f, s->name);
             fprintf(f, ": no candles were recorded, so its %llu fills are not charted.</p>\n",
@@ -983,7 +1058,7 @@ static void put_notes(FILE *f, const struct hh_rep *r, bool have_lib, const char
             put_html(f, s->name);
             fprintf(f, ": %llu candles were merged into %zu (every %llu consecutive candles "
                     "make one) to keep the page small.</p>\n",
-                    (unsigned long long)s->candles_in, s->nc, (unsigned long long)s->k);
+                    (unsigned long long)s->candles_in, stored(s), (unsigned long long)s->k);
         }
         if (s->fills > s->nm) {
             fputs("<p class=\"note\">", f);

@@ -13,6 +13,10 @@
  *     volume, time of the first) and from then on every stored candle
  *     covers twice as many source candles as before (1, 2, 4, ...).  Merged
  *     candles may span a session break; the page says when it happened.
+ *     A tracked symbol's array is reserved at that size when its first
+ *     candle group completes (48 bytes a candle) and becomes resident as it
+ *     fills: memory stops growing with the file's length once the charted
+ *     symbols have HH_REP_CANDLES_MAX candles each.
  *   - symbols: candles are kept for at most HH_REP_TRACK_MAX symbols (the
  *     first seen); the first HH_REP_SYMBOLS_MAX symbols with a fill are
  *     charted, in order of their first fill.  Once that many are charted,
@@ -81,15 +85,16 @@ void hh_rep_free(struct hh_rep *r);
 
 /*
  * A completed candle/bar of a symbol worth charting (the runner passes
- * those of symbols that have signals).  symbol is copied.  Candles of one
- * symbol must come in time order (see above for what happens otherwise).
- * Returns HH_OK or HH_ENOMEM.
+ * those of symbols that have signals).  A symbol is its instrument id;
+ * `symbol` is its name, copied when the symbol is first tracked.  Candles
+ * of one symbol must come in time order (see above for what happens
+ * otherwise).  Returns HH_OK or HH_ENOMEM.
  */
-int hh_rep_candle(struct hh_rep *r, const char *symbol, hh_time_t ts, hh_price_t o,
-                  hh_price_t h, hh_price_t l, hh_price_t c, hh_qty_t volume);
+int hh_rep_candle(struct hh_rep *r, hh_iid_t iid, const char *symbol, hh_time_t ts,
+                  hh_price_t o, hh_price_t h, hh_price_t l, hh_price_t c, hh_qty_t volume);
 
-/* One execution (f and its signal are borrowed for the call; symbol is
- * copied).  Returns HH_OK or HH_ENOMEM. */
+/* One execution of the symbol f->iid, named `symbol` (f and its signal are
+ * borrowed for the call; symbol is copied).  Returns HH_OK or HH_ENOMEM. */
 int hh_rep_fill(struct hh_rep *r, const struct hh_tm_fill *f, const char *symbol);
 
 /* One closed trade (borrowed for the call; the signal id and symbol are

@@ -332,7 +332,8 @@ static void mark_ready(struct hh_tm *tm, uint32_t ti)
 
     if (t->ready)
         return;
-    if (hh_grow(&tm->ready, &tm->capready, tm->nready + 1, sizeof *tm->ready))
+    if (tm->nready == tm->capready &&
+        hh_grow(&tm->ready, &tm->capready, tm->nready + 1, sizeof *tm->ready))
         return;  /* out of memory: the trade simply is not taken now */
     t->ready = true;
     tm->ready[tm->nready++] = ti;
@@ -484,12 +485,12 @@ static bool volume_ok(const struct hh_tm *tm, const struct sym *sy, hh_qty_t vol
            (__int128)tm->cfg.volume_mult * sy->vsum;
 }
 
+/* Only with a volume rule (volume_mult > 0): the callers test it, since
+ * most runs have none and every bar and candle comes here. */
 static void volume_push(struct hh_tm *tm, struct sym *sy, hh_qty_t volume)
 {
     int64_t cap = tm->cfg.volume_lookback;
 
-    if (tm->cfg.volume_mult <= 0)
-        return;
     if (!sy->vols) {
         sy->vols = calloc((size_t)cap, sizeof *sy->vols);
         if (!sy->vols)
@@ -526,7 +527,7 @@ static void judge_candle(struct hh_tm *tm, hh_iid_t iid, hh_time_t start, hh_pri
                          hh_price_t h, hh_price_t l, hh_price_t c, hh_qty_t v,
                          bool invalidate)
 {
-    struct sym *sy = hh_tm__sym(tm, iid);
+    struct sym *sy = iid < tm->nsyms ? &tm->syms[iid] : hh_tm__sym(tm, iid);
 
     if (!sy)
         return;
@@ -550,7 +551,8 @@ static void judge_candle(struct hh_tm *tm, hh_iid_t iid, hh_time_t start, hh_pri
             mark_ready(tm, ti);
         i++;
     }
-    volume_push(tm, sy, v);
+    if (tm->cfg.volume_mult > 0)
+        volume_push(tm, sy, v);
 }
 
 void hh_tm_candle(struct hh_tm *tm, const struct hh_candle *c)
@@ -559,7 +561,7 @@ void hh_tm_candle(struct hh_tm *tm, const struct hh_candle *c)
         /* touch readiness comes from ticks; candles only keep volume history */
         struct sym *sy = hh_tm__sym(tm, c->iid);
 
-        if (sy)
+        if (sy && tm->cfg.volume_mult > 0)
             volume_push(tm, sy, c->volume);
         return;
     }
@@ -585,16 +587,12 @@ int64_t hh_tm__squareoff_tod(const struct hh_tm *tm, const struct hh_instrument 
     return hh_time_ist_tod(ss.close) - before;
 }
 
-/* Before an event of the trade's symbol at ts: entries that may not fill
- * any more, and square-off of open positions. */
-static void before_event(struct hh_tm *tm, hh_iid_t iid, hh_time_t ts)
+/* Before an event at ts of a symbol with an active trade (sy): entries
+ * that may not fill any more, and square-off of open positions. */
+static void before_event(struct hh_tm *tm, struct sym *sy, hh_iid_t iid, hh_time_t ts)
 {
-    struct sym *sy = iid < tm->nsyms ? &tm->syms[iid] : NULL;
-    struct trade *t;
+    struct trade *t = &tm->trades[sy->active];
 
-    if (!sy || sy->active < 0)
-        return;
-    t = &tm->trades[sy->active];
     if (t->st == T_ENTERING) {
         const struct hh_instrument *in = hh_inst_get(tm->inst, iid);
         int64_t sq = hh_tm__squareoff_tod(tm, in, hh_time_ist_date(ts));
@@ -629,17 +627,36 @@ static void compute_band(const struct hh_tm *tm, struct sym *sy)
     sy->band_valid = true;
 }
 
+/*
+ * Could the selection that follows a tick of sy's symbol (hh_tm_tick) take
+ * one of its waiting trades?  Not with every slot held, nor while the
+ * symbol has its active trade: hh_tm_select skips every ready trade then,
+ * and nothing between the marks and the selection frees a slot or the
+ * symbol — except a group's exit, so with groups the answer is yes.
+ */
+static bool may_take(const struct hh_tm *tm, const struct sym *sy)
+{
+    return (tm->ngroups != 0) | ((tm->open_count < tm->cfg.max_open_trades) & (sy->active < 0));
+}
+
 static void after_tick(struct hh_tm *tm, const struct hh_tick *x)
 {
     struct sym *sy = x->iid < tm->nsyms ? &tm->syms[x->iid] : NULL;
+    bool touch, inside;
 
-    if (!sy || !sy->nw)
+    if (!sy)
         return;
     if (!sy->band_valid)
         compute_band(tm, sy);
-    if (!tm->cfg.touch && x->price > sy->buy_stop_max && x->price < sy->sell_stop_min &&
-        x->ts < sy->valid_min)
-        return;   /* inside the band: nothing to invalidate, nothing to touch */
+    /* Touch readiness is marked only where it can change the selection.
+     * One branch decides, not one per condition: whether a tick's symbol
+     * has waiting trades, a free slot or a price near a stop follows no
+     * pattern a predictor learns.  No waiting trade: the band is empty. */
+    touch = tm->cfg.touch & (sy->nw != 0) & may_take(tm, sy);
+    inside = (x->price > sy->buy_stop_max) & (x->price < sy->sell_stop_min) &
+             (x->ts < sy->valid_min);
+    if (!touch & inside)
+        return;   /* nothing to invalidate, nothing to touch */
     for (size_t i = 0; i < sy->nw;) {
         uint32_t ti = sy->waiting[i];
         const struct hh_signal *s = &tm->trades[ti].sig;
@@ -650,14 +667,14 @@ static void after_tick(struct hh_tm *tm, const struct hh_tick *x)
         }
         if (invalidated(tm, ti, x->ts, x->price, x->price))
             continue;
-        if (tm->cfg.touch && (s->side == HH_BUY ? x->price >= s->entry : x->price <= s->entry))
+        if (touch && (s->side == HH_BUY ? x->price >= s->entry : x->price <= s->entry))
             mark_ready(tm, ti);
         i++;
     }
 }
 
 /* The last traded price of a symbol, for groups' marks and margin. */
-static void note_price(struct hh_tm *tm, hh_iid_t iid, hh_price_t p)
+static inline void note_price(struct hh_tm *tm, hh_iid_t iid, hh_price_t p)
 {
     struct sym *sy = iid < tm->nsyms ? &tm->syms[iid] : hh_tm__sym(tm, iid);
 
@@ -668,15 +685,17 @@ static void note_price(struct hh_tm *tm, hh_iid_t iid, hh_price_t p)
 /* Before the broker sees an event of iid at ts: what must not trade at it
  * (entries past their time, square-off) is decided and carried out — with a
  * broker that confirms at once, before this very event is matched. */
-static void before_market(struct hh_tm *tm, hh_iid_t iid, hh_time_t ts)
+static inline void before_market(struct hh_tm *tm, hh_iid_t iid, hh_time_t ts)
 {
-    before_event(tm, iid, ts);
-    hh_tm__groups_before(tm, iid, ts);
+    if (iid < tm->nsyms && tm->syms[iid].active >= 0)
+        before_event(tm, &tm->syms[iid], iid, ts);
+    if (tm->ngroups)
+        hh_tm__groups_before(tm, iid, ts);
     hh_tm__flush_maybe(tm);
 }
 
 /* After the broker matched an event of iid trading lo..hi: the held stop. */
-static void after_market(struct hh_tm *tm, hh_iid_t iid, hh_price_t lo, hh_price_t hi)
+static inline void after_market(struct hh_tm *tm, hh_iid_t iid, hh_price_t lo, hh_price_t hi)
 {
     if (iid < tm->nsyms && tm->syms[iid].active >= 0)
         hh_tm__exits_market(tm, (uint32_t)tm->syms[iid].active, lo, hi);
@@ -690,7 +709,8 @@ void hh_tm_tick(struct hh_tm *tm, const struct hh_tick *t)
     note_price(tm, t->iid, t->price);
     after_market(tm, t->iid, t->price, t->price);
     after_tick(tm, t);
-    hh_tm__groups_after(tm, t->iid, t->ts);
+    if (tm->ngroups)
+        hh_tm__groups_after(tm, t->iid, t->ts);
     if (tm->nready || tm->ngroups)
         hh_tm_select(tm);
     hh_tm__flush_maybe(tm);
@@ -706,8 +726,13 @@ void hh_tm_bars(struct hh_tm *tm, const struct hh_bar *bars, size_t n)
             tm->broker.ops->on_bar(tm->broker.impl, b);
         note_price(tm, b->iid, b->close);
         after_market(tm, b->iid, b->low, b->high);
-        judge_candle(tm, b->iid, b->ts, b->open, b->high, b->low, b->close, b->volume, true);
-        hh_tm__groups_after(tm, b->iid, b->ts);
+        /* judging needs waiting trades or a volume ring to feed (note_price
+         * made the symbol's state) */
+        if (b->iid >= tm->nsyms || tm->syms[b->iid].nw || tm->cfg.volume_mult > 0)
+            judge_candle(tm, b->iid, b->ts, b->open, b->high, b->low, b->close, b->volume,
+                         true);
+        if (tm->ngroups)
+            hh_tm__groups_after(tm, b->iid, b->ts);
     }
     hh_tm_select(tm);
 }

@@ -147,7 +147,7 @@ int main(int argc, char **argv)
                 hi = (o > cl ? o : cl) + rnd(6) * q4;
                 lo = (o < cl ? o : cl) - rnd(6) * q4;
                 y->px = cl;
-                if (hh_rep_candle(r, sym, ts, o, hi, lo, cl, 1000 + rnd(50000)))
+                if (hh_rep_candle(r, (hh_iid_t)s, sym, ts, o, hi, lo, cl, 1000 + rnd(50000)))
                     return 1;
                 y->ncandles++;
 
@@ -173,7 +173,7 @@ int main(int argc, char **argv)
                         ot->exit2_at = -1;
                     {
                         struct hh_tm_fill f = { ot->t.entry_ts, ++order, ot->t.trade_id,
-                                                &ot->sig, 0, ot->t.side, ot->t.qty,
+                                                &ot->sig, (hh_iid_t)s, ot->t.side, ot->t.qty,
                                                 ot->t.entry_price, HH_FR_ENTRY, 20 * HH_RUPEE };
                         if (hh_rep_fill(r, &f, sym))
                             return 1;
@@ -188,8 +188,8 @@ int main(int argc, char **argv)
                                                   ? (last ? HH_FR_TARGET2 : HH_FR_TARGET1)
                                                   : exits[(bar / 7) % 6];
                     struct hh_tm_fill f = { ts + 90 * HH_NS_PER_S, ++order, ot->t.trade_id,
-                                            &ot->sig, 0, (enum hh_side)-ot->t.side, q, cl, why,
-                                            20 * HH_RUPEE };
+                                            &ot->sig, (hh_iid_t)s, (enum hh_side)-ot->t.side, q,
+                                            cl, why, 20 * HH_RUPEE };
 
                     if (hh_rep_fill(r, &f, sym))
                         return 1;

@@ -222,6 +222,53 @@ static void test_format(void **state)
     expect_fmt(12345, 4, "1.2345");
     expect_fmt(INT64_MAX, 4, "922337203685477.5807");
     expect_fmt(-INT64_MAX, 2, "-922337203685477.58");
+    expect_fmt(INT64_MIN, 2, "-922337203685477.58");
+    expect_fmt(INT64_MAX - 100, 2, "922337203685477.57");   /* the last rounded in 64 bits */
+    expect_fmt(INT64_MAX - 49, 2, "922337203685477.58");    /* up, through 128 bits */
+}
+
+/* hh_dec_format against a 128-bit oracle: round half away from zero to
+ * `places`, then print integer and fraction (no "-" for a zero). */
+static void format_oracle(char *out, size_t cap, int64_t v, int digits, int places)
+{
+    __int128 q = 1, unit = 1, mag = v < 0 ? -(__int128)v : v;
+
+    for (int i = 0; i < digits - places; i++)
+        q *= 10;
+    for (int i = 0; i < digits; i++)
+        unit *= 10;
+    mag = (mag + q / 2) / q * q;   /* q even or 1: ties go up */
+    if (places)
+        snprintf(out, cap, "%s%llu.%0*llu", v < 0 && mag ? "-" : "",
+                 (unsigned long long)(mag / unit), places, (unsigned long long)(mag % unit / q));
+    else
+        snprintf(out, cap, "%s%llu", v < 0 && mag ? "-" : "", (unsigned long long)(mag / unit));
+}
+
+static void test_format_against_oracle(void **state)
+{
+    uint64_t seed = 987654321;
+
+    (void)state;
+    for (int i = 0; i < 200000; i++) {
+        int digits = i % 3 == 0 ? 0 : i % 3 == 1 ? 4 : 9, places;   /* 0 and 4: own paths */
+        int64_t v;
+        char got[64], want[64];
+
+        seed ^= seed << 13, seed ^= seed >> 7, seed ^= seed << 17;
+        places = (int)(seed % (uint64_t)(digits + 1));
+        /* magnitudes of every size, often a few units around a tie */
+        v = (int64_t)(seed >> (seed % 64)) % (INT64_MAX - 1000000000000LL);
+        if (seed % 7 == 0)
+            v = v / 1000 * 1000 + 500 - (int64_t)(seed % 3);
+        if (seed % 2)
+            v = -v;
+        hh_dec_format(got, sizeof got, v, digits, places);
+        format_oracle(want, sizeof want, v, digits, places);
+        if (strcmp(got, want) != 0)
+            fail_msg("%lld at %d digits, %d places: '%s', oracle '%s'", (long long)v, digits,
+                     places, got, want);
+    }
 }
 
 static void test_round(void **state)
@@ -280,6 +327,7 @@ int main(void)
         cmocka_unit_test(test_parse_against_oracle),
         cmocka_unit_test(test_ratio),
         cmocka_unit_test(test_format),
+        cmocka_unit_test(test_format_against_oracle),
         cmocka_unit_test(test_round),
         cmocka_unit_test(test_products),
         cmocka_unit_test(test_i128_division),

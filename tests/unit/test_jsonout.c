@@ -21,6 +21,9 @@ static void test_compact(void **state)
     hh_json_str(&w, "none", NULL);
     hh_json_int(&w, "n", -3);
     hh_json_uint(&w, "u", UINT64_MAX);
+    hh_json_int(&w, "m", INT64_MIN);
+    hh_json_uint(&w, "z", 0);
+    hh_json_raw(&w, "r", "[1,2.50]", 8);
     hh_json_bool(&w, "t", true);
     hh_json_begin_array(&w, "xs", false);
     hh_json_fx(&w, NULL, 123456, 2);
@@ -35,6 +38,7 @@ static void test_compact(void **state)
     assert_int_equal(hh_json_status(&w), HH_OK);
     assert_string_equal(hh_json_text(&w),
                         "{\"id\":\"a1\",\"none\":null,\"n\":-3,\"u\":18446744073709551615,"
+                        "\"m\":-9223372036854775808,\"z\":0,\"r\":[1,2.50],"
                         "\"t\":true,\"xs\":[12.35,{},[]],\"at\":null}\n");
     hh_json_free(&w);
 }

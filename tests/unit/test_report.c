@@ -142,11 +142,11 @@ static struct hh_rep *small_run(const char *sym, const char *sig_id)
     snprintf(sig.id, sizeof sig.id, "%s", sig_id);
     assert_non_null(r);
     assert_int_equal(hh_rep_equity(r, ist("09:00:00"), P(1000000)), HH_OK);
-    assert_int_equal(hh_rep_candle(r, sym, ist("09:15:00"), P(23500), PAISE(2351050),
+    assert_int_equal(hh_rep_candle(r, 0, sym, ist("09:15:00"), P(23500), PAISE(2351050),
                                    P(23490), PAISE(2350525), 1200), HH_OK);
-    assert_int_equal(hh_rep_candle(r, sym, ist("09:20:00"), PAISE(2350525), P(23520),
+    assert_int_equal(hh_rep_candle(r, 0, sym, ist("09:20:00"), PAISE(2350525), P(23520),
                                    P(23480), P(23501), 900), HH_OK);
-    assert_int_equal(hh_rep_candle(r, sym, ist("09:25:00"), P(23501), P(23502),
+    assert_int_equal(hh_rep_candle(r, 0, sym, ist("09:25:00"), P(23501), P(23502),
                                    PAISE(2349849), PAISE(2349849), 700), HH_OK);
     f = fill(ist("09:21:30.250"), 1, &sig, HH_BUY, 50, P(23501), HH_FR_ENTRY);
     assert_int_equal(hh_rep_fill(r, &f, sym), HH_OK);
@@ -262,7 +262,7 @@ static void test_candle_cap(void **state)
     assert_non_null(r);
     for (int i = 0; i < n; i++) {
         /* open i, high i+10, low i-10 (rupees), close i+1; volume i. */
-        assert_int_equal(hh_rep_candle(r, "SYM", t0 + (hh_time_t)i * HH_NS_PER_MIN,
+        assert_int_equal(hh_rep_candle(r, 0, "SYM", t0 + (hh_time_t)i * HH_NS_PER_MIN,
                                        P(1000 + i), P(1010 + i), P(990 + i), P(1001 + i), i),
                          HH_OK);
     }
@@ -305,11 +305,14 @@ static void test_candle_order(void **state)
     struct hh_signal sig = { .id = "s1" };
 
     (void)state;
-    assert_int_equal(hh_rep_candle(r, "X", ist("09:15:00"), P(10), P(11), P(9), P(10), 1), HH_OK);
-    assert_int_equal(hh_rep_candle(r, "X", ist("09:15:00.500"), P(10), P(12), P(8), P(11), 2),
+    assert_int_equal(hh_rep_candle(r, 0, "X", ist("09:15:00"), P(10), P(11), P(9), P(10), 1),
                      HH_OK);
-    assert_int_equal(hh_rep_candle(r, "X", ist("09:14:00"), P(1), P(1), P(1), P(1), 1), HH_OK);
-    assert_int_equal(hh_rep_candle(r, "X", ist("09:16:00"), P(11), P(11), P(11), P(11), 1), HH_OK);
+    assert_int_equal(hh_rep_candle(r, 0, "X", ist("09:15:00.500"), P(10), P(12), P(8), P(11), 2),
+                     HH_OK);
+    assert_int_equal(hh_rep_candle(r, 0, "X", ist("09:14:00"), P(1), P(1), P(1), P(1), 1),
+                     HH_OK);
+    assert_int_equal(hh_rep_candle(r, 0, "X", ist("09:16:00"), P(11), P(11), P(11), P(11), 1),
+                     HH_OK);
     f = fill(ist("09:10:00"), 1, &sig, HH_SELL, 1, P(10), HH_FR_ENTRY);
     assert_int_equal(hh_rep_fill(r, &f, "X"), HH_OK);
     setenv(HH_REP_CHARTS_ENV, lib_path(FAKE_LIB), 1);
@@ -360,19 +363,22 @@ static void test_symbol_cap(void **state)
     (void)state;
     for (int s = 0; s < 10; s++) {
         snprintf(sym, sizeof sym, "S%d", s);
-        assert_int_equal(hh_rep_candle(r, sym, ist("09:15:00"), P(10), P(11), P(9), P(10), 1),
+        assert_int_equal(hh_rep_candle(r, (hh_iid_t)s, sym, ist("09:15:00"), P(10), P(11), P(9),
+                                       P(10), 1),
                          HH_OK);
     }
     for (int s = 9; s >= 0; s--) {          /* S9 fills first */
         struct hh_tm_fill f = fill(ist("09:15:30"), (uint32_t)s, &sig, HH_BUY, 1, P(10),
                                    HH_FR_ENTRY);
 
+        f.iid = (hh_iid_t)s;
         snprintf(sym, sizeof sym, "S%d", s);
         assert_int_equal(hh_rep_fill(r, &f, sym), HH_OK);
         assert_int_equal(hh_rep_fill(r, &f, sym), HH_OK);
     }
     /* Candles of an uncharted symbol are not kept any more. */
-    assert_int_equal(hh_rep_candle(r, "S0", ist("09:16:00"), P(10), P(11), P(9), P(10), 1), HH_OK);
+    assert_int_equal(hh_rep_candle(r, 0, "S0", ist("09:16:00"), P(10), P(11), P(9), P(10), 1),
+                     HH_OK);
     setenv(HH_REP_CHARTS_ENV, lib_path(FAKE_LIB), 1);
     assert_int_equal(write_page(r, out, NULL), HH_OK);
     page = slurp(out);
@@ -400,7 +406,8 @@ static void test_row_caps(void **state)
     char *page;
 
     (void)state;
-    assert_int_equal(hh_rep_candle(r, "X", ist("09:15:00"), P(10), P(11), P(9), P(10), 1), HH_OK);
+    assert_int_equal(hh_rep_candle(r, 0, "X", ist("09:15:00"), P(10), P(11), P(9), P(10), 1),
+                     HH_OK);
     for (int i = 0; i < HH_REP_MARKERS_MAX + 7; i++) {
         struct hh_tm_fill f = fill(ist("09:15:30"), (uint32_t)i, &sig, HH_BUY, 1, P(10),
                                    HH_FR_ENTRY);
