@@ -70,6 +70,8 @@ struct run {
     size_t ngrp, capgrp;
     uint64_t grp_row;                  /* ... the row of the last one */
     bool grp_done;                     /* ... all of them are here */
+    bool md_live;                      /* this process took a market event (or a
+                                          paced clock): engine time is its own */
     bool md_done;                      /* the market data ended */
     int md_rc;
     struct hh_md_stats mds;            /* of the prescan */
