@@ -152,6 +152,8 @@ void hh_journal__payload_begin(struct hh_journal *p)
 {
     hh_json_reset(&p->j);
     hh_json_begin_object(&p->j, NULL, false);
+    if (p->o.shadow)
+        hh_json_bool(&p->j, "shadow", true);   /* nothing of this row reached a broker */
 }
 
 void hh_journal__payload_fx(struct hh_journal *p, const char *key, int64_t v)
@@ -478,6 +480,19 @@ int hh_journal_attach(struct hh_journal *p, struct hh_tm *tm, hh_time_t at, stru
     hh_journal__audit(p, HH_AUDIT_ENGINE_START, at, NULL);
     hh_journal__submit(p, at);
     return hh_journal__diag(p, d);
+}
+
+void hh_journal_divergence(struct hh_journal *p, hh_time_t at, const char *kind,
+                           const char *symbol, uint64_t order_id, int64_t engine_qty,
+                           int64_t broker_qty)
+{
+    hh_journal__payload_begin(p);
+    hh_json_str(&p->j, "kind", kind);
+    hh_json_str(&p->j, "symbol", symbol);
+    hh_json_uint(&p->j, "order_id", order_id);
+    hh_json_int(&p->j, "engine", engine_qty);
+    hh_json_int(&p->j, "broker", broker_qty);
+    hh_journal__audit(p, HH_AUDIT_RECONCILE_DIVERGENCE, at, NULL);
 }
 
 /* ---- configuration --------------------------------------------------------------- */

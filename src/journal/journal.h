@@ -77,6 +77,8 @@ struct hh_journal_opts {
     int64_t ckpt_interval;         /* ns of engine time; default 1 minute */
     const char *mode;              /* "backtest", "run"...: in ENGINE_START;
                                       borrowed for hh_journal_open() */
+    bool shadow;                   /* every audit payload starts "shadow":true
+                                      (run --mode shadow: nothing reached a broker) */
     int64_t max_pages;             /* the store's cap on the database size in
                                       pages (0 = none; tests force a full disk) */
 };
@@ -168,6 +170,15 @@ void hh_journal_sink(struct hh_journal *p, const struct hh_tm_sink *inner,
  * restored state hash).  at as for hh_journal_config().
  */
 int hh_journal_attach(struct hh_journal *p, struct hh_tm *tm, hh_time_t at, struct hh_diag *d);
+
+/*
+ * A reconciliation divergence, the broker's state adopted: a
+ * RECONCILE_DIVERGENCE audit row {"kind","symbol","order_id","engine",
+ * "broker"} joining the current step (strings borrowed for the call).
+ */
+void hh_journal_divergence(struct hh_journal *p, hh_time_t at, const char *kind,
+                           const char *symbol, uint64_t order_id, int64_t engine_qty,
+                           int64_t broker_qty);
 
 /*
  * The end of one engine step at engine time `now`: submit the step's
