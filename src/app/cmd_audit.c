@@ -22,8 +22,10 @@
 #include <stdio.h>
 #include <string.h>
 
-#define USAGE "usage: hedgehog audit verify --db FILE\n" \
-              "       hedgehog audit show --db FILE [--correlation ID]\n"
+const char hh_usage_audit[] =
+    "usage: hedgehog audit verify --db FILE\n"
+    "       hedgehog audit show --db FILE [--correlation ID]\n";
+#define USAGE hh_usage_audit
 
 static int open_db(const char *sub, const char *path, struct hh_store_reader **r)
 {

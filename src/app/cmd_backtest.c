@@ -40,8 +40,10 @@
 #include <unistd.h>
 
 #define ME "backtest"
-#define USAGE "usage: hedgehog backtest --config FILE (--ticks FILE | --bars FILE) " \
-              "--signals FILE --out DIR [--db FILE [--db-sync normal|full]]\n"
+const char hh_usage_backtest[] =
+    "usage: hedgehog backtest --config FILE (--ticks FILE | --bars FILE) "
+    "--signals FILE --out DIR [--db FILE [--db-sync normal|full]]\n";
+#define USAGE hh_usage_backtest
 
 struct bt {
     const char *config, *ticks, *bars, *signals, *out;
@@ -302,11 +304,8 @@ static int open_db(struct bt *b)
     struct hh_journal_opts o;
 
     hh_journal_opts_default(&o);
-    if (b->db_sync && strcmp(b->db_sync, "normal") && strcmp(b->db_sync, "full"))
-        return hh_diag_set(&b->d, HH_EINVAL, "--db-sync: 'normal' or 'full', not '%s'",
-                           b->db_sync);
     if (!b->db_path)
-        return b->db_sync ? hh_diag_set(&b->d, HH_EINVAL, "--db-sync needs --db") : HH_OK;
+        return HH_OK;
     if (b->db_sync && !strcmp(b->db_sync, "full"))
         o.sync = HH_STORE_SYNC_FULL;
     if (hh_journal_open(b->db_path, &o, b->w.inst, &b->db, &b->d))
@@ -314,13 +313,24 @@ static int open_db(struct bt *b)
     return hh_journal_config(b->db, b->config, HH_TIME_NONE, &b->d);
 }
 
+/* The arguments as given (exit 2 with the usage). */
+static int check_args(const struct bt *b)
+{
+    if ((b->ticks != NULL) == (b->bars != NULL))
+        return hh_app_say(ME, USAGE, HH_EXIT_USAGE, "give exactly one of --ticks and --bars");
+    if (b->db_sync && strcmp(b->db_sync, "normal") && strcmp(b->db_sync, "full"))
+        return hh_app_say(ME, USAGE, HH_EXIT_USAGE, "--db-sync: 'normal' or 'full', not '%s'",
+                          b->db_sync);
+    if (b->db_sync && !b->db_path)
+        return hh_app_say(ME, USAGE, HH_EXIT_USAGE, "--db-sync needs --db");
+    return HH_EXIT_OK;
+}
+
 /* Every input is readable before anything is written (exit 2 otherwise). */
 static int check_inputs(struct bt *b)
 {
     FILE *f;
 
-    if ((b->ticks != NULL) == (b->bars != NULL))
-        return hh_diag_set(&b->d, HH_EINVAL, "give exactly one of --ticks and --bars");
     if (!(f = fopen(b->signals, "r")))
         return hh_diag_set(&b->d, HH_EIO, "%s: cannot open: %s", b->signals, strerror(errno));
     fclose(f);
@@ -390,6 +400,8 @@ int hh_cmd_backtest(int argc, char **argv)
     b.started = hh_app_seconds();
     if (hh_app_parse(ME, USAGE, argc, argv, opts, 7))
         return HH_EXIT_USAGE;
+    if ((rc = check_args(&b)))
+        return rc;
     if (hh_world_load(&b.w, b.config, &b.d) || check_inputs(&b) || open_db(&b))
         return fail(&b, HH_EXIT_USAGE);
     oo = (struct hh_out_opts){ .dir = b.out, .inst = b.w.inst, .capital = b.w.cfg.capital,

@@ -56,9 +56,11 @@
 #include <sys/stat.h>
 
 #define ME "run"
-#define USAGE "usage: hedgehog run --config FILE --mode paper|shadow|live " \
-              "(--ticks FILE | --bars FILE) [--speed X] [--signals FILE|-] [--db FILE] " \
-              "[--db-sync normal|full] [--out DIR] [--log-level L]\n"
+const char hh_usage_run[] =
+    "usage: hedgehog run --config FILE --mode paper|shadow|live "
+    "(--ticks FILE | --bars FILE) [--speed X] [--signals FILE|-] [--db FILE] "
+    "[--db-sync normal|full] [--out DIR] [--log-level debug|info|warn|error]\n";
+#define USAGE hh_usage_run
 
 /* The process state signal handlers may touch (nothing else is safe). */
 static volatile sig_atomic_t g_stops;
@@ -598,9 +600,7 @@ static int open_db(struct run *R)
     o.ckpt_changes = 0;   /* a live run checkpoints after every change */
     o.ckpt_interval = 0;
     o.mode = R->shadow ? "shadow" : "paper";
-    if (R->db_sync && strcmp(R->db_sync, "normal") && strcmp(R->db_sync, "full"))
-        return hh_diag_set(&R->d, HH_EINVAL, "--db-sync: 'normal' or 'full', not '%s'",
-                           R->db_sync);
+    o.shadow = R->shadow;
     if (R->db_sync && !strcmp(R->db_sync, "full"))
         o.sync = HH_STORE_SYNC_FULL;
     if ((rc = hh_journal_open(R->db_path, &o, R->w.inst, &R->db, &R->d)))
@@ -623,9 +623,9 @@ static int restore(struct run *R)
     if ((rc = hh_journal_attach(R->db, R->tm, now_of(R), &R->d)))
         return rc;
     HH_JLOG(&R->log, HH_LOG_INFO, now_of(R), "engine_start", NULL,
-            "mode=%s db=%s stops=%s %s%s resume: market row %llu%s, signal line %llu; "
-            "signal ids known %llu; signals to arrive %zu; broker state %s",
-            R->shadow ? "shadow" : "paper", R->db_path,
+            "mode=%s db=%s db_sync=%s stops=%s %s%s resume: market row %llu%s, signal line "
+            "%llu; signal ids known %llu; signals to arrive %zu; broker state %s",
+            R->shadow ? "shadow" : "paper", R->db_path, R->db_sync ? R->db_sync : "normal",
             hh_stop_policy_name(hh_config_stops(&R->w.cfg, HH_STOPS_HELD)),
             res.found ? "restored state_hash=" : "fresh start", res.found ? res.state_hash : "",
             (unsigned long long)R->cur.w[RUN_CUR_ROWS],
@@ -742,15 +742,16 @@ static int finish(struct run *R, const char *why)
     hh_fx_format(net, sizeof net, st->net, 2);
     HH_JLOG(&R->log, R->failed ? HH_LOG_ERROR : HH_LOG_INFO, now_of(R), "engine_stop", NULL,
             "%s ticks %llu, bars %llu (warm-up %llu, before the clock %llu), signals taken "
-            "%llu (accepted %llu, "
-            "rejected %llu), trades closed %llu, net_pnl=%s, open %llu, waiting %llu; polls "
+            "%llu (accepted %llu, rejected %llu), trades closed %llu, net_pnl=%s, open %llu, "
+            "waiting %llu; polls "
             "%llu, divergences %llu; broker: placed %llu, timeouts %llu (found %llu), retries "
             "%llu, refused by the breaker %llu, stops %llu, reports refused by order state "
             "%llu; database %s",
             R->failed ? "FAILED:" : "stopped:", (unsigned long long)hh_eng_stats(R->eng)->ticks,
             (unsigned long long)hh_eng_stats(R->eng)->bars, (unsigned long long)R->warm_n,
-            (unsigned long long)R->past_n, (unsigned long long)R->taken, (unsigned long long)R->accepted,
-            (unsigned long long)R->rejected, (unsigned long long)st->trades_closed, net,
+            (unsigned long long)R->past_n, (unsigned long long)R->taken,
+            (unsigned long long)R->accepted, (unsigned long long)R->rejected,
+            (unsigned long long)st->trades_closed, net,
             (unsigned long long)st->open, (unsigned long long)st->waiting,
             (unsigned long long)R->polls, (unsigned long long)R->divergences,
             (unsigned long long)ls->placed, (unsigned long long)ls->timeouts,
@@ -813,6 +814,9 @@ static int check_args(struct run *R, enum hh_jlog_level *level)
     if ((R->ticks != NULL) == (R->bars != NULL))
         return hh_app_say(ME, USAGE, HH_EXIT_USAGE, "give exactly one of --ticks and --bars "
                           "(no live market-data adapter is configured)");
+    if (R->db_sync && strcmp(R->db_sync, "normal") && strcmp(R->db_sync, "full"))
+        return hh_app_say(ME, USAGE, HH_EXIT_USAGE, "--db-sync: 'normal' or 'full', not '%s'",
+                          R->db_sync);
     return HH_EXIT_OK;
 }
 

@@ -4,8 +4,11 @@
  */
 #include "app/common.h"
 
+#include "app/cmd.h"
+
 #include <errno.h>
 #include <stdarg.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -25,6 +28,10 @@ int hh_app_parse(const char *cmd, const char *usage, int argc, char **argv,
     for (int i = 1; i < argc; i++) {
         int k;
 
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            fputs(usage, stdout);
+            exit(fflush(stdout) ? HH_EXIT_FAIL : HH_EXIT_OK);
+        }
         for (k = 0; k < nopts; k++)
             if (!strcmp(argv[i], opts[k].name))
                 break;

@@ -27,7 +27,9 @@ struct hh_opt {
 
 /*
  * Parse argv[1..argc) against opts.  On error prints "hedgehog CMD: why"
- * and the usage text to stderr and returns HH_EINVAL.
+ * and the usage text to stderr and returns HH_EINVAL.  "--help" or "-h" in
+ * an option's place prints the usage text to stdout and exits 0: parse
+ * first, before anything is opened.
  */
 int hh_app_parse(const char *cmd, const char *usage, int argc, char **argv,
                  const struct hh_opt *opts, int nopts);
