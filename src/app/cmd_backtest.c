@@ -26,6 +26,7 @@
 #include "app/common.h"
 #include "journal/journal.h"
 #include "app/progress.h"
+#include "app/version.h"
 #include "broker/simex.h"
 #include "core/grow.h"
 #include "engine/engine.h"
@@ -297,20 +298,43 @@ static int build_engine(struct bt *b)
     return HH_OK;
 }
 
+/* --db takes a database no engine ever started on: a second run into it
+ * would mix two runs' signals and trades under one audit trail. */
+static int check_new_db(struct bt *b)
+{
+    struct hh_journal_history h;
+    int rc = hh_journal_history(b->db_path, &h, &b->d);
+
+    if (!rc && h.started && !strcmp(h.mode, "backtest"))
+        rc = hh_diag_set(&b->d, HH_EEXIST, "%s: already holds a backtest; --db takes a new "
+                         "database (one run per database)", b->db_path);
+    else if (!rc && h.started)
+        rc = hh_diag_set(&b->d, HH_EEXIST, "%s: already holds a run (mode %s); --db takes a "
+                         "new database (one run per database)", b->db_path, h.mode);
+    hh_journal_history_free(&h);
+    return rc;
+}
+
 /* --db: open the store and record the configuration (exit 2 on failure:
- * an unwritable or foreign database is unusable input). */
+ * an unwritable, foreign or used database is unusable input). */
 static int open_db(struct bt *b)
 {
     struct hh_journal_opts o;
+    int rc;
 
     hh_journal_opts_default(&o);
     if (!b->db_path)
         return HH_OK;
+    if ((rc = check_new_db(b)))
+        return rc;
     if (b->db_sync && !strcmp(b->db_sync, "full"))
         o.sync = HH_STORE_SYNC_FULL;
+    o.capital = b->w.cfg.capital;
+    o.build = hh_build_id();
     if (hh_journal_open(b->db_path, &o, b->w.inst, &b->db, &b->d))
         return HH_EDB;
-    return hh_journal_config(b->db, b->config, HH_TIME_NONE, &b->d);
+    return hh_journal_config_text(b->db, b->config, b->w.config_text, b->w.config_len, NULL,
+                                  HH_TIME_NONE, &b->d);
 }
 
 /* The arguments as given (exit 2 with the usage). */
@@ -334,6 +358,8 @@ static int check_inputs(struct bt *b)
     if (!(f = fopen(b->signals, "r")))
         return hh_diag_set(&b->d, HH_EIO, "%s: cannot open: %s", b->signals, strerror(errno));
     fclose(f);
+    if (b->bars && hh_app_check_timeframe(&b->w.cfg, b->bars, b->w.inst, &b->d))
+        return HH_ECONFIG;
     return hh_md_open(&b->md, b->ticks ? b->ticks : b->bars, b->ticks ? HH_MD_TICKS : HH_MD_BARS,
                       b->w.inst, stderr, &b->d);
 }

@@ -512,6 +512,8 @@ static int prescan(struct run *R, uint64_t *rows)
         hh_diag_set(&R->d, rc, "%s: %s", path, hh_strerror(rc));
     R->mds = *hh_md_stats(md);
     hh_md_close(md);
+    if (rc >= 0 && R->bars)
+        rc = hh_app_check_timeframe(&R->w.cfg, R->bars, R->w.inst, &R->d);
     return rc < 0 ? rc : HH_OK;
 }
 
@@ -591,29 +593,14 @@ static int build_engine(struct run *R)
     return HH_OK;
 }
 
-static int open_db(struct run *R)
-{
-    struct hh_journal_opts o;
-    int rc;
-
-    hh_journal_opts_default(&o);
-    o.ckpt_changes = 0;   /* a live run checkpoints after every change */
-    o.ckpt_interval = 0;
-    o.mode = R->shadow ? "shadow" : "paper";
-    o.shadow = R->shadow;
-    if (R->db_sync && !strcmp(R->db_sync, "full"))
-        o.sync = HH_STORE_SYNC_FULL;
-    if ((rc = hh_journal_open(R->db_path, &o, R->w.inst, &R->db, &R->d)))
-        return rc;
-    return hh_journal_config(R->db, R->config, HH_TIME_NONE, &R->d);
-}
-
 /* Restore, resume positions, attach: the engine as the database left it. */
 static int restore(struct run *R)
 {
     struct hh_journal_restored res;
     int rc = hh_journal_restore(R->db_path, R->tm, R->v, R->db, &res, &R->d);
 
+    if (rc == HH_EINVAL)
+        run_restore_failed(R);
     if (rc)
         return rc;
     if (res.found) {
@@ -774,6 +761,7 @@ static void cleanup(struct run *R)
     free(R->grp);
     hh_feed_hub_free(R->hub);
     hh_world_free(&R->w);
+    hh_journal_history_free(&R->hist);
 }
 
 static int fail(struct run *R, int code)
@@ -864,7 +852,7 @@ int hh_cmd_run(int argc, char **argv)
     hh_clock_init(&R.clock, true);
     if (!(R.hub = hh_feed_hub_new()))
         return fail(&R, HH_EXIT_FAIL);
-    if (prescan(&R, &rows) || check_signals(&R) || open_db(&R) || open_broker(&R) ||
+    if (prescan(&R, &rows) || check_signals(&R) || run_open_db(&R) || open_broker(&R) ||
         build_engine(&R))
         return fail(&R, HH_EXIT_USAGE);
     if ((rc = restore(&R)))

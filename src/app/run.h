@@ -1,6 +1,7 @@
 /*
  * run.h — what the files of `hedgehog run` share (cmd_run.c: setup, the
- * sources of the event loop, shutdown; run_events.c: what the engine says,
+ * sources of the event loop, shutdown; run_db.c: the database's owner,
+ * capital and configuration history; run_events.c: what the engine says,
  * as logs, audit rows and output files).  Nothing else includes it.
  *
  *   replay feed (thread) ──┐
@@ -57,6 +58,7 @@ struct run {
     struct hh_sig_validator *v;
     struct hh_group_signal *g;         /* scratch for a group line */
     struct hh_journal *db;
+    struct hh_journal_history hist;    /* what the database's earlier starts recorded */
     struct hh_out *o;                  /* --out, or NULL */
     /* the adapters */
     struct hh_feed_hub *hub;
@@ -88,6 +90,13 @@ struct run {
     bool groups;                   /* group signals were accepted */
     uint64_t warm_n, past_n, taken, accepted, rejected, polls, divergences;
 };
+
+/* run_db.c: the database, refused (exit 2) when it is not this run's
+ * (another mode or account, a backtest's); its first start's capital; the
+ * configuration's changes since the last start; CONFIG_LOADED. */
+int run_open_db(struct run *R);
+/* A checkpoint that cannot be restored: say which build wrote it (R->d). */
+void run_restore_failed(struct run *R);
 
 /* run_events.c: the engine's sink (logs, audit, outputs) and the poll. */
 void run_sink(struct run *R, struct hh_tm_sink *out);

@@ -450,6 +450,9 @@ struct hh_store_reader_ops {
     int (*audit)(struct hh_store_reader *r, const char *correlation_id,
                  int (*fn)(void *ctx, const struct hh_store_audit_row *a), void *ctx,
                  struct hh_diag *d);
+    int (*audit_kind)(struct hh_store_reader *r, enum hh_audit_kind kind, bool last,
+                      int (*fn)(void *ctx, const struct hh_store_audit_row *a), void *ctx,
+                      struct hh_diag *d);
     int (*audit_verify)(struct hh_store_reader *r, struct hh_store_verify *v,
                         struct hh_diag *d);
     int (*check)(struct hh_store_reader *r, struct hh_store_check *c, struct hh_diag *d);
@@ -504,6 +507,12 @@ int hh_store_read_positions(struct hh_store_reader *r,
 int hh_store_read_audit(struct hh_store_reader *r, const char *correlation_id,
                         int (*fn)(void *ctx, const struct hh_store_audit_row *a), void *ctx,
                         struct hh_diag *d);
+
+/* The first (last: the latest) audit row of one kind, given to fn (its
+ * return value is returned); HH_OK without calling fn when there is none. */
+int hh_store_read_audit_kind(struct hh_store_reader *r, enum hh_audit_kind kind, bool last,
+                             int (*fn)(void *ctx, const struct hh_store_audit_row *a),
+                             void *ctx, struct hh_diag *d);
 
 /* Walk the whole audit chain (docs/STORE.md).  Returns HH_OK when the
  * walk ran (v->ok tells the verdict); an error when it could not read. */
