@@ -278,12 +278,7 @@ void run_poll(struct run *R, bool startup)
         hh_tm_flush(R->tm);   /* what the poll decided goes out, after the barrier */
 }
 
-/*
- * Everything due up to t, in time order: paper deliveries, engine timers,
- * polls, the startup reconciliation's retry.  inclusive: also what is due
- * exactly at t (market data comes after them); else only before t (a
- * signal at t comes before timers of t).
- */
+/* Each open position at the end, the engine's beside the broker's. */
 void run_log_positions(struct run *R)
 {
     size_t n = hh_inst_count(R->w.inst);

@@ -108,7 +108,6 @@ static int sh_funds(void *impl, hh_money_t *available)
 
 struct hh_broker hh_shadow_broker(struct hh_shadow *s, struct hh_paper *p)
 {
-    s->p = p;
     s->inner = hh_paper_broker(p);
     s->ops = (struct hh_broker_ops){
         .place = sh_place, .modify = sh_modify, .cancel = sh_cancel,

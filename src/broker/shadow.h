@@ -13,7 +13,6 @@
 #include "broker/paper.h"
 
 struct hh_shadow {
-    struct hh_paper *p;                /* borrowed */
     struct hh_broker inner;
     struct hh_broker_ops ops;
     void (*on_order)(void *ctx, const struct hh_order_req *req, uint64_t order_id);
