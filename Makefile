@@ -23,7 +23,7 @@ OPT      ?= -O2
 SANFLAGS ?=
 
 # pkg-config modules, and the Debian package of each (named when missing)
-PKGS     := json-c yaml-0.1 sqlite3 libcrypto libmicrohttpd libcurl libwebsockets
+PKGS     := json-c yaml-0.1 sqlite3 libcrypto libmicrohttpd libcurl libwebsockets rdkafka
 TESTPKGS := cmocka
 deb.json-c    := libjson-c-dev
 deb.yaml-0.1  := libyaml-dev
@@ -33,6 +33,7 @@ deb.cmocka    := libcmocka-dev
 deb.libmicrohttpd := libmicrohttpd-dev
 deb.libcurl   := libcurl4-openssl-dev
 deb.libwebsockets := libwebsockets-dev
+deb.rdkafka   := librdkafka-dev
 
 # $(call pkg,OPTIONS,MODULES): pkg-config's flags, or the build stops naming
 # the missing modules.  Recursive variables below: expanded in recipes only.
@@ -60,7 +61,7 @@ BENCH_SRC:= $(sort $(wildcard bench/*.c))
 BENCH_BIN:= $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 DEPS_OK  := $(BUILD)/.deps-ok
 
-.PHONY: all test unit demo bench san fuzz clean deps
+.PHONY: all test unit demo bench san fuzz clean deps mutants test-tools
 .DEFAULT_GOAL := all
 
 all: $(BUILD)/hedgehog
@@ -122,6 +123,14 @@ test: $(BUILD)/hedgehog $(UNIT_BIN) $(TOOL_BIN)
 
 demo: $(BUILD)/hedgehog
 	@BUILD=$(BUILD) scripts/demo.sh
+
+# What the integration tests run besides the binary (scripts/mutants.sh).
+test-tools: $(BUILD)/hedgehog $(TOOL_BIN) $(KITE_SRV)
+
+# Every safety invariant must be able to fail: each tests/mutants/*.patch,
+# a deliberate defect, must be caught by its tests (scripts/mutants.sh).
+mutants:
+	@scripts/mutants.sh
 
 bench: $(BUILD)/hedgehog $(BENCH_BIN)
 	@BUILD=$(BUILD) bench/run.sh

@@ -6,9 +6,9 @@
 set -eu
 
 BUILD_PKGS="gcc make pkg-config libjson-c-dev libyaml-dev libsqlite3-dev libssl-dev \
-            libmicrohttpd-dev libcurl4-openssl-dev libwebsockets-dev"
+            libmicrohttpd-dev libcurl4-openssl-dev libwebsockets-dev librdkafka-dev"
 TEST_PKGS="libcmocka-dev clang libclang-rt-14-dev sqlite3 chromium nodejs npm prometheus wrk curl \
-           openssl"
+           openssl kcat"
 
 missing=""
 for p in $BUILD_PKGS $TEST_PKGS; do

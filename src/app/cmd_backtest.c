@@ -315,11 +315,13 @@ static int check_new_db(struct bt *b)
     return rc;
 }
 
-/* --db: open the store and record the configuration (exit 2 on failure:
- * an unwritable, foreign or used database is unusable input). */
+/* --db: open the store (keyed with audit.key_file when set) and record the
+ * configuration (exit 2 on failure: an unwritable, foreign or used
+ * database, or an unsafe key file, is unusable input). */
 static int open_db(struct bt *b)
 {
     struct hh_journal_opts o;
+    struct hh_store_audit_key key = { .len = 0 };
     int rc;
 
     hh_journal_opts_default(&o);
@@ -331,7 +333,15 @@ static int open_db(struct bt *b)
         o.sync = HH_STORE_SYNC_FULL;
     o.capital = b->w.cfg.capital;
     o.build = hh_build_id();
-    if (hh_journal_open(b->db_path, &o, b->w.inst, &b->db, &b->d))
+    if (b->w.cfg.audit.key_file[0]) {
+        rc = hh_store_audit_key_read(b->w.cfg.audit.key_file, &key, &b->d);
+        if (rc)
+            return rc;
+        o.audit_key = &key;
+    }
+    rc = hh_journal_open(b->db_path, &o, b->w.inst, &b->db, &b->d);
+    hh_store_audit_key_wipe(&key);
+    if (rc)
         return HH_EDB;
     return hh_journal_config_text(b->db, b->config, b->w.config_text, b->w.config_len, NULL,
                                   HH_TIME_NONE, &b->d);

@@ -9,7 +9,9 @@
  *       never overwritten.
  *   hedgehog db check --db FILE
  *       PRAGMA integrity_check, the schema version and objects, the audit
- *       chain; one line each, then "check: OK" or "check: FAILED".
+ *       chain; one line each, then "check: OK" or "check: FAILED".  A keyed
+ *       chain is checked without its key: links and key ids, not MACs
+ *       (`hedgehog audit verify --key-file` does those).
  *
  * Exit codes (SPEC §6): 0 done / all good; 1 problems found, or the backup
  * failed; 2 bad usage, or the file is missing, unreadable, not a SQLite or
@@ -101,7 +103,13 @@ static int check(int argc, char **argv)
            c.schema_version < HH_STORE_SCHEMA_VERSION ? "; migrated when the engine opens it"
                                                       : "",
            c.schema_ok ? " ok" : " FAILED: ", c.schema_ok ? "" : c.schema);
-    if (c.audit.ok)
+    if (c.audit.ok && c.audit.unverified)
+        printf("audit: links OK, %llu records, head seq %llu; the MACs of %llu keyed "
+               "records (from seq %llu, key id %s) need their keys: hedgehog audit verify "
+               "--key-file\n", (unsigned long long)c.audit.count,
+               (unsigned long long)c.audit.head_seq, (unsigned long long)c.audit.unverified,
+               (unsigned long long)c.audit.first_unverified, c.audit.unverified_key);
+    else if (c.audit.ok)
         printf("audit: OK, %llu records, head seq %llu\n", (unsigned long long)c.audit.count,
                (unsigned long long)c.audit.head_seq);
     else if (c.audit.bad_seq)

@@ -10,6 +10,9 @@
  *                [--speed X] [--signals FILE|-] [--db FILE] [--db-sync M]
  *                [--out DIR] [--log-level L]
  *
+ * With `signals.source: kafka` the signals come from Kafka instead of
+ * --signals (run_kafka.c: a source of the loop like the lines).
+ *
  * The event loop's sources: the signal lines (validated when read, in line
  * order, with the clock at their received_at — else at the engine time
  * they are read, or their ts before this process's first market event,
@@ -88,14 +91,49 @@ static void set_cursor(struct run *R, bool change)
     hh_tm_set_cursor(R->tm, &R->cur, change);
 }
 
-/* The key that comes before every other: an input taken as soon as it is there. */
-static const struct hh_ev_key KEY_FIRST = { HH_TIME_NONE, HH_EV_SIGNAL, 0 };
-static const struct hh_ev_key KEY_LAST = { HH_TIME_MAX, HH_EV_MARKET, UINT64_MAX };
-
 /* ---- the signal lines -------------------------------------------------------------- */
 
-/* A line decided: recorded in the step that consumes it, the accepted signal
- * handed to the engine (it arrives at its received_at). */
+/* An accepted signal: logged and handed to the engine (it arrives at its
+ * received_at).  Shared by the signal sources (lines, Kafka). */
+void run_accepted(struct run *R, struct hh_signal *s, uint64_t lineno)
+{
+    int rc;
+
+    R->accepted++;
+    HH_JLOG(&R->log, HH_LOG_INFO, now_of(R), "signal_accepted", hh_signal_corr(s),
+            "id=%s line=%llu %s %s", s->id, (unsigned long long)lineno,
+            s->group ? "group" : hh_side_name(s->side), s->group ? s->id : run_sym(R, s->iid));
+    if (s->group) {
+        R->groups = true;
+        for (int i = 0; R->o && i < R->g->group.nlegs; i++)
+            hh_out_chart(R->o, R->g->group.legs[i].iid);
+        rc = hh_tm_accept(R->tm, s, &R->g->group, R->g->has_stop_loss ? R->g->stop_loss : 0,
+                          R->g->has_target ? R->g->target : 0);
+    } else {
+        if (R->o)
+            hh_out_chart(R->o, s->iid);
+        rc = hh_tm_accept(R->tm, s, NULL, 0, 0);
+    }
+    if (rc)
+        HH_JLOG(&R->log, HH_LOG_ERROR, now_of(R), "signal_lost", hh_signal_corr(s),
+                "id=%s: %s", s->id, hh_strerror(rc));
+}
+
+/* A rejection: counted, dead-lettered into --out, logged (corr: its
+ * correlation id, NULL for the signal id when known). */
+void run_rejected(struct run *R, const struct hh_sig_reject *rej, uint64_t lineno,
+                  const char *corr)
+{
+    R->rejected++;
+    if (R->o)
+        hh_out_dead_letter(R->o, lineno, rej, false);
+    HH_JLOG(&R->log, HH_LOG_INFO, now_of(R), "signal_rejected",
+            corr ? corr : rej->id_known ? rej->id : NULL, "id=%s line=%llu reason=%s detail=%s",
+            rej->id_known ? rej->id : "null", (unsigned long long)lineno,
+            hh_sig_reason_name(rej->reason), rej->detail);
+}
+
+/* A line decided: recorded in the step that consumes it. */
 static void decide_line(struct run *R, const struct hh_feed_line *it)
 {
     struct hh_signal s;
@@ -122,37 +160,10 @@ static void decide_line(struct run *R, const struct hh_feed_line *it)
         run_fatal_db(R);
         return;
     }
-    if (ok) {
-        int rc;
-
-        R->accepted++;
-        HH_JLOG(&R->log, HH_LOG_INFO, now_of(R), "signal_accepted", hh_signal_corr(&s),
-                "id=%s line=%llu %s %s", s.id, (unsigned long long)it->lineno,
-                s.group ? "group" : hh_side_name(s.side), s.group ? s.id : run_sym(R, s.iid));
-        if (s.group) {
-            R->groups = true;
-            for (int i = 0; R->o && i < R->g->group.nlegs; i++)
-                hh_out_chart(R->o, R->g->group.legs[i].iid);
-            rc = hh_tm_accept(R->tm, &s, &R->g->group,
-                              R->g->has_stop_loss ? R->g->stop_loss : 0,
-                              R->g->has_target ? R->g->target : 0);
-        } else {
-            if (R->o)
-                hh_out_chart(R->o, s.iid);
-            rc = hh_tm_accept(R->tm, &s, NULL, 0, 0);
-        }
-        if (rc)
-            HH_JLOG(&R->log, HH_LOG_ERROR, now_of(R), "signal_lost", hh_signal_corr(&s),
-                    "id=%s: %s", s.id, hh_strerror(rc));
-    } else {
-        R->rejected++;
-        if (R->o)
-            hh_out_dead_letter(R->o, it->lineno, &rej, false);
-        HH_JLOG(&R->log, HH_LOG_INFO, now_of(R), "signal_rejected",
-                rej.id_known ? rej.id : NULL, "id=%s line=%llu reason=%s detail=%s",
-                rej.id_known ? rej.id : "null", (unsigned long long)it->lineno,
-                hh_sig_reason_name(rej.reason), rej.detail);
-    }
+    if (ok)
+        run_accepted(R, &s, it->lineno);
+    else
+        run_rejected(R, &rej, it->lineno, NULL);
 }
 
 static void take_line(struct run *R, const struct hh_feed_line *it)
@@ -408,6 +419,9 @@ static enum hh_src_state poll_peek(void *impl, struct hh_ev_key *key)
         return HH_SRC_END;
     if (R->startup_done && R->next_poll == HH_TIME_MAX && now_of(R) != HH_TIME_NONE)
         R->next_poll = now_of(R) + R->w.cfg.reconcile.poll;
+    if (R->startup_done && hh_tm_poll_wanted(R->tm) && now_of(R) != HH_TIME_NONE &&
+        R->next_poll > now_of(R))
+        R->next_poll = now_of(R);   /* a position moved without us: reconcile now */
     t = R->startup_done ? R->next_poll : R->startup_retry;
     if (t == HH_TIME_MAX) {
         *key = KEY_LAST;
@@ -643,6 +657,10 @@ static int check_signals(struct run *R)
 {
     FILE *f;
 
+    if (R->signals && R->w.cfg.signals.source == HH_CONFIG_SIGNALS_KAFKA)
+        return hh_diag_set(&R->d, HH_EINVAL, "--signals %s: signals.source is kafka in %s "
+                           "(give one source: drop --signals, or set signals.source: file)",
+                           R->signals, R->config);
     if (!R->signals || !strcmp(R->signals, "-"))
         return HH_OK;
     if (!(f = fopen(R->signals, "r")))
@@ -676,6 +694,7 @@ static int run_loop(struct run *R)
     L.wait = loop_wait;
     L.ctx = R;
     if ((rc = hh_loop_add(&L, (struct hh_source){ &lines_ops, R, "signal lines" })) ||
+        (rc = hh_loop_add(&L, (struct hh_source){ &run_kafka_ops, R, "kafka signals" })) ||
         (rc = hh_eng_add_sources(R->eng, &L)) ||
         (rc = hh_loop_add(&L, (struct hh_source){ &poll_ops, R, "polls" })) ||
         (rc = hh_loop_add(&L, (struct hh_source){ &md_ops, R, "market data" })))
@@ -715,6 +734,7 @@ static int finish(struct run *R, const char *why)
     run_commit(R);
     if (!R->failed)
         hh_tm_flush(R->tm);   /* what is queued goes out */
+    run_kafka_finish(R);      /* decisions durable, offsets committed, outbox flushed */
     if (R->startup_done && !R->failed && g_stops < 2)
         run_poll(R, false);   /* the state persisted is the broker's, reports lost or not */
     if (!R->failed && hh_journal_finish(R->db, now_of(R), &R->d))
@@ -750,6 +770,7 @@ static int finish(struct run *R, const char *why)
 
 static void cleanup(struct run *R)
 {
+    run_kafka_free(R);
     hh_feed_lines_stop(R->lines);
     hh_feed_replay_stop(R->replay);
     hh_out_free(R->o);
@@ -857,7 +878,7 @@ int hh_cmd_run(int argc, char **argv)
         return fail(&R, HH_EXIT_USAGE);
     if ((rc = restore(&R)))
         return fail(&R, rc == HH_ENOMEM ? HH_EXIT_FAIL : HH_EXIT_USAGE);
-    if (start_signals(&R) || open_outputs(&R))
+    if (start_signals(&R) || run_kafka_start(&R) || open_outputs(&R))
         return fail(&R, HH_EXIT_USAGE);
     HH_JLOG(&R.log, R.mds.skipped ? HH_LOG_WARN : HH_LOG_INFO, now_of(&R), "market_data", NULL,
             "%s: %llu rows, rows skipped %llu (out of order %llu, bad field %llu, bad bar "

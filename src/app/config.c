@@ -265,6 +265,9 @@ static const struct key keys[] = {
       .def = "300", .doc = "signed requests: |server time - X-HH-Timestamp| <= this" },
     { .name = "report.dir", .type = KT_PATH, F(report.dir), .nullable = true,
       .def = "null", .doc = "daily reports written here at each session's end" },
+    { .name = "audit.key_file", .type = KT_PATH, F(audit.key_file), .nullable = true,
+      .def = "null", .doc = "HMAC key of the audit chain: 64-256 hex digits, mode 0600; "
+                            "null: unkeyed" },
 };
 
 #define NKEYS (sizeof keys / sizeof keys[0])

@@ -227,6 +227,12 @@ struct hh_config {
     struct {
         char dir[HH_PATH_MAX];           /* daily reports; "": none */
     } report;
+
+    struct {
+        char key_file[HH_PATH_MAX];      /* the audit chain's HMAC key (a secret
+                                            file, read by the command that opens
+                                            the database); "": unkeyed */
+    } audit;
 };
 
 /* Fill *c with every row's default (no file: instruments and holidays

@@ -11,8 +11,14 @@
 
 #include "trade/charges.h"
 
+#include <stdio.h>
+
 _Static_assert(HH_CONFIG_WINDOWS_MAX <= HH_PAPER_WINDOWS_MAX,
                "every configured fault window fits the paper broker");
+_Static_assert(HH_CONFIG_EXTERNAL_MAX <= HH_PAPER_EXTERNAL_MAX,
+               "every configured external action fits the paper broker");
+_Static_assert(sizeof ((struct hh_config_external *)0)->symbol <= HH_PAPER_SYMBOL_MAX,
+               "every configured symbol fits the paper broker's");
 
 /* The hybrid stop polls an unconfirmed cancellation this often. */
 #define HSL_CONFIRM_POLL HH_NS_PER_S
@@ -99,6 +105,26 @@ static void copy_windows(const struct hh_window *from, int n, struct hh_paper_wi
         to[i] = (struct hh_paper_window){ .from = from[i].from, .to = from[i].to };
 }
 
+/* `at` keeps its form: an IST time of day (ns) or an instant (ns). */
+static void copy_external(const struct hh_config_external *from, int n,
+                          struct hh_paper_external *to)
+{
+    static const enum hh_paper_ext_action action[] = {
+        [HH_CONFIG_EXT_CLOSE_POSITION] = HH_PAPER_EXT_CLOSE_POSITION,
+        [HH_CONFIG_EXT_CANCEL_ORDERS] = HH_PAPER_EXT_CANCEL_ORDERS,
+        [HH_CONFIG_EXT_REJECT_NEXT] = HH_PAPER_EXT_REJECT_NEXT,
+    };
+
+    for (int i = 0; i < n; i++) {
+        to[i] = (struct hh_paper_external){
+            .tod = from[i].tod,
+            .at = from[i].at,
+            .action = action[from[i].action],
+        };
+        snprintf(to[i].symbol, sizeof to[i].symbol, "%s", from[i].symbol);
+    }
+}
+
 void hh_config_paper(const struct hh_config *c, bool shadow, struct hh_paper_config *out)
 {
     hh_paper_config_defaults(out);
@@ -118,4 +144,9 @@ void hh_config_paper(const struct hh_config *c, bool shadow, struct hh_paper_con
     copy_windows(c->paper.unavailable, c->paper.n_unavailable, out->unavailable);
     out->n_disconnect = c->paper.n_disconnect;
     copy_windows(c->paper.disconnect, c->paper.n_disconnect, out->disconnect);
+    out->duplicate_update_pct = c->paper.duplicate_update_pct;
+    out->reorder_update_pct = c->paper.reorder_update_pct;
+    out->book_lag = c->paper.book_lag;
+    out->n_external = c->paper.n_external;
+    copy_external(c->paper.external, c->paper.n_external, out->external);
 }

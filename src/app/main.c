@@ -27,6 +27,8 @@ static const struct command commands[] = {
     { "price-options", hh_cmd_price_options, hh_usage_price_options },
     { "config", hh_cmd_config, hh_usage_config },
     { "audit", hh_cmd_audit, hh_usage_audit },
+    { "kill", hh_cmd_kill, hh_usage_kill },
+    { "report", hh_cmd_report, hh_usage_report },
     { "db", hh_cmd_db, hh_usage_db },
     { "api", hh_cmd_api, hh_usage_api },
 };

@@ -21,6 +21,7 @@
 #include "broker/paper.h"
 #include "broker/shadow.h"
 #include "engine/engine.h"
+#include "core/jsonout.h"
 #include "feed/feed.h"
 #include "out/out.h"
 #include "signal/group.h"
@@ -39,6 +40,13 @@ enum {
                                       candles and selection are in the state, the
                                       tick itself is not) */
 };
+
+/* The key that comes before every other (an input taken as soon as it is
+ * there), and the one after every other (a source holding nothing back). */
+static const struct hh_ev_key KEY_FIRST = { HH_TIME_NONE, HH_EV_SIGNAL, 0 };
+static const struct hh_ev_key KEY_LAST = { HH_TIME_MAX, HH_EV_MARKET, UINT64_MAX };
+
+struct run_kafka;
 
 struct run {
     const char *config, *mode, *ticks, *bars, *speed_s, *signals, *db_path, *db_sync;
@@ -62,7 +70,8 @@ struct run {
     struct hh_out *o;                  /* --out, or NULL */
     /* the adapters */
     struct hh_feed_hub *hub;
-    struct hh_feed_lines *lines;       /* NULL: no signal source */
+    struct hh_feed_lines *lines;       /* NULL: no signal file */
+    struct run_kafka *kafka;           /* NULL: no Kafka source (run_kafka.c) */
     struct hh_feed_replay *replay;
     struct hh_feed_line line;          /* the line taken next (line_held) */
     bool line_held;
@@ -97,6 +106,30 @@ struct run {
 int run_open_db(struct run *R);
 /* A checkpoint that cannot be restored: say which build wrote it (R->d). */
 void run_restore_failed(struct run *R);
+
+/* cmd_run.c: a signal decided by any source, after its records joined the step. */
+void run_accepted(struct run *R, struct hh_signal *s, uint64_t lineno);
+void run_rejected(struct run *R, const struct hh_sig_reject *rej, uint64_t lineno,
+                  const char *corr);
+
+/* run_kafka.c: signals from Kafka (SPEC §14), dead letters and events out. */
+int run_kafka_start(struct run *R);              /* exit-2 material in R->d */
+extern const struct hh_source_ops run_kafka_ops; /* the loop's Kafka source */
+/* An event for the events topic, or NULL when there is none: add members
+ * to the returned writer, then run_kafka_event_end() (the outbox row joins
+ * the current step: published once it is durable). */
+struct hh_json *run_kafka_event(struct run *R, const char *type, const char *symbol,
+                                const char *corr, hh_time_t at);
+void run_kafka_event_end(struct run *R);
+void run_kafka_finish(struct run *R);            /* before the journal's end */
+void run_kafka_free(struct run *R);              /* accepts R->kafka NULL */
+
+/* What the operations API will show as the `signals` component. */
+struct run_kafka_health {
+    bool up;
+    char why[256];                 /* when down */
+};
+void run_kafka_health(struct run *R, struct run_kafka_health *out);
 
 /* run_events.c: the engine's sink (logs, audit, outputs) and the poll. */
 void run_sink(struct run *R, struct hh_tm_sink *out);

@@ -35,6 +35,70 @@ static void fx(char *b, size_t cap, int64_t v)
     hh_fx_format(b, cap, v, 2);
 }
 
+/* ---- the events topic (run_kafka.c: published once durable) ---------------------- */
+
+static void ev_fill(struct run *R, const struct hh_tm_fill *f)
+{
+    struct hh_json *w = run_kafka_event(R, "fill", run_sym(R, f->iid), corr_of(f->sig), f->ts);
+
+    if (!w)
+        return;
+    hh_json_uint(w, "order_id", f->order_id);
+    hh_json_uint(w, "trade_id", f->trade_id);
+    hh_json_str(w, "signal_id", f->sig ? f->sig->id : NULL);
+    hh_json_str(w, "side", hh_side_name(f->side));
+    hh_json_int(w, "qty", f->qty);
+    hh_json_fx(w, "price", f->price, 2);
+    hh_json_str(w, "reason", hh_fill_reason_name(f->reason));
+    hh_json_fx(w, "charges", f->charges, 2);
+    run_kafka_event_end(R);
+}
+
+static void ev_trade(struct run *R, const struct hh_tm_trade *t)
+{
+    struct hh_json *w = run_kafka_event(R, "trade", run_sym(R, t->iid), corr_of(t->sig),
+                                        t->exit_ts);
+
+    if (!w)
+        return;
+    hh_json_uint(w, "trade_id", t->trade_id);
+    hh_json_str(w, "signal_id", t->sig ? t->sig->id : NULL);
+    hh_json_str(w, "side", hh_side_name(t->side));
+    hh_json_int(w, "qty", t->qty);
+    hh_json_time(w, "entry_ts", t->entry_ts);
+    hh_json_fx(w, "entry_price", t->entry_price, 2);
+    hh_json_fx(w, "avg_exit_price", t->avg_exit_price, 2);
+    hh_json_str(w, "exit_reason", hh_fill_reason_name(t->exit_reason));
+    hh_json_fx(w, "net_pnl", t->net, 2);
+    run_kafka_event_end(R);
+}
+
+static const char *const ORDER_EVENT[] = {
+    [HH_TMO_SENT] = "sent", [HH_TMO_SEND_FAILED] = "send_failed", [HH_TMO_MODIFY] = "modify",
+    [HH_TMO_CANCEL] = "cancel", [HH_TMO_REPORT] = "report",
+};
+
+static void ev_order(struct run *R, const struct hh_tm_order_event *e)
+{
+    hh_iid_t iid = e->req ? e->req->iid : e->sig ? e->sig->iid : HH_IID_NONE;
+    struct hh_json *w = run_kafka_event(R, "order", iid == HH_IID_NONE ? NULL : run_sym(R, iid),
+                                        corr_of(e->sig), e->ts);
+
+    if (!w)
+        return;
+    hh_json_str(w, "event", ORDER_EVENT[e->kind]);
+    hh_json_uint(w, "order_id", e->order_id);
+    hh_json_str(w, "client_id", e->req ? e->req->client_id : NULL);
+    hh_json_str(w, "report", e->report ? hh_report_kind_name(e->report->kind) : NULL);
+    hh_json_str(w, "state", hh_ord_state_name(e->state));
+    if (e->req) {
+        hh_json_str(w, "side", hh_side_name(e->req->side));
+        hh_json_int(w, "qty", e->req->qty);
+        hh_json_str(w, "type", hh_ord_type_name(e->req->type));
+    }
+    run_kafka_event_end(R);
+}
+
 /* ---- the engine's sink: structured logs ---------------------------------------- */
 
 static void s_fill(void *ctx, const struct hh_tm_fill *f)
@@ -44,6 +108,7 @@ static void s_fill(void *ctx, const struct hh_tm_fill *f)
 
     if (R->o)
         hh_out_fill(R->o, f);
+    ev_fill(R, f);
     fx(px, sizeof px, f->price);
     fx(ch, sizeof ch, f->charges);
     HH_JLOG(&R->log, HH_LOG_INFO, f->ts, "fill", corr_of(f->sig),
@@ -59,6 +124,7 @@ static void s_closed(void *ctx, const struct hh_tm_trade *t)
 
     if (R->o)
         hh_out_trade(R->o, t, hh_tm_stats(R->tm)->equity);
+    ev_trade(R, t);
     fx(net, sizeof net, t->net);
     fx(ex, sizeof ex, t->avg_exit_price);
     HH_JLOG(&R->log, HH_LOG_INFO, t->exit_ts, "trade_closed", corr_of(t->sig),
@@ -100,6 +166,7 @@ static void s_order(void *ctx, const struct hh_tm_order_event *e)
     const struct hh_report *r = e->report;
     char px[40] = "";
 
+    ev_order(R, e);
     switch (e->kind) {
     case HH_TMO_SENT:
         if (q->limit)

@@ -11,16 +11,25 @@
  * re-enters it with its remaining quantity and `sim_base` = what it had
  * filled, so cumulative filled = sim_base + the exchange's filled.
  *
- * Reports queue in `q` (FIFO, due times non-decreasing because engine time
- * never goes back) and leave only through flush(), outside any broker call
- * and outside the exchange's matching loop.
+ * Reports queue in `q`, sorted by due time (stable: equal due times keep
+ * the order they were queued in), and leave only through flush(), outside
+ * any broker call and outside the exchange's matching loop.  A report drawn
+ * for reordering waits in `held` until the next report is queued.
+ *
+ * The broker's own orders (a square-off by hand) are tagged
+ * "manual<order id>", a form the engine's client ids never take.
  *
  * Invariants:
  *  - bo.filled <= bo.qty; FILLED iff bo.filled == bo.qty;
  *  - an order is in `work` iff its state is OPEN or PARTIALLY_FILLED;
- *  - positions[iid].qty == sum over the orders of iid of side x filled;
+ *  - positions[iid].qty == sum over the orders of iid of side x filled
+ *    (the broker's own orders included);
  *  - next_exec only grows: an exec id is never reused, also across a
- *    snapshot and restore.
+ *    snapshot and restore; only a duplicated report repeats one;
+ *  - the book (orders, positions, funds) depends on the calls, the market
+ *    data, the clock and `rng` only — never on the stream (`srng`, `q`,
+ *    `held`) nor on the book lag, which only hides orders from answers;
+ *  - an external action is applied at most once: ext[i] never goes back.
  */
 #include "broker/paper.h"
 
@@ -45,13 +54,34 @@ struct porder {
     hh_qty_t sim_base;           /* filled before it entered this exchange */
     hh_time_t ready_at;          /* placement + latency */
     hh_time_t cancel_at;         /* a cancel takes effect; HH_TIME_NONE */
+    hh_time_t listed_at;         /* the order book lists it from then (book_lag) */
     bool doomed;                 /* the exchange will reject it */
+    bool forced;                 /* ... because of an external reject_next */
     bool triggered;              /* STOP_LIMIT: its trigger has traded */
 };
 
 struct qrep {
     struct hh_report r;
     hh_time_t due;
+    uint64_t seq;                /* queued order: flush() delivers only what
+                                    was queued before it started */
+    bool copy;                   /* a duplicate (duplicate_update_pct) */
+};
+
+/* A report held back by reorder_update_pct, with its duplicate's lag
+ * (-1: none). */
+struct held {
+    bool on;
+    struct hh_report r;
+    hh_time_t due;
+    int64_t dup_lag;
+};
+
+/* An external action's progress (persisted: applied once). */
+enum ext_state {
+    EXT_PENDING,                 /* not due yet */
+    EXT_ARMED,                   /* reject_next: applied, waiting for a placement */
+    EXT_DONE,
 };
 
 struct hh_paper {
@@ -68,11 +98,18 @@ struct hh_paper {
     struct hh_u64map sim2idx;    /* exchange id -> index + 1 */
     struct hh_u64map byclient;   /* hash(client id) -> index + 1 (latest) */
     struct hh_position *pos;            /* by instrument id */
-    size_t npos;
+    hh_price_t *last;            /* by instrument id: last traded price, 0: none */
+    size_t npos;                 /* entries of pos and last */
     struct qrep *q;
     size_t qhead, qn, qcap;
+    uint64_t qseq;               /* next qrep.seq */
+    struct held held;
+    uint8_t ext[HH_PAPER_EXTERNAL_MAX];   /* enum ext_state of cfg.external[i] */
+    const char *cancel_why;      /* reason of the CANCELLED the exchange is
+                                    about to report (do_cancel), else NULL */
     uint64_t next_exec;
-    uint64_t rng;
+    uint64_t rng;                /* the book's faults: reject, timeout */
+    uint64_t srng;               /* the stream's faults: drop, duplicate, reorder */
     uint64_t version;
     struct hh_paper_stats st;
     hh_report_fn sink;
@@ -116,12 +153,12 @@ static uint64_t next_u64(uint64_t *s)
     return z ^ (z >> 31);
 }
 
-/* True with probability pct percent (ratio units). */
-static bool chance(struct hh_paper *p, hh_ratio_t pct)
+/* True with probability pct percent (ratio units), drawn from *rng. */
+static bool chance(uint64_t *rng, hh_ratio_t pct)
 {
     if (pct <= 0)
         return false;
-    return (int64_t)(next_u64(&p->rng) % (uint64_t)PCT_SCALE) < pct;
+    return (int64_t)(next_u64(rng) % (uint64_t)PCT_SCALE) < pct;
 }
 
 static uint64_t hash_id(const char *s)
@@ -159,6 +196,25 @@ bool hh_paper_unavailable_at(const struct hh_paper *p, hh_time_t t)
 bool hh_paper_disconnected_at(const struct hh_paper *p, hh_time_t t)
 {
     return in_window(p->cfg.disconnect, p->cfg.n_disconnect, t);
+}
+
+/* Does a window of w meet [a, b] (a <= b)?  Either a lies in one, or one
+ * starts in (a, b]. */
+static bool window_meets(const struct hh_paper_window *w, int n, hh_time_t a, hh_time_t b)
+{
+    int64_t tod = hh_time_ist_tod(a);
+
+    if (in_window(w, n, a))
+        return true;
+    for (int i = 0; i < n; i++) {
+        int64_t ahead = w[i].from - tod;    /* to its next start, in (0, 1 day] */
+
+        if (ahead <= 0)
+            ahead += HH_NS_PER_DAY;
+        if (ahead <= b - a)
+            return true;
+    }
+    return false;
 }
 
 static bool down(struct hh_paper *p)
@@ -200,19 +256,25 @@ static void drop_idx(uint32_t *a, size_t *n, uint32_t v)
     }
 }
 
+/* The position of iid (pos and last grown to hold it); NULL: no memory. */
 static struct hh_position *pos_for(struct hh_paper *p, hh_iid_t iid)
 {
     if (iid >= p->npos) {
         size_t n = p->npos ? p->npos : 16;
         struct hh_position *x;
+        hh_price_t *l;
 
         while (n <= iid)
             n *= 2;
-        x = realloc(p->pos, n * sizeof *x);
-        if (!x)
+        /* both grow, or npos stays (an array longer than npos is harmless) */
+        if (!(x = realloc(p->pos, n * sizeof *x)))
             return NULL;
-        memset(x + p->npos, 0, (n - p->npos) * sizeof *x);
         p->pos = x;
+        if (!(l = realloc(p->last, n * sizeof *l)))
+            return NULL;
+        p->last = l;
+        memset(x + p->npos, 0, (n - p->npos) * sizeof *x);
+        memset(l + p->npos, 0, (n - p->npos) * sizeof *l);
         p->npos = n;
     }
     return &p->pos[iid];
@@ -220,15 +282,11 @@ static struct hh_position *pos_for(struct hh_paper *p, hh_iid_t iid)
 
 /* ---- the report stream ------------------------------------------------------ */
 
-static int enqueue(struct hh_paper *p, const struct hh_report *r)
+/* Queue r to be delivered at `due`, after everything due by then. */
+static int q_insert(struct hh_paper *p, const struct hh_report *r, hh_time_t due, bool copy)
 {
-    hh_time_t now = now_of(p);
+    size_t at;
 
-    p->st.reports++;
-    if (chance(p, p->cfg.drop_update_pct)) {
-        p->st.dropped++;
-        return HH_OK;
-    }
     if (!p->flushing && p->qhead > 0 && p->qhead * 2 >= p->qn) {
         memmove(p->q, p->q + p->qhead, (p->qn - p->qhead) * sizeof *p->q);
         p->qn -= p->qhead;
@@ -236,9 +294,94 @@ static int enqueue(struct hh_paper *p, const struct hh_report *r)
     }
     if (hh_grow(&p->q, &p->qcap, p->qn + 1, sizeof *p->q))
         return HH_ENOMEM;
-    p->q[p->qn].r = *r;
-    p->q[p->qn].due = now + p->cfg.delay_update;
+    for (at = p->qn; at > p->qhead && p->q[at - 1].due > due; at--)
+        ;
+    memmove(p->q + at + 1, p->q + at, (p->qn - at) * sizeof *p->q);
+    p->q[at] = (struct qrep){ .r = *r, .due = due, .seq = p->qseq++, .copy = copy };
     p->qn++;
+    return HH_OK;
+}
+
+/* Queue r at `due` and, when dup_lag >= 0, its duplicate dup_lag later. */
+static int q_put(struct hh_paper *p, const struct hh_report *r, hh_time_t due, int64_t dup_lag)
+{
+    int rc = q_insert(p, r, due, false);
+
+    if (rc == HH_OK && dup_lag >= 0)
+        rc = q_insert(p, r, due + dup_lag, true);
+    return rc;
+}
+
+/* duplicate_update_pct: the lag of the copy (half right behind, half
+ * 1-500 ms later), or -1 when the report is not duplicated. */
+static int64_t dup_lag(struct hh_paper *p)
+{
+    uint64_t v;
+
+    if (!chance(&p->srng, p->cfg.duplicate_update_pct))
+        return -1;
+    v = next_u64(&p->srng);
+    return v & 1 ? 0 : (int64_t)((v >> 1) % 500 + 1) * HH_NS_PER_MS;
+}
+
+/* The held report meets the next one, r (due at `due`): they swap when r
+ * is due within the hold and no disconnect window lies between them (a
+ * swap never carries a report past a loss); otherwise the held one goes
+ * first, in place. */
+static int pass_held(struct hh_paper *p, const struct hh_report *r, hh_time_t due,
+                     int64_t lag)
+{
+    struct held h = p->held;
+    int rc;
+
+    p->held.on = false;
+    if (due <= h.due + HH_PAPER_REORDER_HOLD &&
+        !window_meets(p->cfg.disconnect, p->cfg.n_disconnect, h.due, due)) {
+        p->st.reordered++;
+        if ((rc = q_put(p, r, due, lag)))
+            return rc;
+        return q_put(p, &h.r, due, h.dup_lag);
+    }
+    if ((rc = q_put(p, &h.r, h.due, h.dup_lag)))
+        return rc;
+    return q_put(p, r, due, lag);
+}
+
+/* A held report nothing followed within the hold: delivered in place (its
+ * own due time decides a disconnect loss), that much late. */
+static void expire_held(struct hh_paper *p)
+{
+    if (p->held.on && now_of(p) >= p->held.due + HH_PAPER_REORDER_HOLD &&
+        q_put(p, &p->held.r, p->held.due, p->held.dup_lag) == HH_OK)
+        p->held.on = false;
+}
+
+/* A report about the book, onto the stream with its faults (drawn from
+ * srng at fixed points, see paper.h). */
+static int enqueue(struct hh_paper *p, const struct hh_report *r)
+{
+    hh_time_t due = now_of(p) + p->cfg.delay_update;
+    int64_t lag;
+    bool hold;
+    int rc;
+
+    p->st.reports++;
+    if (chance(&p->srng, p->cfg.drop_update_pct)) {
+        p->st.dropped++;
+        return HH_OK;
+    }
+    lag = dup_lag(p);
+    hold = chance(&p->srng, p->cfg.reorder_update_pct);
+    if (p->held.on) {
+        rc = pass_held(p, r, due, lag);
+    } else if (hold && !hh_paper_disconnected_at(p, due)) {
+        p->held = (struct held){ .on = true, .r = *r, .due = due, .dup_lag = lag };
+        return HH_OK;
+    } else {
+        rc = q_put(p, r, due, lag);
+    }
+    if (rc)
+        return rc;
     if (p->in_market) {
         autosave(p);
         flush(p);
@@ -247,17 +390,19 @@ static int enqueue(struct hh_paper *p, const struct hh_report *r)
 }
 
 /* Deliver the reports due by now, in order.  Reports queued by what the
- * sink does meanwhile wait for the next flush: bounded, and the sink is
- * never called back from inside its own broker call. */
+ * sink does meanwhile wait for the next flush (seq): bounded, and the sink
+ * is never called back from inside its own broker call. */
 static void flush(struct hh_paper *p)
 {
     hh_time_t now = now_of(p);
-    size_t budget = p->qn - p->qhead;
+    uint64_t limit;
 
     if (p->flushing)
         return;
+    expire_held(p);
+    limit = p->qseq;
     p->flushing++;
-    while (budget-- > 0 && p->qhead < p->qn && p->q[p->qhead].due <= now) {
+    while (p->qhead < p->qn && p->q[p->qhead].due <= now && p->q[p->qhead].seq < limit) {
         struct qrep e = p->q[p->qhead++];
 
         if (hh_paper_disconnected_at(p, e.due)) {
@@ -267,6 +412,8 @@ static void flush(struct hh_paper *p)
         p->st.delivered++;
         if (p->cfg.delay_update > 0)
             p->st.delayed++;
+        if (e.copy)
+            p->st.duplicated++;
         if (p->sink)
             p->sink(p->sink_ctx, &e.r);
     }
@@ -364,7 +511,8 @@ static void on_sim_report(void *ctx, const struct hh_report *sr)
         else if (sr->kind == HH_RPT_REJECTED)
             p->st.rejected++;
         report_for(o, sr->kind, sr->ts, &r);
-        snprintf(r.reason, sizeof r.reason, "%s", sr->reason);
+        snprintf(r.reason, sizeof r.reason, "%s",
+                 sr->kind == HH_RPT_CANCELLED && p->cancel_why ? p->cancel_why : sr->reason);
         enqueue(p, &r);
         break;
     case HH_RPT_ACK:
@@ -399,8 +547,14 @@ static int enter_exchange(struct hh_paper *p, uint32_t idx)
     return HH_OK;
 }
 
-/* Carry out a cancellation now (the order is working). */
-static void do_cancel(struct hh_paper *p, uint32_t idx)
+#define WHY_REQUESTED "cancelled on request"
+#define WHY_EXCHANGE "cancelled by the exchange (external cancel_orders)"
+#define WHY_REJECTED "rejected by the exchange (simulated)"
+#define WHY_FORCED "rejected by the exchange (external reject_next)"
+
+/* Carry out a cancellation now (the order is working); `why` is the
+ * CANCELLED report's reason. */
+static void do_cancel(struct hh_paper *p, uint32_t idx, const char *why)
 {
     struct porder *o = &p->orders[idx];
     struct hh_report r;
@@ -409,15 +563,18 @@ static void do_cancel(struct hh_paper *p, uint32_t idx)
         retire(p, idx, HH_OS_CANCELLED);
         p->st.cancelled++;
         report_for(o, HH_RPT_CANCELLED, now_of(p), &r);
-        snprintf(r.reason, sizeof r.reason, "cancelled on request");
+        snprintf(r.reason, sizeof r.reason, "%s", why);
         enqueue(p, &r);
         return;
     }
     /* The exchange reports CANCELLED to on_sim_report(). */
     {
         struct hh_broker b = hh_simex_broker(p->ex);
-        int rc = b.ops->cancel(b.impl, o->sim_id);
+        int rc;
 
+        p->cancel_why = why;
+        rc = b.ops->cancel(b.impl, o->sim_id);
+        p->cancel_why = NULL;
         HH_ASSERT(rc == HH_OK);
     }
 }
@@ -438,7 +595,7 @@ static void due_work(struct hh_paper *p)
         o->cancel_at = HH_TIME_NONE;
         drop_idx(p->pc, &p->npc, idx);
         if (is_working(o))
-            do_cancel(p, idx);
+            do_cancel(p, idx, WHY_REQUESTED);
         else
             p->st.cancel_raced++;
     }
@@ -453,25 +610,167 @@ static void due_work(struct hh_paper *p)
         }
         retire(p, idx, HH_OS_REJECTED);   /* removes work[i] */
         p->st.rejected++;
+        if (o->forced)
+            p->st.forced_rejects++;
         report_for(o, HH_RPT_REJECTED, now, &r);
-        snprintf(r.reason, sizeof r.reason, "rejected by the exchange (simulated)");
+        snprintf(r.reason, sizeof r.reason, "%s", o->forced ? WHY_FORCED : WHY_REJECTED);
         enqueue(p, &r);
     }
 }
 
+/* ---- external actions (SPEC §11 paper.faults.external) ---------------------- */
+
+/* When action x is due: a time of day on the clock's IST date (never
+ * before the clock has a time). */
+static hh_time_t ext_due(const struct hh_paper *p, const struct hh_paper_external *x)
+{
+    if (!x->tod)
+        return x->at;
+    if (!p->clock || p->clock->now == HH_TIME_NONE)
+        return HH_TIME_MAX;
+    return hh_time_from_ist(hh_time_ist_date(p->clock->now), x->at);
+}
+
+/* The pending action due first (the earliest in the list on a tie) and
+ * its time; -1 when none is pending. */
+static int ext_next(const struct hh_paper *p, hh_time_t *due)
+{
+    int best = -1;
+
+    *due = HH_TIME_MAX;
+    for (int i = 0; i < p->cfg.n_external; i++) {
+        hh_time_t t;
+
+        if (p->ext[i] != EXT_PENDING)
+            continue;
+        t = ext_due(p, &p->cfg.external[i]);
+        if (t != HH_TIME_MAX && t < *due) {
+            *due = t;
+            best = i;
+        }
+    }
+    return best;
+}
+
+static hh_iid_t ext_iid(const struct hh_paper *p, const struct hh_paper_external *x)
+{
+    return hh_inst_find(p->inst, x->symbol, strlen(x->symbol));
+}
+
+/* A new order at the end of the book (zeroed but for its id, not yet
+ * counted in norders); NULL: no memory. */
+static struct porder *new_order(struct hh_paper *p)
+{
+    struct porder *o;
+
+    if (hh_grow(&p->orders, &p->cap, p->norders + 1, sizeof *p->orders))
+        return NULL;
+    o = &p->orders[p->norders];
+    memset(o, 0, sizeof *o);
+    o->bo.order_id = (uint64_t)p->norders + 1;
+    o->cancel_at = HH_TIME_NONE;
+    o->listed_at = now_of(p) + p->cfg.book_lag;
+    return o;
+}
+
+/* close_position: the net position squared off by hand, a MARKET order of
+ * the broker's own filled at once at the last price the exchange saw (the
+ * position's average when it saw none: the P&L is then 0). */
+static void square_off(struct hh_paper *p, hh_iid_t iid)
+{
+    hh_qty_t net = hh_paper_position(p, iid);
+    hh_time_t now = now_of(p);
+    struct porder *o;
+    struct hh_report r;
+
+    if (net == 0 || !(o = new_order(p)))
+        return;
+    snprintf(o->bo.client_id, sizeof o->bo.client_id, "manual%llu",
+             (unsigned long long)o->bo.order_id);
+    o->bo.iid = iid;
+    o->bo.side = net > 0 ? HH_SELL : HH_BUY;
+    o->bo.type = HH_ORD_MARKET;
+    o->bo.state = HH_OS_OPEN;
+    o->bo.qty = net > 0 ? net : -net;
+    o->ready_at = now;
+    if (hh_u64map_put(&p->byclient, hash_id(o->bo.client_id), o->bo.order_id))
+        return;
+    p->norders++;
+    p->st.squared_off++;
+    report_for(o, HH_RPT_ACK, now, &r);
+    enqueue(p, &r);
+    book_fill(p, (uint32_t)(o->bo.order_id - 1), o->bo.qty,
+              p->last[iid] > 0 ? p->last[iid] : p->pos[iid].avg, now);
+}
+
+/* cancel_orders: the exchange cancels the rest of every working order of
+ * iid, at once (whatever latency), as a broker's own cancel. */
+static void exchange_cancel(struct hh_paper *p, hh_iid_t iid)
+{
+    for (size_t i = 0; i < p->nwork;) {
+        uint32_t idx = p->work[i];
+
+        if (p->orders[idx].bo.iid != iid) {
+            i++;
+            continue;
+        }
+        do_cancel(p, idx, WHY_EXCHANGE);  /* removes work[i] */
+        p->st.exchange_cancels++;
+    }
+}
+
+static void ext_apply(struct hh_paper *p, int i)
+{
+    const struct hh_paper_external *x = &p->cfg.external[i];
+    hh_iid_t iid = ext_iid(p, x);
+
+    p->ext[i] = x->action == HH_PAPER_EXT_REJECT_NEXT ? EXT_ARMED : EXT_DONE;
+    p->st.external++;
+    p->version++;
+    if (iid == HH_IID_NONE || iid >= p->npos)
+        return;                  /* never traded: no position, no orders */
+    if (x->action == HH_PAPER_EXT_CLOSE_POSITION)
+        square_off(p, iid);
+    else if (x->action == HH_PAPER_EXT_CANCEL_ORDERS)
+        exchange_cancel(p, iid);
+}
+
+/* The armed reject_next for a placement on iid (the first), or -1. */
+static int ext_armed(const struct hh_paper *p, hh_iid_t iid)
+{
+    for (int i = 0; i < p->cfg.n_external; i++)
+        if (p->ext[i] == EXT_ARMED && ext_iid(p, &p->cfg.external[i]) == iid)
+            return i;
+    return -1;
+}
+
+/* Everything due by now: cancellations and rejections, then external
+ * actions in time order. */
+static void due_all(struct hh_paper *p)
+{
+    hh_time_t due;
+    int i;
+
+    due_work(p);
+    while ((i = ext_next(p, &due)) >= 0 && due <= now_of(p))
+        ext_apply(p, i);
+}
+
 void hh_paper_pump(struct hh_paper *p)
 {
-    due_work(p);
+    due_all(p);
     autosave(p);
     flush(p);
 }
 
 hh_time_t hh_paper_next_due(const struct hh_paper *p)
 {
-    hh_time_t t = HH_TIME_MAX;
+    hh_time_t t = HH_TIME_MAX, x;
 
     if (p->qhead < p->qn)
         t = p->q[p->qhead].due;
+    if (p->held.on && p->held.due + HH_PAPER_REORDER_HOLD < t)
+        t = p->held.due + HH_PAPER_REORDER_HOLD;
     for (size_t i = 0; i < p->npc; i++)
         if (p->orders[p->pc[i]].cancel_at < t)
             t = p->orders[p->pc[i]].cancel_at;
@@ -481,6 +780,8 @@ hh_time_t hh_paper_next_due(const struct hh_paper *p)
         if (o->doomed && o->ready_at < t)
             t = o->ready_at;
     }
+    if (ext_next(p, &x) >= 0 && x < t)
+        t = x;
     return t;
 }
 
@@ -525,37 +826,14 @@ static bool valid_req(const struct hh_paper *p, const struct hh_order_req *req)
     return false;
 }
 
-static int pp_place(void *impl, const struct hh_order_req *req, uint64_t *order_id)
+/* A new order at the end of the book from a valid req (not counted yet);
+ * NULL: no memory. */
+static struct porder *order_from(struct hh_paper *p, const struct hh_order_req *req)
 {
-    struct hh_paper *p = impl;
-    struct porder *o;
-    uint32_t idx;
-    bool doomed, timeout;
-    struct hh_report r;
-    int rc, prev;
+    struct porder *o = new_order(p);
 
-    if (down(p))
-        return HH_EUNAVAIL;
-    if (!valid_req(p, req))
-        return HH_EINVAL;
-    if (p->norders == p->cap) {
-        size_t c = p->cap ? p->cap * 2 : 256;
-        struct porder *x = realloc(p->orders, c * sizeof *x);
-
-        if (!x)
-            return HH_ENOMEM;
-        p->orders = x;
-        p->cap = c;
-    }
-    if (!pos_for(p, req->iid))
-        return HH_ENOMEM;
-    prev = find_client(p, req->client_id);
-    doomed = chance(p, p->cfg.reject_pct);
-    timeout = chance(p, p->cfg.timeout_pct);
-    idx = (uint32_t)p->norders;
-    o = &p->orders[idx];
-    memset(o, 0, sizeof *o);
-    o->bo.order_id = (uint64_t)idx + 1;
+    if (!o)
+        return NULL;
     memcpy(o->bo.client_id, req->client_id, sizeof o->bo.client_id);
     o->bo.client_id[HH_CLIENT_ID_MAX - 1] = '\0';
     o->bo.iid = req->iid;
@@ -566,12 +844,34 @@ static int pp_place(void *impl, const struct hh_order_req *req, uint64_t *order_
     o->bo.limit = req->limit;
     o->bo.trigger = req->trigger;
     o->ready_at = now_of(p) + p->cfg.latency;
-    o->cancel_at = HH_TIME_NONE;
-    o->doomed = doomed;
+    return o;
+}
+
+static int pp_place(void *impl, const struct hh_order_req *req, uint64_t *order_id)
+{
+    struct hh_paper *p = impl;
+    struct porder *o;
+    uint32_t idx;
+    bool timeout;
+    struct hh_report r;
+    int rc, prev, forced;
+
+    if (down(p))
+        return HH_EUNAVAIL;
+    if (!valid_req(p, req))
+        return HH_EINVAL;
+    if (!pos_for(p, req->iid) || !(o = order_from(p, req)))
+        return HH_ENOMEM;
+    idx = (uint32_t)p->norders;
+    prev = find_client(p, req->client_id);
+    forced = ext_armed(p, req->iid);
+    o->doomed = chance(&p->rng, p->cfg.reject_pct) || forced >= 0;
+    o->forced = forced >= 0;
+    timeout = chance(&p->rng, p->cfg.timeout_pct);
     if ((rc = push_idx(&p->work, &p->nwork, &p->capwork, idx)))
         return rc;
     p->norders++;
-    if (!doomed && (rc = enter_exchange(p, idx))) {
+    if (!o->doomed && (rc = enter_exchange(p, idx))) {
         p->norders--;
         p->nwork--;
         return rc;
@@ -582,9 +882,11 @@ static int pp_place(void *impl, const struct hh_order_req *req, uint64_t *order_
         if ((rc = hh_u64map_put(&p->byclient, hash_id(o->bo.client_id), (uint64_t)idx + 1)))
             return rc;
     }
+    if (forced >= 0)
+        p->ext[forced] = EXT_DONE;   /* consumed by this placement */
     p->st.placed++;
     p->version++;
-    if (!doomed) {
+    if (!o->doomed) {
         report_for(o, HH_RPT_ACK, now_of(p), &r);
         enqueue(p, &r);
     }
@@ -652,7 +954,7 @@ static int pp_cancel(void *impl, uint64_t id)
     if (o->cancel_at != HH_TIME_NONE)
         return HH_OK;            /* already on its way */
     if (p->cfg.latency <= 0) {
-        do_cancel(p, idx);
+        do_cancel(p, idx, WHY_REQUESTED);
         autosave(p);
         return HH_OK;
     }
@@ -682,12 +984,23 @@ static void mark_triggered(struct hh_paper *p, hh_iid_t iid, hh_price_t lo, hh_p
     }
 }
 
+/* The exchange saw iid trade at px (after what was due before it: a
+ * square-off due then takes the price before this one).  Not a change of
+ * version: the price rides along with the next save rather than costing a
+ * file write per tick. */
+static void saw_price(struct hh_paper *p, hh_iid_t iid, hh_price_t px)
+{
+    if (px > 0 && pos_for(p, iid))
+        p->last[iid] = px;
+}
+
 static void pp_on_tick(void *impl, const struct hh_tick *t)
 {
     struct hh_paper *p = impl;
     struct hh_broker b = hh_simex_broker(p->ex);
 
-    due_work(p);
+    due_all(p);
+    saw_price(p, t->iid, t->price);
     mark_triggered(p, t->iid, t->price, t->price, t->ts);
     p->in_market = true;
     b.ops->on_tick(b.impl, t);
@@ -701,7 +1014,8 @@ static void pp_on_bar(void *impl, const struct hh_bar *bar)
     struct hh_paper *p = impl;
     struct hh_broker b = hh_simex_broker(p->ex);
 
-    due_work(p);
+    due_all(p);
+    saw_price(p, bar->iid, bar->close);
     mark_triggered(p, bar->iid, bar->low, bar->high, bar->ts);
     p->in_market = true;
     b.ops->on_bar(b.impl, bar);
@@ -718,6 +1032,12 @@ static void pp_set_sink(void *impl, hh_report_fn fn, void *ctx)
     p->sink_ctx = ctx;
 }
 
+/* Does the order book list o yet (book_lag)? */
+static bool listed(const struct hh_paper *p, const struct porder *o)
+{
+    return now_of(p) >= o->listed_at;
+}
+
 static int pp_find(void *impl, const char *client_id, struct hh_broker_order *out)
 {
     struct hh_paper *p = impl;
@@ -727,6 +1047,16 @@ static int pp_find(void *impl, const char *client_id, struct hh_broker_order *ou
         return HH_EUNAVAIL;
     if ((i = find_client(p, client_id)) < 0)
         return HH_ENOTFOUND;
+    if (!listed(p, &p->orders[i])) {
+        /* the latest is not listed yet: an earlier one of that id, if any */
+        while (--i >= 0 && (strncmp(p->orders[i].bo.client_id, client_id, HH_CLIENT_ID_MAX) ||
+                            !listed(p, &p->orders[i])))
+            ;
+        if (i < 0) {
+            p->st.lag_hidden++;
+            return HH_ENOTFOUND;
+        }
+    }
     *out = p->orders[i].bo;
     return HH_OK;
 }
@@ -734,21 +1064,38 @@ static int pp_find(void *impl, const char *client_id, struct hh_broker_order *ou
 static int pp_status(void *impl, uint64_t id, struct hh_broker_order *out)
 {
     struct hh_paper *p = impl;
+    struct porder *o;
 
     if (down(p))
         return HH_EUNAVAIL;
-    return hh_paper_peek(p, id, out);
+    if (!(o = lookup(p, id)))
+        return HH_ENOTFOUND;
+    if (!listed(p, o)) {
+        p->st.lag_hidden++;
+        return HH_ENOTFOUND;
+    }
+    *out = o->bo;
+    return HH_OK;
 }
 
+/* The orders the book lists, in id order. */
 static int pp_orders(void *impl, struct hh_broker_order *out, size_t cap, size_t *n)
 {
     struct hh_paper *p = impl;
+    size_t k = 0;
 
     if (down(p))
         return HH_EUNAVAIL;
-    for (size_t i = 0; i < p->norders && i < cap; i++)
-        out[i] = p->orders[i].bo;
-    *n = p->norders;
+    for (size_t i = 0; i < p->norders; i++) {
+        if (!listed(p, &p->orders[i]))
+            continue;
+        if (k < cap)
+            out[k] = p->orders[i].bo;
+        k++;
+    }
+    if (k < p->norders)
+        p->st.lag_hidden++;
+    *n = k;
     return HH_OK;
 }
 
@@ -816,15 +1163,35 @@ struct hh_broker hh_paper_broker(struct hh_paper *p)
 
 /* ---- life cycle ----------------------------------------------------------------- */
 
+static bool valid_pct(hh_ratio_t pct)
+{
+    return pct >= 0 && pct <= PCT_SCALE;
+}
+
+static bool valid_external(const struct hh_paper_external *x)
+{
+    if (!memchr(x->symbol, '\0', sizeof x->symbol))
+        return false;
+    if (x->tod && (x->at < 0 || x->at >= HH_NS_PER_DAY))
+        return false;
+    return x->action == HH_PAPER_EXT_CLOSE_POSITION || x->action == HH_PAPER_EXT_CANCEL_ORDERS ||
+           x->action == HH_PAPER_EXT_REJECT_NEXT;
+}
+
 static bool valid_cfg(const struct hh_paper_config *c)
 {
     if (c->latency < 0 || c->delay_update < 0 || c->fill_ratio < 0 || c->slippage_ticks < 0 ||
         c->slippage_bps < 0 || c->n_unavailable < 0 || c->n_disconnect < 0 ||
-        c->n_unavailable > HH_PAPER_WINDOWS_MAX || c->n_disconnect > HH_PAPER_WINDOWS_MAX)
+        c->n_unavailable > HH_PAPER_WINDOWS_MAX || c->n_disconnect > HH_PAPER_WINDOWS_MAX ||
+        c->book_lag < 0 || c->n_external < 0 || c->n_external > HH_PAPER_EXTERNAL_MAX)
         return false;
-    if (c->drop_update_pct < 0 || c->drop_update_pct > PCT_SCALE || c->reject_pct < 0 ||
-        c->reject_pct > PCT_SCALE || c->timeout_pct < 0 || c->timeout_pct > PCT_SCALE)
+    if (!valid_pct(c->drop_update_pct) || !valid_pct(c->reject_pct) ||
+        !valid_pct(c->timeout_pct) || !valid_pct(c->duplicate_update_pct) ||
+        !valid_pct(c->reorder_update_pct))
         return false;
+    for (int i = 0; i < c->n_external; i++)
+        if (!valid_external(&c->external[i]))
+            return false;
     return true;
 }
 
@@ -843,6 +1210,7 @@ struct hh_paper *hh_paper_new(const struct hh_instruments *inst,
     p->cfg = *cfg;
     p->next_exec = 1;
     p->rng = cfg->seed ^ 0xA076BEEF5EEDULL;
+    p->srng = cfg->seed ^ 0x5EEDF00D57AEULL;
     memset(&xc, 0, sizeof xc);
     xc.slippage_ticks = cfg->slippage_ticks;
     xc.slippage_bps = cfg->slippage_bps;
@@ -871,6 +1239,7 @@ void hh_paper_free(struct hh_paper *p)
     free(p->work);
     free(p->pc);
     free(p->pos);
+    free(p->last);
     free(p->q);
     free(p->autosave);
     free(p);
@@ -909,19 +1278,27 @@ uint64_t hh_paper_version(const struct hh_paper *p)
 /*
  * Blob: "HHPAPER1" | u32 version | u32 0 | u64 payload length |
  *       u64 FNV-1a-64 of the payload | payload.
- * Payload (integers little-endian, fixed width):
- *   u64 next_exec, rng, version; stats (STAT_N x u64);
+ * Payload (integers little-endian, fixed width), version 2:
+ *   u64 next_exec, rng, srng, version; stats (STAT_N x u64);
  *   u64 norders; per order: client_id[24], symbol[64] ("EXCH:SYMBOL"),
  *     u32 iid, side, type, state; i64 qty, filled, limit, trigger,
- *     avg_price, notional, ready_at, cancel_at; u32 flags (doomed,
- *     triggered);
- *   u64 npositions; per position: symbol[64], u32 iid, i64 qty, avg, realised.
+ *     avg_price, notional, ready_at, cancel_at, listed_at; u32 flags
+ *     (doomed, triggered, forced);
+ *   u64 npositions; per position: symbol[64], u32 iid, i64 qty, avg, realised;
+ *   u64 nprices; per instrument seen trading: symbol[64], u32 iid, i64 last;
+ *   u64 nexternal; per action applied: u32 tod, i64 at, u32 action,
+ *     symbol[64], u32 state (armed, done).
+ * Version 1 (no srng, listed_at, prices nor actions) is refused.
  */
 #define BLOB_MAGIC "HHPAPER1"
-#define BLOB_VERSION 1u
+#define BLOB_VERSION 2u
 #define HDR_BYTES (8 + 4 + 4 + 8 + 8)
 #define STAT_N (sizeof(struct hh_paper_stats) / sizeof(uint64_t))
 #define SYM_BYTES 64             /* "EXCH:SYMBOL" */
+#define ORDER_BYTES (HH_CLIENT_ID_MAX + SYM_BYTES + 4 * 4 + 9 * 8 + 4)
+
+_Static_assert(sizeof(struct hh_paper_stats) == STAT_N * sizeof(uint64_t),
+               "the statistics are u64 counters only");
 
 static uint64_t fnv1a(const unsigned char *b, size_t n)
 {
@@ -945,11 +1322,80 @@ static void put_symbol(struct hh_ser_w *w, const struct hh_paper *p, hh_iid_t ii
     hh_ser_put(w, sym, sizeof sym);
 }
 
+static void put_order(struct hh_ser_w *w, const struct hh_paper *p, const struct porder *o)
+{
+    hh_ser_put(w, o->bo.client_id, HH_CLIENT_ID_MAX);
+    put_symbol(w, p, o->bo.iid);
+    hh_ser_put_u32(w, o->bo.iid);
+    hh_ser_put_u32(w, (uint32_t)(int32_t)o->bo.side);
+    hh_ser_put_u32(w, (uint32_t)o->bo.type);
+    hh_ser_put_u32(w, (uint32_t)o->bo.state);
+    hh_ser_put_i64(w, o->bo.qty);
+    hh_ser_put_i64(w, o->bo.filled);
+    hh_ser_put_i64(w, o->bo.limit);
+    hh_ser_put_i64(w, o->bo.trigger);
+    hh_ser_put_i64(w, o->bo.avg_price);
+    hh_ser_put_i64(w, o->notional);
+    hh_ser_put_i64(w, o->ready_at);
+    hh_ser_put_i64(w, o->cancel_at);
+    hh_ser_put_i64(w, o->listed_at);
+    hh_ser_put_u32(w, (uint32_t)o->doomed | (uint32_t)o->triggered << 1 |
+                          (uint32_t)o->forced << 2);
+}
+
+static void put_positions(struct hh_ser_w *w, const struct hh_paper *p)
+{
+    size_t n = 0;
+
+    for (size_t i = 0; i < p->npos; i++)
+        n += p->pos[i].qty || p->pos[i].realised;
+    hh_ser_put_u64(w, n);
+    for (size_t i = 0; i < p->npos; i++) {
+        if (!p->pos[i].qty && !p->pos[i].realised)
+            continue;
+        put_symbol(w, p, (hh_iid_t)i);
+        hh_ser_put_u32(w, (uint32_t)i);
+        hh_ser_put_i64(w, p->pos[i].qty);
+        hh_ser_put_i64(w, p->pos[i].avg);
+        hh_ser_put_i64(w, p->pos[i].realised);
+    }
+    n = 0;
+    for (size_t i = 0; i < p->npos; i++)
+        n += p->last[i] > 0;
+    hh_ser_put_u64(w, n);
+    for (size_t i = 0; i < p->npos; i++) {
+        if (p->last[i] <= 0)
+            continue;
+        put_symbol(w, p, (hh_iid_t)i);
+        hh_ser_put_u32(w, (uint32_t)i);
+        hh_ser_put_i64(w, p->last[i]);
+    }
+}
+
+static void put_externals(struct hh_ser_w *w, const struct hh_paper *p)
+{
+    size_t n = 0;
+
+    for (int i = 0; i < p->cfg.n_external; i++)
+        n += p->ext[i] != EXT_PENDING;
+    hh_ser_put_u64(w, n);
+    for (int i = 0; i < p->cfg.n_external; i++) {
+        const struct hh_paper_external *x = &p->cfg.external[i];
+
+        if (p->ext[i] == EXT_PENDING)
+            continue;
+        hh_ser_put_u32(w, x->tod);
+        hh_ser_put_i64(w, x->at);
+        hh_ser_put_u32(w, (uint32_t)x->action);
+        hh_ser_put(w, x->symbol, sizeof x->symbol);
+        hh_ser_put_u32(w, p->ext[i]);
+    }
+}
+
 int hh_paper_snapshot(const struct hh_paper *p, void **blob, size_t *len)
 {
     struct hh_ser_w w = { 0 };
     uint64_t stats[STAT_N];
-    size_t npos = 0;
     uint64_t sum;
 
     hh_ser_put(&w, BLOB_MAGIC, 8);
@@ -959,43 +1405,16 @@ int hh_paper_snapshot(const struct hh_paper *p, void **blob, size_t *len)
     hh_ser_put_u64(&w, 0);       /* checksum, patched below */
     hh_ser_put_u64(&w, p->next_exec);
     hh_ser_put_u64(&w, p->rng);
+    hh_ser_put_u64(&w, p->srng);
     hh_ser_put_u64(&w, p->version);
     memcpy(stats, &p->st, sizeof stats);
     for (size_t i = 0; i < STAT_N; i++)
         hh_ser_put_u64(&w, stats[i]);
     hh_ser_put_u64(&w, p->norders);
-    for (size_t i = 0; i < p->norders; i++) {
-        const struct porder *o = &p->orders[i];
-
-        hh_ser_put(&w, o->bo.client_id, HH_CLIENT_ID_MAX);
-        put_symbol(&w, p, o->bo.iid);
-        hh_ser_put_u32(&w, o->bo.iid);
-        hh_ser_put_u32(&w, (uint32_t)(int32_t)o->bo.side);
-        hh_ser_put_u32(&w, (uint32_t)o->bo.type);
-        hh_ser_put_u32(&w, (uint32_t)o->bo.state);
-        hh_ser_put_u64(&w, (uint64_t)o->bo.qty);
-        hh_ser_put_u64(&w, (uint64_t)o->bo.filled);
-        hh_ser_put_u64(&w, (uint64_t)o->bo.limit);
-        hh_ser_put_u64(&w, (uint64_t)o->bo.trigger);
-        hh_ser_put_u64(&w, (uint64_t)o->bo.avg_price);
-        hh_ser_put_u64(&w, (uint64_t)o->notional);
-        hh_ser_put_u64(&w, (uint64_t)o->ready_at);
-        hh_ser_put_u64(&w, (uint64_t)o->cancel_at);
-        hh_ser_put_u32(&w, (uint32_t)o->doomed | (uint32_t)o->triggered << 1);
-    }
-    for (size_t i = 0; i < p->npos; i++)
-        if (p->pos[i].qty || p->pos[i].realised)
-            npos++;
-    hh_ser_put_u64(&w, npos);
-    for (size_t i = 0; i < p->npos; i++) {
-        if (!p->pos[i].qty && !p->pos[i].realised)
-            continue;
-        put_symbol(&w, p, (hh_iid_t)i);
-        hh_ser_put_u32(&w, (uint32_t)i);
-        hh_ser_put_u64(&w, (uint64_t)p->pos[i].qty);
-        hh_ser_put_u64(&w, (uint64_t)p->pos[i].avg);
-        hh_ser_put_u64(&w, (uint64_t)p->pos[i].realised);
-    }
+    for (size_t i = 0; i < p->norders; i++)
+        put_order(&w, p, &p->orders[i]);
+    put_positions(&w, p);
+    put_externals(&w, p);
     if (w.oom) {
         free(w.p);
         return HH_ENOMEM;
@@ -1025,118 +1444,145 @@ static hh_iid_t resolve(const struct hh_paper *p, uint32_t iid, const char *sym)
     return sym[0] ? hh_inst_find(p->inst, sym, strlen(sym)) : HH_IID_NONE;
 }
 
-static int restore(const struct hh_instruments *inst, const struct hh_clock *clock,
-                   const struct hh_paper_config *cfg, const void *blob, size_t len,
-                   struct hh_paper **out, struct hh_diag *d)
+/* A saved (symbol, iid) pair: *id, the instrument now. */
+static int get_instrument(struct hh_ser_r *r, const struct hh_paper *p, hh_iid_t *id,
+                          struct hh_diag *d)
 {
-    struct hh_ser_r r = hh_ser_reader(blob, len);
-    struct hh_paper *p = NULL;
-    uint64_t stats[STAT_N], plen, sum, n;
-    char magic[8];
-    uint32_t ver;
+    char sym[SYM_BYTES];
+    uint32_t iid;
+
+    hh_ser_get(r, sym, sizeof sym);
+    sym[sizeof sym - 1] = '\0';
+    iid = hh_ser_get_u32(r);
+    if (r->bad)
+        return hh_diag_set(d, HH_ESYNTAX, "paper broker state: truncated");
+    if ((*id = resolve(p, iid, sym)) == HH_IID_NONE)
+        return hh_diag_set(d, HH_ENOTFOUND, "paper broker state: instrument %s unknown", sym);
+    return HH_OK;
+}
+
+/* Order i + 1 from the blob into p->orders[i]. */
+static int get_order(struct hh_ser_r *r, struct hh_paper *p, uint64_t i, struct hh_diag *d)
+{
+    struct porder *o = &p->orders[i];
+    uint32_t flags;
     int rc;
 
-    *out = NULL;
+    hh_ser_get(r, o->bo.client_id, HH_CLIENT_ID_MAX);
+    o->bo.client_id[HH_CLIENT_ID_MAX - 1] = '\0';
+    if ((rc = get_instrument(r, p, &o->bo.iid, d)))
+        return rc;
+    o->bo.order_id = i + 1;
+    o->bo.side = (enum hh_side)(int32_t)hh_ser_get_u32(r);
+    o->bo.type = (enum hh_ord_type)hh_ser_get_u32(r);
+    o->bo.state = (enum hh_ord_state)hh_ser_get_u32(r);
+    o->bo.qty = hh_ser_get_i64(r);
+    o->bo.filled = hh_ser_get_i64(r);
+    o->bo.limit = hh_ser_get_i64(r);
+    o->bo.trigger = hh_ser_get_i64(r);
+    o->bo.avg_price = hh_ser_get_i64(r);
+    o->notional = hh_ser_get_i64(r);
+    o->ready_at = hh_ser_get_i64(r);
+    o->cancel_at = hh_ser_get_i64(r);
+    o->listed_at = hh_ser_get_i64(r);
+    flags = hh_ser_get_u32(r);
+    o->doomed = flags & 1;
+    o->triggered = (flags >> 1) & 1;
+    o->forced = (flags >> 2) & 1;
+    if (r->bad)
+        return hh_diag_set(d, HH_ESYNTAX, "paper broker state: truncated");
+    if (o->bo.qty <= 0 || o->bo.filled < 0 || o->bo.filled > o->bo.qty ||
+        (unsigned)o->bo.state > HH_OS_EXPIRED || (unsigned)o->bo.type > HH_ORD_STOP_LIMIT)
+        return hh_diag_set(d, HH_ESYNTAX, "paper broker state: order %llu is inconsistent",
+                           (unsigned long long)(i + 1));
+    if (o->bo.client_id[0] && hh_u64map_put(&p->byclient, hash_id(o->bo.client_id), i + 1))
+        return hh_diag_set(d, HH_ENOMEM, "paper broker: out of memory");
+    return HH_OK;
+}
 
-    hh_ser_get(&r, magic, 8);
-    ver = hh_ser_get_u32(&r);
-    (void)hh_ser_get_u32(&r);
-    plen = hh_ser_get_u64(&r);
-    sum = hh_ser_get_u64(&r);
-    if (r.bad || memcmp(magic, BLOB_MAGIC, 8) || ver != BLOB_VERSION)
-        return hh_diag_set(d, HH_ESYNTAX, "not a paper broker state (version %u)", ver);
-    if (plen != len - HDR_BYTES || fnv1a(r.p + HDR_BYTES, len - HDR_BYTES) != sum)
-        return hh_diag_set(d, HH_ETAMPER, "paper broker state: checksum mismatch");
-    if (!(p = hh_paper_new(inst, clock, cfg)))
-        return hh_diag_set(d, HH_EINVAL, "paper broker: invalid config or out of memory");
-    p->next_exec = hh_ser_get_u64(&r);
-    p->rng = hh_ser_get_u64(&r);
-    p->version = hh_ser_get_u64(&r);
-    for (size_t i = 0; i < STAT_N; i++)
-        stats[i] = hh_ser_get_u64(&r);
-    memcpy(&p->st, stats, sizeof p->st);
-    n = hh_ser_get_u64(&r);
-    if (r.bad || n > hh_ser_left(&r) / 64) {
-        rc = hh_diag_set(d, HH_ESYNTAX, "paper broker state: truncated");
-        goto out_free;
-    }
-    p->orders = calloc(n ? n : 1, sizeof *p->orders);
-    if (!p->orders) {
-        rc = hh_diag_set(d, HH_ENOMEM, "paper broker: out of memory");
-        goto out_free;
-    }
-    p->cap = n ? n : 1;
+static int get_orders(struct hh_ser_r *r, struct hh_paper *p, struct hh_diag *d)
+{
+    uint64_t n = hh_ser_get_u64(r);
+    int rc;
+
+    if (r->bad || n > hh_ser_left(r) / ORDER_BYTES)
+        return hh_diag_set(d, HH_ESYNTAX, "paper broker state: truncated");
+    if (hh_grow(&p->orders, &p->cap, n ? n : 1, sizeof *p->orders))
+        return hh_diag_set(d, HH_ENOMEM, "paper broker: out of memory");
     for (uint64_t i = 0; i < n; i++) {
-        struct porder *o = &p->orders[i];
-        char sym[SYM_BYTES];
-        uint32_t iid, flags;
-
-        hh_ser_get(&r, o->bo.client_id, HH_CLIENT_ID_MAX);
-        o->bo.client_id[HH_CLIENT_ID_MAX - 1] = '\0';
-        hh_ser_get(&r, sym, sizeof sym);
-        sym[sizeof sym - 1] = '\0';
-        iid = hh_ser_get_u32(&r);
-        o->bo.order_id = i + 1;
-        o->bo.side = (enum hh_side)(int32_t)hh_ser_get_u32(&r);
-        o->bo.type = (enum hh_ord_type)hh_ser_get_u32(&r);
-        o->bo.state = (enum hh_ord_state)hh_ser_get_u32(&r);
-        o->bo.qty = (hh_qty_t)hh_ser_get_u64(&r);
-        o->bo.filled = (hh_qty_t)hh_ser_get_u64(&r);
-        o->bo.limit = (hh_price_t)hh_ser_get_u64(&r);
-        o->bo.trigger = (hh_price_t)hh_ser_get_u64(&r);
-        o->bo.avg_price = (hh_price_t)hh_ser_get_u64(&r);
-        o->notional = (hh_money_t)hh_ser_get_u64(&r);
-        o->ready_at = (hh_time_t)hh_ser_get_u64(&r);
-        o->cancel_at = (hh_time_t)hh_ser_get_u64(&r);
-        flags = hh_ser_get_u32(&r);
-        o->doomed = flags & 1;
-        o->triggered = (flags >> 1) & 1;
-        if (r.bad)
-            break;
-        if ((o->bo.iid = resolve(p, iid, sym)) == HH_IID_NONE) {
-            rc = hh_diag_set(d, HH_ENOTFOUND, "paper broker state: instrument %s unknown", sym);
-            goto out_free;
-        }
-        if (o->bo.qty <= 0 || o->bo.filled < 0 || o->bo.filled > o->bo.qty ||
-            (unsigned)o->bo.state > HH_OS_EXPIRED || (unsigned)o->bo.type > HH_ORD_STOP_LIMIT) {
-            rc = hh_diag_set(d, HH_ESYNTAX, "paper broker state: order %llu is inconsistent",
-                        (unsigned long long)(i + 1));
-            goto out_free;
-        }
+        if ((rc = get_order(r, p, i, d)))
+            return rc;
         p->norders++;
-        if (o->bo.client_id[0] &&
-            hh_u64map_put(&p->byclient, hash_id(o->bo.client_id), i + 1)) {
-            rc = hh_diag_set(d, HH_ENOMEM, "paper broker: out of memory");
-            goto out_free;
-        }
     }
-    n = hh_ser_get_u64(&r);
-    for (uint64_t i = 0; i < n && !r.bad; i++) {
-        char sym[SYM_BYTES];
-        uint32_t iid;
-        hh_iid_t id;
+    return HH_OK;
+}
+
+/* Positions, then last prices. */
+static int get_positions(struct hh_ser_r *r, struct hh_paper *p, struct hh_diag *d)
+{
+    uint64_t n = hh_ser_get_u64(r);
+    hh_iid_t id;
+    int rc;
+
+    for (uint64_t i = 0; i < n && !r->bad; i++) {
         struct hh_position *ps;
 
-        hh_ser_get(&r, sym, sizeof sym);
-        sym[sizeof sym - 1] = '\0';
-        iid = hh_ser_get_u32(&r);
-        if ((id = resolve(p, iid, sym)) == HH_IID_NONE) {
-            rc = hh_diag_set(d, HH_ENOTFOUND, "paper broker state: instrument %s unknown", sym);
-            goto out_free;
-        }
-        if (!(ps = pos_for(p, id))) {
-            rc = hh_diag_set(d, HH_ENOMEM, "paper broker: out of memory");
-            goto out_free;
-        }
-        ps->qty = (hh_qty_t)hh_ser_get_u64(&r);
-        ps->avg = (hh_price_t)hh_ser_get_u64(&r);
-        ps->realised = (hh_money_t)hh_ser_get_u64(&r);
+        if ((rc = get_instrument(r, p, &id, d)))
+            return rc;
+        if (!(ps = pos_for(p, id)))
+            return hh_diag_set(d, HH_ENOMEM, "paper broker: out of memory");
+        ps->qty = hh_ser_get_i64(r);
+        ps->avg = hh_ser_get_i64(r);
+        ps->realised = hh_ser_get_i64(r);
     }
-    if (r.bad || r.at != len) {
-        rc = hh_diag_set(d, HH_ESYNTAX, "paper broker state: truncated or trailing bytes");
-        goto out_free;
+    n = hh_ser_get_u64(r);
+    for (uint64_t i = 0; i < n && !r->bad; i++) {
+        if ((rc = get_instrument(r, p, &id, d)))
+            return rc;
+        if (!pos_for(p, id))
+            return hh_diag_set(d, HH_ENOMEM, "paper broker: out of memory");
+        p->last[id] = hh_ser_get_i64(r);
     }
-    /* Working orders back into a fresh exchange; pending cancels resume. */
+    return r->bad ? hh_diag_set(d, HH_ESYNTAX, "paper broker state: truncated") : HH_OK;
+}
+
+/* The actions applied before: each marks the first pending action of the
+ * config that is the same (at, action, symbol); one the config no longer
+ * has is forgotten. */
+static int get_externals(struct hh_ser_r *r, struct hh_paper *p, struct hh_diag *d)
+{
+    uint64_t n = hh_ser_get_u64(r);
+
+    for (uint64_t k = 0; k < n && !r->bad; k++) {
+        struct hh_paper_external x;
+        uint32_t state;
+
+        memset(&x, 0, sizeof x);
+        x.tod = hh_ser_get_u32(r) != 0;
+        x.at = hh_ser_get_i64(r);
+        x.action = (enum hh_paper_ext_action)hh_ser_get_u32(r);
+        hh_ser_get(r, x.symbol, sizeof x.symbol);
+        x.symbol[sizeof x.symbol - 1] = '\0';
+        state = hh_ser_get_u32(r);
+        if (!r->bad && state != EXT_ARMED && state != EXT_DONE)
+            return hh_diag_set(d, HH_ESYNTAX, "paper broker state: external action %s "
+                               "in state %u", x.symbol, state);
+        for (int i = 0; i < p->cfg.n_external; i++) {
+            const struct hh_paper_external *c = &p->cfg.external[i];
+
+            if (p->ext[i] == EXT_PENDING && c->tod == x.tod && c->at == x.at &&
+                c->action == x.action && !strcmp(c->symbol, x.symbol)) {
+                p->ext[i] = (uint8_t)state;
+                break;
+            }
+        }
+    }
+    return r->bad ? hh_diag_set(d, HH_ESYNTAX, "paper broker state: truncated") : HH_OK;
+}
+
+/* Working orders back into a fresh exchange; pending cancels resume. */
+static int reenter(struct hh_paper *p, struct hh_diag *d)
+{
     for (size_t i = 0; i < p->norders; i++) {
         struct porder *o = &p->orders[i];
 
@@ -1145,11 +1591,66 @@ static int restore(const struct hh_instruments *inst, const struct hh_clock *clo
         if (push_idx(&p->work, &p->nwork, &p->capwork, (uint32_t)i) ||
             (o->cancel_at != HH_TIME_NONE &&
              push_idx(&p->pc, &p->npc, &p->cappc, (uint32_t)i)) ||
-            (!o->doomed && enter_exchange(p, (uint32_t)i))) {
-            rc = hh_diag_set(d, HH_ENOMEM, "paper broker: out of memory");
-            goto out_free;
-        }
+            (!o->doomed && enter_exchange(p, (uint32_t)i)))
+            return hh_diag_set(d, HH_ENOMEM, "paper broker: out of memory");
     }
+    return HH_OK;
+}
+
+/* The header: magic, version, checksum. */
+static int check_header(struct hh_ser_r *r, const void *blob, size_t len, struct hh_diag *d)
+{
+    char magic[8];
+    uint32_t ver;
+    uint64_t plen, sum;
+
+    hh_ser_get(r, magic, 8);
+    ver = hh_ser_get_u32(r);
+    (void)hh_ser_get_u32(r);
+    plen = hh_ser_get_u64(r);
+    sum = hh_ser_get_u64(r);
+    if (r->bad || memcmp(magic, BLOB_MAGIC, 8))
+        return hh_diag_set(d, HH_ESYNTAX, "not a paper broker state");
+    if (ver != BLOB_VERSION)
+        return hh_diag_set(d, HH_ESYNTAX, "paper broker state of format version %u, this build "
+                           "reads version %u only (written by another build: move the file "
+                           "away to start the paper broker afresh)", ver, BLOB_VERSION);
+    if (plen != len - HDR_BYTES ||
+        fnv1a((const unsigned char *)blob + HDR_BYTES, len - HDR_BYTES) != sum)
+        return hh_diag_set(d, HH_ETAMPER, "paper broker state: checksum mismatch");
+    return HH_OK;
+}
+
+static int restore(const struct hh_instruments *inst, const struct hh_clock *clock,
+                   const struct hh_paper_config *cfg, const void *blob, size_t len,
+                   struct hh_paper **out, struct hh_diag *d)
+{
+    struct hh_ser_r r = hh_ser_reader(blob, len);
+    struct hh_paper *p;
+    uint64_t stats[STAT_N];
+    int rc;
+
+    *out = NULL;
+    if ((rc = check_header(&r, blob, len, d)))
+        return rc;
+    if (!(p = hh_paper_new(inst, clock, cfg)))
+        return hh_diag_set(d, HH_EINVAL, "paper broker: invalid config or out of memory");
+    p->next_exec = hh_ser_get_u64(&r);
+    p->rng = hh_ser_get_u64(&r);
+    p->srng = hh_ser_get_u64(&r);
+    p->version = hh_ser_get_u64(&r);
+    for (size_t i = 0; i < STAT_N; i++)
+        stats[i] = hh_ser_get_u64(&r);
+    memcpy(&p->st, stats, sizeof p->st);
+    if ((rc = get_orders(&r, p, d)) || (rc = get_positions(&r, p, d)) ||
+        (rc = get_externals(&r, p, d)))
+        goto out_free;
+    if (r.at != len) {
+        rc = hh_diag_set(d, HH_ESYNTAX, "paper broker state: trailing bytes");
+        goto out_free;
+    }
+    if ((rc = reenter(p, d)))
+        goto out_free;
     *out = p;
     return HH_OK;
 

@@ -9,7 +9,7 @@
  *
  *   drop_update_pct  a report is lost on the stream (drawn per report)
  *   delay_update     every report is delivered this long after it happened
- *                    (in order: the stream is FIFO)
+ *                    (in order, but for the two faults below)
  *   disconnect       daily windows with the stream down: reports due then
  *                    are lost; queries still answer
  *   unavailable      daily windows answering "503": place, modify, cancel
@@ -25,14 +25,48 @@
  *                    finds it complete and does nothing)
  *   fill_ratio < 1   our orders may take only this share of each tick's
  *                    (bar's) volume: partial fills
+ *   duplicate_update_pct  a report is delivered a second time, identical
+ *                    (a FILL with the same exec id): half of the copies
+ *                    right behind it, half 1-500 ms later
+ *   reorder_update_pct  a report is held back and delivered right after the
+ *                    next report of the stream (the two swap), provided
+ *                    that one is due within HH_PAPER_REORDER_HOLD and no
+ *                    disconnect window lies between them; with no such
+ *                    partner it is delivered in place, HH_PAPER_REORDER_HOLD
+ *                    late
+ *   book_lag         a new order is listed by the order book this long
+ *                    after its placement: until then find(), status() and
+ *                    orders() answer as if it did not exist (HH_ENOTFOUND,
+ *                    left out), although it exists and works (place()
+ *                    returned its id; modify and cancel act on it; its fills
+ *                    count in positions and funds)
+ *   external         actions at the broker outside the engine, each applied
+ *                    once when engine time reaches `at` (hh_paper_pump,
+ *                    on_tick, on_bar; hh_paper_next_due includes the next):
+ *                    close_position squares the net position off by hand at
+ *                    the last price the exchange saw, as a MARKET order of
+ *                    the broker's own (client id "manual<order id>"),
+ *                    FILLED at once (ACK and FILL on the stream, for an
+ *                    order the engine never placed); cancel_orders has the
+ *                    exchange cancel the rest of every working order on
+ *                    the symbol at once (CANCELLED reports with the final
+ *                    filled); reject_next has the exchange reject the next
+ *                    placement on the symbol (accepted, then a REJECTED
+ *                    report naming it).
  *
- * Fault draws come from a PRNG seeded by `seed` and advanced at fixed
- * points (one draw per placement for timeout, one for rejection, one per
- * report for dropping), so a seed and a sequence of calls replay exactly.
+ * Fault draws come from two PRNGs seeded by `seed` and advanced at fixed
+ * points: the book's (one draw per placement for timeout, one for
+ * rejection) and the stream's (per report: one for dropping, then, when
+ * not dropped, one for duplication (+1 for the copy's lag) and one for
+ * reordering; a draw is skipped when its percentage is 0).  A seed and a
+ * sequence of calls replay exactly, and the stream's faults never change
+ * the book: with the same calls, the orders, positions and funds are the
+ * same whatever is dropped, delayed, duplicated, reordered or lagging.
  *
  * Guarantees (what the property tests check):
- *  - a fill is reported at most once per exec id (exec ids are the paper
- *    broker's own, increasing, persisted);
+ *  - a fill is reported at most once per exec id, except a copy made by
+ *    duplicate_update_pct, which is identical to the first report (exec
+ *    ids are the paper broker's own, increasing, persisted);
  *  - dropped reports lose only the notification: the order book, the
  *    positions (net per instrument, from the fills) and funds always
  *    reflect every fill;
@@ -54,16 +88,19 @@
  * are IST times of day [from, to) (a window with from > to wraps midnight).
  *
  * Persistence (crash tests): hh_paper_snapshot() serialises the whole
- * book — orders, fills so far, positions, funds, pending cancellations,
- * exec-id counter, PRNG state, statistics — into a versioned, checksummed
- * blob; hh_paper_restore() rebuilds a broker from it, re-entering every
- * working order into a fresh simulated exchange with its remaining
- * quantity (a triggered stop-limit as the limit order it became).  Reports
- * queued but not yet delivered are not part of the state: a crash loses
- * them as it would lose a broker's WebSocket.  hh_paper_save()/load() put
- * the blob in a file atomically (temporary file + rename), so a process
- * killed at any instant leaves the previous or the new state, never a torn
- * one.  hh_paper_version() counts mutations so a runner saves only when it
+ * book — orders (with the time the book lists them), fills so far,
+ * positions, funds, pending cancellations, exec-id counter, PRNG states,
+ * statistics, the last price of each instrument, the external actions
+ * applied — into a versioned, checksummed blob; hh_paper_restore()
+ * rebuilds a broker from it, re-entering every working order into a fresh
+ * simulated exchange with its remaining quantity (a triggered stop-limit
+ * as the limit order it became); an external action of the blob is
+ * matched to the config's by (at, action, symbol) and is not applied
+ * again.  Reports queued, held back or duplicated but not yet delivered
+ * are not part of the state: a crash loses them as it would lose a
+ * broker's WebSocket.  hh_paper_save()/load() put the blob in a file
+ * atomically (temporary file + rename), so a process killed at any instant
+ * leaves the previous or the new state, never a torn one.  hh_paper_version() counts mutations so a runner saves only when it
  * changed; hh_paper_set_autosave() makes the broker do it itself, before
  * any result of a change leaves it.  See docs/RESILIENCE.md.
  */
@@ -77,10 +114,33 @@
 #include <stdint.h>
 
 #define HH_PAPER_WINDOWS_MAX 16
+#define HH_PAPER_EXTERNAL_MAX 64
+#define HH_PAPER_SYMBOL_MAX 64
+/* reorder_update_pct: how long a report may wait for the one it swaps with */
+#define HH_PAPER_REORDER_HOLD HH_NS_PER_S
 
 /* A daily window of IST time of day, ns: [from, to). */
 struct hh_paper_window {
     int64_t from, to;
+};
+
+/* What happens at the broker outside the engine (SPEC §11 paper.faults.external). */
+enum hh_paper_ext_action {
+    HH_PAPER_EXT_CLOSE_POSITION,     /* the net position is squared off by hand */
+    HH_PAPER_EXT_CANCEL_ORDERS,      /* the exchange cancels every working order's rest */
+    HH_PAPER_EXT_REJECT_NEXT,        /* the exchange rejects the next placement */
+};
+
+/* One external action.  A time of day is due at that IST time on the day
+ * of the clock (at once when the clock is already past it, never before
+ * the clock has a time); either way it is applied once. */
+struct hh_paper_external {
+    bool tod;                        /* at: IST time of day, ns; else ns since epoch */
+    int64_t at;
+    enum hh_paper_ext_action action;
+    char symbol[HH_PAPER_SYMBOL_MAX];   /* "SYM" or "EXCH:SYM" (hh_inst_find), looked
+                                           up when applied: an unknown one has no
+                                           position and no orders */
 };
 
 struct hh_paper_config {
@@ -99,6 +159,11 @@ struct hh_paper_config {
     struct hh_paper_window unavailable[HH_PAPER_WINDOWS_MAX];
     int n_disconnect;
     struct hh_paper_window disconnect[HH_PAPER_WINDOWS_MAX];
+    hh_ratio_t duplicate_update_pct; /* percent */
+    hh_ratio_t reorder_update_pct;   /* percent */
+    int64_t book_lag;                /* ns: placement -> listed by the order book */
+    int n_external;
+    struct hh_paper_external external[HH_PAPER_EXTERNAL_MAX];
 };
 
 /* What the faults did (and what the book saw), for tests and metrics. */
@@ -120,6 +185,14 @@ struct hh_paper_stats {
     uint64_t disconnect_lost;        /* lost in a disconnect window */
     uint64_t delayed;                /* delivered after delay_update */
     uint64_t delivered;              /* reports delivered to the sink */
+    uint64_t duplicated;             /* copies delivered (duplicate_update_pct) */
+    uint64_t reordered;              /* pairs of reports delivered swapped */
+    uint64_t lag_hidden;             /* query answers that left out an order the
+                                        book does not list yet (book_lag) */
+    uint64_t external;               /* external actions applied */
+    uint64_t squared_off;            /* positions closed by hand (close_position) */
+    uint64_t exchange_cancels;       /* orders cancelled by cancel_orders */
+    uint64_t forced_rejects;         /* placements rejected by reject_next */
 };
 
 struct hh_paper;
@@ -128,8 +201,9 @@ struct hh_paper;
 void hh_paper_config_defaults(struct hh_paper_config *cfg);
 
 /* inst and clock are borrowed and must outlive the broker; cfg is copied.
- * NULL on allocation failure or an invalid config (negative times or
- * percentages above 100). */
+ * NULL on allocation failure or an invalid config (negative times,
+ * percentages above 100, an external action with an unterminated symbol,
+ * an unknown action or a time of day outside [0, 24 h)). */
 struct hh_paper *hh_paper_new(const struct hh_instruments *inst,
                               const struct hh_clock *clock,
                               const struct hh_paper_config *cfg);
@@ -139,9 +213,9 @@ void hh_paper_free(struct hh_paper *p);    /* accepts NULL */
  * answered from the paper book; on_tick/on_bar drive the exchange. */
 struct hh_broker hh_paper_broker(struct hh_paper *p);
 
-/* Deliver reports due at clock->now, carry out cancellations and
- * exchange rejections that are due.  Call on every engine event (or at
- * hh_paper_next_due()). */
+/* Carry out cancellations, exchange rejections and external actions that
+ * are due, then deliver the reports due at clock->now.  Call on every
+ * engine event (or at hh_paper_next_due()). */
 void hh_paper_pump(struct hh_paper *p);
 
 /* Time of the next thing hh_paper_pump() would do; HH_TIME_MAX if none. */
@@ -160,12 +234,13 @@ int hh_paper_peek(const struct hh_paper *p, uint64_t order_id, struct hh_broker_
 /* Net position of an instrument (0 when never traded). */
 hh_qty_t hh_paper_position(const struct hh_paper *p, hh_iid_t iid);
 
-/* Number of orders in the book (ids are 1..n). */
+/* Number of orders in the book (ids are 1..n), listed or not yet. */
 size_t hh_paper_order_count(const struct hh_paper *p);
 
 const struct hh_paper_stats *hh_paper_stats(const struct hh_paper *p);
 
-/* Mutation counter: changes whenever the persistent state changed. */
+/* Mutation counter: changes whenever the persistent state changed (but
+ * for the last traded prices, which are saved with the next change). */
 uint64_t hh_paper_version(const struct hh_paper *p);
 
 /* ---- persistence ---- */
@@ -176,8 +251,9 @@ int hh_paper_snapshot(const struct hh_paper *p, void **blob, size_t *len);
 
 /* A broker restored from a blob, with a config (faults may differ from
  * the run that saved it; the PRNG continues from the saved state).
- * NULL with d set (HH_ETAMPER: checksum; HH_ESYNTAX: not a paper blob or
- * another version; HH_ENOTFOUND: an instrument of the blob is missing). */
+ * NULL with d set (HH_ETAMPER: checksum; HH_ESYNTAX: not a paper blob, or
+ * one of another version (the message names both); HH_ENOTFOUND: an
+ * instrument of the blob is missing). */
 struct hh_paper *hh_paper_restore(const struct hh_instruments *inst,
                                   const struct hh_clock *clock,
                                   const struct hh_paper_config *cfg, const void *blob,

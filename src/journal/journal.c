@@ -207,9 +207,11 @@ static void fix_times(struct hh_journal *p, hh_time_t now)
         hh_time_t *at = NULL;
 
         switch (r->kind) {
-        case HH_STORE_SIGNAL:
         case HH_STORE_TRADE:
+        case HH_STORE_KILL:            /* applied_at NONE: not applied */
+        case HH_STORE_KILL_APPLIED:
             break;
+        case HH_STORE_SIGNAL: at = &r->u.signal.decided_at; break;
         case HH_STORE_TRADE_STATE: at = &r->u.trade_state.at; break;
         case HH_STORE_ORDER: at = &r->u.order.at; break;
         case HH_STORE_ORDER_EVENT: at = &r->u.order_event.at; break;
@@ -218,6 +220,8 @@ static void fix_times(struct hh_journal *p, hh_time_t now)
         case HH_STORE_GROUP: at = &r->u.group.at; break;
         case HH_STORE_CHECKPOINT: at = &r->u.checkpoint.at; break;
         case HH_STORE_AUDIT: at = &r->u.audit.at; break;
+        case HH_STORE_OUTBOX: at = &r->u.outbox.at; break;
+        case HH_STORE_OUTBOX_SENT: break;
         }
         if (at && *at == HH_TIME_NONE)
             *at = t;
@@ -243,6 +247,7 @@ int hh_journal__submit(struct hh_journal *p, hh_time_t now)
     p->stats.groups++;
 out:
     p->nrecs = 0;
+    p->last_signal = 0;
     arena_reset(&p->ar);
     free(p->blob);
     p->blob = NULL;
@@ -408,6 +413,8 @@ int hh_journal_open(const char *path, const struct hh_journal_opts *o,
     hh_store_opts_default(&so);
     so.sync = o->sync;
     so.max_pages = o->max_pages;
+    so.audit_key = o->audit_key;
+    p->o.audit_key = NULL;              /* copied by the store, never kept */
     rc = hh_store_open(path, &so, &p->st, d);
     if (rc) {
         hh_u64map_free(&p->by_oid);

@@ -89,6 +89,10 @@ struct hh_journal_opts {
     const char *build;             /* the binary's build id */
     int64_t max_pages;             /* the store's cap on the database size in
                                       pages (0 = none; tests force a full disk) */
+    const struct hh_store_audit_key *audit_key;   /* the audit chain's key
+                                      (hh_store_audit_key_read of audit.key_file);
+                                      NULL: unkeyed.  Borrowed for
+                                      hh_journal_open() only: wipe it after */
 };
 
 /* Defaults as documented above (mode "backtest"). */
@@ -179,6 +183,38 @@ int hh_journal_signal_step(struct hh_journal *p, const char *line, size_t len,
                            const struct hh_sig_reject *rej);
 
 /*
+ * A signal that came as a Kafka message (SPEC §14): its topic, partition and
+ * offset, and the message's correlation_id header.
+ */
+struct hh_journal_origin {
+    const char *topic;             /* borrowed for the call */
+    int32_t partition;
+    int64_t offset;
+    const char *corr;              /* the header (NULL: none): a rejected message's
+                                      records carry it, else the signal id when
+                                      known; an accepted signal carries its own
+                                      (the caller put the header in it when the
+                                      signal names none) */
+};
+
+/*
+ * hh_journal_signal_step() for a Kafka message: the signals row also names
+ * the message (topic, partition, offset: unique in the database, so a
+ * message decided twice fails the store rather than trading twice).  raw
+ * NULL (a value that is not text: not UTF-8, too long) is stored as "".
+ */
+int hh_journal_message_step(struct hh_journal *p, const struct hh_journal_origin *o,
+                            const char *raw, size_t len, uint64_t lineno,
+                            const struct hh_signal *s, const struct hh_sig_reject *rej);
+
+/*
+ * An outbox row (store.h: a dead letter or an event for Kafka) joins the
+ * current step: committed with the records it describes, so it is durable
+ * before anyone produces it.  o's strings are copied.
+ */
+int hh_journal_outbox_step(struct hh_journal *p, const struct hh_store_outbox *o);
+
+/*
  * hh_sig_read_file() with every line journalled (hh_journal_signal)
  * before it reaches `sink`.  The reader's dead-letter callback does not
  * carry the line's text, so the raw text of rejected lines is read from a
@@ -250,6 +286,59 @@ uint64_t hh_journal_last_seq(const struct hh_journal *p);
  * Accepts NULL.  Returns the store's failure if it had one.
  */
 int hh_journal_close(struct hh_journal *p, struct hh_diag *d);
+
+/*
+ * The wall-clock ns the runner spent on the line it last gave to
+ * hh_journal_signal_step(), from receiving the line to its decision:
+ * stored with that line's signals row (signals.latency_ns) for the daily
+ * report's signal-processing latency.  Call it after that
+ * hh_journal_signal_step() and before the step ends; ns <= 0 is ignored.
+ * The journal has no clock: a live runner measures; backtests never call
+ * it, so their databases stay byte-identical.
+ */
+void hh_journal_signal_latency(struct hh_journal *p, int64_t ns);
+
+/* ---- the kill switch (SPEC §12; docs/OPERATIONS.md "Kill switch") ------------------
+ *
+ * The database holds the kill switch's requests (table kill_switch); the
+ * latest one is the trading state an engine must be in, across restarts.
+ * Requests come from the API (through the engine), and from `hedgehog
+ * kill`, which writes them itself: through the journal when no engine
+ * holds the database (recorded and audited at once, applied by the next
+ * engine at its start), or through hh_store_kill_request() beside a
+ * running engine (pending until the engine takes it up).  The engine:
+ *   - at start, after restoring: hh_journal_kill_state(); when found,
+ *     start in hh_store_kill_state_name(action); when it is pending
+ *     (applied_at == HH_TIME_NONE), hh_journal_kill(p, &row, true, now);
+ *   - about once a second: the same read; a pending latest request is
+ *     applied, then hh_journal_kill(p, &row, true, now);
+ *   - for POST /api/v1/kill and /resume: hh_journal_kill() with a row of
+ *     id 0 (action, reason, by "api:KEY_ID", at = the request's wall
+ *     time), applied, answered once the step is durable.
+ * A pending request superseded by a later one before an engine took it up
+ * stays pending: the later one is the state.
+ */
+
+/*
+ * The latest kill-switch request of the database at path, through a
+ * read-only connection of its own (a writer may have the database open):
+ * *found false when there is none (or the schema predates them).
+ */
+int hh_journal_kill_state(const char *path, struct hh_store_kill_row *out, bool *found,
+                          struct hh_diag *d);
+
+/*
+ * A kill-switch change at time `at` (the engine's time; the wall clock for
+ * `hedgehog kill`), joining the current step: k->id == 0, a new request
+ * (a kill_switch row, applied at `at` when `applied`); k->id > 0, the
+ * stored request k taken up (marked applied at `at`; `applied` must be
+ * true).  With it a KILL_SWITCH audit row {"request_id"?, "action",
+ * "state", "reason", "by", "requested_at", "applied"}.  Returns the
+ * latched code, or HH_EINVAL (nothing added, nothing latched) for an
+ * unknown action or a stored request not applied.
+ */
+int hh_journal_kill(struct hh_journal *p, const struct hh_store_kill_row *k, bool applied,
+                    hh_time_t at);
 
 /* What hh_journal_restore() found. */
 struct hh_journal_restored {

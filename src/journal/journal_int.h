@@ -12,6 +12,7 @@
  *               fills, closed trades, rejections, alerts
  *   groups.c    multi-leg groups' state as group_exec rows
  *   signals.c   signal lines and the decision on them
+ *   kill.c      the kill switch: its latest request, and changes applied
  *   restore.c   the engine and the bookkeeping back from the database
  *   history.c   what the earlier starts recorded (owner, build, configuration)
  *
@@ -89,6 +90,8 @@ struct hh_journal {
     /* the step's pending records */
     struct hh_store_rec *recs;
     size_t nrecs, caprecs;
+    size_t last_signal;            /* recs index of the step's latest signals
+                                      row + 1; 0: none */
     struct arena ar;               /* their strings */
     unsigned char *blob;           /* pending checkpoint blob (hh_tm_snapshot) */
     struct hh_json j;              /* the payload being written */

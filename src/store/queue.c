@@ -50,6 +50,7 @@ static size_t rec_refs(struct hh_store_rec *rec, struct ref *r)
         add_str(r, &n, &rec->u.signal.raw);
         add_str(r, &n, &rec->u.signal.detail);
         add_str(r, &n, &rec->u.signal.correlation_id);
+        add_str(r, &n, &rec->u.signal.topic);
         break;
     case HH_STORE_TRADE_STATE:
         add_str(r, &n, &rec->u.trade_state.trade_key);
@@ -94,6 +95,20 @@ static size_t rec_refs(struct hh_store_rec *rec, struct ref *r)
     case HH_STORE_AUDIT:
         add_str(r, &n, &rec->u.audit.correlation_id);
         add_str(r, &n, &rec->u.audit.payload);
+        break;
+    case HH_STORE_KILL:
+        add_str(r, &n, &rec->u.kill.reason);
+        add_str(r, &n, &rec->u.kill.by);
+        break;
+    case HH_STORE_OUTBOX:
+        add_str(r, &n, &rec->u.outbox.topic);
+        add_str(r, &n, &rec->u.outbox.key);
+        add_str(r, &n, &rec->u.outbox.reason);
+        add_str(r, &n, &rec->u.outbox.correlation_id);
+        add_str(r, &n, &rec->u.outbox.payload);
+        break;
+    case HH_STORE_KILL_APPLIED:
+    case HH_STORE_OUTBOX_SENT:
         break;
     }
     return n;

@@ -167,7 +167,49 @@ static const char V3[] =
     "    BEGIN SELECT RAISE(ABORT, 'the audit head is required'); END;\n"
     "CREATE INDEX audit_by_correlation ON audit (correlation_id, seq);\n";
 
-static const char *const MIGRATIONS[HH_STORE_SCHEMA_VERSION + 1] = { NULL, V1, V2, V3 };
+/* v4: the keyed audit chain (each record's key id; NULL: unkeyed, as every
+ * record before v4), the kill switch's requests (the latest is the state an
+ * engine must be in), and per signal line its decision's engine time and
+ * processing latency (NULL on older rows and in backtests). */
+static const char V4[] =
+    "ALTER TABLE audit ADD COLUMN key_id TEXT;\n"
+    "ALTER TABLE signals ADD COLUMN decided_at INTEGER;\n"
+    "ALTER TABLE signals ADD COLUMN latency_ns INTEGER;\n"
+    "CREATE TABLE kill_switch (\n"
+    "    id           INTEGER PRIMARY KEY,\n"
+    "    action       TEXT NOT NULL CHECK (action IN\n"
+    "                 ('pause', 'reduce', 'halt', 'flatten', 'resume')),\n"
+    "    state        TEXT NOT NULL CHECK (state IN\n"
+    "                 ('ACTIVE', 'PAUSED', 'REDUCING', 'HALTED')),\n"
+    "    reason       TEXT NOT NULL,\n"
+    "    requested_at INTEGER NOT NULL,\n"
+    "    requested_by TEXT NOT NULL,\n"
+    "    applied_at   INTEGER\n"
+    ");\n";
+/* v5: signals from Kafka — the message each signals row decided (topic,
+ * partition, offset; unique, so no message is ever decided twice) — and
+ * the outbox of what leaves for Kafka once durable (dead letters, events),
+ * with the rows not yet acknowledged indexed for the restart. */
+static const char V5[] =
+    "ALTER TABLE signals ADD COLUMN topic TEXT;\n"
+    "ALTER TABLE signals ADD COLUMN kafka_partition INTEGER;\n"
+    "ALTER TABLE signals ADD COLUMN kafka_offset INTEGER;\n"
+    "CREATE UNIQUE INDEX signals_by_message ON signals (topic, kafka_partition, kafka_offset)\n"
+    "    WHERE topic IS NOT NULL;\n"
+    "CREATE TABLE outbox (\n"
+    "    seq            INTEGER PRIMARY KEY,\n"
+    "    kind           TEXT NOT NULL CHECK (kind IN ('DEAD_LETTER', 'EVENT')),\n"
+    "    topic          TEXT NOT NULL,\n"
+    "    msg_key        TEXT,\n"
+    "    reason         TEXT,\n"
+    "    correlation_id TEXT,\n"
+    "    payload        TEXT NOT NULL,\n"
+    "    created_at     INTEGER NOT NULL,\n"
+    "    sent           INTEGER NOT NULL DEFAULT 0\n"
+    ");\n"
+    "CREATE INDEX outbox_unsent ON outbox (seq) WHERE sent = 0;\n";
+
+static const char *const MIGRATIONS[HH_STORE_SCHEMA_VERSION + 1] = { NULL, V1, V2, V3, V4, V5 };
 
 /* Objects each version must have (cumulative: version v needs all of 1..v). */
 static const struct {
@@ -181,6 +223,8 @@ static const struct {
     { 1, "trigger", "audit_no_update" }, { 1, "trigger", "audit_no_delete" },
     { 2, "table", "trade_state" },    { 2, "table", "group_exec" },
     { 3, "table", "audit_head" },     { 3, "trigger", "audit_head_no_delete" },
+    { 4, "table", "kill_switch" },
+    { 5, "table", "outbox" },         { 5, "index", "signals_by_message" },
 };
 
 /* First user table's name into buf ("" when none). */

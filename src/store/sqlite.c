@@ -7,7 +7,9 @@
  *                  database, across processes), starts the writer thread
  *                  and waits for its set-up: connect, identify the file
  *                  (schema.c), WAL mode, synchronous level, migrations,
- *                  the audit head, prepared statements.  Everything that
+ *                  the audit head and the chain's key, prepared
+ *                  statements, a KEY_ROTATED record when the key given is
+ *                  not the one the chain ends with.  Everything that
  *                  touches the write connection happens on that thread.
  *   writer loop    take everything queued (up to group_max records, whole
  *                  submissions only); BEGIN IMMEDIATE; one INSERT/UPSERT
@@ -31,9 +33,12 @@
  *                  connection, which checkpoints the rest), release the
  *                  lock.
  *
- * Invariant: w->audit_seq / w->audit_prev are the seq and hash of the last
- * audit row committed (or being written in the open transaction), and
- * equal audit_head in the database between transactions.
+ * Invariants: w->audit_seq / w->audit_prev are the seq and hash of the
+ * last audit row committed (or being written in the open transaction), and
+ * equal audit_head in the database between transactions.  Once set-up is
+ * done, every audit row this writer writes is keyed with w->key_id (the
+ * chain ends with that key) or, with no key, the chain is unkeyed: a
+ * writer never mixes the two.  The key itself lives only in w->mac.
  */
 #include "store/store_int.h"
 
@@ -45,12 +50,13 @@
 #include <sys/file.h>
 #include <unistd.h>
 
-enum { ST_BEGIN = HH_STORE_AUDIT + 1, ST_COMMIT, ST_ROLLBACK, ST_HEAD, ST_COUNT };
+enum { ST_BEGIN = HH_STORE_OUTBOX_SENT + 1, ST_COMMIT, ST_ROLLBACK, ST_HEAD, ST_COUNT };
 
 static const char *const SQL[ST_COUNT] = {
     [HH_STORE_SIGNAL] =
         "INSERT INTO signals (signal_id, line, raw, received_at, decision, reason, detail, "
-        "correlation_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        "correlation_id, decided_at, latency_ns, topic, kafka_partition, kafka_offset) "
+        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
     [HH_STORE_TRADE_STATE] =
         "INSERT INTO trade_state (trade_key, state, at, detail, correlation_id) "
         "VALUES (?1, ?2, ?3, ?4, ?5)",
@@ -91,8 +97,15 @@ static const char *const SQL[ST_COUNT] = {
         "INSERT INTO checkpoints (at, seq, state, state_hash, blob_sha256) "
         "VALUES (?1, ?2, ?3, ?4, ?5)",
     [HH_STORE_AUDIT] =
-        "INSERT INTO audit (seq, at, kind, correlation_id, payload, prev_hash, hash) "
-        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        "INSERT INTO audit (seq, at, kind, correlation_id, payload, prev_hash, hash, key_id) "
+        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    [HH_STORE_KILL] = HH_STORE__KILL_INSERT,
+    [HH_STORE_KILL_APPLIED] =
+        "UPDATE kill_switch SET applied_at = coalesce(applied_at, ?2) WHERE id = ?1",
+    [HH_STORE_OUTBOX] =
+        "INSERT INTO outbox (seq, kind, topic, msg_key, reason, correlation_id, payload, "
+        "created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    [HH_STORE_OUTBOX_SENT] = "UPDATE outbox SET sent = 1 WHERE seq = ?1",
     [ST_BEGIN] = "BEGIN IMMEDIATE",
     [ST_COMMIT] = "COMMIT",
     [ST_ROLLBACK] = "ROLLBACK",
@@ -122,6 +135,15 @@ struct sqlite_store {
     struct hh_digest hasher;
     uint64_t audit_seq;            /* last audit row (see invariant) */
     char audit_prev[HH_STORE_HASH_HEX];
+    hh_time_t audit_at;            /* its engine time (0 when none) */
+    char chain_key[HH_STORE_KEY_ID_HEX];   /* its key id at open ("" unkeyed) */
+
+    /* The audit key: copied by the opener, moved into `mac` and wiped by
+     * the writer's set-up. */
+    bool keyed;
+    struct hh_store_audit_key key;
+    char key_id[HH_STORE_KEY_ID_HEX];
+    struct hh_digest mac;          /* HMAC-SHA256 with the key */
 
     _Atomic uint64_t transactions, max_group;
 
@@ -172,6 +194,47 @@ static void bind_signal(sqlite3_stmt *s, const struct hh_store_signal *r)
                                                             : hh_sig_reason_name(r->reason));
     bind_text(s, 7, r->detail);
     bind_text(s, 8, r->correlation_id);
+    bind_time(s, 9, r->decided_at);
+    if (r->latency_ns > 0)
+        sqlite3_bind_int64(s, 10, r->latency_ns);
+    else
+        sqlite3_bind_null(s, 10);
+    bind_text(s, 11, r->topic);
+    if (r->topic) {
+        sqlite3_bind_int(s, 12, r->partition);
+        sqlite3_bind_int64(s, 13, r->offset);
+    } else {
+        sqlite3_bind_null(s, 12);
+        sqlite3_bind_null(s, 13);
+    }
+}
+
+void hh_store__kill_bind(sqlite3_stmt *s, const struct hh_store_kill *k)
+{
+    bind_text(s, 1, hh_store_kill_action_name(k->action));
+    bind_text(s, 2, hh_store_kill_state_name(k->action));
+    bind_text(s, 3, k->reason);
+    sqlite3_bind_int64(s, 4, k->at);
+    bind_text(s, 5, k->by);
+    bind_time(s, 6, k->applied_at);
+}
+
+static void bind_kill_applied(sqlite3_stmt *s, const struct hh_store_kill *k)
+{
+    sqlite3_bind_int64(s, 1, k->id);
+    sqlite3_bind_int64(s, 2, k->applied_at);
+}
+
+static void bind_outbox(sqlite3_stmt *s, const struct hh_store_outbox *r)
+{
+    sqlite3_bind_int64(s, 1, (int64_t)r->seq);
+    bind_text(s, 2, r->kind == HH_OUTBOX_DEAD_LETTER ? "DEAD_LETTER" : "EVENT");
+    bind_text(s, 3, r->topic);
+    bind_text(s, 4, r->key);
+    bind_text(s, 5, r->reason);
+    bind_text(s, 6, r->correlation_id);
+    bind_text(s, 7, r->payload);
+    sqlite3_bind_int64(s, 8, r->at);
 }
 
 static void bind_trade_state(sqlite3_stmt *s, const struct hh_store_trade_state *r)
@@ -282,27 +345,31 @@ static int bind_checkpoint(struct sqlite_store *w, sqlite3_stmt *s,
     return HH_OK;
 }
 
-/* The next link of the chain: seq and hash follow the last audit row. */
+/* The next link of the chain: seq and hash follow the last audit row;
+ * keyed with the writer's key when it has one. */
 static int bind_audit(struct sqlite_store *w, sqlite3_stmt *s, const struct hh_store_audit *r,
                       char hash[HH_STORE_HASH_HEX])
 {
     const char *corr = r->correlation_id ? r->correlation_id : "";
     const char *payload = r->payload ? r->payload : "{}";
-    const char *kind = hh_audit_kind_name(r->kind);
-    uint64_t seq = w->audit_seq + 1;
-    int rc;
+    const struct hh_store__arec a = {
+        .seq = w->audit_seq + 1, .at = r->at, .kind = hh_audit_kind_name(r->kind),
+        .corr = corr, .corr_len = strlen(corr), .payload = payload,
+        .payload_len = strlen(payload), .key_id = w->keyed ? w->key_id : NULL,
+        .prev = w->audit_prev,
+    };
+    int rc = hh_store__hash_audit(w->keyed ? &w->mac : &w->hasher, &a, hash);
 
-    rc = hh_store__hash_audit(&w->hasher, seq, r->at, kind, corr, strlen(corr), payload,
-                              strlen(payload), w->audit_prev, hash);
     if (rc)
         return rc;
-    sqlite3_bind_int64(s, 1, (int64_t)seq);
-    sqlite3_bind_int64(s, 2, r->at);
-    bind_text(s, 3, kind);
+    sqlite3_bind_int64(s, 1, (int64_t)a.seq);
+    sqlite3_bind_int64(s, 2, a.at);
+    bind_text(s, 3, a.kind);
     bind_text(s, 4, corr);
     bind_text(s, 5, payload);
     bind_text(s, 6, w->audit_prev);
     bind_text(s, 7, hash);
+    bind_text(s, 8, a.key_id);
     return HH_OK;
 }
 
@@ -324,6 +391,10 @@ static int write_rec(struct sqlite_store *w, const struct hh_store_rec *r, struc
     case HH_STORE_GROUP: bind_group(s, &r->u.group); break;
     case HH_STORE_CHECKPOINT: rc = bind_checkpoint(w, s, &r->u.checkpoint, hash); break;
     case HH_STORE_AUDIT: rc = bind_audit(w, s, &r->u.audit, hash); break;
+    case HH_STORE_KILL: hh_store__kill_bind(s, &r->u.kill); break;
+    case HH_STORE_KILL_APPLIED: bind_kill_applied(s, &r->u.kill); break;
+    case HH_STORE_OUTBOX: bind_outbox(s, &r->u.outbox); break;
+    case HH_STORE_OUTBOX_SENT: sqlite3_bind_int64(s, 1, (int64_t)r->u.outbox_sent.seq); break;
     }
     if (rc)
         return hh_diag_set(d, rc, "%s: hashing a %s record failed", w->path,
@@ -340,6 +411,7 @@ static int write_rec(struct sqlite_store *w, const struct hh_store_rec *r, struc
     sqlite3_reset(s);
     if (r->kind == HH_STORE_AUDIT) {
         w->audit_seq++;
+        w->audit_at = r->u.audit.at;
         memcpy(w->audit_prev, hash, sizeof hash);
     }
     return HH_OK;
@@ -372,40 +444,70 @@ static int write_head(struct sqlite_store *w, struct hh_diag *d)
     return HH_OK;
 }
 
-/* Commit the batch in one transaction; on error everything is rolled
- * back, including the in-memory audit head. */
-static int commit_batch(struct sqlite_store *w, const struct hh_store__batch *b,
-                        struct hh_diag *d)
+/* What one transaction writes: a batch of the queue, or one record of the
+ * writer's own (a key rotation). */
+struct txn_src {
+    const struct hh_store__batch *b;   /* NULL: rec */
+    const struct hh_store_rec *rec;
+};
+
+static int write_src(struct sqlite_store *w, const struct txn_src *src, struct hh_diag *d)
+{
+    size_t off, left;
+    struct hh_store__ent *e;
+    int rc;
+
+    if (!src->b)
+        return write_rec(w, src->rec, d);
+    off = src->b->begin;
+    left = src->b->bytes;
+    while ((e = hh_store__queue_next(&w->q, &off, &left)) != NULL)
+        for (uint32_t i = 0; i < e->nrec; i++)
+            if ((rc = write_rec(w, &e->rec[i], d)) != HH_OK)
+                return rc;
+    return HH_OK;
+}
+
+/* Write src in one transaction; on error everything is rolled back,
+ * including the in-memory audit head. */
+static int commit_txn(struct sqlite_store *w, const struct txn_src *src, struct hh_diag *d)
 {
     uint64_t seq0 = w->audit_seq;
+    hh_time_t at0 = w->audit_at;
     char prev0[HH_STORE_HASH_HEX];
-    size_t off = b->begin, left = b->bytes;
-    struct hh_store__ent *e;
     int rc;
 
     memcpy(prev0, w->audit_prev, sizeof prev0);
     rc = run(w, ST_BEGIN, "beginning a transaction", d);
     if (rc)
         return rc;
-    while ((e = hh_store__queue_next(&w->q, &off, &left)) != NULL)
-        for (uint32_t i = 0; i < e->nrec; i++)
-            if ((rc = write_rec(w, &e->rec[i], d)) != HH_OK)
-                goto rollback;
-    if (w->audit_seq != seq0 && (rc = write_head(w, d)) != HH_OK)
-        goto rollback;
-    rc = run(w, ST_COMMIT, "committing", d);
-    if (rc)
-        goto rollback;
-    atomic_fetch_add(&w->transactions, 1);
-    if (b->nrec > atomic_load(&w->max_group))
-        atomic_store(&w->max_group, b->nrec);
-    return HH_OK;
-rollback:
+    rc = write_src(w, src, d);
+    if (!rc && w->audit_seq != seq0)
+        rc = write_head(w, d);
+    if (!rc)
+        rc = run(w, ST_COMMIT, "committing", d);
+    if (!rc) {
+        atomic_fetch_add(&w->transactions, 1);
+        return HH_OK;
+    }
     /* COMMIT may already have rolled back (e.g. SQLITE_FULL); harmless. */
     sqlite3_step(w->st[ST_ROLLBACK]);
     sqlite3_reset(w->st[ST_ROLLBACK]);
     w->audit_seq = seq0;
+    w->audit_at = at0;
     memcpy(w->audit_prev, prev0, sizeof prev0);
+    return rc;
+}
+
+/* Commit the batch in one transaction (commit_txn). */
+static int commit_batch(struct sqlite_store *w, const struct hh_store__batch *b,
+                        struct hh_diag *d)
+{
+    const struct txn_src src = { .b = b, .rec = NULL };
+    int rc = commit_txn(w, &src, d);
+
+    if (!rc && b->nrec > atomic_load(&w->max_group))
+        atomic_store(&w->max_group, b->nrec);
     return rc;
 }
 
@@ -512,7 +614,8 @@ static void checkpointer_stop(struct sqlite_store *w)
 /* ---- set-up (on the writer thread) --------------------------------------------------- */
 
 /* Read the audit head and check it against the last row: the writer
- * continues the chain from there, so they must agree. */
+ * continues the chain from there (its time and key too), so they must
+ * agree. */
 static int load_head(struct sqlite_store *w, struct hh_diag *d)
 {
     sqlite3_stmt *s = NULL;
@@ -531,11 +634,14 @@ static int load_head(struct sqlite_store *w, struct hh_diag *d)
     s = NULL;
     if (rc != SQLITE_ROW && rc != SQLITE_DONE)
         return hh_store__sqlerr(w->db, rc, w->path, "reading the audit head", d);
-    rc = sqlite3_prepare_v2(w->db, "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1",
-                            -1, &s, NULL);
+    rc = sqlite3_prepare_v2(w->db, "SELECT seq, hash, at, coalesce(key_id, '') FROM audit "
+                            "ORDER BY seq DESC LIMIT 1", -1, &s, NULL);
     if (rc == SQLITE_OK && (rc = sqlite3_step(s)) == SQLITE_ROW) {
         lseq = sqlite3_column_int64(s, 0);
         snprintf(lhash, sizeof lhash, "%s", (const char *)sqlite3_column_text(s, 1));
+        w->audit_at = sqlite3_column_int64(s, 2);
+        snprintf(w->chain_key, sizeof w->chain_key, "%s",
+                 (const char *)sqlite3_column_text(s, 3));
     }
     sqlite3_finalize(s);
     if (rc != SQLITE_ROW && rc != SQLITE_DONE)
@@ -589,6 +695,62 @@ static int prepare_all(struct sqlite_store *w, struct hh_diag *d)
     return HH_OK;
 }
 
+/* The KEY_ROTATED record that starts the writer's key after the chain's
+ * (its own transaction; its time is the last record's: the store has no
+ * clock).  Its MAC vouches for the chain before it, so that chain is
+ * walked first (unkeyed records fully, keyed ones by their links): a
+ * broken chain is never keyed. */
+static int rotate_key(struct sqlite_store *w, struct hh_diag *d)
+{
+    char payload[96];
+    struct hh_store_rec rec = { .kind = HH_STORE_AUDIT };
+    const struct txn_src src = { .b = NULL, .rec = &rec };
+    struct hh_store_verify v;
+    int rc = hh_store__audit_walk(w->db, &w->hasher, HH_STORE_SCHEMA_VERSION, NULL, 0, &v, d);
+
+    if (rc)
+        return rc;
+    if (!v.ok)
+        return hh_diag_set(d, HH_ETAMPER, "%s: the audit trail is broken at seq %llu (%s): "
+                           "keying it would vouch for it; run hedgehog audit verify", w->path,
+                           (unsigned long long)v.bad_seq, v.why);
+    hh_store__rotation_payload(payload, sizeof payload, w->key_id, w->chain_key);
+    rec.u.audit.at = w->audit_at;
+    rec.u.audit.kind = HH_AUDIT_KEY_ROTATED;
+    rec.u.audit.payload = payload;
+    rc = commit_txn(w, &src, d);
+    return rc ? hh_diag_prefix(d, rc, "starting audit key %s", w->key_id) : HH_OK;
+}
+
+/* Key the chain as configured: go on with its key, start ours, or refuse
+ * to write unkeyed records after keyed ones. */
+static int key_policy(struct sqlite_store *w, struct hh_diag *d)
+{
+    if (!w->keyed)
+        return *w->chain_key ? hh_diag_set(d, HH_ECONFIG,
+                                           "%s: the audit trail is keyed (key id %s) and no "
+                                           "audit key was given (audit.key_file): an "
+                                           "unkeyed record would break it", w->path,
+                                           w->chain_key)
+                             : HH_OK;
+    return strcmp(w->chain_key, w->key_id) ? rotate_key(w, d) : HH_OK;
+}
+
+/* The writer's HMAC context from the opener's copy of the key, which is
+ * wiped at once. */
+static int key_setup(struct sqlite_store *w, struct hh_diag *d)
+{
+    int rc;
+
+    if (!w->keyed)
+        return HH_OK;
+    rc = hh_digest_init_keyed(&w->mac, w->key.key, w->key.len);
+    memcpy(w->key_id, w->key.id, sizeof w->key_id);
+    hh_store_audit_key_wipe(&w->key);
+    return rc ? hh_diag_set(d, rc, "%s: cannot set up HMAC-SHA256 (OpenSSL)", w->path)
+              : HH_OK;
+}
+
 static int writer_setup(struct sqlite_store *w, struct hh_diag *d)
 {
     char why[256];
@@ -597,6 +759,9 @@ static int writer_setup(struct sqlite_store *w, struct hh_diag *d)
     rc = hh_digest_init(&w->hasher);
     if (rc)
         return hh_diag_set(d, rc, "%s: cannot set up SHA-256 (OpenSSL)", w->path);
+    rc = key_setup(w, d);
+    if (rc)
+        return rc;
     rc = hh_store__connect(w->path, false, w->opts.no_create, w->opts.busy_timeout_ms, &w->db,
                            d);
     if (rc)
@@ -615,6 +780,8 @@ static int writer_setup(struct sqlite_store *w, struct hh_diag *d)
     if (!rc)
         rc = prepare_all(w, d);
     if (!rc)
+        rc = key_policy(w, d);
+    if (!rc)
         sqlite3_wal_hook(w->db, wal_hook, w);     /* replaces autocheckpoint */
     return rc;
 }
@@ -628,6 +795,7 @@ static void writer_teardown(struct sqlite_store *w)
     sqlite3_close(w->db);
     w->db = NULL;
     hh_digest_free(&w->hasher);
+    hh_digest_free(&w->mac);
 }
 
 static void *writer_main(void *arg)
@@ -692,6 +860,7 @@ static void store_free(struct sqlite_store *w)
 {
     if (w->lock_fd >= 0)
         close(w->lock_fd);           /* releases the flock */
+    hh_store_audit_key_wipe(&w->key);
     hh_store__queue_free(&w->q);
     pthread_mutex_destroy(&w->start_mu);
     pthread_cond_destroy(&w->start_cv);
@@ -758,6 +927,10 @@ static struct sqlite_store *store_new(const char *path, const struct hh_store_op
     w->base.ops = &SQLITE_OPS;
     w->lock_fd = -1;
     w->opts = *opts;
+    w->opts.audit_key = NULL;             /* the caller's: copied, never kept */
+    w->keyed = opts->audit_key != NULL;
+    if (w->keyed)
+        w->key = *opts->audit_key;
     if (w->opts.group_max == 0)
         w->opts.group_max = 4096;
     if (w->opts.queue_bytes == 0)

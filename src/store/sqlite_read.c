@@ -31,31 +31,18 @@ static const char *text(sqlite3_stmt *s, int i)
     return (const char *)sqlite3_column_text(s, i);
 }
 
-static hh_time_t col_time(sqlite3_stmt *s, int i)
-{
-    return sqlite3_column_type(s, i) == SQLITE_NULL ? HH_TIME_NONE
-                                                    : sqlite3_column_int64(s, i);
-}
-
 /* Prepare sql; errors name the reader's file and what was being read. */
 static int prep(struct sqlite_reader *r, const char *sql, const char *what, sqlite3_stmt **s,
                 struct hh_diag *d)
 {
-    int rc = sqlite3_prepare_v2(r->db, sql, -1, s, NULL);
-
-    return rc == SQLITE_OK ? HH_OK : hh_store__sqlerr(r->db, rc, r->path, what, d);
+    return hh_store__prepare(r->db, r->path, sql, what, s, d);
 }
 
 /* Finish a row loop: SQLITE_DONE is success. */
 static int finish(struct sqlite_reader *r, sqlite3_stmt *s, int rc, const char *what,
                   struct hh_diag *d)
 {
-    if (rc != SQLITE_DONE)
-        rc = hh_store__sqlerr(r->db, rc, r->path, what, d);
-    else
-        rc = HH_OK;
-    sqlite3_finalize(s);
-    return rc;
+    return hh_store__finish(r->db, r->path, s, rc, what, d);
 }
 
 /* ---- restore reads ---------------------------------------------------------------- */
@@ -136,28 +123,13 @@ static int rd_open_orders(struct hh_store_reader *base,
     if (rc)
         return rc;
     while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-        int side = hh_store__side_parse(text(s, 4)), type = hh_store__ord_type_parse(text(s, 5));
-        int state = hh_store__ord_state_parse(text(s, 9));
-
-        if (side == -2 || type < 0 || state < 0) {
+        if (!hh_store__order_cols(s, 0, &o)) {
             rc = hh_diag_set(d, HH_EDB, "%s: order %s: unknown side, type or state "
                              "('%s', '%s', '%s')", r->path, text(s, 0), text(s, 4),
                              text(s, 5), text(s, 9));
             sqlite3_finalize(s);
             return rc;
         }
-        memset(&o, 0, sizeof o);
-        o.client_id = text(s, 0);
-        o.order_id = (uint64_t)sqlite3_column_int64(s, 1);
-        o.trade_key = text(s, 2);
-        o.symbol = text(s, 3);
-        o.side = (enum hh_side)side;
-        o.type = (enum hh_ord_type)type;
-        o.qty = sqlite3_column_int64(s, 6);
-        o.limit = sqlite3_column_int64(s, 7);
-        o.trigger = sqlite3_column_int64(s, 8);
-        o.state = (enum hh_ord_state)state;
-        o.at = sqlite3_column_int64(s, 10);
         fn(ctx, &o);
     }
     return finish(r, s, rc, what, d);
@@ -237,13 +209,7 @@ static int audit_rows(struct sqlite_reader *r, sqlite3_stmt *s, const char *what
     int rc, stop = 0;
 
     while (!stop && (rc = sqlite3_step(s)) == SQLITE_ROW) {
-        a.seq = (uint64_t)sqlite3_column_int64(s, 0);
-        a.at = col_time(s, 1);
-        a.kind = text(s, 2) ? text(s, 2) : "";
-        a.correlation_id = text(s, 3) ? text(s, 3) : "";
-        a.payload = text(s, 4) ? text(s, 4) : "";
-        a.prev_hash = text(s, 5) ? text(s, 5) : "";
-        a.hash = text(s, 6) ? text(s, 6) : "";
+        hh_store__audit_cols(s, 0, &a);
         stop = fn(ctx, &a);
     }
     if (stop) {
@@ -293,13 +259,29 @@ static int rd_audit_kind(struct hh_store_reader *base, enum hh_audit_kind kind, 
     return audit_rows(r, s, what, fn, ctx, d);
 }
 
-static int rd_audit_verify(struct hh_store_reader *base, struct hh_store_verify *v,
-                           struct hh_diag *d)
+static int rd_audit_verify(struct hh_store_reader *base, const struct hh_store_audit_key *keys,
+                           size_t nkeys, struct hh_store_verify *v, struct hh_diag *d)
 {
     struct sqlite_reader *r = (struct sqlite_reader *)base;
-    int rc = hh_store__audit_walk(r->db, &r->hasher, r->version, v, d);
+    int rc = hh_store__audit_walk(r->db, &r->hasher, r->version, keys, nkeys, v, d);
 
     return rc ? hh_diag_prefix(d, rc, "%s", r->path) : HH_OK;
+}
+
+static int rd_kill(struct hh_store_reader *base, struct hh_store_kill_row *out, bool *found,
+                   struct hh_diag *d)
+{
+    struct sqlite_reader *r = (struct sqlite_reader *)base;
+
+    return hh_store__sqlite_kill_latest(r->db, r->path, r->version, out, found, d);
+}
+
+static int rd_period(struct hh_store_reader *base, hh_time_t from, hh_time_t to,
+                     const struct hh_store_period_fns *f, struct hh_diag *d)
+{
+    struct sqlite_reader *r = (struct sqlite_reader *)base;
+
+    return hh_store__sqlite_period(r->db, r->path, r->version, from, to, f, d);
 }
 
 /* ---- check ------------------------------------------------------------------------- */
@@ -347,13 +329,72 @@ static int rd_check(struct hh_store_reader *base, struct hh_store_check *c, stru
         return rc;
     c->schema_ok = hh_store__schema_present(r->db, r->version, c->schema, sizeof c->schema);
     /* The chain is walked even when other objects are missing. */
-    rc = hh_store__audit_walk(r->db, &r->hasher, r->version, &c->audit, &why);
+    rc = hh_store__audit_walk(r->db, &r->hasher, r->version, NULL, 0, &c->audit, &why);
     if (rc) {
         /* An unreadable audit table is a finding, not a usage error. */
         c->audit.ok = false;
         snprintf(c->audit.why, sizeof c->audit.why, "unreadable: %.300s", why.msg);
     }
     return HH_OK;
+}
+
+/* ---- Kafka: where each partition resumes, what the outbox still owes ---------- */
+
+static int rd_kafka_offsets(struct hh_store_reader *base, const char *topic,
+                            void (*fn)(void *ctx, int32_t partition, int64_t offset),
+                            void *ctx, struct hh_diag *d)
+{
+    struct sqlite_reader *r = (struct sqlite_reader *)base;
+    static const char what[] = "reading the Kafka offsets decided";
+    sqlite3_stmt *s;
+    int rc;
+
+    /* the unique index (topic, partition, offset) answers each group */
+    rc = prep(r, "SELECT kafka_partition, max(kafka_offset) FROM signals WHERE topic = ?1 "
+                 "GROUP BY kafka_partition ORDER BY kafka_partition", what, &s, d);
+    if (rc)
+        return rc;
+    sqlite3_bind_text(s, 1, topic, -1, SQLITE_STATIC);
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+        fn(ctx, sqlite3_column_int(s, 0), sqlite3_column_int64(s, 1));
+    return finish(r, s, rc, what, d);
+}
+
+static int rd_outbox(struct hh_store_reader *base,
+                     int (*fn)(void *ctx, const struct hh_store_outbox *o), void *ctx,
+                     uint64_t *max_seq, struct hh_diag *d)
+{
+    struct sqlite_reader *r = (struct sqlite_reader *)base;
+    static const char what[] = "reading the outbox";
+    sqlite3_stmt *s;
+    int64_t top;
+    int rc;
+
+    rc = hh_store__int(r->db, r->path, "SELECT coalesce(max(seq), 0) FROM outbox", what, &top,
+                       d);
+    if (rc)
+        return rc;
+    *max_seq = (uint64_t)top;
+    rc = prep(r, "SELECT seq, kind, topic, msg_key, reason, correlation_id, payload, "
+                 "created_at FROM outbox WHERE sent = 0 ORDER BY seq", what, &s, d);
+    if (rc)
+        return rc;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        struct hh_store_outbox o = {
+            .seq = (uint64_t)sqlite3_column_int64(s, 0),
+            .kind = strcmp(text(s, 1), "EVENT") ? HH_OUTBOX_DEAD_LETTER : HH_OUTBOX_EVENT,
+            .topic = text(s, 2), .key = text(s, 3), .reason = text(s, 4),
+            .correlation_id = text(s, 5), .payload = text(s, 6),
+            .at = sqlite3_column_int64(s, 7),
+        };
+        int stop = fn(ctx, &o);
+
+        if (stop) {
+            sqlite3_finalize(s);
+            return stop;
+        }
+    }
+    return finish(r, s, rc, what, d);
 }
 
 static int rd_schema_version(struct hh_store_reader *base)
@@ -381,8 +422,12 @@ static const struct hh_store_reader_ops READER_OPS = {
     .audit = rd_audit,
     .audit_kind = rd_audit_kind,
     .audit_verify = rd_audit_verify,
+    .kill = rd_kill,
+    .period = rd_period,
     .check = rd_check,
     .schema_version = rd_schema_version,
+    .kafka_offsets = rd_kafka_offsets,
+    .outbox = rd_outbox,
     .close = rd_close,
 };
 

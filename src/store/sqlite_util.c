@@ -48,6 +48,71 @@ int hh_store__exec(sqlite3 *db, const char *path, const char *sql, struct hh_dia
     return HH_OK;
 }
 
+int hh_store__prepare(sqlite3 *db, const char *path, const char *sql, const char *what,
+                      sqlite3_stmt **s, struct hh_diag *d)
+{
+    int rc = sqlite3_prepare_v2(db, sql, -1, s, NULL);
+
+    return rc == SQLITE_OK ? HH_OK : hh_store__sqlerr(db, rc, path, what, d);
+}
+
+int hh_store__finish(sqlite3 *db, const char *path, sqlite3_stmt *s, int rc, const char *what,
+                     struct hh_diag *d)
+{
+    rc = rc == SQLITE_DONE ? HH_OK : hh_store__sqlerr(db, rc, path, what, d);
+    sqlite3_finalize(s);
+    return rc;
+}
+
+bool hh_store__order_cols(sqlite3_stmt *s, int c, struct hh_store_order *o)
+{
+    const char *t = (const char *)sqlite3_column_text(s, c + 5);
+    int side = hh_store__side_parse((const char *)sqlite3_column_text(s, c + 4));
+    int type = hh_store__ord_type_parse(t);
+    int state = hh_store__ord_state_parse((const char *)sqlite3_column_text(s, c + 9));
+
+    memset(o, 0, sizeof *o);
+    if (side == -2 || type < 0 || state < 0)
+        return false;
+    o->client_id = (const char *)sqlite3_column_text(s, c);
+    o->order_id = (uint64_t)sqlite3_column_int64(s, c + 1);
+    o->trade_key = (const char *)sqlite3_column_text(s, c + 2);
+    o->symbol = (const char *)sqlite3_column_text(s, c + 3);
+    o->side = (enum hh_side)side;
+    o->type = (enum hh_ord_type)type;
+    o->qty = sqlite3_column_int64(s, c + 6);
+    o->limit = sqlite3_column_int64(s, c + 7);
+    o->trigger = sqlite3_column_int64(s, c + 8);
+    o->state = (enum hh_ord_state)state;
+    o->at = sqlite3_column_int64(s, c + 10);
+    return true;
+}
+
+/* Text of column i, "" for NULL. */
+static const char *text_or_empty(sqlite3_stmt *s, int i)
+{
+    const char *t = (const char *)sqlite3_column_text(s, i);
+
+    return t ? t : "";
+}
+
+hh_time_t hh_store__col_time(sqlite3_stmt *s, int i)
+{
+    return sqlite3_column_type(s, i) == SQLITE_NULL ? HH_TIME_NONE
+                                                    : sqlite3_column_int64(s, i);
+}
+
+void hh_store__audit_cols(sqlite3_stmt *s, int c, struct hh_store_audit_row *a)
+{
+    a->seq = (uint64_t)sqlite3_column_int64(s, c);
+    a->at = hh_store__col_time(s, c + 1);
+    a->kind = text_or_empty(s, c + 2);
+    a->correlation_id = text_or_empty(s, c + 3);
+    a->payload = text_or_empty(s, c + 4);
+    a->prev_hash = text_or_empty(s, c + 5);
+    a->hash = text_or_empty(s, c + 6);
+}
+
 int hh_store__int(sqlite3 *db, const char *path, const char *sql, const char *what,
                   int64_t *out, struct hh_diag *d)
 {

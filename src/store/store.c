@@ -67,6 +67,8 @@ static const char *invalid_field(const struct hh_store_rec *r)
             return "raw";
         if ((unsigned)r->u.signal.reason >= HH_SIG_REASON_COUNT)
             return "reason";
+        if (r->u.signal.topic && (r->u.signal.partition < 0 || r->u.signal.offset < 0))
+            return r->u.signal.partition < 0 ? "partition" : "offset";
         return NULL;
     case HH_STORE_TRADE_STATE:
         if (!r->u.trade_state.trade_key)
@@ -121,11 +123,42 @@ static const char *invalid_field(const struct hh_store_rec *r)
             return "state_hash";
         return time_ok(r->u.checkpoint.at) ? NULL : "at";
     case HH_STORE_AUDIT:
-        if ((unsigned)r->u.audit.kind >= HH_AUDIT_KIND_COUNT)
+        /* KEY_ROTATED is the writer's own: only it knows the keys */
+        if ((unsigned)r->u.audit.kind >= HH_AUDIT_KIND_COUNT ||
+            r->u.audit.kind == HH_AUDIT_KEY_ROTATED)
             return "kind";
         return time_ok(r->u.audit.at) ? NULL : "at";
+    case HH_STORE_KILL:
+        return hh_store__kill_invalid(&r->u.kill);
+    case HH_STORE_KILL_APPLIED:
+        if (r->u.kill.id <= 0)
+            return "id";
+        return time_ok(r->u.kill.applied_at) ? NULL : "applied_at";
+    case HH_STORE_OUTBOX:
+        if (!r->u.outbox.seq)
+            return "seq";
+        if ((unsigned)r->u.outbox.kind > HH_OUTBOX_EVENT)
+            return "kind";
+        if (!r->u.outbox.topic || !*r->u.outbox.topic)
+            return "topic";
+        if (!r->u.outbox.payload)
+            return "payload";
+        return time_ok(r->u.outbox.at) ? NULL : "at";
+    case HH_STORE_OUTBOX_SENT:
+        return r->u.outbox_sent.seq ? NULL : "seq";
     }
     return "kind";
+}
+
+const char *hh_store__kill_invalid(const struct hh_store_kill *k)
+{
+    if ((unsigned)k->action >= HH_KILL_COUNT)
+        return "action";
+    if (!k->reason || strlen(k->reason) > HH_STORE_KILL_REASON_MAX)
+        return "reason";
+    if (!k->by || !*k->by || strlen(k->by) > HH_STORE_KILL_BY_MAX)
+        return "by";
+    return time_ok(k->at) ? NULL : "at";
 }
 
 /* ---- dispatch ------------------------------------------------------------------ */
@@ -173,8 +206,10 @@ PUT(hh_store_put_fill, struct hh_store_fill, HH_STORE_FILL, fill)
 PUT(hh_store_put_position, struct hh_store_position, HH_STORE_POSITION, position)
 PUT(hh_store_put_trade, struct hh_store_trade, HH_STORE_TRADE, trade)
 PUT(hh_store_put_group, struct hh_store_group, HH_STORE_GROUP, group)
+PUT(hh_store_put_outbox_sent, struct hh_store_outbox_sent, HH_STORE_OUTBOX_SENT, outbox_sent)
 PUT(hh_store_put_checkpoint, struct hh_store_checkpoint, HH_STORE_CHECKPOINT, checkpoint)
 PUT(hh_store_put_audit, struct hh_store_audit, HH_STORE_AUDIT, audit)
+PUT(hh_store_put_kill, struct hh_store_kill, HH_STORE_KILL, kill)
 
 #undef PUT
 
@@ -278,7 +313,25 @@ int hh_store_read_audit_kind(struct hh_store_reader *r, enum hh_audit_kind kind,
 int hh_store_audit_verify(struct hh_store_reader *r, struct hh_store_verify *v,
                           struct hh_diag *d)
 {
-    return r->ops->audit_verify(r, v, d);
+    return r->ops->audit_verify(r, NULL, 0, v, d);
+}
+
+int hh_store_audit_verify_keys(struct hh_store_reader *r, const struct hh_store_audit_key *keys,
+                               size_t nkeys, struct hh_store_verify *v, struct hh_diag *d)
+{
+    return r->ops->audit_verify(r, keys, nkeys, v, d);
+}
+
+int hh_store_read_kill(struct hh_store_reader *r, struct hh_store_kill_row *out, bool *found,
+                       struct hh_diag *d)
+{
+    return r->ops->kill(r, out, found, d);
+}
+
+int hh_store_read_period(struct hh_store_reader *r, hh_time_t from, hh_time_t to,
+                         const struct hh_store_period_fns *f, struct hh_diag *d)
+{
+    return r->ops->period(r, from, to, f, d);
 }
 
 int hh_store_check(struct hh_store_reader *r, struct hh_store_check *c, struct hh_diag *d)
@@ -289,4 +342,29 @@ int hh_store_check(struct hh_store_reader *r, struct hh_store_check *c, struct h
 int hh_store_schema_version(struct hh_store_reader *r)
 {
     return r->ops->schema_version(r);
+}
+
+int hh_store_kill_request(const char *path, const struct hh_store_kill *k, int busy_ms,
+                          int64_t *id, struct hh_diag *d)
+{
+    const char *bad = hh_store__kill_invalid(k);
+
+    if (bad)
+        return hh_diag_set(d, HH_EINVAL, "kill switch request: field %s is missing or invalid",
+                           bad);
+    return hh_store__sqlite_kill_request(path, k, busy_ms, id, d);
+}
+
+int hh_store_read_kafka_offsets(struct hh_store_reader *r, const char *topic,
+                                void (*fn)(void *ctx, int32_t partition, int64_t offset),
+                                void *ctx, struct hh_diag *d)
+{
+    return r->ops->kafka_offsets(r, topic, fn, ctx, d);
+}
+
+int hh_store_read_outbox(struct hh_store_reader *r,
+                         int (*fn)(void *ctx, const struct hh_store_outbox *o), void *ctx,
+                         uint64_t *max_seq, struct hh_diag *d)
+{
+    return r->ops->outbox(r, fn, ctx, max_seq, d);
 }

@@ -58,7 +58,7 @@
 #include <stdint.h>
 
 /* The schema version this code writes (PRAGMA user_version). */
-#define HH_STORE_SCHEMA_VERSION 3
+#define HH_STORE_SCHEMA_VERSION 5
 
 /* SQLite header application_id of a hedgehog database ("hedg"). */
 #define HH_STORE_APP_ID 0x68656467
@@ -85,6 +85,18 @@ struct hh_store_signal {
     enum hh_sig_reason reason;     /* HH_SIG_NONE when accepted */
     const char *detail;            /* may be NULL */
     const char *correlation_id;    /* may be NULL */
+    hh_time_t decided_at;          /* engine time of the decision; may be
+                                      HH_TIME_NONE (schema v4; the daily
+                                      report's day of the line) */
+    int64_t latency_ns;            /* wall-clock ns from receiving the line to
+                                      its decision, measured by a live runner;
+                                      0 = not measured (NULL): backtests, whose
+                                      databases stay byte-identical (v4) */
+    /* The Kafka message it came from (topic NULL: another source).
+     * (topic, partition, offset) is unique: a message is decided once. */
+    const char *topic;
+    int32_t partition;
+    int64_t offset;
 };
 
 /* Trade life-cycle states (one row per transition). */
@@ -191,6 +203,29 @@ struct hh_store_checkpoint {
     const char *state_hash;        /* 64 lowercase hex; NULL: SHA-256 of the blob */
 };
 
+/* What leaves for Kafka once durable (the outbox): a dead letter for the
+ * dead-letter topic or an event for the events topic.  seq is the engine's
+ * (unique, increasing: produced in that order); a row stays unsent until
+ * the broker acknowledged it (HH_STORE_OUTBOX_SENT), so a restart
+ * produces every unsent row again. */
+enum hh_store_outbox_kind { HH_OUTBOX_DEAD_LETTER, HH_OUTBOX_EVENT };
+
+struct hh_store_outbox {
+    uint64_t seq;                  /* required, > 0 */
+    enum hh_store_outbox_kind kind;
+    const char *topic;             /* required */
+    const char *key;               /* message key; may be NULL */
+    const char *reason;            /* header `reason` (dead letters); may be NULL */
+    const char *correlation_id;    /* header `correlation_id`; may be NULL */
+    const char *payload;           /* the message value, JSON text (required) */
+    hh_time_t at;                  /* required: engine time */
+};
+
+/* Outbox row seq was acknowledged by the broker. */
+struct hh_store_outbox_sent {
+    uint64_t seq;
+};
+
 /* Audit event kinds (stored by name). */
 #define HH_AUDIT_KINDS(X)                                                 \
     X(SIGNAL_ACCEPTED) X(SIGNAL_REJECTED)                                 \
@@ -199,7 +234,7 @@ struct hh_store_checkpoint {
     X(RISK_REJECTED) X(MODE_CHANGE) X(KILL_SWITCH)                        \
     X(RECONCILE_DIVERGENCE) X(CONFIG_LOADED)                              \
     X(ENGINE_START) X(ENGINE_STOP)                                        \
-    X(BREAKER) X(ALERT)
+    X(BREAKER) X(ALERT) X(KEY_ROTATED)
 
 enum hh_audit_kind {
 #define HH__AUDIT_ENUM(name) HH_AUDIT_##name,
@@ -209,12 +244,48 @@ enum hh_audit_kind {
 };
 
 /* An audit event.  Its seq, prev_hash and hash are assigned by the writer
- * in commit order (the chain is the commit order). */
+ * in commit order (the chain is the commit order).  KEY_ROTATED is the
+ * store's own (written when the chain's key changes) and refused here. */
 struct hh_store_audit {
     hh_time_t at;                  /* required: engine time of the event */
     enum hh_audit_kind kind;
     const char *correlation_id;    /* may be NULL (stored as "") */
     const char *payload;           /* JSON text, stored verbatim; NULL = "{}" */
+};
+
+/* Kill-switch actions (SPEC §12), stored by name, and the trading state
+ * each leaves: X(ENUM, action, state).  RESUME goes back to ACTIVE. */
+#define HH_STORE_KILL_ACTIONS(X)                                          \
+    X(PAUSE, "pause", "PAUSED") X(REDUCE, "reduce", "REDUCING")          \
+    X(HALT, "halt", "HALTED") X(FLATTEN, "flatten", "HALTED")            \
+    X(RESUME, "resume", "ACTIVE")
+
+enum hh_store_kill_action {
+#define HH__KILL_ENUM(e, action, state) HH_KILL_##e,
+    HH_STORE_KILL_ACTIONS(HH__KILL_ENUM)
+#undef HH__KILL_ENUM
+    HH_KILL_COUNT
+};
+
+#define HH_STORE_KILL_REASON_MAX 256   /* bytes of a reason */
+#define HH_STORE_KILL_BY_MAX 96        /* bytes of "who" */
+
+/*
+ * A kill-switch request (table kill_switch, schema v4).  The latest
+ * request is the trading state an engine must be in, across restarts.
+ * Record kinds: HH_STORE_KILL inserts a request; HH_STORE_KILL_APPLIED
+ * marks request `id` taken up by an engine at `applied_at` (only those two
+ * fields are used).  The KILL_SWITCH audit row is the caller's, in the
+ * same group.
+ */
+struct hh_store_kill {
+    int64_t id;                    /* KILL_APPLIED: the request (> 0) */
+    enum hh_store_kill_action action;
+    const char *reason;            /* required ("" when none given) */
+    hh_time_t at;                  /* required: when it was asked (wall clock) */
+    const char *by;                /* required: "cli:USER", "api:KEY_ID", ... */
+    hh_time_t applied_at;          /* engine time an engine applied it;
+                                      HH_TIME_NONE: not yet (NULL) */
 };
 
 enum hh_store_kind {
@@ -228,6 +299,10 @@ enum hh_store_kind {
     HH_STORE_GROUP,
     HH_STORE_CHECKPOINT,
     HH_STORE_AUDIT,
+    HH_STORE_KILL,
+    HH_STORE_KILL_APPLIED,
+    HH_STORE_OUTBOX,
+    HH_STORE_OUTBOX_SENT,
 };
 
 /* One record of any kind, for hh_store_submit(). */
@@ -244,6 +319,9 @@ struct hh_store_rec {
         struct hh_store_group group;
         struct hh_store_checkpoint checkpoint;
         struct hh_store_audit audit;
+        struct hh_store_kill kill;
+        struct hh_store_outbox outbox;
+        struct hh_store_outbox_sent outbox_sent;
     } u;
 };
 
@@ -252,6 +330,11 @@ struct hh_store_rec {
 const char *hh_store_kind_name(enum hh_store_kind k);
 const char *hh_audit_kind_name(enum hh_audit_kind k);
 const char *hh_store_tstate_name(enum hh_store_tstate s);
+
+/* "flatten" / "HALTED" ("?" when out of range); the action named s, or -1. */
+const char *hh_store_kill_action_name(enum hh_store_kill_action a);
+const char *hh_store_kill_state_name(enum hh_store_kill_action a);
+int hh_store_kill_action_parse(const char *s);
 
 /* Fill *ev from a broker report; ev borrows r->reason. */
 void hh_store_order_event_from_report(const struct hh_report *r, const char *client_id,
@@ -271,6 +354,39 @@ typedef void (*hh_store_ack_fn)(void *ctx, uint64_t token, uint64_t seq);
 /* Called once on the writer thread when the store fails. */
 typedef void (*hh_store_fail_fn)(void *ctx, int rc, const char *msg);
 
+/* ---- the audit key ------------------------------------------------------------
+ *
+ * The audit chain is keyed when a key is given: each record's hash is then
+ * HMAC-SHA256 with the key (docs/STORE.md, "Keyed chain"), so that only a
+ * holder of the key can write or rewrite records that verify.  A key is
+ * named by its id, the first 8 hex digits of SHA-256(key): the id is stored
+ * with each record, the key never is.
+ */
+#define HH_STORE_KEY_MIN 32            /* bytes */
+#define HH_STORE_KEY_MAX 128
+#define HH_STORE_KEY_ID_HEX 9          /* 8 hex digits + NUL */
+
+struct hh_store_audit_key {
+    char id[HH_STORE_KEY_ID_HEX];      /* first 8 hex digits of SHA-256(key) */
+    size_t len;                        /* bytes of key */
+    unsigned char key[HH_STORE_KEY_MAX];
+};
+
+/* The key bytes[0..n), HH_STORE_KEY_MIN <= n <= HH_STORE_KEY_MAX, and its
+ * id into *k.  HH_EINVAL (length), HH_ENOMEM. */
+int hh_store_audit_key_set(struct hh_store_audit_key *k, const void *bytes, size_t n);
+
+/*
+ * Read a key file (`audit.key_file`, `--key-file`): one line of 64-256 hex
+ * digits, mode 0600 or stricter (core/secret.h).  HH_EIO / HH_ECONFIG with
+ * a message naming the file, never its content.  Wipe *k after use.
+ */
+int hh_store_audit_key_read(const char *path, struct hh_store_audit_key *k,
+                            struct hh_diag *d);
+
+/* Overwrite the key's bytes (OPENSSL_cleanse); accepts NULL. */
+void hh_store_audit_key_wipe(struct hh_store_audit_key *k);
+
 struct hh_store_opts {
     enum hh_store_sync sync;
     size_t queue_bytes;            /* ring capacity; default 16 MiB */
@@ -282,6 +398,11 @@ struct hh_store_opts {
     int busy_timeout_ms;           /* wait for a lock held by a reader; default 5000 */
     int64_t max_pages;             /* cap on the database size in pages; 0 = none */
     bool no_create;                /* refuse to create a missing database */
+    /* The chain's key; NULL: unkeyed.  Copied at open (wipe yours after).
+     * A key the chain does not end with starts it (a KEY_ROTATED record,
+     * written at open); no key on a keyed chain is refused at open, since
+     * an unkeyed record would break it. */
+    const struct hh_store_audit_key *audit_key;
 };
 
 /* Defaults as documented above. */
@@ -320,10 +441,12 @@ struct hh_store {
 /*
  * Open (creating unless opts->no_create) the database at path, migrate its
  * schema to HH_STORE_SCHEMA_VERSION, and start the writer thread.  opts may
- * be NULL (defaults).  Refused with a message in d: a file that is not a
- * SQLite database or not hedgehog's, a schema newer than this code, a
- * damaged audit head, a database already open for writing by another
- * process, an unwritable directory.  *out is owned by the caller
+ * be NULL (defaults).  With opts->audit_key, a chain not yet keyed with it
+ * gets a KEY_ROTATED record before anything else.  Refused with a message
+ * in d: a file that is not a SQLite database or not hedgehog's, a schema
+ * newer than this code, a damaged audit head, a database already open for
+ * writing by another process (HH_ESTATE), an unwritable directory, a keyed
+ * chain without its key (HH_ECONFIG).  *out is owned by the caller
  * (hh_store_close).
  */
 int hh_store_open(const char *path, const struct hh_store_opts *opts, struct hh_store **out,
@@ -355,6 +478,9 @@ int hh_store_put_group(struct hh_store *st, const struct hh_store_group *r, uint
 int hh_store_put_checkpoint(struct hh_store *st, const struct hh_store_checkpoint *r,
                             uint64_t token);
 int hh_store_put_audit(struct hh_store *st, const struct hh_store_audit *r, uint64_t token);
+int hh_store_put_kill(struct hh_store *st, const struct hh_store_kill *r, uint64_t token);
+int hh_store_put_outbox_sent(struct hh_store *st, const struct hh_store_outbox_sent *r,
+                             uint64_t token);
 
 /* Wait until everything submitted before the call is committed (acks
  * delivered).  HH_OK, or the failure code with its message. */
@@ -409,7 +535,10 @@ struct hh_store_trade_state_row {
     const char *correlation_id;
 };
 
-/* Result of walking the audit chain. */
+/* Result of walking the audit chain.  ok: nothing wrong was found in
+ * what could be checked; the MACs of records keyed with a key that was not
+ * given cannot be (unverified > 0): only ok with unverified == 0 proves
+ * the chain. */
 struct hh_store_verify {
     bool ok;
     uint64_t count;                /* rows walked */
@@ -417,6 +546,44 @@ struct hh_store_verify {
     char head_hash[HH_STORE_HASH_HEX];
     uint64_t bad_seq;              /* first bad record when !ok */
     char why[384];                 /* what is wrong with it */
+    uint64_t keyed_since;          /* seq of the first KEY_ROTATED; 0: never keyed */
+    uint64_t rotations;            /* KEY_ROTATED records */
+    char head_key[HH_STORE_KEY_ID_HEX];   /* key id of the last record ("" unkeyed) */
+    uint64_t macs;                 /* keyed records whose MAC was checked */
+    uint64_t unverified;           /* keyed records whose key was not given:
+                                      links and key ids checked, MACs not */
+    uint64_t first_unverified;     /* the first of them (0: none) */
+    char unverified_key[HH_STORE_KEY_ID_HEX];   /* its key id */
+};
+
+/* The latest kill-switch request (hh_store_read_kill), copied. */
+struct hh_store_kill_row {
+    int64_t id;                    /* the request (1, 2, ... in request order) */
+    enum hh_store_kill_action action;
+    char reason[HH_STORE_KILL_REASON_MAX + 1];
+    char by[HH_STORE_KILL_BY_MAX + 1];
+    hh_time_t at;                  /* when it was asked (wall clock, ns UTC) */
+    hh_time_t applied_at;          /* engine time an engine applied it;
+                                      HH_TIME_NONE: pending */
+};
+
+/* What a period's report reads (hh_store_read_period).  Every callback
+ * may be NULL; strings and structs are borrowed for the call. */
+struct hh_store_period_fns {
+    void *ctx;
+    /* Each signal line decided in the period (its decided_at, else its
+     * received_at): the decision, the reason ("" when accepted) and the
+     * processing latency (0: not measured). */
+    void (*signal)(void *ctx, bool accepted, const char *reason, int64_t latency_ns);
+    /* Each trade closed in the period (exit_ts), in closing order. */
+    void (*trade)(void *ctx, const struct hh_store_trade *t);
+    /* Each order created in the period, in creation order (o->at is its
+     * creation time), with the engine time of its first ACK and first FILL
+     * report (HH_TIME_NONE: none). */
+    void (*order)(void *ctx, const struct hh_store_order *o, hh_time_t ack_at,
+                  hh_time_t fill_at);
+    /* Each audit row of the period (engine time `at`), in seq order. */
+    void (*audit)(void *ctx, const struct hh_store_audit_row *a);
 };
 
 /* Result of hh_store_check (integrity, schema, audit). */
@@ -453,10 +620,20 @@ struct hh_store_reader_ops {
     int (*audit_kind)(struct hh_store_reader *r, enum hh_audit_kind kind, bool last,
                       int (*fn)(void *ctx, const struct hh_store_audit_row *a), void *ctx,
                       struct hh_diag *d);
-    int (*audit_verify)(struct hh_store_reader *r, struct hh_store_verify *v,
-                        struct hh_diag *d);
+    int (*audit_verify)(struct hh_store_reader *r, const struct hh_store_audit_key *keys,
+                        size_t nkeys, struct hh_store_verify *v, struct hh_diag *d);
+    int (*kill)(struct hh_store_reader *r, struct hh_store_kill_row *out, bool *found,
+                struct hh_diag *d);
+    int (*period)(struct hh_store_reader *r, hh_time_t from, hh_time_t to,
+                  const struct hh_store_period_fns *f, struct hh_diag *d);
     int (*check)(struct hh_store_reader *r, struct hh_store_check *c, struct hh_diag *d);
     int (*schema_version)(struct hh_store_reader *r);
+    int (*kafka_offsets)(struct hh_store_reader *r, const char *topic,
+                         void (*fn)(void *ctx, int32_t partition, int64_t offset), void *ctx,
+                         struct hh_diag *d);
+    int (*outbox)(struct hh_store_reader *r,
+                  int (*fn)(void *ctx, const struct hh_store_outbox *o), void *ctx,
+                  uint64_t *max_seq, struct hh_diag *d);
     void (*close)(struct hh_store_reader *r);
 };
 
@@ -514,16 +691,49 @@ int hh_store_read_audit_kind(struct hh_store_reader *r, enum hh_audit_kind kind,
                              int (*fn)(void *ctx, const struct hh_store_audit_row *a),
                              void *ctx, struct hh_diag *d);
 
-/* Walk the whole audit chain (docs/STORE.md).  Returns HH_OK when the
- * walk ran (v->ok tells the verdict); an error when it could not read. */
+/* Walk the whole audit chain (docs/STORE.md) without keys: unkeyed
+ * records are checked, keyed ones only for their links and key ids.
+ * Returns HH_OK when the walk ran (v->ok tells the verdict); an error when
+ * it could not read. */
 int hh_store_audit_verify(struct hh_store_reader *r, struct hh_store_verify *v,
                           struct hh_diag *d);
+
+/* The same with keys[0..nkeys) (each rotation names the key id that
+ * follows it; a record keyed with a key not given is counted unverified).
+ * With nkeys > 0 the chain must end keyed: a chain rewritten without the
+ * key ends unkeyed or fails a MAC. */
+int hh_store_audit_verify_keys(struct hh_store_reader *r, const struct hh_store_audit_key *keys,
+                               size_t nkeys, struct hh_store_verify *v, struct hh_diag *d);
+
+/* The latest kill-switch request; *found false when there is none (or
+ * the schema predates the table, v < 4). */
+int hh_store_read_kill(struct hh_store_reader *r, struct hh_store_kill_row *out, bool *found,
+                       struct hh_diag *d);
+
+/* What happened in [from, to) (ns UTC), in one read snapshot: the
+ * callbacks of f (see struct hh_store_period_fns). */
+int hh_store_read_period(struct hh_store_reader *r, hh_time_t from, hh_time_t to,
+                         const struct hh_store_period_fns *f, struct hh_diag *d);
 
 /* Integrity check, schema version and audit chain (hedgehog db check). */
 int hh_store_check(struct hh_store_reader *r, struct hh_store_check *c, struct hh_diag *d);
 
 /* The database's schema version. */
 int hh_store_schema_version(struct hh_store_reader *r);
+
+/* The last offset decided of every partition of `topic` (signals rows
+ * from Kafka), in partition order: the next message to decide is offset
+ * + 1.  A partition never decided is not listed. */
+int hh_store_read_kafka_offsets(struct hh_store_reader *r, const char *topic,
+                                void (*fn)(void *ctx, int32_t partition, int64_t offset),
+                                void *ctx, struct hh_diag *d);
+
+/* The outbox rows not yet acknowledged, in seq order (strings borrowed for
+ * the call; fn returning non-zero stops the walk and is returned), and the
+ * greatest seq ever written (0: none) into *max_seq. */
+int hh_store_read_outbox(struct hh_store_reader *r,
+                         int (*fn)(void *ctx, const struct hh_store_outbox *o), void *ctx,
+                         uint64_t *max_seq, struct hh_diag *d);
 
 /* ---- operations ------------------------------------------------------------- */
 
@@ -534,6 +744,20 @@ int hh_store_schema_version(struct hh_store_reader *r);
  * and audit chain) and renamed into place, so dst is complete or absent.
  */
 int hh_store_backup(const char *src, const char *dst, struct hh_diag *d);
+
+/*
+ * Insert the kill-switch request *k (applied_at ignored: pending) into the
+ * database at path through a connection of its own, WITHOUT the writer
+ * lock: for `hedgehog kill` while an engine writes the database.  Safe
+ * because it touches nothing the writer holds in memory — not the audit
+ * chain, not its head — and commits in one BEGIN IMMEDIATE transaction
+ * that waits up to busy_ms for the writer's.  The engine takes the request
+ * up (and audits it) at its next poll or start.  *id (may be NULL) gets
+ * the request's id.  HH_EINVAL (a field), HH_EDB (no kill_switch table:
+ * schema older than 4; still busy after busy_ms), the reader's refusals.
+ */
+int hh_store_kill_request(const char *path, const struct hh_store_kill *k, int busy_ms,
+                          int64_t *id, struct hh_diag *d);
 
 /* ---- the audit hash ----------------------------------------------------------- */
 
@@ -547,6 +771,14 @@ int hh_store_backup(const char *src, const char *dst, struct hh_diag *d);
 int hh_store_audit_hash(uint64_t seq, hh_time_t at, const char *kind, const char *corr,
                         size_t corr_len, const char *payload, size_t payload_len,
                         const char *prev_hex, char out[HH_STORE_HASH_HEX]);
+
+/* The keyed chain's link (docs/STORE.md, "Keyed chain"): HMAC-SHA256 with
+ * k over "HHAUDITK" || the fields above || u32be(len) k->id || prev.
+ * Returns as hh_store_audit_hash. */
+int hh_store_audit_mac(const struct hh_store_audit_key *k, uint64_t seq, hh_time_t at,
+                       const char *kind, const char *corr, size_t corr_len,
+                       const char *payload, size_t payload_len, const char *prev_hex,
+                       char out[HH_STORE_HASH_HEX]);
 
 /* The prev_hash of the first record: 64 zeros. */
 extern const char hh_store_genesis_hash[HH_STORE_HASH_HEX];

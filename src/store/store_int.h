@@ -96,16 +96,38 @@ void hh_store__queue_close(struct hh_store__queue *q);
 
 /* ---- hashing (audit.c) ------------------------------------------------------------ */
 
-/* The audit chain hash (see hh_store_audit_hash). */
-int hh_store__hash_audit(struct hh_digest *h, uint64_t seq, hh_time_t at,
-                         const char *kind, const char *corr, size_t corr_len,
-                         const char *payload, size_t payload_len, const char *prev_hex,
+/* The fields of one audit record that its link covers. */
+struct hh_store__arec {
+    uint64_t seq;
+    hh_time_t at;
+    const char *kind;
+    const char *corr;              /* "" when none */
+    size_t corr_len;
+    const char *payload;
+    size_t payload_len;
+    const char *key_id;            /* NULL or "": unkeyed (SHA-256); else the
+                                      id of the key h holds (HMAC-SHA256) */
+    const char *prev;              /* the previous record's hash, 64 hex */
+};
+
+/* The link of record *a into out: SHA-256 with a plain context, HMAC with
+ * a keyed one (h must be keyed exactly when a->key_id is set).  HH_EINVAL
+ * (prev not 64 hex digits), HH_ERANGE, HH_ENOMEM. */
+int hh_store__hash_audit(struct hh_digest *h, const struct hh_store__arec *a,
                          char out[HH_STORE_HASH_HEX]);
 
+/* The payload of the KEY_ROTATED record that starts key `id` after
+ * `prev_id` ("" when the chain was unkeyed): the one text the writer
+ * writes and the walk expects. */
+void hh_store__rotation_payload(char *buf, size_t cap, const char *id, const char *prev_id);
+
 /* Walk the audit chain of an open connection in one read transaction
- * (its own unless the caller has one open); version is the schema version
- * (v3+ has audit_head, compared with the end of the chain). */
+ * (its own unless the caller has one open) with keys[0..nkeys) (see
+ * hh_store_audit_verify_keys); h is a plain context; version is the schema
+ * version (v3+ has audit_head, compared with the end of the chain; v4+
+ * has key ids). */
 int hh_store__audit_walk(sqlite3 *db, struct hh_digest *h, int version,
+                         const struct hh_store_audit_key *keys, size_t nkeys,
                          struct hh_store_verify *v, struct hh_diag *d);
 
 /* ---- schema (schema.c) ------------------------------------------------------------ */
@@ -133,6 +155,36 @@ int hh_store__sqlerr(sqlite3 *db, int src, const char *path, const char *what,
 /* Run SQL without results; errors via hh_store__sqlerr. */
 int hh_store__exec(sqlite3 *db, const char *path, const char *sql, struct hh_diag *d);
 
+/* Prepare sql; errors name path and `what` was being read. */
+int hh_store__prepare(sqlite3 *db, const char *path, const char *sql, const char *what,
+                      sqlite3_stmt **s, struct hh_diag *d);
+
+/* Finish a row loop whose last sqlite3_step returned rc (SQLITE_DONE is
+ * success) and finalize s. */
+int hh_store__finish(sqlite3 *db, const char *path, sqlite3_stmt *s, int rc, const char *what,
+                     struct hh_diag *d);
+
+/* The columns c.. of s — client_id, order_id, trade_key, symbol, side,
+ * type, qty, limit_price, trigger_price, state, a time — as *o (strings
+ * borrowed from s); false when side, type or state is unknown. */
+bool hh_store__order_cols(sqlite3_stmt *s, int c, struct hh_store_order *o);
+
+/* Column i as a time: HH_TIME_NONE for NULL. */
+hh_time_t hh_store__col_time(sqlite3_stmt *s, int i);
+
+/* The columns c.. of s — seq, at, kind, correlation_id, payload,
+ * prev_hash, hash — as *a (strings borrowed from s, "" for NULL). */
+void hh_store__audit_cols(sqlite3_stmt *s, int c, struct hh_store_audit_row *a);
+
+/* The latest kill-switch request and a period's records on a reader's
+ * connection (sqlite_period.c); version: the schema's. */
+int hh_store__sqlite_kill_latest(sqlite3 *db, const char *path, int version,
+                                 struct hh_store_kill_row *out, bool *found,
+                                 struct hh_diag *d);
+int hh_store__sqlite_period(sqlite3 *db, const char *path, int version, hh_time_t from,
+                            hh_time_t to, const struct hh_store_period_fns *f,
+                            struct hh_diag *d);
+
 /* First column of the first row of sql as an integer (0 when no row);
  * errors say `what` (NULL: the SQL). */
 int hh_store__int(sqlite3 *db, const char *path, const char *sql, const char *what,
@@ -153,6 +205,22 @@ int hh_store__tstate_parse(const char *s);
 /* The SQLite reader (sqlite_read.c). */
 int hh_store__sqlite_reader_open(const char *path, struct hh_store_reader **out,
                                  struct hh_diag *d);
+
+/* NULL when kill-switch request *k may be stored, else the bad field. */
+const char *hh_store__kill_invalid(const struct hh_store_kill *k);
+
+/* One kill-switch request: the writer's statement and the side door's
+ * (sqlite_kill.c) are the same text. */
+#define HH_STORE__KILL_INSERT                                                    \
+    "INSERT INTO kill_switch (action, state, reason, requested_at, requested_by, " \
+    "applied_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
+
+/* Bind the fields of *k to HH_STORE__KILL_INSERT (strings SQLITE_STATIC). */
+void hh_store__kill_bind(sqlite3_stmt *s, const struct hh_store_kill *k);
+
+/* hh_store_kill_request on SQLite (sqlite_kill.c). */
+int hh_store__sqlite_kill_request(const char *path, const struct hh_store_kill *k, int busy_ms,
+                                  int64_t *id, struct hh_diag *d);
 
 /* The SQLite writer (sqlite.c). */
 int hh_store__sqlite_open(const char *path, const struct hh_store_opts *opts,

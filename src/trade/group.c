@@ -373,7 +373,8 @@ void hh_tm__groups_select(struct hh_tm *tm, hh_time_t now)
         }
         sq = hh_tm__squareoff_tod(tm, hh_inst_get(tm->inst, G->g.legs[0].iid),
                                   hh_time_ist_date(now));
-        if (tm->open_count >= tm->cfg.max_open_trades || (sq >= 0 && hh_time_ist_tod(now) >= sq))
+        if (tm->open_count >= tm->cfg.max_open_trades || (sq >= 0 && hh_time_ist_tod(now) >= sq) ||
+            tm->trading != HH_TRADING_ACTIVE)
             continue;
         spot = spot_of(tm, G);
         if (!spot || !legs_priced(tm, G))
@@ -590,8 +591,14 @@ static void stretch_end(hh_time_t *since, hh_time_t now, int64_t *longest)
 static void hedge_bucket(struct hh_tm *tm, struct tm_group *G, int b, hh_qty_t x, hh_time_t now)
 {
     struct gbucket *B = &G->bucket[b];
-    hh_qty_t q = hh_hedge_decide(&B->hedge, tm->cfg.hedge_debounce, x + B->hedge.held, now);
+    hh_qty_t q;
 
+    if (tm->trading == HH_TRADING_REDUCING) {
+        /* a hedge adds a position: reduce by buying the shorts back instead */
+        exit_group(tm, G, HH_FR_KILL, now);
+        return;
+    }
+    q = hh_hedge_decide(&B->hedge, tm->cfg.hedge_debounce, x + B->hedge.held, now);
     if (q <= 0)
         return;
     if (gplace(tm, G, P_HEDGE, HEDGE_LEG(b), B->hedge_iid, HH_BUY, q) != HH_OK) {
@@ -649,6 +656,33 @@ int64_t hh_tm_exposure_longest(const struct hh_tm *tm, hh_time_t now, bool uncov
         }
     }
     return longest;
+}
+
+int hh_tm__group_exit(struct hh_tm *tm, size_t gi)
+{
+    struct tm_group *G = &tm->groups[gi];
+
+    if (G->st != G_ENTERING && G->st != G_OPEN)
+        return HH_ESTATE;
+    exit_group(tm, G, HH_FR_SQUAREOFF, tm->clock->now);
+    return HH_OK;
+}
+
+/* ---- the kill switch ------------------------------------------------------------------ */
+
+void hh_tm__groups_kill(struct hh_tm *tm, enum hh_tm_kill k)
+{
+    hh_time_t now = tm->clock->now;
+
+    for (size_t gi = 0; gi < tm->ngroups; gi++) {
+        struct tm_group *G = &tm->groups[gi];
+
+        if ((k == HH_TM_REDUCE && G->st == G_ENTERING) ||
+            (k == HH_TM_FLATTEN && (G->st == G_ENTERING || G->st == G_OPEN)))
+            exit_group(tm, G, HH_FR_KILL, now);
+        else if (k == HH_TM_FLATTEN && G->st == G_EXITING)
+            refresh_exits(tm, G);
+    }
 }
 
 /* ---- the broker's view wins (reconcile.c) ------------------------------------------- */
@@ -803,6 +837,7 @@ static void on_group_fill(struct hh_tm *tm, struct tm_group *G, struct order_ref
                           const struct hh_report *r)
 {
     hh_money_t value = r->price * r->qty, charges;
+    hh_qty_t over = 0;
 
     ref->filled += r->qty;
     ref->value += value;
@@ -818,6 +853,7 @@ static void on_group_fill(struct hh_tm *tm, struct tm_group *G, struct order_ref
         if (ref->purpose == P_HEDGE) {
             hh_hedge_filled(&B->hedge, r->qty);
         } else {
+            over = r->qty > B->hedge.held ? r->qty - B->hedge.held : 0;
             hh_hedge_sold(&B->hedge, r->qty);
             B->hedge_exit_sent -= r->qty;
         }
@@ -827,7 +863,10 @@ static void on_group_fill(struct hh_tm *tm, struct tm_group *G, struct order_ref
         if (G->entry_ts == HH_TIME_NONE)
             G->entry_ts = r->ts;
     } else {
-        G->leg[ref->leg].closed += r->qty;
+        struct gleg *L = &G->leg[ref->leg];
+
+        over = r->qty > open_qty(L) ? r->qty - (open_qty(L) > 0 ? open_qty(L) : 0) : 0;
+        L->closed += r->qty - over;
     }
     if (ref->purpose == P_CLOSE)
         G->exit_ts = r->ts;
@@ -836,7 +875,7 @@ static void on_group_fill(struct hh_tm *tm, struct tm_group *G, struct order_ref
         ref->done = true;
         leg_done(G, ref);
     }
-    watch_exposure(tm, G, r->ts, false);
+    watch_exposure(tm, G, tm->clock->now, false);   /* from when the engine knows */
     if (G->st == G_ENTERING) {
         refresh_shorts(tm, G);
         if (G->place_failed)
@@ -846,6 +885,9 @@ static void on_group_fill(struct hh_tm *tm, struct tm_group *G, struct order_ref
     } else if (G->st == G_EXITING) {
         refresh_exits(tm, G);
     }
+    /* last: it may place orders (refs[] moves under `ref`) */
+    if (over > 0)   /* closed more than it held: not the group's */
+        hh_tm__overfill(tm, r->iid, r->side, over, r->price);
 }
 
 void hh_tm__group_report(struct hh_tm *tm, struct order_ref *ref, const struct hh_report *r)
@@ -909,8 +951,8 @@ static bool group_has(const struct tm_group *G, hh_iid_t iid)
     return false;
 }
 
-/* Before the exchange sees an event of `iid`: arm leg timeouts (a working
- * entry can fill from now on), square-off. */
+/* Before the exchange sees an event of `iid`: arm the timeout of its legs
+ * (their entries can fill from now on), square-off. */
 void hh_tm__groups_before(struct hh_tm *tm, hh_iid_t iid, hh_time_t ts)
 {
     for (size_t gi = 0; gi < tm->ngroups; gi++) {
@@ -929,7 +971,9 @@ void hh_tm__groups_before(struct hh_tm *tm, hh_iid_t iid, hh_time_t ts)
     }
 }
 
-/* A leg incomplete leg_timeout after it could first fill fails the group. */
+/* A leg incomplete leg_timeout after its first chance to fill fails the
+ * group — whatever its orders did meanwhile (ended, refused, waiting for
+ * cover): the clock is never stopped once armed. */
 static bool leg_timed_out(const struct hh_tm *tm, const struct tm_group *G, hh_time_t now)
 {
     for (int i = 0; i < G->g.nlegs; i++) {

@@ -67,6 +67,7 @@ const char *hh_tm_alert_name(enum hh_tm_alert_kind k)
         "DUP_FILL", "BAD_REPORT", "HEDGE_IMBALANCE", "ILLEGAL_TRANSITION", "EXIT_CAPPED",
         "GIVEN_UP", "OVERSELL", "NAKED_SHORT", "HEDGE",
     };
+    _Static_assert(sizeof names / sizeof names[0] == HH_TMA_KINDS, "a name per alert kind");
 
     return (unsigned)k < sizeof names / sizeof names[0] ? names[k] : "?";
 }
@@ -136,6 +137,7 @@ int hh_tm__orders_init(struct hh_tm *tm)
     int rc;
 
     tm->x.timer_at = HH_TIME_NONE;
+    tm->x.round_npos = SIZE_MAX;
     if (c->retry.attempts <= 0)
         c->retry = (struct hh_retry_policy){ 3, HH_NS_PER_S, 8 * HH_NS_PER_S,
                                              HH_RATIO_SCALE / 5 };
@@ -634,6 +636,49 @@ static void placed(struct hh_tm *tm, size_t i, uint64_t boid)
     hh_tm__emit_ref(tm, HH_TMO_SENT, ref, NULL, 0);
 }
 
+static bool is_exit(const struct order_ref *ref)
+{
+    return ref->purpose != P_ENTRY && ref->purpose != P_HEDGE;
+}
+
+/* The broker's listed position in iid for this round (NULL: none listed). */
+static const struct hh_broker_position *round_position(const struct hh_tm *tm, hh_iid_t iid)
+{
+    for (size_t k = 0; k < tm->x.round_npos && tm->x.round_npos != SIZE_MAX; k++)
+        if (tm->x.pbuf[k].iid == iid)
+            return &tm->x.pbuf[k];
+    return NULL;
+}
+
+/*
+ * The live position at the broker, listed for the round: an exit must not
+ * sell more than the broker holds (or buy back more than it is short) —
+ * the engine may not have heard yet of a position closed by hand.  Only
+ * where the engine's own holdings in the instrument all lie on the exit's
+ * side (mixed holdings net out at the broker).  True when it may go.
+ */
+static bool broker_allows(struct hh_tm *tm, struct order_ref *ref)
+{
+    const struct hh_broker_position *p;
+    bool sell = ref->req.side == HH_SELL;
+    hh_qty_t net, room;
+
+    if (tm->x.round_npos == SIZE_MAX)
+        return true;
+    net = hh_tm_position(tm, ref->req.iid);
+    if (sell ? net <= 0 : net >= 0)
+        return true;
+    p = round_position(tm, ref->req.iid);
+    room = p ? (sell ? p->qty : -p->qty) : 0;
+    if (ref->req.qty <= room)
+        return true;   /* (each exit on its own: a resting stop and the targets overlap) */
+    tm->x.poll_wanted = true;
+    alert_ref(tm, HH_TMA_EXIT_CAPPED, false, ref, 0, room > 0 ? room : 0,
+              "the broker holds less than this exit would close: it waits for the "
+              "reconciliation");
+    return false;
+}
+
 /*
  * Every exit is capped when it is sent by the position it closes: an exit
  * decided earlier (a stop's market leg, a square-off, a group's closing
@@ -646,7 +691,7 @@ static bool cap_exit(struct hh_tm *tm, size_t i)
     struct order_ref *ref = &tm->refs[i];
     hh_qty_t room;
 
-    if (ref->purpose == P_ENTRY || ref->purpose == P_HEDGE)
+    if (!is_exit(ref))
         return false;
     room = hh_tm__exit_room(tm, ref);
     if (ref->req.qty <= room)
@@ -668,13 +713,34 @@ static bool cap_exit(struct hh_tm *tm, size_t i)
     return false;
 }
 
+/* An exit waits for the reconciliation (tried again after confirm_poll)
+ * when an execution not ours was reported in its instrument, or the broker
+ * holds less than it would close: it may sell what is already gone. */
+static bool exit_waits(struct hh_tm *tm, struct order_ref *ref)
+{
+    if (!is_exit(ref))
+        return false;
+    if ((ref->req.iid >= tm->nsyms || !tm->syms[ref->req.iid].foreign) &&
+        broker_allows(tm, ref))
+        return false;
+    tm->x.stats.exits_waited++;
+    ref->pstate = PS_RETRY;
+    ref->due = now_of(tm) + tm->cfg.hsl.confirm_poll;
+    return true;
+}
+
 static int do_place(struct hh_tm *tm, size_t i)
 {
     struct order_ref *ref = &tm->refs[i];
     uint64_t boid = 0;
     int rc;
 
-    if (cap_exit(tm, i))
+    if (!hh_tm__kill_allows(tm, ref->purpose, ref->group)) {
+        /* decided before the kill switch: withdrawn */
+        end_unsent(tm, i, HH_RPT_CANCELLED, "not sent: the kill switch");
+        return 0;
+    }
+    if (cap_exit(tm, i) || exit_waits(tm, &tm->refs[i]))
         return 0;
     ref = &tm->refs[i];
     rc = gate(tm);
@@ -689,6 +755,7 @@ static int do_place(struct hh_tm *tm, size_t i)
         return 0;
     }
     ref = &tm->refs[i];
+    ref->placed_at = now_of(tm);
     rc = tm->broker.ops->place(tm->broker.impl, &ref->req, &boid);
     hh_breaker_record(&tm->x.brk, now_of(tm), rc);
     ref = &tm->refs[i];
@@ -779,6 +846,9 @@ static int do_find(struct hh_tm *tm, size_t i)
     tm->changes++;
     if (rc == HH_OK) {
         adopt_found(tm, i, &b);
+    } else if (rc == HH_ENOTFOUND && now_of(tm) - ref->placed_at < HH_TM_BOOK_GRACE) {
+        /* maybe only not listed yet: placing again now could double it */
+        ref->due = ref->placed_at + HH_TM_BOOK_GRACE;
     } else if (rc == HH_ENOTFOUND) {
         if (ref->cancel == CS_WANTED) {
             end_unsent(tm, i, HH_RPT_CANCELLED, "cancelled; never reached the broker");
@@ -975,6 +1045,31 @@ static bool has_commands(struct hh_tm *tm)
  * round would put at the broker an order no checkpoint knows, and a crash
  * then would decide it again under the same client id.
  */
+static int list_positions(struct hh_tm *tm, size_t *n);
+
+/* The broker's positions, listed once for a round that places exits (in
+ * pbuf: no poll runs inside a send round). */
+static void list_round_positions(struct hh_tm *tm, size_t n)
+{
+    struct tm_exec *X = &tm->x;
+    bool exits = false;
+    size_t np = 0;
+    int rc;
+
+    X->round_npos = SIZE_MAX;
+    for (size_t k = 0; k < n && !exits; k++) {
+        const struct order_ref *ref = &tm->refs[X->round[k]];
+
+        exits = (ref->pstate == PS_QUEUED || ref->pstate == PS_RETRY) && is_exit(ref);
+    }
+    if (!exits || !tm->broker.ops->positions || gate(tm))
+        return;
+    rc = list_positions(tm, &np);
+    hh_breaker_record(&X->brk, now_of(tm), rc);
+    if (rc == HH_OK)
+        X->round_npos = np;
+}
+
 static void send_round(struct hh_tm *tm)
 {
     struct tm_exec *X = &tm->x;
@@ -990,11 +1085,13 @@ static void send_round(struct hh_tm *tm)
     for (size_t i = 0; i < X->nopen; i++)
         if (ref_due(tm, &tm->refs[X->open[i]]))
             X->round[n++] = X->open[i];
+    list_round_positions(tm, n);
     for (size_t k = 0; k < n; k++)
         if (ref_due(tm, &tm->refs[X->round[k]]))   /* (an earlier answer may have
                                                        settled it) */
             send_one(tm, X->round[k]);
     X->in_send = false;
+    X->round_npos = SIZE_MAX;
     X->dirty = true;   /* what the answers decided may be due */
 }
 
@@ -1121,6 +1218,11 @@ static int list_positions(struct hh_tm *tm, size_t *n)
     }
 }
 
+bool hh_tm_poll_wanted(const struct hh_tm *tm)
+{
+    return tm->x.poll_wanted;
+}
+
 static bool known_client(const struct hh_tm *tm, const char *cid)
 {
     for (size_t i = tm->nrefs; i-- > 0;)
@@ -1143,6 +1245,7 @@ int hh_tm_poll(struct hh_tm *tm, hh_div_fn fn, void *ctx, struct hh_tm_poll_resu
     }
     resume_restored(tm);
     L->stats.polls++;
+    L->poll_wanted = false;
     if ((rc = gate(tm)) == HH_OK) {
         rc = list_orders(tm, &no);
         hh_breaker_record(&L->brk, now_of(tm), rc);
@@ -1172,6 +1275,8 @@ int hh_tm_poll(struct hh_tm *tm, hh_div_fn fn, void *ctx, struct hh_tm_poll_resu
         }
     }
     res.divergences = hh_tm_reconcile(tm, L->obuf, no, L->pbuf, np, fn, ctx);
+    for (size_t i = 0; i < tm->nsyms; i++)
+        tm->syms[i].foreign = tm->syms[i].foreign && tm->syms[i].unsettled;
     /* the hybrid stops adopt their orders' rows */
     for (size_t s = 0; s < L->nhsl; s++) {
         for (int leg = 0; leg < 2 && L->hsl[s].used; leg++) {

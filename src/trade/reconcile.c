@@ -44,7 +44,6 @@ uint64_t hh_tm__synthetic_exec(uint64_t boid, hh_qty_t cum)
  * missing from this many listings in a row, then not found by its client
  * id, before it is declared gone (and its exit decided again under a new
  * id: declaring too early would double the exit). */
-#define UNKNOWN_GRACE HH_NS_PER_S
 #define UNKNOWN_POLLS 2
 
 const char *hh_div_kind_name(enum hh_div_kind k)
@@ -129,7 +128,7 @@ int hh_tm__settle(struct hh_tm *tm, size_t k, const struct hh_broker_order *b, h
         struct hh_broker_order row;
         int rc;
 
-        if (ref.acked_at == HH_TIME_NONE || tm->clock->now - ref.acked_at < UNKNOWN_GRACE ||
+        if (ref.acked_at == HH_TIME_NONE || tm->clock->now - ref.acked_at < HH_TM_BOOK_GRACE ||
             ++tm->refs[k].missing < UNKNOWN_POLLS)
             return 0;
         tm->x.stats.unknown_lookups++;
@@ -165,6 +164,32 @@ int hh_tm__settle(struct hh_tm *tm, size_t k, const struct hh_broker_order *b, h
         hh_tm__deliver(tm, &tm->refs[k], &r);
     }
     return found;
+}
+
+/*
+ * The instruments whose position cannot be judged in this poll: one of the
+ * engine's orders in it may have fills the listing does not show — an
+ * order the (lagging) book leaves out, or one whose placement has an
+ * unknown outcome.  Their positions wait for a poll that lists everything.
+ */
+static void mark_unsettled(struct hh_tm *tm, const struct hh_broker_order *bo, size_t nbo)
+{
+    for (size_t i = 0; i < tm->nsyms; i++)
+        tm->syms[i].unsettled = false;
+    for (size_t k = 0; k < tm->nrefs; k++) {
+        const struct order_ref *ref = &tm->refs[k];
+
+        if (ref->done || ref->req.iid >= tm->nsyms)
+            continue;
+        if (ref->pstate == PS_FINDING ||
+            (ref->pstate == PS_PLACED && !find_order(bo, nbo, ref->boid)))
+            tm->syms[ref->req.iid].unsettled = true;
+    }
+}
+
+static bool unsettled(const struct hh_tm *tm, hh_iid_t iid)
+{
+    return iid < tm->nsyms && tm->syms[iid].unsettled;
 }
 
 static int settle_order(struct hh_tm *tm, size_t k, const struct hh_broker_order *bo, size_t nbo,
@@ -209,8 +234,11 @@ static bool traded(const struct hh_tm *tm, hh_iid_t iid)
 
 /* A position the engine did not know: adopted as an open trade of its own,
  * squared off like any trade.  `closing`: adopted only to be closed at once
- * (a naked short). */
-static int adopt(struct hh_tm *tm, hh_iid_t iid, hh_qty_t qty, hh_price_t avg, bool closing)
+ * (a naked short).  `found`: found at the broker, where no fill of the
+ * engine's recorded it — one is recorded now (RECONCILED, without an
+ * order), so the fills the engine keeps add up to the broker's position. */
+static int adopt(struct hh_tm *tm, hh_iid_t iid, hh_qty_t qty, hh_price_t avg, bool closing,
+                 bool found)
 {
     const struct hh_instrument *in = hh_inst_get(tm->inst, iid);
     int64_t sq = hh_tm__squareoff_tod(tm, in, hh_time_ist_date(tm->clock->now));
@@ -252,6 +280,17 @@ static int adopt(struct hh_tm *tm, hh_iid_t iid, hh_qty_t qty, hh_price_t avg, b
     tm->open_count++;
     tm->stats.open++;
     tm->changes++;
+    if (found) {
+        struct hh_report r;
+
+        memset(&r, 0, sizeof r);
+        r.ts = tm->clock->now;
+        r.iid = iid;
+        r.side = s.side;
+        r.qty = t->pos;
+        r.price = avg;
+        hh_tm__emit_fill(tm, &t->sig, t->trade_id, &r, HH_FR_RECONCILED, 0);
+    }
     if (closing) {
         hh_tm__begin_exit(tm, ti, X_SQUAREOFF);
         hh_tm__drive(tm, ti);
@@ -404,12 +443,33 @@ static void settle_position(struct hh_tm *tm, const struct hh_broker_position *p
     if (traded(tm, iid))
         oversell(tm, iid, mine, brk, fn, ctx);
     else if (mine == 0 && extra + naked != 0)
-        adopt(tm, iid, extra + naked, p->avg_price, false);
+        adopt(tm, iid, extra + naked, p->avg_price, false, true);
     if (naked > 0) {
         hh_tm__alert(tm, HH_TMA_NAKED_SHORT, true, NULL, NULL, 0, naked,
                      "a short option nothing covers: bought back at market until flat");
-        adopt(tm, iid, -naked, p->avg_price, true);
+        adopt(tm, iid, -naked, p->avg_price, true, true);
     }
+}
+
+void hh_tm__overfill(struct hh_tm *tm, hh_iid_t iid, enum hh_side side, hh_qty_t excess,
+                     hh_price_t px)
+{
+    const struct hh_instrument *in = hh_inst_get(tm->inst, iid);
+    bool buy_back = side == HH_SELL && hh_inst_is_option(in);
+    struct sym *sy = hh_tm__sym(tm, iid);
+    char why[200];
+
+    tm->x.stats.oversells++;
+    tm->changes++;
+    snprintf(why, sizeof why, "an exit of %s filled %lld beyond the position it closed (it raced "
+             "a change at the broker)%s", in->symbol, (long long)excess,
+             buy_back ? ": the short option is bought back at market until flat"
+                      : ": not adopted; decide by hand");
+    hh_tm__alert(tm, HH_TMA_OVERSELL, true, NULL, NULL, 0, excess, why);
+    if (buy_back)
+        adopt(tm, iid, -excess, px, true, false);
+    else if (sy)
+        sy->oversell += side == HH_SELL ? -excess : excess;   /* alerted: not again */
 }
 
 static bool listed(const struct hh_broker_position *pos, size_t npos, hh_iid_t iid)
@@ -431,7 +491,7 @@ static int engine_only(struct hh_tm *tm, const struct hh_broker_position *pos, s
         struct hh_broker_position none = { .iid = iid };
         hh_qty_t mine;
 
-        if (listed(pos, npos, iid))
+        if (listed(pos, npos, iid) || unsettled(tm, iid))
             continue;
         tm->syms[iid].oversell = 0;
         if ((mine = hh_tm_position(tm, iid)) == 0)
@@ -453,17 +513,19 @@ int hh_tm_reconcile(struct hh_tm *tm, const struct hh_broker_order *orders, size
     for (size_t k = 0; k < before; k++)
         if (!tm->refs[k].done && tm->refs[k].pstate == PS_PLACED)
             found += settle_order(tm, k, orders, norders, fn, ctx);
+    mark_unsettled(tm, orders, norders);
     for (size_t i = 0; i < npos; i++) {
         const struct hh_broker_position *p = &pos[i];
         hh_qty_t mine = hh_tm_position(tm, p->iid), naked;
 
         if (!hh_inst_get(tm->inst, p->iid))
             continue;
-        if (mine != p->qty) {
+        if (mine != p->qty && !unsettled(tm, p->iid)) {
+            /* (unsettled: its fills are not all known yet; the next poll decides) */
             report(fn, ctx, HH_DIV_POSITION, p->iid, 0, mine, p->qty);
             found++;
             settle_position(tm, p, mine, pos, npos, fn, ctx);
-        } else if (p->iid < tm->nsyms) {
+        } else if (mine == p->qty && p->iid < tm->nsyms) {
             tm->syms[p->iid].oversell = 0;
         }
         if ((naked = naked_units(tm, p->iid, p->qty, pos, npos)) > 0) {

@@ -183,6 +183,7 @@ static void write_engine(struct hh_ser_w *w, const struct hh_tm *tm, const struc
     hh_ser_put_u32(w, tm->next_serial);
     hh_ser_put_u64(w, tm->groups_active);
     hh_ser_put_u32(w, tm->exposure_timer);
+    hh_ser_put_u32(w, (uint32_t)tm->trading | (uint32_t)tm->flatten << 8);
     hh_ser_put_u64(w, tm->timers.next_seq);
     hh_ser_put_u32(w, (uint32_t)tm->timers.n);
     for (size_t k = 0; k < tm->timers.n; k++) {
@@ -378,6 +379,14 @@ static void read_engine(struct hh_ser_r *r, struct hh_tm *tm)
     tm->next_serial = hh_ser_get_u32(r);
     tm->groups_active = hh_ser_get_u64(r);
     tm->exposure_timer = hh_ser_get_u32(r) != 0;
+    {
+        uint32_t k = hh_ser_get_u32(r);
+
+        tm->trading = (enum hh_tm_trading)(k & 0xff);
+        tm->flatten = (k >> 8) & 1;
+        if (tm->trading > HH_TRADING_HALTED)
+            r->bad = true;
+    }
     tm->timers.next_seq = hh_ser_get_u64(r);
     n = hh_ser_get_u32(r);
     if (r->bad || n > hh_ser_left(r) / sizeof(struct hh_timer) ||

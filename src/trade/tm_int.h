@@ -46,7 +46,7 @@ struct order_ref {
     enum purpose purpose;         /* single trades */
     int leg;                      /* groups: leg index, or 100 + bucket for a hedge */
     uint64_t oid;                 /* the broker's order id */
-    hh_time_t placed_at;          /* engine time of the placement */
+    hh_time_t placed_at;          /* engine time of the last placement call */
     hh_time_t acked_at;           /* ... the broker accepted it (NONE: not yet) */
     uint8_t missing;              /* listings in a row without it (reconcile) */
     hh_qty_t qty;                 /* order total */
@@ -136,8 +136,9 @@ struct gleg {
     hh_qty_t filled;              /* entry units filled */
     hh_qty_t exit_sent;           /* units in closing orders placed */
     hh_qty_t closed;              /* units closed (orders or settlement) */
-    hh_time_t armed_at;           /* first chance to fill its working entry
-                                     order; HH_TIME_NONE when none working */
+    hh_time_t armed_at;           /* its first chance to fill (an event of its
+                                     instrument with an entry working); NONE
+                                     before; never cleared */
     int entry_working;            /* entry orders working */
 };
 
@@ -178,6 +179,11 @@ struct tm_group {
     bool rolled_back;
 };
 
+/* How late a broker's order book may list an order it accepted: within
+ * this time, an order missing from it (or not found by its client id) may
+ * simply not be listed yet. */
+#define HH_TM_BOOK_GRACE (10 * HH_NS_PER_S)
+
 /* Timer kinds the manager starts. */
 enum tm_timer_kind { TMR_EXPOSURE = 1, TMR_EXPIRY_CLOSE, TMR_SETTLE, TMR_ORDERS };
 
@@ -210,6 +216,7 @@ struct tm_exec {
                                      flush with it clear and no broker report due
                                      does nothing (the hot path of every tick) */
     bool hold;                    /* order calls held (hh_tm_hold_orders) */
+    bool poll_wanted;             /* reconcile now (hh_tm_poll_wanted) */
     int (*barrier)(void *ctx);    /* the runner's durability barrier, or NULL */
     void *barrier_ctx;
     uint32_t *open;               /* indices of refs not done, ascending */
@@ -226,6 +233,9 @@ struct tm_exec {
     size_t pbuf_cap;
     size_t *round;                /* hh_tm_send: the refs due at its start */
     size_t round_cap;
+    size_t round_npos;            /* the broker's positions listed for the round's
+                                     exits (in pbuf, consumed as exits go out);
+                                     SIZE_MAX: not listed */
 };
 
 /* An accepted signal waiting for its received_at (arrival.c). */
@@ -243,6 +253,12 @@ struct sym {
     hh_price_t last;              /* last traded price (0: none yet) */
     bool traded;                  /* the engine placed an order in it, ever */
     hh_qty_t oversell;            /* the oversell last alerted (0: none) */
+    bool unsettled;               /* reconcile's scratch (not state): an order
+                                     in it may have fills the listing hides */
+    bool foreign;                 /* an execution not ours was reported in it
+                                     since the last reconciliation: its exits
+                                     wait for the poll (not state: a restart
+                                     reconciles first anyway) */
     /* The safe band of the waiting list: no waiting trade is invalidated by a
      * price in (buy_stop_max, sell_stop_min) before valid_min.  Recomputed
      * when the list changed (band_valid false). */
@@ -280,6 +296,8 @@ struct hh_tm {
     size_t ngroups, capgroups;
     size_t groups_active;         /* ENTERING or EXITING: the exposure timer runs */
     bool exposure_timer;          /* an exposure check is scheduled */
+    enum hh_tm_trading trading;   /* the kill switch (kill.c) */
+    bool flatten;                 /* ... closing everything */
     struct hh_timers timers;
     struct hh_margin_sim msim;
     struct hh_tm_cursor cursor;   /* the runner's (opaque; in the snapshot) */
@@ -358,6 +376,14 @@ void hh_tm__group_timer(struct hh_tm *tm, const struct hh_timer *t);
 /* arrival.c: push an arrival (ownership of a->g passes); free them all. */
 int hh_tm__arrival_push(struct hh_tm *tm, const struct tm_arrival *a);
 void hh_tm__arrivals_free(struct hh_tm *tm);
+
+/* reconcile.c: an exit filled `excess` units beyond the position it closed
+ * (it raced a change at the broker: a position closed by hand) — the broker
+ * now holds them the other way.  The owner booked only what it held; the
+ * excess is an oversell, alerted: a short option is adopted to be bought
+ * back at once, anything else is left to the operator. */
+void hh_tm__overfill(struct hh_tm *tm, hh_iid_t iid, enum hh_side side, hh_qty_t excess,
+                     hh_price_t px);
 
 /* group.c: the broker holds `excess` fewer units of iid on the position's
  * `side` than the groups: given up (hedges first, then legs, newest group
@@ -445,6 +471,16 @@ void hh_tm__hsl_placed(struct hh_tm *tm, struct order_ref *ref, uint64_t boid);
 void hh_tm__hsl_status(struct hh_tm *tm, struct order_ref *ref, const struct hh_broker_order *b);
 void hh_tm__hsl_cancel_result(struct hh_tm *tm, struct order_ref *ref, int rc);
 void hh_tm__hsl_place_failed(struct hh_tm *tm, struct order_ref *ref);
+
+/* kill.c: may an order of purpose p (a group's: `group`) be placed under
+ * the kill switch's state? */
+bool hh_tm__kill_allows(const struct hh_tm *tm, enum purpose p, bool group);
+/* group.c: exit group gi at market (hh_tm_exit_trade); HH_ESTATE unless it
+ * is entering or open. */
+int hh_tm__group_exit(struct hh_tm *tm, size_t gi);
+/* group.c: the kill switch's part for groups: reduce (roll back what
+ * enters), halt (nothing), flatten (exit every group). */
+void hh_tm__groups_kill(struct hh_tm *tm, enum hh_tm_kill k);
 
 /* trade.c pieces the other files use. */
 void hh_tm__close_trade(struct hh_tm *tm, uint32_t ti);

@@ -219,6 +219,8 @@ int hh_tm__place_req(struct hh_tm *tm, const struct hh_order_req *req, uint32_t 
 
     if (strnlen(req->client_id, HH_CLIENT_ID_MAX) > HH_TAG_MAX)
         return HH_ERANGE;   /* it would not fit the broker's tag: not unique there */
+    if (!hh_tm__kill_allows(tm, p, group))
+        return HH_ESTATE;   /* the kill switch: not decided at all */
     if (hh_grow(&tm->refs, &tm->caprefs, tm->nrefs + 1, sizeof *tm->refs))
         return HH_ENOMEM;
     /* write-ahead: queued now, sent by the next flush */
@@ -394,7 +396,7 @@ void hh_tm_select(struct hh_tm *tm)
 
         t->ready = false;
         if (t->st != T_WAITING || tm->open_count >= tm->cfg.max_open_trades ||
-            tm->syms[t->sig.iid].active >= 0)
+            tm->syms[t->sig.iid].active >= 0 || tm->trading != HH_TRADING_ACTIVE)
             continue;  /* stays waiting */
         lots = hh_tm_size_lots(tm, &t->sig);
         if (lots < 1) {
@@ -825,10 +827,11 @@ static void on_exit_fill(struct hh_tm *tm, uint32_t ti, enum purpose p,
                          const struct hh_report *r)
 {
     struct trade *t = &tm->trades[ti];
+    hh_qty_t q = r->qty < t->pos ? r->qty : t->pos > 0 ? t->pos : 0;
 
-    t->pos -= r->qty;
-    t->exit_value += r->price * r->qty;
-    t->exit_qty += r->qty;
+    t->pos -= q;
+    t->exit_value += r->price * q;
+    t->exit_qty += q;
     t->exit_ts = r->ts;
     t->last_exit = p == P_STOP ? HH_FR_STOP
                  : p == P_SQUAREOFF ? HH_FR_SQUAREOFF
@@ -838,6 +841,8 @@ static void on_exit_fill(struct hh_tm *tm, uint32_t ti, enum purpose p,
      * point of the path — the exchange's rule for a changed price). */
     if (p == P_T1 && tm->cfg.breakeven_after_t1 && t->pos > 0)
         t->breakeven_done = true;
+    if (r->qty > q)
+        hh_tm__overfill(tm, t->sig.iid, r->side, r->qty - q, r->price);
 }
 
 static enum hh_fill_reason reason_of(enum purpose p)
@@ -900,8 +905,15 @@ void hh_tm__on_report(void *ctx, const struct hh_report *r)
     tm->x.stats.reports++;
     ref = hh_tm__ref_by_boid(tm, r->order_id);
     if (!ref) {
+        /* not ours, or a placement not yet known (timed out): either way
+         * the position moved without us — the poll says how */
         tm->x.stats.reports_unknown++;
-        return;  /* not ours, or a placement not yet known (timed out) */
+        if (r->kind == HH_RPT_FILL && r->iid < tm->nsyms && tm->syms[r->iid].traded) {
+            tm->x.stats.foreign_fills++;
+            tm->syms[r->iid].foreign = true;
+            tm->x.poll_wanted = true;
+        }
+        return;
     }
     hh_tm__deliver(tm, ref, r);
     hh_tm__flush_maybe(tm);   /* a report from the broker's market event or stream */

@@ -214,6 +214,7 @@ enum hh_tm_alert_kind {
     HH_TMA_NAKED_SHORT,      /* alert: an uncovered short option (qty) is being
                                 bought back, retried until flat */
     HH_TMA_HEDGE,            /* an emergency hedge was ordered (qty) */
+    HH_TMA_KINDS             /* (how many) */
 };
 
 const char *hh_tm_alert_name(enum hh_tm_alert_kind k);
@@ -352,6 +353,51 @@ struct hh_tm_group_view {
 
 size_t hh_tm_group_count(const struct hh_tm *tm);
 
+/* A single-signal trade as seen from outside (the API, reports): those the
+ * manager holds, in arrival order (closed ones until a restart). */
+struct hh_tm_trade_view {
+    const char *signal_id;             /* borrowed */
+    const char *state;                 /* WAITING ENTERING OPEN CLOSED DROPPED */
+    uint32_t trade_id;                 /* 0 before its entry filled */
+    hh_iid_t iid;
+    enum hh_side side;
+    bool adopted;                      /* found at the broker */
+    hh_qty_t entered, pos;             /* units entered, still held */
+    hh_price_t entry_avg;              /* 0 before a fill */
+    hh_money_t realised;               /* gross P&L of the units exited */
+    hh_money_t charges;
+    hh_time_t entry_ts, exit_ts;       /* HH_TIME_NONE when none */
+};
+
+size_t hh_tm_trade_count(const struct hh_tm *tm);
+int hh_tm_trade_view(const struct hh_tm *tm, size_t i, struct hh_tm_trade_view *out);
+
+/* An order as seen from outside: every order the manager knows (working,
+ * and the day's ended ones until a restart), in placement order. */
+struct hh_tm_order_view {
+    const char *client_id;             /* borrowed */
+    uint64_t order_id;                 /* the broker's, 0 while unknown */
+    const char *state;                 /* the order state machine's */
+    hh_iid_t iid;
+    enum hh_side side;
+    enum hh_ord_type type;
+    hh_qty_t qty, filled;
+    hh_price_t limit, trigger;         /* 0 when none */
+    hh_price_t avg_price;              /* of its fills, 0 before one */
+    bool working;                      /* not terminal */
+    bool group;                        /* a multi-leg group's */
+    uint32_t trade_id;                 /* its owner's (0 before it has one) */
+};
+
+size_t hh_tm_order_count(const struct hh_tm *tm);
+int hh_tm_order_view(const struct hh_tm *tm, size_t i, struct hh_tm_order_view *out);
+
+/* Close one trade at market (the API's /trades/{id}/exit): a single trade
+ * squared off (its other orders withdrawn first), a group exited (shorts
+ * bought back before longs sold).  HH_ENOTFOUND for no trade of that id,
+ * HH_ESTATE when it is not open (or the kill switch forbids exits). */
+int hh_tm_exit_trade(struct hh_tm *tm, uint32_t trade_id);
+
 /* The longest unhedged short exposure of any group up to `now`, the
  * stretches still going on included; `uncovered`: only the time with
  * nothing ordered to cover it (hedges in flight, buy-backs working). */
@@ -488,6 +534,13 @@ struct hh_tm_poll_result {
  */
 int hh_tm_poll(struct hh_tm *tm, hh_div_fn fn, void *ctx, struct hh_tm_poll_result *out);
 
+/* Does the manager want a poll now, before the next one due?  Set when an
+ * execution of an order not its own is reported in an instrument it traded
+ * (a position closed by hand, by the broker): until a poll has reconciled
+ * that instrument its exits wait, so none sells what is already gone.
+ * Cleared by the next poll, whatever its outcome. */
+bool hh_tm_poll_wanted(const struct hh_tm *tm);
+
 /* Counters of the order road (for logs, metrics and tests). */
 struct hh_tm_exec_stats {
     uint64_t reports;         /* broker reports received (any order) */
@@ -510,9 +563,34 @@ struct hh_tm_exec_stats {
     uint64_t oversells;       /* positions the broker holds beyond or against
                                  the engine's on an instrument it traded */
     uint64_t unknown_lookups; /* absent orders looked up before declared gone */
+    uint64_t foreign_fills;   /* executions of orders not ours (by hand, ...) */
+    uint64_t exits_waited;    /* exits held back for a poll after one */
 };
 
 const struct hh_tm_exec_stats *hh_tm_exec_stats(const struct hh_tm *tm);
+
+/*
+ * The kill switch (SPEC §12).  pause: nothing is entered (waiting trades
+ * kept, working entries withdrawn, exits managed); reduce: only orders
+ * that reduce a position are sent (groups entering roll back; an exposed
+ * group exits instead of hedging); halt: every working order is cancelled
+ * (hybrid stops aborted) and nothing is sent; flatten: halt, then every
+ * position closed at market (groups: shorts bought back before longs
+ * sold); resume: back to ACTIVE.  The state is part of the snapshot (a
+ * halted engine restarts halted).  Taking no new signal while not ACTIVE
+ * is the runner's part.
+ */
+enum hh_tm_trading { HH_TRADING_ACTIVE, HH_TRADING_PAUSED, HH_TRADING_REDUCING,
+                     HH_TRADING_HALTED };
+enum hh_tm_kill { HH_TM_PAUSE, HH_TM_REDUCE, HH_TM_HALT, HH_TM_FLATTEN, HH_TM_RESUME };
+
+const char *hh_tm_trading_name(enum hh_tm_trading s);   /* "ACTIVE", "PAUSED", ... */
+void hh_tm_kill(struct hh_tm *tm, enum hh_tm_kill k);
+enum hh_tm_trading hh_tm_trading(const struct hh_tm *tm);
+bool hh_tm_flattening(const struct hh_tm *tm);
+/* A flatten is done as far as the engine knows: it holds nothing and no
+ * order of it works (the runner confirms with the broker's positions). */
+bool hh_tm_flat(const struct hh_tm *tm);
 
 /* The circuit breaker's state. */
 enum hh_breaker_state hh_tm_breaker_state(const struct hh_tm *tm);

@@ -391,6 +391,73 @@ static void test_leg_timeout_rolls_back(void **state)
     env_free(e);
 }
 
+/* Issue 12, defect 3: the exchange cancels the rest of a long leg's entry
+ * (the engine never asked).  The leg can no longer complete: the group rolls
+ * back at once instead of staying ENTERING forever. */
+static void test_unrequested_end_of_entry_leg_rolls_back(void **state)
+{
+    struct env *e = env_new();
+    struct hh_tm_group_view v;
+    struct hh_broker b;
+    hh_time_t t = T0();
+
+    (void)state;
+    e->xc.liquidity = true;
+    e->xc.fill_ratio = HH_RATIO_SCALE;
+    e->cfg.leg_timeout = 600000 * MS;         /* the timeout is not what ends it */
+    env_start(e);
+    add_condor(e, 0, 0);
+    t = round_of_ticks(e, t, 1000);           /* prices known: the group starts */
+    t = round_of_ticks(e, t, 40);             /* longs 40 of 75 */
+    view(e, &v);
+    assert_string_equal(v.state, "ENTERING");
+    b = hh_simex_broker(e->ex);               /* order 1: the first long's entry */
+    assert_int_equal(b.ops->cancel(b.impl, 1), HH_OK);
+    for (int r = 0; r < 6; r++)
+        t = round_of_ticks(e, t, 1000);
+    view(e, &v);
+    assert_string_equal(v.state, "CLOSED");
+    assert_true(v.rolled_back);
+    for (int k = LPE; k <= LCE; k++)
+        assert_int_equal(net_position(e, k), 0);
+    env_free(e);
+}
+
+/* The group's P&L limits hold from its first fill: a group stuck with part
+ * of its legs filled still stops out at its stop_loss. */
+static void test_group_stop_loss_while_entering(void **state)
+{
+    struct env *e = env_new();
+    struct hh_tm_group_view v;
+    hh_time_t t = T0();
+
+    (void)state;
+    e->xc.liquidity = true;
+    e->xc.fill_ratio = HH_RATIO_SCALE;
+    e->cfg.leg_timeout = 600000 * MS;
+    env_start(e);
+    add_condor(e, 2000 * HH_RUPEE, 0);
+    t = round_of_ticks(e, t, 1000);
+    t = round_of_ticks(e, t, 40);             /* the put side: 40 long, 40 short */
+    view(e, &v);
+    assert_string_equal(v.state, "ENTERING");
+    assert_int_equal(net_position(e, SPE), -40);
+    /* NIFTY falls: the short put's premium jumps, 40 x 100 = 4,000 lost */
+    e->px[NIFTY] = P(23650);
+    e->px[SPE] = P(180);
+    t = round_of_ticks(e, t, 0);
+    view(e, &v);
+    assert_string_equal(v.state, "EXITING");   /* still entering when it stopped out */
+    for (int r = 0; r < 6; r++)
+        t = round_of_ticks(e, t, 1000);
+    view(e, &v);
+    assert_string_equal(v.state, "CLOSED");
+    assert_int_equal(e->closed.exit_reason, HH_FR_STOP);
+    for (int k = LPE; k <= LCE; k++)
+        assert_int_equal(net_position(e, k), 0);
+    env_free(e);
+}
+
 static void test_margin_validation_insufficient(void **state)
 {
     struct env *e = env_new();
@@ -707,6 +774,8 @@ int main(void)
         cmocka_unit_test(test_validate_fills_partial_fill_and_mismatch_summary),
         cmocka_unit_test(test_execute_with_rollback_partial_fill_recovery),
         cmocka_unit_test(test_leg_timeout_rolls_back),
+        cmocka_unit_test(test_unrequested_end_of_entry_leg_rolls_back),
+        cmocka_unit_test(test_group_stop_loss_while_entering),
         cmocka_unit_test(test_margin_validation_insufficient),
         cmocka_unit_test(test_margin_validation_sufficient),
         cmocka_unit_test(test_hedge_imbalance_flagged_and_alerted),

@@ -69,14 +69,15 @@ struct lw {
     /* what the engine said */
     int fills, closed, dropped, sent, sent_market;
     int rejected[HH_SIG_REASON_COUNT];
-    int alerts[16];
-    int operator_alerts[16];           /* ... of them raised to the operator */
-    int last_rc[16];                   /* the last one's rc and detail, by kind */
-    char last_detail[16][256];
+    int alerts[HH_TMA_KINDS];
+    int operator_alerts[HH_TMA_KINDS];           /* ... of them raised to the operator */
+    int last_rc[HH_TMA_KINDS];                   /* the last one's rc and detail, by kind */
+    char last_detail[HH_TMA_KINDS][256];
     struct hh_report last_fill;        /* the last fill report the broker sent */
     /* the states order events carried for one client id (`watch`) */
     char watch[HH_CLIENT_ID_MAX];
     char states[512];
+    bool barrier_fails;                /* the store cannot persist (a full disk) */
     struct hh_journal *persist;        /* when set: the run is persisted (the
                                           barrier: step, then flush) */
     unsigned char *ckpt;               /* the barrier's last snapshot: what a crash
@@ -418,6 +419,8 @@ static int w_barrier(void *ctx)
     struct lw *w = ctx;
     struct hh_diag d = { "" };
 
+    if (w->barrier_fails)
+        return HH_EIO;
     if (w->persist && (hh_journal_step(w->persist, w->clock.now) ||
                        hh_store_flush(hh_journal_store(w->persist), &d)))
         lw_fail(w, "the store failed");
@@ -709,6 +712,124 @@ static void test_live_position_gone_at_broker_is_given_up(void **state)
     lw_free(&w);
 }
 
+/* Issue 12, defect 1: long 10, the stop triggered, its SL-LIMIT working
+ * below the market; the position is closed by hand at the broker.  The poll
+ * gives it up and aborts the stop: no market order for the 10 units that
+ * are gone, the broker never goes short, nothing is adopted. */
+static void test_live_given_up_during_stop_never_oversells(void **state)
+{
+    struct lw w = { 0 };
+    struct hh_signal s;
+    struct hh_order_req req;
+    uint64_t oid;
+
+    (void)state;
+    lw_defaults(&w);
+    lw_start(&w);
+    s = mksig(&w, "a", 0, HH_BUY, P(100), P(98), P(104), 0, 10);
+    lw_signal(&w, &s);
+    lw_tick(&w, 0, day0() + 1 * S, P(100), 100);
+    lw_tick(&w, 0, day0() + 2 * S, P(100.5), 100);   /* long 10 */
+    lw_tick(&w, 0, day0() + 3 * S, P(98), 100);      /* the stop triggers */
+    lw_tick(&w, 0, day0() + 3 * S + 200 * MS, P(96), 100);   /* SL-LIMIT 97.50 can't fill */
+    assert_int_equal(hh_tm_exec_stats(w.tm)->stops, 1);
+    assert_int_equal(paper_pos(&w, 0), 10);
+    memset(&req, 0, sizeof req);
+    snprintf(req.client_id, sizeof req.client_id, "manual-1");
+    req.iid = w.iid[0];
+    req.side = HH_SELL;
+    req.type = HH_ORD_MARKET;
+    req.qty = 10;
+    assert_int_equal(w.inner.ops->place(w.inner.impl, &req, &oid), HH_OK);
+    lw_tick(&w, 0, day0() + 3 * S + 500 * MS, P(96), 100);   /* sold by hand */
+    assert_int_equal(paper_pos(&w, 0), 0);
+    lw_poll(&w);                                              /* given up */
+    assert_int_equal(hh_tm_position(w.tm, w.iid[0]), 0);
+    assert_int_equal(w.alerts[HH_TMA_GIVEN_UP], 1);
+    /* the price comes back through the limit at once: a stop-limit still
+     * working would sell the 10 units that are gone */
+    lw_tick(&w, 0, day0() + 3 * S + 800 * MS, P(99), 100);
+    for (int i = 4; i < 30; i++)
+        lw_tick(&w, 0, day0() + i * S, P(95), 100);
+    lw_poll(&w);
+    assert_int_equal(paper_pos(&w, 0), 0);                    /* never short */
+    assert_int_equal(w.sent_market, 0);                       /* no market leg */
+    assert_int_equal(w.alerts[HH_TMA_OVERSELL], 0);
+    assert_int_equal(hh_tm_position(w.tm, w.iid[0]), 0);      /* nothing adopted */
+    assert_int_equal(w.closed, 1);
+    assert_no_violation(&w);
+    lw_free(&w);
+}
+
+/* An oversell — the broker short an instrument the engine only ever bought —
+ * is raised to the operator once and never adopted as a trade (it would get
+ * stops and targets nobody decided); the engine's own long is given up. */
+static void test_live_oversell_alerted_not_adopted(void **state)
+{
+    struct lw w = { 0 };
+    struct hh_signal s;
+    struct hh_order_req req;
+    uint64_t oid;
+
+    (void)state;
+    lw_defaults(&w);
+    lw_start(&w);
+    s = mksig(&w, "a", 0, HH_BUY, P(100), P(98), P(104), 0, 10);
+    lw_signal(&w, &s);
+    lw_tick(&w, 0, day0() + 1 * S, P(100), 100);
+    lw_tick(&w, 0, day0() + 2 * S, P(100.5), 100);   /* long 10 */
+    memset(&req, 0, sizeof req);
+    snprintf(req.client_id, sizeof req.client_id, "manual-1");
+    req.iid = w.iid[0];
+    req.side = HH_SELL;
+    req.type = HH_ORD_MARKET;
+    req.qty = 25;
+    assert_int_equal(w.inner.ops->place(w.inner.impl, &req, &oid), HH_OK);
+    lw_tick(&w, 0, day0() + 3 * S, P(101), 100);
+    assert_int_equal(paper_pos(&w, 0), -15);
+    lw_poll(&w);
+    lw_poll(&w);
+    assert_int_equal(w.alerts[HH_TMA_GIVEN_UP], 1);
+    assert_int_equal(w.alerts[HH_TMA_OVERSELL], 1);          /* once, not per poll */
+    assert_int_equal(w.operator_alerts[HH_TMA_OVERSELL], 1);
+    assert_int_equal(hh_tm_exec_stats(w.tm)->oversells, 1);
+    assert_int_equal(hh_tm_position(w.tm, w.iid[0]), 0);     /* not adopted */
+    lw_free(&w);
+}
+
+/* The cap when sent: an exit queued for more than the position (here the
+ * position is cut behind the manager's back, as a bug elsewhere would) goes
+ * out for the position only. */
+static void test_live_exit_capped_when_sent(void **state)
+{
+    struct lw w = { 0 };
+    struct hh_signal s;
+    struct trade *t;
+    char cid[HH_CLIENT_ID_MAX];
+
+    (void)state;
+    lw_defaults(&w);
+    lw_start(&w);
+    s = mksig(&w, "a", 0, HH_BUY, P(100), P(98), P(104), 0, 10);
+    lw_signal(&w, &s);
+    lw_tick(&w, 0, day0() + 1 * S, P(100), 100);
+    lw_tick(&w, 0, day0() + 2 * S, P(100.5), 100);   /* long 10, a target for 10 */
+    assert_int_equal(paper_pos(&w, 0), 10);
+    hh_tm_hold_orders(w.tm, true);
+    t = &w.tm->trades[0];
+    hh_tm__client_id(cid, 'h', t->serial, 'q', -1, ++t->orders);
+    assert_int_equal(hh_tm__place(w.tm, cid, 0, false, P_SQUAREOFF, -1, w.iid[0], HH_SELL,
+                                  HH_ORD_MARKET, 10, 0, &t->sq_oid), HH_OK);   /* queued */
+    t = &w.tm->trades[0];
+    t->pos = 4;                                      /* ... 6 gone meanwhile */
+    hh_tm_hold_orders(w.tm, false);
+    lw_advance(&w, day0() + 3 * S);
+    lw_tick(&w, 0, day0() + 4 * S, P(100), 100);
+    assert_true(hh_tm_exec_stats(w.tm)->exits_capped >= 1);
+    assert_int_equal(paper_pos(&w, 0), 6);           /* sold 4, not 10 */
+    lw_free(&w);
+}
+
 static void test_live_gap_through_limit_markets_remainder(void **state)
 {
     struct lw w = { 0 };
@@ -776,6 +897,197 @@ static void test_live_timeout_found_by_client_id(void **state)
     assert_int_equal(hh_tm_position(w.tm, w.iid[0]), 10);
     assert_int_equal(paper_pos(&w, 0), 10);
     assert_int_equal(hh_paper_stats(w.paper)->dup_client_ids, 0);
+    assert_no_violation(&w);
+    lw_free(&w);
+}
+
+/* The write-ahead rule: while the state that decided an order cannot be
+ * made durable (the barrier fails: a full disk), nothing goes out — and
+ * once it can, what was decided goes, once. */
+static void test_live_nothing_sent_before_durable(void **state)
+{
+    struct lw w = { 0 };
+    struct hh_signal s;
+
+    (void)state;
+    lw_defaults(&w);
+    lw_start(&w);
+    w.barrier_fails = true;
+    s = mksig(&w, "a", 0, HH_BUY, P(100), P(98), P(104), 0, 10);
+    lw_signal(&w, &s);
+    lw_tick(&w, 0, day0() + 1 * S, P(100), 100);     /* the entry is decided */
+    lw_tick(&w, 0, day0() + 2 * S, P(100), 100);
+    assert_int_equal(w.sent, 0);
+    assert_int_equal(hh_paper_order_count(w.paper), 0);
+    w.barrier_fails = false;
+    lw_tick(&w, 0, day0() + 3 * S, P(100), 100);     /* the entry goes, fills; its target */
+    assert_int_equal(paper_pos(&w, 0), 10);
+    assert_int_equal(hh_paper_stats(w.paper)->dup_client_ids, 0);
+    lw_free(&w);
+}
+
+/* ---- the kill switch (SPEC §12) ----------------------------------------------------- */
+
+static void snapshot_hash(struct hh_tm *tm, unsigned char **blob, size_t *len);
+
+/* Working orders at the paper broker. */
+static int paper_working(struct lw *w)
+{
+    size_t n = hh_paper_order_count(w->paper);
+    int k = 0;
+
+    for (size_t id = 1; id <= n; id++) {
+        struct hh_broker_order b;
+
+        if (hh_paper_peek(w->paper, id, &b) == HH_OK && !hh_ord_state_terminal(b.state))
+            k++;
+    }
+    return k;
+}
+
+/* pause: the working entry is withdrawn, nothing is entered while paused
+ * (the signal waits), exits are managed; resume: it enters. */
+static void test_live_kill_pause_and_resume(void **state)
+{
+    struct lw w = { 0 };
+    struct hh_signal s;
+
+    (void)state;
+    lw_defaults(&w);
+    w.pc.latency = 500 * MS;                         /* the entry works a while */
+    lw_start(&w);
+    s = mksig(&w, "a", 0, HH_BUY, P(100), P(98), P(104), 0, 10);
+    lw_signal(&w, &s);
+    lw_tick(&w, 0, day0() + 1 * S, P(100), 100);     /* the entry is sent */
+    assert_int_equal(paper_working(&w), 1);
+    hh_tm_kill(w.tm, HH_TM_PAUSE);
+    assert_int_equal(hh_tm_trading(w.tm), HH_TRADING_PAUSED);
+    for (int i = 2; i < 8; i++)
+        lw_tick(&w, 0, day0() + i * S, P(100), 100);
+    assert_int_equal(paper_working(&w), 0);
+    assert_int_equal(paper_pos(&w, 0), 0);           /* nothing entered */
+    hh_tm_kill(w.tm, HH_TM_RESUME);
+    for (int i = 8; i < 12; i++)
+        lw_tick(&w, 0, day0() + i * S, P(100), 100);
+    assert_int_equal(paper_pos(&w, 0), 10);          /* it entered after resume */
+    assert_no_violation(&w);
+    lw_free(&w);
+}
+
+/* reduce: a position's exits still work (its stop fills), no new entry is
+ * sent. */
+static void test_live_kill_reduce(void **state)
+{
+    struct lw w = { 0 };
+    struct hh_signal a, b;
+
+    (void)state;
+    lw_defaults(&w);
+    w.cfg.stops = HH_STOPS_RESTING;
+    lw_start(&w);
+    a = mksig(&w, "a", 0, HH_BUY, P(100), P(98), P(104), 0, 10);
+    lw_signal(&w, &a);
+    lw_tick(&w, 0, day0() + 1 * S, P(100), 100);
+    lw_tick(&w, 0, day0() + 2 * S, P(100.5), 100);   /* long 10, stop and target resting */
+    assert_int_equal(paper_pos(&w, 0), 10);
+    hh_tm_kill(w.tm, HH_TM_REDUCE);
+    b = mksig(&w, "b", 1, HH_BUY, P(250), P(245), P(260), 0, 10);
+    lw_signal(&w, &b);
+    lw_tick(&w, 1, day0() + 3 * S, P(250), 100);     /* would enter: not sent */
+    lw_tick(&w, 0, day0() + 4 * S, P(97.5), 100);    /* the resting stop fills */
+    assert_int_equal(paper_pos(&w, 0), 0);
+    assert_int_equal(paper_pos(&w, 1), 0);
+    assert_int_equal(w.closed, 1);
+    assert_no_violation(&w);
+    lw_free(&w);
+}
+
+/* halt: every working order is cancelled (the broker confirms), nothing is
+ * sent after — not even when the stop level trades — and the state survives
+ * a restart; flatten then closes the position at market. */
+static void test_live_kill_halt_then_flatten(void **state)
+{
+    struct lw w = { 0 };
+    struct hh_signal s;
+    unsigned char *b1;
+    size_t n1;
+    int sent;
+
+    (void)state;
+    lw_defaults(&w);
+    w.cfg.stops = HH_STOPS_RESTING;
+    lw_start(&w);
+    s = mksig(&w, "a", 0, HH_BUY, P(100), P(98), P(104), 0, 10);
+    lw_signal(&w, &s);
+    lw_tick(&w, 0, day0() + 1 * S, P(100), 100);
+    lw_tick(&w, 0, day0() + 2 * S, P(100.5), 100);   /* long 10, stop and target resting */
+    assert_int_equal(paper_working(&w), 2);
+    hh_tm_kill(w.tm, HH_TM_HALT);
+    lw_tick(&w, 0, day0() + 3 * S, P(100.5), 100);
+    assert_int_equal(paper_working(&w), 0);
+    sent = w.sent;
+    lw_tick(&w, 0, day0() + 4 * S, P(97), 100);      /* through the stop: nothing sent */
+    lw_tick(&w, 0, day0() + 5 * S, P(96), 100);
+    assert_int_equal(w.sent, sent);
+    assert_int_equal(paper_pos(&w, 0), 10);
+    /* a restart keeps it halted */
+    snapshot_hash(w.tm, &b1, &n1);
+    hh_tm_free(w.tm);
+    lw_start_with(&w, w.paper);
+    assert_int_equal(hh_tm_restore(w.tm, b1, n1), HH_OK);
+    free(b1);
+    assert_int_equal(hh_tm_trading(w.tm), HH_TRADING_HALTED);
+    lw_tick(&w, 0, day0() + 6 * S, P(95), 100);
+    assert_int_equal(w.sent, sent);
+    /* flatten: closed at market, flat once nothing is held or working */
+    assert_false(hh_tm_flat(w.tm));
+    hh_tm_kill(w.tm, HH_TM_FLATTEN);
+    lw_tick(&w, 0, day0() + 7 * S, P(95), 100);
+    lw_tick(&w, 0, day0() + 8 * S, P(95), 100);
+    assert_int_equal(paper_pos(&w, 0), 0);
+    assert_true(hh_tm_flat(w.tm));
+    assert_int_equal(hh_tm_trading(w.tm), HH_TRADING_HALTED);
+    assert_no_violation(&w);
+    lw_free(&w);
+}
+
+/* The views the API publishes, and closing one trade on request. */
+static void test_live_views_and_exit_trade(void **state)
+{
+    struct lw w = { 0 };
+    struct hh_signal s;
+    struct hh_tm_trade_view tv;
+    struct hh_tm_order_view ov;
+
+    (void)state;
+    lw_defaults(&w);
+    lw_start(&w);
+    s = mksig(&w, "a", 0, HH_BUY, P(100), P(98), P(104), 0, 10);
+    lw_signal(&w, &s);
+    lw_tick(&w, 0, day0() + 1 * S, P(100), 100);
+    lw_tick(&w, 0, day0() + 2 * S, P(100.5), 100);   /* long 10, a target */
+    assert_int_equal(hh_tm_trade_count(w.tm), 1);
+    assert_int_equal(hh_tm_trade_view(w.tm, 0, &tv), HH_OK);
+    assert_string_equal(tv.state, "OPEN");
+    assert_string_equal(tv.signal_id, "a");
+    assert_int_equal(tv.pos, 10);
+    assert_int_equal(tv.entry_avg, P(100.5));          /* filled on the next tick */
+    assert_int_equal(hh_tm_order_count(w.tm), 2);
+    assert_int_equal(hh_tm_order_view(w.tm, 0, &ov), HH_OK);
+    assert_int_equal(ov.filled, 10);
+    assert_false(ov.working);
+    assert_int_equal(hh_tm_order_view(w.tm, 1, &ov), HH_OK);
+    assert_true(ov.working);                          /* the target */
+    assert_int_equal(ov.limit, P(104));
+    assert_int_equal(hh_tm_exit_trade(w.tm, 99), HH_ENOTFOUND);
+    assert_int_equal(hh_tm_exit_trade(w.tm, tv.trade_id), HH_OK);
+    lw_tick(&w, 0, day0() + 3 * S, P(101), 100);
+    lw_tick(&w, 0, day0() + 4 * S, P(101), 100);
+    assert_int_equal(paper_pos(&w, 0), 0);
+    assert_int_equal(hh_tm_trade_view(w.tm, 0, &tv), HH_OK);
+    assert_string_equal(tv.state, "CLOSED");
+    assert_int_equal(tv.realised, 10 * P(0.5));       /* sold at 101 */
+    assert_int_equal(hh_tm_exit_trade(w.tm, tv.trade_id), HH_ESTATE);
     assert_no_violation(&w);
     lw_free(&w);
 }
@@ -1459,9 +1771,17 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_live_stop_fills_as_stop_limit),
         cmocka_unit_test(test_live_position_gone_at_broker_is_given_up),
+        cmocka_unit_test(test_live_given_up_during_stop_never_oversells),
+        cmocka_unit_test(test_live_oversell_alerted_not_adopted),
+        cmocka_unit_test(test_live_exit_capped_when_sent),
         cmocka_unit_test(test_live_gap_through_limit_markets_remainder),
         cmocka_unit_test(test_live_duplicate_fills_ignored),
         cmocka_unit_test(test_live_timeout_found_by_client_id),
+        cmocka_unit_test(test_live_nothing_sent_before_durable),
+        cmocka_unit_test(test_live_kill_pause_and_resume),
+        cmocka_unit_test(test_live_kill_reduce),
+        cmocka_unit_test(test_live_kill_halt_then_flatten),
+        cmocka_unit_test(test_live_views_and_exit_trade),
         cmocka_unit_test(test_scenario_3_breaker),
         cmocka_unit_test(test_scenario_7_one_slot),
         cmocka_unit_test(test_live_restart_mid_stop),

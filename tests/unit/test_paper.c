@@ -2,10 +2,12 @@
  * test_paper.c — the paper broker and the resilience modules together.
  *
  *  1. The paper broker alone: queries from its own book, each fault
- *     (503 windows, timeouts whose order exists, dropped, delayed and
- *     disconnected updates, cancel/fill races, partial fills, exchange
- *     rejections), determinism per seed, snapshot/restore, files and
- *     autosave (the state durable before anything about a change leaves).
+ *     (503 windows, timeouts whose order exists, dropped, delayed,
+ *     disconnected, duplicated and reordered updates, a lagging order
+ *     book, cancel/fill races, partial fills, exchange rejections, the
+ *     external actions close_position, cancel_orders and reject_next),
+ *     determinism per seed, snapshot/restore, files and autosave (the state
+ *     durable before anything about a change leaves), the config mapping.
  *  2. Seed scenario 3 end to end: retry with backoff, the circuit breaker
  *     opening on a 503 burst, orders refused at once, the alert, recovery
  *     through one probe.
@@ -16,12 +18,20 @@
  *     exits, a 12 s reconciliation poll) trades against the paper broker
  *     and checks, at every step, that no position can be exited twice and
  *     that no market order is sent while its stop-limit may fill, and after
- *     every poll that its orders equal the broker's.  A failing seed is
- *     printed; HH_PAPER_SEED=N replays just that seed, verbosely, and
- *     HH_PAPER_SCHEDULES=N changes the number of schedules.
+ *     every poll that its orders equal the broker's.  Duplicated fills are
+ *     recognised by exec id (and must repeat the first report), an order
+ *     the lagging book does not list yet is never taken for gone.  A
+ *     failing seed is printed; HH_PAPER_SEED=N replays just that seed,
+ *     verbosely, and HH_PAPER_SCHEDULES=N changes the number of schedules.
+ *  5. The stream's faults never change the book: 400 seeded scripts of
+ *     calls and ticks, run with the book's faults only and again with
+ *     every stream fault and the book lag on top, give the same orders,
+ *     positions and funds; copies of a fill repeat its first report; a
+ *     second faulted run gives the same state byte for byte.
  */
 #include "testutil.h"
 
+#include "app/config.h"
 #include "broker/paper.h"
 #include "core/event.h"
 #include "core/instrument.h"
@@ -151,6 +161,50 @@ static int count_kind(const struct env *e, enum hh_report_kind k)
 static struct hh_paper_window win(int h1, int m1, int s1, int h2, int m2, int s2)
 {
     return (struct hh_paper_window){ HH_TOD(h1, m1) + s1 * S, HH_TOD(h2, m2) + s2 * S };
+}
+
+static struct hh_paper_external ext_tod(int64_t tod, enum hh_paper_ext_action a,
+                                        const char *sym)
+{
+    struct hh_paper_external x = { .tod = true, .at = tod, .action = a };
+
+    snprintf(x.symbol, sizeof x.symbol, "%s", sym);
+    return x;
+}
+
+/* The book is the truth: each position is the sum of its orders' fills,
+ * the broker's own orders included. */
+static void assert_book_sums(const struct env *e)
+{
+    hh_qty_t sum[2] = { 0, 0 };
+
+    for (size_t id = 1; id <= hh_paper_order_count(e->p); id++) {
+        struct hh_broker_order b;
+
+        assert_int_equal(hh_paper_peek(e->p, id, &b), HH_OK);
+        for (int k = 0; k < 2; k++)
+            if (b.iid == e->iid[k])
+                sum[k] += b.side == HH_BUY ? b.filled : -b.filled;
+    }
+    for (int k = 0; k < 2; k++)
+        assert_int_equal(sum[k], hh_paper_position(e->p, e->iid[k]));
+}
+
+/* A process restart at the current time: the broker rebuilt from its
+ * snapshot (reports not yet delivered are lost, as with a WebSocket). */
+static void env_restart(struct env *e, const struct hh_paper_config *cfg)
+{
+    void *blob;
+    size_t len;
+    struct hh_diag d;
+
+    assert_int_equal(hh_paper_snapshot(e->p, &blob, &len), HH_OK);
+    hh_paper_free(e->p);
+    e->p = hh_paper_restore(e->inst, &e->clock, cfg, blob, len, &d);
+    free(blob);
+    assert_non_null(e->p);
+    e->b = hh_paper_broker(e->p);
+    e->b.ops->set_sink(e->b.impl, on_report, e);
 }
 
 /* ---- 1. the paper broker alone ------------------------------------------------ */
@@ -460,6 +514,8 @@ static void test_determinism(void **state)
 {
     void *blob[2];
     size_t len[2];
+    struct hh_report *rep[2];
+    int nrep[2];
 
     (void)state;
     for (int run = 0; run < 2; run++) {
@@ -472,25 +528,48 @@ static void test_determinism(void **state)
         cfg.timeout_pct = PCT(20);
         cfg.reject_pct = PCT(10);
         cfg.fill_ratio = HH_RATIO_SCALE / 4;
+        cfg.duplicate_update_pct = PCT(20);
+        cfg.reorder_update_pct = PCT(20);
+        cfg.book_lag = 300 * MS;
+        cfg.n_external = 3;
+        cfg.external[0] = ext_tod(HH_TOD(9, 15) + 2 * S, HH_PAPER_EXT_CLOSE_POSITION, "INFY");
+        cfg.external[1] = ext_tod(HH_TOD(9, 15) + 3 * S, HH_PAPER_EXT_CANCEL_ORDERS, "TCS");
+        cfg.external[2] = ext_tod(HH_TOD(9, 15) + 4 * S, HH_PAPER_EXT_REJECT_NEXT, "TCS");
         e = env_new(&cfg);
         for (int i = 0; i < 50; i++) {
             char cid[HH_CLIENT_ID_MAX];
             struct hh_order_req r;
             uint64_t id;
+            struct hh_broker_order bo;
 
             snprintf(cid, sizeof cid, "Q%d", i);
             r = order(e, cid, i % 2, i % 3 ? HH_BUY : HH_SELL, HH_ORD_MARKET, 7 + i, 0, 0);
             e->b.ops->place(e->b.impl, &r, &id);
+            e->b.ops->find(e->b.impl, cid, &bo);
             at(e, (i + 1) * 100 * MS);
             tick(e, i % 2, P(1000) + i * TICK, 40);
         }
+        at(e, 10 * S);
         assert_int_equal(hh_paper_snapshot(e->p, &blob[run], &len[run]), HH_OK);
+        assert_true(hh_paper_stats(e->p)->duplicated > 0);
+        assert_true(hh_paper_stats(e->p)->reordered > 0);
+        assert_true(hh_paper_stats(e->p)->lag_hidden > 0);
+        assert_int_equal(hh_paper_stats(e->p)->external, 3);
+        nrep[run] = e->nrep;
+        rep[run] = malloc(sizeof e->rep);
+        assert_non_null(rep[run]);
+        memcpy(rep[run], e->rep, sizeof e->rep);
         env_free(e);
     }
+    /* the same seed and calls: the same book, the same stream */
     assert_int_equal(len[0], len[1]);
     assert_memory_equal(blob[0], blob[1], len[0]);
-    free(blob[0]);
-    free(blob[1]);
+    assert_int_equal(nrep[0], nrep[1]);
+    assert_memory_equal(rep[0], rep[1], (size_t)nrep[0] * sizeof *rep[0]);
+    for (int run = 0; run < 2; run++) {
+        free(blob[run]);
+        free(rep[run]);
+    }
 }
 
 static void test_snapshot_restore(void **state)
@@ -644,6 +723,433 @@ static void test_autosave_before_anything_leaves(void **state)
     assert_int_equal(hh_paper_set_autosave(e->p, NULL, false, &d), HH_OK);
     unlink(path);
     env_free(e);
+}
+
+static void place_ok(struct env *e, const char *cid, int k, enum hh_side side,
+                     enum hh_ord_type type, hh_qty_t qty, hh_price_t limit, uint64_t *id)
+{
+    struct hh_order_req r = order(e, cid, k, side, type, qty, limit, 0);
+
+    assert_int_equal(e->b.ops->place(e->b.impl, &r, id), HH_OK);
+}
+
+static void test_duplicated_updates(void **state)
+{
+    struct hh_paper_config cfg;
+    struct env *e;
+    uint64_t id;
+    int right_behind = 0;
+
+    (void)state;
+    hh_paper_config_defaults(&cfg);
+    cfg.seed = 5;
+    cfg.duplicate_update_pct = PCT(100);
+    e = env_new(&cfg);
+    for (int i = 0; i < 10; i++) {
+        char cid[HH_CLIENT_ID_MAX];
+
+        snprintf(cid, sizeof cid, "U%d", i);
+        place_ok(e, cid, 0, HH_BUY, HH_ORD_MARKET, 10, 0, &id);
+    }
+    at(e, 0);
+    /* every ACK, and the copies that follow right behind it; the others
+     * come 1-500 ms later */
+    assert_true(e->nrep > 10 && e->nrep < 20);
+    for (int i = 0; i + 1 < e->nrep; i++)
+        right_behind += !memcmp(&e->rep[i], &e->rep[i + 1], sizeof e->rep[i]);
+    assert_int_equal(right_behind, e->nrep - 10);
+    at(e, 1 * S);
+    assert_int_equal(count_kind(e, HH_RPT_ACK), 20);
+    tick(e, 0, P(1000), 1000);
+    at(e, 2 * S);
+    assert_int_equal(count_kind(e, HH_RPT_FILL), 20);
+    /* each fill twice, identical: the same exec id, so the engine can
+     * recognise the copy */
+    for (int i = 0; i < e->nrep; i++) {
+        int same = 0;
+
+        if (e->rep[i].kind != HH_RPT_FILL)
+            continue;
+        for (int j = 0; j < e->nrep; j++)
+            if (j != i && e->rep[j].kind == HH_RPT_FILL &&
+                e->rep[j].exec_id == e->rep[i].exec_id) {
+                assert_memory_equal(&e->rep[j], &e->rep[i], sizeof e->rep[i]);
+                same++;
+            }
+        assert_int_equal(same, 1);
+    }
+    assert_int_equal(hh_paper_stats(e->p)->reports, 20);
+    assert_int_equal(hh_paper_stats(e->p)->duplicated, 20);
+    assert_int_equal(hh_paper_stats(e->p)->delivered, 40);
+    /* the book counted each fill once */
+    assert_int_equal(hh_paper_position(e->p, e->iid[0]), 100);
+    assert_int_equal(hh_paper_stats(e->p)->fills, 10);
+    assert_book_sums(e);
+    /* across a restart: exec ids go on (never a copy of an older fill) */
+    env_restart(e, &cfg);
+    place_ok(e, "U10", 0, HH_BUY, HH_ORD_MARKET, 10, 0, &id);
+    at(e, 3 * S);
+    tick(e, 0, P(1001), 100);
+    at(e, 4 * S);
+    for (int i = 0, n = 0; i < e->nrep; i++) {
+        if (e->rep[i].kind != HH_RPT_FILL || e->rep[i].order_id != id)
+            continue;
+        assert_int_equal(e->rep[i].exec_id, 11);
+        assert_true(++n <= 2);
+    }
+    assert_int_equal(count_kind(e, HH_RPT_FILL), 22);
+    assert_book_sums(e);
+    env_free(e);
+}
+
+static void test_reordered_updates(void **state)
+{
+    struct hh_paper_config cfg;
+    struct env *e;
+    uint64_t id1, id2, id3, id4, id5;
+
+    (void)state;
+    hh_paper_config_defaults(&cfg);
+    cfg.reorder_update_pct = PCT(100);
+    cfg.n_disconnect = 1;
+    cfg.disconnect[0] = win(9, 15, 10, 9, 15, 11);
+    e = env_new(&cfg);
+    /* two consecutive reports swap: the second ACK comes first */
+    place_ok(e, "R1", 0, HH_BUY, HH_ORD_MARKET, 10, 0, &id1);
+    place_ok(e, "R2", 0, HH_BUY, HH_ORD_MARKET, 10, 0, &id2);
+    at(e, 0);
+    assert_int_equal(e->nrep, 2);
+    assert_int_equal(e->rep[0].order_id, id2);
+    assert_int_equal(e->rep[1].order_id, id1);
+    /* also within a tick: the fills of R1 and R2 come R2 first */
+    at(e, 1 * S);
+    tick(e, 0, P(1000), 100);
+    assert_int_equal(e->nrep, 4);
+    assert_int_equal(e->rep[2].kind, HH_RPT_FILL);
+    assert_int_equal(e->rep[2].order_id, id2);
+    assert_int_equal(e->rep[3].order_id, id1);
+    assert_true(e->rep[3].exec_id < e->rep[2].exec_id);
+    assert_int_equal(hh_paper_stats(e->p)->reordered, 2);
+    /* nothing behind it within the hold: delivered in place, that late */
+    at(e, 2 * S);
+    place_ok(e, "R3", 0, HH_BUY, HH_ORD_MARKET, 10, 0, &id3);
+    at(e, 2500 * MS);
+    assert_int_equal(e->nrep, 4);
+    assert_int_equal(hh_paper_next_due(e->p), day0() + 2 * S + HH_PAPER_REORDER_HOLD);
+    at(e, 3 * S);
+    assert_int_equal(e->nrep, 5);
+    assert_int_equal(e->rep[4].order_id, id3);
+    assert_int_equal(e->rep[4].ts, day0() + 2 * S);
+    /* never swapped across a disconnect window: R4's ACK (before it) is
+     * delivered, R5's (in it) is lost */
+    at(e, 9500 * MS);
+    place_ok(e, "R4", 0, HH_BUY, HH_ORD_MARKET, 10, 0, &id4);
+    at(e, 10200 * MS);
+    place_ok(e, "R5", 0, HH_BUY, HH_ORD_MARKET, 10, 0, &id5);
+    at(e, 10300 * MS);
+    assert_int_equal(e->nrep, 6);
+    assert_int_equal(e->rep[5].order_id, id4);
+    assert_int_equal(hh_paper_stats(e->p)->disconnect_lost, 1);
+    assert_int_equal(hh_paper_stats(e->p)->reordered, 2);
+    assert_int_equal(hh_paper_position(e->p, e->iid[0]), 20);
+    assert_book_sums(e);
+    env_free(e);
+}
+
+static void test_book_lag(void **state)
+{
+    struct hh_paper_config cfg;
+    struct env *e;
+    struct hh_broker_order bo, list[4];
+    struct hh_broker_position pos[2];
+    uint64_t id, id2, id3;
+    size_t n;
+
+    (void)state;
+    hh_paper_config_defaults(&cfg);
+    cfg.book_lag = 2 * S;
+    e = env_new(&cfg);
+    place_ok(e, "G1", 0, HH_BUY, HH_ORD_LIMIT, 10, P(990), &id);
+    /* not listed yet: as if it did not exist ... */
+    assert_int_equal(e->b.ops->find(e->b.impl, "G1", &bo), HH_ENOTFOUND);
+    assert_int_equal(e->b.ops->status(e->b.impl, id, &bo), HH_ENOTFOUND);
+    assert_int_equal(e->b.ops->orders(e->b.impl, list, 4, &n), HH_OK);
+    assert_int_equal(n, 0);
+    assert_int_equal(hh_paper_stats(e->p)->lag_hidden, 3);
+    assert_int_equal(hh_paper_peek(e->p, id, &bo), HH_OK);   /* the truth */
+    /* ... but it exists and works: modified, filled, in the positions,
+     * and the stream tells of it as usual */
+    assert_int_equal(e->b.ops->modify(e->b.impl, id, 0, P(995), 0), HH_OK);
+    at(e, 1 * S);
+    tick(e, 0, P(994), 100);
+    assert_int_equal(e->b.ops->positions(e->b.impl, pos, 2, &n), HH_OK);
+    assert_int_equal(n, 1);
+    assert_int_equal(pos[0].qty, 10);
+    assert_int_equal(count_kind(e, HH_RPT_ACK) + count_kind(e, HH_RPT_MODIFIED) +
+                     count_kind(e, HH_RPT_FILL), 3);
+    assert_int_equal(e->b.ops->find(e->b.impl, "G1", &bo), HH_ENOTFOUND);
+    /* a restart keeps it unlisted until its time */
+    at(e, 1500 * MS);
+    env_restart(e, &cfg);
+    assert_int_equal(e->b.ops->status(e->b.impl, id, &bo), HH_ENOTFOUND);
+    at(e, 2 * S);
+    assert_int_equal(e->b.ops->find(e->b.impl, "G1", &bo), HH_OK);
+    assert_int_equal(bo.state, HH_OS_FILLED);
+    assert_int_equal(bo.filled, 10);
+    assert_int_equal(e->b.ops->orders(e->b.impl, list, 4, &n), HH_OK);
+    assert_int_equal(n, 1);
+    /* a cancel acts on an order the book does not list yet */
+    place_ok(e, "G2", 0, HH_BUY, HH_ORD_LIMIT, 10, P(900), &id2);
+    assert_int_equal(e->b.ops->cancel(e->b.impl, id2), HH_OK);
+    assert_int_equal(hh_paper_peek(e->p, id2, &bo), HH_OK);
+    assert_int_equal(bo.state, HH_OS_CANCELLED);
+    assert_int_equal(e->b.ops->status(e->b.impl, id2, &bo), HH_ENOTFOUND);
+    /* a client id placed again: the one listed answers meanwhile */
+    place_ok(e, "G1", 0, HH_BUY, HH_ORD_LIMIT, 10, P(900), &id3);
+    assert_int_equal(e->b.ops->find(e->b.impl, "G1", &bo), HH_OK);
+    assert_int_equal(bo.order_id, id);
+    at(e, 4 * S);
+    assert_int_equal(e->b.ops->status(e->b.impl, id2, &bo), HH_OK);
+    assert_int_equal(bo.state, HH_OS_CANCELLED);
+    assert_int_equal(e->b.ops->find(e->b.impl, "G1", &bo), HH_OK);
+    assert_int_equal(bo.order_id, id3);
+    assert_int_equal(hh_paper_stats(e->p)->lag_hidden, 6);
+    assert_book_sums(e);
+    env_free(e);
+}
+
+static void test_external_close_position(void **state)
+{
+    struct hh_paper_config cfg;
+    struct env *e;
+    struct hh_broker_order bo;
+    uint64_t id, t1;
+    hh_money_t funds;
+    int before;
+
+    (void)state;
+    hh_paper_config_defaults(&cfg);
+    cfg.n_external = 2;
+    cfg.external[0] = ext_tod(HH_TOD(9, 15) + 5 * S, HH_PAPER_EXT_CLOSE_POSITION, "INFY");
+    cfg.external[1] = (struct hh_paper_external){
+        .tod = false, .at = day0() + 8 * S, .action = HH_PAPER_EXT_CLOSE_POSITION,
+        .symbol = "NSE:TCS" };
+    e = env_new(&cfg);
+    place_ok(e, "B1", 0, HH_BUY, HH_ORD_MARKET, 30, 0, &id);
+    place_ok(e, "T1", 0, HH_SELL, HH_ORD_LIMIT, 10, P(1010), &t1);
+    place_ok(e, "S1", 1, HH_SELL, HH_ORD_MARKET, 20, 0, &id);
+    at(e, 1 * S);
+    tick(e, 0, P(1000), 100);
+    tick(e, 1, P(1500), 100);
+    assert_int_equal(hh_paper_position(e->p, e->iid[0]), 30);
+    assert_int_equal(hh_paper_position(e->p, e->iid[1]), -20);
+    assert_int_equal(hh_paper_next_due(e->p), day0() + 5 * S);
+    at(e, 4 * S);
+    tick(e, 0, P(1002), 100);                  /* the last price before it */
+    before = e->nrep;
+    at(e, 5 * S);
+    /* squared off by hand: an order of the broker's own, filled at once */
+    assert_int_equal(hh_paper_order_count(e->p), 4);
+    assert_int_equal(hh_paper_peek(e->p, 4, &bo), HH_OK);
+    assert_string_equal(bo.client_id, "manual4");
+    assert_int_equal(bo.side, HH_SELL);
+    assert_int_equal(bo.type, HH_ORD_MARKET);
+    assert_int_equal(bo.state, HH_OS_FILLED);
+    assert_int_equal(bo.filled, 30);
+    assert_int_equal(bo.avg_price, P(1002));
+    assert_int_equal(hh_paper_position(e->p, e->iid[0]), 0);
+    assert_int_equal(e->b.ops->funds(e->b.impl, &funds), HH_OK);
+    assert_int_equal(funds, cfg.capital + 30 * P(2));
+    /* the engine hears of it on the stream, as of an order it never placed */
+    assert_int_equal(e->nrep, before + 2);
+    assert_int_equal(e->rep[before].kind, HH_RPT_ACK);
+    assert_int_equal(e->rep[before + 1].kind, HH_RPT_FILL);
+    assert_int_equal(e->rep[before + 1].order_id, 4);
+    assert_int_equal(e->rep[before + 1].qty, 30);
+    assert_int_equal(e->b.ops->find(e->b.impl, "manual4", &bo), HH_OK);
+    /* the engine's working exit is left alone */
+    assert_int_equal(hh_paper_peek(e->p, t1, &bo), HH_OK);
+    assert_int_equal(bo.state, HH_OS_OPEN);
+    assert_int_equal(hh_paper_next_due(e->p), day0() + 8 * S);
+    at(e, 8 * S);
+    assert_int_equal(hh_paper_peek(e->p, 5, &bo), HH_OK);
+    assert_string_equal(bo.client_id, "manual5");
+    assert_int_equal(bo.side, HH_BUY);
+    assert_int_equal(bo.avg_price, P(1500));
+    assert_int_equal(hh_paper_position(e->p, e->iid[1]), 0);
+    assert_int_equal(hh_paper_stats(e->p)->external, 2);
+    assert_int_equal(hh_paper_stats(e->p)->squared_off, 2);
+    /* that exit would now oversell: the broker books it, as a real one */
+    at(e, 9 * S);
+    tick(e, 0, P(1011), 100);
+    assert_int_equal(hh_paper_position(e->p, e->iid[0]), -10);
+    assert_book_sums(e);
+    /* a restart applies nothing again, even on a later day past the time */
+    env_restart(e, &cfg);
+    at(e, 10 * S);
+    at(e, HH_NS_PER_DAY + 6 * S);
+    assert_int_equal(hh_paper_order_count(e->p), 5);
+    assert_int_equal(hh_paper_stats(e->p)->external, 2);
+    assert_int_equal(hh_paper_next_due(e->p), HH_TIME_MAX);
+    env_free(e);
+}
+
+static void test_external_cancel_orders(void **state)
+{
+    struct hh_paper_config cfg;
+    struct env *e;
+    struct hh_broker_order bo;
+    uint64_t b1, s1, c1;
+    int cancels = 0;
+
+    (void)state;
+    hh_paper_config_defaults(&cfg);
+    cfg.latency = 300 * MS;
+    cfg.fill_ratio = HH_RATIO_SCALE / 2;
+    cfg.n_external = 1;
+    cfg.external[0] = ext_tod(HH_TOD(9, 15) + 10 * S, HH_PAPER_EXT_CANCEL_ORDERS, "INFY");
+    e = env_new(&cfg);
+    place_ok(e, "B1", 0, HH_BUY, HH_ORD_LIMIT, 100, P(1000), &b1);
+    {
+        struct hh_order_req r = order(e, "S1", 0, HH_SELL, HH_ORD_STOP_LIMIT, 50, P(980),
+                                      P(985));
+
+        assert_int_equal(e->b.ops->place(e->b.impl, &r, &s1), HH_OK);
+    }
+    place_ok(e, "C1", 1, HH_BUY, HH_ORD_LIMIT, 10, P(1400), &c1);
+    at(e, 1 * S);
+    tick(e, 0, P(999), 100);                   /* B1: 50 of 100 */
+    at(e, 10 * S);
+    /* at once, whatever the latency, with the final filled */
+    assert_int_equal(hh_paper_peek(e->p, b1, &bo), HH_OK);
+    assert_int_equal(bo.state, HH_OS_CANCELLED);
+    assert_int_equal(bo.filled, 50);
+    assert_int_equal(hh_paper_peek(e->p, s1, &bo), HH_OK);
+    assert_int_equal(bo.state, HH_OS_CANCELLED);
+    assert_int_equal(hh_paper_peek(e->p, c1, &bo), HH_OK);
+    assert_int_equal(bo.state, HH_OS_OPEN);   /* another symbol */
+    for (int i = 0; i < e->nrep; i++) {
+        if (e->rep[i].kind != HH_RPT_CANCELLED)
+            continue;
+        cancels++;
+        assert_string_equal(e->rep[i].reason,
+                            "cancelled by the exchange (external cancel_orders)");
+        assert_int_equal(e->rep[i].filled, e->rep[i].order_id == b1 ? 50 : 0);
+        assert_int_equal(e->rep[i].leaves, 0);
+    }
+    assert_int_equal(cancels, 2);
+    assert_int_equal(hh_paper_stats(e->p)->exchange_cancels, 2);
+    assert_int_equal(hh_paper_stats(e->p)->external, 1);
+    assert_int_equal(e->b.ops->cancel(e->b.impl, b1), HH_ESTATE);   /* too late */
+    assert_int_equal(hh_paper_position(e->p, e->iid[0]), 50);
+    assert_book_sums(e);
+    env_free(e);
+}
+
+static void test_external_reject_next(void **state)
+{
+    struct hh_paper_config cfg;
+    struct env *e;
+    struct hh_broker_order bo;
+    struct hh_order_req r;
+    uint64_t id, j4;
+
+    (void)state;
+    hh_paper_config_defaults(&cfg);
+    cfg.n_unavailable = 1;
+    cfg.unavailable[0] = win(9, 15, 3, 9, 15, 4);
+    cfg.n_external = 1;
+    cfg.external[0] = ext_tod(HH_TOD(9, 15) + 2 * S, HH_PAPER_EXT_REJECT_NEXT, "TCS");
+    e = env_new(&cfg);
+    at(e, 1 * S);
+    place_ok(e, "J1", 1, HH_BUY, HH_ORD_MARKET, 10, 0, &id);   /* before it: normal */
+    at(e, 2 * S);
+    assert_int_equal(hh_paper_stats(e->p)->external, 1);
+    /* armed across a restart */
+    env_restart(e, &cfg);
+    /* a 503 has no effect: it does not take the rejection */
+    at(e, 3 * S);
+    r = order(e, "J2", 1, HH_BUY, HH_ORD_MARKET, 10, 0, 0);
+    assert_int_equal(e->b.ops->place(e->b.impl, &r, &id), HH_EUNAVAIL);
+    at(e, 4 * S);
+    place_ok(e, "J3", 0, HH_BUY, HH_ORD_MARKET, 10, 0, &id);   /* another symbol */
+    place_ok(e, "J4", 1, HH_BUY, HH_ORD_LIMIT, 10, P(1400), &j4);   /* accepted ... */
+    place_ok(e, "J5", 1, HH_BUY, HH_ORD_LIMIT, 10, P(1400), &id);   /* only the next */
+    at(e, 4 * S);
+    assert_int_equal(e->nrep, 4);                    /* J1's ACK, then J3, J5, J4 */
+    assert_int_equal(e->rep[1].kind, HH_RPT_ACK);
+    assert_int_equal(e->rep[2].kind, HH_RPT_ACK);
+    assert_int_equal(e->rep[2].order_id, id);
+    assert_int_equal(e->rep[3].kind, HH_RPT_REJECTED);                /* ... then rejected */
+    assert_int_equal(e->rep[3].order_id, j4);
+    assert_string_equal(e->rep[3].reason, "rejected by the exchange (external reject_next)");
+    assert_int_equal(hh_paper_peek(e->p, j4, &bo), HH_OK);
+    assert_int_equal(bo.state, HH_OS_REJECTED);
+    assert_int_equal(hh_paper_stats(e->p)->forced_rejects, 1);
+    assert_int_equal(hh_paper_stats(e->p)->rejected, 1);
+    env_free(e);
+}
+
+static void test_older_state_refused(void **state)
+{
+    struct hh_paper_config cfg;
+    struct env *e;
+    void *blob;
+    size_t len;
+    struct hh_diag d;
+
+    (void)state;
+    hh_paper_config_defaults(&cfg);
+    e = env_new(&cfg);
+    assert_int_equal(hh_paper_snapshot(e->p, &blob, &len), HH_OK);
+    ((unsigned char *)blob)[8] = 1;            /* u32 version, little-endian */
+    assert_null(hh_paper_restore(e->inst, &e->clock, &cfg, blob, len, &d));
+    assert_non_null(strstr(d.msg, "version 1"));
+    assert_non_null(strstr(d.msg, "version 2"));
+    free(blob);
+    env_free(e);
+}
+
+static void test_config_maps_new_faults(void **state)
+{
+    struct hh_config *c = calloc(1, sizeof *c);
+    struct hh_paper_config p;
+    struct env *e;
+
+    (void)state;
+    assert_non_null(c);
+    hh_config_defaults(c);
+    c->paper.duplicate_update_pct = PCT(2.5);
+    c->paper.reorder_update_pct = PCT(4);
+    c->paper.book_lag = 1500 * MS;
+    c->paper.n_external = 2;
+    c->paper.external[0] = (struct hh_config_external){
+        .tod = true, .at = HH_TOD(10, 5), .action = HH_CONFIG_EXT_CLOSE_POSITION,
+        .symbol = "NIFTY" };
+    c->paper.external[1] = (struct hh_config_external){
+        .tod = false, .at = day0(), .action = HH_CONFIG_EXT_REJECT_NEXT, .symbol = "NSE:TCS" };
+    hh_config_paper(c, false, &p);
+    assert_int_equal(p.duplicate_update_pct, PCT(2.5));
+    assert_int_equal(p.reorder_update_pct, PCT(4));
+    assert_int_equal(p.book_lag, 1500 * MS);
+    assert_int_equal(p.n_external, 2);
+    assert_true(p.external[0].tod);
+    assert_int_equal(p.external[0].at, HH_TOD(10, 5));
+    assert_int_equal(p.external[0].action, HH_PAPER_EXT_CLOSE_POSITION);
+    assert_string_equal(p.external[0].symbol, "NIFTY");
+    assert_false(p.external[1].tod);
+    assert_int_equal(p.external[1].at, day0());
+    assert_int_equal(p.external[1].action, HH_PAPER_EXT_REJECT_NEXT);
+    assert_string_equal(p.external[1].symbol, "NSE:TCS");
+    e = env_new(&p);                           /* a broker takes it */
+    env_free(e);
+    /* shadow: nothing is faulted */
+    hh_config_paper(c, true, &p);
+    assert_int_equal(p.duplicate_update_pct, 0);
+    assert_int_equal(p.reorder_update_pct, 0);
+    assert_int_equal(p.book_lag, 0);
+    assert_int_equal(p.n_external, 0);
+    free(c);
 }
 
 /* ---- 2. seed scenario 3: broker failure and recovery -------------------------- */
@@ -975,6 +1481,7 @@ struct pt_ord {
     int k;                           /* instrument index */
     enum pt_op op;                   /* pending broker call */
     hh_time_t op_due;
+    hh_time_t placed_at;             /* the last placement that reached the broker */
     struct hh_retry_track tr;
     bool settled;                    /* terminal on both sides, checked equal */
 };
@@ -991,7 +1498,7 @@ enum {
     T_PARTIAL, T_REJECT, T_BREAKER_OPEN, T_BREAKER_REFUSED, T_HSL_FILLED,
     T_HSL_PARTIAL_CANCEL, T_HSL_GAP, T_HSL_UNTRIGGERED, T_HSL_TOO_LATE, T_HSL_POLL, T_HSL_FAILED,
     T_STALE_REFUSED, T_CAUGHT_UP, T_QTY_DIVERGED, T_POLL_FAILED, T_UNKNOWN_RPT,
-    T_REDUCED, T_N
+    T_REDUCED, T_DUP, T_REORDER, T_LAG, T_N
 };
 
 static const char *const tally_names[T_N] = {
@@ -1005,6 +1512,8 @@ static const char *const tally_names[T_N] = {
     "stop market rejected (alert)", "stale reports refused (ACK/MODIFIED late)",
     "polls caught up a lagging order", "quantity divergences adopted",
     "polls failed (503)", "reports for orders not yet known", "exits cut by reduce-only",
+    "duplicate fills recognised by exec id", "reports delivered swapped",
+    "answers without an order not listed yet",
 };
 
 struct pt {
@@ -1248,6 +1757,8 @@ static void pt_place(struct pt *t, int i)
     }
     rc = t->b.ops->place(t->b.impl, &d->o->req, &id);
     hh_breaker_record(&t->brk, t->now, rc);
+    if (rc == HH_OK || rc == HH_ETIMEOUT)
+        d->placed_at = t->now;
     PT_LOG(t, "place %d %s %s %s %lld -> %s", i, d->o->req.client_id,
            d->o->req.side == HH_BUY ? "BUY" : "SELL", hh_ord_type_name(d->o->req.type),
            (long long)d->o->req.qty, hh_errname(rc));
@@ -1297,9 +1808,10 @@ static void pt_find(struct pt *t, int i)
     hh_breaker_record(&t->brk, t->now, rc);
     if (rc == HH_OK) {
         pt_adopt(t, i, &b);
-    } else if (rc == HH_ENOTFOUND) {
+    } else if (rc == HH_ENOTFOUND && t->now >= d->placed_at + t->cfg.book_lag) {
         pt_fail(t, "order %d timed out but does not exist", i);   /* paper: never */
     } else {
+        /* 503, or not listed yet (book_lag): never taken for gone */
         d->op = PT_OP_FIND;
         d->op_due = t->now + 1 * S;
     }
@@ -1414,6 +1926,17 @@ static void pt_hsl_do(struct pt *t, int h, struct hh_hsl_action *a)
     }
 }
 
+static uint64_t pt_fill_digest(const struct hh_report *r)
+{
+    uint64_t h = 0xcbf29ce484222325ULL;
+    const uint64_t f[] = { r->order_id, (uint64_t)r->qty, (uint64_t)r->price,
+                           (uint64_t)r->filled, (uint64_t)r->ts };
+
+    for (size_t i = 0; i < sizeof f / sizeof f[0]; i++)
+        h = (h ^ f[i]) * 0x100000001b3ULL;
+    return h;
+}
+
 static void pt_on_report(void *ctx, const struct hh_report *r)
 {
     struct pt *t = ctx;
@@ -1423,9 +1946,16 @@ static void pt_on_report(void *ctx, const struct hh_report *r)
     int i, rc;
 
     if (r->kind == HH_RPT_FILL) {
-        if (hh_u64map_get(&t->execs, r->exec_id, &v))
-            pt_fail(t, "exec id %llu delivered twice", (unsigned long long)r->exec_id);
-        hh_u64map_put(&t->execs, r->exec_id, 1);
+        /* a copy (duplicate_update_pct) is recognised by its exec id and
+         * must be the first report again */
+        if (hh_u64map_get(&t->execs, r->exec_id, &v)) {
+            if (v != pt_fill_digest(r))
+                pt_fail(t, "exec id %llu delivered twice, differently",
+                        (unsigned long long)r->exec_id);
+            t->hit[T_DUP]++;
+            return;
+        }
+        hh_u64map_put(&t->execs, r->exec_id, pt_fill_digest(r));
     }
     if (!hh_u64map_get(&t->byid, r->order_id, &v)) {
         t->hit[T_UNKNOWN_RPT]++;     /* a timed-out placement not found yet */
@@ -1448,6 +1978,25 @@ static void pt_on_report(void *ctx, const struct hh_report *r)
         pt_fail(t, "report %d for order %d refused: %s: %s", (int)r->kind, i, hh_errname(rc),
                 diag.msg);
     }
+}
+
+/* The row of order `id` in the listing t->bo[0..n) (in id order, with the
+ * orders not listed yet left out), or NULL. */
+static const struct hh_broker_order *pt_listed(const struct pt *t, size_t n, uint64_t id)
+{
+    size_t lo = 0, hi = n;
+
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+
+        if (t->bo[mid].order_id == id)
+            return &t->bo[mid];
+        if (t->bo[mid].order_id < id)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return NULL;
 }
 
 /* The reconciliation poll: every order adopted from the broker's book. */
@@ -1487,8 +2036,7 @@ static void pt_poll(struct pt *t, bool bypass)
         const struct hh_broker_order *b = NULL;
 
         if (d->o->order_id) {
-            if (d->o->order_id <= n)
-                b = &t->bo[d->o->order_id - 1];
+            b = pt_listed(t, n, d->o->order_id);
         } else {
             for (size_t j = n; j-- > 0;)
                 if (!strcmp(t->bo[j].client_id, d->o->req.client_id)) {
@@ -1498,8 +2046,9 @@ static void pt_poll(struct pt *t, bool bypass)
         }
         if (!b) {
             /* not at the broker: only orders a 503 or the breaker kept
-             * from it (never one whose placement timed out) */
-            if (d->op == PT_OP_FIND)
+             * from it, or one not listed yet (book_lag); never one whose
+             * placement timed out a book lag ago */
+            if (d->op == PT_OP_FIND && t->now >= d->placed_at + t->cfg.book_lag)
                 pt_fail(t, "order %d timed out but is not in the order book", i);
             continue;
         }
@@ -1728,6 +2277,8 @@ static void pt_schedule(struct pt *t)
     static const int tout[] = { 0, 0, 5, 20 };
     static const int64_t lat[] = { 0, 0, 50 * MS, 400 * MS };
     static const int fill[] = { 1000, 1000, 500, 200 };
+    static const int dup[] = { 0, 0, 5, 20 };
+    static const int64_t lag[] = { 0, 0, 500 * MS, 2000 * MS };
 
     hh_paper_config_defaults(&t->cfg);
     t->cfg.seed = t->seed;
@@ -1750,6 +2301,9 @@ static void pt_schedule(struct pt *t)
         t->cfg.disconnect[w] = (struct hh_paper_window){ from, from + (1 + pt_rn(t, 20)) * S };
     }
     t->ninst = 1 + pt_rn(t, 2);
+    t->cfg.duplicate_update_pct = PCT(dup[pt_rn(t, 4)]);
+    t->cfg.reorder_update_pct = PCT(dup[pt_rn(t, 4)]);
+    t->cfg.book_lag = lag[pt_rn(t, 4)];
 }
 
 /* One schedule; returns the number of failed checks (t->why: the first). */
@@ -1858,7 +2412,7 @@ static int pt_run(struct pt *t, const struct hh_instruments *inst, const hh_iid_
     }
     /* the end: a poll past every window, then everything must agree */
     if (!t->fails) {
-        t->now = (t->now > end ? t->now : end) + 1 * S;
+        t->now = (t->now > end ? t->now : end) + 1 * S + t->cfg.book_lag;
         hh_clock_advance(&t->clock, t->now);
         hh_paper_pump(t->p);
         pt_poll(t, true);
@@ -1909,6 +2463,8 @@ static int pt_run(struct pt *t, const struct hh_instruments *inst, const hh_iid_
         t->hit[T_PARTIAL] = st->partial_fills;
         t->hit[T_REJECT] = st->rejected;
         t->hit[T_BREAKER_OPEN] = t->brk.opens;
+        t->hit[T_REORDER] = st->reordered;
+        t->hit[T_LAG] = st->lag_hidden;
         for (int h = 0; h < t->nhsl; h++) {
             const struct hh_hsl *m = &t->hsl[h];
 
@@ -1982,6 +2538,278 @@ static void test_property_fault_schedules(void **state)
     }
 }
 
+/* ---- 5. the stream's faults never change the book ------------------------------ */
+
+#define SF_STEPS 600                    /* 100 ms each */
+#define SF_END (SF_STEPS * 100 * MS + 5 * S)   /* past every hold, lag and window */
+
+/* One scripted run: the same calls and market data whatever the stream
+ * does (the script never looks at an answer that a stream fault or the
+ * book lag could change). */
+struct sf {
+    hh_iid_t iid[2];
+    struct hh_clock clock;
+    struct hh_paper *p;
+    struct hh_broker b;
+    uint64_t rng;
+    struct hh_u64map fills;             /* exec id -> digest of its first report */
+    uint64_t copies;                    /* FILL reports repeating an exec id */
+    uint64_t contradictions;            /* ... that differ from the first */
+};
+
+static uint64_t sf_rand(uint64_t *s)
+{
+    uint64_t z = (*s += 0x9E3779B97F4A7C15ULL);
+
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+    return z ^ (z >> 31);
+}
+
+static int sf_rn(uint64_t *s, int n)
+{
+    return (int)(sf_rand(s) % (uint64_t)n);
+}
+
+static uint64_t sf_digest(const struct hh_report *r)
+{
+    const uint64_t f[] = { r->order_id, (uint64_t)r->ts, r->iid, (uint64_t)r->side,
+                           (uint64_t)r->qty, (uint64_t)r->price, (uint64_t)r->filled,
+                           (uint64_t)r->leaves };
+    uint64_t h = 0xcbf29ce484222325ULL;
+
+    for (size_t i = 0; i < sizeof f / sizeof f[0]; i++)
+        h = (h ^ f[i]) * 0x100000001b3ULL;
+    return h;
+}
+
+/* A fill repeated on the stream is a copy of the first: same exec id, same
+ * contents. */
+static void sf_report(void *ctx, const struct hh_report *r)
+{
+    struct sf *s = ctx;
+    uint64_t v;
+
+    if (r->kind != HH_RPT_FILL)
+        return;
+    if (!hh_u64map_get(&s->fills, r->exec_id, &v)) {
+        hh_u64map_put(&s->fills, r->exec_id, sf_digest(r));
+        return;
+    }
+    s->copies++;
+    s->contradictions += v != sf_digest(r);
+}
+
+/* One step of the script at day0 + step x 100 ms. */
+static void sf_step(struct sf *s, int step, hh_price_t px[2])
+{
+    static const enum hh_ord_type types[] = { HH_ORD_MARKET, HH_ORD_LIMIT, HH_ORD_STOP,
+                                              HH_ORD_STOP_LIMIT };
+    struct hh_broker_order bo;
+    size_t n = hh_paper_order_count(s->p);
+    int k = sf_rn(&s->rng, 2);
+
+    if (sf_rn(&s->rng, 100) < 30) {
+        struct hh_order_req r = { .iid = s->iid[k], .qty = 1 + sf_rn(&s->rng, 50) };
+        uint64_t id;
+
+        snprintf(r.client_id, sizeof r.client_id, "S%d", step);
+        r.side = sf_rn(&s->rng, 2) ? HH_BUY : HH_SELL;
+        r.type = types[sf_rn(&s->rng, 4)];
+        r.trigger = r.type >= HH_ORD_STOP ? px[k] + (r.side == HH_BUY ? 2 : -2) * TICK : 0;
+        r.limit = r.type == HH_ORD_LIMIT || r.type == HH_ORD_STOP_LIMIT
+                      ? px[k] + (sf_rn(&s->rng, 7) - 3) * TICK : 0;
+        s->b.ops->place(s->b.impl, &r, &id);
+    }
+    if (n && sf_rn(&s->rng, 100) < 10)
+        s->b.ops->cancel(s->b.impl, 1 + (uint64_t)sf_rn(&s->rng, (int)n));
+    if (n && sf_rn(&s->rng, 100) < 5)
+        s->b.ops->modify(s->b.impl, 1 + (uint64_t)sf_rn(&s->rng, (int)n), 0, px[k], 0);
+    if (n && sf_rn(&s->rng, 100) < 10) {
+        char cid[HH_CLIENT_ID_MAX];
+
+        snprintf(cid, sizeof cid, "S%d", sf_rn(&s->rng, step + 1));
+        s->b.ops->find(s->b.impl, cid, &bo);
+        s->b.ops->status(s->b.impl, 1 + (uint64_t)sf_rn(&s->rng, (int)n), &bo);
+    }
+    for (int j = 0; j < 2; j++) {
+        struct hh_tick t = { .ts = s->clock.now, .iid = s->iid[j], .qty = 1 + sf_rn(&s->rng, 80) };
+
+        px[j] += (sf_rn(&s->rng, 5) - 2) * TICK;
+        t.price = px[j];
+        s->b.ops->on_tick(s->b.impl, &t);
+    }
+}
+
+/* Run the script of `script` against a broker with cfg; the broker is left
+ * in s->p at SF_END. */
+static void sf_run(struct sf *s, const struct hh_instruments *inst, const hh_iid_t iid[2],
+                   const struct hh_paper_config *cfg, uint64_t script)
+{
+    hh_price_t px[2] = { P(1000), P(1500) };
+
+    memset(s, 0, sizeof *s);
+    s->iid[0] = iid[0];
+    s->iid[1] = iid[1];
+    s->rng = script;
+    hh_clock_init(&s->clock, true);
+    hh_clock_advance(&s->clock, day0());
+    assert_non_null(s->p = hh_paper_new(inst, &s->clock, cfg));
+    s->b = hh_paper_broker(s->p);
+    s->b.ops->set_sink(s->b.impl, sf_report, s);
+    hh_u64map_init(&s->fills, 256);
+    for (int step = 0; step < SF_STEPS; step++) {
+        hh_clock_advance(&s->clock, day0() + step * 100 * MS);
+        hh_paper_pump(s->p);
+        sf_step(s, step, px);
+    }
+    hh_clock_advance(&s->clock, day0() + SF_END);
+    hh_paper_pump(s->p);
+    hh_u64map_free(&s->fills);
+}
+
+/* The book's faults (the same in both runs) and, into `faulted`, the
+ * stream's on top of them. */
+static void sf_configs(uint64_t seed, struct hh_paper_config *base,
+                       struct hh_paper_config *faulted)
+{
+    static const char *const syms[] = { "INFY", "NSE:TCS" };
+    uint64_t r = seed * 0x2545F4914F6CDD1DULL;
+
+    hh_paper_config_defaults(base);
+    base->seed = seed;
+    base->latency = sf_rn(&r, 3) * 150 * MS;
+    base->fill_ratio = sf_rn(&r, 2) ? HH_RATIO_SCALE : HH_RATIO_SCALE / 2;
+    base->reject_pct = PCT(sf_rn(&r, 2) * 5);
+    base->timeout_pct = PCT(sf_rn(&r, 2) * 10);
+    base->n_unavailable = sf_rn(&r, 2);
+    base->unavailable[0] = win(9, 15, 10 + sf_rn(&r, 40), 9, 15, 55);
+    base->n_external = sf_rn(&r, 4);
+    for (int i = 0; i < base->n_external; i++)
+        base->external[i] = ext_tod(HH_TOD(9, 15) + (1 + sf_rn(&r, 58)) * S,
+                                    (enum hh_paper_ext_action)sf_rn(&r, 3), syms[sf_rn(&r, 2)]);
+    *faulted = *base;
+    faulted->drop_update_pct = PCT(sf_rn(&r, 3) * 10);
+    faulted->delay_update = sf_rn(&r, 2) * 200 * MS;
+    faulted->duplicate_update_pct = PCT(5 + sf_rn(&r, 46));
+    faulted->reorder_update_pct = PCT(5 + sf_rn(&r, 46));
+    faulted->book_lag = sf_rn(&r, 3) * 1000 * MS;
+    faulted->n_disconnect = sf_rn(&r, 3);
+    for (int w = 0; w < faulted->n_disconnect; w++) {
+        int from = 5 + sf_rn(&r, 50);
+
+        faulted->disconnect[w] = win(9, 15, from, 9, 15, from + 1 + sf_rn(&r, 3));
+    }
+}
+
+/* Both books equal: every order, every position, the funds. */
+static void sf_compare(uint64_t seed, const struct sf *a, const struct sf *b)
+{
+    hh_money_t fa, fb;
+
+    if (hh_paper_order_count(a->p) != hh_paper_order_count(b->p))
+        fail_msg("seed %llu: %zu orders without stream faults, %zu with",
+                 (unsigned long long)seed, hh_paper_order_count(a->p),
+                 hh_paper_order_count(b->p));
+    for (size_t id = 1; id <= hh_paper_order_count(a->p); id++) {
+        struct hh_broker_order x, y;
+
+        hh_paper_peek(a->p, id, &x);
+        hh_paper_peek(b->p, id, &y);
+        if (memcmp(&x, &y, sizeof x))
+            fail_msg("seed %llu: order %zu differs: %s %lld/%lld vs %s %lld/%lld",
+                     (unsigned long long)seed, id, hh_ord_state_name(x.state),
+                     (long long)x.filled, (long long)x.qty, hh_ord_state_name(y.state),
+                     (long long)y.filled, (long long)y.qty);
+    }
+    for (int k = 0; k < 2; k++)
+        if (hh_paper_position(a->p, a->iid[k]) != hh_paper_position(b->p, b->iid[k]))
+            fail_msg("seed %llu: position %d differs", (unsigned long long)seed, k);
+    assert_int_equal(a->b.ops->funds(a->b.impl, &fa), HH_OK);
+    assert_int_equal(b->b.ops->funds(b->b.impl, &fb), HH_OK);
+    assert_int_equal(fa, fb);
+}
+
+/* Each position is the sum of its orders' fills (manual ones included). */
+static void sf_check_sums(uint64_t seed, const struct sf *s)
+{
+    hh_qty_t sum[2] = { 0, 0 };
+
+    for (size_t id = 1; id <= hh_paper_order_count(s->p); id++) {
+        struct hh_broker_order b;
+
+        hh_paper_peek(s->p, id, &b);
+        sum[b.iid == s->iid[1]] += b.side == HH_BUY ? b.filled : -b.filled;
+    }
+    for (int k = 0; k < 2; k++)
+        if (sum[k] != hh_paper_position(s->p, s->iid[k]))
+            fail_msg("seed %llu: fills of %d sum to %lld, position %lld",
+                     (unsigned long long)seed, k, (long long)sum[k],
+                     (long long)hh_paper_position(s->p, s->iid[k]));
+}
+
+static void test_property_stream_never_changes_book(void **state)
+{
+    hh_iid_t iid[2];
+    struct hh_instruments *inst = make_inst(iid);
+    struct sf *s = calloc(3, sizeof *s);
+    struct hh_paper_stats sum;
+    uint64_t copies = 0, seeds = 400;
+
+    (void)state;
+    assert_non_null(s);
+    memset(&sum, 0, sizeof sum);
+    for (uint64_t seed = 1; seed <= seeds; seed++) {
+        struct hh_paper_config base, faulted;
+        const struct hh_paper_stats *st;
+        void *blob[2];
+        size_t len[2];
+
+        sf_configs(seed, &base, &faulted);
+        sf_run(&s[0], inst, iid, &base, seed);
+        sf_run(&s[1], inst, iid, &faulted, seed);
+        sf_compare(seed, &s[0], &s[1]);
+        sf_check_sums(seed, &s[1]);
+        if (s[1].contradictions)
+            fail_msg("seed %llu: a repeated exec id with other contents",
+                     (unsigned long long)seed);
+        st = hh_paper_stats(s[1].p);
+        if (s[1].copies > st->duplicated)
+            fail_msg("seed %llu: %llu fills repeated, %llu duplicated on purpose",
+                     (unsigned long long)seed, (unsigned long long)s[1].copies,
+                     (unsigned long long)st->duplicated);
+        copies += s[1].copies;
+        sum.duplicated += st->duplicated;
+        sum.reordered += st->reordered;
+        sum.lag_hidden += st->lag_hidden;
+        sum.external += st->external;
+        sum.squared_off += st->squared_off;
+        sum.exchange_cancels += st->exchange_cancels;
+        sum.forced_rejects += st->forced_rejects;
+        /* deterministic for a seed: a second faulted run, the same state */
+        sf_run(&s[2], inst, iid, &faulted, seed);
+        assert_int_equal(hh_paper_snapshot(s[1].p, &blob[0], &len[0]), HH_OK);
+        assert_int_equal(hh_paper_snapshot(s[2].p, &blob[1], &len[1]), HH_OK);
+        assert_int_equal(len[0], len[1]);
+        assert_memory_equal(blob[0], blob[1], len[0]);
+        free(blob[0]);
+        free(blob[1]);
+        for (int i = 0; i < 3; i++)
+            hh_paper_free(s[i].p);
+    }
+    printf("stream: %llu seeds; duplicated %llu (fills repeated %llu), reordered %llu, "
+           "lag-hidden answers %llu, external %llu (squared off %llu, exchange cancels %llu, "
+           "forced rejects %llu)\n", (unsigned long long)seeds,
+           (unsigned long long)sum.duplicated, (unsigned long long)copies,
+           (unsigned long long)sum.reordered, (unsigned long long)sum.lag_hidden,
+           (unsigned long long)sum.external, (unsigned long long)sum.squared_off,
+           (unsigned long long)sum.exchange_cancels, (unsigned long long)sum.forced_rejects);
+    assert_true(copies > 0 && sum.reordered > 0 && sum.lag_hidden > 0 &&
+                sum.squared_off > 0 && sum.exchange_cancels > 0 && sum.forced_rejects > 0);
+    free(s);
+    hh_inst_free(inst);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1995,10 +2823,19 @@ int main(void)
         cmocka_unit_test(test_determinism),
         cmocka_unit_test(test_snapshot_restore),
         cmocka_unit_test(test_autosave_before_anything_leaves),
+        cmocka_unit_test(test_duplicated_updates),
+        cmocka_unit_test(test_reordered_updates),
+        cmocka_unit_test(test_book_lag),
+        cmocka_unit_test(test_external_close_position),
+        cmocka_unit_test(test_external_cancel_orders),
+        cmocka_unit_test(test_external_reject_next),
+        cmocka_unit_test(test_older_state_refused),
+        cmocka_unit_test(test_config_maps_new_faults),
         cmocka_unit_test(test_scenario_3_broker_failure_and_recovery),
         cmocka_unit_test(test_hybrid_sl_gap_through_on_paper),
         cmocka_unit_test(test_hybrid_sl_cancel_ack_lost_on_paper),
         cmocka_unit_test(test_property_fault_schedules),
+        cmocka_unit_test(test_property_stream_never_changes_book),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
 

@@ -805,7 +805,7 @@ static void test_disk_full_state_consistent(void **state)
     (void)state;
     db_path(path, sizeof path, "full2.db");
     hh_store_opts_default(&o);
-    o.max_pages = 40;
+    o.max_pages = 48;                  /* the v4 schema alone takes ~30 */
     o.ack = on_ack_max;
     o.ack_ctx = &f;
     o.failed = on_fail;
@@ -1004,8 +1004,9 @@ static void test_tamper_delete_reorder_truncate(void **state)
         assert_int_equal(hh_store_audit_verify(r, &v, &d), HH_OK);
         hh_store_reader_close(r);
         hh_store_audit_hash(11, T0, "ORDER_SENT", "", 0, "{}", 2, v.head_hash, h);
-        snprintf(sql, sizeof sql, "INSERT INTO audit VALUES (11, %lld, 'ORDER_SENT', '', "
-                 "'{}', '%s', '%s')", T0, v.head_hash, h);
+        snprintf(sql, sizeof sql, "INSERT INTO audit (seq, at, kind, correlation_id, payload, "
+                 "prev_hash, hash) VALUES (11, %lld, 'ORDER_SENT', '', '{}', '%s', '%s')", T0,
+                 v.head_hash, h);
     }
     raw_exec(p, sql);
     expect_bad(p, 11, "beyond the audit head");
@@ -1049,6 +1050,76 @@ static int teardown(void **state)
     return 0;
 }
 
+/* ---- v4: Kafka messages and the outbox ------------------------------------------- */
+
+static void on_kafka_offset(void *ctx, int32_t partition, int64_t offset)
+{
+    char *out = ctx;
+    size_t n = strlen(out);
+
+    snprintf(out + n, 256 - n, "%d:%lld ", partition, (long long)offset);
+}
+
+static int on_unsent(void *ctx, const struct hh_store_outbox *o)
+{
+    char *out = ctx;
+    size_t n = strlen(out);
+
+    snprintf(out + n, 256 - n, "%llu:%s:%s:%s ", (unsigned long long)o->seq,
+             o->kind == HH_OUTBOX_EVENT ? "EVENT" : "DEAD_LETTER", o->topic,
+             o->reason ? o->reason : "-");
+    return 0;
+}
+
+static void test_kafka_offsets_and_outbox(void **state)
+{
+    char path[512], offs[256] = "", unsent[256] = "";
+    struct hh_store *st;
+    struct hh_store_reader *r;
+    struct hh_diag d = { { 0 } };
+    struct failrec f = { 0 };
+    struct hh_store_opts o;
+    uint64_t max = 0;
+    struct hh_store_rec recs[3] = {
+        { .kind = HH_STORE_SIGNAL, .u.signal = { .raw = "{}", .line = 8, .topic = "sig",
+                                                 .partition = 1, .offset = 7 } },
+        { .kind = HH_STORE_SIGNAL, .u.signal = { .raw = "{}", .line = 3, .topic = "sig",
+                                                 .partition = 0, .offset = 2 } },
+        { .kind = HH_STORE_OUTBOX, .u.outbox = { .seq = 1, .topic = "dlq", .reason = "STALE",
+                                                 .payload = "{}", .at = T0 } },
+    };
+    struct hh_store_outbox ev = { .seq = 2, .kind = HH_OUTBOX_EVENT, .topic = "ev",
+                                  .key = "XYZ", .payload = "{}", .at = T0 };
+    struct hh_store_rec evrec = { .kind = HH_STORE_OUTBOX, .u.outbox = ev };
+    struct hh_store_outbox_sent sent = { .seq = 1 };
+
+    (void)state;
+    db_path(path, sizeof path, "kafka.db");
+    st = open_ok(path, NULL);
+    assert_int_equal(hh_store_submit(st, recs, 3, 0, NULL, &d), HH_OK);
+    assert_int_equal(hh_store_submit(st, &evrec, 1, 0, NULL, &d), HH_OK);
+    assert_int_equal(hh_store_put_outbox_sent(st, &sent, 0), HH_OK);
+    close_ok(st);
+    assert_int_equal(hh_store_reader_open(path, &r, &d), HH_OK);
+    assert_int_equal(hh_store_read_kafka_offsets(r, "sig", on_kafka_offset, offs, &d), HH_OK);
+    assert_string_equal(offs, "0:2 1:7 ");
+    assert_int_equal(hh_store_read_outbox(r, on_unsent, unsent, &max, &d), HH_OK);
+    assert_string_equal(unsent, "2:EVENT:ev:- ");
+    assert_int_equal(max, 2);
+    hh_store_reader_close(r);
+    /* the same message decided twice: the store fails rather than keep both */
+    hh_store_opts_default(&o);
+    o.failed = on_fail;
+    o.fail_ctx = &f;
+    st = open_ok(path, &o);
+    assert_int_equal(hh_store_submit(st, recs, 1, 0, NULL, &d), HH_OK);
+    assert_int_not_equal(hh_store_flush(st, &d), HH_OK);
+    assert_int_equal(f.calls, 1);
+    assert_non_null(strstr(f.msg, "UNIQUE"));
+    hh_store_close(st, &d);
+    assert_int_equal(raw_int(path, "SELECT count(*) FROM signals"), 2);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1069,6 +1140,7 @@ int main(void)
         cmocka_unit_test(test_tamper_edit),
         cmocka_unit_test(test_tamper_delete_reorder_truncate),
         cmocka_unit_test(test_checkpoint_blob_tamper),
+        cmocka_unit_test(test_kafka_offsets_and_outbox),
     };
     int rc = cmocka_run_group_tests(tests, NULL, teardown);
 
