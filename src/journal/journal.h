@@ -340,6 +340,14 @@ int hh_journal_kill_state(const char *path, struct hh_store_kill_row *out, bool 
 int hh_journal_kill(struct hh_journal *p, const struct hh_store_kill_row *k, bool applied,
                     hh_time_t at);
 
+/*
+ * An operations-API request refused (SPEC §12): an API_REFUSED audit row
+ * {"code", "method", "path", "client"} at engine time `at`, joining the
+ * current step.  Never a secret: the API passes none.
+ */
+int hh_journal_api_refused(struct hh_journal *p, const char *code, const char *method,
+                           const char *path, const char *client, hh_time_t at);
+
 /* What hh_journal_restore() found. */
 struct hh_journal_restored {
     bool found;                    /* a checkpoint was there (else nothing restored) */

@@ -2,7 +2,9 @@
  * kill.c — the kill switch in the journal: the latest request read back for
  * an engine (re)starting or polling, and a change the engine applies (or
  * `hedgehog kill` records with no engine running) as records of the step —
- * the kill_switch row or its "applied" mark, and the KILL_SWITCH audit row.
+ * the kill_switch row or its "applied" mark, and the KILL_SWITCH audit row;
+ * and the operations API's refusals (API_REFUSED), the other audited act of
+ * an operator.
  *
  * Invariant: every KILL_SWITCH audit row this file writes names the action,
  * the state it leaves, the reason, who asked and when, and whether an
@@ -36,6 +38,20 @@ static void kill_row(struct hh_journal *p, const struct hh_store_kill_row *k, bo
     r->u.kill.at = k->at;
     r->u.kill.by = hh_journal__keep(p, k->by);
     r->u.kill.applied_at = applied ? at : HH_TIME_NONE;
+}
+
+int hh_journal_api_refused(struct hh_journal *p, const char *code, const char *method,
+                           const char *path, const char *client, hh_time_t at)
+{
+    if (p->rc)
+        return p->rc;
+    hh_journal__payload_begin(p);
+    hh_json_str(&p->j, "code", code);
+    hh_json_str(&p->j, "method", method);
+    hh_json_str(&p->j, "path", path);
+    hh_json_str(&p->j, "client", client);
+    hh_journal__audit(p, HH_AUDIT_API_REFUSED, at, NULL);
+    return p->rc;
 }
 
 int hh_journal_kill(struct hh_journal *p, const struct hh_store_kill_row *k, bool applied,

@@ -234,7 +234,7 @@ struct hh_store_outbox_sent {
     X(RISK_REJECTED) X(MODE_CHANGE) X(KILL_SWITCH)                        \
     X(RECONCILE_DIVERGENCE) X(CONFIG_LOADED)                              \
     X(ENGINE_START) X(ENGINE_STOP)                                        \
-    X(BREAKER) X(ALERT) X(KEY_ROTATED)
+    X(BREAKER) X(ALERT) X(KEY_ROTATED) X(API_REFUSED)
 
 enum hh_audit_kind {
 #define HH__AUDIT_ENUM(name) HH_AUDIT_##name,

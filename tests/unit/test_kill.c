@@ -181,7 +181,11 @@ static void test_side_door_beside_the_writer(void **state)
     /* a side-door request is pending whatever it said */
     assert_true(latest(p, true).applied_at == HH_TIME_NONE);
     /* an older schema has no table for it */
-    raw_exec(p, "DROP TABLE kill_switch; PRAGMA user_version = 3;");
+    raw_exec(p, "DROP INDEX signals_by_message; DROP TABLE outbox;"
+                "ALTER TABLE signals DROP COLUMN topic;"
+                "ALTER TABLE signals DROP COLUMN kafka_partition;"
+                "ALTER TABLE signals DROP COLUMN kafka_offset;"
+                "DROP TABLE kill_switch; PRAGMA user_version = 3;");
     assert_int_equal(hh_store_kill_request(p, &k, 5000, &id, &d), HH_EDB);
     assert_non_null(strstr(d.msg, "schema version 3 has no kill switch table"));
     latest(p, false);
