@@ -37,7 +37,8 @@ contains "no command: the usage on stderr" none.err "usage: hedgehog COMMAND"
 check_exit "an unknown command: exit 2" 2 "$HH" frobnicate
 
 # ---- every command: --help (stdout, exit 0), an unknown argument (usage, exit 2) ----------
-for cmd in backtest run validate candles compare margin price-options config audit db api; do
+for cmd in backtest run validate candles compare margin price-options config audit kill report db \
+    api; do
     "$HH" $cmd --help >h.out 2>h.err
     equals "$cmd --help: exit 0" 0 $?
     contains "$cmd --help: its usage on stdout" h.out "usage: hedgehog $cmd"
