@@ -49,7 +49,7 @@ CFLAGS    = -std=gnu11 $(OPT) -g $(WARN) $(SANFLAGS) -D_GNU_SOURCE -Isrc \
             $(call pkg,--cflags,$(PKGS))
 LDLIBS    = $(call pkg,--libs,$(PKGS)) -lpthread -lm
 TESTLIBS  = $(call pkg,--libs,$(TESTPKGS))
-LDFLAGS  := $(SANFLAGS)
+LDFLAGS  := $(SANFLAGS) -Wl,--build-id=sha1
 
 LIB_SRC  := $(filter-out src/app/main.c,$(shell find src -name '*.c' | sort))
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)

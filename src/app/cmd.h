@@ -22,4 +22,12 @@ int hh_cmd_api(int argc, char **argv);
 int hh_cmd_kill(int argc, char **argv);
 int hh_cmd_report(int argc, char **argv);
 
+/* Each command's usage text ("usage: hedgehog CMD ...\n", a line per form):
+ * printed on an argument error (stderr, exit 2), on --help (stdout, exit 0)
+ * and, all of them, by `hedgehog --help`. */
+extern const char hh_usage_candles[], hh_usage_validate[], hh_usage_backtest[],
+    hh_usage_audit[], hh_usage_db[], hh_usage_margin[], hh_usage_price_options[],
+    hh_usage_run[], hh_usage_config[], hh_usage_compare[], hh_usage_api[], hh_usage_kill[],
+    hh_usage_report[];
+
 #endif

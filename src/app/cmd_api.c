@@ -26,8 +26,10 @@
 #include <string.h>
 #include <time.h>
 
-#define USAGE "usage: hedgehog api METHOD PATH [--body JSON] --key-file FILE [--key ID] " \
-              "--url http://HOST:PORT [--timeout SECONDS]\n"
+const char hh_usage_api[] =
+    "usage: hedgehog api METHOD PATH [--body JSON] --key-file FILE [--key ID] "
+    "--url http://HOST:PORT [--timeout SECONDS]\n";
+#define USAGE hh_usage_api
 
 struct api_args {
     const char *method, *path, *body, *key_file, *key_id, *url, *timeout;

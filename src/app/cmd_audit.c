@@ -37,9 +37,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define USAGE "usage: hedgehog audit verify --db FILE [--key-file KEY ...]\n" \
-              "       hedgehog audit show --db FILE [--correlation ID]\n" \
-              "       hedgehog audit key --db FILE --key-file KEY\n"
+const char hh_usage_audit[] =
+    "usage: hedgehog audit verify --db FILE [--key-file KEY ...]\n"
+    "       hedgehog audit show --db FILE [--correlation ID]\n"
+    "       hedgehog audit key --db FILE --key-file KEY\n";
+#define USAGE hh_usage_audit
 
 #define KEYS_MAX 16
 

@@ -26,6 +26,7 @@
 #include "app/common.h"
 #include "journal/journal.h"
 #include "app/progress.h"
+#include "app/version.h"
 #include "broker/simex.h"
 #include "core/grow.h"
 #include "engine/engine.h"
@@ -40,8 +41,10 @@
 #include <unistd.h>
 
 #define ME "backtest"
-#define USAGE "usage: hedgehog backtest --config FILE (--ticks FILE | --bars FILE) " \
-              "--signals FILE --out DIR [--db FILE [--db-sync normal|full]]\n"
+const char hh_usage_backtest[] =
+    "usage: hedgehog backtest --config FILE (--ticks FILE | --bars FILE) "
+    "--signals FILE --out DIR [--db FILE [--db-sync normal|full]]\n";
+#define USAGE hh_usage_backtest
 
 struct bt {
     const char *config, *ticks, *bars, *signals, *out;
@@ -295,9 +298,26 @@ static int build_engine(struct bt *b)
     return HH_OK;
 }
 
+/* --db takes a database no engine ever started on: a second run into it
+ * would mix two runs' signals and trades under one audit trail. */
+static int check_new_db(struct bt *b)
+{
+    struct hh_journal_history h;
+    int rc = hh_journal_history(b->db_path, &h, &b->d);
+
+    if (!rc && h.started && !strcmp(h.mode, "backtest"))
+        rc = hh_diag_set(&b->d, HH_EEXIST, "%s: already holds a backtest; --db takes a new "
+                         "database (one run per database)", b->db_path);
+    else if (!rc && h.started)
+        rc = hh_diag_set(&b->d, HH_EEXIST, "%s: already holds a run (mode %s); --db takes a "
+                         "new database (one run per database)", b->db_path, h.mode);
+    hh_journal_history_free(&h);
+    return rc;
+}
+
 /* --db: open the store (keyed with audit.key_file when set) and record the
- * configuration (exit 2 on failure: an unwritable or foreign database, or
- * an unsafe key file, is unusable input). */
+ * configuration (exit 2 on failure: an unwritable, foreign or used
+ * database, or an unsafe key file, is unusable input). */
 static int open_db(struct bt *b)
 {
     struct hh_journal_opts o;
@@ -305,13 +325,14 @@ static int open_db(struct bt *b)
     int rc;
 
     hh_journal_opts_default(&o);
-    if (b->db_sync && strcmp(b->db_sync, "normal") && strcmp(b->db_sync, "full"))
-        return hh_diag_set(&b->d, HH_EINVAL, "--db-sync: 'normal' or 'full', not '%s'",
-                           b->db_sync);
     if (!b->db_path)
-        return b->db_sync ? hh_diag_set(&b->d, HH_EINVAL, "--db-sync needs --db") : HH_OK;
+        return HH_OK;
+    if ((rc = check_new_db(b)))
+        return rc;
     if (b->db_sync && !strcmp(b->db_sync, "full"))
         o.sync = HH_STORE_SYNC_FULL;
+    o.capital = b->w.cfg.capital;
+    o.build = hh_build_id();
     if (b->w.cfg.audit.key_file[0]) {
         rc = hh_store_audit_key_read(b->w.cfg.audit.key_file, &key, &b->d);
         if (rc)
@@ -322,7 +343,21 @@ static int open_db(struct bt *b)
     hh_store_audit_key_wipe(&key);
     if (rc)
         return HH_EDB;
-    return hh_journal_config(b->db, b->config, HH_TIME_NONE, &b->d);
+    return hh_journal_config_text(b->db, b->config, b->w.config_text, b->w.config_len, NULL,
+                                  HH_TIME_NONE, &b->d);
+}
+
+/* The arguments as given (exit 2 with the usage). */
+static int check_args(const struct bt *b)
+{
+    if ((b->ticks != NULL) == (b->bars != NULL))
+        return hh_app_say(ME, USAGE, HH_EXIT_USAGE, "give exactly one of --ticks and --bars");
+    if (b->db_sync && strcmp(b->db_sync, "normal") && strcmp(b->db_sync, "full"))
+        return hh_app_say(ME, USAGE, HH_EXIT_USAGE, "--db-sync: 'normal' or 'full', not '%s'",
+                          b->db_sync);
+    if (b->db_sync && !b->db_path)
+        return hh_app_say(ME, USAGE, HH_EXIT_USAGE, "--db-sync needs --db");
+    return HH_EXIT_OK;
 }
 
 /* Every input is readable before anything is written (exit 2 otherwise). */
@@ -330,11 +365,11 @@ static int check_inputs(struct bt *b)
 {
     FILE *f;
 
-    if ((b->ticks != NULL) == (b->bars != NULL))
-        return hh_diag_set(&b->d, HH_EINVAL, "give exactly one of --ticks and --bars");
     if (!(f = fopen(b->signals, "r")))
         return hh_diag_set(&b->d, HH_EIO, "%s: cannot open: %s", b->signals, strerror(errno));
     fclose(f);
+    if (b->bars && hh_app_check_timeframe(&b->w.cfg, b->bars, b->w.inst, &b->d))
+        return HH_ECONFIG;
     return hh_md_open(&b->md, b->ticks ? b->ticks : b->bars, b->ticks ? HH_MD_TICKS : HH_MD_BARS,
                       b->w.inst, stderr, &b->d);
 }
@@ -401,6 +436,8 @@ int hh_cmd_backtest(int argc, char **argv)
     b.started = hh_app_seconds();
     if (hh_app_parse(ME, USAGE, argc, argv, opts, 7))
         return HH_EXIT_USAGE;
+    if ((rc = check_args(&b)))
+        return rc;
     if (hh_world_load(&b.w, b.config, &b.d) || check_inputs(&b) || open_db(&b))
         return fail(&b, HH_EXIT_USAGE);
     oo = (struct hh_out_opts){ .dir = b.out, .inst = b.w.inst, .capital = b.w.cfg.capital,

@@ -35,8 +35,10 @@
 
 #define OUT_BUF (64u << 10)   /* output buffer: one write per 64 KiB of bars */
 
-#define USAGE "usage: hedgehog candles [--config FILE] --ticks FILE " \
-              "--tf 1m|3m|5m|15m|30m|1h --out FILE\n"
+const char hh_usage_candles[] =
+    "usage: hedgehog candles [--config FILE] --ticks FILE "
+    "--tf 1m|3m|5m|15m|30m|1h --out FILE\n";
+#define USAGE hh_usage_candles
 
 struct opts {
     const char *config, *ticks, *tf, *out;   /* borrowed from argv */

@@ -47,7 +47,9 @@
 #include <string.h>
 
 #define ME "compare"
-#define USAGE "usage: hedgehog compare --a DIR --b DIR [--out FILE]\n"
+const char hh_usage_compare[] =
+    "usage: hedgehog compare --a DIR --b DIR [--out FILE]\n";
+#define USAGE hh_usage_compare
 
 #define ID_MAX 72          /* signal ids are 1..64 characters (SPEC §4) */
 #define CAUSES_MAX 4

@@ -17,8 +17,10 @@
 #include "app/common.h"
 
 #define ME "config"
-#define USAGE "usage: hedgehog config --defaults\n" \
-              "       hedgehog config --check FILE\n"
+const char hh_usage_config[] =
+    "usage: hedgehog config --defaults\n"
+    "       hedgehog config --check FILE\n";
+#define USAGE hh_usage_config
 
 static int check(const char *path)
 {

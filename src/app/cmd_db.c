@@ -25,8 +25,10 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#define USAGE "usage: hedgehog db backup --db FILE --to FILE\n" \
-              "       hedgehog db check --db FILE\n"
+const char hh_usage_db[] =
+    "usage: hedgehog db backup --db FILE --to FILE\n"
+    "       hedgehog db check --db FILE\n";
+#define USAGE hh_usage_db
 
 static int backup(int argc, char **argv)
 {

@@ -37,9 +37,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#define USAGE "usage: hedgehog kill --db FILE --action pause|reduce|halt|flatten|resume " \
-              "[--reason TEXT] [--key-file KEY]\n"                                       \
-              "       hedgehog kill --db FILE --status\n"
+const char hh_usage_kill[] =
+    "usage: hedgehog kill --db FILE --action pause|reduce|halt|flatten|resume "
+    "[--reason TEXT] [--key-file KEY]\n"
+    "       hedgehog kill --db FILE --status\n";
+#define USAGE hh_usage_kill
 
 /* How long a request waits for the engine's write transaction. */
 #define BUSY_MS 10000

@@ -45,8 +45,10 @@
 
 #define CMD "margin"
 #define ME "hedgehog " CMD ": "
-#define USAGE "usage: hedgehog margin --config FILE --legs FILE.json --spot PRICE " \
-              "--iv VOL --available RUPEES [--as-of TS] [--rate R]\n"
+const char hh_usage_margin[] =
+    "usage: hedgehog margin --config FILE --legs FILE.json --spot PRICE "
+    "--iv VOL --available RUPEES [--as-of TS] [--rate R]\n";
+#define USAGE hh_usage_margin
 #define LEGS_FILE_MAX (1u << 20)
 
 struct opts {
@@ -105,25 +107,33 @@ static char *read_file(const char *path, size_t *len)
 
 /* ---- inputs ------------------------------------------------------------------ */
 
-static int parse_numbers(const struct opts *o, struct run *r)
+/* The values of the arguments (an error: exit 2 with the usage). */
+static int parse_values(const struct opts *o, struct run *r)
 {
     if (hh_price_parse(o->spot, strlen(o->spot), HH_DEC_PLUS, &r->spot) != HH_OK ||
         r->spot <= 0)
-        return hh_app_say(CMD, NULL, HH_EXIT_USAGE, "--spot: '%s' is not a price > 0", o->spot);
+        return hh_app_say(CMD, USAGE, HH_EXIT_USAGE, "--spot: '%s' is not a price > 0", o->spot);
     if (hh_app_parse_fraction(o->iv, &r->iv) != HH_OK || r->iv <= 0 ||
         r->iv > (hh_ratio_t)(HH_B76_IV_MAX * HH_RATIO_SCALE))
-        return hh_app_say(CMD, NULL, HH_EXIT_USAGE,
+        return hh_app_say(CMD, USAGE, HH_EXIT_USAGE,
                           "--iv: '%s' is not a volatility in (0, 5] (a fraction, 0.15, or a "
                           "percentage, 15%%)", o->iv);
     if (hh_price_parse(o->available, strlen(o->available), HH_DEC_PLUS, &r->available) !=
             HH_OK || r->available < 0)
-        return hh_app_say(CMD, NULL, HH_EXIT_USAGE,
+        return hh_app_say(CMD, USAGE, HH_EXIT_USAGE,
                           "--available: '%s' is not an amount of rupees >= 0", o->available);
     r->rate = 0;
     if (o->rate && (hh_app_parse_fraction(o->rate, &r->rate) != HH_OK ||
                     r->rate > HH_RATIO_SCALE || r->rate < -HH_RATIO_SCALE))
-        return hh_app_say(CMD, NULL, HH_EXIT_USAGE,
+        return hh_app_say(CMD, USAGE, HH_EXIT_USAGE,
                           "--rate: '%s' is not a rate in [-1, 1] (0.07 or 7%%)", o->rate);
+    if (o->as_of) {
+        const char *why = NULL;
+
+        if (hh_time_parse(o->as_of, strlen(o->as_of), &r->as_of, &why) != HH_OK)
+            return hh_app_say(CMD, USAGE, HH_EXIT_USAGE,
+                              "--as-of: '%s': %s", o->as_of, why ? why : "not a timestamp");
+    }
     return 0;
 }
 
@@ -141,12 +151,7 @@ static hh_date_t nearest_expiry(const struct hh_strat_group *g)
 static int pick_as_of(const struct opts *o, const struct hh_calendar *cal, struct run *r)
 {
     if (o->as_of) {
-        const char *why = NULL;
-
-        if (hh_time_parse(o->as_of, strlen(o->as_of), &r->as_of, &why) != HH_OK)
-            return hh_app_say(CMD, NULL, HH_EXIT_USAGE,
-                              "--as-of: '%s': %s", o->as_of, why ? why : "not a timestamp");
-        r->as_of_source = "--as-of";
+        r->as_of_source = "--as-of";   /* parsed with the other arguments */
     } else if (r->gs.has_ts) {
         r->as_of = r->gs.ts;
         r->as_of_source = "ts";
@@ -424,7 +429,7 @@ int hh_cmd_margin(int argc, char **argv)
         free(r);
         return HH_EXIT_USAGE;
     }
-    code = parse_numbers(&o, r);
+    code = parse_values(&o, r);
     if (code)
         goto out;
     text = read_file(o.legs, &len);

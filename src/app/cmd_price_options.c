@@ -57,10 +57,12 @@
 #include <string.h>
 
 #define ME "price-options"
-#define USAGE "usage: hedgehog price-options --bars FILE --underlying SYMBOL " \
-              "--expiry YYYY-MM-DD --strikes K1,K2,... --iv VOL [--rate R] [--lot LOT] " \
-              "[--tick TICK] [--volume UNITS] [--holidays FILE] --out BARS.csv " \
-              "[--instruments OUT.csv]\n"
+const char hh_usage_price_options[] =
+    "usage: hedgehog price-options --bars FILE --underlying SYMBOL "
+    "--expiry YYYY-MM-DD --strikes K1,K2,... --iv VOL [--rate R] [--lot LOT] "
+    "[--tick TICK] [--volume UNITS] [--holidays FILE] --out BARS.csv "
+    "[--instruments OUT.csv]\n";
+#define USAGE hh_usage_price_options
 #define STRIKES_MAX 64
 #define DEFAULT_LOT 25          /* NIFTY's lot size in 2024 */
 #define DEFAULT_VOLUME 10000    /* units per option bar */

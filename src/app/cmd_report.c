@@ -20,7 +20,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define USAGE "usage: hedgehog report --db FILE --date YYYY-MM-DD --out DIR\n"
+const char hh_usage_report[] =
+    "usage: hedgehog report --db FILE --date YYYY-MM-DD --out DIR\n";
+#define USAGE hh_usage_report
 
 /* A string member of the report's JSON text, for the headline. */
 static void headline(const char *json, const char *key)

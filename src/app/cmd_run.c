@@ -14,10 +14,11 @@
  * --signals (run_kafka.c: a source of the loop like the lines).
  *
  * The event loop's sources: the signal lines (validated when read, in line
- * order, with the clock at their received_at — else, in a replay, their ts:
- * exactly as a backtest validates them; recorded with the checkpoint that
- * consumed them; the accepted ones wait in the engine for their
- * received_at), the replayed market data, the engine's own (arrivals,
+ * order, with the clock at their received_at — else at the engine time
+ * they are read, or their ts before this process's first market event,
+ * exactly as a backtest validates a file there at the start; recorded with the
+ * checkpoint that consumed them; the accepted ones wait in the engine for
+ * their received_at), the replayed market data, the engine's own (arrivals,
  * timers, the broker's due reports), and the reconciliation polls every
  * reconcile.poll_s.  While the line reader has not caught up with its file
  * no market data is processed: a replay at --speed 0 is exact, and with
@@ -58,9 +59,11 @@
 #include <sys/stat.h>
 
 #define ME "run"
-#define USAGE "usage: hedgehog run --config FILE --mode paper|shadow|live " \
-              "(--ticks FILE | --bars FILE) [--speed X] [--signals FILE|-] [--db FILE] " \
-              "[--db-sync normal|full] [--out DIR] [--log-level L]\n"
+const char hh_usage_run[] =
+    "usage: hedgehog run --config FILE --mode paper|shadow|live "
+    "(--ticks FILE | --bars FILE) [--speed X] [--signals FILE|-] [--db FILE] "
+    "[--db-sync normal|full] [--out DIR] [--log-level debug|info|warn|error]\n";
+#define USAGE hh_usage_run
 
 /* The process state signal handlers may touch (nothing else is safe). */
 static volatile sig_atomic_t g_stops;
@@ -145,9 +148,14 @@ static void decide_line(struct run *R, const struct hh_feed_line *it)
                           HH_LINES_DEFAULT_MAX);
         ok = false;
     } else {
-        /* replay: the clock at a line is its received_at, else its ts */
-        ok = hh_sig_process_any(R->v, it->text, it->len, it->lineno, HH_TIME_NONE, &s, R->g,
-                                &rej);
+        /* a line without received_at is received now, at the engine time it
+         * is read (SPEC §10a): a future ts is FUTURE_TIMESTAMP at once,
+         * never a signal waiting for a day that is not coming.  Before this
+         * process's first market event the engine has no time of its own
+         * yet (a restored clock is the last run's, maybe yesterday's): then,
+         * as in a backtest, a line is received at its ts. */
+        ok = hh_sig_process_any(R->v, it->text, it->len, it->lineno,
+                                R->md_live ? now_of(R) : HH_TIME_NONE, &s, R->g, &rej);
     }
     if (hh_journal_signal_step(R->db, it->text, it->len, it->lineno, ok ? &s : NULL,
                                ok ? NULL : &rej)) {
@@ -276,7 +284,7 @@ static enum hh_src_state md_peek(void *impl, struct hh_ev_key *key)
     if (R->md_held) {
         *key = (struct hh_ev_key){ R->md.t, HH_EV_MARKET, 0 };
         if (R->md.kind == HH_FEED_WARM || R->md.kind == HH_FEED_MD_NEW_FILE ||
-            R->md.kind == HH_FEED_MD_END)
+            R->md.kind == HH_FEED_MD_ROTATED || R->md.kind == HH_FEED_MD_END)
             *key = KEY_FIRST;   /* history and markers: at once */
         return HH_SRC_READY;
     }
@@ -311,10 +319,16 @@ static void take_bars(struct run *R)
 {
     R->cur.w[RUN_CUR_ROWS] = R->grp_row + 1 - R->ngrp;
     set_cursor(R, false);
-    for (size_t i = 0; i < R->ngrp; i++)
-        if (R->o)
-            hh_out_candle(R->o, &R->grp[i]);
-    hh_eng_bars(R->eng, R->grp, R->ngrp);
+    if (now_of(R) != HH_TIME_NONE && R->grp[0].ts < now_of(R)) {
+        /* before the engine's clock (a file replaced by an older one, or
+         * another file after a restart): its time has passed, not traded */
+        R->past_n += R->ngrp;
+    } else {
+        for (size_t i = 0; i < R->ngrp; i++)
+            if (R->o)
+                hh_out_candle(R->o, &R->grp[i]);
+        hh_eng_bars(R->eng, R->grp, R->ngrp);
+    }
     R->cur.w[RUN_CUR_ROWS] = R->grp_row + 1;
     set_cursor(R, false);
     R->ngrp = 0;
@@ -334,6 +348,23 @@ static void md_ended(struct run *R, int rc)
                        : hh_time_from_ist(hh_time_ist_date(now_of(R)), HH_NS_PER_DAY - 1));
 }
 
+/* The market data restarts at the first row of another file under the
+ * path: rows before the engine's clock are history, the rest is traded. */
+static void md_restarted(struct run *R, const struct hh_feed_md *m)
+{
+    bool rotated = m->kind == HH_FEED_MD_ROTATED;
+
+    HH_JLOG(&R->log, HH_LOG_WARN, now_of(R), rotated ? "source_rotated" : "source_new", NULL,
+            "%s: %s: read from its first row (rows before the engine's clock are history, "
+            "not traded)", R->ticks ? R->ticks : R->bars,
+            rotated ? "truncated or replaced while running"
+                    : "not the file the database resumed from");
+    R->cur.w[RUN_CUR_ROWS] = 0;
+    R->cur.w[RUN_CUR_HALF] = 0;
+    R->cur.w[RUN_CUR_MD_FIRST] = m->first;
+    set_cursor(R, true);
+}
+
 static int md_take(void *impl, const struct hh_ev_key *bound)
 {
     struct run *R = impl;
@@ -341,6 +372,7 @@ static int md_take(void *impl, const struct hh_ev_key *bound)
 
     (void)bound;
     if (R->ngrp) {
+        R->md_live = true;
         take_bars(R);
         return R->failed ? HH_EDB : HH_OK;
     }
@@ -354,21 +386,19 @@ static int md_take(void *impl, const struct hh_ev_key *bound)
     case HH_FEED_CLOCK:
         if (now_of(R) == HH_TIME_NONE || m.t > now_of(R))
             hh_clock_advance(&R->clock, m.t);
+        R->md_live = true;
         hh_tm_flush(R->tm);   /* the broker's reports due by now */
         break;
     case HH_FEED_MD_NEW_FILE:
-        HH_JLOG(&R->log, HH_LOG_WARN, now_of(R), "source_new", NULL,
-                "%s: not the file the database resumed from: read from its first row",
-                R->ticks ? R->ticks : R->bars);
-        R->cur.w[RUN_CUR_ROWS] = 0;
-        R->cur.w[RUN_CUR_HALF] = 0;
-        set_cursor(R, true);
+    case HH_FEED_MD_ROTATED:
+        md_restarted(R, &m);
         break;
     case HH_FEED_MD_END:
         md_ended(R, m.rc);
         break;
     case HH_FEED_TICK:
     case HH_FEED_HALF:
+        R->md_live = true;
         take_tick(R, &m);
         break;
     case HH_FEED_BAR:
@@ -431,10 +461,25 @@ static const struct hh_source_ops poll_ops = { poll_peek, poll_take };
 
 /* ---- the loop's hooks ---------------------------------------------------------------- */
 
+/* A SIGHUP is taken where the loop looks between events: it never stops
+ * the run; it re-reads the operations API's secret files. */
+static void say_hups(struct run *R)
+{
+    if (!g_hups)
+        return;
+    g_hups = 0;
+    if (run_ops_api(R))
+        run_ops_hup(R);
+    else
+        HH_JLOG(&R->log, HH_LOG_INFO, now_of(R), "sighup", NULL,
+                "SIGHUP: nothing to re-read (no secret files configured); still running");
+}
+
 static bool loop_stopped(void *ctx)
 {
-    const struct run *R = ctx;
+    struct run *R = ctx;
 
+    say_hups(R);
     return g_stops > 0 || R->failed;
 }
 
@@ -444,14 +489,6 @@ static void loop_wait(void *ctx, const struct hh_ev_key *next)
     struct run *R = ctx;
 
     (void)next;
-    if (g_hups) {
-        g_hups = 0;
-        if (run_ops_api(R))
-            run_ops_hup(R);
-        else
-            HH_JLOG(&R->log, HH_LOG_INFO, now_of(R), "sighup", NULL,
-                    "SIGHUP: nothing to re-read (no secret files configured); still running");
-    }
     run_ops_tick(R, false);
     hh_feed_hub_wait(R->hub, 100 * HH_NS_PER_MS);
 }
@@ -497,6 +534,8 @@ static int prescan(struct run *R, uint64_t *rows)
         hh_diag_set(&R->d, rc, "%s: %s", path, hh_strerror(rc));
     R->mds = *hh_md_stats(md);
     hh_md_close(md);
+    if (rc >= 0 && R->bars)
+        rc = hh_app_check_timeframe(&R->w.cfg, R->bars, R->w.inst, &R->d);
     return rc < 0 ? rc : HH_OK;
 }
 
@@ -576,31 +615,14 @@ static int build_engine(struct run *R)
     return HH_OK;
 }
 
-static int open_db(struct run *R)
-{
-    struct hh_journal_opts o;
-    int rc;
-
-    hh_journal_opts_default(&o);
-    o.ckpt_changes = 0;   /* a live run checkpoints after every change */
-    o.ckpt_interval = 0;
-    o.mode = R->shadow ? "shadow" : "paper";
-    if (R->db_sync && strcmp(R->db_sync, "normal") && strcmp(R->db_sync, "full"))
-        return hh_diag_set(&R->d, HH_EINVAL, "--db-sync: 'normal' or 'full', not '%s'",
-                           R->db_sync);
-    if (R->db_sync && !strcmp(R->db_sync, "full"))
-        o.sync = HH_STORE_SYNC_FULL;
-    if ((rc = hh_journal_open(R->db_path, &o, R->w.inst, &R->db, &R->d)))
-        return rc;
-    return hh_journal_config(R->db, R->config, HH_TIME_NONE, &R->d);
-}
-
 /* Restore, resume positions, attach: the engine as the database left it. */
 static int restore(struct run *R)
 {
     struct hh_journal_restored res;
     int rc = hh_journal_restore(R->db_path, R->tm, R->v, R->db, &res, &R->d);
 
+    if (rc == HH_EINVAL)
+        run_restore_failed(R);
     if (rc)
         return rc;
     if (res.found) {
@@ -610,9 +632,9 @@ static int restore(struct run *R)
     if ((rc = hh_journal_attach(R->db, R->tm, now_of(R), &R->d)))
         return rc;
     HH_JLOG(&R->log, HH_LOG_INFO, now_of(R), "engine_start", NULL,
-            "mode=%s db=%s stops=%s %s%s resume: market row %llu%s, signal line %llu; "
-            "signal ids known %llu; signals to arrive %zu; broker state %s",
-            R->shadow ? "shadow" : "paper", R->db_path,
+            "mode=%s db=%s db_sync=%s stops=%s %s%s resume: market row %llu%s, signal line "
+            "%llu; signal ids known %llu; signals to arrive %zu; broker state %s",
+            R->shadow ? "shadow" : "paper", R->db_path, R->db_sync ? R->db_sync : "normal",
             hh_stop_policy_name(hh_config_stops(&R->w.cfg, HH_STOPS_HELD)),
             res.found ? "restored state_hash=" : "fresh start", res.found ? res.state_hash : "",
             (unsigned long long)R->cur.w[RUN_CUR_ROWS],
@@ -738,15 +760,17 @@ static int finish(struct run *R, const char *why)
     out_rc = R->failed ? HH_OK : write_outputs(R);
     hh_fx_format(net, sizeof net, st->net, 2);
     HH_JLOG(&R->log, R->failed ? HH_LOG_ERROR : HH_LOG_INFO, now_of(R), "engine_stop", NULL,
-            "%s ticks %llu, bars %llu (warm-up %llu), signals taken %llu (accepted %llu, "
-            "rejected %llu), trades closed %llu, net_pnl=%s, open %llu, waiting %llu; polls "
+            "%s ticks %llu, bars %llu (warm-up %llu, before the clock %llu), signals taken "
+            "%llu (accepted %llu, rejected %llu), trades closed %llu, net_pnl=%s, open %llu, "
+            "waiting %llu; polls "
             "%llu, divergences %llu; broker: placed %llu, timeouts %llu (found %llu), retries "
             "%llu, refused by the breaker %llu, stops %llu, reports refused by order state "
             "%llu; database %s",
             R->failed ? "FAILED:" : "stopped:", (unsigned long long)hh_eng_stats(R->eng)->ticks,
             (unsigned long long)hh_eng_stats(R->eng)->bars, (unsigned long long)R->warm_n,
-            (unsigned long long)R->taken, (unsigned long long)R->accepted,
-            (unsigned long long)R->rejected, (unsigned long long)st->trades_closed, net,
+            (unsigned long long)R->past_n, (unsigned long long)R->taken,
+            (unsigned long long)R->accepted, (unsigned long long)R->rejected,
+            (unsigned long long)st->trades_closed, net,
             (unsigned long long)st->open, (unsigned long long)st->waiting,
             (unsigned long long)R->polls, (unsigned long long)R->divergences,
             (unsigned long long)ls->placed, (unsigned long long)ls->timeouts,
@@ -771,6 +795,7 @@ static void cleanup(struct run *R)
     free(R->grp);
     hh_feed_hub_free(R->hub);
     hh_world_free(&R->w);
+    hh_journal_history_free(&R->hist);
 }
 
 static int fail(struct run *R, int code)
@@ -811,6 +836,9 @@ static int check_args(struct run *R, enum hh_jlog_level *level)
     if ((R->ticks != NULL) == (R->bars != NULL))
         return hh_app_say(ME, USAGE, HH_EXIT_USAGE, "give exactly one of --ticks and --bars "
                           "(no live market-data adapter is configured)");
+    if (R->db_sync && strcmp(R->db_sync, "normal") && strcmp(R->db_sync, "full"))
+        return hh_app_say(ME, USAGE, HH_EXIT_USAGE, "--db-sync: 'normal' or 'full', not '%s'",
+                          R->db_sync);
     return HH_EXIT_OK;
 }
 
@@ -837,6 +865,7 @@ int hh_cmd_run(int argc, char **argv)
     int rc;
 
     memset(&R, 0, sizeof R);
+    handle_signals();   /* before the first write: a closed pipe or a hangup never kills it */
     if (hh_app_parse(ME, USAGE, argc, argv, opts, (int)(sizeof opts / sizeof opts[0])))
         return HH_EXIT_USAGE;
     if ((rc = check_args(&R, &level)))
@@ -857,7 +886,7 @@ int hh_cmd_run(int argc, char **argv)
     hh_clock_init(&R.clock, true);
     if (!(R.hub = hh_feed_hub_new()))
         return fail(&R, HH_EXIT_FAIL);
-    if (prescan(&R, &rows) || check_signals(&R) || open_db(&R) || open_broker(&R) ||
+    if (prescan(&R, &rows) || check_signals(&R) || run_open_db(&R) || open_broker(&R) ||
         build_engine(&R))
         return fail(&R, HH_EXIT_USAGE);
     if ((rc = restore(&R)))
@@ -870,7 +899,6 @@ int hh_cmd_run(int argc, char **argv)
             (unsigned long long)R.mds.skipped, (unsigned long long)R.mds.skipped_order,
             (unsigned long long)R.mds.skipped_field, (unsigned long long)R.mds.skipped_ohlc,
             R.speed, R.speed == 0 ? " (as fast as possible)" : "");
-    handle_signals();
     /* startup reconciliation: the broker wins; no order or signal before it worked */
     run_poll(&R, true);
     if (!R.failed)

@@ -23,7 +23,9 @@
 #include <string.h>
 
 #define ME "validate"
-#define USAGE "usage: hedgehog validate --config FILE --signals FILE --out DIR\n"
+const char hh_usage_validate[] =
+    "usage: hedgehog validate --config FILE --signals FILE --out DIR\n";
+#define USAGE hh_usage_validate
 
 struct outputs {
     FILE *acc, *rej;

@@ -4,8 +4,13 @@
  */
 #include "app/common.h"
 
+#include "app/cmd.h"
+#include "core/grow.h"
+#include "market/mdfile.h"
+
 #include <errno.h>
 #include <stdarg.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -25,6 +30,10 @@ int hh_app_parse(const char *cmd, const char *usage, int argc, char **argv,
     for (int i = 1; i < argc; i++) {
         int k;
 
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            fputs(usage, stdout);
+            exit(fflush(stdout) ? HH_EXIT_FAIL : HH_EXIT_OK);
+        }
         for (k = 0; k < nopts; k++)
             if (!strcmp(argv[i], opts[k].name))
                 break;
@@ -52,9 +61,13 @@ int hh_world_load(struct hh_world *w, const char *config_path, struct hh_diag *d
 
     memset(w, 0, sizeof *w);
     if (config_path) {
-        rc = hh_config_load(&w->cfg, config_path, d);
-        if (rc)
+        rc = hh_config_read(config_path, &w->config_text, &w->config_len, d);
+        if (!rc)
+            rc = hh_config_parse(&w->cfg, config_path, w->config_text, w->config_len, true, d);
+        if (rc) {
+            hh_world_free(w);
             return rc;
+        }
     } else {
         hh_config_defaults(&w->cfg);
     }
@@ -86,8 +99,74 @@ void hh_world_free(struct hh_world *w)
         return;
     hh_inst_free(w->inst);
     hh_cal_free(w->cal);
+    free(w->config_text);
     w->inst = NULL;
     w->cal = NULL;
+    w->config_text = NULL;
+}
+
+/* The smallest positive gap between two bars of one symbol in the file
+ * (0: none), last[] holding each symbol's latest start. */
+static int bars_period(struct hh_md_reader *md, int64_t *period)
+{
+    hh_time_t *last = NULL;
+    size_t cap = 0;
+    struct hh_bar b;
+    int rc;
+
+    *period = 0;
+    while ((rc = hh_md_next_bar(md, &b)) == 1) {
+        size_t had = cap;
+
+        if (b.iid >= cap) {
+            if (hh_grow(&last, &cap, (size_t)b.iid + 1, sizeof *last)) {
+                rc = HH_ENOMEM;
+                break;
+            }
+            for (size_t i = had; i < cap; i++)
+                last[i] = HH_TIME_NONE;
+        }
+        if (last[b.iid] != HH_TIME_NONE && b.ts > last[b.iid] &&
+            (!*period || b.ts - last[b.iid] < *period))
+            *period = b.ts - last[b.iid];
+        last[b.iid] = b.ts;
+    }
+    free(last);
+    return rc;
+}
+
+/* "5m", "1h", "90s": a period for a message. */
+static void period_text(int64_t ns, char *buf, size_t cap)
+{
+    if (ns % HH_NS_PER_HOUR == 0)
+        snprintf(buf, cap, "%lldh", (long long)(ns / HH_NS_PER_HOUR));
+    else if (ns % HH_NS_PER_MIN == 0)
+        snprintf(buf, cap, "%lldm", (long long)(ns / HH_NS_PER_MIN));
+    else
+        snprintf(buf, cap, "%llds", (long long)(ns / HH_NS_PER_S));
+}
+
+int hh_app_check_timeframe(const struct hh_config *c, const char *bars,
+                           struct hh_instruments *inst, struct hh_diag *d)
+{
+    struct hh_md_reader *md = NULL;
+    char have[32], want[32];
+    int64_t period;
+    int rc;
+
+    if ((rc = hh_md_open(&md, bars, HH_MD_BARS, inst, NULL, d)))
+        return rc;
+    rc = bars_period(md, &period);
+    hh_md_close(md);
+    if (rc < 0)
+        return hh_diag_set(d, rc, "%s: %s", bars, hh_strerror(rc));
+    if (!period || period == c->entry.timeframe)
+        return HH_OK;
+    period_text(period, have, sizeof have);
+    period_text(c->entry.timeframe, want, sizeof want);
+    return hh_diag_set(d, HH_ECONFIG, "%s: the bars come every %s, but entry.timeframe is %s "
+                       "(%s): they must be equal (set entry.timeframe: %s)", bars, have, want,
+                       c->path[0] ? c->path : "the default", have);
 }
 
 #define OUT_BUFFER (1u << 20)

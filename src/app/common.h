@@ -27,7 +27,9 @@ struct hh_opt {
 
 /*
  * Parse argv[1..argc) against opts.  On error prints "hedgehog CMD: why"
- * and the usage text to stderr and returns HH_EINVAL.
+ * and the usage text to stderr and returns HH_EINVAL.  "--help" or "-h" in
+ * an option's place prints the usage text to stdout and exits 0: parse
+ * first, before anything is opened.
  */
 int hh_app_parse(const char *cmd, const char *usage, int argc, char **argv,
                  const struct hh_opt *opts, int nopts);
@@ -35,13 +37,25 @@ int hh_app_parse(const char *cmd, const char *usage, int argc, char **argv,
 /* Configuration and the reference data it names. */
 struct hh_world {
     struct hh_config cfg;
+    char *config_text;            /* the bytes cfg was parsed from (NULL: defaults) */
+    size_t config_len;
     struct hh_instruments *inst;
     struct hh_calendar *cal;
 };
 
-/* Load config_path (NULL: defaults), its instruments and holidays. */
+/* Load config_path (NULL: defaults), its instruments and holidays.  The
+ * file is read once: what is recorded of it is what was parsed. */
 int hh_world_load(struct hh_world *w, const char *config_path, struct hh_diag *d);
 void hh_world_free(struct hh_world *w);
+
+/*
+ * --bars: the bars' period — the smallest gap between two bars of one
+ * symbol — must equal entry.timeframe (SPEC §5a), else HH_ECONFIG naming
+ * both.  A file where no symbol has two bars says nothing: HH_OK.  Reads
+ * the file (HH_EIO naming it); inst interns its symbols as read.
+ */
+int hh_app_check_timeframe(const struct hh_config *c, const char *bars,
+                           struct hh_instruments *inst, struct hh_diag *d);
 
 /* The validator's thresholds from the configuration. */
 struct hh_sig_rules hh_app_sig_rules(const struct hh_config *c);

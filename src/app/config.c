@@ -530,6 +530,7 @@ struct loader {
     const char *path;             /* for messages */
     char dir[HH_PATH_MAX];        /* the file's directory; "" without a file */
     bool defaults;                /* storing the rows' defaults, not the file */
+    bool check_files;             /* a file a key names must exist */
     struct hh_config *c;
     struct hh_diag *d;
     unsigned long line[NKEYS];    /* 1-based line of each key in the file; 0: absent */
@@ -737,6 +738,8 @@ static int set_file(struct loader *L, const yaml_node_t *n, const struct key *k)
         return HH_OK;
     if (L->defaults)
         return set_null(L, n, k);
+    if (!L->check_files)
+        return HH_OK;
     return fail(L, n, k->name, "%s: %s", dst, strerror(errno));
 }
 
@@ -1171,7 +1174,7 @@ void hh_config_defaults(struct hh_config *c)
 
 /* ---- the file -------------------------------------------------------------------------- */
 
-static int load_document(struct loader *L, FILE *f)
+static int load_document(struct loader *L, const char *text, size_t len)
 {
     yaml_parser_t parser;
     yaml_node_t *root;
@@ -1179,7 +1182,7 @@ static int load_document(struct loader *L, FILE *f)
 
     if (!yaml_parser_initialize(&parser))
         return hh_diag_set(L->d, HH_ENOMEM, "%s: out of memory", L->path);
-    yaml_parser_set_input_file(&parser, f);
+    yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
     if (!yaml_parser_load(&parser, &L->doc)) {
         rc = hh_diag_set(L->d, HH_ECONFIG, "%s:%lu: YAML error: %s", L->path,
                          (unsigned long)parser.problem_mark.line + 1,
@@ -1204,27 +1207,113 @@ out_parser:
     return rc;
 }
 
-int hh_config_load(struct hh_config *c, const char *path, struct hh_diag *d)
+int hh_config_read(const char *path, char **text, size_t *len, struct hh_diag *d)
 {
-    struct loader L = { .path = path, .c = c, .d = d };
+    FILE *f = fopen(path, "rb");
+    char *buf;
+    size_t n;
+
+    *text = NULL;
+    *len = 0;
+    if (!f)
+        return hh_diag_set(d, HH_EIO, "%s: cannot open: %s", path, strerror(errno));
+    buf = malloc(HH_CONFIG_MAX_BYTES + 1);
+    if (!buf) {
+        fclose(f);
+        return hh_diag_set(d, HH_ENOMEM, "%s: out of memory", path);
+    }
+    n = fread(buf, 1, HH_CONFIG_MAX_BYTES + 1, f);
+    if (ferror(f) || n > HH_CONFIG_MAX_BYTES) {
+        fclose(f);
+        free(buf);
+        return hh_diag_set(d, HH_EIO, "%s: %s", path, n > HH_CONFIG_MAX_BYTES
+                           ? "longer than 1 MiB: not a configuration" : "read error");
+    }
+    fclose(f);
+    buf[n] = '\0';
+    *text = buf;
+    *len = n;
+    return HH_OK;
+}
+
+int hh_config_parse(struct hh_config *c, const char *path, const char *text, size_t len,
+                    bool check_files, struct hh_diag *d)
+{
+    struct loader L = { .path = path, .c = c, .d = d, .check_files = check_files };
     char tmp[HH_PATH_MAX];
-    FILE *f;
     int rc;
 
     memset(c, 0, sizeof *c);
     if (strlen(path) >= HH_PATH_MAX)
         return hh_diag_set(d, HH_EIO, "config path too long");
-    f = fopen(path, "r");
-    if (!f)
-        return hh_diag_set(d, HH_EIO, "%s: cannot open: %s", path, strerror(errno));
     snprintf(c->path, sizeof c->path, "%s", path);
     snprintf(tmp, sizeof tmp, "%s", path);
     snprintf(L.dir, sizeof L.dir, "%s", dirname(tmp));
     rc = apply_defaults(&L);
     if (!rc)
-        rc = load_document(&L, f);
-    fclose(f);
+        rc = load_document(&L, text, len);
     return rc;
+}
+
+int hh_config_load(struct hh_config *c, const char *path, struct hh_diag *d)
+{
+    char *text;
+    size_t len;
+    int rc;
+
+    memset(c, 0, sizeof *c);
+    if ((rc = hh_config_read(path, &text, &len, d)))
+        return rc;
+    rc = hh_config_parse(c, path, text, len, true, d);
+    free(text);
+    return rc;
+}
+
+/* ---- comparing two configurations -------------------------------------------------- */
+
+/* Does key k hold the same value in a and b (its field, the flag or count
+ * beside it, and whether it was given: an absent key may mean a default
+ * of its own, as exits.squareoff's per exchange)? */
+static bool same_value(const struct key *k, const struct hh_config *a,
+                       const struct hh_config *b)
+{
+    const char *pa = (const char *)a, *pb = (const char *)b;
+
+    if (memcmp(pa + k->off, pb + k->off, k->size))
+        return false;
+    if (k->given && *(const bool *)(pa + k->given) != *(const bool *)(pb + k->given))
+        return false;
+    switch (k->type) {
+    case KT_TOD:
+        return *(const bool *)(pa + k->aux) == *(const bool *)(pb + k->aux);
+    case KT_WINDOWS:
+    case KT_EXTERNAL:
+        return *(const int *)(pa + k->aux) == *(const int *)(pb + k->aux);
+    default:
+        return true;
+    }
+}
+
+size_t hh_config_diff(const struct hh_config *a, const struct hh_config *b, char *out,
+                      size_t cap)
+{
+    size_t n = 0, used = 0;
+
+    if (cap)
+        out[0] = '\0';
+    for (size_t i = 0; i < NKEYS; i++) {
+        size_t want;
+
+        if (same_value(&keys[i], a, b))
+            continue;
+        want = strlen(keys[i].name) + (n ? 1 : 0);
+        if (used + want < cap) {
+            snprintf(out + used, cap - used, "%s%s", n ? " " : "", keys[i].name);
+            used += want;
+        }
+        n++;
+    }
+    return n;
 }
 
 /* ---- printing the defaults ------------------------------------------------------------- */

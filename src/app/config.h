@@ -247,6 +247,27 @@ void hh_config_defaults(struct hh_config *c);
  */
 int hh_config_load(struct hh_config *c, const char *path, struct hh_diag *d);
 
+/* A configuration file is at most this long (a larger one is refused). */
+#define HH_CONFIG_MAX_BYTES (1u << 20)
+
+/* The bytes of the file at path: *text malloc'd (the caller frees it),
+ * NUL-terminated, *len without the NUL.  HH_EIO naming the file. */
+int hh_config_read(const char *path, char **text, size_t *len, struct hh_diag *d);
+
+/*
+ * hh_config_load() of text[0..len), read from `path` (its directory
+ * resolves relative paths; messages name it).  check_files false: files
+ * the keys name need not exist (a configuration recorded at an earlier
+ * start, parsed to compare it with today's).
+ */
+int hh_config_parse(struct hh_config *c, const char *path, const char *text, size_t len,
+                    bool check_files, struct hh_diag *d);
+
+/* The keys whose values differ between a and b, their dotted names into
+ * out (space-separated; cut short when cap is reached); their count. */
+size_t hh_config_diff(const struct hh_config *a, const struct hh_config *b, char *out,
+                      size_t cap);
+
 /* Write every key with its default as YAML, grouped by section, each with
  * its comment (what `hedgehog config --defaults` prints; it loads as
  * written).  HH_EIO when writing fails. */

@@ -1,8 +1,13 @@
 /*
- * main.c — hedgehog's command line: dispatch to a subcommand.
+ * main.c — hedgehog's command line: dispatch to a subcommand.  Each
+ * command owns its usage text (app/cmd.h); `hedgehog --help` lists them
+ * all, `hedgehog CMD --help` prints one, `hedgehog --version` says which
+ * build this is.
  */
 #include "app/cmd.h"
+#include "app/version.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -13,45 +18,44 @@ struct command {
 };
 
 static const struct command commands[] = {
-    { "candles", hh_cmd_candles,
-      "candles [--config FILE] --ticks FILE --tf 1m|3m|5m|15m|30m|1h --out FILE" },
-    { "backtest", hh_cmd_backtest,
-      "backtest --config FILE (--ticks FILE | --bars FILE) --signals FILE --out DIR" },
-    { "run", hh_cmd_run,
-      "run --config FILE --mode paper|shadow|live [--ticks FILE --speed X] "
-      "[--signals FILE|-] [--db FILE] [--log-level L]" },
-    { "validate", hh_cmd_validate,
-      "validate --config FILE --signals FILE --out DIR" },
-    { .name = "config", .run = hh_cmd_config, .usage = "config --defaults" },
-    { .name = "config", .run = hh_cmd_config, .usage = "config --check FILE" },
-    { .name = "compare", .run = hh_cmd_compare, .usage = "compare --a DIR --b DIR [--out FILE]" },
-    { "audit", hh_cmd_audit, "audit verify --db FILE [--key-file KEY ...]" },
-    { "audit", hh_cmd_audit, "audit show --db FILE [--correlation ID]" },
-    { "audit", hh_cmd_audit, "audit key --db FILE --key-file KEY" },
-    { "kill", hh_cmd_kill,
-      "kill --db FILE --action pause|reduce|halt|flatten|resume [--reason TEXT] "
-      "[--key-file KEY]" },
-    { "kill", hh_cmd_kill, "kill --db FILE --status" },
-    { "report", hh_cmd_report, "report --db FILE --date YYYY-MM-DD --out DIR" },
-    { "db", hh_cmd_db, "db backup --db FILE --to FILE" },
-    { "db", hh_cmd_db, "db check --db FILE" },
-    { "api", hh_cmd_api,
-      "api METHOD PATH [--body JSON] --key-file FILE [--key ID] --url http://HOST:PORT "
-      "[--timeout SECONDS]" },
-    { "margin", hh_cmd_margin,
-      "margin --config FILE --legs FILE.json --spot PRICE --iv VOL --available RUPEES "
-      "[--as-of TS] [--rate R]" },
-    { "price-options", hh_cmd_price_options,
-      "price-options --bars FILE --underlying SYMBOL --expiry YYYY-MM-DD --strikes K1,K2,... "
-      "--iv VOL [--rate R] [--lot LOT] [--tick TICK] [--volume UNITS] [--holidays FILE] "
-      "--out BARS.csv [--instruments OUT.csv]" },
+    { "backtest", hh_cmd_backtest, hh_usage_backtest },
+    { "run", hh_cmd_run, hh_usage_run },
+    { "validate", hh_cmd_validate, hh_usage_validate },
+    { "candles", hh_cmd_candles, hh_usage_candles },
+    { "compare", hh_cmd_compare, hh_usage_compare },
+    { "margin", hh_cmd_margin, hh_usage_margin },
+    { "price-options", hh_cmd_price_options, hh_usage_price_options },
+    { "config", hh_cmd_config, hh_usage_config },
+    { "audit", hh_cmd_audit, hh_usage_audit },
+    { "kill", hh_cmd_kill, hh_usage_kill },
+    { "report", hh_cmd_report, hh_usage_report },
+    { "db", hh_cmd_db, hh_usage_db },
+    { "api", hh_cmd_api, hh_usage_api },
 };
 
+static bool is_help(const char *a)
+{
+    return !strcmp(a, "--help") || !strcmp(a, "-h");
+}
+
+/* Every command's usage, each line "  hedgehog CMD ..." (its text without
+ * the "usage:" that starts it and the spaces that align its other forms). */
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: hedgehog COMMAND [OPTIONS]\n\ncommands:\n");
-    for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
-        fprintf(f, "  hedgehog %s\n", commands[i].usage);
+    fprintf(f, "usage: hedgehog COMMAND [OPTIONS]   (hedgehog COMMAND --help: one command)\n"
+               "       hedgehog --version\n\ncommands:\n");
+    for (size_t i = 0; i < sizeof commands / sizeof *commands; i++) {
+        const char *s = commands[i].usage;
+
+        while (*s) {
+            size_t n = strcspn(s, "\n");
+            size_t skip = strncmp(s, "usage:", 6) ? 0 : 6;
+
+            skip += strspn(s + skip, " ");
+            fprintf(f, "  %.*s\n", (int)(n - skip), s + skip);
+            s += n + (s[n] == '\n');
+        }
+    }
 }
 
 int main(int argc, char **argv)
@@ -60,13 +64,25 @@ int main(int argc, char **argv)
         usage(stderr);
         return HH_EXIT_USAGE;
     }
-    if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+    if (is_help(argv[1]) || !strcmp(argv[1], "help")) {
         usage(stdout);
-        return HH_EXIT_OK;
+        return fflush(stdout) ? HH_EXIT_FAIL : HH_EXIT_OK;
     }
-    for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
-        if (!strcmp(argv[1], commands[i].name))
-            return commands[i].run(argc - 1, argv + 1);
+    if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-V")) {
+        printf("hedgehog %s (build %s)\n", HH_VERSION, hh_build_id());
+        return fflush(stdout) ? HH_EXIT_FAIL : HH_EXIT_OK;
+    }
+    for (size_t i = 0; i < sizeof commands / sizeof *commands; i++) {
+        if (strcmp(argv[1], commands[i].name))
+            continue;
+        /* the commands with a subcommand or arguments first (audit, db,
+         * api) see --help only in an option's place: answer it here */
+        if (argc >= 3 && is_help(argv[2])) {
+            fputs(commands[i].usage, stdout);
+            return fflush(stdout) ? HH_EXIT_FAIL : HH_EXIT_OK;
+        }
+        return commands[i].run(argc - 1, argv + 1);
+    }
     fprintf(stderr, "hedgehog: unknown command '%s'\n", argv[1]);
     usage(stderr);
     return HH_EXIT_USAGE;

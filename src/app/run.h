@@ -1,6 +1,7 @@
 /*
  * run.h — what the files of `hedgehog run` share (cmd_run.c: setup, the
- * sources of the event loop, shutdown; run_events.c: what the engine says,
+ * sources of the event loop, shutdown; run_db.c: the database's owner,
+ * capital and configuration history; run_events.c: what the engine says,
  * as logs, audit rows and output files).  Nothing else includes it.
  *
  *   replay feed (thread) ──┐
@@ -65,6 +66,7 @@ struct run {
     struct hh_sig_validator *v;
     struct hh_group_signal *g;         /* scratch for a group line */
     struct hh_journal *db;
+    struct hh_journal_history hist;    /* what the database's earlier starts recorded */
     struct hh_out *o;                  /* --out, or NULL */
     /* the adapters */
     struct hh_feed_hub *hub;
@@ -79,6 +81,8 @@ struct run {
     size_t ngrp, capgrp;
     uint64_t grp_row;                  /* ... the row of the last one */
     bool grp_done;                     /* ... all of them are here */
+    bool md_live;                      /* this process took a market event (or a
+                                          paced clock): engine time is its own */
     bool md_done;                      /* the market data ended */
     int md_rc;
     struct hh_md_stats mds;            /* of the prescan */
@@ -96,6 +100,13 @@ struct run {
     struct run_ops *ops;           /* run_ops.c: the API, the kill switch, reports */
     uint64_t warm_n, past_n, taken, accepted, rejected, polls, divergences;
 };
+
+/* run_db.c: the database, refused (exit 2) when it is not this run's
+ * (another mode or account, a backtest's); its first start's capital; the
+ * configuration's changes since the last start; CONFIG_LOADED. */
+int run_open_db(struct run *R);
+/* A checkpoint that cannot be restored: say which build wrote it (R->d). */
+void run_restore_failed(struct run *R);
 
 /* cmd_run.c: a signal decided by any source, after its records joined the step. */
 void run_accepted(struct run *R, struct hh_signal *s, uint64_t lineno);

@@ -35,16 +35,6 @@ static void fx(char *b, size_t cap, int64_t v)
     hh_fx_format(b, cap, v, 2);
 }
 
-/* An audit record written outside the engine's steps (breaker
- * transitions, alerts, divergences): its own group. */
-static void audit(struct run *R, enum hh_audit_kind kind, const char *corr, const char *payload)
-{
-    struct hh_store_audit a = { .at = now_of(R) == HH_TIME_NONE ? 0 : now_of(R),
-                                .kind = kind, .correlation_id = corr, .payload = payload };
-
-    hh_store_put_audit(hh_journal_store(R->db), &a, 0);
-}
-
 /* ---- the events topic (run_kafka.c: published once durable) ---------------------- */
 
 static void ev_fill(struct run *R, const struct hh_tm_fill *f)
@@ -249,7 +239,6 @@ static void s_alert(void *ctx, const struct hh_tm_alert *a)
 static void on_div(void *ctx, const struct hh_tm_divergence *dv)
 {
     struct run *R = ctx;
-    char payload[256];
     const char *sym = dv->iid == HH_IID_NONE ? "" : run_sym(R, dv->iid);
 
     R->divergences++;
@@ -257,12 +246,9 @@ static void on_div(void *ctx, const struct hh_tm_divergence *dv)
             "%s symbol=%s order_id=%llu engine=%lld broker=%lld (the broker's state adopted)",
             hh_div_kind_name(dv->kind), sym, (unsigned long long)dv->order_id,
             (long long)dv->engine_qty, (long long)dv->broker_qty);
-    snprintf(payload, sizeof payload,
-             "{\"kind\":\"%s\",\"symbol\":\"%s\",\"order_id\":%llu,\"engine\":%lld,"
-             "\"broker\":%lld}", hh_div_kind_name(dv->kind), sym,
-             (unsigned long long)dv->order_id, (long long)dv->engine_qty,
-             (long long)dv->broker_qty);
-    audit(R, HH_AUDIT_RECONCILE_DIVERGENCE, NULL, payload);
+    /* recorded in the poll's step, with what the adoption changed */
+    hh_journal_divergence(R->db, now_of(R), hh_div_kind_name(dv->kind), sym, dv->order_id,
+                          dv->engine_qty, dv->broker_qty);
 }
 
 void run_shadow_order(void *ctx, const struct hh_order_req *req, uint64_t order_id)
@@ -366,12 +352,7 @@ void run_poll(struct run *R, bool startup)
         hh_tm_flush(R->tm);   /* what the poll decided goes out, after the barrier */
 }
 
-/*
- * Everything due up to t, in time order: paper deliveries, engine timers,
- * polls, the startup reconciliation's retry.  inclusive: also what is due
- * exactly at t (market data comes after them); else only before t (a
- * signal at t comes before timers of t).
- */
+/* Each open position at the end, the engine's beside the broker's. */
 void run_log_positions(struct run *R)
 {
     size_t n = hh_inst_count(R->w.inst);

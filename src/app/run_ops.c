@@ -13,6 +13,7 @@
  * and the log callback; the API copies what crosses.
  */
 #include "app/run.h"
+#include "app/version.h"
 
 #include "api/api.h"
 #include "daily/daily.h"
@@ -867,7 +868,7 @@ static int open_api(struct run *R)
     ac.read_token_file = c->api.read_token_file[0] ? c->api.read_token_file : NULL;
     ac.nonce_file = nonces;
     ac.report_dir = c->report.dir[0] ? c->report.dir : NULL;
-    ac.version = NULL;
+    ac.version = HH_VERSION;
     ac.underlyings = und;
     ac.nunderlyings = nund;
     ac.window_s = (int)(c->api.window / HH_NS_PER_S);

@@ -1,13 +1,14 @@
 /*
- * shadow.c — the broker of `hedgehog run --mode shadow`: it records
- * the orders the engine would place and sends nothing.
+ * shadow.c — the broker of `hedgehog run --mode shadow`: it shows every
+ * order the engine would place over the session and sends nothing to any
+ * real broker.
  *
- * It is the paper broker with its market data cut off: placements,
- * cancellations and every query are answered from the paper book (so the
- * engine's order life cycle, reconciliation and restarts behave as in
- * paper mode), but no tick ever reaches the matching engine, so nothing
- * fills and no position ever exists.  Each accepted order is handed to the
- * run (on_order) to be logged and audited as "would place".
+ * It is the paper broker (the simulated exchange, without latency or
+ * faults: the run configures it so) behind a recorder: every call and every
+ * tick and bar go to the paper book, so orders fill against the simulated
+ * market exactly as in paper mode and the trade life cycle goes on — exits,
+ * then the next entries.  Each accepted order is handed to the run
+ * (on_order) to be logged as "would place".
  */
 #include "broker/shadow.h"
 
@@ -33,6 +34,20 @@ static int sh_cancel(void *impl, uint64_t id)
     struct hh_shadow *s = impl;
 
     return s->inner.ops->cancel(s->inner.impl, id);
+}
+
+static void sh_on_tick(void *impl, const struct hh_tick *t)
+{
+    struct hh_shadow *s = impl;
+
+    s->inner.ops->on_tick(s->inner.impl, t);
+}
+
+static void sh_on_bar(void *impl, const struct hh_bar *b)
+{
+    struct hh_shadow *s = impl;
+
+    s->inner.ops->on_bar(s->inner.impl, b);
 }
 
 static void sh_set_sink(void *impl, hh_report_fn fn, void *ctx)
@@ -93,11 +108,10 @@ static int sh_funds(void *impl, hh_money_t *available)
 
 struct hh_broker hh_shadow_broker(struct hh_shadow *s, struct hh_paper *p)
 {
-    s->p = p;
     s->inner = hh_paper_broker(p);
     s->ops = (struct hh_broker_ops){
         .place = sh_place, .modify = sh_modify, .cancel = sh_cancel,
-        .on_tick = NULL, .on_bar = NULL,   /* no market data: nothing ever fills */
+        .on_tick = sh_on_tick, .on_bar = sh_on_bar,
         .set_sink = sh_set_sink, .next_due = sh_next_due, .pump = sh_pump,
         .find = sh_find, .status = sh_status,
         .orders = sh_orders, .positions = sh_positions, .funds = sh_funds,

@@ -1,12 +1,11 @@
 /*
- * shadow.h — the shadow broker (`hedgehog run --mode shadow`): records the
- * orders the engine would place and sends nothing.
+ * shadow.h — the shadow broker (`hedgehog run --mode shadow`): shows every
+ * order the engine would place and sends nothing to a real broker.
  *
- * It keeps an order book — the paper broker's, with matching switched off:
- * no market data reaches it, so nothing ever fills — so that cancellations,
- * queries, reconciliation and restarts behave as in paper mode, and calls
- * `on_order` for each order it accepts (the run logs and audits it as
- * "would place").
+ * It is the paper broker's book and simulated exchange — market data
+ * reaches it, so orders fill exactly as in paper mode and every later
+ * entry and exit of the session happens — and it calls `on_order` for each
+ * order it accepts (the run logs it as "would place").
  */
 #ifndef HH_SHADOW_H
 #define HH_SHADOW_H
@@ -14,7 +13,6 @@
 #include "broker/paper.h"
 
 struct hh_shadow {
-    struct hh_paper *p;                /* borrowed */
     struct hh_broker inner;
     struct hh_broker_ops ops;
     void (*on_order)(void *ctx, const struct hh_order_req *req, uint64_t order_id);

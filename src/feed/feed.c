@@ -119,6 +119,7 @@ void hh_feed__sleep_ns(int64_t ns)
 
 #define LINE_RING 256
 #define IDLE_POLL (20 * HH_NS_PER_MS)
+#define FIRST_PEEK 4096            /* bytes read to compare a file's first line */
 
 struct hh_feed_lines {
     struct hh_feed_hub *hub;
@@ -188,7 +189,30 @@ static int open_input(struct hh_feed_lines *f, struct hh_diag *d)
     return HH_OK;
 }
 
-/* Is the path still the file being read, as long as it was? */
+/* Does the file being read still start with the line it started with?
+ * A file truncated and written again longer between two looks has the
+ * same inode and no shorter size: its first line tells.  Unknown (no
+ * complete first line yet, or a longer one than FIRST_PEEK): yes. */
+static bool same_first_line(struct hh_feed_lines *f)
+{
+    char buf[FIRST_PEEK];
+    ssize_t n;
+    char *nl;
+    size_t len;
+
+    if (!f->first)
+        return true;
+    n = pread(hh_lines_fd(f->lines), buf, sizeof buf, 0);
+    if (n <= 0 || !(nl = memchr(buf, '\n', (size_t)n)))
+        return n != 0;   /* empty now: truncated */
+    len = (size_t)(nl - buf);
+    if (len > 0 && buf[len - 1] == '\r')
+        len--;            /* as the line reader hands it out */
+    return hh_feed_hash(buf, len) == f->first;
+}
+
+/* Is the path still the file being read, as long as it was, with the same
+ * first line? */
 static bool same_file(struct hh_feed_lines *f)
 {
     struct stat st;
@@ -197,7 +221,9 @@ static bool same_file(struct hh_feed_lines *f)
         return true;   /* gone for a moment (a rename in progress): keep reading */
     if (st.st_dev != f->dev || st.st_ino != f->ino)
         return false;  /* replaced */
-    return (uint64_t)st.st_size >= hh_lines_offset(f->lines);   /* else truncated */
+    if ((uint64_t)st.st_size < hh_lines_offset(f->lines))
+        return false;  /* truncated */
+    return same_first_line(f);
 }
 
 /*
@@ -295,13 +321,12 @@ static void *lines_main(void *arg)
             continue;
         }
         if (rc == 0 && f->follow) {
-            if (!same_file(f)) {
-                if (open_input(f, &d) || !push_marker(f, HH_FEED_ROTATED))
-                    break;
-                continue;
-            }
+            /* caught up: wait, then look at the path before reading on —
+             * what was written meanwhile may belong to another file */
             set_state(f, HH_FEED_IDLE);
             hh_feed__sleep_ns(IDLE_POLL);
+            if (!same_file(f) && (open_input(f, &d) || !push_marker(f, HH_FEED_ROTATED)))
+                break;
             continue;
         }
         break;   /* end of stdin, or a read error */

@@ -26,7 +26,12 @@
  * sent at all), the row `half_row` (when set) as HALF; with speed > 0 the replay is paced by the data's timestamps and
  * sends CLOCK items every 50 ms between rows so engine time moves.  A file
  * whose first data row does not hash to `resume_first` is a new file: no
- * row is skipped (NEW_FILE item first).
+ * row is skipped (NEW_FILE item first).  A file truncated or replaced
+ * (another inode under the path) while it is read — looked at every 50 ms
+ * while paced, every 256 rows, and at its end — is read again from its
+ * first row, announced by a ROTATED item; bars rotate only between two
+ * instants.  The end of the file ends the replay: rows appended after it
+ * are not read (market data ends the run).
  */
 #ifndef HH_FEED_H
 #define HH_FEED_H
@@ -108,6 +113,7 @@ enum hh_feed_md_kind {
     HH_FEED_HALF,        /* a tick whose candles a restored engine already judged */
     HH_FEED_CLOCK,       /* speed > 0: engine time moves to t without a row */
     HH_FEED_MD_NEW_FILE, /* the file is not the one recorded: nothing skipped */
+    HH_FEED_MD_ROTATED,  /* the file was truncated or replaced: rows restart at 0 */
     HH_FEED_MD_END,      /* no more rows (rc: 0, or the read error) */
 };
 
@@ -118,6 +124,7 @@ struct hh_feed_md {
     struct hh_tick tick;
     struct hh_bar bar;
     bool last;                   /* BAR: the last of its instant */
+    uint64_t first;              /* NEW_FILE, ROTATED: hash of the file's first data row */
     int rc;                      /* END */
 };
 

@@ -5,15 +5,25 @@
  * Invariants: rows reach the ring in file order with their index among
  * accepted rows; a bar carries `last` exactly when the next accepted bar
  * starts later (or the file ends), so the core processes each instant's
- * bars together (SPEC §5a); the END item is the last one, always.
+ * bars together (SPEC §5a); a rotation is only ever noticed between two
+ * instants, never inside one's bars; the END item is the last one, always.
  */
 #include "feed/feed_int.h"
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #define MD_RING 4096
 #define CLOCK_EVERY (50 * HH_NS_PER_MS)
+#define CHECK_EVERY 256            /* rows between two looks at the path (speed 0) */
+
+/* What the paced wait before a row found. */
+enum pace_rc { PACE_GO, PACE_STOP, PACE_ROTATED };
+
+/* A replay loop's end other than the reader's own codes: the path is
+ * another file now (read it from its start). */
+#define REPLAY_ROTATED 1
 
 struct hh_feed_replay {
     struct hh_feed_hub *hub;
@@ -24,6 +34,11 @@ struct hh_feed_replay {
     hh_time_t last;                /* under hub->mu: time of the last row pushed */
     struct hh_feed_md slots[MD_RING];
     struct hh_feed__ring ring;     /* over slots, under hub->mu */
+    /* the file being read (the thread's) */
+    struct hh_md_reader *md;
+    dev_t dev;
+    ino_t ino;
+    uint64_t unchecked;            /* rows read since the path was last looked at */
     /* pacing (the thread's) */
     int64_t w0;
     hh_time_t t0, last_clock;
@@ -37,20 +52,41 @@ static bool push(struct hh_feed_replay *f, const struct hh_feed_md *it)
     pthread_mutex_lock(&h->mu);
     ok = hh_feed__ring_push(h, &f->ring, it);
     if (ok && it->kind != HH_FEED_CLOCK && it->kind != HH_FEED_MD_END &&
-        it->kind != HH_FEED_MD_NEW_FILE)
+        it->kind != HH_FEED_MD_NEW_FILE && it->kind != HH_FEED_MD_ROTATED)
         f->last = it->t;
     pthread_mutex_unlock(&h->mu);
     return ok;
 }
 
+/* Is the path another file now (replaced: another inode), or shorter than
+ * what was read of it (truncated)?  A path missing for a moment (a rename
+ * in progress) is not: the reading goes on. */
+static bool rotated(struct hh_feed_replay *f)
+{
+    struct stat st;
+
+    f->unchecked = 0;
+    if (stat(f->path, &st) != 0)
+        return false;
+    return st.st_dev != f->dev || st.st_ino != f->ino ||
+           (uint64_t)st.st_size < hh_md_offset(f->md);
+}
+
+/* Look at the path every CHECK_EVERY rows (a replay flat out sleeps never). */
+static bool rotated_by_now(struct hh_feed_replay *f)
+{
+    return ++f->unchecked >= CHECK_EVERY && rotated(f);
+}
+
 /* With speed > 0: wait until the row at t is due on the wall clock,
- * sending CLOCK items every 50 ms meanwhile.  false: stop. */
-static bool pace(struct hh_feed_replay *f, hh_time_t t)
+ * sending CLOCK items every 50 ms meanwhile, and looking at the path each
+ * time when `between` (no instant's bars are half sent). */
+static enum pace_rc pace(struct hh_feed_replay *f, hh_time_t t, bool between)
 {
     int64_t target;
 
     if (f->o.speed <= 0)
-        return true;
+        return PACE_GO;
     if (f->t0 == HH_TIME_NONE) {
         f->t0 = t;
         f->w0 = hh_feed__mono_ns();
@@ -61,19 +97,21 @@ static bool pace(struct hh_feed_replay *f, hh_time_t t)
         struct hh_feed_md c;
 
         if (wait <= 0)
-            return true;
+            return PACE_GO;
         if (hh_feed__ring_stopping(f->hub, &f->ring))
-            return false;
+            return PACE_STOP;
         hh_feed__sleep_ns(wait < CLOCK_EVERY ? wait : CLOCK_EVERY);
+        if (between && rotated(f))
+            return PACE_ROTATED;
         memset(&c, 0, sizeof c);
         c.kind = HH_FEED_CLOCK;
         c.t = f->t0 + (int64_t)((double)(hh_feed__mono_ns() - f->w0) * f->o.speed);
         if (c.t >= t)
-            return true;
+            return PACE_GO;
         if (c.t > f->last_clock) {
             f->last_clock = c.t;
             if (!push(f, &c))
-                return false;
+                return PACE_STOP;
         }
     }
 }
@@ -86,36 +124,45 @@ static enum hh_feed_md_kind tick_kind(const struct hh_feed_replay *f, uint64_t r
     return row < f->o.skip_rows ? HH_FEED_WARM : HH_FEED_TICK;
 }
 
-static int replay_ticks(struct hh_feed_replay *f, struct hh_md_reader *md)
+/* The rows of the file, from its start; HH_OK also when asked to stop. */
+static int replay_ticks(struct hh_feed_replay *f)
 {
     struct hh_feed_md it;
     struct hh_tick t;
     uint64_t row = 0;
     int rc;
 
-    while ((rc = hh_md_next_tick(md, &t)) == 1) {
+    while ((rc = hh_md_next_tick(f->md, &t)) == 1) {
+        enum pace_rc p = PACE_GO;
+
         memset(&it, 0, sizeof it);
         it.row = row;
         it.t = t.ts;
         it.tick = t;
         it.kind = tick_kind(f, row++);
-        if ((it.kind == HH_FEED_TICK && !pace(f, t.ts)) || !push(f, &it))
+        if (it.kind == HH_FEED_TICK)
+            p = pace(f, t.ts, true);
+        if (p == PACE_ROTATED || (p == PACE_GO && rotated_by_now(f)))
+            return REPLAY_ROTATED;
+        if (p == PACE_STOP || !push(f, &it))
             return HH_OK;
     }
-    return rc;
+    return rc == 0 && rotated(f) ? REPLAY_ROTATED : rc;
 }
 
-static int replay_bars(struct hh_feed_replay *f, struct hh_md_reader *md)
+static int replay_bars(struct hh_feed_replay *f)
 {
     struct hh_feed_md it;
     struct hh_bar b, next;
     uint64_t row = 0;
-    int rc = hh_md_next_bar(md, &b);
+    bool between = true;           /* the bar before ended its instant */
+    int rc = hh_md_next_bar(f->md, &b);
 
     while (rc == 1) {
         uint64_t r = row++;
+        enum pace_rc p;
 
-        rc = hh_md_next_bar(md, &next);
+        rc = hh_md_next_bar(f->md, &next);
         if (r < f->o.skip_rows) {
             b = next;
             continue;   /* the restored engine has it */
@@ -126,38 +173,72 @@ static int replay_bars(struct hh_feed_replay *f, struct hh_md_reader *md)
         it.t = b.ts;
         it.bar = b;
         it.last = rc != 1 || next.ts != b.ts;
-        if (!pace(f, b.ts) || !push(f, &it))
+        p = pace(f, b.ts, between);
+        if (p == PACE_ROTATED || (p == PACE_GO && between && rotated_by_now(f)))
+            return REPLAY_ROTATED;
+        if (p == PACE_STOP || !push(f, &it))
             return HH_OK;
+        between = it.last;
         b = next;
     }
-    return rc;
+    return rc == 0 && rotated(f) ? REPLAY_ROTATED : rc;
+}
+
+/* (Re)open the path, remembering which file it is. */
+static int open_md(struct hh_feed_replay *f)
+{
+    struct stat st;
+    struct hh_diag d;
+
+    hh_md_close(f->md);
+    f->md = NULL;
+    f->unchecked = 0;
+    if (stat(f->path, &st) != 0)
+        return HH_EIO;
+    f->dev = st.st_dev;
+    f->ino = st.st_ino;
+    /* symbols are all interned already: the reader never writes the table */
+    return hh_md_open(&f->md, f->path, f->o.kind, (struct hh_instruments *)f->o.inst, NULL,
+                      &d);
+}
+
+static void push_marker(struct hh_feed_replay *f, enum hh_feed_md_kind kind, uint64_t first)
+{
+    struct hh_feed_md it;
+
+    memset(&it, 0, sizeof it);
+    it.kind = kind;
+    it.first = first;
+    push(f, &it);
 }
 
 static void *replay_main(void *arg)
 {
     struct hh_feed_replay *f = arg;
-    struct hh_md_reader *md = NULL;
     struct hh_feed_md it;
-    struct hh_diag d;
     uint64_t first = hh_feed_first_row(f->path);
     int rc;
 
-    memset(&it, 0, sizeof it);
     if (f->o.resume_first && first != f->o.resume_first) {
         f->o.skip_rows = 0;
         f->o.half_row = UINT64_MAX;
-        it.kind = HH_FEED_MD_NEW_FILE;
-        push(f, &it);
+        push_marker(f, HH_FEED_MD_NEW_FILE, first);
     }
-    /* symbols are all interned already: the reader never writes the table */
-    rc = hh_md_open(&md, f->path, f->o.kind, (struct hh_instruments *)f->o.inst, NULL, &d);
-    if (!rc)
-        rc = f->o.kind == HH_MD_TICKS ? replay_ticks(f, md) : replay_bars(f, md);
+    while ((rc = open_md(f)) == HH_OK &&
+           (rc = f->o.kind == HH_MD_TICKS ? replay_ticks(f) : replay_bars(f)) == REPLAY_ROTATED) {
+        /* another file under the path: all of it, from its start, paced
+         * from its first row (a new day's file does not wait a night) */
+        f->o.skip_rows = 0;
+        f->o.half_row = UINT64_MAX;
+        f->t0 = HH_TIME_NONE;
+        push_marker(f, HH_FEED_MD_ROTATED, hh_feed_first_row(f->path));
+    }
     memset(&it, 0, sizeof it);
     it.kind = HH_FEED_MD_END;
     it.rc = rc < 0 ? rc : HH_OK;
     push(f, &it);
-    hh_md_close(md);
+    hh_md_close(f->md);
+    f->md = NULL;
     return NULL;
 }
 

@@ -152,6 +152,8 @@ void hh_journal__payload_begin(struct hh_journal *p)
 {
     hh_json_reset(&p->j);
     hh_json_begin_object(&p->j, NULL, false);
+    if (p->o.shadow)
+        hh_json_bool(&p->j, "shadow", true);   /* nothing of this row reached a broker */
 }
 
 void hh_journal__payload_fx(struct hh_journal *p, const char *key, int64_t v)
@@ -478,6 +480,12 @@ int hh_journal_attach(struct hh_journal *p, struct hh_tm *tm, hh_time_t at, stru
     p->attach_changes = p->seen_changes = p->ckpt_changes_at = hh_tm_changes(tm);
     hh_journal__payload_begin(p);
     hh_json_str(&p->j, "mode", p->mode);
+    if (p->o.account)
+        hh_json_str(&p->j, "account", p->o.account);
+    if (p->o.capital > 0)
+        hh_journal__payload_fx(p, "capital", p->o.capital);
+    if (p->o.build)
+        hh_json_str(&p->j, "build", p->o.build);
     if (p->restored_hash[0]) {
         hh_json_str(&p->j, "restored_state_hash", p->restored_hash);
         hh_json_uint(&p->j, "restored_changes", p->changes_base);
@@ -487,56 +495,87 @@ int hh_journal_attach(struct hh_journal *p, struct hh_tm *tm, hh_time_t at, stru
     return hh_journal__diag(p, d);
 }
 
+void hh_journal_divergence(struct hh_journal *p, hh_time_t at, const char *kind,
+                           const char *symbol, uint64_t order_id, int64_t engine_qty,
+                           int64_t broker_qty)
+{
+    hh_journal__payload_begin(p);
+    hh_json_str(&p->j, "kind", kind);
+    hh_json_str(&p->j, "symbol", symbol);
+    hh_json_uint(&p->j, "order_id", order_id);
+    hh_json_int(&p->j, "engine", engine_qty);
+    hh_json_int(&p->j, "broker", broker_qty);
+    hh_journal__audit(p, HH_AUDIT_RECONCILE_DIVERGENCE, at, NULL);
+}
+
 /* ---- configuration --------------------------------------------------------------- */
 
-/* SHA-256 of the file at path (hex) and its size, read in chunks. */
-static int file_digest(const char *path, char hash[HH_DIGEST_HEX], uint64_t *bytes,
-                       struct hh_diag *d)
+/* The bytes of the file at path (malloc'd into *text, the caller frees it). */
+static int read_all(const char *path, char **text, size_t *len, struct hh_diag *d)
 {
-    unsigned char chunk[16384];
-    struct hh_digest h;
     FILE *f = fopen(path, "rb");
-    size_t got;
-    int rc;
+    char *buf = NULL, *grown;
+    size_t n = 0, cap = 0, got;
+    int rc = HH_OK;
 
-    *bytes = 0;
     if (!f)
         return hh_diag_set(d, HH_EIO, "%s: cannot read the configuration to record it", path);
-    if (hh_digest_init(&h)) {
-        rc = hh_diag_set(d, HH_ENOMEM, "out of memory");
-        goto out_file;
-    }
-    rc = hh_digest_begin(&h);
-    while (!rc && (got = fread(chunk, 1, sizeof chunk, f)) > 0) {
-        hh_digest_update(&h, chunk, got);
-        *bytes += got;
-    }
+    do {
+        if (n == cap) {
+            cap = cap ? 2 * cap : 16384;
+            if (!(grown = realloc(buf, cap))) {
+                rc = hh_diag_set(d, HH_ENOMEM, "out of memory");
+                break;
+            }
+            buf = grown;
+        }
+        got = fread(buf + n, 1, cap - n, f);
+        n += got;
+    } while (got > 0);
     if (!rc && ferror(f))
         rc = hh_diag_set(d, HH_EIO, "%s: read error", path);
-    else if (rc || (rc = hh_digest_end(&h, hash)) != HH_OK)
-        rc = hh_diag_set(d, rc, "SHA-256 failed (OpenSSL)");
-    hh_digest_free(&h);
-out_file:
     fclose(f);
-    return rc;
+    if (rc) {
+        free(buf);
+        return rc;
+    }
+    *text = buf;
+    *len = n;
+    return HH_OK;
 }
 
 int hh_journal_config(struct hh_journal *p, const char *config_path, hh_time_t at,
                       struct hh_diag *d)
 {
-    char hash[HH_DIGEST_HEX] = "";
-    uint64_t n = 0;
+    char *text = NULL;
+    size_t len = 0;
     int rc;
+
+    if (config_path && (rc = read_all(config_path, &text, &len, d)) != HH_OK)
+        return rc;
+    rc = hh_journal_config_text(p, config_path, text, len, NULL, at, d);
+    free(text);
+    return rc;
+}
+
+int hh_journal_config_text(struct hh_journal *p, const char *config_path, const char *text,
+                           size_t len, const char *changed, hh_time_t at, struct hh_diag *d)
+{
+    char hash[HH_DIGEST_HEX] = "";
 
     if (p->rc)
         return hh_journal__diag(p, d);
-    if (config_path && (rc = file_digest(config_path, hash, &n, d)) != HH_OK)
-        return rc;
+    if (config_path && hh_digest_hex(text, len, hash))
+        return hh_diag_set(d, HH_ENOMEM, "SHA-256 failed (OpenSSL)");
     hh_journal__payload_begin(p);
     hh_json_str(&p->j, "path", config_path);
     hh_json_str(&p->j, "sha256", config_path ? hash : NULL);
-    if (config_path)
-        hh_json_uint(&p->j, "bytes", n);
+    if (config_path) {
+        hh_json_uint(&p->j, "bytes", len);
+        hh_json_strn(&p->j, "text", text, len);
+    }
+    if (changed)
+        hh_json_str(&p->j, "changed", changed);
     hh_journal__audit(p, HH_AUDIT_CONFIG_LOADED, at, NULL);
     hh_journal__submit(p, at);
     return hh_journal__diag(p, d);

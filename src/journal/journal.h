@@ -14,8 +14,10 @@
  * checkpoint is always in the transaction of the records it reflects.
  *
  * What is written (docs in README "Persisting a run"):
- *   open          CONFIG_LOADED audit (config path, SHA-256 of its bytes)
- *   attach        ENGINE_START audit
+ *   open          CONFIG_LOADED audit (config path, SHA-256 of its bytes, the
+ *                 bytes, the keys changed since the last start)
+ *   attach        ENGINE_START audit (mode, account, capital, build id; the
+ *                 first one names the database's owner: hh_journal_history)
  *   signal line   signals row + SIGNAL_ACCEPTED/REJECTED audit (+ trade_state
  *                 WAITING when accepted): one group per line
  *   order SENT    orders upsert (SENT) + ORDER_SENT audit
@@ -77,6 +79,14 @@ struct hh_journal_opts {
     int64_t ckpt_interval;         /* ns of engine time; default 1 minute */
     const char *mode;              /* "backtest", "run"...: in ENGINE_START;
                                       borrowed for hh_journal_open() */
+    bool shadow;                   /* every audit payload starts "shadow":true
+                                      (run --mode shadow: nothing reached a broker) */
+    /* What ENGINE_START records besides the mode (the first start's make
+     * the database's owner: hh_journal_history); borrowed for the handle's
+     * life; NULL / 0: not recorded. */
+    const char *account;           /* the broker account traded */
+    hh_money_t capital;            /* the configured capital */
+    const char *build;             /* the binary's build id */
     int64_t max_pages;             /* the store's cap on the database size in
                                       pages (0 = none; tests force a full disk) */
     const struct hh_store_audit_key *audit_key;   /* the audit chain's key
@@ -111,14 +121,43 @@ int hh_journal_open(const char *path, const struct hh_journal_opts *o,
                     struct hh_diag *d);
 
 /*
- * The CONFIG_LOADED audit record: payload {"path":…,"sha256":…,"bytes":N}
- * with the SHA-256 of the file's bytes (config_path NULL: built-in
- * defaults, {"path":null}).  at is the engine time, HH_TIME_NONE for "the
- * clock has not started" (a backtest: stored as the latest engine time
- * seen, 0 = 1970-01-01 before any).  Submitted at once.
+ * The CONFIG_LOADED audit record: payload {"path":…,"sha256":…,"bytes":N,
+ * "text":…} with the SHA-256 of the file's bytes and the bytes themselves
+ * (config_path NULL: built-in defaults, {"path":null}), reading the file
+ * at config_path.  at is the engine time, HH_TIME_NONE for "the clock has
+ * not started" (a backtest: stored as the latest engine time seen, 0 =
+ * 1970-01-01 before any).  Submitted at once.
  */
 int hh_journal_config(struct hh_journal *p, const char *config_path, hh_time_t at,
                       struct hh_diag *d);
+
+/* The same for the bytes text[0..len) read from config_path (what was
+ * parsed is what is recorded), with "changed" (the keys that differ from
+ * the last start's configuration, space-separated) when not NULL. */
+int hh_journal_config_text(struct hh_journal *p, const char *config_path, const char *text,
+                           size_t len, const char *changed, hh_time_t at, struct hh_diag *d);
+
+/* What a database's earlier starts recorded (its ENGINE_START and
+ * CONFIG_LOADED audit rows). */
+struct hh_journal_history {
+    bool started;                  /* an engine started on it: it has an owner */
+    char mode[16];                 /* the first start's mode: "backtest", "paper"... */
+    char account[64];              /* ... its broker account ("": not recorded) */
+    hh_money_t capital;            /* ... its capital (0: not recorded) */
+    char build[96];                /* the latest start's build id ("": not recorded) */
+    char config_sha256[HH_STORE_HASH_HEX];   /* the latest configuration's ("": none) */
+    char *config_text;             /* ... its bytes (malloc'd; NULL: not recorded) */
+    size_t config_len;
+};
+
+/*
+ * Read what the database at path recorded of its starts, through a reader
+ * connection of its own (before hh_journal_open: nothing is written).  A
+ * database never started, missing or without a hedgehog schema yet:
+ * out->started false.  Free with hh_journal_history_free().
+ */
+int hh_journal_history(const char *path, struct hh_journal_history *out, struct hh_diag *d);
+void hh_journal_history_free(struct hh_journal_history *h);   /* accepts NULL */
 
 /*
  * One signal line and the decision on it, as one atomic group: the signals
@@ -204,6 +243,15 @@ void hh_journal_sink(struct hh_journal *p, const struct hh_tm_sink *inner,
  * restored state hash).  at as for hh_journal_config().
  */
 int hh_journal_attach(struct hh_journal *p, struct hh_tm *tm, hh_time_t at, struct hh_diag *d);
+
+/*
+ * A reconciliation divergence, the broker's state adopted: a
+ * RECONCILE_DIVERGENCE audit row {"kind","symbol","order_id","engine",
+ * "broker"} joining the current step (strings borrowed for the call).
+ */
+void hh_journal_divergence(struct hh_journal *p, hh_time_t at, const char *kind,
+                           const char *symbol, uint64_t order_id, int64_t engine_qty,
+                           int64_t broker_qty);
 
 /*
  * The end of one engine step at engine time `now`: submit the step's

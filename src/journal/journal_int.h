@@ -14,6 +14,7 @@
  *   signals.c   signal lines and the decision on them
  *   kill.c      the kill switch: its latest request, and changes applied
  *   restore.c   the engine and the bookkeeping back from the database
+ *   history.c   what the earlier starts recorded (owner, build, configuration)
  *
  * Every helper that can fail latches the failure on the handle
  * (hh_journal__latch); no record is added after it (hh_journal__rec returns

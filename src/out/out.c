@@ -3,7 +3,7 @@
  *
  * Invariants: the final names are only ever created by rename() in
  * hh_out_finish(), after every temporary file was written and closed
- * without error; the entry-time dead letters follow the read-time ones in
+ * without error and every final name was found replaceable; the entry-time dead letters follow the read-time ones in
  * rejected.jsonl (SPEC §4 order for a file read ahead, as `backtest` does).
  */
 #include "out/out.h"
@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #define OUT_BUFFER (1u << 20)
 #define DIR_CAP 1024
@@ -318,6 +319,24 @@ static int write_summary(struct hh_out *o, struct hh_diag *d)
     return close_file(o, F_SUMMARY, d);
 }
 
+/* Every final name can take its file: a rename that fails half-way
+ * through the set would leave a mixture, and the one failure a rename of
+ * a file written beside it can meet alone is a directory in its place. */
+static int check_targets(const struct hh_out *o, const enum out_file *final, size_t n,
+                         struct hh_diag *d)
+{
+    for (size_t i = 0; i < n; i++) {
+        char path[PATH_CAP + 32];
+        struct stat st;
+
+        snprintf(path, sizeof path, "%s/%s", o->dir, names[final[i]]);
+        if (lstat(path, &st) == 0 && S_ISDIR(st.st_mode))
+            return hh_diag_set(d, HH_EIO, "%s: a directory: cannot be replaced by the new "
+                               "file (every old output is left as it was)", path);
+    }
+    return HH_OK;
+}
+
 int hh_out_finish(struct hh_out *o, const struct hh_out_summary *s, const char **summary,
                   struct hh_diag *d)
 {
@@ -335,7 +354,8 @@ int hh_out_finish(struct hh_out *o, const struct hh_out_summary *s, const char *
         (rc = write_summary(o, d)))
         return rc;
     snprintf(o->tmp[F_REPORT], PATH_CAP, "%s/.%s.tmp", o->dir, names[F_REPORT]);
-    if ((rc = hh_rep_write(o->rep, o->tmp[F_REPORT], hh_json_text(&o->summary), d)))
+    if ((rc = hh_rep_write(o->rep, o->tmp[F_REPORT], hh_json_text(&o->summary), d)) ||
+        (rc = check_targets(o, final, sizeof final / sizeof final[0], d)))
         return rc;
     for (size_t i = 0; i < sizeof final / sizeof final[0]; i++) {
         char path[PATH_CAP + 32];

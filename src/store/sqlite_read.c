@@ -200,24 +200,14 @@ static int rd_positions(struct hh_store_reader *base,
 
 /* ---- audit ---------------------------------------------------------------------- */
 
-static int rd_audit(struct hh_store_reader *base, const char *corr,
-                    int (*fn)(void *ctx, const struct hh_store_audit_row *a), void *ctx,
-                    struct hh_diag *d)
+/* Hand the rows of a prepared audit query to fn until it returns non-zero. */
+static int audit_rows(struct sqlite_reader *r, sqlite3_stmt *s, const char *what,
+                      int (*fn)(void *ctx, const struct hh_store_audit_row *a), void *ctx,
+                      struct hh_diag *d)
 {
-    struct sqlite_reader *r = (struct sqlite_reader *)base;
-    static const char what[] = "reading the audit trail";
     struct hh_store_audit_row a;
-    sqlite3_stmt *s;
     int rc, stop = 0;
 
-    rc = prep(r, corr ? "SELECT seq, at, kind, correlation_id, payload, prev_hash, hash "
-                        "FROM audit WHERE correlation_id = ?1 ORDER BY seq"
-                      : "SELECT seq, at, kind, correlation_id, payload, prev_hash, hash "
-                        "FROM audit ORDER BY seq", what, &s, d);
-    if (rc)
-        return rc;
-    if (corr)
-        sqlite3_bind_text(s, 1, corr, -1, SQLITE_STATIC);
     while (!stop && (rc = sqlite3_step(s)) == SQLITE_ROW) {
         hh_store__audit_cols(s, 0, &a);
         stop = fn(ctx, &a);
@@ -227,6 +217,46 @@ static int rd_audit(struct hh_store_reader *base, const char *corr,
         return stop;
     }
     return finish(r, s, rc, what, d);
+}
+
+static int rd_audit(struct hh_store_reader *base, const char *corr,
+                    int (*fn)(void *ctx, const struct hh_store_audit_row *a), void *ctx,
+                    struct hh_diag *d)
+{
+    struct sqlite_reader *r = (struct sqlite_reader *)base;
+    static const char what[] = "reading the audit trail";
+    sqlite3_stmt *s;
+    int rc;
+
+    rc = prep(r, corr ? "SELECT seq, at, kind, correlation_id, payload, prev_hash, hash "
+                        "FROM audit WHERE correlation_id = ?1 ORDER BY seq"
+                      : "SELECT seq, at, kind, correlation_id, payload, prev_hash, hash "
+                        "FROM audit ORDER BY seq", what, &s, d);
+    if (rc)
+        return rc;
+    if (corr)
+        sqlite3_bind_text(s, 1, corr, -1, SQLITE_STATIC);
+    return audit_rows(r, s, what, fn, ctx, d);
+}
+
+/* seq is the rowid: the scan from either end stops at the first match. */
+static int rd_audit_kind(struct hh_store_reader *base, enum hh_audit_kind kind, bool last,
+                         int (*fn)(void *ctx, const struct hh_store_audit_row *a), void *ctx,
+                         struct hh_diag *d)
+{
+    struct sqlite_reader *r = (struct sqlite_reader *)base;
+    static const char what[] = "reading the audit trail";
+    sqlite3_stmt *s;
+    int rc;
+
+    rc = prep(r, last ? "SELECT seq, at, kind, correlation_id, payload, prev_hash, hash "
+                        "FROM audit WHERE kind = ?1 ORDER BY seq DESC LIMIT 1"
+                      : "SELECT seq, at, kind, correlation_id, payload, prev_hash, hash "
+                        "FROM audit WHERE kind = ?1 ORDER BY seq LIMIT 1", what, &s, d);
+    if (rc)
+        return rc;
+    sqlite3_bind_text(s, 1, hh_audit_kind_name(kind), -1, SQLITE_STATIC);
+    return audit_rows(r, s, what, fn, ctx, d);
 }
 
 static int rd_audit_verify(struct hh_store_reader *base, const struct hh_store_audit_key *keys,
@@ -390,6 +420,7 @@ static const struct hh_store_reader_ops READER_OPS = {
     .active_trades = rd_active_trades,
     .positions = rd_positions,
     .audit = rd_audit,
+    .audit_kind = rd_audit_kind,
     .audit_verify = rd_audit_verify,
     .kill = rd_kill,
     .period = rd_period,

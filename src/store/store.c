@@ -303,6 +303,13 @@ int hh_store_read_audit(struct hh_store_reader *r, const char *correlation_id,
     return r->ops->audit(r, correlation_id, fn, ctx, d);
 }
 
+int hh_store_read_audit_kind(struct hh_store_reader *r, enum hh_audit_kind kind, bool last,
+                             int (*fn)(void *ctx, const struct hh_store_audit_row *a),
+                             void *ctx, struct hh_diag *d)
+{
+    return r->ops->audit_kind(r, kind, last, fn, ctx, d);
+}
+
 int hh_store_audit_verify(struct hh_store_reader *r, struct hh_store_verify *v,
                           struct hh_diag *d)
 {

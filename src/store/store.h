@@ -617,6 +617,9 @@ struct hh_store_reader_ops {
     int (*audit)(struct hh_store_reader *r, const char *correlation_id,
                  int (*fn)(void *ctx, const struct hh_store_audit_row *a), void *ctx,
                  struct hh_diag *d);
+    int (*audit_kind)(struct hh_store_reader *r, enum hh_audit_kind kind, bool last,
+                      int (*fn)(void *ctx, const struct hh_store_audit_row *a), void *ctx,
+                      struct hh_diag *d);
     int (*audit_verify)(struct hh_store_reader *r, const struct hh_store_audit_key *keys,
                         size_t nkeys, struct hh_store_verify *v, struct hh_diag *d);
     int (*kill)(struct hh_store_reader *r, struct hh_store_kill_row *out, bool *found,
@@ -681,6 +684,12 @@ int hh_store_read_positions(struct hh_store_reader *r,
 int hh_store_read_audit(struct hh_store_reader *r, const char *correlation_id,
                         int (*fn)(void *ctx, const struct hh_store_audit_row *a), void *ctx,
                         struct hh_diag *d);
+
+/* The first (last: the latest) audit row of one kind, given to fn (its
+ * return value is returned); HH_OK without calling fn when there is none. */
+int hh_store_read_audit_kind(struct hh_store_reader *r, enum hh_audit_kind kind, bool last,
+                             int (*fn)(void *ctx, const struct hh_store_audit_row *a),
+                             void *ctx, struct hh_diag *d);
 
 /* Walk the whole audit chain (docs/STORE.md) without keys: unkeyed
  * records are checked, keyed ones only for their links and key ids.

@@ -192,18 +192,51 @@ contains "two signals: the final checkpoint is written" s8c.log '"event":"engine
 equals "two signals: ENGINE_STOP is in the audit trail" 1 \
     "$(q s8c.db "SELECT count(*) FROM audit WHERE kind = 'ENGINE_STOP'")"
 
-# ---- shadow mode: records what it would send, sends nothing ----------------------
+# ---- shadow mode: every order it would place, filled on the simulated exchange ------
 check "shadow: exit 0" "$HH" run --config s7.yaml --mode shadow --ticks s7.csv --speed 0 \
     --signals s7.jsonl --db sh.db
 "$HH" run --config s7.yaml --mode shadow --ticks s7.csv --speed 0 --signals s7.jsonl \
     --db sh2.db 2>sh.log
 contains "shadow: the order it would place is logged" sh.log '"event":"order_shadowed"'
 equals "shadow: ... and audited" 1 \
-    "$(q sh2.db "SELECT count(*) FROM audit WHERE kind = 'ORDER_SENT'")"
-equals "shadow: nothing filled" 0 "$(q sh2.db 'SELECT count(*) FROM fills')"
+    "$(q sh2.db "SELECT count(*) FROM audit WHERE kind = 'ORDER_SENT'
+                 AND json_extract(payload, '$.side') = 'BUY'")"
 equals "shadow: its book is <db>.shadow, no paper broker" "sh2.db.shadow" \
     "$(ls sh2.db.shadow sh2.db.paper 2>/dev/null)"
 contains "shadow: ENGINE_START says shadow" sh.log "mode=shadow"
+# a rising market: three signals on one symbol, each entered and exited in turn
+awk 'BEGIN { print "ts,symbol,price,qty"
+    for (s = 0; s < 300; s++) { t = 9 * 3600 + 15 * 60 + s
+        printf "2025-01-02T%02d:%02d:%02d+05:30,XYZ,%.2f,100\n", t / 3600, t / 60 % 60, t % 60,
+               100 + int(s / 2) * 0.05 } }' > up.csv
+cat > up.jsonl <<'EOF'
+{"id":"u1","ts":"2025-01-02T09:15:05+05:30","symbol":"XYZ","side":"BUY","entry":100.10,"stop":99.80,"targets":[100.60],"lots":1}
+{"id":"u2","ts":"2025-01-02T09:16:00+05:30","symbol":"XYZ","side":"BUY","entry":101.50,"stop":101.20,"targets":[102.00],"lots":1}
+{"id":"u3","ts":"2025-01-02T09:17:00+05:30","symbol":"XYZ","side":"BUY","entry":103.00,"stop":102.70,"targets":[103.50],"lots":1}
+EOF
+cat > up.yaml <<'EOF'
+instruments: instruments.csv
+entry: {mode: touch}
+EOF
+"$HH" run --config up.yaml --mode shadow --ticks up.csv --speed 0 --signals up.jsonl \
+    --db upsh.db 2>upsh.log
+"$HH" run --config up.yaml --mode paper --ticks up.csv --speed 0 --signals up.jsonl \
+    --db uppp.db 2>/dev/null
+equals "shadow: every order of the session is shown (3 entries, 3 targets)" 6 \
+    "$(grep -c '"event":"order_shadowed"' upsh.log)"
+equals "shadow: they fill exactly as in paper mode" \
+    "$(q uppp.db 'SELECT signal_id, reason, qty, price, ts FROM fills ORDER BY id')" \
+    "$(q upsh.db 'SELECT signal_id, reason, qty, price, ts FROM fills ORDER BY id')"
+equals "shadow: three trades closed at their targets" "u1 TARGET1 u2 TARGET1 u3 TARGET1" \
+    "$(q upsh.db "SELECT group_concat(signal_id || ' ' || exit_reason, ' ') FROM trades")"
+equals "shadow: every audit row is marked shadow" \
+    "$(q upsh.db 'SELECT count(*) FROM audit')" \
+    "$(q upsh.db "SELECT count(*) FROM audit WHERE json_extract(payload, '$.shadow') = 1")"
+equals "paper: no audit row is marked shadow" 0 \
+    "$(q uppp.db "SELECT count(*) FROM audit WHERE json_extract(payload, '$.shadow') IS NOT NULL")"
+check "shadow: the audit chain verifies" "$HH" audit verify --db upsh.db
+equals "shadow: no paper broker state, nothing sent" "upsh.db.shadow" \
+    "$(ls upsh.db.shadow upsh.db.paper 2>/dev/null)"
 
 # ---- signals appended while running are picked up (tail -f) --------------------
 ticks follow.csv 0 120 1 XYZ flat

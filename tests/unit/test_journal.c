@@ -14,6 +14,7 @@
 #include "testutil.h"
 
 #include "broker/simex.h"
+#include "core/digest.h"
 #include "journal/journal.h"
 #include "trade/trade.h"
 
@@ -753,6 +754,48 @@ static void test_full_database_stops(void **state)
     env_free(e);
 }
 
+/* ---- what the starts recorded: the owner (first start), the last build, the config ------- */
+
+static void test_history(void **state)
+{
+    static const char yaml[] = "capital: 500000\nrisk: {min_rr: 2}\n";
+    struct env *e = env_new("hist.db");
+    struct hh_journal_history h;
+    struct hh_journal_restored res;
+    struct hh_diag d = { { 0 } };
+    char sha[HH_DIGEST_HEX];
+
+    (void)state;
+    assert_int_equal(hh_journal_history(e->db, &h, &d), HH_OK);
+    assert_false(h.started);   /* no file yet: a new database */
+    e->po.mode = "paper";
+    e->po.account = "ZX1234";
+    e->po.capital = P(500000);
+    e->po.build = "first-build";
+    env_start(e);
+    assert_int_equal(hh_journal_config_text(e->p, "c.yaml", yaml, strlen(yaml), "capital",
+                                            HH_TIME_NONE, &d), HH_OK);
+    e->po.account = "other";   /* a later start does not change the owner */
+    e->po.capital = P(900000);
+    e->po.build = "second-build";
+    restart(e, &res);
+    assert_int_equal(hh_journal_close(e->p, &d), HH_OK);
+    e->p = NULL;
+    assert_int_equal(hh_journal_history(e->db, &h, &d), HH_OK);
+    assert_true(h.started);
+    assert_string_equal(h.mode, "paper");
+    assert_string_equal(h.account, "ZX1234");
+    assert_int_equal(h.capital, P(500000));
+    assert_string_equal(h.build, "second-build");
+    assert_int_equal(hh_digest_hex(yaml, strlen(yaml), sha), HH_OK);
+    assert_string_equal(h.config_sha256, sha);
+    assert_non_null(h.config_text);
+    assert_int_equal(h.config_len, strlen(yaml));
+    assert_string_equal(h.config_text, yaml);
+    hh_journal_history_free(&h);
+    env_free(e);
+}
+
 /* An unwritable location is refused at open, with the store's message. */
 static void test_open_refused(void **state)
 {
@@ -782,6 +825,7 @@ int main(void)
         cmocka_unit_test(test_checkpoint_policy),
         cmocka_unit_test(test_full_database_stops),
         cmocka_unit_test(test_open_refused),
+        cmocka_unit_test(test_history),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
 
