@@ -1,12 +1,15 @@
 #!/bin/sh
 # The operations API of `hedgehog run --mode paper` (SPEC §12), driven with
-# the real `hedgehog api` client and curl: health, status, positions, orders,
-# trades, metrics; a signal posted and decided; the kill switch (pause keeps
-# the signals file's new lines waiting, resume takes them, flatten closes the
-# position and says `flat` once the broker confirms it, a request left by
-# `hedgehog kill` beside the running engine is applied); a refused request
-# audited API_REFUSED; SIGHUP re-reads the keys (a rotated key); a halted
-# engine restarts halted; the daily report written at the end.
+# the real `hedgehog api` client, curl and openssl: health, status,
+# positions, orders, trades, metrics (promtool check metrics); a signal and
+# a multi-leg group posted and decided; the refusal matrix (foreign address,
+# missing auth, unknown key, stale timestamp, bad signature, replayed nonce,
+# a key removed by SIGHUP), each refusal audited API_REFUSED by the engine;
+# the kill switch (pause keeps the signals file's new lines waiting, resume
+# takes them, a request left by `hedgehog kill` beside the running engine is
+# applied, flatten buys the group's short back before selling its wing and
+# says `flat` once the broker confirms it); a halted engine restarts halted;
+# the daily report written at the end.
 . "$HH_ROOT/tests/integration/lib.sh"
 . "$HH_ROOT/tests/integration/api_lib.sh"
 api_setup
@@ -16,24 +19,33 @@ q() { sqlite3 "$1" "$2"; }
 cat > instruments.csv <<'EOF'
 symbol,exchange,type,underlying,expiry,strike,option_type,lot_size,tick_size,freeze_qty
 XYZ,NSE,EQ,XYZ,,,,1,0.05,
+NIFTY,NSE,INDEX,NIFTY,,,,1,0.05,
+NIFTY24JUN24000CE,NSE,OPT,NIFTY,2024-06-27,24000,CE,25,0.05,
+NIFTY24JUN24500CE,NSE,OPT,NIFTY,2024-06-27,24500,CE,25,0.05,
 EOF
-# an hour of flat ticks every second, replayed at 20x: about three minutes at most
+# an hour of flat ticks every second (a stock, NIFTY, two calls), replayed at
+# 20x: about three minutes at most
 awk 'BEGIN { print "ts,symbol,price,qty"
     for (s = 0; s < 3600; s++) { t = 33300 + s
-        printf "2025-01-02T%02d:%02d:%02d+05:30,XYZ,100.00,100\n", t / 3600, t / 60 % 60, t % 60 } }' \
+        ts = sprintf("2024-06-10T%02d:%02d:%02d+05:30", t / 3600, t / 60 % 60, t % 60)
+        printf "%s,XYZ,100.00,100\n%s,NIFTY,23200.00,0\n", ts, ts
+        printf "%s,NIFTY24JUN24000CE,50.00,1000\n%s,NIFTY24JUN24500CE,10.00,1000\n", ts, ts } }' \
     > ticks.csv
-api_keys keys ops
+api_keys keys ops spare
 openssl rand -hex 16 > token
 chmod 600 token
 mkdir reports
 cat > cfg.yaml <<EOF
+capital: 1000000
 instruments: instruments.csv
 entry: {mode: touch}
+risk: {max_open_trades: 5}
 reconcile: {poll_s: 2}
 api:
   listen: "127.0.0.1:0"
   keys_file: keys
   read_token_file: token
+  allow: ["127.0.0.1/32"]
 report:
   dir: reports
 EOF
@@ -82,7 +94,16 @@ contains "orders: the entry filled, its target works" ord.out \
     '"state":"FILLED"'
 get /api/v1/trades > tr.out
 contains "trades: the trade is open" tr.out '"state":"OPEN"'
-api POST /api/v1/signals --body '{"id":"api-bad","ts":"2025-01-02T09:15:00+05:30","symbol":"NOPE","side":"BUY","entry":100,"stop":99,"targets":[105],"lots":5}' > bad.out
+# ---- a multi-leg group posted: a bear call spread ---------------------------------------
+now=$(field /api/v1/status engine_time)
+api POST /api/v1/signals --body "{\"id\":\"grp-1\",\"ts\":\"$now\",\"type\":\"GROUP\",\"strategy\":\"bear_call\",\"legs\":[{\"symbol\":\"NIFTY24JUN24000CE\",\"side\":\"SELL\",\"lots\":1},{\"symbol\":\"NIFTY24JUN24500CE\",\"side\":\"BUY\",\"lots\":1}]}" > grp.out
+contains "POST a GROUP signal: ACCEPTED" grp.out '"decision":"ACCEPTED"'
+wait_for 20 sh -c "curl -s -H 'Authorization: Bearer $(cat token)' $URL/api/v1/positions | grep -q '\"engine_qty\":-25'"
+get /api/v1/positions > gpos.out
+contains "positions: the short call, engine and broker" gpos.out '"engine_qty":-25,"broker_qty":-25'
+contains "positions: the long call, engine and broker" gpos.out '"engine_qty":25,"broker_qty":25'
+
+api POST /api/v1/signals --body '{"id":"api-bad","ts":"2024-06-10T09:15:00+05:30","symbol":"NOPE","side":"BUY","entry":100,"stop":99,"targets":[105],"lots":5}' > bad.out
 contains "a bad signal: REJECTED with its reason" bad.out '"reason":"UNKNOWN_SYMBOL"'
 
 # ---- pause: new lines wait; resume: they are taken ---------------------------------------
@@ -103,8 +124,36 @@ contains "resume: ACTIVE" res.out '"trading_state":"ACTIVE"'
 wait_for 10 sh -c "test \"\$(curl -s -H 'Authorization: Bearer $(cat token)' $URL/api/v1/status | sed -n 's/.*\"signals_taken\":\([0-9]*\).*/\1/p')\" -gt $taken"
 check "resumed: the line is taken" test "$(field /api/v1/status signals_taken)" -gt "$taken"
 
-# ---- a refused request is audited ------------------------------------------------------------
-equals "a bad signature: 401" 401 "$(scurl ops 00 POST /api/v1/kill '{"action":"halt"}')"
+# ---- the refusal matrix, each refusal audited by the engine --------------------------------
+secret=$SECRET_ops
+code=$(curl -s -o body -w '%{http_code}' --interface 127.0.0.2 "$URL/api/v1/status")
+equals "FORBIDDEN_ADDRESS: 403 for 127.0.0.2" "403 {\"error\":\"FORBIDDEN_ADDRESS\"}" "$code $(cat body)"
+code=$(curl -s -o body -w '%{http_code}' -X POST "$URL/api/v1/kill")
+equals "MISSING_AUTH: 401" "401 {\"error\":\"MISSING_AUTH\"}" "$code $(cat body)"
+equals "UNKNOWN_KEY: 401" 401 "$(scurl nobody "$secret" POST /api/v1/kill '{"action":"halt"}')"
+equals "STALE_TIMESTAMP: 401 (6 minutes old)" 401 \
+    "$(scurl ops "$secret" POST /api/v1/kill '{"action":"halt"}' $(($(now_ms) - 360000)))"
+ts=$(now_ms)
+s=$(sig "$secret" "$ts" nonce-other-body-0001 POST /api/v1/kill '{"action":"pause"}')
+code=$(curl -s -o body -w '%{http_code}' -X POST -H "X-HH-Key: ops" -H "X-HH-Timestamp: $ts" \
+    -H "X-HH-Nonce: nonce-other-body-0001" -H "X-HH-Signature: $s" \
+    --data-binary '{"action":"halt"}' "$URL/api/v1/kill")
+equals "BAD_SIGNATURE: a signature over another body" 401 "$code"
+ts=$(now_ms)
+equals "a signed GET with a fresh nonce: 200" 200 \
+    "$(scurl ops "$secret" GET /api/v1/status '' "$ts" nonce-replay-00000001)"
+equals "REPLAYED_NONCE: the same request again" 401 \
+    "$(scurl ops "$secret" GET /api/v1/status '' "$ts" nonce-replay-00000001)"
+codes="SELECT count(DISTINCT json_extract(payload, '\$.code')) FROM audit WHERE kind = 'API_REFUSED'"
+wait_for 10 test "$(q run.db "$codes")" -ge 6
+for c in FORBIDDEN_ADDRESS MISSING_AUTH UNKNOWN_KEY STALE_TIMESTAMP BAD_SIGNATURE REPLAYED_NONCE; do
+    equals "$c audited (API_REFUSED)" 1 "$(q run.db "SELECT count(*) > 0 FROM audit
+        WHERE kind = 'API_REFUSED' AND json_extract(payload, '\$.code') = '$c'")"
+done
+get /metrics > m2.out
+contains "refusals counted (BAD_SIGNATURE)" m2.out 'hedgehog_api_refused_total{code="BAD_SIGNATURE"} 1'
+check "promtool check metrics accepts the engine's /metrics" sh -c "promtool check metrics < m2.out"
+equals "still ACTIVE: no refused request acted" ACTIVE "$(field /api/v1/status trading_state)"
 
 # ---- `hedgehog kill` beside the running engine -------------------------------------------------
 check "hedgehog kill --action pause while the engine runs" \
@@ -122,6 +171,10 @@ get /api/v1/positions > pos2.out
 check "... positions: none left at the broker" sh -c "grep -q '\"positions\":\[' pos2.out && ! grep -q '\"broker_qty\":[1-9]' pos2.out"
 contains "... logged once the broker's positions confirm it" first.log \
     "flat: every position is closed, the broker's positions confirm it"
+buyback=$(grep -n 'order_sent.*BUY 25 NIFTY24JUN24000CE MARKET' first.log | tail -1 | cut -d: -f1)
+sellwing=$(grep -n 'order_sent.*SELL 25 NIFTY24JUN24500CE MARKET' first.log | tail -1 | cut -d: -f1)
+check "the group's short leg is bought back before its long wing is sold" \
+    test "${buyback:-0}" -gt 0 -a "${sellwing:-0}" -gt "${buyback:-0}"
 
 # ---- SIGHUP: a rotated key ---------------------------------------------------------------------
 cp keys keys.old
@@ -130,8 +183,13 @@ cat keys.new > keys
 kill -HUP "$RUN_PID"
 wait_for 10 grep -q 'read again' first.log
 check "after SIGHUP the new key signs" "$HH" api GET /api/v1/status --key-file keys --key ops2 --url "$URL"
-check_exit "... and the old one is refused" 1 \
+check_exit "... and the removed one is refused" 1 \
     "$HH" api GET /api/v1/status --key-file keys.old --key ops --url "$URL"
+wait_for 10 test "$(q run.db "SELECT count(*) FROM audit WHERE kind = 'API_REFUSED'
+    AND json_extract(payload, '\$.code') = 'UNKNOWN_KEY' AND json_extract(payload, '\$.method') = 'GET'")" -ge 1
+equals "... audited as UNKNOWN_KEY (GET /api/v1/status)" 1 "$(q run.db "SELECT count(*) > 0 FROM audit
+    WHERE kind = 'API_REFUSED' AND json_extract(payload, '\$.code') = 'UNKNOWN_KEY'
+    AND json_extract(payload, '\$.path') = '/api/v1/status'")"
 cp keys.old keys
 kill -HUP "$RUN_PID"
 wait_for 10 sh -c "grep -c 'read again' first.log | grep -q 2"
@@ -145,7 +203,7 @@ check "API_REFUSED audited (code, method, path, client)" test \
     "$(q run.db "SELECT count(*) FROM audit WHERE kind = 'API_REFUSED' AND payload LIKE '%BAD_SIGNATURE%'")" -ge 1
 equals "the request from the desk is marked applied" 0 \
     "$(q run.db "SELECT count(*) FROM kill_switch WHERE applied_at IS NULL")"
-check "the day's report was written at the end" test -s reports/2025-01-02.json
+check "the day's report was written at the end" test -s reports/2024-06-10.json
 
 # ---- a halted engine restarts halted -----------------------------------------------------------
 start_run second
