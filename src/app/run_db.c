@@ -112,6 +112,23 @@ static const char *config_changes(struct run *R, char *keys, size_t cap)
     return keys;
 }
 
+/* The journal, keyed with audit.key_file when set (read here, wiped once
+ * the journal holds its own copy). */
+static int open_journal(struct run *R, struct hh_journal_opts *o)
+{
+    struct hh_store_audit_key key = { .len = 0 };
+    int rc;
+
+    if (R->w.cfg.audit.key_file[0]) {
+        if ((rc = hh_store_audit_key_read(R->w.cfg.audit.key_file, &key, &R->d)))
+            return rc;
+        o->audit_key = &key;
+    }
+    rc = hh_journal_open(R->db_path, o, R->w.inst, &R->db, &R->d);
+    hh_store_audit_key_wipe(&key);
+    return rc;
+}
+
 int run_open_db(struct run *R)
 {
     struct hh_journal_opts o;
@@ -133,7 +150,7 @@ int run_open_db(struct run *R)
     o.build = hh_build_id();
     if (R->db_sync && !strcmp(R->db_sync, "full"))
         o.sync = HH_STORE_SYNC_FULL;
-    if ((rc = hh_journal_open(R->db_path, &o, R->w.inst, &R->db, &R->d)))
+    if ((rc = open_journal(R, &o)))
         return rc;
     return hh_journal_config_text(R->db, R->config, R->w.config_text, R->w.config_len, changed,
                                   HH_TIME_NONE, &R->d);

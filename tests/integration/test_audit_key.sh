@@ -147,6 +147,24 @@ contains "... the first key's records unverified with the second alone" v.out \
 equals "run on a keyed database without its key: exit 2" 2 $?
 contains "... saying the audit trail is keyed" r.out "the audit trail is keyed (key id"
 check "... the chain untouched" "$HH" audit verify --db run.db --key-file k2 --key-file k1
+printf 'instruments: instruments.csv\nentry: {mode: touch}\naudit: {key_file: k2}\n' > run2.yaml
+n=$(q run.db "SELECT count(*) FROM audit")
+"$HH" run --config run2.yaml --mode paper --ticks ticks.csv --speed 0 --signals sig.jsonl \
+    --db run.db > r.out 2>&1
+equals "run with audit.key_file (the chain's key): exit 0" 0 $?
+check "... its records keyed with it (verify with both keys)" \
+    "$HH" audit verify --db run.db --key-file k2 --key-file k1
+equals "... every record it wrote carries the key's id" 0 \
+    "$(q run.db "SELECT count(*) FROM audit WHERE seq > $n AND key_id IS NOT '$(q run.db "SELECT key_id FROM audit ORDER BY seq DESC LIMIT 1")'")"
+openssl rand -hex 32 > k3
+printf 'instruments: instruments.csv\nentry: {mode: touch}\naudit: {key_file: k3}\n' > run3.yaml
+check "run with a new audit.key_file: the key rotates at start" \
+    "$HH" run --config run3.yaml --mode paper --ticks ticks.csv --speed 0 --signals sig.jsonl --db run.db
+equals "... one KEY_ROTATED record more" 1 \
+    "$(q run.db "SELECT count(*) FROM audit WHERE kind = 'KEY_ROTATED' AND seq > $n")"
+check "... verified with the three keys" \
+    "$HH" audit verify --db run.db --key-file k3 --key-file k2 --key-file k1
+secret "... the run's log never shows the key" r.out
 
 # a broken chain is never keyed
 cp run.db broken.db
