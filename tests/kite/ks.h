@@ -90,7 +90,9 @@ void ks_ws_accept(struct ks_conn *c, const char *key);
 /* ---- the server state -------------------------------------------------------- */
 
 struct ks_faults {
-    int p429;                       /* % of order calls answered 429 */
+    int p429;                       /* % of order calls answered 429: exactly
+                                       that share, spread evenly (not drawn,
+                                       so a short run still meets some) */
     int p503;                       /* % of calls answered 503, no effect */
     int place_timeout;              /* % of placements: order made, answer held */
     int place_drop;                 /* % of placements: order made, connection cut */
@@ -146,6 +148,7 @@ struct ks_server {
     uint64_t nplacements, created, unprotected;
     uint64_t updates_sent, updates_dropped, updates_duplicated, updates_reordered;
     uint64_t ws_cuts, limited, faults_fired;
+    int p429_acc;                   /* the p429 share's running remainder */
     int64_t last_calls_ns[64];      /* recent order calls: the 10/s limit */
     int64_t last_other_ns[64];
     bool quit;

@@ -371,6 +371,16 @@ static void instruments(struct ks_server *s, struct ks_conn *c)
     ks_buf_free(&b);
 }
 
+/* True for exactly pct of the calls, evenly spread (a running remainder). */
+static bool share_due(int *acc, int pct)
+{
+    *acc += pct;
+    if (*acc < 100)
+        return false;
+    *acc -= 100;
+    return true;
+}
+
 /* The fault a placement asked for: hold the answer, cut, or answer 503. */
 static void place_fault(struct ks_server *s, struct ks_conn *c, int fault, int *status,
                         struct ks_buf *body)
@@ -421,7 +431,7 @@ void ks_api_request(struct ks_server *s, struct ks_conn *c, const struct ks_req 
         if (order)
             record_call(s, ks_real());
         if (over_limit(order ? s->last_calls_ns : s->last_other_ns, now) ||
-            (order && ks_pct(s) < s->f.p429)) {
+            (order && share_due(&s->p429_acc, s->f.p429))) {
             s->limited++;
             status = ks_error(&body, 429, "NetworkException", "Too many requests");
         } else if (ks_pct(s) < s->f.p503) {
