@@ -374,7 +374,7 @@ void hh_tm__groups_select(struct hh_tm *tm, hh_time_t now)
         sq = hh_tm__squareoff_tod(tm, hh_inst_get(tm->inst, G->g.legs[0].iid),
                                   hh_time_ist_date(now));
         if (tm->open_count >= tm->cfg.max_open_trades || (sq >= 0 && hh_time_ist_tod(now) >= sq) ||
-            tm->trading != HH_TRADING_ACTIVE)
+            tm->trading != HH_TRADING_ACTIVE || tm->entries_held)
             continue;
         spot = spot_of(tm, G);
         if (!spot || !legs_priced(tm, G))

@@ -957,7 +957,7 @@ static int do_modify(struct hh_tm *tm, size_t i)
     hh_breaker_record(&tm->x.brk, now_of(tm), rc);
     ref = &tm->refs[i];
     tm->changes++;
-    if (rc == HH_EUNAVAIL || rc == HH_ETIMEOUT) {
+    if (hh_retry_retryable(rc)) {
         backoff(tm, ref, rc, false);   /* ask again */
         tm->x.stats.retries++;
         return 1;

@@ -614,6 +614,12 @@ struct hh_tm_cursor {
 void hh_tm_set_cursor(struct hh_tm *tm, const struct hh_tm_cursor *c, bool change);
 void hh_tm_get_cursor(const struct hh_tm *tm, struct hh_tm_cursor *out);
 
+/* Enter nothing while held (ready trades stay waiting, groups do not
+ * start; exits are managed as always): the runner's market data is unfit
+ * to decide on (live: the tick stream is down or an instrument went
+ * silent).  Not part of the snapshot: the runner sets it from what it sees. */
+void hh_tm_hold_entries(struct hh_tm *tm, bool hold);
+
 /* Take the ready trades best first (after the candles of one instant). */
 void hh_tm_select(struct hh_tm *tm);
 
