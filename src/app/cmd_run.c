@@ -563,8 +563,8 @@ static int open_broker(struct run *R)
     struct hh_diag d;
     int rc;
 
-    if ((rc = run_live_open(R)) || run_live_broker(R, &kite))
-        return rc;   /* live: Kite is the broker (else the adapter's ticks only) */
+    if (run_live_broker(R, &kite))
+        return HH_OK;   /* live: Kite is the broker */
     hh_config_paper(&R->w.cfg, R->shadow, &pc);
     snprintf(R->side_path, sizeof R->side_path, "%s.%s", R->db_path,
              R->shadow ? "shadow" : "paper");
@@ -757,7 +757,7 @@ static int finish(struct run *R, const char *why)
     const struct hh_tm_stats *st = hh_tm_stats(R->tm);
     const struct hh_tm_exec_stats *ls = hh_tm_exec_stats(R->tm);
     const char *last = NULL;
-    char net[40];
+    char net[40], kite[512];
     int out_rc;
 
     HH_JLOG(&R->log, HH_LOG_INFO, now_of(R), "shutdown", NULL,
@@ -784,13 +784,14 @@ static int finish(struct run *R, const char *why)
     run_log_positions(R);
     out_rc = R->failed ? HH_OK : write_outputs(R);
     hh_fx_format(net, sizeof net, st->net, 2);
+    run_live_stats(R, kite, sizeof kite);
     HH_JLOG(&R->log, R->failed ? HH_LOG_ERROR : HH_LOG_INFO, now_of(R), "engine_stop", NULL,
             "%s ticks %llu, bars %llu (warm-up %llu, before the clock %llu), signals taken "
             "%llu (accepted %llu, rejected %llu), trades closed %llu, net_pnl=%s, open %llu, "
             "waiting %llu; polls "
             "%llu, divergences %llu; broker: placed %llu, timeouts %llu (found %llu), retries "
             "%llu, refused by the breaker %llu, stops %llu, reports refused by order state "
-            "%llu; database %s",
+            "%llu%s; database %s",
             R->failed ? "FAILED:" : "stopped:", (unsigned long long)hh_eng_stats(R->eng)->ticks,
             (unsigned long long)hh_eng_stats(R->eng)->bars, (unsigned long long)R->warm_n,
             (unsigned long long)R->past_n, (unsigned long long)R->taken,
@@ -801,7 +802,7 @@ static int finish(struct run *R, const char *why)
             (unsigned long long)ls->placed, (unsigned long long)ls->timeouts,
             (unsigned long long)ls->found, (unsigned long long)ls->retries,
             (unsigned long long)ls->refused, (unsigned long long)ls->stops,
-            (unsigned long long)ls->refusals, R->failed ? R->d.msg : "saved");
+            (unsigned long long)ls->refusals, kite, R->failed ? R->d.msg : "saved");
     return R->failed || out_rc ? HH_EXIT_FAIL : HH_EXIT_OK;
 }
 
@@ -921,13 +922,18 @@ int hh_cmd_run(int argc, char **argv)
     hh_clock_init(&R.clock, true);
     if (!(R.hub = hh_feed_hub_new()))
         return fail(&R, HH_EXIT_FAIL);
-    if (prescan(&R, &rows) || check_signals(&R) || run_open_db(&R) || open_broker(&R) ||
-        build_engine(&R))
+    if (prescan(&R, &rows) || check_signals(&R))
+        return fail(&R, HH_EXIT_USAGE);
+    /* Kite's secrets and account are checked before the database is touched,
+     * once the instruments are final (the adapter's threads read them) */
+    if ((rc = run_live_open(&R)))
+        return fail(&R, rc == HH_EUNAVAIL || rc == HH_ETIMEOUT ? HH_EXIT_FAIL : HH_EXIT_USAGE);
+    if (run_open_db(&R) || open_broker(&R) || build_engine(&R))
         return fail(&R, HH_EXIT_USAGE);
     if ((rc = restore(&R)))
         return fail(&R, rc == HH_ENOMEM ? HH_EXIT_FAIL : HH_EXIT_USAGE);
-    if (run_live_start(&R, &rc))
-        return fail(&R, rc);
+    if (run_live_start(&R))
+        return fail(&R, HH_EXIT_USAGE);
     if (start_signals(&R) || run_kafka_start(&R) || open_outputs(&R) || run_ops_open(&R))
         return fail(&R, HH_EXIT_USAGE);
     log_market_data(&R, rows);

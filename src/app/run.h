@@ -155,10 +155,11 @@ void run_ops_polled(struct run *R, bool ok, int divergences);
 /* run_live.c: Zerodha Kite Connect (SPEC §13) — the broker of --mode live,
  * the ticks of market_data.kind: kite, the live clock (--clock-start). */
 int run_live_check(struct run *R);               /* exit-2 material in R->d */
-int run_live_open(struct run *R);                /* the adapter made; exit 2 */
-/* After the restore: the clock, the adapter's threads, the subscriptions;
- * *exit_code says which exit a failure takes. */
-int run_live_start(struct run *R, int *exit_code);
+/* The adapter made (secrets read) and started (the account checked, its
+ * threads): exit 2, or 1 for HH_EUNAVAIL / HH_ETIMEOUT (out of reach). */
+int run_live_open(struct run *R);
+/* After the restore: the clock (never back), the subscriptions (exit 2). */
+int run_live_start(struct run *R);
 /* --mode live: the broker the engine uses (true), else false. */
 bool run_live_broker(struct run *R, struct hh_broker *out);
 bool run_live_md(const struct run *R);           /* ticks from the Kite socket */

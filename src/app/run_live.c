@@ -17,10 +17,16 @@
  * The broker the engine sees forwards every operation to the adapter,
  * keeping the positions each reconciliation listed: the operations API's
  * broker_qty and the flatten's "flat" are the broker's word, not ours.
+ * A reconciliation reads the order book, then the positions: two requests,
+ * between which a fill may happen at Kite — positions already without the
+ * units an order book still shows working, which the reconciler would take
+ * for units closed outside the engine and give up a second time when the
+ * fill's report comes.  So the order book is read around the positions
+ * until both readings agree (a consistent snapshot).
  */
-#include "app/cmd.h"
 #include "app/run.h"
 #include "broker/kite.h"
+#include "core/grow.h"
 
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -31,6 +37,9 @@
 #define CLOCK_STEP (20 * HH_NS_PER_MS)
 /* The adapter's health is looked at this often (wall time). */
 #define WATCH_EVERY (100 * HH_NS_PER_MS)
+/* Readings of the order book around the positions before giving up on a
+ * consistent snapshot (the poll fails; the next one tries again). */
+#define SNAPSHOT_TRIES 4
 
 struct run_live {
     struct hh_kite *k;
@@ -39,9 +48,14 @@ struct run_live {
     bool broker;                      /* --mode live: the adapter is the broker */
     int64_t offset;                   /* ns added to the wall clock (rehearsal) */
     _Atomic hh_time_t mirror;         /* file market data: the engine's clock */
-    hh_qty_t *bpos;                   /* by iid: the broker's net position ... */
-    bool bpos_known;                  /* ... as the last listing said */
+    hh_qty_t *bpos;                   /* by iid: the broker's net position as
+                                         the last listing said */
     size_t ninst;
+    struct hh_broker_order *oa, *ob;  /* the order book before and after ... */
+    size_t oa_cap, ob_cap;
+    struct hh_broker_position *pa;    /* ... these positions (snap: not yet */
+    size_t pa_cap, npa;               /* handed to the engine) */
+    bool snap;
     struct hh_tick tick;              /* the tick taken next (tick_held) */
     bool tick_held;
     hh_time_t step_to;                /* else: the clock's next step */
@@ -205,25 +219,95 @@ static int w_status(void *impl, uint64_t id, struct hh_broker_order *out)
     return inner(impl).ops->status(inner(impl).impl, id, out);
 }
 
-static int w_orders(void *impl, struct hh_broker_order *out, size_t cap, size_t *n)
+/* The whole order book into *buf (grown as needed). */
+static int read_orders(struct run_live *L, struct hh_broker_order **buf, size_t *cap,
+                       size_t *n)
 {
-    return inner(impl).ops->orders(inner(impl).impl, out, cap, n);
+    for (;;) {
+        int rc = L->inner.ops->orders(L->inner.impl, *buf, *cap, n);
+
+        if (rc || *n <= *cap)
+            return rc;
+        if (hh_grow(buf, cap, *n, sizeof **buf))
+            return HH_ENOMEM;
+    }
 }
 
-/* A complete listing replaces what the documents show as the broker's. */
+static int read_positions(struct run_live *L)
+{
+    for (;;) {
+        int rc = L->inner.ops->positions(L->inner.impl, L->pa, L->pa_cap, &L->npa);
+
+        if (rc || L->npa <= L->pa_cap)
+            return rc;
+        if (hh_grow(&L->pa, &L->pa_cap, L->npa, sizeof *L->pa))
+            return HH_ENOMEM;
+    }
+}
+
+/* Did any order fill (or appear filled) between the two readings? */
+static bool fills_moved(const struct hh_broker_order *a, size_t na,
+                        const struct hh_broker_order *b, size_t nb)
+{
+    for (size_t i = 0; i < nb; i++) {
+        hh_qty_t before = 0;
+
+        for (size_t k = 0; k < na; k++) {
+            if (a[k].order_id == b[i].order_id) {
+                before = a[k].filled;
+                break;
+            }
+        }
+        if (b[i].filled != before)
+            return true;
+    }
+    return false;
+}
+
+/* The order book, with the positions of the same instant kept for the
+ * positions call that follows (see the top of the file). */
+static int w_orders(void *impl, struct hh_broker_order *out, size_t cap, size_t *n)
+{
+    struct run_live *L = impl;
+    size_t na = 0, nb = 0;
+    int rc = HH_EUNAVAIL;
+
+    L->snap = false;
+    for (int i = 0; i < SNAPSHOT_TRIES; i++) {
+        if ((rc = read_orders(L, &L->oa, &L->oa_cap, &na)) || (rc = read_positions(L)) ||
+            (rc = read_orders(L, &L->ob, &L->ob_cap, &nb)))
+            return rc;
+        if (!fills_moved(L->oa, na, L->ob, nb)) {
+            if (nb)
+                memcpy(out, L->ob, (nb < cap ? nb : cap) * sizeof *out);
+            *n = nb;
+            L->snap = true;
+            return HH_OK;
+        }
+    }
+    return HH_EUNAVAIL;   /* fills kept coming: no consistent snapshot now */
+}
+
+/* The positions of the snapshot (else read now); a complete listing
+ * replaces what the documents show as the broker's. */
 static int w_positions(void *impl, struct hh_broker_position *out, size_t cap, size_t *n)
 {
     struct run_live *L = impl;
-    int rc = L->inner.ops->positions(L->inner.impl, out, cap, n);
+    int rc;
 
-    if (rc != HH_OK || *n > cap)
+    if (!L->snap && (rc = read_positions(L)))
         return rc;
+    *n = L->npa;
+    if (L->npa)
+        memcpy(out, L->pa, (L->npa < cap ? L->npa : cap) * sizeof *out);
+    if (*n > cap)
+        return HH_OK;   /* the caller grows and asks again */
+    L->snap = false;
     memset(L->bpos, 0, L->ninst * sizeof *L->bpos);
     for (size_t i = 0; i < *n; i++)
         if (out[i].iid < L->ninst)
             L->bpos[out[i].iid] += out[i].qty;
-    L->bpos_known = true;
-    return rc;
+    return HH_OK;
 }
 
 static int w_funds(void *impl, hh_money_t *available)
@@ -295,6 +379,9 @@ int run_live_open(struct run *R)
         return hh_diag_set(&R->d, rc, "%s: broker.kite: %s", R->config, d.msg);
     L->inner = hh_kite_broker(L->k);
     hh_kite_set_wake(L->k, wake_hub, R->hub);
+    /* the book reader's reports wait for the engine's first pump */
+    if ((rc = hh_kite_start(L->k, &d)))
+        return hh_diag_set(&R->d, rc, "the Kite adapter cannot start: %s", d.msg);
     return HH_OK;
 }
 
@@ -355,26 +442,19 @@ static int start_clock(struct run *R)
     return HH_OK;
 }
 
-int run_live_start(struct run *R, int *exit_code)
+int run_live_start(struct run *R)
 {
     struct run_live *L = R->live;
-    struct hh_diag d = { "" };
     int rc;
 
-    *exit_code = HH_EXIT_USAGE;
     if (!L)
         return HH_OK;
     if (L->md_kite && ((rc = start_clock(R)) || (rc = want_listed(R))))
         return rc;
-    if (!L->md_kite)
-        atomic_store(&L->mirror, now_of(R) == HH_TIME_NONE ? 0 : now_of(R));
-    if ((rc = hh_kite_start(L->k, &d))) {
-        if (rc != HH_ECONFIG && rc != HH_EAUTH)
-            *exit_code = HH_EXIT_FAIL;   /* the broker out of reach: not a usage error */
-        return hh_diag_set(&R->d, rc, "the Kite adapter cannot start: %s", d.msg);
-    }
     if (L->md_kite)
         want_engine(R);
+    else
+        atomic_store(&L->mirror, now_of(R) == HH_TIME_NONE ? 0 : now_of(R));
     HH_JLOG(&R->log, HH_LOG_INFO, now_of(R), "broker_start", NULL,
             "Kite Connect: account %s, %s%s%s", R->w.cfg.broker.account[0]
             ? R->w.cfg.broker.account : "(not checked)",
@@ -391,6 +471,9 @@ void run_live_free(struct run *R)
     if (!L)
         return;
     hh_kite_free(L->k);
+    free(L->oa);
+    free(L->ob);
+    free(L->pa);
     free(L->bpos);
     free(L->want);
     free(L);
