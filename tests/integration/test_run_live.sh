@@ -115,6 +115,15 @@ target_sig() {
 }
 stop_sig() { sig "$1" RELIANCE 2959.00 2953.00 "2990.00" 2; }
 
+# quiesce DB: halt (every working order cancelled, confirmed) so that Kite's
+# positions stop moving, then a poll's time for the engine to see them
+quiesce() {
+    "$HH" kill --db "$1" --action halt --reason "end of the test" > /dev/null
+    i=0
+    while [ $i -lt 100 ] && [ "$(field working)" != 0 ]; do sleep 0.1; i=$((i + 1)); done
+    sleep 1.5
+}
+
 # until_log FILE TEXT [TENTHS]: wait (bounded) until FILE has TEXT
 until_log() {
     i=0
@@ -202,6 +211,7 @@ for k in 1 2 3; do target_sig sig.jsonl; sleep 0.5; done
 sleep 6
 equals "orders flow again after the new token (fills after it)" 1 \
     "$([ "$(grep -c '"fill"' run.log)" -gt "$fills" ] && echo 1)"
+quiesce live.db
 stop_run
 equals "a trade was closed through Kite" 0 "$ok_closed"
 contains "the run stopped on SIGTERM" run.log '"engine_stop"'
@@ -290,7 +300,8 @@ done
 "$HH" run --config c.yaml --mode live --signals cr.jsonl --db cr.db \
     --clock-start "$(now_at)" 2> final.log &
 RPID=$!
-sleep 8
+sleep 6
+quiesce cr.db
 stop_run
 cat final.log >> cr.log
 contains "the last run stops cleanly" final.log '"engine_stop","correlation_id":null,"msg":"stopped'
