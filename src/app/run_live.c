@@ -278,7 +278,7 @@ static int w_orders(void *impl, struct hh_broker_order *out, size_t cap, size_t 
             (rc = read_orders(L, &L->ob, &L->ob_cap, &nb)))
             return rc;
         if (!fills_moved(L->oa, na, L->ob, nb)) {
-            if (nb)
+            if (nb && cap)   /* (out may be NULL when cap is 0) */
                 memcpy(out, L->ob, (nb < cap ? nb : cap) * sizeof *out);
             *n = nb;
             L->snap = true;
@@ -298,7 +298,7 @@ static int w_positions(void *impl, struct hh_broker_position *out, size_t cap, s
     if (!L->snap && (rc = read_positions(L)))
         return rc;
     *n = L->npa;
-    if (L->npa)
+    if (L->npa && cap)
         memcpy(out, L->pa, (L->npa < cap ? L->npa : cap) * sizeof *out);
     if (*n > cap)
         return HH_OK;   /* the caller grows and asks again */
