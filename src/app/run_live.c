@@ -156,9 +156,6 @@ int run_live_check(struct run *R)
         return hh_diag_set(&R->d, HH_EINVAL, "%s: market_data.kind is kite (ticks from the "
                            "socket): drop %s, or set market_data.kind: file", R->config,
                            R->ticks ? "--ticks" : "--bars");
-    if (!md_kite && !R->ticks == !R->bars)
-        return hh_diag_set(&R->d, HH_EINVAL, "give exactly one of --ticks and --bars "
-                           "(market_data.kind is file in %s)", R->config);
     if ((rc = check_clock_start(R, &ts)))
         return rc;
     if (!kite_needed(R))
