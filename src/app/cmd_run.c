@@ -911,13 +911,13 @@ int hh_cmd_run(int argc, char **argv)
         return rc;
     if (hh_world_load(&R.w, R.config, &R.d))
         return fail(&R, HH_EXIT_USAGE);
+    if (run_live_check(&R))
+        return fail(&R, HH_EXIT_USAGE);
     if (R.w.cfg.market_data.kind == HH_CONFIG_MD_FILE && !R.ticks && !R.bars) {
-        hh_world_free(&R.w);
+        cleanup(&R);
         return hh_app_say(ME, USAGE, HH_EXIT_USAGE, "give one of --ticks and --bars "
                           "(market_data.kind is file in %s)", R.config);
     }
-    if (run_live_check(&R))
-        return fail(&R, HH_EXIT_USAGE);
     R.shadow = !strcmp(R.mode, "shadow");
     R.log.out = stderr;
     R.log.min = level;
