@@ -6,9 +6,14 @@
  * what the engine says goes to logs, the audit trail and the files
  * (run_events.c).
  *
- *   hedgehog run --config FILE --mode paper|shadow|live (--ticks F | --bars F)
+ *   hedgehog run --config FILE --mode paper|shadow|live [--ticks F | --bars F]
  *                [--speed X] [--signals FILE|-] [--db FILE] [--db-sync M]
- *                [--out DIR] [--log-level L]
+ *                [--out DIR] [--log-level L] [--clock-start TS]
+ *
+ * --mode live trades through Zerodha Kite Connect (broker.kind: kite;
+ * run_live.c); with market_data.kind: kite the ticks come from Kite's
+ * socket instead of a file (any mode), at the live clock — the wall's, or
+ * a rehearsal's started at --clock-start against a loopback broker.
  *
  * With `signals.source: kafka` the signals come from Kafka instead of
  * --signals (run_kafka.c: a source of the loop like the lines).
@@ -43,8 +48,10 @@
  * accepted signals have arrived and the day's timers have run.
  *
  * Exit codes: 0 done; 1 the run failed (the database failed: never trade
- * without memory); 2 bad usage, unreadable input, invalid configuration,
- * or --mode live (no live broker adapter is configured).
+ * without memory; the broker out of reach at the start); 2 bad usage,
+ * unreadable input, invalid configuration (--mode live without
+ * broker.kind: kite, a secret file readable by others, a token of another
+ * account).
  */
 #include "app/cmd.h"
 #include "app/run.h"
@@ -61,8 +68,9 @@
 #define ME "run"
 const char hh_usage_run[] =
     "usage: hedgehog run --config FILE --mode paper|shadow|live "
-    "(--ticks FILE | --bars FILE) [--speed X] [--signals FILE|-] [--db FILE] "
-    "[--db-sync normal|full] [--out DIR] [--log-level debug|info|warn|error]\n";
+    "[--ticks FILE | --bars FILE] [--speed X] [--signals FILE|-] [--db FILE] "
+    "[--db-sync normal|full] [--out DIR] [--log-level debug|info|warn|error] "
+    "[--clock-start TS]\n";
 #define USAGE hh_usage_run
 
 /* The process state signal handlers may touch (nothing else is safe). */
@@ -106,13 +114,17 @@ void run_accepted(struct run *R, struct hh_signal *s, uint64_t lineno)
             s->group ? "group" : hh_side_name(s->side), s->group ? s->id : run_sym(R, s->iid));
     if (s->group) {
         R->groups = true;
-        for (int i = 0; R->o && i < R->g->group.nlegs; i++)
-            hh_out_chart(R->o, R->g->group.legs[i].iid);
+        for (int i = 0; i < R->g->group.nlegs; i++) {
+            if (R->o)
+                hh_out_chart(R->o, R->g->group.legs[i].iid);
+            run_live_want(R, R->g->group.legs[i].iid);
+        }
         rc = hh_tm_accept(R->tm, s, &R->g->group, R->g->has_stop_loss ? R->g->stop_loss : 0,
                           R->g->has_target ? R->g->target : 0);
     } else {
         if (R->o)
             hh_out_chart(R->o, s->iid);
+        run_live_want(R, s->iid);
         rc = hh_tm_accept(R->tm, s, NULL, 0, 0);
     }
     if (rc)
@@ -480,17 +492,20 @@ static bool loop_stopped(void *ctx)
     struct run *R = ctx;
 
     say_hups(R);
+    run_live_watch(R);
     return g_stops > 0 || R->failed;
 }
 
-/* Nothing can be taken yet: wait for a feed (or 100 ms, to see signals). */
+/* Nothing can be taken yet: wait for a feed (or 100 ms, to see signals;
+ * live ticks: the clock's next step). */
 static void loop_wait(void *ctx, const struct hh_ev_key *next)
 {
     struct run *R = ctx;
 
     (void)next;
     run_ops_tick(R, false);
-    hh_feed_hub_wait(R->hub, 100 * HH_NS_PER_MS);
+    run_live_watch(R);
+    hh_feed_hub_wait(R->hub, run_live_wait(R));
 }
 
 /* ---- setup ------------------------------------------------------------------------------ */
@@ -525,6 +540,8 @@ static int prescan(struct run *R, uint64_t *rows)
     int rc;
 
     *rows = 0;
+    if (!path)
+        return HH_OK;   /* ticks from the Kite socket */
     /* no warnings on stderr: the log is JSON lines; the counts are logged */
     if ((rc = hh_md_open(&md, path, kind, R->w.inst, NULL, &R->d)))
         return rc;
@@ -541,10 +558,13 @@ static int prescan(struct run *R, uint64_t *rows)
 
 static int open_broker(struct run *R)
 {
+    struct hh_broker kite;
     struct hh_paper_config pc;
     struct hh_diag d;
     int rc;
 
+    if (run_live_broker(R, &kite))
+        return HH_OK;   /* live: Kite is the broker */
     hh_config_paper(&R->w.cfg, R->shadow, &pc);
     snprintf(R->side_path, sizeof R->side_path, "%s.%s", R->db_path,
              R->shadow ? "shadow" : "paper");
@@ -594,7 +614,9 @@ static int build_engine(struct run *R)
     hh_config_tm(c, stops, &tc);
     run_sink(R, &sink);
     hh_journal_sink(R->db, &sink, &sink);
-    if (R->shadow) {
+    if (run_live_broker(R, &broker)) {
+        /* Kite's reports come through its pump, like the paper broker's */
+    } else if (R->shadow) {
         R->sh.on_order = run_shadow_order;
         R->sh.ctx = R;
         broker = hh_shadow_broker(&R->sh, R->paper);
@@ -634,13 +656,13 @@ static int restore(struct run *R)
     HH_JLOG(&R->log, HH_LOG_INFO, now_of(R), "engine_start", NULL,
             "mode=%s db=%s db_sync=%s stops=%s %s%s resume: market row %llu%s, signal line "
             "%llu; signal ids known %llu; signals to arrive %zu; broker state %s",
-            R->shadow ? "shadow" : "paper", R->db_path, R->db_sync ? R->db_sync : "normal",
+            R->mode, R->db_path, R->db_sync ? R->db_sync : "normal",
             hh_stop_policy_name(hh_config_stops(&R->w.cfg, HH_STOPS_HELD)),
             res.found ? "restored state_hash=" : "fresh start", res.found ? res.state_hash : "",
             (unsigned long long)R->cur.w[RUN_CUR_ROWS],
             R->cur.w[RUN_CUR_HALF] ? " (its selection done)" : "",
             (unsigned long long)R->cur.w[RUN_CUR_LINE], (unsigned long long)res.signal_ids,
-            hh_tm_pending(R->tm), R->side_path);
+            hh_tm_pending(R->tm), R->paper ? R->side_path : "at Kite");
     return HH_OK;
 }
 
@@ -653,6 +675,8 @@ static int start_feeds(struct run *R)
         .resume_first = R->cur.w[RUN_CUR_MD_FIRST],
     };
 
+    if (run_live_md(R))
+        return HH_OK;   /* the Kite adapter's socket, started with it */
     R->cur.w[RUN_CUR_MD_FIRST] = hh_feed_first_row(ro.path);
     set_cursor(R, false);
     if (hh_feed_replay_start(R->hub, &ro, &R->replay))
@@ -707,7 +731,8 @@ static int run_loop(struct run *R)
         (rc = hh_loop_add(&L, (struct hh_source){ &run_kafka_ops, R, "kafka signals" })) ||
         (rc = hh_eng_add_sources(R->eng, &L)) ||
         (rc = hh_loop_add(&L, (struct hh_source){ &poll_ops, R, "polls" })) ||
-        (rc = hh_loop_add(&L, (struct hh_source){ &md_ops, R, "market data" })))
+        (rc = hh_loop_add(&L, (struct hh_source){ run_live_md(R) ? &run_live_md_ops : &md_ops,
+                                                   R, "market data" })))
         return rc;
     return hh_loop_run(&L);
 }
@@ -732,7 +757,7 @@ static int finish(struct run *R, const char *why)
     const struct hh_tm_stats *st = hh_tm_stats(R->tm);
     const struct hh_tm_exec_stats *ls = hh_tm_exec_stats(R->tm);
     const char *last = NULL;
-    char net[40];
+    char net[40], kite[512];
     int out_rc;
 
     HH_JLOG(&R->log, HH_LOG_INFO, now_of(R), "shutdown", NULL,
@@ -751,7 +776,7 @@ static int finish(struct run *R, const char *why)
         run_ops_tick(R, true);   /* the last documents, the day's report */
     if (!R->failed && hh_journal_finish(R->db, now_of(R), &R->d))
         run_fatal_db(R);
-    if (hh_paper_save_errors(R->paper, &last))
+    if (R->paper && hh_paper_save_errors(R->paper, &last))
         HH_JLOG(&R->log, HH_LOG_ERROR, now_of(R), "broker_state", NULL,
                 "%llu save(s) of %s failed, last: %s",
                 (unsigned long long)hh_paper_save_errors(R->paper, NULL), R->side_path,
@@ -759,13 +784,14 @@ static int finish(struct run *R, const char *why)
     run_log_positions(R);
     out_rc = R->failed ? HH_OK : write_outputs(R);
     hh_fx_format(net, sizeof net, st->net, 2);
+    run_live_stats(R, kite, sizeof kite);
     HH_JLOG(&R->log, R->failed ? HH_LOG_ERROR : HH_LOG_INFO, now_of(R), "engine_stop", NULL,
             "%s ticks %llu, bars %llu (warm-up %llu, before the clock %llu), signals taken "
             "%llu (accepted %llu, rejected %llu), trades closed %llu, net_pnl=%s, open %llu, "
             "waiting %llu; polls "
             "%llu, divergences %llu; broker: placed %llu, timeouts %llu (found %llu), retries "
             "%llu, refused by the breaker %llu, stops %llu, reports refused by order state "
-            "%llu; database %s",
+            "%llu%s; database %s",
             R->failed ? "FAILED:" : "stopped:", (unsigned long long)hh_eng_stats(R->eng)->ticks,
             (unsigned long long)hh_eng_stats(R->eng)->bars, (unsigned long long)R->warm_n,
             (unsigned long long)R->past_n, (unsigned long long)R->taken,
@@ -776,7 +802,7 @@ static int finish(struct run *R, const char *why)
             (unsigned long long)ls->placed, (unsigned long long)ls->timeouts,
             (unsigned long long)ls->found, (unsigned long long)ls->retries,
             (unsigned long long)ls->refused, (unsigned long long)ls->stops,
-            (unsigned long long)ls->refusals, R->failed ? R->d.msg : "saved");
+            (unsigned long long)ls->refusals, kite, R->failed ? R->d.msg : "saved");
     return R->failed || out_rc ? HH_EXIT_FAIL : HH_EXIT_OK;
 }
 
@@ -789,6 +815,7 @@ static void cleanup(struct run *R)
     run_ops_close(R);   /* (held requests answered SHUTTING_DOWN) */
     hh_journal_close(R->db, NULL);
     hh_eng_free(R->eng);
+    run_live_free(R);   /* its threads wake the hub: before it goes */
     hh_paper_free(R->paper);
     hh_sig_validator_free(R->v);
     free(R->g);
@@ -833,13 +860,24 @@ static int check_args(struct run *R, enum hh_jlog_level *level)
         return hh_app_say(ME, USAGE, HH_EXIT_USAGE,
                           "--speed: a number >= 0 (1 real time, 0 as fast as possible), not '%s'",
                           R->speed_s);
-    if ((R->ticks != NULL) == (R->bars != NULL))
-        return hh_app_say(ME, USAGE, HH_EXIT_USAGE, "give exactly one of --ticks and --bars "
-                          "(no live market-data adapter is configured)");
+    if (R->ticks && R->bars)
+        return hh_app_say(ME, USAGE, HH_EXIT_USAGE, "give at most one of --ticks and --bars");
     if (R->db_sync && strcmp(R->db_sync, "normal") && strcmp(R->db_sync, "full"))
         return hh_app_say(ME, USAGE, HH_EXIT_USAGE, "--db-sync: 'normal' or 'full', not '%s'",
                           R->db_sync);
     return HH_EXIT_OK;
+}
+
+static void log_market_data(struct run *R, uint64_t rows)
+{
+    if (run_live_md(R))
+        return;   /* run_live.c says what it subscribes */
+    HH_JLOG(&R->log, R->mds.skipped ? HH_LOG_WARN : HH_LOG_INFO, now_of(R), "market_data", NULL,
+            "%s: %llu rows, rows skipped %llu (out of order %llu, bad field %llu, bad bar "
+            "%llu), speed %g%s", R->ticks ? R->ticks : R->bars, (unsigned long long)rows,
+            (unsigned long long)R->mds.skipped, (unsigned long long)R->mds.skipped_order,
+            (unsigned long long)R->mds.skipped_field, (unsigned long long)R->mds.skipped_ohlc,
+            R->speed, R->speed == 0 ? " (as fast as possible)" : "");
 }
 
 static int open_outputs(struct run *R)
@@ -859,6 +897,7 @@ int hh_cmd_run(int argc, char **argv)
         { "--speed", &R.speed_s, false, false },  { "--signals", &R.signals, false, false },
         { "--db", &R.db_path, false, false },     { "--db-sync", &R.db_sync, false, false },
         { "--out", &R.out, false, false },        { "--log-level", &R.level_s, false, false },
+        { "--clock-start", &R.clock_start, false, false },
     };
     enum hh_jlog_level level = HH_LOG_INFO;
     uint64_t rows = 0;
@@ -872,10 +911,12 @@ int hh_cmd_run(int argc, char **argv)
         return rc;
     if (hh_world_load(&R.w, R.config, &R.d))
         return fail(&R, HH_EXIT_USAGE);
-    if (!strcmp(R.mode, "live")) {
-        hh_diag_set(&R.d, HH_EINVAL, "--mode live: no live broker adapter is configured (this "
-                    "build has the paper and shadow brokers only); nothing was started");
+    if (run_live_check(&R))
         return fail(&R, HH_EXIT_USAGE);
+    if (R.w.cfg.market_data.kind == HH_CONFIG_MD_FILE && !R.ticks && !R.bars) {
+        cleanup(&R);
+        return hh_app_say(ME, USAGE, HH_EXIT_USAGE, "give one of --ticks and --bars "
+                          "(market_data.kind is file in %s)", R.config);
     }
     R.shadow = !strcmp(R.mode, "shadow");
     R.log.out = stderr;
@@ -886,19 +927,21 @@ int hh_cmd_run(int argc, char **argv)
     hh_clock_init(&R.clock, true);
     if (!(R.hub = hh_feed_hub_new()))
         return fail(&R, HH_EXIT_FAIL);
-    if (prescan(&R, &rows) || check_signals(&R) || run_open_db(&R) || open_broker(&R) ||
-        build_engine(&R))
+    if (prescan(&R, &rows) || check_signals(&R))
+        return fail(&R, HH_EXIT_USAGE);
+    /* Kite's secrets and account are checked before the database is touched,
+     * once the instruments are final (the adapter's threads read them) */
+    if ((rc = run_live_open(&R)))
+        return fail(&R, rc == HH_EUNAVAIL || rc == HH_ETIMEOUT ? HH_EXIT_FAIL : HH_EXIT_USAGE);
+    if (run_open_db(&R) || open_broker(&R) || build_engine(&R))
         return fail(&R, HH_EXIT_USAGE);
     if ((rc = restore(&R)))
         return fail(&R, rc == HH_ENOMEM ? HH_EXIT_FAIL : HH_EXIT_USAGE);
+    if (run_live_start(&R))
+        return fail(&R, HH_EXIT_USAGE);
     if (start_signals(&R) || run_kafka_start(&R) || open_outputs(&R) || run_ops_open(&R))
         return fail(&R, HH_EXIT_USAGE);
-    HH_JLOG(&R.log, R.mds.skipped ? HH_LOG_WARN : HH_LOG_INFO, now_of(&R), "market_data", NULL,
-            "%s: %llu rows, rows skipped %llu (out of order %llu, bad field %llu, bad bar "
-            "%llu), speed %g%s", R.ticks ? R.ticks : R.bars, (unsigned long long)rows,
-            (unsigned long long)R.mds.skipped, (unsigned long long)R.mds.skipped_order,
-            (unsigned long long)R.mds.skipped_field, (unsigned long long)R.mds.skipped_ohlc,
-            R.speed, R.speed == 0 ? " (as fast as possible)" : "");
+    log_market_data(&R, rows);
     /* startup reconciliation: the broker wins; no order or signal before it worked */
     run_poll(&R, true);
     if (!R.failed)

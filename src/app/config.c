@@ -212,8 +212,9 @@ static const struct key keys[] = {
     { .name = "broker.kite.orders_per_second", .type = KT_INT,
       F(broker.kite.orders_per_second), .min = 1, .max = 100, .def = "10",
       .doc = "one limiter per account, shared by every order call" },
-    { .name = "broker.kite.timeout_ms", .type = KT_MILLIS, F(broker.kite.timeout), .min = 1,
-      .max = NOMAX, .def = "7000", .doc = "per HTTP call" },
+    { .name = "broker.kite.timeout_ms", .type = KT_MILLIS, F(broker.kite.timeout),
+      .min = 100 * HH_NS_PER_MS, .max = 120000 * HH_NS_PER_MS, .def = "7000",
+      .doc = "per HTTP call" },
     { .name = "reconcile.poll_s", .type = KT_SECONDS, F(reconcile.poll), .min = 1,
       .max = NOMAX, .def = "12", .doc = "run: orders and positions compared with the broker's" },
     { .name = "paper.latency_ms", .type = KT_MILLIS, F(paper.latency), .max = NOMAX,
@@ -472,6 +473,17 @@ static bool valid_http_url(const char *v, char *why, size_t cap)
 static bool valid_ws_url(const char *v, char *why, size_t cap)
 {
     return url_ok(v, "wss", "ws", why, cap);
+}
+
+bool hh_config_url_loopback(const char *url)
+{
+    const char *auth = strstr(url, "://"), *h, *port;
+    size_t hn, pn;
+
+    if (!auth)
+        return false;
+    auth += 3;
+    return split_host(auth, strcspn(auth, "/?#"), &h, &hn, &port, &pn) && loopback(h, hn);
 }
 
 /* "address/prefix", IPv4 or IPv6, with no address bit set beyond the
@@ -1091,6 +1103,11 @@ static int check_combined(struct loader *L)
                            "'execution.slippage_bps' are both non-zero; set at most one",
                            L->path, later(key_line(L, "execution.slippage_ticks"),
                                           key_line(L, "execution.slippage_bps")));
+    if (c->broker.kite.market_protection == 0)
+        return hh_diag_set(L->d, HH_ECONFIG, "%s:%lu: key 'broker.kite.market_protection' is 0: "
+                           "Kite refuses MARKET and SL-M orders without protection; -1 (the "
+                           "broker's automatic value) or a percentage 1..100", L->path,
+                           key_line(L, "broker.kite.market_protection"));
     if (c->broker.retry_max < c->broker.retry_base)
         return hh_diag_set(L->d, HH_ECONFIG, "%s:%lu: key 'broker.retry.max_ms' is below "
                            "'broker.retry.base_ms'", L->path,

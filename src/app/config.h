@@ -273,6 +273,10 @@ size_t hh_config_diff(const struct hh_config *a, const struct hh_config *b, char
  * written).  HH_EIO when writing fails. */
 int hh_config_write_defaults(FILE *f);
 
+/* Is the host of url ("scheme://host[:port]/...") a loopback address
+ * (127.0.0.0/8, ::1, localhost)?  Rehearsals run only against those. */
+bool hh_config_url_loopback(const char *url);
+
 /* Parse "1m" "3m" "5m" "15m" "30m" "1h" into ns; HH_EINVAL otherwise. */
 int hh_config_parse_timeframe(const char *s, int64_t *out);
 

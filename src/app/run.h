@@ -47,10 +47,11 @@ static const struct hh_ev_key KEY_FIRST = { HH_TIME_NONE, HH_EV_SIGNAL, 0 };
 static const struct hh_ev_key KEY_LAST = { HH_TIME_MAX, HH_EV_MARKET, UINT64_MAX };
 
 struct run_kafka;
+struct run_live;
 
 struct run {
     const char *config, *mode, *ticks, *bars, *speed_s, *signals, *db_path, *db_sync;
-    const char *out, *level_s;
+    const char *out, *level_s, *clock_start;
     bool shadow;
     double speed;
     struct hh_world w;
@@ -98,6 +99,7 @@ struct run {
     bool failed;                   /* the database failed: exit 1 */
     bool groups;                   /* group signals were accepted */
     struct run_ops *ops;           /* run_ops.c: the API, the kill switch, reports */
+    struct run_live *live;         /* run_live.c: Kite (live, or its ticks); NULL: none */
     uint64_t warm_n, past_n, taken, accepted, rejected, polls, divergences;
 };
 
@@ -149,6 +151,31 @@ void run_ops_alert(struct run *R, const char *severity, const char *code, const 
 void run_ops_signal(struct run *R, enum hh_sig_reason reason);
 void run_ops_order(struct run *R, const struct hh_tm_order_event *e);
 void run_ops_polled(struct run *R, bool ok, int divergences);
+
+/* run_live.c: Zerodha Kite Connect (SPEC §13) — the broker of --mode live,
+ * the ticks of market_data.kind: kite, the live clock (--clock-start). */
+int run_live_check(struct run *R);               /* exit-2 material in R->d */
+/* The adapter made (secrets read) and started (the account checked, its
+ * threads): exit 2, or 1 for HH_EUNAVAIL / HH_ETIMEOUT (out of reach). */
+int run_live_open(struct run *R);
+/* After the restore: the clock (never back), the subscriptions (exit 2). */
+int run_live_start(struct run *R);
+/* --mode live: the broker the engine uses (true), else false. */
+bool run_live_broker(struct run *R, struct hh_broker *out);
+bool run_live_md(const struct run *R);           /* ticks from the Kite socket */
+extern const struct hh_source_ops run_live_md_ops;   /* ... as the loop's source */
+int64_t run_live_wait(const struct run *R);      /* ns the loop may wait at most */
+/* Between events: the token's state, the market data's health (entries
+ * held while stale), subscriptions to add. */
+void run_live_watch(struct run *R);
+void run_live_want(struct run *R, hh_iid_t iid); /* an instrument needing ticks */
+bool run_live_md_up(const struct run *R, const char **why);
+/* The adapter's counters for the last log line ("" without one). */
+void run_live_stats(const struct run *R, char *buf, size_t cap);
+void run_live_free(struct run *R);               /* accepts R->live NULL */
+/* The broker's net position of iid: the paper broker's, or what the last
+ * reconciliation listed at Kite. */
+hh_qty_t run_broker_qty(const struct run *R, hh_iid_t iid);
 
 /* run_events.c: the engine's sink (logs, audit, outputs) and the poll. */
 void run_sink(struct run *R, struct hh_tm_sink *out);

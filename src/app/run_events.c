@@ -359,7 +359,7 @@ void run_log_positions(struct run *R)
     int open = 0;
 
     for (hh_iid_t i = 0; i < n; i++) {
-        hh_qty_t e = hh_tm_position(R->tm, i), b = hh_paper_position(R->paper, i);
+        hh_qty_t e = hh_tm_position(R->tm, i), b = run_broker_qty(R, i);
 
         if (!e && !b)
             continue;

@@ -303,15 +303,10 @@ static void publish_doc(struct run *R, enum hh_api_doc which, struct hh_json *w)
     hh_json_reset(w);
 }
 
-static hh_qty_t broker_qty(const struct run *R, hh_iid_t iid)
-{
-    return R->paper ? hh_paper_position(R->paper, iid) : hh_tm_position(R->tm, iid);
-}
-
 static bool broker_flat(const struct run *R)
 {
     for (size_t i = 0; i < hh_inst_count(R->w.inst); i++)
-        if (broker_qty(R, (hh_iid_t)i))
+        if (run_broker_qty(R, (hh_iid_t)i))
             return false;
     return true;
 }
@@ -367,7 +362,7 @@ static void doc_positions(struct run *R, struct hh_json *w)
     hh_json_begin_array(w, "positions", true);
     for (size_t i = 0; i < o->npos; i++) {
         const struct hh_position *p = &o->pos[i];
-        hh_qty_t eng = hh_tm_position(R->tm, (hh_iid_t)i), brk = broker_qty(R, (hh_iid_t)i);
+        hh_qty_t eng = hh_tm_position(R->tm, (hh_iid_t)i), brk = run_broker_qty(R, (hh_iid_t)i);
         hh_price_t last = hh_tm_last_price(R->tm, (hh_iid_t)i);
         hh_money_t unreal = p->qty && last ? (last - p->avg) * p->qty : 0;
 
@@ -514,7 +509,8 @@ static void doc_health(struct run *R, struct hh_json *w)
     struct run_ops *o = R->ops;
     struct run_kafka_health kh = { true, "" };
     bool brk_up = o->poll_ok && hh_tm_breaker_state(R->tm) != HH_BRK_OPEN;
-    bool md_up = !R->md_done;
+    const char *md_why = "";
+    bool md_live = run_live_md_up(R, &md_why), md_up = !R->md_done && md_live;
     const char *name[4] = { "broker", "store", "market_data", "signals" };
     bool up[4];
     const char *why[4];
@@ -523,7 +519,7 @@ static void doc_health(struct run *R, struct hh_json *w)
     up[0] = brk_up, why[0] = !o->poll_ok ? "the last reconciliation failed"
                                : brk_up ? "" : "circuit breaker open";
     up[1] = !R->failed, why[1] = R->failed ? "the database failed" : "";
-    up[2] = md_up, why[2] = md_up ? "" : "market data ended";
+    up[2] = md_up, why[2] = md_up ? "" : R->md_done ? "market data ended" : md_why;
     up[3] = kh.up, why[3] = kh.up ? "" : kh.why;
     hh_json_begin_object(w, NULL, false);
     hh_json_str(w, "status", up[0] && up[1] && up[2] && up[3] ? "UP" : "DOWN");

@@ -55,6 +55,12 @@ struct hh_broker_ops {
     int (*orders)(void *impl, struct hh_broker_order *out, size_t cap, size_t *n);
     int (*positions)(void *impl, struct hh_broker_position *out, size_t cap, size_t *n);
     int (*funds)(void *impl, hh_money_t *available);
+    /* The margin the broker requires for reqs[0..n) placed together, given
+     * what the account holds (the multi-leg pre-trade check); NULL when the
+     * broker has no such figure (the simulated ones).  HH_EUNAVAIL /
+     * HH_ETIMEOUT when it could not be asked. */
+    int (*basket_margin)(void *impl, const struct hh_order_req *reqs, size_t n,
+                         hh_money_t *required);
 };
 
 struct hh_broker {

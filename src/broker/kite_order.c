@@ -738,6 +738,21 @@ static void op_pump(void *impl)
     k->npending = 0;
 }
 
+/* Kite's final.total: the basket's margin with the account's positions. */
+static int op_basket_margin(void *impl, const struct hh_order_req *reqs, size_t n,
+                            hh_money_t *required)
+{
+    struct hh_kite *k = impl;
+    struct hh_kite_margin m;
+    int rc;
+
+    k->err.msg[0] = '\0';
+    if ((rc = hh_kite_basket_margin(k, reqs, n, &m, &k->err)))
+        return rc;
+    *required = m.final;
+    return HH_OK;
+}
+
 const struct hh_broker_ops hh_kite__ops = {
     .place = op_place,
     .modify = op_modify,
@@ -748,6 +763,7 @@ const struct hh_broker_ops hh_kite__ops = {
     .orders = op_orders,
     .positions = op_positions,
     .funds = op_funds,
+    .basket_margin = op_basket_margin,
     .next_due = op_next_due,
     .pump = op_pump,
 };

@@ -135,8 +135,17 @@ void hh_breaker_failure(struct hh_breaker *b, hh_time_t now)
 
 void hh_breaker_record(struct hh_breaker *b, hh_time_t now, int rc)
 {
-    if (rc == HH_EUNAVAIL || rc == HH_ETIMEOUT)
+    if (rc == HH_EAUTH)
+        hh_breaker_trip(b, now);
+    else if (rc == HH_EUNAVAIL || rc == HH_ETIMEOUT)
         hh_breaker_failure(b, now);
     else
         hh_breaker_success(b, now);
+}
+
+void hh_breaker_trip(struct hh_breaker *b, hh_time_t now)
+{
+    b->failures_seen++;
+    if (b->state != HH_BRK_OPEN)
+        go(b, HH_BRK_OPEN, now, "the broker refused our credentials");
 }

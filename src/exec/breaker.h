@@ -16,7 +16,10 @@
  * call allowed is the probe; every other call is refused until the probe's
  * outcome is recorded.
  *
- * Only outages count as failures: HH_EUNAVAIL and HH_ETIMEOUT.  A broker
+ * Only outages count as failures: HH_EUNAVAIL and HH_ETIMEOUT.  HH_EAUTH
+ * (the broker refused our credentials: an expired daily token) opens it at
+ * once — no call can succeed until the operator logs in again, and each
+ * probe after a cool-off tells whether that happened.  A broker
  * that answers — even with a rejection (HH_EBROKER), HH_ESTATE ("too late")
  * or HH_ENOTFOUND — is up, and that counts as a success
  * (hh_breaker_record()).  In CLOSED successes do not erase failures: the
@@ -92,12 +95,16 @@ void hh_breaker_free(struct hh_breaker *b);    /* accepts NULL */
 int hh_breaker_allow(struct hh_breaker *b, hh_time_t now);
 
 /* Outcome of an allowed call.  record() classifies rc: 0 and answers of a
- * live broker are successes, HH_EUNAVAIL / HH_ETIMEOUT failures.  In OPEN
+ * live broker are successes, HH_EUNAVAIL / HH_ETIMEOUT failures, HH_EAUTH
+ * a trip (below).  In OPEN
  * outcomes (of calls sent before it opened) are ignored; in HALF_OPEN any
  * outcome is taken as the probe's. */
 void hh_breaker_success(struct hh_breaker *b, hh_time_t now);
 void hh_breaker_failure(struct hh_breaker *b, hh_time_t now);
 void hh_breaker_record(struct hh_breaker *b, hh_time_t now, int rc);
+/* Open at once, whatever the window holds (an alert, like any opening);
+ * counted as a failure.  Already OPEN: nothing changes. */
+void hh_breaker_trip(struct hh_breaker *b, hh_time_t now);
 
 /* Move OPEN -> HALF_OPEN when the cool-off has elapsed at `now`. */
 void hh_breaker_tick(struct hh_breaker *b, hh_time_t now);

@@ -31,7 +31,7 @@ int hh_retry_init(struct hh_retry *r, const struct hh_retry_policy *pol, uint64_
 
 bool hh_retry_retryable(int rc)
 {
-    return rc == HH_EUNAVAIL || rc == HH_ETIMEOUT;
+    return rc == HH_EUNAVAIL || rc == HH_ETIMEOUT || rc == HH_EAUTH;
 }
 
 enum hh_retry_verdict hh_retry_classify(enum hh_retry_op op, int rc)

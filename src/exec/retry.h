@@ -14,8 +14,11 @@
  * failing with a 503 is tried at t, ~t+1 s and ~t+3 s (retry #1 after ~1 s,
  * retry #2 ~2 s later), then given up.
  *
- * What is retryable: HH_EUNAVAIL (503, 429, connection refused) and
- * HH_ETIMEOUT (no answer: the outcome is unknown).  Never retried:
+ * What is retryable: HH_EUNAVAIL (503, 429, connection refused),
+ * HH_ETIMEOUT (no answer: the outcome is unknown) and HH_EAUTH (the broker
+ * refused our credentials before doing anything: an expired daily token,
+ * cured by a new one; the breaker holds the retries back meanwhile).
+ * Never retried:
  * HH_EBROKER (the broker rejected the request: it will reject it again),
  * HH_EINVAL, HH_ESTATE (too late: the order is no longer working),
  * HH_ENOTFOUND, and everything else.  A placement that timed out may have
@@ -71,7 +74,8 @@ struct hh_retry_track {
  * attempts < 1, a negative base or max, or jitter outside 0..1. */
 int hh_retry_init(struct hh_retry *r, const struct hh_retry_policy *pol, uint64_t seed);
 
-/* True for the error codes a retry can cure (HH_EUNAVAIL, HH_ETIMEOUT). */
+/* True for the error codes a retry can cure (HH_EUNAVAIL, HH_ETIMEOUT,
+ * HH_EAUTH). */
 bool hh_retry_retryable(int rc);
 
 /* The verdict for `op` failing with rc (0 gives HH_RETRY_NO). */

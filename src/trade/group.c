@@ -179,7 +179,50 @@ static double leg_sigma(struct hh_tm *tm, const struct tm_group *G, int i, doubl
     return DEFAULT_SIGMA;
 }
 
-/* Worst-case margin along the execution order; false (with *rej) to reject. */
+/* The broker's own figure for the basket (Kite's /margins/basket), when it
+ * has one: the stricter of it and the simulator's worst case is checked.  A
+ * broker that cannot be asked stops the group, unless
+ * risk.require_broker_margin is false: then the check goes on without it,
+ * and says so (counted, and logged as an alert). */
+static bool broker_margin(struct hh_tm *tm, struct tm_group *G, struct hh_margin_result *res,
+                          struct hh_sig_reject *rej)
+{
+    struct hh_order_req reqs[HH_STRAT_LEGS_MAX];
+    hh_money_t required;
+
+    if (!tm->broker.ops->basket_margin)
+        return true;
+    memset(reqs, 0, sizeof reqs);
+    for (int i = 0; i < G->g.nlegs; i++) {
+        reqs[i].iid = G->g.legs[i].iid;
+        reqs[i].side = G->g.legs[i].side;
+        reqs[i].type = HH_ORD_MARKET;
+        reqs[i].qty = G->leg[i].target;
+    }
+    if (tm->broker.ops->basket_margin(tm->broker.impl, reqs, (size_t)G->g.nlegs,
+                                      &required) == HH_OK) {
+        tm->stats.broker_margins++;
+        if (required > res->peak) {
+            res->peak = required;
+            tm->stats.broker_margin_stricter++;
+        }
+        return true;
+    }
+    if (tm->cfg.require_broker_margin) {
+        hh_sig_reject_set(rej, HH_SIG_BROKER_UNAVAILABLE, G->sig.received_at,
+                          "the broker's margin for the basket could not be had "
+                          "(risk.require_broker_margin: true)");
+        return false;
+    }
+    tm->stats.broker_margin_skipped++;
+    hh_tm__alert(tm, HH_TMA_MARGIN_UNCHECKED, true, &G->sig, NULL, HH_EUNAVAIL, 0,
+                 "the broker's margin could not be had: checked against the simulator "
+                 "alone (risk.require_broker_margin: false)");
+    return true;
+}
+
+/* Worst-case margin along the execution order, and the broker's figure
+ * when it has one; false (with *rej) to reject. */
 static bool margin_ok(struct hh_tm *tm, struct tm_group *G, hh_price_t spot, hh_time_t now,
                       struct hh_sig_reject *rej)
 {
@@ -200,6 +243,8 @@ static bool margin_ok(struct hh_tm *tm, struct tm_group *G, hh_price_t spot, hh_
                           "margin could not be evaluated");
         return false;
     }
+    if (!broker_margin(tm, G, &res, rej))
+        return false;
     G->margin = res.peak;
     return hh_margin_check(&tm->msim, &res, tm->stats.equity - margin_in_use(tm),
                            tm->cfg.margin_buffer, &limit, rej);
@@ -374,7 +419,7 @@ void hh_tm__groups_select(struct hh_tm *tm, hh_time_t now)
         sq = hh_tm__squareoff_tod(tm, hh_inst_get(tm->inst, G->g.legs[0].iid),
                                   hh_time_ist_date(now));
         if (tm->open_count >= tm->cfg.max_open_trades || (sq >= 0 && hh_time_ist_tod(now) >= sq) ||
-            tm->trading != HH_TRADING_ACTIVE)
+            tm->trading != HH_TRADING_ACTIVE || tm->entries_held)
             continue;
         spot = spot_of(tm, G);
         if (!spot || !legs_priced(tm, G))
@@ -390,7 +435,7 @@ void hh_tm__groups_select(struct hh_tm *tm, hh_time_t now)
         hh_strat_priority(&G->g, spot, NULL, G->order);
         if (!margin_ok(tm, G, spot, now, &rej)) {
             tm->stats.margin_rejects++;
-            reject_group(tm, G, HH_SIG_MARGIN_WORST_CASE, rej.detail);
+            reject_group(tm, G, rej.reason, rej.detail);
             continue;
         }
         start_group(tm, G, spot, now);

@@ -65,7 +65,7 @@ const char *hh_tm_alert_name(enum hh_tm_alert_kind k)
         "BREAKER", "RETRY", "GAVE_UP", "PLACE_UNKNOWN", "PLACE_FOUND", "PLACE_ABSENT",
         "STOP_TRIGGERED", "STOP_MARKET", "STOP_DONE", "STOP_FAILED", "SQUAREOFF",
         "DUP_FILL", "BAD_REPORT", "HEDGE_IMBALANCE", "ILLEGAL_TRANSITION", "EXIT_CAPPED",
-        "GIVEN_UP", "OVERSELL", "NAKED_SHORT", "HEDGE",
+        "GIVEN_UP", "OVERSELL", "NAKED_SHORT", "HEDGE", "MARGIN_UNCHECKED",
     };
     _Static_assert(sizeof names / sizeof names[0] == HH_TMA_KINDS, "a name per alert kind");
 
@@ -957,7 +957,7 @@ static int do_modify(struct hh_tm *tm, size_t i)
     hh_breaker_record(&tm->x.brk, now_of(tm), rc);
     ref = &tm->refs[i];
     tm->changes++;
-    if (rc == HH_EUNAVAIL || rc == HH_ETIMEOUT) {
+    if (hh_retry_retryable(rc)) {
         backoff(tm, ref, rc, false);   /* ask again */
         tm->x.stats.retries++;
         return 1;

@@ -298,6 +298,8 @@ struct hh_tm {
     bool exposure_timer;          /* an exposure check is scheduled */
     enum hh_tm_trading trading;   /* the kill switch (kill.c) */
     bool flatten;                 /* ... closing everything */
+    bool entries_held;            /* no entry now: the runner's market data is
+                                     unfit (hh_tm_hold_entries; not saved) */
     struct hh_timers timers;
     struct hh_margin_sim msim;
     struct hh_tm_cursor cursor;   /* the runner's (opaque; in the snapshot) */

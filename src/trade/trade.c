@@ -397,7 +397,8 @@ void hh_tm_select(struct hh_tm *tm)
 
         t->ready = false;
         if (t->st != T_WAITING || tm->open_count >= tm->cfg.max_open_trades ||
-            tm->syms[t->sig.iid].active >= 0 || tm->trading != HH_TRADING_ACTIVE)
+            tm->syms[t->sig.iid].active >= 0 || tm->trading != HH_TRADING_ACTIVE ||
+            tm->entries_held)
             continue;  /* stays waiting */
         lots = hh_tm_size_lots(tm, &t->sig);
         if (lots < 1) {
@@ -410,6 +411,11 @@ void hh_tm_select(struct hh_tm *tm)
     if (tm->ngroups)
         hh_tm__groups_select(tm, tm->clock->now);
     hh_tm__flush_maybe(tm);
+}
+
+void hh_tm_hold_entries(struct hh_tm *tm, bool hold)
+{
+    tm->entries_held = hold;
 }
 
 hh_time_t hh_tm_next_timer(const struct hh_tm *tm)

@@ -109,6 +109,8 @@ struct hh_tm_config {
     int64_t hedge_debounce;         /* ns between hedges of one bucket */
     int64_t leg_timeout;            /* ns a leg may take once it can fill */
     hh_ratio_t margin_buffer;       /* share of available margin usable */
+    bool require_broker_margin;     /* no group starts when a broker with a
+                                       basket margin cannot give it */
     bool allow_naked;               /* accept naked shorts (straddles...) */
     bool expiry_close_set;          /* close ITM shorts on expiry day ... */
     int64_t expiry_close_before;    /* ... at this IST time of day, ns */
@@ -214,6 +216,8 @@ enum hh_tm_alert_kind {
     HH_TMA_NAKED_SHORT,      /* alert: an uncovered short option (qty) is being
                                 bought back, retried until flat */
     HH_TMA_HEDGE,            /* an emergency hedge was ordered (qty) */
+    HH_TMA_MARGIN_UNCHECKED, /* alert: a group started without the broker's
+                                margin (unreachable; require_broker_margin off) */
     HH_TMA_KINDS             /* (how many) */
 };
 
@@ -263,6 +267,9 @@ struct hh_tm_stats {
     /* multi-leg groups */
     uint64_t groups_started, groups_filled, groups_rolled_back, groups_closed;
     uint64_t margin_rejects;
+    uint64_t broker_margins;        /* baskets the broker priced */
+    uint64_t broker_margin_stricter;   /* ... above the simulator's worst case */
+    uint64_t broker_margin_skipped; /* unreachable, checked without it */
     uint64_t hedges;                /* emergency hedge orders */
     hh_qty_t hedge_qty;
     int64_t max_exposure;           /* ns: longest unhedged short exposure seen
@@ -613,6 +620,12 @@ struct hh_tm_cursor {
 
 void hh_tm_set_cursor(struct hh_tm *tm, const struct hh_tm_cursor *c, bool change);
 void hh_tm_get_cursor(const struct hh_tm *tm, struct hh_tm_cursor *out);
+
+/* Enter nothing while held (ready trades stay waiting, groups do not
+ * start; exits are managed as always): the runner's market data is unfit
+ * to decide on (live: the tick stream is down or an instrument went
+ * silent).  Not part of the snapshot: the runner sets it from what it sees. */
+void hh_tm_hold_entries(struct hh_tm *tm, bool hold);
 
 /* Take the ready trades best first (after the candles of one instant). */
 void hh_tm_select(struct hh_tm *tm);

@@ -35,10 +35,10 @@ cat > base.yaml <<'EOF'
 instruments: instruments.csv
 EOF
 ticks flat.csv 0 600 2 XYZ flat
-check_exit "--mode live: exit 2 (no live broker adapter)" 2 \
+check_exit "--mode live without broker.kind: kite: exit 2" 2 \
     "$HH" run --config base.yaml --mode live --ticks flat.csv --db live.db
 "$HH" run --config base.yaml --mode live --ticks flat.csv --db live.db 2>live.err
-contains "--mode live says why" live.err "no live broker adapter is configured"
+contains "--mode live says why" live.err "--mode live needs broker.kind: kite"
 equals "--mode live creates nothing" "" "$(ls live.db* 2>/dev/null)"
 check_exit "an unknown mode: exit 2" 2 "$HH" run --config base.yaml --mode real --ticks flat.csv
 check_exit "no market data: exit 2" 2 "$HH" run --config base.yaml --mode paper --db x.db

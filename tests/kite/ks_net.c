@@ -47,17 +47,26 @@ void ks_buf_put(struct ks_buf *b, const void *p, size_t n)
     b->p[b->n] = '\0';
 }
 
+/* Any length: a text longer than the stack buffer (a positions answer
+ * with several rows) is formatted again into one of its size. */
 void ks_buf_printf(struct ks_buf *b, const char *fmt, ...)
 {
-    char tmp[1024];
-    va_list ap;
+    char tmp[1024], *big;
+    va_list ap, again;
     int n;
 
     va_start(ap, fmt);
+    va_copy(again, ap);
     n = vsnprintf(tmp, sizeof tmp, fmt, ap);
     va_end(ap);
-    if (n > 0)
-        ks_buf_put(b, tmp, (size_t)n < sizeof tmp ? (size_t)n : sizeof tmp - 1);
+    if (n > 0 && (size_t)n < sizeof tmp) {
+        ks_buf_put(b, tmp, (size_t)n);
+    } else if (n > 0 && (big = malloc((size_t)n + 1))) {
+        vsnprintf(big, (size_t)n + 1, fmt, again);
+        ks_buf_put(b, big, (size_t)n);
+        free(big);
+    }
+    va_end(again);
 }
 
 void ks_buf_jstr(struct ks_buf *b, const char *s)

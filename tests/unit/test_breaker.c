@@ -171,6 +171,32 @@ static void test_rejections_are_successes(void **state)
     hh_breaker_free(&b);
 }
 
+/* A refused token opens it at once (one refusal, an alert); a refused
+ * probe keeps it open; a probe that gets through closes it. */
+static void test_auth_refusal_trips_at_once(void **state)
+{
+    struct hh_breaker b;
+    struct log l = { .n = 0 };
+
+    (void)state;
+    hh_breaker_init(&b, &cfg5, on_transition, &l);
+    hh_breaker_record(&b, 1 * S, HH_EAUTH);
+    assert_int_equal(b.state, HH_BRK_OPEN);
+    assert_int_equal(l.n, 1);
+    assert_true(l.t[0].alert);
+    assert_string_equal(l.t[0].why, "the broker refused our credentials");
+    hh_breaker_record(&b, 2 * S, HH_EAUTH);   /* already open: nothing more */
+    assert_int_equal(l.n, 1);
+    assert_int_equal(hh_breaker_allow(&b, 21 * S), HH_OK);   /* the probe */
+    hh_breaker_record(&b, 21 * S, HH_EAUTH);
+    assert_int_equal(b.state, HH_BRK_OPEN);
+    assert_int_equal(hh_breaker_allow(&b, 41 * S), HH_OK);
+    hh_breaker_record(&b, 41 * S, HH_OK);     /* a new token */
+    assert_int_equal(b.state, HH_BRK_CLOSED);
+    assert_int_equal(b.failures_seen, 3);
+    hh_breaker_free(&b);
+}
+
 static void test_bad_config(void **state)
 {
     struct hh_breaker b;
@@ -203,6 +229,7 @@ int main(void)
         cmocka_unit_test(test_open_refuses_then_half_open_one_probe),
         cmocka_unit_test(test_probe_failure_reopens),
         cmocka_unit_test(test_rejections_are_successes),
+        cmocka_unit_test(test_auth_refusal_trips_at_once),
         cmocka_unit_test(test_bad_config),
     };
 

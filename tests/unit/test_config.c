@@ -345,6 +345,8 @@ static void test_bad_values(void **state)
     expect_error("execution:\n  fees: nse_options\n",
                  ":2: key 'execution.fees': unknown schedule 'nse_options' (known: zero ");
     expect_error("broker: {kite: {market_protection: -2}}\n", "out of range");
+    expect_error("broker: {kite: {market_protection: 0}}\n", "Kite refuses MARKET");
+    expect_error("broker: {kite: {timeout_ms: 50}}\n", "out of range");
     expect_error("broker: {kite: {product: BO}}\n", "'BO' is not one of: MIS | NRML | CNC");
     expect_error("paper: {faults: {book_lag_ms: -1}}\n", "out of range");
     expect_error("report: {dir: \"\"}\n", "key 'report.dir': must not be empty");

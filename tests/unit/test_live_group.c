@@ -66,6 +66,7 @@ struct gw {
     struct hh_clock clock;
     struct hh_paper_config pc;
     struct hh_paper *paper;
+    bool basket;                    /* the broker prices baskets (Kite's) */
     struct hh_tm_config cfg;
     struct hh_tm *tm;
     int64_t poll_every;
@@ -238,6 +239,37 @@ static void gw_defaults(struct gw *w)
     w->poll_every = 12 * S;
 }
 
+/* A paper broker that also prices baskets, as Kite's /margins/basket: the
+ * answer (rc, required) is the test's; calls are counted. */
+static struct {
+    int rc;
+    hh_money_t required;
+    int calls;
+    size_t legs;
+} g_basket;
+static struct hh_broker_ops g_basket_ops;
+
+static int basket_margin(void *impl, const struct hh_order_req *reqs, size_t n,
+                         hh_money_t *required)
+{
+    (void)impl;
+    (void)reqs;
+    g_basket.calls++;
+    g_basket.legs = n;
+    *required = g_basket.required;
+    return g_basket.rc;
+}
+
+static struct hh_broker basket_broker(struct hh_paper *p)
+{
+    struct hh_broker b = hh_paper_broker(p);
+
+    g_basket_ops = *b.ops;
+    g_basket_ops.basket_margin = basket_margin;
+    b.ops = &g_basket_ops;
+    return b;
+}
+
 static void gw_start(struct gw *w)
 {
     struct hh_tm_sink sink = { .fill = on_fill, .rejected = on_rejected, .order = on_order,
@@ -247,7 +279,8 @@ static void gw_start(struct gw *w)
     hh_clock_advance(&w->clock, day0());
     w->paper = hh_paper_new(w->inst, &w->clock, &w->pc);
     assert_non_null(w->paper);
-    w->tm = hh_tm_new(&w->cfg, w->inst, NULL, &w->clock, hh_paper_broker(w->paper), &sink);
+    w->tm = hh_tm_new(&w->cfg, w->inst, NULL, &w->clock,
+                      w->basket ? basket_broker(w->paper) : hh_paper_broker(w->paper), &sink);
     assert_non_null(w->tm);
     w->next_poll = day0() + w->poll_every;
     w->last_poll = day0();
@@ -577,6 +610,48 @@ static void test_no_group_starts_with_the_breaker_open(void **state)
     assert_string_equal(gview(&w, 0).state, "DROPPED");
     assert_int_equal(hh_paper_stats(w.paper)->placed, 0);
     gw_free(&w);
+}
+
+/* Issue 14: a broker that prices baskets is asked before a group starts;
+ * the stricter of its figure and the simulator's worst case is checked; a
+ * broker that cannot be asked stops the group unless
+ * risk.require_broker_margin is off (then the start is alerted). */
+static void basket_case(int rc, hh_money_t required, bool require, const char *state_want,
+                        enum hh_sig_reason why)
+{
+    struct gw w = { 0 };
+    hh_time_t t = day0();
+
+    memset(&g_basket, 0, sizeof g_basket);
+    g_basket.rc = rc;
+    g_basket.required = required;
+    gw_defaults(&w);
+    w.basket = true;
+    w.cfg.require_broker_margin = require;
+    gw_start(&w);
+    gw_condor(&w, "ic-1", 1, 0, 0);
+    t = gw_round(&w, t, 1000);
+    t = gw_round(&w, t + 200 * MS, 1000);
+    assert_int_equal(g_basket.calls, 1);
+    assert_int_equal(g_basket.legs, 4);
+    assert_string_equal(gview(&w, 0).state, state_want);
+    if (why != HH_SIG_NONE)
+        assert_int_equal(w.rejected[why], 1);
+    assert_int_equal(w.alerts[HH_TMA_MARGIN_UNCHECKED], rc != HH_OK && !require);
+    assert_int_equal(hh_tm_stats(w.tm)->broker_margins, rc == HH_OK);
+    gw_free(&w);
+}
+
+static void test_broker_basket_margin(void **state)
+{
+    (void)state;
+    /* the broker's figure within the limit: the group starts */
+    basket_case(HH_OK, 50000 * HH_RUPEE, true, "ENTERING", HH_SIG_NONE);
+    /* above 90 % of the capital, whatever the simulator says: rejected */
+    basket_case(HH_OK, 95000000 * HH_RUPEE, true, "DROPPED", HH_SIG_MARGIN_WORST_CASE);
+    /* the broker cannot be asked: rejected, or started and alerted */
+    basket_case(HH_EUNAVAIL, 0, true, "DROPPED", HH_SIG_BROKER_UNAVAILABLE);
+    basket_case(HH_ETIMEOUT, 0, false, "ENTERING", HH_SIG_NONE);
 }
 
 /* Issue 12, defect 5: an order the lagging book does not list yet is not
@@ -909,6 +984,7 @@ int main(void)
         cmocka_unit_test(test_hedge_leg_closed_by_hand_is_hedged),
         cmocka_unit_test(test_hedges_sold_with_the_group),
         cmocka_unit_test(test_no_group_starts_with_the_breaker_open),
+        cmocka_unit_test(test_broker_basket_margin),
         cmocka_unit_test(test_lagging_book_never_declares_an_order_gone),
         cmocka_unit_test(test_naked_short_bought_back_until_flat),
         cmocka_unit_test(test_flatten_and_reduce_groups),

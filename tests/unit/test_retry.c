@@ -108,6 +108,9 @@ static void test_non_retryable_errors_stop_at_once(void **state)
     assert_true(hh_retry_retryable(HH_EUNAVAIL));
     assert_true(hh_retry_retryable(HH_ETIMEOUT));
     assert_false(hh_retry_retryable(HH_OK));
+    /* a refused token: not processed, placed again (no look-up) once cured */
+    assert_true(hh_retry_retryable(HH_EAUTH));
+    assert_int_equal(hh_retry_classify(HH_RETRY_OP_PLACE, HH_EAUTH), HH_RETRY_YES);
 }
 
 static void test_classify(void **state)
