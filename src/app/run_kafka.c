@@ -43,6 +43,8 @@
 #define BATCH 512                      /* messages decided in one step at most */
 #define ACKS 256                       /* delivery reports taken at once */
 #define LOG_EVERY 10                   /* seconds of the feed between status lines */
+#define UNASSIGNED_DOWN 30             /* seconds without a partition: signals DOWN (a
+                                          rebalance takes ~3-10 s) */
 #define DLQ_MAX 900000                 /* bytes of a dead letter carrying its value */
 #define HEX_MAX 65536                  /* bytes of a non-text value shown as hex */
 
@@ -85,6 +87,7 @@ struct run_kafka {
     bool dlq_down;
     char dlq_why[256];                 /* why the dead-letter topic is down */
     bool failed_logged;
+    bool unassigned_logged;            /* kafka_unassigned said, no partition since */
     uint64_t seconds;                  /* the feed's, at the last retry */
     uint64_t assignments, revocations, logged_at;
     uint64_t decided, dlq_written, dlq_failed, events_sent;
@@ -520,16 +523,37 @@ static void log_status(struct run *R, const struct hh_kafka_status *st)
     }
     run_kafka_health(R, &h);
     HH_JLOG(&R->log, h.up ? HH_LOG_INFO : HH_LOG_WARN, now_of(R), "kafka_status", NULL,
-            "signals=%s%s%s topic=%s partitions=%d lag=%lld (%s) rate=%.0f/s fetched=%llu "
-            "decided=%llu dlq_writes=%llu dlq_failed=%llu outbox_pending=%zu events_sent=%llu "
-            "consumer_errors=%llu paused=%s%s%s", h.up ? "UP" : "DOWN", h.up ? "" : " why=",
-            h.why, K->topic, st->nparts, (long long)total, lag, st->rate,
+            "signals=%s%s%s topic=%s partitions=%d unassigned_s=%llu lag=%lld (%s) rate=%.0f/s "
+            "fetched=%llu decided=%llu dlq_writes=%llu dlq_failed=%llu outbox_pending=%zu "
+            "events_sent=%llu consumer_errors=%llu paused=%s%s%s", h.up ? "UP" : "DOWN",
+            h.up ? "" : " why=", h.why, K->topic, st->nparts,
+            (unsigned long long)st->unassigned_s, (long long)total, lag, st->rate,
             (unsigned long long)st->fetched, (unsigned long long)K->decided,
             (unsigned long long)K->dlq_written, (unsigned long long)K->dlq_failed,
             K->nob - K->obhead,
             (unsigned long long)K->events_sent, (unsigned long long)st->consumer_errors,
             st->paused ? "yes" : "no",
             st->last_error[0] ? " last_error=" : "", st->last_error);
+}
+
+/* A member left without partitions consumes nothing: say so once it lasts
+ * (every partition held by other members, or a group that cannot finish
+ * its rebalance), and when partitions come back. */
+static void watch_assignment(struct run *R, const struct hh_kafka_status *st)
+{
+    struct run_kafka *K = R->kafka;
+
+    if (st->nparts && K->unassigned_logged) {
+        K->unassigned_logged = false;
+        HH_JLOG(&R->log, HH_LOG_INFO, now_of(R), "kafka_assigned", NULL,
+                "topic=%s partitions now %d: consuming again", K->topic, st->nparts);
+    } else if (!st->nparts && st->unassigned_s >= UNASSIGNED_DOWN && !K->unassigned_logged) {
+        K->unassigned_logged = true;
+        HH_JLOG(&R->log, HH_LOG_WARN, now_of(R), "kafka_unassigned", NULL,
+                "topic=%s group=%s: no partition assigned for %llu s: this engine consumes "
+                "no signal", K->topic, R->w.cfg.signals.kafka.group,
+                (unsigned long long)st->unassigned_s);
+    }
 }
 
 /* What the feed says: assignments, failure, the tick (retries, status). */
@@ -547,6 +571,7 @@ static void watch_feed(struct run *R)
                 (unsigned long long)st.assignments, (unsigned long long)st.revocations,
                 st.nparts);
     }
+    watch_assignment(R, &st);
     if (st.failed && !K->failed_logged) {
         K->failed_logged = true;
         hh_diag_set(&R->d, HH_EIO, "kafka: %s", st.why);
@@ -859,6 +884,10 @@ void run_kafka_health(struct run *R, struct run_kafka_health *out)
     } else if (K->dlq_down) {
         out->up = false;
         snprintf(out->why, sizeof out->why, "%.200s (consumption paused)", K->dlq_why);
+    } else if (!st.nparts && st.unassigned_s >= UNASSIGNED_DOWN) {
+        out->up = false;
+        snprintf(out->why, sizeof out->why, "no partition of %.120s assigned for %llu s",
+                 K->topic, (unsigned long long)st.unassigned_s);
     }
 }
 

@@ -13,7 +13,9 @@
  *     reported, which is never ahead of what is durable);
  *   - parts[i].consumed only grows while partition i stays assigned, and is
  *     never ahead of what the core reported consumed or of the start of
- *     the assignment (itself the core's durable offset, or the group's).
+ *     the assignment (itself the core's durable offset, or the group's);
+ *   - no offset is committed between a revocation and the next assignment
+ *     (in_generation: see housekeeping).
  * The producer handle is replaced only by its thread, under pmu, which
  * hh_kafka_produce also takes.
  */
@@ -62,6 +64,9 @@ struct hh_kafka {
     bool pause_applied;
     int64_t committed[HH_KAFKA_MAX_PARTS];   /* last committed, per parts[] slot */
     int64_t last_commit_ns, last_tick_ns;
+    bool in_generation;                /* assigned, no revocation since: our JoinGroup
+                                          and SyncGroup are answered */
+    int64_t unassigned_ns;             /* when the assignment last became empty */
     rd_kafka_topic_partition_list_t *late;   /* a revocation's commit still due */
     int late_tries;
     uint64_t rate_base;
@@ -165,6 +170,17 @@ static const char *const PRODUCER_DEFAULTS[] = {
     "log.connection.close", "false", "client.id", "hedgehog",
 };
 
+/* The feed takes and gives up whole assignments (rd_kafka_assign): with a
+ * cooperative strategy every assignment would fail and the partitions
+ * would stay with nobody. */
+static int eager_only(const char *key, const char *value, struct hh_diag *d)
+{
+    if (strcmp(key, "partition.assignment.strategy") || !strstr(value, "cooperative"))
+        return HH_OK;
+    return hh_diag_set(d, HH_EINVAL, "signals.kafka.client: property '%s': a cooperative "
+                       "strategy is not supported (partitions are assigned eagerly)", key);
+}
+
 static rd_kafka_t *client(struct hh_kafka *k, rd_kafka_type_t type, struct hh_diag *d)
 {
     rd_kafka_conf_t *c = rd_kafka_conf_new();
@@ -180,8 +196,12 @@ static rd_kafka_t *client(struct hh_kafka *k, rd_kafka_type_t type, struct hh_di
         rc = set(c, "group.id", k->group, false, d);
     for (size_t i = 0; !rc && i < ndef; i += 2)
         rc = set(c, def[i], def[i + 1], false, d);
-    for (int i = 0; !rc && i < k->nprops; i++)
-        rc = set(c, k->props[2 * i], k->props[2 * i + 1], true, d);
+    for (int i = 0; !rc && i < k->nprops; i++) {
+        if (consumer)
+            rc = eager_only(k->props[2 * i], k->props[2 * i + 1], d);
+        if (!rc)
+            rc = set(c, k->props[2 * i], k->props[2 * i + 1], true, d);
+    }
     if (rc) {
         rd_kafka_conf_destroy(c);
         return NULL;
@@ -253,10 +273,20 @@ static void commit_late(struct hh_kafka *k);
 
 static void assigned(struct hh_kafka *k, rd_kafka_topic_partition_list_t *pl)
 {
+    rd_kafka_resp_err_t err;
+    char why[256];
+
     if (starts(k, pl)) {
         rd_kafka_assign(k->cons, NULL);
         return;
     }
+    if ((err = rd_kafka_assign(k->cons, pl))) {   /* never a silent orphan */
+        snprintf(why, sizeof why, "assigning %d partition(s) failed: %s", pl->cnt,
+                 rd_kafka_err2str(err));
+        fail(k, why);
+        return;
+    }
+    k->in_generation = true;
     lock(k);
     k->st.nparts = 0;
     for (int i = 0; i < pl->cnt && i < HH_KAFKA_MAX_PARTS; i++) {
@@ -270,7 +300,6 @@ static void assigned(struct hh_kafka *k, rd_kafka_topic_partition_list_t *pl)
     k->st.assignments++;
     hh_feed__wake_locked(k->hub);
     unlock(k);
-    rd_kafka_assign(k->cons, pl);
     if (k->pause_applied)
         rd_kafka_pause_partitions(k->cons, pl);
     commit_late(k);
@@ -356,9 +385,16 @@ static void revoked(struct hh_kafka *k)
         note_error(k, "revocation", "the core did not answer in 30 s: committed what it had "
                    "reported");
     unlock(k);
-    commit(k, true);
+    /* Still in the generation: no JoinGroup of ours is out yet.  A lost
+     * assignment (session or poll interval exceeded) may be another
+     * member's already: our older offsets must not overwrite its commits. */
+    if (!rd_kafka_assignment_lost(k->cons))
+        commit(k, true);
+    k->in_generation = false;
     rd_kafka_assign(k->cons, NULL);
     lock(k);
+    if (k->st.nparts)
+        k->unassigned_ns = hh_feed__mono_ns();
     k->st.nparts = 0;
     k->st.revocations++;
     unlock(k);
@@ -377,6 +413,7 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
         lock(k);
         note_error(k, "rebalance", rd_kafka_err2str(err));
         unlock(k);
+        k->in_generation = false;
         rd_kafka_assign(rk, NULL);
     }
 }
@@ -488,6 +525,8 @@ static void tick(struct hh_kafka *k)
     }
     lock(k);
     k->st.seconds++;
+    k->st.unassigned_s = k->st.nparts ? 0
+                         : (uint64_t)((hh_feed__mono_ns() - k->unassigned_ns) / HH_NS_PER_S);
     for (int i = 0; i < n && i < k->st.nparts; i++) {
         struct hh_kafka_part *p = &k->st.parts[i];
 
@@ -509,7 +548,13 @@ static void housekeeping(struct hh_kafka *k)
     int64_t now = hh_feed__mono_ns();
 
     apply_pause(k);
-    if (now - k->last_commit_ns >= COMMIT_EVERY) {
+    /* Only inside a generation: a commit sent after our revocation carries
+     * the old generation and waits behind our JoinGroup; its answer,
+     * ILLEGAL_GENERATION, comes just after the new generation, and
+     * librdkafka before 2.10 (its issue #4059) then forgets that generation:
+     * the SyncGroup fails, the member joins again, the commit retried
+     * meanwhile does the same, and a lone member is never assigned anything. */
+    if (k->in_generation && now - k->last_commit_ns >= COMMIT_EVERY) {
         k->last_commit_ns = now;
         commit_late(k);
         commit(k, false);
@@ -541,7 +586,7 @@ static void *consumer_main(void *arg)
         fail(k, rd_kafka_err2str(err));
         return NULL;
     }
-    k->last_commit_ns = k->last_tick_ns = hh_feed__mono_ns();
+    k->last_commit_ns = k->last_tick_ns = k->unassigned_ns = hh_feed__mono_ns();
     while (!hh_feed__ring_stopping(k->hub, &k->ring)) {
         rd_kafka_message_t *m;
         struct hh_kafka_msg it;

@@ -22,9 +22,12 @@
  *     then it commits the consumed offsets, synchronously, and lets the
  *     partitions go;
  *   - commits are advisory: the offsets the core reported consumed
- *     (hh_kafka_consumed), committed once a second and at every
- *     revocation.  The core's database is the record; a commit only tells
+ *     (hh_kafka_consumed), committed every 100 ms and at every
+ *     revocation, never between a revocation and the next assignment (a
+ *     commit then would make librdkafka drop the generation it is being
+ *     given).  The core's database is the record; a commit only tells
  *     the other members of the group where this one got to.
+ * A member holding no partition says for how long (status: unassigned_s).
  * hh_kafka_pause() stops fetching on every partition assigned (now and
  * after later assignments) until resumed.
  *
@@ -163,6 +166,7 @@ struct hh_kafka_status {
     double rate;                   /* messages/s handed over, last 5 s */
     bool paused;
     int nparts;                    /* partitions assigned */
+    uint64_t unassigned_s;         /* seconds with none assigned (0: some are) */
     struct hh_kafka_part parts[HH_KAFKA_MAX_PARTS];
     uint64_t produced, produce_failed;   /* delivery reports */
     uint64_t consumer_errors;      /* errors the consumer reported (retried) */

@@ -11,7 +11,8 @@
 #      broker errors injected (produce errors, a broker down and up, the
 #      dead-letter topic refusing writes for a while), restarts;
 #   3. two engines in one group (two databases): a second joins, takes
-#      partitions, and leaves with SIGTERM.
+#      partitions, and leaves with SIGTERM; the first takes every partition
+#      back (none left orphaned).
 # After each: every message produced is decided exactly once (the
 # databases' signals rows per partition and offset), every rejection is on
 # the dead-letter topic (dedup by partition and offset), nothing else is.
@@ -237,6 +238,14 @@ wait_decided "$(produced | grep -c .)" a.db b.db
 stop_engine "$B"
 wave r2 600 640
 wait_decided "$(produced | grep -c .)" a.db b.db
+last_rebalance() { grep '"kafka_rebalance"' a.log | tail -1 | sed -n 's/.*\(partitions now [0-9]*\).*/\1/p'; }
+i=0   # the member left alone takes every partition back (bounded: 60 s)
+while [ "$(last_rebalance)" != "partitions now 4" ] && [ $i -lt 300 ]; do
+    sleep 0.2; i=$((i + 1)); done
+equals "the first engine, alone again, holds all 4 partitions (none orphaned)" \
+    "partitions now 4" "$(last_rebalance)"
+equals "... and never went without a partition for long (kafka_unassigned)" 0 \
+    "$(grep -c '"kafka_unassigned"' a.log)"
 stop_engine "$A"
 exactly_once "two engines through a rebalance" a.db b.db
 equals "the second engine decided some" 1 \
