@@ -17,6 +17,9 @@
 #define MD_RING 4096
 #define CLOCK_EVERY (50 * HH_NS_PER_MS)
 #define CHECK_EVERY 256            /* rows between two looks at the path (speed 0) */
+#define SETTLE_STEP (20 * HH_NS_PER_MS)   /* a rotated file: looks at its size ... */
+#define SETTLE_STILL (100 * HH_NS_PER_MS) /* ... until it held still this long */
+#define SETTLE_MAX (3 * HH_NS_PER_S)      /* ... or this passed */
 
 /* What the paced wait before a row found. */
 enum pace_rc { PACE_GO, PACE_STOP, PACE_ROTATED };
@@ -202,6 +205,31 @@ static int open_md(struct hh_feed_replay *f)
                       &d);
 }
 
+/* A file found rotated may still be being written (`cat new > path`
+ * truncates, then writes): wait, bounded by SETTLE_MAX, until it has bytes
+ * and its size has held still for SETTLE_STILL, so that its first row and
+ * its end are the new file's — never an empty moment read as the end of
+ * the market data. */
+static void settle(struct hh_feed_replay *f)
+{
+    int64_t start = hh_feed__mono_ns(), still_since = start;
+    off_t last = -1;
+
+    while (hh_feed__mono_ns() - start < SETTLE_MAX &&
+           !hh_feed__ring_stopping(f->hub, &f->ring)) {
+        struct stat st;
+        off_t size = stat(f->path, &st) == 0 ? st.st_size : -1;
+
+        if (size != last || size <= 0) {
+            last = size;
+            still_since = hh_feed__mono_ns();
+        } else if (hh_feed__mono_ns() - still_since >= SETTLE_STILL) {
+            return;
+        }
+        hh_feed__sleep_ns(SETTLE_STEP);
+    }
+}
+
 static void push_marker(struct hh_feed_replay *f, enum hh_feed_md_kind kind, uint64_t first)
 {
     struct hh_feed_md it;
@@ -231,6 +259,7 @@ static void *replay_main(void *arg)
         f->o.skip_rows = 0;
         f->o.half_row = UINT64_MAX;
         f->t0 = HH_TIME_NONE;
+        settle(f);
         push_marker(f, HH_FEED_MD_ROTATED, hh_feed_first_row(f->path));
     }
     memset(&it, 0, sizeof it);
