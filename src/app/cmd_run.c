@@ -100,7 +100,7 @@ void run_accepted(struct run *R, struct hh_signal *s, uint64_t lineno)
     int rc;
 
     R->accepted++;
-    run_ops_signal(R, HH_SIG_NONE);
+    run_ops_signal(R, HH_SIG_NONE, s->id);
     HH_JLOG(&R->log, HH_LOG_INFO, now_of(R), "signal_accepted", hh_signal_corr(s),
             "id=%s line=%llu %s %s", s->id, (unsigned long long)lineno,
             s->group ? "group" : hh_side_name(s->side), s->group ? s->id : run_sym(R, s->iid));
@@ -126,7 +126,7 @@ void run_rejected(struct run *R, const struct hh_sig_reject *rej, uint64_t linen
                   const char *corr)
 {
     R->rejected++;
-    run_ops_signal(R, rej->reason);
+    run_ops_signal(R, rej->reason, NULL);
     if (R->o)
         hh_out_dead_letter(R->o, lineno, rej, false);
     HH_JLOG(&R->log, HH_LOG_INFO, now_of(R), "signal_rejected",

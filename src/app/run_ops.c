@@ -25,6 +25,7 @@
 #define PUBLISH_EVERY_MS 250      /* documents at most 4 times a second */
 #define KILL_POLL_EVERY_MS 1000   /* requests `hedgehog kill` left in the database */
 #define RECENT_MAX 100            /* fills and alerts the documents keep */
+#define TAKEN_MAX 64              /* accepted signals awaiting their entry order */
 #define SESSION_END HH_TOD(15, 30)
 
 struct recent_fill {
@@ -45,6 +46,13 @@ struct recent_alert {
     char msg[200];
 };
 
+/* An accepted signal, by id, until its entry order is sent (or it is
+ * pushed out by TAKEN_MAX later ones: then its latency is not observed). */
+struct taken_signal {
+    char id[HH_SIG_ID_MAX];           /* "" when free */
+    int64_t wall_ns;                  /* monotonic clock when it was taken */
+};
+
 struct run_ops {
     struct hh_api *api;               /* NULL: no API configured */
     struct hh_api_command *cmd;       /* the command taken next (cmd_held) */
@@ -63,6 +71,8 @@ struct run_ops {
     hh_time_t last_poll;              /* engine time of the last successful poll */
     bool poll_ok;
     int kill_series[4];               /* KILL_SWITCH_STATE by enum hh_tm_trading */
+    struct taken_signal taken[TAKEN_MAX];
+    size_t ntaken;                    /* total: taken[n % TAKEN_MAX] */
 };
 
 static hh_time_t now_of(const struct run *R)
@@ -78,12 +88,17 @@ static int64_t wall_ms(void)
     return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
 }
 
-static int64_t mono_ms(void)
+int64_t run_ops_mono_ns(void)
 {
     struct timespec t;
 
     clock_gettime(CLOCK_MONOTONIC, &t);
-    return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+    return (int64_t)t.tv_sec * HH_NS_PER_S + t.tv_nsec;
+}
+
+static int64_t mono_ms(void)
+{
+    return run_ops_mono_ns() / HH_NS_PER_MS;
 }
 
 /* ---- what the engine says, kept for the documents and counted ----------------------- */
@@ -119,10 +134,45 @@ void run_ops_alert(struct run *R, const char *severity, const char *code, const 
         hh_api_count(o->api, HH_API_M_SL_MARKET_FALLBACKS, 0, 1);
 }
 
-void run_ops_signal(struct run *R, enum hh_sig_reason reason)
+void run_ops_signal(struct run *R, enum hh_sig_reason reason, const char *id)
+{
+    struct run_ops *o = R->ops;
+    struct taken_signal *t;
+
+    if (!o || !o->api)
+        return;
+    hh_api_count(o->api, HH_API_M_SIGNALS, (int)reason, 1);
+    if (reason != HH_SIG_NONE || !id)
+        return;
+    t = &o->taken[o->ntaken++ % TAKEN_MAX];
+    snprintf(t->id, sizeof t->id, "%s", id);
+    t->wall_ns = run_ops_mono_ns();
+}
+
+/* Signal -> order latency: wall time from an accepted signal's taking to
+ * its entry order's first placement (an entry is the order sent before
+ * its trade has an id).  Each signal is observed once. */
+static void entry_sent(struct run_ops *o, const struct hh_tm_order_event *e)
+{
+    size_t n = o->ntaken < TAKEN_MAX ? o->ntaken : TAKEN_MAX;
+
+    if (!e->sig || e->trade_id)
+        return;
+    for (size_t i = 0; i < n; i++) {
+        struct taken_signal *t = &o->taken[i];
+
+        if (t->id[0] && !strcmp(t->id, e->sig->id)) {
+            hh_api_observe_ns(o->api, HH_API_M_SIGNAL_ORDER_LATENCY, 0, run_ops_mono_ns() - t->wall_ns);
+            t->id[0] = '\0';
+            return;
+        }
+    }
+}
+
+void run_ops_commit_latency(struct run *R, int64_t ns)
 {
     if (R->ops)
-        hh_api_count(R->ops->api, HH_API_M_SIGNALS, (int)reason, 1);
+        hh_api_observe_ns(R->ops->api, HH_API_M_STORE_COMMIT_LATENCY, 0, ns);
 }
 
 void run_ops_order(struct run *R, const struct hh_tm_order_event *e)
@@ -132,8 +182,10 @@ void run_ops_order(struct run *R, const struct hh_tm_order_event *e)
 
     if (!o || !o->api)
         return;
-    if (e->kind == HH_TMO_SENT)
+    if (e->kind == HH_TMO_SENT) {
         result = "SENT";
+        entry_sent(o, e);
+    }
     else if (e->kind == HH_TMO_REPORT && e->report->kind != HH_RPT_ACK &&
              e->report->kind != HH_RPT_MODIFIED && hh_ord_state_terminal(e->state))
         result = hh_ord_state_name(e->state);
@@ -541,6 +593,25 @@ static void doc_health(struct run *R, struct hh_json *w)
     hh_json_reset(w);
 }
 
+/* Engine time since the last market row arrived (the replay's clock runs
+ * between rows, so a gap shows; live, engine time is the wall clock). */
+static int64_t md_lag(const struct run *R)
+{
+    hh_time_t last = R->replay ? hh_feed_replay_last(R->replay) : HH_TIME_NONE;
+
+    if (last == HH_TIME_NONE || now_of(R) == HH_TIME_NONE || now_of(R) < last)
+        return 0;
+    return now_of(R) - last;
+}
+
+/* The groups' worst-case margin in use over the equity it is drawn from. */
+static double margin_utilisation(const struct run *R)
+{
+    hh_money_t equity = hh_tm_stats(R->tm)->equity;
+
+    return equity > 0 ? (double)hh_tm_margin_in_use(R->tm) / (double)equity : 0.0;
+}
+
 /* Gauges that follow the engine's state. */
 static void gauges(struct run *R)
 {
@@ -550,6 +621,8 @@ static void gauges(struct run *R)
     hh_api_state(o->api, HH_API_M_KILL_SWITCH_STATE,
                  o->kill_series[hh_tm_trading(R->tm)]);
     hh_api_gauge(o->api, HH_API_M_MARKET_OPEN, 0, !R->md_done);
+    hh_api_gauge(o->api, HH_API_M_MARKET_DATA_LAG, 0, (double)md_lag(R) / HH_NS_PER_S);
+    hh_api_gauge(o->api, HH_API_M_MARGIN_UTILISATION, 0, margin_utilisation(R));
     for (size_t i = 0; i < hh_tm_group_count(R->tm); i++) {
         struct hh_tm_group_view g;
         int s;

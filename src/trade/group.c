@@ -150,8 +150,7 @@ static bool legs_priced(struct hh_tm *tm, const struct tm_group *G)
     return true;
 }
 
-/* Margin in use by groups already started. */
-static hh_money_t margin_in_use(const struct hh_tm *tm)
+hh_money_t hh_tm_margin_in_use(const struct hh_tm *tm)
 {
     hh_money_t used = 0;
 
@@ -201,7 +200,7 @@ static bool margin_ok(struct hh_tm *tm, struct tm_group *G, hh_price_t spot, hh_
         return false;
     }
     G->margin = res.peak;
-    return hh_margin_check(&tm->msim, &res, tm->stats.equity - margin_in_use(tm),
+    return hh_margin_check(&tm->msim, &res, tm->stats.equity - hh_tm_margin_in_use(tm),
                            tm->cfg.margin_buffer, &limit, rej);
 }
 
