@@ -288,7 +288,7 @@ static enum hh_src_state md_peek(void *impl, struct hh_ev_key *key)
             *key = KEY_FIRST;   /* history and markers: at once */
         return HH_SRC_READY;
     }
-    last = hh_feed_replay_last(R->replay);
+    last = hh_feed_replay_bound(R->replay);
     *key = (struct hh_ev_key){ last, HH_EV_MARKET, 0 };
     return HH_SRC_PENDING;
 }
