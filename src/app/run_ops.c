@@ -9,7 +9,8 @@
  *        └──── documents, metrics (≤ 4 a second) ◀── run_ops_tick ◀┘
  *
  * Every effect of a command is durable before it is answered (the step is
- * committed first).  Nothing here runs on an API thread but the wakeup
+ * committed and flushed first: run_barrier); a burst of signals shares one
+ * step, one commit, then every answer.  Nothing here runs on an API thread but the wakeup
  * and the log callback; the API copies what crosses.
  */
 #include "app/run.h"
@@ -26,6 +27,7 @@
 #define KILL_POLL_EVERY_MS 1000   /* requests `hedgehog kill` left in the database */
 #define RECENT_MAX 100            /* fills and alerts the documents keep */
 #define TAKEN_MAX 64              /* accepted signals awaiting their entry order */
+#define SIGNAL_BATCH 64           /* API signals decided in one step, then answered */
 #define SESSION_END HH_TOD(15, 30)
 
 struct recent_fill {
@@ -53,6 +55,13 @@ struct taken_signal {
     int64_t wall_ns;                  /* monotonic clock when it was taken */
 };
 
+/* An answer held until the step it reports on is durable. */
+struct held_answer {
+    uint64_t id;                      /* the command's */
+    int status;
+    char *json;                       /* malloc'd; NULL: "{}" */
+};
+
 struct run_ops {
     struct hh_api *api;               /* NULL: no API configured */
     struct hh_api_command *cmd;       /* the command taken next (cmd_held) */
@@ -73,6 +82,9 @@ struct run_ops {
     int kill_series[4];               /* KILL_SWITCH_STATE by enum hh_tm_trading */
     struct taken_signal taken[TAKEN_MAX];
     size_t ntaken;                    /* total: taken[n % TAKEN_MAX] */
+    bool batching;                    /* answers are held (a burst of signals) */
+    struct held_answer held[SIGNAL_BATCH];
+    size_t nheld;
 };
 
 static hh_time_t now_of(const struct run *R)
@@ -249,7 +261,7 @@ static void apply_kill(struct run *R, const struct hh_store_kill_row *k)
         hh_json_str(w, "by", k->by);
         run_kafka_event_end(R);
     }
-    run_commit(R);
+    (void)run_barrier(R);   /* durable before it is answered or acted on */
     if (!R->failed)
         hh_tm_flush(R->tm);
 }
@@ -693,9 +705,22 @@ void run_ops_tick(struct run *R, bool ending)
 
 /* ---- commands ---------------------------------------------------------------------------- */
 
+/* The answer to the command in hand: now, or held while batching. */
 static void answer(struct run *R, int status, struct hh_json *w)
 {
-    hh_api_answer(R->ops->api, R->ops->cmd->id, status, w ? hh_json_text(w) : NULL);
+    struct run_ops *o = R->ops;
+    const char *text = w ? hh_json_text(w) : NULL;
+    struct held_answer *h;
+
+    if (!o->batching) {
+        hh_api_answer(o->api, o->cmd->id, status, text);
+        return;
+    }
+    HH_ASSERT(o->nheld < SIGNAL_BATCH);
+    h = &o->held[o->nheld++];
+    h->id = o->cmd->id;
+    h->json = text ? strdup(text) : NULL;
+    h->status = text && !h->json ? 503 : status;
 }
 
 static void answer_error(struct run *R, int status, const char *code, const char *detail)
@@ -712,9 +737,9 @@ static void answer_error(struct run *R, int status, const char *code, const char
     hh_json_free(&w);
 }
 
-/* POST /api/v1/signals: decided like a line, received now; answered once
- * the decision is durable.  While the kill switch is on no signal is
- * taken (409). */
+/* POST /api/v1/signals: decided like a line, received now, its records
+ * joining the step (answered by cmd_signals once it is durable).  While
+ * the kill switch is on no signal is taken (409). */
 static void cmd_signal(struct run *R, const struct hh_api_command *c)
 {
     struct hh_signal s;
@@ -739,11 +764,6 @@ static void cmd_signal(struct run *R, const struct hh_api_command *c)
         run_accepted(R, &s, 0);
     else
         run_rejected(R, &rej, 0, NULL);
-    run_commit(R);
-    if (R->failed) {
-        answer_error(R, 503, "STORE_FAILED", NULL);
-        return;
-    }
     hh_json_init(&w, 0, NULL, 0);
     hh_json_begin_object(&w, NULL, false);
     hh_json_str(&w, "id", ok ? s.id : rej.id_known ? rej.id : NULL);
@@ -752,7 +772,38 @@ static void cmd_signal(struct run *R, const struct hh_api_command *c)
     hh_json_end_object(&w);
     answer(R, 200, &w);
     hh_json_free(&w);
-    hh_tm_flush(R->tm);
+}
+
+/* A burst of POST /api/v1/signals (those queued now, up to SIGNAL_BATCH):
+ * decided in order in one step, which is committed and flushed before any
+ * is answered — one commit and one checkpoint for the burst.  A command of
+ * another kind ends it and is taken next. */
+static void cmd_signals(struct run *R)
+{
+    static const char failed[] = "{\"error\":\"STORE_FAILED\"}";
+    struct run_ops *o = R->ops;
+
+    o->batching = true;
+    for (;;) {
+        cmd_signal(R, o->cmd);
+        if (o->nheld == SIGNAL_BATCH || R->failed || !hh_api_next_command(o->api, o->cmd))
+            break;
+        if (o->cmd->kind != HH_API_CMD_SIGNAL) {
+            o->cmd_held = true;
+            break;
+        }
+    }
+    o->batching = false;
+    (void)run_barrier(R);
+    for (size_t i = 0; i < o->nheld; i++) {
+        struct held_answer *h = &o->held[i];
+
+        hh_api_answer(o->api, h->id, R->failed ? 503 : h->status, R->failed ? failed : h->json);
+        free(h->json);
+    }
+    o->nheld = 0;
+    if (!R->failed)
+        hh_tm_flush(R->tm);
 }
 
 static void answer_state(struct run *R)
@@ -803,7 +854,7 @@ static void cmd_exit_trade(struct run *R, const struct hh_api_command *c)
     HH_JLOG(&R->log, HH_LOG_WARN, now_of(R), "trade_exit_requested", NULL,
             "trade_id=%llu by api:%s (%s): closing at market", (unsigned long long)c->trade_id,
             c->key_id, c->reason[0] ? c->reason : "no reason");
-    run_commit(R);
+    (void)run_barrier(R);
     hh_json_init(&w, 0, NULL, 0);
     hh_json_begin_object(&w, NULL, false);
     hh_json_uint(&w, "trade_id", c->trade_id);
@@ -849,12 +900,13 @@ static int ops_take(void *impl, const struct hh_ev_key *bound)
     struct run *R = impl;
     struct run_ops *o = R->ops;
     const struct hh_api_command *c = o->cmd;
+    enum hh_api_cmd_kind kind = c->kind;
 
     (void)bound;
     o->cmd_held = false;
-    switch (c->kind) {
+    switch (kind) {
     case HH_API_CMD_SIGNAL:
-        cmd_signal(R, c);
+        cmd_signals(R);
         break;
     case HH_API_CMD_KILL:
     case HH_API_CMD_RESUME:
@@ -867,7 +919,10 @@ static int ops_take(void *impl, const struct hh_ev_key *bound)
         cmd_refused(R, c);
         break;
     }
-    o->published_ms = 0;   /* the effect shows at once */
+    /* A kill-switch change or an exit shows at once; signals (which come
+     * in bursts) with the next publication, within PUBLISH_EVERY_MS. */
+    if (kind != HH_API_CMD_SIGNAL && kind != HH_API_CMD_REFUSED)
+        o->published_ms = 0;
     run_ops_tick(R, false);
     return R->failed ? HH_EDB : HH_OK;
 }
