@@ -10,8 +10,8 @@
  *
  * Every effect of a command is durable before it is answered (the step is
  * committed and flushed first: run_barrier); a burst of signals shares one
- * step, one commit, then every answer.  Nothing here runs on an API thread but the wakeup
- * and the log callback; the API copies what crosses.
+ * step, one commit, then every answer.  Nothing here runs on an API thread
+ * but the wakeup and the log callback; the API copies what crosses.
  */
 #include "app/run.h"
 #include "app/version.h"
@@ -82,6 +82,7 @@ struct run_ops {
     int kill_series[4];               /* KILL_SWITCH_STATE by enum hh_tm_trading */
     struct taken_signal taken[TAKEN_MAX];
     size_t ntaken;                    /* total: taken[n % TAKEN_MAX] */
+    uint64_t lags_seen;               /* hedge lags observed (hh_tm_hedge_lags) */
     bool batching;                    /* answers are held (a burst of signals) */
     struct held_answer held[SIGNAL_BATCH];
     size_t nheld;
@@ -174,7 +175,8 @@ static void entry_sent(struct run_ops *o, const struct hh_tm_order_event *e)
         struct taken_signal *t = &o->taken[i];
 
         if (t->id[0] && !strcmp(t->id, e->sig->id)) {
-            hh_api_observe_ns(o->api, HH_API_M_SIGNAL_ORDER_LATENCY, 0, run_ops_mono_ns() - t->wall_ns);
+            hh_api_observe_ns(o->api, HH_API_M_SIGNAL_ORDER_LATENCY, 0,
+                              run_ops_mono_ns() - t->wall_ns);
             t->id[0] = '\0';
             return;
         }
@@ -197,8 +199,7 @@ void run_ops_order(struct run *R, const struct hh_tm_order_event *e)
     if (e->kind == HH_TMO_SENT) {
         result = "SENT";
         entry_sent(o, e);
-    }
-    else if (e->kind == HH_TMO_REPORT && e->report->kind != HH_RPT_ACK &&
+    } else if (e->kind == HH_TMO_REPORT && e->report->kind != HH_RPT_ACK &&
              e->report->kind != HH_RPT_MODIFIED && hh_ord_state_terminal(e->state))
         result = hh_ord_state_name(e->state);
     if (result) {
@@ -624,11 +625,24 @@ static double margin_utilisation(const struct run *R)
     return equity > 0 ? (double)hh_tm_margin_in_use(R->tm) / (double)equity : 0.0;
 }
 
+/* The unhedged exposures that ended since the last look: the hedge lag. */
+static void hedge_lags(struct run *R)
+{
+    struct run_ops *o = R->ops;
+    int64_t lag[8];
+    size_t n;
+
+    while ((n = hh_tm_hedge_lags(R->tm, &o->lags_seen, lag, 8)) > 0)
+        for (size_t i = 0; i < n; i++)
+            hh_api_observe_ns(o->api, HH_API_M_HEDGE_LAG, 0, lag[i]);
+}
+
 /* Gauges that follow the engine's state. */
 static void gauges(struct run *R)
 {
     struct run_ops *o = R->ops;
 
+    hedge_lags(R);
     hh_api_state(o->api, HH_API_M_BREAKER_STATE, (int)hh_tm_breaker_state(R->tm));
     hh_api_state(o->api, HH_API_M_KILL_SWITCH_STATE,
                  o->kill_series[hh_tm_trading(R->tm)]);
