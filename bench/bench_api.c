@@ -25,6 +25,19 @@
  *                      engine's decision rate: the core here only answers.
  *
  * The nonce file lives in a fresh directory under $TMPDIR (default /tmp).
+ *
+ * Against a running engine (bench/bench_run_api.sh drives a real
+ * `hedgehog run`):
+ *   bench_api --secrets DIR            write DIR/keys and DIR/token (mode
+ *                                      0600): the key and token used here
+ *   bench_api --port P --what live|mixed|signed [--signal JSON]
+ *                                      one of the loads above on
+ *                                      127.0.0.1:P, figures named run_*;
+ *                                      signed POSTs carry JSON with each
+ *                                      "@ID@" replaced by a distinct id
+ *                                      (default: the body above), and
+ *                                      count as decisions every 200
+ *                                      (ACCEPTED or REJECTED, durable).
  */
 #include "api/api.h"
 
@@ -44,6 +57,8 @@
 #define SIGNED_N    120000     /* prepared requests: more than 3 s can take */
 
 static char dir[512];
+static const char *prefix = "";        /* "run_" against a running engine */
+static const char *signal_json;        /* with "@ID@"; NULL: the default body */
 
 struct core {
     struct hh_api *api;
@@ -206,14 +221,15 @@ static int bench_live(int port)
 
     if (run_live(port, false, &sat) != 0 || run_live(port, true, &paced) != 0)
         return -1;
-    printf("health_live_saturated_req_per_s: %.0f req/s\n", rate(&sat, false));
-    printf("health_live_saturated_p50: %.3f ms\nhealth_live_saturated_p99: %.3f ms\n",
-           sat.p50 / 1e3, sat.p99 / 1e3);
-    printf("health_live_paced_req_per_s: %.0f req/s\n", rate(&paced, false));
-    printf("health_live_paced_p50: %.3f ms\nhealth_live_paced_p99: %.3f ms\n",
-           paced.p50 / 1e3, paced.p99 / 1e3);
-    printf("health_live_errors: %lld\n", sat.errors + sat.non2xx + paced.errors + paced.non2xx);
-    printf("health_live_target_20000_req_s_p99_5ms: %s\n",
+    printf("%shealth_live_saturated_req_per_s: %.0f req/s\n", prefix, rate(&sat, false));
+    printf("%shealth_live_saturated_p50: %.3f ms\n%shealth_live_saturated_p99: %.3f ms\n",
+           prefix, sat.p50 / 1e3, prefix, sat.p99 / 1e3);
+    printf("%shealth_live_paced_req_per_s: %.0f req/s\n", prefix, rate(&paced, false));
+    printf("%shealth_live_paced_p50: %.3f ms\n%shealth_live_paced_p99: %.3f ms\n",
+           prefix, paced.p50 / 1e3, prefix, paced.p99 / 1e3);
+    printf("%shealth_live_errors: %lld\n", prefix,
+           sat.errors + sat.non2xx + paced.errors + paced.non2xx);
+    printf("%shealth_live_target_20000_req_s_p99_5ms: %s\n", prefix,
            rate(&paced, false) >= 20000 && paced.p99 < 5000 && !paced.errors && !paced.non2xx
                ? "met" : "NOT MET");
     return 0;
@@ -245,13 +261,33 @@ static int bench_mixed(int port)
         if (run_wrk(args, &r) != 0)
             return -1;
     }
-    printf("mixed_reads_req_per_s: %.1f req/s over %s\n", rate(&r, false), dur);
-    printf("mixed_reads_p50: %.3f ms\nmixed_reads_p95: %.3f ms\nmixed_reads_p99: %.3f ms\n",
-           r.p50 / 1e3, r.p95 / 1e3, r.p99 / 1e3);
-    printf("mixed_reads_errors: %lld\n", r.errors + r.non2xx);
-    printf("mixed_reads_target_p95_250ms: %s\n",
+    printf("%smixed_reads_req_per_s: %.1f req/s over %s\n", prefix, rate(&r, false), dur);
+    printf("%smixed_reads_p50: %.3f ms\n%smixed_reads_p95: %.3f ms\n%smixed_reads_p99: %.3f ms\n",
+           prefix, r.p50 / 1e3, prefix, r.p95 / 1e3, prefix, r.p99 / 1e3);
+    printf("%smixed_reads_errors: %lld\n", prefix, r.errors + r.non2xx);
+    printf("%smixed_reads_target_p95_250ms: %s\n", prefix,
            r.p95 < 250000 && !r.errors && !r.non2xx ? "met" : "NOT MET");
     return 0;
+}
+
+/* Signal i's body: signal_json with each "@ID@" replaced by a distinct id,
+ * or a signal for the fake core.  Its length. */
+static int signal_body(int i, char *body, size_t cap)
+{
+    char id[32];
+    const char *p = signal_json, *at;
+    size_t n = 0;
+
+    snprintf(id, sizeof id, "b-%d-%d", (int)getpid(), i);
+    if (!p)
+        return snprintf(body, cap, "{\"id\":\"%s\",\"symbol\":\"NIFTY24JUNFUT\","
+                        "\"side\":\"BUY\",\"entry\":\"23250\",\"stop\":\"23200\"}", id);
+    while ((at = strstr(p, "@ID@")) && n + (size_t)(at - p) + strlen(id) < cap) {
+        n += (size_t)snprintf(body + n, cap - n, "%.*s%s", (int)(at - p), p, id);
+        p = at + 4;
+    }
+    n += (size_t)snprintf(body + n, cap - n, "%s", p);
+    return (int)(n < cap ? n : cap - 1);
 }
 
 /* A Lua table of SIGNED_N raw signed requests with distinct nonces. */
@@ -259,7 +295,7 @@ static int write_signed_script(int port, char *path, size_t cap)
 {
     struct hh_api_key k = { "bench", { 0 }, 32 };
     struct timespec now;
-    char ts[24], nonce[40], sig[65], body[160];
+    char ts[24], nonce[40], sig[65], body[1024];
     FILE *f;
 
     for (int i = 0; i < 32; i++)
@@ -271,8 +307,7 @@ static int write_signed_script(int port, char *path, size_t cap)
     snprintf(ts, sizeof ts, "%lld", (long long)now.tv_sec * 1000 + now.tv_nsec / 1000000);
     fputs("local reqs = {\n", f);
     for (int i = 0; i < SIGNED_N; i++) {
-        int bl = snprintf(body, sizeof body, "{\"id\":\"b-%d\",\"symbol\":\"NIFTY24JUNFUT\","
-                          "\"side\":\"BUY\",\"entry\":\"23250\",\"stop\":\"23200\"}", i);
+        int bl = signal_body(i, body, sizeof body);
 
         snprintf(nonce, sizeof nonce, "bench-nonce-%08d-%d", i, (int)getpid());
         hh_api_sign(&k, ts, nonce, "POST", "/api/v1/signals", body, (size_t)bl, sig);
@@ -302,13 +337,22 @@ static int bench_signed(int port)
         if (run_wrk(args, &r) != 0)
             return -1;
     }
-    printf("signed_signals_accepted_per_s: %.0f req/s (nonce fdatasync'ed, core answers at once)\n",
-           rate(&r, true));
-    printf("signed_signals_p50: %.3f ms\nsigned_signals_p99: %.3f ms\n", r.p50 / 1e3,
-           r.p99 / 1e3);
-    printf("signed_signals_refused_or_failed: %lld%s\n", r.errors + r.non2xx,
+    printf("%ssigned_signals_accepted_per_s: %.0f req/s (nonce fdatasync'ed, %s)\n", prefix,
+           rate(&r, true), *prefix ? "each decided by the engine and durable before its 200"
+                                   : "core answers at once");
+    printf("%ssigned_signals_p50: %.3f ms\n%ssigned_signals_p99: %.3f ms\n", prefix,
+           r.p50 / 1e3, prefix, r.p99 / 1e3);
+    printf("%ssigned_signals_refused_or_failed: %lld%s\n", prefix, r.errors + r.non2xx,
            r.non2xx ? " (the prepared requests ran out: replays refused, figures too low)" : "");
     return 0;
+}
+
+/* dir/keys and dir/token (0600): the bench's key and read token. */
+static int write_secrets(char *keys, char *token, size_t cap)
+{
+    return write_file("keys", "bench " SECRET_HEX "\n", keys, cap) != 0 ||
+           write_file("token", TOKEN "\n", token, cap) != 0 || chmod(keys, 0600) != 0 ||
+           chmod(token, 0600) != 0 ? -1 : 0;
 }
 
 static int start(struct core *c, struct hh_api **api)
@@ -319,9 +363,7 @@ static int start(struct core *c, struct hh_api **api)
                                  .version = "bench", .wakeup = on_wakeup, .wakeup_ctx = c };
     struct hh_diag d = { { 0 } };
 
-    if (write_file("keys", "bench " SECRET_HEX "\n", keys, sizeof keys) != 0 ||
-        write_file("token", TOKEN "\n", token, sizeof token) != 0 || chmod(keys, 0600) != 0 ||
-        chmod(token, 0600) != 0)
+    if (write_secrets(keys, token, sizeof keys) != 0)
         return -1;
     snprintf(nonces, sizeof nonces, "%s/bench.nonces", dir);
     cfg.keys_file = keys, cfg.read_token_file = token, cfg.nonce_file = nonces;
@@ -332,7 +374,53 @@ static int start(struct core *c, struct hh_api **api)
     return 0;
 }
 
-int main(void)
+static int usage(void)
+{
+    fprintf(stderr, "usage: bench_api [--secrets DIR | --port P --what live|mixed|signed "
+            "[--signal JSON]]\n");
+    return 2;
+}
+
+static int remove_dir(void)
+{
+    char cmd[600];
+
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    return system(cmd) != 0 ? 1 : 0;
+}
+
+/* The loads against a running engine on 127.0.0.1:port (main's args). */
+static int external(int argc, char **argv)
+{
+    char keys[600], token[600];
+    const char *what = NULL;
+    int port = 0, rc;
+
+    for (int i = 1; i + 1 < argc; i += 2) {
+        if (!strcmp(argv[i], "--secrets")) {
+            snprintf(dir, sizeof dir, "%s", argv[i + 1]);
+            return write_secrets(keys, token, sizeof keys) != 0 ? 1 : 0;
+        }
+        if (!strcmp(argv[i], "--port"))
+            port = atoi(argv[i + 1]);
+        else if (!strcmp(argv[i], "--what"))
+            what = argv[i + 1];
+        else if (!strcmp(argv[i], "--signal"))
+            signal_json = argv[i + 1];
+        else
+            return usage();
+    }
+    if (port <= 0 || !what)
+        return usage();
+    prefix = "run_";
+    if (!mkdtemp(dir))
+        return 1;
+    rc = !strcmp(what, "live") ? bench_live(port) : !strcmp(what, "mixed") ? bench_mixed(port)
+         : !strcmp(what, "signed") ? bench_signed(port) : usage();
+    return (rc != 0) | remove_dir();
+}
+
+int main(int argc, char **argv)
 {
     static struct core c;
     const char *tmp = getenv("TMPDIR");
@@ -341,6 +429,8 @@ int main(void)
 
     signal(SIGPIPE, SIG_IGN);
     snprintf(dir, sizeof dir, "%s/hh-bench-api-XXXXXX", tmp ? tmp : "/tmp");
+    if (argc > 1)
+        return external(argc, argv);
     if (!mkdtemp(dir) || start(&c, &c.api) != 0)
         return 1;
     pthread_mutex_init(&c.mu, NULL);
@@ -354,12 +444,5 @@ int main(void)
     on_wakeup(&c);
     pthread_join(t, NULL);
     hh_api_free(c.api);
-    {
-        char cmd[600];
-
-        snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-        if (system(cmd) != 0)
-            rc = 1;
-    }
-    return rc;
+    return rc | remove_dir();
 }

@@ -1,5 +1,6 @@
 #!/bin/sh
-# Run every benchmark program (build/bench/bench_*) and print its figures.
+# Run every benchmark program (build/bench/bench_*, then bench/bench_*.sh)
+# and print its figures.
 # Each program documents what it measures; all of them print one block of
 # "name: value unit" lines.  Machine facts are printed first so the figures
 # can be compared.
@@ -15,6 +16,10 @@ for b in "$BUILD"/bench/bench_*; do
     [ -x "$b" ] || continue
     echo "== $(basename "$b")"
     "$b" || rc=1
+done
+for b in bench/bench_*.sh; do   # benchmarks of the binary as a process
+    echo "== $(basename "$b")"
+    BUILD=$BUILD sh "$b" || rc=1
 done
 echo "== load average at end: $(cut -d' ' -f1-3 /proc/loadavg)"
 exit $rc

@@ -216,8 +216,10 @@ struct hh_api_command {
 
 /* Take the oldest command into *out (copied; nothing borrowed).  Never
  * blocks; false when there is none.  Each call also tells the API the core
- * is alive (hedgehog_core_poll_age_seconds): call it at least once a
- * second. */
+ * is alive (hedgehog_core_poll_age_seconds, to within 250 ms): call it at
+ * least once a second.  Call it from one thread only (the core).  With
+ * nothing queued it reads no clock and takes no lock: cheap enough for
+ * every turn of the event loop. */
 bool hh_api_next_command(struct hh_api *a, struct hh_api_command *out);
 
 /*

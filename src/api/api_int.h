@@ -349,7 +349,15 @@ struct hh_api {
     bool aux_running;
     pthread_t aux;
 
+    /* The core's heartbeat, kept off its hot path: it counts its polls
+     * (hh_api_next_command) without a clock or a lock; the aux thread,
+     * which looks at least every 250 ms, stamps last_poll_ms when the
+     * count moved.  `queued`: a command or refusal may wait (set under
+     * lock; the core takes the lock only then). */
+    _Atomic uint64_t core_polls;
+    uint64_t polls_seen;             /* aux thread only: the count last seen */
     _Atomic int64_t last_poll_ms;
+    _Atomic bool queued;
     _Atomic int draining;            /* requests answered by the stop, not yet sent */
     struct MHD_Daemon *mhd;
     int port;

@@ -258,6 +258,7 @@ static bool enqueue(struct hh_api *a, struct hh_api__req *r, int64_t now_ms)
     s->req = r;
     s->deadline_ms = now_ms + a->cfg.answer_timeout_ms;
     a->fifo[(a->fifo_head + a->fifo_n++) % a->cfg.queue_cap] = s->id;
+    atomic_store_explicit(&a->queued, true, memory_order_release);
     r->state = HH_API__RQ_CORE;
     return true;
 }
@@ -340,9 +341,15 @@ bool hh_api_next_command(struct hh_api *a, struct hh_api_command *out)
 
     if (!a)
         return false;
-    atomic_store_explicit(&a->last_poll_ms, hh_api__now_ms(a), memory_order_relaxed);
+    /* (the core is the only writer: no locked add) */
+    atomic_store_explicit(&a->core_polls,
+                          atomic_load_explicit(&a->core_polls, memory_order_relaxed) + 1,
+                          memory_order_relaxed);
+    if (!atomic_load_explicit(&a->queued, memory_order_acquire))
+        return false;
     pthread_mutex_lock(&a->lock);
     got = pop(a, out);
+    atomic_store_explicit(&a->queued, a->fifo_n || a->ref_n, memory_order_relaxed);
     pthread_mutex_unlock(&a->lock);
     return got;
 }
@@ -384,6 +391,7 @@ void hh_api__refusal_push(struct hh_api *a, const struct hh_api__req *r,
         struct hh_api__refusal *e =
             &a->refusals[(a->ref_head + a->ref_n++) % HH_API__REFUSALS_CAP];
 
+        atomic_store_explicit(&a->queued, true, memory_order_release);
         e->seq = ++a->seq;
         e->code = code;
         e->at_ms = r->received_ms;
@@ -522,6 +530,17 @@ static void wait_until(struct hh_api *a, int64_t next, int64_t now)
     pthread_cond_timedwait(&a->cond, &a->lock, &ts);
 }
 
+/* The core polled since the last look: its heartbeat is now. */
+static void stamp_core_poll(struct hh_api *a, int64_t now)
+{
+    uint64_t n = atomic_load_explicit(&a->core_polls, memory_order_relaxed);
+
+    if (n != a->polls_seen) {
+        a->polls_seen = n;
+        atomic_store_explicit(&a->last_poll_ms, now, memory_order_relaxed);
+    }
+}
+
 static void *aux_main(void *arg)
 {
     struct hh_api *a = arg;
@@ -544,6 +563,7 @@ static void *aux_main(void *arg)
             continue;
         }
         now = hh_api__now_ms(a);
+        stamp_core_poll(a, now);
         next = expire(a, now, &resume);
         if (resume) {
             pthread_mutex_unlock(&a->lock);

@@ -108,7 +108,7 @@ void run_accepted(struct run *R, struct hh_signal *s, uint64_t lineno)
     int rc;
 
     R->accepted++;
-    run_ops_signal(R, HH_SIG_NONE);
+    run_ops_signal(R, HH_SIG_NONE, s->id);
     HH_JLOG(&R->log, HH_LOG_INFO, now_of(R), "signal_accepted", hh_signal_corr(s),
             "id=%s line=%llu %s %s", s->id, (unsigned long long)lineno,
             s->group ? "group" : hh_side_name(s->side), s->group ? s->id : run_sym(R, s->iid));
@@ -138,7 +138,7 @@ void run_rejected(struct run *R, const struct hh_sig_reject *rej, uint64_t linen
                   const char *corr)
 {
     R->rejected++;
-    run_ops_signal(R, rej->reason);
+    run_ops_signal(R, rej->reason, NULL);
     if (R->o)
         hh_out_dead_letter(R->o, lineno, rej, false);
     HH_JLOG(&R->log, HH_LOG_INFO, now_of(R), "signal_rejected",
@@ -300,7 +300,7 @@ static enum hh_src_state md_peek(void *impl, struct hh_ev_key *key)
             *key = KEY_FIRST;   /* history and markers: at once */
         return HH_SRC_READY;
     }
-    last = hh_feed_replay_last(R->replay);
+    last = hh_feed_replay_bound(R->replay);
     *key = (struct hh_ev_key){ last, HH_EV_MARKET, 0 };
     return HH_SRC_PENDING;
 }

@@ -148,7 +148,13 @@ void run_ops_close(struct run *R);               /* accepts R->ops NULL */
 /* What the engine says, for the documents and the metrics. */
 void run_ops_fill(struct run *R, const struct hh_tm_fill *f);
 void run_ops_alert(struct run *R, const char *severity, const char *code, const char *msg);
-void run_ops_signal(struct run *R, enum hh_sig_reason reason);
+/* A signal decided (id: an accepted one's, for its signal -> order latency;
+ * may be NULL), counted by reason; a rejection at entry after acceptance
+ * (SIZE_TOO_SMALL, BROKER_UNAVAILABLE...) is counted again, rejected. */
+void run_ops_signal(struct run *R, enum hh_sig_reason reason, const char *id);
+/* Wall ns a durability barrier waited for its records' commit. */
+void run_ops_commit_latency(struct run *R, int64_t ns);
+int64_t run_ops_mono_ns(void);                   /* CLOCK_MONOTONIC, ns */
 void run_ops_order(struct run *R, const struct hh_tm_order_event *e);
 void run_ops_polled(struct run *R, bool ok, int divergences);
 

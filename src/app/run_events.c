@@ -145,6 +145,7 @@ static void s_rejected(void *ctx, const struct hh_signal *s, enum hh_sig_reason 
     R->rejected++;
     if (R->accepted > 0)
         R->accepted--;
+    run_ops_signal(R, r, NULL);
     if (R->o)
         hh_out_rejected(R->o, s, r, detail);
     HH_JLOG(&R->log, r == HH_SIG_BROKER_UNAVAILABLE ? HH_LOG_WARN : HH_LOG_INFO, now_of(R),
@@ -281,16 +282,20 @@ void run_commit(struct run *R)
 /*
  * The trade manager's durability barrier: before it talks to the broker,
  * the step's records and a checkpoint holding the queued orders are
- * committed and flushed (write-ahead).  Non-zero: nothing is sent.
+ * committed and flushed (write-ahead).  Non-zero: nothing is sent.  The
+ * wait, submission to commit, is the store's commit latency metric.
  */
 int run_barrier(void *ctx)
 {
     struct run *R = ctx;
     struct hh_diag fd;
+    int64_t t0 = run_ops_mono_ns();
 
     run_commit(R);
     if (!R->failed && hh_store_flush(hh_journal_store(R->db), &fd))
         run_fatal_db(R);
+    if (!R->failed)
+        run_ops_commit_latency(R, run_ops_mono_ns() - t0);
     return R->failed ? HH_EDB : HH_OK;
 }
 

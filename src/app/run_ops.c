@@ -9,8 +9,9 @@
  *        └──── documents, metrics (≤ 4 a second) ◀── run_ops_tick ◀┘
  *
  * Every effect of a command is durable before it is answered (the step is
- * committed first).  Nothing here runs on an API thread but the wakeup
- * and the log callback; the API copies what crosses.
+ * committed and flushed first: run_barrier); a burst of signals shares one
+ * step, one commit, then every answer.  Nothing here runs on an API thread
+ * but the wakeup and the log callback; the API copies what crosses.
  */
 #include "app/run.h"
 #include "app/version.h"
@@ -25,6 +26,8 @@
 #define PUBLISH_EVERY_MS 250      /* documents at most 4 times a second */
 #define KILL_POLL_EVERY_MS 1000   /* requests `hedgehog kill` left in the database */
 #define RECENT_MAX 100            /* fills and alerts the documents keep */
+#define TAKEN_MAX 64              /* accepted signals awaiting their entry order */
+#define SIGNAL_BATCH 64           /* API signals decided in one step, then answered */
 #define SESSION_END HH_TOD(15, 30)
 
 struct recent_fill {
@@ -45,6 +48,20 @@ struct recent_alert {
     char msg[200];
 };
 
+/* An accepted signal, by id, until its entry order is sent (or it is
+ * pushed out by TAKEN_MAX later ones: then its latency is not observed). */
+struct taken_signal {
+    char id[HH_SIG_ID_MAX];           /* "" when free */
+    int64_t wall_ns;                  /* monotonic clock when it was taken */
+};
+
+/* An answer held until the step it reports on is durable. */
+struct held_answer {
+    uint64_t id;                      /* the command's */
+    int status;
+    char *json;                       /* malloc'd; NULL: "{}" */
+};
+
 struct run_ops {
     struct hh_api *api;               /* NULL: no API configured */
     struct hh_api_command *cmd;       /* the command taken next (cmd_held) */
@@ -63,6 +80,12 @@ struct run_ops {
     hh_time_t last_poll;              /* engine time of the last successful poll */
     bool poll_ok;
     int kill_series[4];               /* KILL_SWITCH_STATE by enum hh_tm_trading */
+    struct taken_signal taken[TAKEN_MAX];
+    size_t ntaken;                    /* total: taken[n % TAKEN_MAX] */
+    uint64_t lags_seen;               /* hedge lags observed (hh_tm_hedge_lags) */
+    bool batching;                    /* answers are held (a burst of signals) */
+    struct held_answer held[SIGNAL_BATCH];
+    size_t nheld;
 };
 
 static hh_time_t now_of(const struct run *R)
@@ -78,12 +101,17 @@ static int64_t wall_ms(void)
     return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
 }
 
-static int64_t mono_ms(void)
+int64_t run_ops_mono_ns(void)
 {
     struct timespec t;
 
     clock_gettime(CLOCK_MONOTONIC, &t);
-    return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+    return (int64_t)t.tv_sec * HH_NS_PER_S + t.tv_nsec;
+}
+
+static int64_t mono_ms(void)
+{
+    return run_ops_mono_ns() / HH_NS_PER_MS;
 }
 
 /* ---- what the engine says, kept for the documents and counted ----------------------- */
@@ -119,10 +147,46 @@ void run_ops_alert(struct run *R, const char *severity, const char *code, const 
         hh_api_count(o->api, HH_API_M_SL_MARKET_FALLBACKS, 0, 1);
 }
 
-void run_ops_signal(struct run *R, enum hh_sig_reason reason)
+void run_ops_signal(struct run *R, enum hh_sig_reason reason, const char *id)
+{
+    struct run_ops *o = R->ops;
+    struct taken_signal *t;
+
+    if (!o || !o->api)
+        return;
+    hh_api_count(o->api, HH_API_M_SIGNALS, (int)reason, 1);
+    if (reason != HH_SIG_NONE || !id)
+        return;
+    t = &o->taken[o->ntaken++ % TAKEN_MAX];
+    snprintf(t->id, sizeof t->id, "%s", id);
+    t->wall_ns = run_ops_mono_ns();
+}
+
+/* Signal -> order latency: wall time from an accepted signal's taking to
+ * its entry order's first placement (an entry is the order sent before
+ * its trade has an id).  Each signal is observed once. */
+static void entry_sent(struct run_ops *o, const struct hh_tm_order_event *e)
+{
+    size_t n = o->ntaken < TAKEN_MAX ? o->ntaken : TAKEN_MAX;
+
+    if (!e->sig || e->trade_id)
+        return;
+    for (size_t i = 0; i < n; i++) {
+        struct taken_signal *t = &o->taken[i];
+
+        if (t->id[0] && !strcmp(t->id, e->sig->id)) {
+            hh_api_observe_ns(o->api, HH_API_M_SIGNAL_ORDER_LATENCY, 0,
+                              run_ops_mono_ns() - t->wall_ns);
+            t->id[0] = '\0';
+            return;
+        }
+    }
+}
+
+void run_ops_commit_latency(struct run *R, int64_t ns)
 {
     if (R->ops)
-        hh_api_count(R->ops->api, HH_API_M_SIGNALS, (int)reason, 1);
+        hh_api_observe_ns(R->ops->api, HH_API_M_STORE_COMMIT_LATENCY, 0, ns);
 }
 
 void run_ops_order(struct run *R, const struct hh_tm_order_event *e)
@@ -132,9 +196,10 @@ void run_ops_order(struct run *R, const struct hh_tm_order_event *e)
 
     if (!o || !o->api)
         return;
-    if (e->kind == HH_TMO_SENT)
+    if (e->kind == HH_TMO_SENT) {
         result = "SENT";
-    else if (e->kind == HH_TMO_REPORT && e->report->kind != HH_RPT_ACK &&
+        entry_sent(o, e);
+    } else if (e->kind == HH_TMO_REPORT && e->report->kind != HH_RPT_ACK &&
              e->report->kind != HH_RPT_MODIFIED && hh_ord_state_terminal(e->state))
         result = hh_ord_state_name(e->state);
     if (result) {
@@ -197,7 +262,7 @@ static void apply_kill(struct run *R, const struct hh_store_kill_row *k)
         hh_json_str(w, "by", k->by);
         run_kafka_event_end(R);
     }
-    run_commit(R);
+    (void)run_barrier(R);   /* durable before it is answered or acted on */
     if (!R->failed)
         hh_tm_flush(R->tm);
 }
@@ -537,15 +602,49 @@ static void doc_health(struct run *R, struct hh_json *w)
     hh_json_reset(w);
 }
 
+/* Engine time since the last market row arrived (the replay's clock runs
+ * between rows, so a gap shows; live, engine time is the wall clock). */
+static int64_t md_lag(const struct run *R)
+{
+    hh_time_t last = R->replay ? hh_feed_replay_last(R->replay) : HH_TIME_NONE;
+
+    if (last == HH_TIME_NONE || now_of(R) == HH_TIME_NONE || now_of(R) < last)
+        return 0;
+    return now_of(R) - last;
+}
+
+/* The groups' worst-case margin in use over the equity it is drawn from. */
+static double margin_utilisation(const struct run *R)
+{
+    hh_money_t equity = hh_tm_stats(R->tm)->equity;
+
+    return equity > 0 ? (double)hh_tm_margin_in_use(R->tm) / (double)equity : 0.0;
+}
+
+/* The unhedged exposures that ended since the last look: the hedge lag. */
+static void hedge_lags(struct run *R)
+{
+    struct run_ops *o = R->ops;
+    int64_t lag[8];
+    size_t n;
+
+    while ((n = hh_tm_hedge_lags(R->tm, &o->lags_seen, lag, 8)) > 0)
+        for (size_t i = 0; i < n; i++)
+            hh_api_observe_ns(o->api, HH_API_M_HEDGE_LAG, 0, lag[i]);
+}
+
 /* Gauges that follow the engine's state. */
 static void gauges(struct run *R)
 {
     struct run_ops *o = R->ops;
 
+    hedge_lags(R);
     hh_api_state(o->api, HH_API_M_BREAKER_STATE, (int)hh_tm_breaker_state(R->tm));
     hh_api_state(o->api, HH_API_M_KILL_SWITCH_STATE,
                  o->kill_series[hh_tm_trading(R->tm)]);
     hh_api_gauge(o->api, HH_API_M_MARKET_OPEN, 0, !R->md_done);
+    hh_api_gauge(o->api, HH_API_M_MARKET_DATA_LAG, 0, (double)md_lag(R) / HH_NS_PER_S);
+    hh_api_gauge(o->api, HH_API_M_MARGIN_UTILISATION, 0, margin_utilisation(R));
     for (size_t i = 0; i < hh_tm_group_count(R->tm); i++) {
         struct hh_tm_group_view g;
         int s;
@@ -616,9 +715,22 @@ void run_ops_tick(struct run *R, bool ending)
 
 /* ---- commands ---------------------------------------------------------------------------- */
 
+/* The answer to the command in hand: now, or held while batching. */
 static void answer(struct run *R, int status, struct hh_json *w)
 {
-    hh_api_answer(R->ops->api, R->ops->cmd->id, status, w ? hh_json_text(w) : NULL);
+    struct run_ops *o = R->ops;
+    const char *text = w ? hh_json_text(w) : NULL;
+    struct held_answer *h;
+
+    if (!o->batching) {
+        hh_api_answer(o->api, o->cmd->id, status, text);
+        return;
+    }
+    HH_ASSERT(o->nheld < SIGNAL_BATCH);
+    h = &o->held[o->nheld++];
+    h->id = o->cmd->id;
+    h->json = text ? strdup(text) : NULL;
+    h->status = text && !h->json ? 503 : status;
 }
 
 static void answer_error(struct run *R, int status, const char *code, const char *detail)
@@ -635,9 +747,9 @@ static void answer_error(struct run *R, int status, const char *code, const char
     hh_json_free(&w);
 }
 
-/* POST /api/v1/signals: decided like a line, received now; answered once
- * the decision is durable.  While the kill switch is on no signal is
- * taken (409). */
+/* POST /api/v1/signals: decided like a line, received now, its records
+ * joining the step (answered by cmd_signals once it is durable).  While
+ * the kill switch is on no signal is taken (409). */
 static void cmd_signal(struct run *R, const struct hh_api_command *c)
 {
     struct hh_signal s;
@@ -662,11 +774,6 @@ static void cmd_signal(struct run *R, const struct hh_api_command *c)
         run_accepted(R, &s, 0);
     else
         run_rejected(R, &rej, 0, NULL);
-    run_commit(R);
-    if (R->failed) {
-        answer_error(R, 503, "STORE_FAILED", NULL);
-        return;
-    }
     hh_json_init(&w, 0, NULL, 0);
     hh_json_begin_object(&w, NULL, false);
     hh_json_str(&w, "id", ok ? s.id : rej.id_known ? rej.id : NULL);
@@ -675,7 +782,38 @@ static void cmd_signal(struct run *R, const struct hh_api_command *c)
     hh_json_end_object(&w);
     answer(R, 200, &w);
     hh_json_free(&w);
-    hh_tm_flush(R->tm);
+}
+
+/* A burst of POST /api/v1/signals (those queued now, up to SIGNAL_BATCH):
+ * decided in order in one step, which is committed and flushed before any
+ * is answered — one commit and one checkpoint for the burst.  A command of
+ * another kind ends it and is taken next. */
+static void cmd_signals(struct run *R)
+{
+    static const char failed[] = "{\"error\":\"STORE_FAILED\"}";
+    struct run_ops *o = R->ops;
+
+    o->batching = true;
+    for (;;) {
+        cmd_signal(R, o->cmd);
+        if (o->nheld == SIGNAL_BATCH || R->failed || !hh_api_next_command(o->api, o->cmd))
+            break;
+        if (o->cmd->kind != HH_API_CMD_SIGNAL) {
+            o->cmd_held = true;
+            break;
+        }
+    }
+    o->batching = false;
+    (void)run_barrier(R);
+    for (size_t i = 0; i < o->nheld; i++) {
+        struct held_answer *h = &o->held[i];
+
+        hh_api_answer(o->api, h->id, R->failed ? 503 : h->status, R->failed ? failed : h->json);
+        free(h->json);
+    }
+    o->nheld = 0;
+    if (!R->failed)
+        hh_tm_flush(R->tm);
 }
 
 static void answer_state(struct run *R)
@@ -726,7 +864,7 @@ static void cmd_exit_trade(struct run *R, const struct hh_api_command *c)
     HH_JLOG(&R->log, HH_LOG_WARN, now_of(R), "trade_exit_requested", NULL,
             "trade_id=%llu by api:%s (%s): closing at market", (unsigned long long)c->trade_id,
             c->key_id, c->reason[0] ? c->reason : "no reason");
-    run_commit(R);
+    (void)run_barrier(R);
     hh_json_init(&w, 0, NULL, 0);
     hh_json_begin_object(&w, NULL, false);
     hh_json_uint(&w, "trade_id", c->trade_id);
@@ -772,12 +910,13 @@ static int ops_take(void *impl, const struct hh_ev_key *bound)
     struct run *R = impl;
     struct run_ops *o = R->ops;
     const struct hh_api_command *c = o->cmd;
+    enum hh_api_cmd_kind kind = c->kind;
 
     (void)bound;
     o->cmd_held = false;
-    switch (c->kind) {
+    switch (kind) {
     case HH_API_CMD_SIGNAL:
-        cmd_signal(R, c);
+        cmd_signals(R);
         break;
     case HH_API_CMD_KILL:
     case HH_API_CMD_RESUME:
@@ -790,7 +929,10 @@ static int ops_take(void *impl, const struct hh_ev_key *bound)
         cmd_refused(R, c);
         break;
     }
-    o->published_ms = 0;   /* the effect shows at once */
+    /* A kill-switch change or an exit shows at once; signals (which come
+     * in bursts) with the next publication, within PUBLISH_EVERY_MS. */
+    if (kind != HH_API_CMD_SIGNAL && kind != HH_API_CMD_REFUSED)
+        o->published_ms = 0;
     run_ops_tick(R, false);
     return R->failed ? HH_EDB : HH_OK;
 }

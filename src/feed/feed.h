@@ -146,9 +146,12 @@ int hh_feed_replay_start(struct hh_feed_hub *h, const struct hh_feed_replay_opts
  * it queued. */
 int hh_feed_replay_pop(struct hh_feed_replay *f, struct hh_feed_md *out);
 int hh_feed_replay_peek(struct hh_feed_replay *f, struct hh_feed_md *out);
-/* The time of the last row pushed (a lower bound of the next one), or
- * HH_TIME_NONE before the first. */
+/* The time of the last row pushed, or HH_TIME_NONE before the first. */
 hh_time_t hh_feed_replay_last(struct hh_feed_replay *f);
+/* A lower bound of the next item's time: the last row's, or the last clock
+ * item's when later (a paced replay's engine time moves between rows: what
+ * waits for the market data waits no longer than that). */
+hh_time_t hh_feed_replay_bound(struct hh_feed_replay *f);
 void hh_feed_replay_stop(struct hh_feed_replay *f);   /* accepts NULL */
 
 /* The hash of a data file's first data row (after the header), for the

@@ -35,6 +35,7 @@ struct hh_feed_replay {
     pthread_t thread;
     bool started;
     hh_time_t last;                /* under hub->mu: time of the last row pushed */
+    hh_time_t bound;               /* under hub->mu: ... or clock item, the later */
     struct hh_feed_md slots[MD_RING];
     struct hh_feed__ring ring;     /* over slots, under hub->mu */
     /* the file being read (the thread's) */
@@ -56,7 +57,9 @@ static bool push(struct hh_feed_replay *f, const struct hh_feed_md *it)
     ok = hh_feed__ring_push(h, &f->ring, it);
     if (ok && it->kind != HH_FEED_CLOCK && it->kind != HH_FEED_MD_END &&
         it->kind != HH_FEED_MD_NEW_FILE && it->kind != HH_FEED_MD_ROTATED)
-        f->last = it->t;
+        f->last = f->bound = it->t;
+    else if (ok && it->kind == HH_FEED_CLOCK && it->t > f->last)
+        f->bound = it->t;
     pthread_mutex_unlock(&h->mu);
     return ok;
 }
@@ -284,6 +287,7 @@ int hh_feed_replay_start(struct hh_feed_hub *h, const struct hh_feed_replay_opts
     f->o = *o;
     snprintf(f->path, sizeof f->path, "%s", o->path);
     f->last = HH_TIME_NONE;
+    f->bound = HH_TIME_NONE;
     f->t0 = HH_TIME_NONE;
     f->last_clock = HH_TIME_NONE;
     if (pthread_create(&f->thread, NULL, replay_main, f)) {
@@ -315,14 +319,24 @@ int hh_feed_replay_peek(struct hh_feed_replay *f, struct hh_feed_md *out)
     return got;
 }
 
-hh_time_t hh_feed_replay_last(struct hh_feed_replay *f)
+static hh_time_t locked_read(struct hh_feed_replay *f, const hh_time_t *t)
 {
-    hh_time_t t;
+    hh_time_t v;
 
     pthread_mutex_lock(&f->hub->mu);
-    t = f->last;
+    v = *t;
     pthread_mutex_unlock(&f->hub->mu);
-    return t;
+    return v;
+}
+
+hh_time_t hh_feed_replay_last(struct hh_feed_replay *f)
+{
+    return locked_read(f, &f->last);
+}
+
+hh_time_t hh_feed_replay_bound(struct hh_feed_replay *f)
+{
+    return locked_read(f, &f->bound);
 }
 
 void hh_feed_replay_stop(struct hh_feed_replay *f)

@@ -150,8 +150,7 @@ static bool legs_priced(struct hh_tm *tm, const struct tm_group *G)
     return true;
 }
 
-/* Margin in use by groups already started. */
-static hh_money_t margin_in_use(const struct hh_tm *tm)
+hh_money_t hh_tm_margin_in_use(const struct hh_tm *tm)
 {
     hh_money_t used = 0;
 
@@ -246,7 +245,7 @@ static bool margin_ok(struct hh_tm *tm, struct tm_group *G, hh_price_t spot, hh_
     if (!broker_margin(tm, G, &res, rej))
         return false;
     G->margin = res.peak;
-    return hh_margin_check(&tm->msim, &res, tm->stats.equity - margin_in_use(tm),
+    return hh_margin_check(&tm->msim, &res, tm->stats.equity - hh_tm_margin_in_use(tm),
                            tm->cfg.margin_buffer, &limit, rej);
 }
 
@@ -667,6 +666,8 @@ static void watch_exposure(struct hh_tm *tm, struct tm_group *G, hh_time_t now, 
             continue;   /* naked by design (allowed): nothing protects it */
         x = bucket_exposure(G, b, true);
         if (x <= 0) {
+            if (B->exposed_since != HH_TIME_NONE)
+                tm->lags[tm->nlags++ % TM_LAGS] = now - B->exposed_since;
             stretch_end(&B->exposed_since, now, &tm->stats.max_exposure);
             stretch_end(&B->uncovered_since, now, &tm->stats.max_uncovered);
             continue;
@@ -683,6 +684,18 @@ static void watch_exposure(struct hh_tm *tm, struct tm_group *G, hh_time_t now, 
             stretch_end(&B->uncovered_since, now, &tm->stats.max_uncovered);
         }
     }
+}
+
+size_t hh_tm_hedge_lags(const struct hh_tm *tm, uint64_t *seen, int64_t *out, size_t cap)
+{
+    uint64_t from = *seen, n = 0;
+
+    if (tm->nlags > TM_LAGS && from < tm->nlags - TM_LAGS)
+        from = tm->nlags - TM_LAGS;   /* overwritten: skipped */
+    for (; from < tm->nlags && n < cap; from++)
+        out[n++] = tm->lags[from % TM_LAGS];
+    *seen = from;
+    return (size_t)n;
 }
 
 int64_t hh_tm_exposure_longest(const struct hh_tm *tm, hh_time_t now, bool uncovered)

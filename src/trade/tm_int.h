@@ -183,6 +183,7 @@ struct tm_group {
  * this time, an order missing from it (or not found by its client id) may
  * simply not be listed yet. */
 #define HH_TM_BOOK_GRACE (10 * HH_NS_PER_S)
+#define TM_LAGS 32                /* ended exposures kept for hh_tm_hedge_lags() */
 
 /* Timer kinds the manager starts. */
 enum tm_timer_kind { TMR_EXPOSURE = 1, TMR_EXPIRY_CLOSE, TMR_SETTLE, TMR_ORDERS };
@@ -295,6 +296,11 @@ struct hh_tm {
     struct tm_group *groups;
     size_t ngroups, capgroups;
     size_t groups_active;         /* ENTERING or EXITING: the exposure timer runs */
+    /* Unhedged short exposures that ended (for the hedge-lag metric; not in
+     * the snapshot): the last TM_LAGS lengths, ns of engine time, at
+     * lags[n % TM_LAGS]. */
+    int64_t lags[TM_LAGS];
+    uint64_t nlags;
     bool exposure_timer;          /* an exposure check is scheduled */
     enum hh_tm_trading trading;   /* the kill switch (kill.c) */
     bool flatten;                 /* ... closing everything */

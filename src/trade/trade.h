@@ -414,6 +414,17 @@ int hh_tm_exit_trade(struct hh_tm *tm, uint32_t trade_id);
  * nothing ordered to cover it (hedges in flight, buy-backs working). */
 int64_t hh_tm_exposure_longest(const struct hh_tm *tm, hh_time_t now, bool uncovered);
 
+/* The worst-case margin (paise) of the groups entering, open or exiting:
+ * what a new group's margin check counts as in use. */
+hh_money_t hh_tm_margin_in_use(const struct hh_tm *tm);
+
+/* Hedge lags: the lengths (ns of engine time) of the unhedged short
+ * exposures that ended — covered by a hedge or a buy-back — after the
+ * first *seen, oldest first, at most cap into out (the last 32 are kept;
+ * older ones are skipped).  *seen becomes the count ended so far.
+ * Returns how many were written. */
+size_t hh_tm_hedge_lags(const struct hh_tm *tm, uint64_t *seen, int64_t *out, size_t cap);
+
 /* View of group i (arrival order); HH_ENOTFOUND past the end. */
 int hh_tm_group_view(const struct hh_tm *tm, size_t i, struct hh_tm_group_view *out);
 

@@ -12,6 +12,15 @@
 #   scurl KEY SECRET METHOD TARGET [BODY [TS [NONCE]]]
 #                                   a signed request with curl; prints the
 #                                   status, the body lands in $T/body
+#   prom_start TARGET_PORT TOKEN_FILE
+#                                   a real Prometheus (Debian's) on a free port
+#                                   ($PROM) scraping 127.0.0.1:TARGET_PORT every
+#                                   second with the read token, evaluating
+#                                   deploy/prometheus/alerts.yml every second
+#   prom_query QUERY                its answer into $T/q.json
+#   prom_has QUERY TEXT             the answer contains TEXT
+#   prom_firing ALERTNAME           the alert is firing (GET /api/v1/alerts,
+#                                   the answer left in $T/alerts.json)
 
 FAKE=$HH_BUILD/tools/api_fakecore
 
@@ -81,4 +90,56 @@ scurl() {
             -H "X-HH-Timestamp: $ts" -H "X-HH-Nonce: $nonce" -H "X-HH-Signature: $s" \
             "http://127.0.0.1:$PORT$target"
     fi
+}
+
+# A port nothing answers on (curl exit 7: connection refused), from $PROM + 1.
+prom_next_port() {
+    PROM=$((PROM + 1))
+    while curl -s -o /dev/null "http://127.0.0.1:$PROM/"; [ $? -ne 7 ]; do PROM=$((PROM + 1)); done
+}
+
+# Another test may take the port between the probe and the bind: then the
+# next one (bounded).
+prom_start() {
+    PROM=$((20000 + $$ % 20000))
+    prom_next_port
+    cat > "$T/prometheus.yml" <<CFG
+global:
+  scrape_interval: 1s
+  evaluation_interval: 1s
+rule_files:
+  - $HH_ROOT/deploy/prometheus/alerts.yml
+scrape_configs:
+  - job_name: hedgehog
+    authorization:
+      type: Bearer
+      credentials_file: $2
+    static_configs:
+      - targets: ["127.0.0.1:$1"]
+CFG
+    for attempt in 1 2 3 4 5; do
+        prometheus --config.file="$T/prometheus.yml" --storage.tsdb.path="$T/tsdb" \
+            --web.listen-address="127.0.0.1:$PROM" --log.level=warn 2>"$T/prom.log" &
+        echo $! > "$T/prom.pid"
+        wait_for 10 sh -c "curl -sf http://127.0.0.1:$PROM/-/ready >/dev/null || grep -q 'address already in use' '$T/prom.log'"
+        grep -q 'address already in use' "$T/prom.log" || break
+        kill "$(cat "$T/prom.pid")" 2>/dev/null; wait "$(cat "$T/prom.pid")" 2>/dev/null
+        prom_next_port
+    done
+}
+
+prom_query() {
+    curl -s -G "http://127.0.0.1:$PROM/api/v1/query" --data-urlencode "query=$1" > "$T/q.json"
+}
+
+prom_has() {
+    prom_query "$1" && grep -q -- "$2" "$T/q.json"
+}
+
+prom_firing() {
+    curl -s "http://127.0.0.1:$PROM/api/v1/alerts" > "$T/alerts.json" &&
+        node -e 'const [f, name] = process.argv.slice(1);
+            const a = JSON.parse(require("fs").readFileSync(f)).data.alerts;
+            process.exit(a.some((x) => x.labels.alertname === name && x.state === "firing") ? 0 : 1)' \
+            "$T/alerts.json" "$1"
 }

@@ -73,7 +73,8 @@ stop_run() {    # $RC: the engine's exit status (wait works in this shell only)
 start_run first
 check "the engine listens (api_listening names the port)" test -n "$PORT"
 equals "GET /health/live" '{"status":"UP"}' "$(curl -s "$URL/health/live")"
-wait_for 10 sh -c "curl -s -H 'Authorization: Bearer $(cat token)' $URL/api/v1/status | grep -q trading_state"
+# (the documents follow the engine within 250 ms: wait for its first tick)
+wait_for 10 sh -c "curl -s -H 'Authorization: Bearer $(cat token)' $URL/api/v1/status | grep -q '\"engine_time\":\"'"
 equals "status: trading ACTIVE" ACTIVE "$(field /api/v1/status trading_state)"
 equals "status: mode paper" paper "$(field /api/v1/status mode)"
 equals "a read without the token: 401" 401 \
@@ -105,6 +106,19 @@ contains "positions: the long call, engine and broker" gpos.out '"engine_qty":25
 
 api POST /api/v1/signals --body '{"id":"api-bad","ts":"2024-06-10T09:15:00+05:30","symbol":"NOPE","side":"BUY","entry":100,"stop":99,"targets":[105],"lots":5}' > bad.out
 contains "a bad signal: REJECTED with its reason" bad.out '"reason":"UNKNOWN_SYMBOL"'
+
+# ---- a burst: decided in one step, each answered once that step is durable ----------------
+i=0 pids=
+while [ $i -lt 16 ]; do
+    api POST /api/v1/signals --body "{\"id\":\"burst-$i\",\"ts\":\"$now\",\"symbol\":\"XYZ\",\"side\":\"BUY\",\"entry\":200,\"stop\":190,\"targets\":[220],\"lots\":1}" \
+        > "burst-$i.out" &
+    pids="$pids $!"
+    i=$((i + 1))
+done
+for p in $pids; do wait "$p"; done
+equals "a burst of 16 concurrent POSTs: 16 decisions answered" 16 "$(cat burst-*.out | grep -c '"decision":')"
+equals "... each durable when answered (its row)" 16 \
+    "$(q run.db "SELECT count(*) FROM signals WHERE signal_id LIKE 'burst-%'")"
 
 # ---- pause: new lines wait; resume: they are taken ---------------------------------------
 api POST /api/v1/kill --body '{"action":"pause","reason":"lunch"}' > kill.out

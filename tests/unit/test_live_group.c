@@ -525,6 +525,8 @@ static void test_hedge_leg_closed_by_hand_is_hedged(void **state)
     struct gw w = { 0 };
     hh_time_t t = day0();
     struct hh_tm_group_view v;
+    uint64_t seen = 0;
+    int64_t lag[4];
 
     (void)state;
     gw_defaults(&w);
@@ -548,6 +550,11 @@ static void test_hedge_leg_closed_by_hand_is_hedged(void **state)
     assert_int_equal(bpos(&w, LPE), 75);                    /* covered again */
     assert_int_equal(bpos(&w, SPE), -75);
     assert_true(hh_tm_exposure_longest(w.tm, w.clock.now, false) > 0);
+    /* the hedge lag (the metric's): that one exposure, as long as it lasted */
+    assert_int_equal(hh_tm_hedge_lags(w.tm, &seen, lag, 4), 1);
+    assert_int_equal(lag[0], hh_tm_exposure_longest(w.tm, w.clock.now, false));
+    assert_int_equal(seen, 1);
+    assert_int_equal(hh_tm_hedge_lags(w.tm, &seen, lag, 4), 0);
     assert_no_violation(&w);
     gw_free(&w);
 }
