@@ -36,6 +36,8 @@ static inline const char *tu_write_file(int slot, const char *name, const char *
             return NULL;
     }
     snprintf(paths[slot], sizeof paths[slot], "%s/%s", dir, name);
+    unlink(paths[slot]);   /* a fresh file: the last one may be read-only (a user's
+                              fopen "w" fails on it; root's would not) */
     f = fopen(paths[slot], "w");
     if (!f)
         return NULL;
