@@ -230,9 +230,19 @@ wait_decided "$(produced | grep -c .)" a.db
 # pass before the second one joins.
 sleep 1
 run_bg c3.yaml b.db b.log; B=$EPID
-i=0; while ! grep -q '"kafka_rebalance".*assignments=1 ' b.log 2>/dev/null && [ $i -lt 300 ]; do
-    sleep 0.2; i=$((i + 1)); done
+# The split must have settled before the next wave: a member's first join
+# may be redone (the mock answers a follower's late SyncGroup "invalid
+# request" and it joins again, 10-15 s under load), so wait until the last
+# rebalance of each says it holds partitions, 4 between them, twice 1 s apart.
+parts() { grep '"kafka_rebalance"' "$1" 2>/dev/null | tail -1 | sed -n 's/.*partitions now \([0-9]*\).*/\1/p'; }
+split() { a=$(parts a.log) b=$(parts b.log)
+    [ "${a:-0}" -gt 0 ] && [ "${b:-0}" -gt 0 ] && [ $((a + b)) -eq 4 ]; }
+i=0; settled=0
+while [ $settled -lt 2 ] && [ $i -lt 90 ]; do
+    if split; then settled=$((settled + 1)); else settled=0; fi
+    sleep 1; i=$((i + 1)); done
 contains "the second engine got partitions" b.log '"kafka_rebalance"'
+equals "... the four split between the two engines" 2 "$settled"
 wave r1 540 600
 wait_decided "$(produced | grep -c .)" a.db b.db
 stop_engine "$B"
