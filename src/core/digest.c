@@ -170,20 +170,39 @@ void hh_digest_update(struct hh_digest *h, const void *data, size_t n)
         EVP_DigestUpdate(h->ctx, data, n);
 }
 
+/* Finish the hash begun into md (EVP_MAX_MD_SIZE bytes). */
+static int end_raw(struct hh_digest *h, unsigned char *md)
+{
+    unsigned int n = 0;
+
+    if (h->mac)
+        return mac_end(h->mac, md) ? HH_OK : HH_ENOMEM;
+    return EVP_DigestFinal_ex(h->ctx, md, &n) == 1 && n == HH_DIGEST_BYTES ? HH_OK : HH_ENOMEM;
+}
+
 int hh_digest_end(struct hh_digest *h, char out[HH_DIGEST_HEX])
 {
     unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned int n = 0;
 
     out[0] = '\0';
-    if (h->mac) {
-        if (!mac_end(h->mac, md))
-            return HH_ENOMEM;
-    } else if (EVP_DigestFinal_ex(h->ctx, md, &n) != 1 || n != HH_DIGEST_BYTES) {
+    if (end_raw(h, md))
         return HH_ENOMEM;
-    }
     to_hex(md, out);
     return HH_OK;
+}
+
+int hh_digest_raw(struct hh_digest *h, const void *data, size_t n,
+                  unsigned char out[HH_DIGEST_BYTES])
+{
+    unsigned char md[EVP_MAX_MD_SIZE];
+    int rc = hh_digest_begin(h);
+
+    if (rc)
+        return rc;
+    hh_digest_update(h, data, n);
+    if ((rc = end_raw(h, md)) == HH_OK)
+        memcpy(out, md, HH_DIGEST_BYTES);
+    return rc;
 }
 
 int hh_digest_blob(struct hh_digest *h, const void *data, size_t n, char out[HH_DIGEST_HEX])

@@ -55,6 +55,10 @@ int hh_digest_end(struct hh_digest *h, char out[HH_DIGEST_HEX]);
 /* begin + update(data, n) + end on a context. */
 int hh_digest_blob(struct hh_digest *h, const void *data, size_t n, char out[HH_DIGEST_HEX]);
 
+/* The same as the 32 bytes of the hash, not hex. */
+int hh_digest_raw(struct hh_digest *h, const void *data, size_t n,
+                  unsigned char out[HH_DIGEST_BYTES]);
+
 /* SHA-256 of data[0..n) in one call, without a context: HH_OK, or
  * HH_ENOMEM with out "" (OpenSSL refused). */
 int hh_digest_hex(const void *data, size_t n, char out[HH_DIGEST_HEX]);

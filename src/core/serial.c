@@ -31,6 +31,38 @@ void hh_ser_put(struct hh_ser_w *w, const void *v, size_t n)
     w->n += n;
 }
 
+void hh_ser_w_reset(struct hh_ser_w *w)
+{
+    w->n = 0;
+    w->ncut = 0;
+    w->oom = false;
+}
+
+void hh_ser_w_free(struct hh_ser_w *w)
+{
+    free(w->p);
+    free(w->cut);
+    memset(w, 0, sizeof *w);
+}
+
+void hh_ser_cut(struct hh_ser_w *w)
+{
+    if (w->oom || w->n == 0 || (w->ncut && w->cut[w->ncut - 1] == w->n))
+        return;
+    if (w->ncut == w->capcut) {
+        size_t cap = w->capcut ? 2 * w->capcut : 256;
+        size_t *q = realloc(w->cut, cap * sizeof *q);
+
+        if (!q) {
+            w->oom = true;
+            return;
+        }
+        w->cut = q;
+        w->capcut = cap;
+    }
+    w->cut[w->ncut++] = w->n;
+}
+
 /* v as `width` bytes, least significant first. */
 static void put_le(struct hh_ser_w *w, uint64_t v, int width)
 {

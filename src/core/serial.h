@@ -17,13 +17,27 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* A write buffer; start from { 0 }.  p is malloc'd: the caller takes it
- * (or frees it) when done. */
+/* A write buffer; start from { 0 }.  p (and cut) are malloc'd: the
+ * caller takes them (or frees them: hh_ser_w_free) when done.  A writer
+ * may also mark where the bytes may be cut into chunks (hh_ser_cut): the
+ * engine's checkpoints are stored chunk by chunk, so that a chunk whose
+ * bytes did not change is not written again. */
 struct hh_ser_w {
     unsigned char *p;              /* the bytes written (NULL before any) */
     size_t n, cap;                 /* bytes written, bytes allocated */
+    size_t *cut;                   /* offsets where a chunk may end, increasing */
+    size_t ncut, capcut;
     bool oom;                      /* an allocation failed: p is incomplete */
 };
+
+/* Empty w for writing again, keeping its buffers. */
+void hh_ser_w_reset(struct hh_ser_w *w);
+
+/* Free w's buffers and empty it. */
+void hh_ser_w_free(struct hh_ser_w *w);
+
+/* A chunk may end at the current offset (nothing at 0 or twice). */
+void hh_ser_cut(struct hh_ser_w *w);
 
 void hh_ser_put(struct hh_ser_w *w, const void *v, size_t n);
 void hh_ser_put_u32(struct hh_ser_w *w, uint32_t v);

@@ -6,6 +6,7 @@
 #include "core/err.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 #define TOMB UINT64_MAX
 
@@ -126,4 +127,11 @@ bool hh_u64map_del(struct hh_u64map *m, uint64_t key)
     m->keys[i] = TOMB;
     m->live--;
     return true;
+}
+
+void hh_u64map_clear(struct hh_u64map *m)
+{
+    if (m->keys)
+        memset(m->keys, 0, m->cap * sizeof *m->keys);
+    m->used = m->live = 0;
 }

@@ -27,6 +27,9 @@ int hh_u64map_put(struct hh_u64map *m, uint64_t key, uint64_t val);
 /* Look up; false when absent. */
 bool hh_u64map_get(const struct hh_u64map *m, uint64_t key, uint64_t *val);
 
+/* Remove every key, keeping the table's size. */
+void hh_u64map_clear(struct hh_u64map *m);
+
 /* Remove; false when absent. */
 bool hh_u64map_del(struct hh_u64map *m, uint64_t key);
 

@@ -221,7 +221,8 @@ static void fix_times(struct hh_journal *p, hh_time_t now)
         case HH_STORE_CHECKPOINT: at = &r->u.checkpoint.at; break;
         case HH_STORE_AUDIT: at = &r->u.audit.at; break;
         case HH_STORE_OUTBOX: at = &r->u.outbox.at; break;
-        case HH_STORE_OUTBOX_SENT: break;
+        case HH_STORE_OUTBOX_SENT:
+        case HH_STORE_CHUNK: break;
         }
         if (at && *at == HH_TIME_NONE)
             *at = t;
@@ -249,8 +250,6 @@ out:
     p->nrecs = 0;
     p->last_signal = 0;
     arena_reset(&p->ar);
-    free(p->blob);
-    p->blob = NULL;
     return p->rc;
 }
 
@@ -268,44 +267,33 @@ static bool ckpt_due(const struct hh_journal *p, uint64_t ch, hh_time_t now)
            (p->ckpt_at == HH_TIME_NONE || now - p->ckpt_at >= p->o.ckpt_interval);
 }
 
-/* Queue a checkpoint of the attached manager.  The state hash is the
- * SHA-256 of the snapshot: the store's writer computes it (state_hash
- * NULL), off the core's thread, unless the caller wants it (hash given:
- * the final checkpoint, whose hash ENGINE_STOP names). */
+/* Queue a checkpoint of the attached manager (ckpt.c: its chunks the
+ * store lacks, then the checkpoint row), its state hash into hash when
+ * given (the final checkpoint, whose hash ENGINE_STOP names). */
 static void add_checkpoint(struct hh_journal *p, hh_time_t now, char *hash)
 {
+    struct hh_store_checkpoint ck = { 0 };
     struct hh_store_rec *r;
-    unsigned char *blob = NULL;
-    size_t len = 0;
+    char root[HH_DIGEST_HEX];
     uint64_t ch = hh_tm_changes(p->tm);
 
     if (p->rc)
         return;
-    if (hh_tm_snapshot(p->tm, &blob, &len)) {
+    if (hh_journal__ckpt_take(p, &ck, root)) {
         hh_journal__latch(p, HH_ENOMEM, "out of memory taking a checkpoint of the engine");
         return;
     }
-    if (hash && hh_digest_hex(blob, len, hash)) {
-        free(blob);
-        hh_journal__latch(p, HH_ENOMEM, "SHA-256 failed (OpenSSL)");
+    if (!(r = hh_journal__rec(p, HH_STORE_CHECKPOINT)))
         return;
-    }
-    r = hh_journal__rec(p, HH_STORE_CHECKPOINT);
-    if (!r) {
-        free(blob);
-        return;
-    }
-    free(p->blob);   /* at most one per group: the last one counts */
-    p->blob = blob;
-    r->u.checkpoint.at = now;
-    r->u.checkpoint.seq = p->changes_base + (ch - p->attach_changes);
-    r->u.checkpoint.state = blob;
-    r->u.checkpoint.state_len = len;
-    r->u.checkpoint.state_hash = hash ? hh_journal__keep(p, hash) : NULL;
+    if (hash)
+        memcpy(hash, root, sizeof root);
+    ck.at = now;
+    ck.seq = p->changes_base + (ch - p->attach_changes);
+    ck.state_hash = hh_journal__keep(p, root);
+    r->u.checkpoint = ck;
     p->ckpt_changes_at = ch;
     p->ckpt_at = now;
     p->stats.checkpoints++;
-    p->stats.checkpoint_bytes += len;
 }
 
 int hh_journal_step(struct hh_journal *p, hh_time_t now)
@@ -402,6 +390,11 @@ int hh_journal_open(const char *path, const struct hh_journal_opts *o,
         free(p);
         return hh_diag_set(d, HH_ENOMEM, "out of memory");
     }
+    if (hh_journal__ckpt_init(&p->ck)) {
+        hh_u64map_free(&p->by_oid);
+        free(p);
+        return hh_diag_set(d, HH_ENOMEM, "out of memory");
+    }
     p->o = *o;
     hh_json_init(&p->j, 0, NULL, 0);
     snprintf(p->mode, sizeof p->mode, "%s", o->mode ? o->mode : "run");
@@ -418,6 +411,7 @@ int hh_journal_open(const char *path, const struct hh_journal_opts *o,
     rc = hh_store_open(path, &so, &p->st, d);
     if (rc) {
         hh_u64map_free(&p->by_oid);
+        hh_journal__ckpt_free(&p->ck);
         free(p);
         return rc;
     }
@@ -438,7 +432,7 @@ int hh_journal_close(struct hh_journal *p, struct hh_diag *d)
     rc = hh_journal__diag(p, d);
     free(p->recs);
     arena_free(&p->ar);
-    free(p->blob);
+    hh_journal__ckpt_free(&p->ck);
     hh_json_free(&p->j);
     free(p->ords);
     hh_u64map_free(&p->by_oid);

@@ -39,9 +39,13 @@
  *                 MARGIN_WORST_CASE)
  *   groups        group_exec upsert when a multi-leg group's view changed;
  *                 trade_state CLOSED/DROPPED for a group that ended unfilled
- *   checkpoint    hh_tm_snapshot() blob + its SHA-256 (the state hash), seq =
- *                 hh_tm_changes(); when due (see struct hh_journal_opts) and
- *                 always at hh_journal_finish(), with ENGINE_STOP
+ *   checkpoint    the snapshot (hh_tm_snapshot_into) cut into chunks, each
+ *                 stored once under its SHA-256 (only the chunks the store
+ *                 does not hold yet are written); the checkpoint row holds
+ *                 the manifest (the digests in order) and the state hash
+ *                 (hh_journal_state_hash); seq = hh_tm_changes(); when due
+ *                 (see struct hh_journal_opts) and always at
+ *                 hh_journal_finish(), with ENGINE_STOP
  * Every audit row's correlation id is the owning signal's correlation_id
  * (which defaults to its id); a rejected line without a valid id has none.
  *
@@ -103,7 +107,7 @@ struct hh_journal_stats {
     uint64_t records;              /* records submitted */
     uint64_t groups;               /* atomic groups submitted */
     uint64_t checkpoints;          /* checkpoint records */
-    uint64_t checkpoint_bytes;     /* their blobs, in total */
+    uint64_t checkpoint_bytes;     /* bytes they wrote: new chunks and manifests */
     uint64_t audits;               /* audit records */
 };
 
@@ -347,6 +351,15 @@ int hh_journal_kill(struct hh_journal *p, const struct hh_store_kill_row *k, boo
  */
 int hh_journal_api_refused(struct hh_journal *p, const char *code, const char *method,
                            const char *path, const char *client, hh_time_t at);
+
+/* The state hash of tm: the SHA-256 of the concatenated SHA-256 digests
+ * of its snapshot's chunks (hh_tm_snapshot_into, cut at the points it
+ * marks) — what a checkpoint of tm records.  HH_OK or HH_ENOMEM. */
+int hh_journal_state_hash(const struct hh_tm *tm, char hex[HH_DIGEST_HEX]);
+
+/* The state hash of a checkpoint stored as chunks, from its manifest's
+ * digests (n of HH_STORE_DIGEST_BYTES). */
+int hh_journal_manifest_hash(const unsigned char *digests, size_t n, char hex[HH_DIGEST_HEX]);
 
 /* What hh_journal_restore() found. */
 struct hh_journal_restored {

@@ -32,6 +32,33 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* A chunk of a checkpoint's snapshot (ckpt.c). */
+struct ckpt_chunk {
+    size_t off, len;               /* in its snapshot; len 0: known by digest only
+                                      (the restored checkpoint's) */
+    uint64_t h64;                  /* fast hash of its bytes */
+    unsigned char sha[HH_STORE_DIGEST_BYTES];
+};
+
+/* A snapshot and its chunks. */
+struct ckpt_snap {
+    struct hh_ser_w w;             /* the bytes and their cut points */
+    struct ckpt_chunk *ch;
+    size_t n, cap;
+};
+
+/* Checkpoints chunk by chunk: this one and the last one submitted. */
+struct ckpt {
+    struct ckpt_snap cur, prev;
+    struct hh_u64map by_h64;       /* prev's chunks with bytes: fast hash -> index + 1 */
+    struct hh_u64map by_sha;       /* prev's chunks: digest's first 8 bytes -> index + 1 */
+    struct hh_digest sha;
+    bool sha_ready;
+    unsigned char *manifest;       /* the last checkpoint's (magic + digests) */
+    size_t lenmanifest, capmanifest;
+    uint64_t reused;               /* chunks named without hashing (statistics) */
+};
+
 /* Strings of one step, in fixed blocks (pointers stay valid while it grows). */
 struct ablock {
     struct ablock *next;
@@ -93,7 +120,7 @@ struct hh_journal {
     size_t last_signal;            /* recs index of the step's latest signals
                                       row + 1; 0: none */
     struct arena ar;               /* their strings */
-    unsigned char *blob;           /* pending checkpoint blob (hh_tm_snapshot) */
+    struct ckpt ck;                /* checkpoints, chunk by chunk (ckpt.c) */
     struct hh_json j;              /* the payload being written */
     /* checkpoints */
     uint64_t seen_changes;         /* hh_tm_changes() at the last step */
@@ -117,6 +144,20 @@ struct hh_journal {
     struct gtrack *groups;
     size_t ngroups, first_live_group;
 };
+
+/* ---- ckpt.c ---------------------------------------------------------------------- */
+
+int hh_journal__ckpt_init(struct ckpt *k);
+void hh_journal__ckpt_free(struct ckpt *k);
+
+/* A checkpoint of the attached manager: out's state is its manifest (valid
+ * until the next checkpoint), its chunks the store lacks are added to the
+ * step's records, root its state hash.  HH_OK or HH_ENOMEM. */
+int hh_journal__ckpt_take(struct hh_journal *p, struct hh_store_checkpoint *out,
+                          char root[HH_DIGEST_HEX]);
+
+/* The store holds the chunks of the checkpoint restored (its digests). */
+int hh_journal__ckpt_seed(struct hh_journal *p, const unsigned char *digests, size_t n);
 
 /* ---- journal.c ------------------------------------------------------------------- */
 

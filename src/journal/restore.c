@@ -105,20 +105,44 @@ static void rst_position(void *ctx, const struct hh_store_position *row)
     c->res->positions++;
 }
 
-/* The latest checkpoint restored into tm: its blob must hash to its state
+/* The state hash of the checkpoint read: from its chunks' digests, or
+ * (a database from before chunks) the SHA-256 of its blob. */
+static int stored_hash(const struct hh_store_checkpoint_row *row, char h[HH_DIGEST_HEX])
+{
+    if (row->ndigests)
+        return hh_journal_manifest_hash(row->digests, row->ndigests, h);
+    return hh_digest_hex(row->state, row->state_len, h);
+}
+
+/* The restored manager's state hash, by the rule the checkpoint used. */
+static int restored_hash(const struct hh_tm *tm, const struct hh_store_checkpoint_row *row,
+                         char h[HH_DIGEST_HEX])
+{
+    unsigned char *again = NULL;
+    size_t n = 0;
+    int rc;
+
+    if (row->ndigests)
+        return hh_journal_state_hash(tm, h);
+    if ((rc = hh_tm_snapshot(tm, &again, &n)) != HH_OK)
+        return rc;
+    rc = hh_digest_hex(again, n, h);
+    free(again);
+    return rc;
+}
+
+/* The latest checkpoint restored into tm: its state must hash to its state
  * hash, and the restored manager's own snapshot must hash the same.
  * *found false (tm untouched) when the database has none. */
 static int restore_engine(const char *path, struct hh_store_reader *r, struct hh_tm *tm,
                           struct hh_store_checkpoint_row *row, bool *found, struct hh_diag *d)
 {
-    unsigned char *again = NULL;
     char h[HH_DIGEST_HEX];
-    size_t n = 0;
     int rc = hh_store_read_checkpoint(r, row, found, d);
 
     if (rc || !*found)
         return rc;
-    if (hh_digest_hex(row->state, row->state_len, h))
+    if (stored_hash(row, h))
         return hh_diag_set(d, HH_ENOMEM, "SHA-256 failed (OpenSSL)");
     if (strcmp(h, row->state_hash))
         return hh_diag_set(d, HH_ETAMPER, "%s: the checkpoint (seq %llu) has state hash %s "
@@ -129,12 +153,8 @@ static int restore_engine(const char *path, struct hh_store_reader *r, struct hh
         return hh_diag_set(d, rc, "%s: the checkpoint (seq %llu) cannot be restored (%s): "
                            "written by another build of hedgehog, or damaged", path,
                            (unsigned long long)row->seq, hh_strerror(rc));
-    if (hh_tm_snapshot(tm, &again, &n))
-        return hh_diag_set(d, HH_ENOMEM, "out of memory");
-    rc = hh_digest_hex(again, n, h);
-    free(again);
-    if (rc)
-        return hh_diag_set(d, HH_ENOMEM, "SHA-256 failed (OpenSSL)");
+    if (restored_hash(tm, row, h))
+        return hh_diag_set(d, HH_ENOMEM, "out of memory hashing the restored engine");
     if (strcmp(h, row->state_hash))
         return hh_diag_set(d, HH_ETAMPER, "%s: the restored engine's state hash %s differs "
                            "from the checkpoint's %s", path, h, row->state_hash);
@@ -159,6 +179,8 @@ static int reload(struct rst_ctx *c, struct hh_store_reader *r,
         p->ckpt_at = row->at;
         p->last_at = row->at;
         memcpy(p->restored_hash, row->state_hash, HH_STORE_HASH_HEX);
+        if (hh_journal__ckpt_seed(p, row->digests, row->ndigests))
+            return hh_diag_set(d, HH_ENOMEM, "out of memory");
     }
     return HH_OK;
 }
@@ -199,7 +221,7 @@ int hh_journal_restore(const char *path, struct hh_tm *tm, struct hh_sig_validat
     if (c.rc)
         rc = hh_diag_set(d, c.rc, "%s", c.why);
 out:
-    free(row.state);
+    hh_store_checkpoint_row_free(&row);
     hh_store_reader_close(r);
     if (out)
         *out = res;

@@ -34,7 +34,7 @@ const char *hh_store_kind_name(enum hh_store_kind k)
     static const char *const names[] = {
         "?", "SIGNAL", "TRADE_STATE", "ORDER", "ORDER_EVENT", "FILL",
         "POSITION", "TRADE", "GROUP", "CHECKPOINT", "AUDIT", "KILL", "KILL_APPLIED",
-        "OUTBOX", "OUTBOX_SENT",
+        "OUTBOX", "OUTBOX_SENT", "CHUNK",
     };
 
     return (unsigned)k < sizeof names / sizeof *names ? names[k] : "?";

@@ -107,6 +107,12 @@ static size_t rec_refs(struct hh_store_rec *rec, struct ref *r)
         add_str(r, &n, &rec->u.outbox.correlation_id);
         add_str(r, &n, &rec->u.outbox.payload);
         break;
+    case HH_STORE_CHUNK:
+        r[n].p = (const void **)&rec->u.chunk.sha;
+        r[n++].len = HH_STORE_DIGEST_BYTES;
+        r[n].p = &rec->u.chunk.bytes;
+        r[n++].len = rec->u.chunk.len;
+        break;
     case HH_STORE_KILL_APPLIED:
     case HH_STORE_OUTBOX_SENT:
         break;

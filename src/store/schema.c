@@ -209,7 +209,16 @@ static const char V5[] =
     ");\n"
     "CREATE INDEX outbox_unsent ON outbox (seq) WHERE sent = 0;\n";
 
-static const char *const MIGRATIONS[HH_STORE_SCHEMA_VERSION + 1] = { NULL, V1, V2, V3, V4, V5 };
+/* v6: a checkpoint's state stored chunk by chunk (a chunk unchanged since
+ * the last checkpoint is not written again). */
+static const char V6[] =
+    "CREATE TABLE checkpoint_chunks (\n"
+    "    sha   BLOB PRIMARY KEY,\n"
+    "    bytes BLOB NOT NULL\n"
+    ");\n";
+
+static const char *const MIGRATIONS[HH_STORE_SCHEMA_VERSION + 1] = { NULL, V1, V2, V3, V4, V5,
+                                                                      V6 };
 
 /* Objects each version must have (cumulative: version v needs all of 1..v). */
 static const struct {
@@ -225,6 +234,7 @@ static const struct {
     { 3, "table", "audit_head" },     { 3, "trigger", "audit_head_no_delete" },
     { 4, "table", "kill_switch" },
     { 5, "table", "outbox" },         { 5, "index", "signals_by_message" },
+    { 6, "table", "checkpoint_chunks" },
 };
 
 /* First user table's name into buf ("" when none). */

@@ -22,7 +22,15 @@
  *                  discards what is queued, wakes everyone), the failure
  *                  callback runs once, and the thread ends.  Nothing of the
  *                  failed batch or after it is acknowledged.
- *   checkpoints    a second thread with its own connection runs PASSIVE
+ *   engine checkpoints  only the latest keeps its state blob: when a
+ *                  transaction adds a checkpoint, the one it supersedes
+ *                  is emptied in it (its row, hashes included, stays as
+ *                  history), and the chunks its manifest named that the
+ *                  new one does not name are deleted.  So the database
+ *                  holds one engine state, however often a live run
+ *                  checkpoints, and a checkpoint writes only the chunks
+ *                  that changed.
+ *   WAL checkpoints a second thread with its own connection runs PASSIVE
  *                  WAL checkpoints (copying committed pages into the
  *                  database file) each time the WAL has grown by
  *                  CKPT_PAGES, so commits do not pay for them; it never
@@ -42,6 +50,8 @@
  */
 #include "store/store_int.h"
 
+#include "core/grow.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -50,7 +60,10 @@
 #include <sys/file.h>
 #include <unistd.h>
 
-enum { ST_BEGIN = HH_STORE_OUTBOX_SENT + 1, ST_COMMIT, ST_ROLLBACK, ST_HEAD, ST_COUNT };
+enum {
+    ST_BEGIN = HH_STORE_CHUNK + 1, ST_COMMIT, ST_ROLLBACK, ST_HEAD, ST_PRUNE, ST_DROP_CHUNK,
+    ST_COUNT
+};
 
 static const char *const SQL[ST_COUNT] = {
     [HH_STORE_SIGNAL] =
@@ -110,6 +123,10 @@ static const char *const SQL[ST_COUNT] = {
     [ST_COMMIT] = "COMMIT",
     [ST_ROLLBACK] = "ROLLBACK",
     [ST_HEAD] = "UPDATE audit_head SET seq = ?1, hash = ?2 WHERE id = 1",
+    [HH_STORE_CHUNK] =
+        "INSERT INTO checkpoint_chunks (sha, bytes) VALUES (?1, ?2) ON CONFLICT (sha) DO NOTHING",
+    [ST_PRUNE] = "UPDATE checkpoints SET state = zeroblob(0) WHERE id = ?1",
+    [ST_DROP_CHUNK] = "DELETE FROM checkpoint_chunks WHERE sha = ?1",
 };
 
 struct sqlite_store {
@@ -146,6 +163,11 @@ struct sqlite_store {
     struct hh_digest mac;          /* HMAC-SHA256 with the key */
 
     _Atomic uint64_t transactions, max_group;
+    int64_t ckpt_kept;             /* writer: row id of the checkpoint whose
+                                      state is kept (the latest), 0: none */
+    uint64_t ckpt_kept_seq;        /* its seq */
+    unsigned char *kept_chunks;    /* the digests its manifest names, sorted */
+    size_t nkept, capkept;
 
     /* The checkpointer: its own connection copies WAL pages into the
      * database file (PASSIVE checkpoints, which never block the writer),
@@ -373,6 +395,92 @@ static int bind_audit(struct sqlite_store *w, sqlite3_stmt *s, const struct hh_s
     return HH_OK;
 }
 
+/* Run one of the fixed statements (BEGIN, COMMIT, …). */
+static int run(struct sqlite_store *w, int which, const char *what, struct hh_diag *d)
+{
+    int rc = sqlite3_step(w->st[which]);
+
+    sqlite3_reset(w->st[which]);
+    return rc == SQLITE_DONE ? HH_OK : hh_store__sqlerr(w->db, rc, w->path, what, d);
+}
+
+static int digest_cmp(const void *a, const void *b)
+{
+    return memcmp(a, b, HH_STORE_DIGEST_BYTES);
+}
+
+/* The chunks a checkpoint's blob names, sorted, as w->kept_chunks. */
+static int set_kept_chunks(struct sqlite_store *w, const void *blob, size_t len)
+{
+    const unsigned char *dg;
+    size_t n;
+
+    w->nkept = 0;
+    if (!hh_store_manifest(blob, len, &dg, &n) || !n)
+        return HH_OK;
+    if (hh_grow(&w->kept_chunks, &w->capkept, n * HH_STORE_DIGEST_BYTES, 1))
+        return HH_ENOMEM;
+    memcpy(w->kept_chunks, dg, n * HH_STORE_DIGEST_BYTES);
+    qsort(w->kept_chunks, n, HH_STORE_DIGEST_BYTES, digest_cmp);
+    w->nkept = n;
+    return HH_OK;
+}
+
+/* Delete the chunks of old[0..nold) (sorted) that the kept checkpoint does
+ * not name. */
+static int drop_chunks(struct sqlite_store *w, const unsigned char *old, size_t nold,
+                       struct hh_diag *d)
+{
+    sqlite3_stmt *s = w->st[ST_DROP_CHUNK];
+    int rc;
+
+    for (size_t i = 0; i < nold; i++) {
+        const unsigned char *g = old + i * HH_STORE_DIGEST_BYTES;
+
+        if ((i && !memcmp(g, g - HH_STORE_DIGEST_BYTES, HH_STORE_DIGEST_BYTES)) ||
+            bsearch(g, w->kept_chunks, w->nkept, HH_STORE_DIGEST_BYTES, digest_cmp))
+            continue;
+        sqlite3_bind_blob(s, 1, g, HH_STORE_DIGEST_BYTES, SQLITE_STATIC);
+        if ((rc = run(w, ST_DROP_CHUNK, "deleting a checkpoint chunk", d)) != HH_OK)
+            return rc;
+    }
+    return HH_OK;
+}
+
+/* The checkpoint r just inserted becomes the one whose state is kept: the
+ * one it supersedes is emptied and the chunks only that one named are
+ * deleted.  A checkpoint that would not be the latest for a reader (a
+ * lower seq: the reader takes the greatest) leaves the kept one alone.
+ * (A failed transaction ends the writer: nothing here is rolled back in
+ * memory.) */
+static int keep_latest_checkpoint(struct sqlite_store *w, const struct hh_store_checkpoint *r,
+                                  struct hh_diag *d)
+{
+    int64_t id = sqlite3_last_insert_rowid(w->db);
+    unsigned char *old = w->kept_chunks;
+    size_t nold = w->nkept;
+    int rc;
+
+    if (w->ckpt_kept && r->seq < w->ckpt_kept_seq)
+        return HH_OK;
+    if (w->ckpt_kept) {
+        sqlite3_bind_int64(w->st[ST_PRUNE], 1, w->ckpt_kept);
+        if ((rc = run(w, ST_PRUNE, "emptying a superseded checkpoint", d)) != HH_OK)
+            return rc;
+    }
+    w->ckpt_kept = id;
+    w->ckpt_kept_seq = r->seq;
+    w->kept_chunks = NULL;
+    w->capkept = 0;
+    rc = set_kept_chunks(w, r->state, r->state_len);
+    if (!rc)
+        rc = drop_chunks(w, old, nold, d);
+    else
+        hh_diag_set(d, rc, "%s: out of memory keeping a checkpoint's chunks", w->path);
+    free(old);
+    return rc;
+}
+
 /* Insert one record inside the open transaction. */
 static int write_rec(struct sqlite_store *w, const struct hh_store_rec *r, struct hh_diag *d)
 {
@@ -395,6 +503,10 @@ static int write_rec(struct sqlite_store *w, const struct hh_store_rec *r, struc
     case HH_STORE_KILL_APPLIED: bind_kill_applied(s, &r->u.kill); break;
     case HH_STORE_OUTBOX: bind_outbox(s, &r->u.outbox); break;
     case HH_STORE_OUTBOX_SENT: sqlite3_bind_int64(s, 1, (int64_t)r->u.outbox_sent.seq); break;
+    case HH_STORE_CHUNK:
+        sqlite3_bind_blob(s, 1, r->u.chunk.sha, HH_STORE_DIGEST_BYTES, SQLITE_STATIC);
+        sqlite3_bind_blob64(s, 2, r->u.chunk.bytes, r->u.chunk.len, SQLITE_STATIC);
+        break;
     }
     if (rc)
         return hh_diag_set(d, rc, "%s: hashing a %s record failed", w->path,
@@ -409,21 +521,14 @@ static int write_rec(struct sqlite_store *w, const struct hh_store_rec *r, struc
         return rc;
     }
     sqlite3_reset(s);
+    if (r->kind == HH_STORE_CHECKPOINT)
+        return keep_latest_checkpoint(w, &r->u.checkpoint, d);
     if (r->kind == HH_STORE_AUDIT) {
         w->audit_seq++;
         w->audit_at = r->u.audit.at;
         memcpy(w->audit_prev, hash, sizeof hash);
     }
     return HH_OK;
-}
-
-/* Run one of the fixed statements (BEGIN, COMMIT, …). */
-static int run(struct sqlite_store *w, int which, const char *what, struct hh_diag *d)
-{
-    int rc = sqlite3_step(w->st[which]);
-
-    sqlite3_reset(w->st[which]);
-    return rc == SQLITE_DONE ? HH_OK : hh_store__sqlerr(w->db, rc, w->path, what, d);
 }
 
 /* ---- one transaction ------------------------------------------------------------------ */
@@ -656,6 +761,35 @@ static int load_head(struct sqlite_store *w, struct hh_diag *d)
     return HH_OK;
 }
 
+/* The checkpoint a reader restores (greatest seq, then latest written)
+ * is the one whose state is kept, with the chunks it names; any other
+ * still holding a state (a database from before checkpoints were emptied)
+ * is emptied now. */
+static int load_kept_checkpoint(struct sqlite_store *w, struct hh_diag *d)
+{
+    sqlite3_stmt *s = NULL;
+    char sql[128];
+    int rc;
+
+    rc = sqlite3_prepare_v2(w->db, "SELECT id, seq, state FROM checkpoints "
+                            "ORDER BY seq DESC, id DESC LIMIT 1", -1, &s, NULL);
+    if (rc == SQLITE_OK && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+        w->ckpt_kept = sqlite3_column_int64(s, 0);
+        w->ckpt_kept_seq = (uint64_t)sqlite3_column_int64(s, 1);
+        if (set_kept_chunks(w, sqlite3_column_blob(s, 2), (size_t)sqlite3_column_bytes(s, 2))) {
+            sqlite3_finalize(s);
+            return hh_diag_set(d, HH_ENOMEM, "%s: out of memory reading the latest checkpoint",
+                               w->path);
+        }
+    }
+    sqlite3_finalize(s);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return hh_store__sqlerr(w->db, rc, w->path, "reading the latest checkpoint", d);
+    snprintf(sql, sizeof sql, "UPDATE checkpoints SET state = zeroblob(0) WHERE id != %lld "
+             "AND length(state) > 0", (long long)w->ckpt_kept);
+    return hh_store__exec(w->db, w->path, sql, d);
+}
+
 /* journal_mode=WAL, the synchronous level and the size cap. */
 static int configure(struct sqlite_store *w, struct hh_diag *d)
 {
@@ -778,6 +912,8 @@ static int writer_setup(struct sqlite_store *w, struct hh_diag *d)
                            "check", w->path, why);
     rc = load_head(w, d);
     if (!rc)
+        rc = load_kept_checkpoint(w, d);
+    if (!rc)
         rc = prepare_all(w, d);
     if (!rc)
         rc = key_policy(w, d);
@@ -796,6 +932,8 @@ static void writer_teardown(struct sqlite_store *w)
     w->db = NULL;
     hh_digest_free(&w->hasher);
     hh_digest_free(&w->mac);
+    free(w->kept_chunks);
+    w->kept_chunks = NULL;
 }
 
 static void *writer_main(void *arg)

@@ -10,6 +10,8 @@
  */
 #include "store/store_int.h"
 
+#include "core/serial.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -47,6 +49,55 @@ static int finish(struct sqlite_reader *r, sqlite3_stmt *s, int rc, const char *
 
 /* ---- restore reads ---------------------------------------------------------------- */
 
+/* The state a manifest names, chunk by chunk, into out (state and
+ * digests): each chunk must be there and hash to its digest. */
+static int assemble(struct sqlite_reader *r, const unsigned char *dg, size_t n,
+                    struct hh_store_checkpoint_row *out, struct hh_diag *d)
+{
+    static const char what[] = "reading the latest checkpoint's chunks";
+    struct hh_ser_w w = { 0 };
+    sqlite3_stmt *s;
+    int rc = prep(r, "SELECT bytes FROM checkpoint_chunks WHERE sha = ?1", what, &s, d);
+
+    for (size_t i = 0; !rc && i < n; i++) {
+        const unsigned char *g = dg + i * HH_STORE_DIGEST_BYTES;
+        unsigned char got[HH_DIGEST_BYTES];
+
+        sqlite3_bind_blob(s, 1, g, HH_STORE_DIGEST_BYTES, SQLITE_STATIC);
+        rc = sqlite3_step(s);
+        if (rc != SQLITE_ROW) {
+            rc = rc == SQLITE_DONE
+                     ? hh_diag_set(d, HH_ETAMPER, "%s: checkpoint seq %llu: chunk %zu of %zu "
+                                   "is missing", r->path, (unsigned long long)out->seq, i + 1, n)
+                     : hh_store__sqlerr(r->db, rc, r->path, what, d);
+            break;
+        }
+        hh_ser_put(&w, sqlite3_column_blob(s, 0), (size_t)sqlite3_column_bytes(s, 0));
+        rc = hh_digest_raw(&r->hasher, w.p + w.n - (size_t)sqlite3_column_bytes(s, 0),
+                           (size_t)sqlite3_column_bytes(s, 0), got);
+        if (!rc && memcmp(got, g, HH_STORE_DIGEST_BYTES))
+            rc = hh_diag_set(d, HH_ETAMPER, "%s: checkpoint seq %llu: chunk %zu of %zu does "
+                             "not match its SHA-256", r->path, (unsigned long long)out->seq,
+                             i + 1, n);
+        sqlite3_reset(s);
+    }
+    sqlite3_finalize(s);
+    out->digests = malloc(n * HH_STORE_DIGEST_BYTES + 1);
+    if (!rc && (w.oom || !out->digests))
+        rc = hh_diag_set(d, HH_ENOMEM, "%s: %s: out of memory", r->path, what);
+    if (rc) {
+        hh_ser_w_free(&w);
+        return rc;
+    }
+    memcpy(out->digests, dg, n * HH_STORE_DIGEST_BYTES);
+    out->ndigests = n;
+    free(out->state);
+    out->state = w.p;
+    out->state_len = w.n;
+    free(w.cut);
+    return HH_OK;
+}
+
 static int rd_checkpoint(struct hh_store_reader *base, struct hh_store_checkpoint_row *out,
                          bool *found, struct hh_diag *d)
 {
@@ -81,6 +132,13 @@ static int rd_checkpoint(struct hh_store_reader *base, struct hh_store_checkpoin
         rc = hh_diag_set(d, HH_ETAMPER, "%s: checkpoint seq %llu: the state blob does not "
                          "match its SHA-256", r->path, (unsigned long long)out->seq);
     sqlite3_finalize(s);
+    if (!rc) {
+        const unsigned char *dg;
+        size_t n;
+
+        if (hh_store_manifest(out->state, out->state_len, &dg, &n))
+            rc = assemble(r, dg, n, out, d);
+    }
     if (rc) {
         hh_store_checkpoint_row_free(out);
         return rc;

@@ -146,6 +146,10 @@ static const char *invalid_field(const struct hh_store_rec *r)
         return time_ok(r->u.outbox.at) ? NULL : "at";
     case HH_STORE_OUTBOX_SENT:
         return r->u.outbox_sent.seq ? NULL : "seq";
+    case HH_STORE_CHUNK:
+        if (!r->u.chunk.sha)
+            return "sha";
+        return r->u.chunk.len && r->u.chunk.bytes ? NULL : "bytes";
     }
     return "kind";
 }
@@ -257,8 +261,24 @@ void hh_store_checkpoint_row_free(struct hh_store_checkpoint_row *c)
     if (!c)
         return;
     free(c->state);
+    free(c->digests);
     c->state = NULL;
     c->state_len = 0;
+    c->digests = NULL;
+    c->ndigests = 0;
+}
+
+bool hh_store_manifest(const void *blob, size_t len, const unsigned char **digests,
+                       size_t *n)
+{
+    size_t magic = sizeof HH_STORE_MANIFEST_MAGIC - 1;
+
+    if (len < magic || memcmp(blob, HH_STORE_MANIFEST_MAGIC, magic) ||
+        (len - magic) % HH_STORE_DIGEST_BYTES)
+        return false;
+    *digests = (const unsigned char *)blob + magic;
+    *n = (len - magic) / HH_STORE_DIGEST_BYTES;
+    return true;
 }
 
 int hh_store_read_checkpoint(struct hh_store_reader *r, struct hh_store_checkpoint_row *out,

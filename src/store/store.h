@@ -58,7 +58,7 @@
 #include <stdint.h>
 
 /* The schema version this code writes (PRAGMA user_version). */
-#define HH_STORE_SCHEMA_VERSION 5
+#define HH_STORE_SCHEMA_VERSION 6
 
 /* SQLite header application_id of a hedgehog database ("hedg"). */
 #define HH_STORE_APP_ID 0x68656467
@@ -194,13 +194,34 @@ struct hh_store_group {
     hh_time_t at;                  /* required */
 };
 
-/* An engine checkpoint: an opaque state blob and its state hash. */
+/* An engine checkpoint: an opaque state blob and its state hash.  Since
+ * schema v6 the blob may be a manifest: HH_STORE_MANIFEST_MAGIC then the
+ * SHA-256 digests (HH_STORE_DIGEST_BYTES each) of the chunks whose
+ * concatenation is the state, each stored once (struct hh_store_chunk) and
+ * submitted in the checkpoint's group or before it.  Only the latest
+ * checkpoint keeps its blob: the writer empties the one it supersedes in
+ * the same transaction and deletes the chunks no longer named. */
 struct hh_store_checkpoint {
     hh_time_t at;                  /* engine time of the checkpoint */
     uint64_t seq;                  /* engine sequence (events consumed) */
     const void *state;             /* blob, state_len bytes (may be 0) */
     size_t state_len;
     const char *state_hash;        /* 64 lowercase hex; NULL: SHA-256 of the blob */
+};
+
+#define HH_STORE_MANIFEST_MAGIC "HHCKMAN1"   /* 8 bytes, no NUL */
+#define HH_STORE_DIGEST_BYTES 32
+
+/* The digests a manifest blob names (borrowed from it): true when blob is
+ * a manifest (the magic, then whole digests). */
+bool hh_store_manifest(const void *blob, size_t len, const unsigned char **digests,
+                       size_t *n);
+
+/* A chunk of a checkpoint's state, stored once under its SHA-256. */
+struct hh_store_chunk {
+    const unsigned char *sha;      /* HH_STORE_DIGEST_BYTES: SHA-256 of the bytes */
+    const void *bytes;             /* len > 0 bytes */
+    size_t len;
 };
 
 /* What leaves for Kafka once durable (the outbox): a dead letter for the
@@ -303,6 +324,7 @@ enum hh_store_kind {
     HH_STORE_KILL_APPLIED,
     HH_STORE_OUTBOX,
     HH_STORE_OUTBOX_SENT,
+    HH_STORE_CHUNK,
 };
 
 /* One record of any kind, for hh_store_submit(). */
@@ -322,6 +344,7 @@ struct hh_store_rec {
         struct hh_store_kill kill;
         struct hh_store_outbox outbox;
         struct hh_store_outbox_sent outbox_sent;
+        struct hh_store_chunk chunk;
     } u;
 };
 
@@ -503,14 +526,18 @@ int hh_store_close(struct hh_store *st, struct hh_diag *d);
 
 /* ---- readers ---------------------------------------------------------------- */
 
-/* The latest checkpoint; state is malloc'd (free() it, or
- * hh_store_checkpoint_row_free). */
+/* The latest checkpoint; state (and digests) malloc'd: free with
+ * hh_store_checkpoint_row_free.  A checkpoint stored as chunks comes back
+ * whole, each chunk checked against its digest; digests lists them in
+ * order (NULL, 0 for a checkpoint stored as one blob). */
 struct hh_store_checkpoint_row {
     hh_time_t at;
     uint64_t seq;
     void *state;
     size_t state_len;
     char state_hash[HH_STORE_HASH_HEX];
+    unsigned char *digests;        /* ndigests * HH_STORE_DIGEST_BYTES */
+    size_t ndigests;
 };
 
 void hh_store_checkpoint_row_free(struct hh_store_checkpoint_row *c);  /* accepts NULL */

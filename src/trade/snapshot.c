@@ -23,6 +23,13 @@
  * here may have reached the broker before the crash: it comes back as
  * PS_FINDING, to be looked up by its client id before anything is sent.
  *
+ * Chunks: the writer marks where the bytes may be cut (hh_ser_cut) at
+ * every section's end and inside the long ones at objects whose identity
+ * (a trade's serial, an order's key, a signal's arrival seq) falls on
+ * CUT_EVERY: cut points move with the objects, not with offsets, so adding
+ * or removing one trade changes the chunk that holds it and leaves the
+ * others' bytes alone (checkpoints are stored chunk by chunk).
+ *
  * Format: "HHTMSNAP", version, a layout word (struct sizes: a snapshot from
  * another build is refused rather than misread), then the sections in the
  * order of hh_tm_snapshot(), written with core/serial.h: integers
@@ -39,6 +46,7 @@
 #define SNAP_MAGIC "HHTMSNAP"
 #define SNAP_VERSION 6u
 #define NONE_RANK UINT32_MAX
+#define CUT_EVERY 8u   /* objects per chunk, on average */
 
 static uint32_t layout(void)
 {
@@ -117,11 +125,16 @@ static void write_trades(struct hh_ser_w *w, const struct hh_tm *tm, const struc
         t.ready = false;
         t.hsl = hsl_rank(r, t.hsl);
         hh_ser_put(w, &t, sizeof t);
+        if (t.serial % CUT_EVERY == CUT_EVERY - 1)
+            hh_ser_cut(w);
     }
+    hh_ser_cut(w);
     hh_ser_put_u32(w, r->ngroups);
     for (size_t i = 0; i < tm->ngroups; i++)
-        if (r->group[i] != NONE_RANK)
+        if (r->group[i] != NONE_RANK) {
             hh_ser_put(w, &tm->groups[i], sizeof tm->groups[i]);
+            hh_ser_cut(w);
+        }
 }
 
 static bool ref_written(const struct ranks *r, const struct order_ref *ref)
@@ -145,6 +158,8 @@ static void write_refs(struct hh_ser_w *w, const struct hh_tm *tm, const struct 
         ref.hsl = hsl_rank(r, ref.hsl);
         ref.ord.shared = NULL;   /* an address: set again on restore */
         hh_ser_put(w, &ref, sizeof ref);
+        if (ref.oid % CUT_EVERY == CUT_EVERY - 1)
+            hh_ser_cut(w);
     }
 }
 
@@ -172,6 +187,7 @@ static void write_syms(struct hh_ser_w *w, const struct hh_tm *tm, const struct 
             hh_ser_put_u64(w, (uint64_t)sy->vols[k]);
         hh_ser_put_u32(w, sy->traded);
         hh_ser_put_i64(w, sy->oversell);
+        hh_ser_cut(w);
     }
 }
 
@@ -303,7 +319,8 @@ static void write_live(struct hh_ser_w *w, const struct hh_tm *tm, const struct 
 
 static int arrival_cmp(const void *a, const void *b)
 {
-    const struct tm_arrival *x = a, *y = b;
+    const struct tm_arrival *x = *(const struct tm_arrival *const *)a;
+    const struct tm_arrival *y = *(const struct tm_arrival *const *)b;
 
     if (x->sig.received_at != y->sig.received_at)
         return x->sig.received_at < y->sig.received_at ? -1 : 1;
@@ -311,53 +328,78 @@ static int arrival_cmp(const void *a, const void *b)
 }
 
 /* Accepted signals still to arrive, in arrival order (a heap's layout
- * depends on its history; the order does not). */
+ * depends on its history; the order does not).  Sorted by pointer (the
+ * entries are large), and only when the heap is not in order already —
+ * the usual case, signals received in turn, leaves it sorted. */
 static void write_arrivals(struct hh_ser_w *w, const struct hh_tm *tm)
 {
-    struct tm_arrival *a = malloc((tm->narr + 1) * sizeof *a);
+    const struct tm_arrival **a = malloc((tm->narr + 1) * sizeof *a);
+    bool sorted = true;
 
     if (!a) {
         w->oom = true;
         return;
     }
-    if (tm->narr)
-        memcpy(a, tm->arr, tm->narr * sizeof *a);
-    qsort(a, tm->narr, sizeof *a, arrival_cmp);
+    for (size_t i = 0; i < tm->narr; i++) {
+        a[i] = &tm->arr[i];
+        if (i && sorted && arrival_cmp(&a[i - 1], &a[i]) > 0)
+            sorted = false;
+    }
+    if (!sorted)
+        qsort(a, tm->narr, sizeof *a, arrival_cmp);
     hh_ser_put_u64(w, tm->arr_seq);
     hh_ser_put_u32(w, (uint32_t)tm->narr);
     for (size_t i = 0; i < tm->narr; i++) {
-        hh_ser_put(w, &a[i].sig, sizeof a[i].sig);
-        hh_ser_put_u64(w, a[i].seq);
-        hh_ser_put_u64(w, (uint64_t)a[i].stop_loss);
-        hh_ser_put_u64(w, (uint64_t)a[i].target);
-        hh_ser_put_u32(w, a[i].g != NULL);
-        if (a[i].g)
-            hh_ser_put(w, a[i].g, sizeof *a[i].g);
+        hh_ser_put(w, &a[i]->sig, sizeof a[i]->sig);
+        hh_ser_put_u64(w, a[i]->seq);
+        hh_ser_put_u64(w, (uint64_t)a[i]->stop_loss);
+        hh_ser_put_u64(w, (uint64_t)a[i]->target);
+        hh_ser_put_u32(w, a[i]->g != NULL);
+        if (a[i]->g)
+            hh_ser_put(w, a[i]->g, sizeof *a[i]->g);
+        if (a[i]->seq % CUT_EVERY == CUT_EVERY - 1)
+            hh_ser_cut(w);
     }
     free(a);
+}
+
+int hh_tm_snapshot_into(const struct hh_tm *tm, struct hh_ser_w *w)
+{
+    struct ranks r;
+    int rc = make_ranks(tm, &r);
+
+    hh_ser_w_reset(w);
+    if (!rc) {
+        hh_ser_put(w, SNAP_MAGIC, 8);
+        hh_ser_put_u32(w, SNAP_VERSION);
+        hh_ser_put_u32(w, layout());
+        hh_ser_cut(w);
+        write_engine(w, tm, &r);
+        hh_ser_cut(w);
+        write_trades(w, tm, &r);
+        hh_ser_cut(w);
+        write_refs(w, tm, &r);
+        hh_ser_cut(w);
+        write_syms(w, tm, &r);
+        hh_ser_cut(w);
+        write_live(w, tm, &r);
+        hh_ser_cut(w);
+        write_arrivals(w, tm);
+        hh_ser_cut(w);
+        rc = w->oom ? HH_ENOMEM : HH_OK;
+    }
+    free(r.trade);
+    free(r.group);
+    free(r.hsl);
+    return rc;
 }
 
 int hh_tm_snapshot(const struct hh_tm *tm, unsigned char **out, size_t *len)
 {
     struct hh_ser_w w = { 0 };
-    struct ranks r;
-    int rc = make_ranks(tm, &r);
+    int rc = hh_tm_snapshot_into(tm, &w);
 
-    if (!rc) {
-        hh_ser_put(&w, SNAP_MAGIC, 8);
-        hh_ser_put_u32(&w, SNAP_VERSION);
-        hh_ser_put_u32(&w, layout());
-        write_engine(&w, tm, &r);
-        write_trades(&w, tm, &r);
-        write_refs(&w, tm, &r);
-        write_syms(&w, tm, &r);
-        write_live(&w, tm, &r);
-        write_arrivals(&w, tm);
-        rc = w.oom ? HH_ENOMEM : HH_OK;
-    }
-    free(r.trade);
-    free(r.group);
-    free(r.hsl);
+    free(w.cut);
     if (rc) {
         free(w.p);
         return rc;

@@ -49,6 +49,7 @@
 #include "core/calendar.h"
 #include "core/event.h"
 #include "core/instrument.h"
+#include "core/serial.h"
 #include "exec/breaker.h"
 #include "exec/hybrid_sl.h"
 #include "exec/retry.h"
@@ -438,10 +439,17 @@ int hh_tm_group_mismatch(const struct hh_tm *tm, const struct hh_tm_group_view *
  * The live state as a canonical byte string (*out malloc'd, the caller
  * frees): waiting, entering and open trades, groups, working orders,
  * per-instrument state, timers, statistics.  Two managers in the same state
- * give the same bytes; its SHA-256 is the state hash.  Last traded prices
- * are not state (re-learned from the next tick).
+ * give the same bytes, cut at the same points; the state hash is made from
+ * its chunks (the journal's hh_journal_state_hash).  Last traded prices are
+ * not state (re-learned from the next tick).
  */
 int hh_tm_snapshot(const struct hh_tm *tm, unsigned char **out, size_t *len);
+
+/* The same into w (emptied first, its buffers reused), with the points
+ * where the bytes may be cut into chunks (w->cut: every object boundary
+ * that a stable identity picks, every section's end, the end).  HH_OK or
+ * HH_ENOMEM. */
+int hh_tm_snapshot_into(const struct hh_tm *tm, struct hh_ser_w *w);
 
 /*
  * Restore a snapshot into a manager just created with the same instruments

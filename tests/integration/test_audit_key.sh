@@ -187,7 +187,8 @@ wait $wpid
 # ---- an old (version 3) database, migrated then keyed ----------------------------
 "$HH" backtest --config "$BT/config.yaml" --bars "$BT/bars.csv" --signals "$BT/signals.jsonl" \
     --out out3 --db old.db > /dev/null 2>&1
-q old.db "DROP INDEX signals_by_message; DROP TABLE outbox; ALTER TABLE signals DROP COLUMN topic;
+q old.db "DROP TABLE checkpoint_chunks; DELETE FROM checkpoints;
+          DROP INDEX signals_by_message; DROP TABLE outbox; ALTER TABLE signals DROP COLUMN topic;
           ALTER TABLE signals DROP COLUMN kafka_partition; ALTER TABLE signals DROP COLUMN kafka_offset;
           DROP TABLE kill_switch; ALTER TABLE audit DROP COLUMN key_id;
           ALTER TABLE signals DROP COLUMN decided_at; ALTER TABLE signals DROP COLUMN latency_ns;
@@ -195,9 +196,9 @@ q old.db "DROP INDEX signals_by_message; DROP TABLE outbox; ALTER TABLE signals 
 check "a version-3 database verifies" "$HH" audit verify --db old.db
 "$HH" db check --db old.db > c.out 2>&1
 contains "... db check says it will be migrated" c.out \
-    "schema: version 3 (this hedgehog writes 5; migrated"
+    "schema: version 3 (this hedgehog writes 6; migrated"
 check "audit key migrates and keys it" "$HH" audit key --db old.db --key-file k1
-equals "... now version 5" 5 "$(q old.db "PRAGMA user_version")"
+equals "... now version 6" 6 "$(q old.db "PRAGMA user_version")"
 check "... and it verifies with the key" "$HH" audit verify --db old.db --key-file k1
 equals "... its old records unkeyed, pinned by the first keyed one" \
     "$(($(q old.db "SELECT count(*) FROM audit") - 1))" \

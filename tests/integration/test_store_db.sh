@@ -18,7 +18,7 @@ sqlite3 "$T/base.db" "PRAGMA wal_checkpoint(TRUNCATE);" >/dev/null
 "$HH" db check --db "$T/base.db" >"$T/out" 2>&1
 equals "check: a good database exits 0" 0 $?
 contains "check: integrity" "$T/out" "integrity: ok"
-contains "check: schema version" "$T/out" "schema: version 5 (this hedgehog writes 5) ok"
+contains "check: schema version" "$T/out" "schema: version 6 (this hedgehog writes 6) ok"
 contains "check: audit chain" "$T/out" "audit: OK, 2000 records, head seq 2000"
 contains "check: verdict" "$T/out" "check: OK"
 
@@ -99,7 +99,7 @@ sqlite3 "$T/newer.db" "PRAGMA user_version = 7"
 "$HH" db check --db "$T/newer.db" >"$T/out" 2>&1
 equals "check: a newer schema exits 2" 2 $?
 contains "... upgrade hedgehog" "$T/out" \
-    "database schema version 7 is newer than this hedgehog (5): upgrade hedgehog"
+    "database schema version 7 is newer than this hedgehog (6): upgrade hedgehog"
 "$W" write --db "$T/newer.db" --run 1 --count 3 >/dev/null 2>"$T/out"
 equals "the writer refuses a newer schema (exit 2)" 2 $?
 

@@ -234,7 +234,8 @@ static void test_keyed_chain_needs_its_key(void **state)
  * schema before keys, kill switch and decision times). */
 static void downgrade_to_v3(const char *path)
 {
-    raw_exec(path, "DROP INDEX signals_by_message; DROP TABLE outbox;"
+    raw_exec(path, "DROP TABLE checkpoint_chunks; DELETE FROM checkpoints;"
+                   "DROP INDEX signals_by_message; DROP TABLE outbox;"
                    "ALTER TABLE signals DROP COLUMN topic;"
                    "ALTER TABLE signals DROP COLUMN kafka_partition;"
                    "ALTER TABLE signals DROP COLUMN kafka_offset;"

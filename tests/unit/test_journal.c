@@ -365,15 +365,17 @@ static void sha256_hex(const void *data, size_t n, char out[65])
 
 static void state_hash(const struct hh_tm *tm, char out[65])
 {
-    unsigned char *b;
-    size_t n;
-
-    assert_int_equal(hh_tm_snapshot(tm, &b, &n), HH_OK);
-    sha256_hex(b, n, out);
-    free(b);
+    assert_int_equal(hh_journal_state_hash(tm, out), HH_OK);
 }
 
 /* ---- what each event writes -------------------------------------------------------- */
+
+/* m(k, d): the digests the latest checkpoint's manifest names */
+#define MANIFEST_CTE                                                                      \
+    "WITH RECURSIVE s(b) AS (SELECT state FROM checkpoints WHERE length(state) > 0), "  \
+    "m(k, d) AS (SELECT 0, substr(b, 9, 32) FROM s UNION ALL SELECT k + 1, "            \
+    "substr((SELECT b FROM s), 9 + 32 * (k + 1), 32) FROM m "                          \
+    "WHERE 9 + 32 * (k + 1) < (SELECT length(b) FROM s)) "
 
 static void test_records(void **state)
 {
@@ -472,14 +474,136 @@ static void test_records(void **state)
     s = q_dump(db, "SELECT state_hash FROM checkpoints ORDER BY seq DESC, id DESC LIMIT 1");
     assert_int_equal(strncmp(s, hash, 64), 0);
     free(s);
-    assert_int_equal(q_int(db, "SELECT count(*) FROM checkpoints WHERE state_hash != "
-                           "blob_sha256"), 0);
+    /* only the latest keeps its state (a manifest): the chunks stored are
+     * exactly the ones it names, and they hash to its state hash */
+    assert_int_equal(q_int(db, "SELECT count(*) FROM checkpoints WHERE length(state) > 0"), 1);
+    assert_int_equal(q_int(db, "SELECT id FROM checkpoints WHERE length(state) > 0"),
+                     q_int(db, "SELECT id FROM checkpoints ORDER BY seq DESC, id DESC LIMIT 1"));
+    assert_int_equal(q_int(db, MANIFEST_CTE "SELECT count(*) FROM checkpoint_chunks WHERE sha "
+                           "NOT IN (SELECT d FROM m)"), 0);
+    assert_int_equal(q_int(db, MANIFEST_CTE "SELECT count(*) FROM m WHERE d NOT IN "
+                           "(SELECT sha FROM checkpoint_chunks)"), 0);
+    assert_true(q_int(db, "SELECT count(*) FROM checkpoint_chunks") > 3);
+    {
+        sqlite3_stmt *st;
+        char root[65];
+
+        assert_int_equal(sqlite3_prepare_v2(db, "SELECT state, state_hash FROM checkpoints "
+                                            "WHERE length(state) > 0", -1, &st, NULL),
+                         SQLITE_OK);
+        assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+        assert_memory_equal(sqlite3_column_blob(st, 0), "HHCKMAN1", 8);
+        sha256_hex((const char *)sqlite3_column_blob(st, 0) + 8,
+                   (size_t)sqlite3_column_bytes(st, 0) - 8, root);
+        assert_string_equal(root, (const char *)sqlite3_column_text(st, 1));
+        sqlite3_finalize(st);
+    }
     sqlite3_close(db);
     /* the chain verifies */
     assert_int_equal(hh_store_reader_open(e->db, &r, &d), HH_OK);
     assert_int_equal(hh_store_audit_verify(r, &v, &d), HH_OK);
     assert_true(v.ok);
     hh_store_reader_close(r);
+    env_free(e);
+}
+
+/* ---- checkpoints chunk by chunk --------------------------------------------------- */
+
+/* Bytes the next step's checkpoint writes (new chunks and the manifest). */
+static uint64_t ckpt_bytes(struct env *e)
+{
+    return hh_journal_stats(e->p)->checkpoint_bytes;
+}
+
+static void assert_chunks_exact(const char *path)
+{
+    sqlite3 *db = db_open(path);
+
+    assert_int_equal(q_int(db, "SELECT count(*) FROM checkpoints WHERE length(state) > 0"), 1);
+    assert_int_equal(q_int(db, MANIFEST_CTE "SELECT count(*) FROM checkpoint_chunks WHERE sha "
+                           "NOT IN (SELECT d FROM m)"), 0);
+    assert_int_equal(q_int(db, MANIFEST_CTE "SELECT count(*) FROM m WHERE d NOT IN "
+                           "(SELECT sha FROM checkpoint_chunks)"), 0);
+    sqlite3_close(db);
+}
+
+static void tamper(const char *path, const char *sql)
+{
+    sqlite3 *db;
+
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+}
+
+static void expect_restore_refused(struct env *e, const char *why)
+{
+    struct hh_tm_sink sink = { .ctx = NULL };
+    struct hh_diag d = { { 0 } };
+    struct hh_tm *tm = hh_tm_new(&e->cfg, e->inst, e->cal, &e->clock, hh_simex_broker(e->ex),
+                                 &sink);
+
+    assert_int_equal(hh_journal_restore(e->db, tm, NULL, NULL, NULL, &d), HH_ETAMPER);
+    assert_non_null(strstr(d.msg, why));
+    hh_tm_free(tm);
+}
+
+/* One more waiting trade among hundreds writes a few chunks, not the
+ * state; a restart restores the state from its chunks and carries on with
+ * them; a chunk changed or lost is refused. */
+static void test_chunked_checkpoints(void **state)
+{
+    struct env *e = env_new("chunks.db");
+    struct hh_journal_restored res;
+    char id[16], before[65];
+    unsigned char *snap;
+    size_t nsnap;
+    uint64_t b0;
+
+    (void)state;
+    env_start(e);
+    for (int i = 0; i < 400; i++) {
+        struct hh_signal s;
+
+        snprintf(id, sizeof id, "w%d", i);
+        s = sig(id, e->xyz, HH_BUY, 200, 190, 220, 0, 1, -3);
+        feed(e, &s, (uint64_t)i + 1);
+    }
+    assert_int_equal(hh_tm_snapshot(e->tm, &snap, &nsnap), HH_OK);
+    free(snap);
+    assert_true(nsnap > 400 * 600);
+    {
+        struct hh_signal s = sig("one-more", e->xyz, HH_BUY, 200, 190, 220, 0, 1, -3);
+
+        b0 = ckpt_bytes(e);
+        feed(e, &s, 401);
+    }
+    /* a handful of chunks (a trade, the sections around it) and a manifest */
+    assert_true(ckpt_bytes(e) - b0 < nsnap / 10);
+    assert_int_equal(hh_store_flush(hh_journal_store(e->p), NULL), HH_OK);
+    assert_chunks_exact(e->db);
+    /* restored from its chunks, the same state; and the store's chunks
+     * stay exactly the latest checkpoint's as the engine goes on */
+    state_hash(e->tm, before);
+    restart(e, &res);
+    assert_true(res.found);
+    assert_string_equal(res.state_hash, before);
+    {
+        struct hh_signal s = sig("after", e->abc, HH_SELL, 100, 110, 90, 0, 1, -3);
+
+        feed(e, &s, 402);
+    }
+    finish(e);
+    hh_journal_close(e->p, NULL);
+    e->p = NULL;
+    assert_chunks_exact(e->db);
+    /* a chunk changed: refused, naming it */
+    tamper(e->db, "UPDATE checkpoint_chunks SET bytes = X'00' || substr(bytes, 2) "
+                  "WHERE rowid = (SELECT max(rowid) FROM checkpoint_chunks)");
+    expect_restore_refused(e, "does not match its SHA-256");
+    tamper(e->db, "DELETE FROM checkpoint_chunks WHERE rowid = "
+                  "(SELECT max(rowid) FROM checkpoint_chunks)");
+    expect_restore_refused(e, "is missing");
     env_free(e);
 }
 
@@ -820,6 +944,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_records),
         cmocka_unit_test(test_restore_identical),
+        cmocka_unit_test(test_chunked_checkpoints),
         cmocka_unit_test(test_restart_carries_on),
         cmocka_unit_test(test_duplicate_after_restore),
         cmocka_unit_test(test_checkpoint_policy),
