@@ -124,6 +124,17 @@ equals "demo: net positions are flat at the end, realised = the trades' gross" \
     "$(q "$D" 'SELECT sum(qty), sum(realised) FROM positions')"
 equals "demo: rejected lines keep their raw text" 0 \
     "$(q "$D" "SELECT count(*) FROM signals WHERE raw NOT LIKE '{%'")"
+"$HH" db check --db "$D" > "$T/check.out" 2>&1
+contains "demo: db check reads the last checkpoint back from its chunks" "$T/check.out" \
+    "checkpoint: OK, seq"
+equals "demo: only the last checkpoint keeps its state" 1 \
+    "$(q "$D" "SELECT count(*) FROM checkpoints WHERE length(state) > 0")"
+cp "$D" "$T/chunk.db"
+q "$T/chunk.db" "UPDATE checkpoint_chunks SET bytes = X'01' || substr(bytes, 2)
+                  WHERE rowid = (SELECT min(rowid) FROM checkpoint_chunks)"
+"$HH" db check --db "$T/chunk.db" > "$T/check.out" 2>&1
+equals "demo: db check finds a tampered checkpoint chunk (exit 1)" 1 $?
+contains "... naming it" "$T/check.out" "checkpoint: FAILED ("
 
 G=$DATA/group_bt
 if "$HH" price-options --bars "$EX/nifty50_1min_2024-06.csv" --underlying NIFTY \
