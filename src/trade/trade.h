@@ -614,6 +614,34 @@ bool hh_tm_flattening(const struct hh_tm *tm);
  * order of it works (the runner confirms with the broker's positions). */
 bool hh_tm_flat(const struct hh_tm *tm);
 
+/*
+ * The runner stops (SIGTERM/SIGINT, SPEC §10): from now on no entry is
+ * decided or sent — not a single trade's, not a group's leg, whatever the
+ * kill switch says.  Entries decided and never sent are withdrawn at once
+ * (a single trade waits again, as it is persisted; a group entering keeps
+ * what it holds, its shorts wait: never naked).  What the broker may have
+ * is followed: an order of unknown outcome is looked up by its client id
+ * (every hsl.confirm_poll) and adopted when found — never placed again; a
+ * halted engine cancels it once found.  Exits go on: a stop-loss already
+ * executing is carried through, a square-off or a stop decided now goes
+ * out.  Not part of the snapshot: the next start trades again.
+ */
+void hh_tm_stop(struct hh_tm *tm);
+bool hh_tm_stopping(const struct hh_tm *tm);
+
+/* Orders a stopping runner waits for (bounded) before its last checkpoint:
+ * placements not yet known to the broker or of unknown outcome, cancels
+ * not yet confirmed, working market orders, hybrid stops' orders.  Resting
+ * orders (targets, resting stops) are not counted: they work at the broker
+ * while the engine is down. */
+size_t hh_tm_in_flight(const struct hh_tm *tm);
+
+/* One step of a stopping runner's wait, the clock already moved to now:
+ * what is due by now (look-ups, cancels and their confirmations, the
+ * hybrid stops' deadlines) sent, the broker's reports delivered; returns
+ * hh_tm_in_flight(). */
+size_t hh_tm_stop_step(struct hh_tm *tm);
+
 /* The circuit breaker's state. */
 enum hh_breaker_state hh_tm_breaker_state(const struct hh_tm *tm);
 
