@@ -40,6 +40,11 @@
 /* Readings of the order book around the positions before giving up on a
  * consistent snapshot (the poll fails; the next one tries again). */
 #define SNAPSHOT_TRIES 4
+/* A stopping run waits this long at most (wall time) for its orders in
+ * flight: SPEC §10 gives 30 s to exit, the rest is for the last poll, the
+ * checkpoint and the outputs.  It looks every STOP_STEP. */
+#define STOP_BOUND (15 * HH_NS_PER_S)
+#define STOP_STEP (100 * HH_NS_PER_MS)
 
 struct run_live {
     struct hh_kite *k;
@@ -626,6 +631,54 @@ void run_live_stats(const struct run *R, char *buf, size_t cap)
              (unsigned long long)st.ws_drops, (unsigned long long)st.updates,
              (unsigned long long)st.reports, (unsigned long long)st.ticks,
              (unsigned long long)st.ticks_dropped);
+}
+
+/* ---- stopping ------------------------------------------------------------------------------ */
+
+void run_live_wall(const struct run *R, char *buf, size_t cap)
+{
+    char t[40];
+
+    if (!R->live) {
+        buf[0] = '\0';
+        return;
+    }
+    hh_time_format(wall_ns(), t, sizeof t);
+    snprintf(buf, cap, " (wall clock %s)", t);
+}
+
+/* The engine's clock during the stop's wait: the live clock, or with file
+ * market data (its clock is the file's) moved on by the wall time passed. */
+static void settle_clock(struct run *R, int64_t *mono)
+{
+    struct run_live *L = R->live;
+    int64_t t = mono_ns();
+
+    hh_clock_advance(&R->clock, L->md_kite ? live_now(L) : now_of(R) + (t - *mono));
+    *mono = t;
+    atomic_store(&L->mirror, now_of(R));
+}
+
+void run_live_settle(struct run *R, const volatile sig_atomic_t *stops)
+{
+    struct run_live *L = R->live;
+    int64_t start = mono_ns(), mono = start;
+    size_t n;
+
+    if (!L || !L->broker)
+        return;
+    while ((n = hh_tm_in_flight(R->tm)) && !R->failed && *stops < 2 &&
+           mono_ns() - start < STOP_BOUND) {
+        hh_feed_hub_wait(R->hub, STOP_STEP);   /* (woken by the adapter's reports) */
+        settle_clock(R, &mono);
+        n = hh_tm_stop_step(R->tm);
+        run_commit(R);
+    }
+    HH_JLOG(&R->log, n ? HH_LOG_WARN : HH_LOG_INFO, now_of(R), "stop_in_flight", NULL,
+            n ? "%zu order(s) still in flight after %lld ms: persisted with the last checkpoint; "
+                "the next start looks them up first (by tag), before anything is placed"
+              : "every order in flight ended or was found (%zu left) after %lld ms", n,
+            (long long)((mono_ns() - start) / HH_NS_PER_MS));
 }
 
 /* ---- the market-data source: the socket's ticks, and the clock between them -------------- */
