@@ -116,17 +116,13 @@ void run_accepted(struct run *R, struct hh_signal *s, uint64_t lineno)
             s->group ? "group" : hh_side_name(s->side), s->group ? s->id : run_sym(R, s->iid));
     if (s->group) {
         R->groups = true;
-        for (int i = 0; i < R->g->group.nlegs; i++) {
-            if (R->o)
-                hh_out_chart(R->o, R->g->group.legs[i].iid);
-            run_live_want(R, R->g->group.legs[i].iid);
-        }
+        for (int i = 0; R->o && i < R->g->group.nlegs; i++)
+            hh_out_chart(R->o, R->g->group.legs[i].iid);
         rc = hh_tm_accept(R->tm, s, &R->g->group, R->g->has_stop_loss ? R->g->stop_loss : 0,
                           R->g->has_target ? R->g->target : 0);
     } else {
         if (R->o)
             hh_out_chart(R->o, s->iid);
-        run_live_want(R, s->iid);
         rc = hh_tm_accept(R->tm, s, NULL, 0, 0);
     }
     if (rc)

@@ -173,9 +173,8 @@ bool run_live_md(const struct run *R);           /* ticks from the Kite socket *
 extern const struct hh_source_ops run_live_md_ops;   /* ... as the loop's source */
 int64_t run_live_wait(const struct run *R);      /* ns the loop may wait at most */
 /* Between events: the token's state, the market data's health (entries
- * held while stale), subscriptions to add. */
+ * held while stale), the subscriptions (what is needed now, both ways). */
 void run_live_watch(struct run *R);
-void run_live_want(struct run *R, hh_iid_t iid); /* an instrument needing ticks */
 bool run_live_md_up(const struct run *R, const char **why);
 /* " (wall clock TS)" when Kite is used, else "": a rehearsal's engine time
  * is not the broker's, whose records are in wall time. */

@@ -403,6 +403,18 @@ size_t hh_tm_order_count(const struct hh_tm *tm);
 hh_price_t hh_tm_last_price(const struct hh_tm *tm, hh_iid_t iid);
 int hh_tm_order_view(const struct hh_tm *tm, size_t i, struct hh_tm_order_view *out);
 
+/*
+ * Mark need[iid] (n entries, by instrument id; only ever set, never
+ * cleared) for every instrument whose market data the manager needs now:
+ * accepted signals not yet arrived, trades waiting, entering or open, groups
+ * not ended (their legs and underlying).  That covers every position and
+ * working order of the engine: each belongs to one of them (adopted
+ * positions are trades), and a trade or group ends only once flat with
+ * every order of it ended.  What is not marked may go unwatched (live:
+ * unsubscribed) until it is needed again.
+ */
+void hh_tm_market_needs(const struct hh_tm *tm, bool *need, size_t n);
+
 /* Close one trade at market (the API's /trades/{id}/exit): a single trade
  * squared off (its other orders withdrawn first), a group exited (shorts
  * bought back before longs sold).  HH_ENOTFOUND for no trade of that id,

@@ -20,6 +20,8 @@
 #     stop (the server's records against the stop's wall clock), the entry
 #     looked up and never placed again, persisted, found by the next start;
 #   - kill -9 at random instants, restarted, under the same faults;
+#   - subscriptions: an instrument no longer needed is unsubscribed, one of
+#     market_data.symbols never (the server's record of the messages);
 #   - live orders with market data from a file (--ticks).
 # Every fault is counted (> 0).  Loopback only; every process started here
 # is stopped by its PID; the server also stops itself (--max-seconds).
@@ -397,6 +399,41 @@ equals "... and places no tag twice" '"dup_tags":[]' \
 ks_positions > ks.pos
 db_positions st.db > engine.pos
 same_file "the engine's positions are Kite's after the stop and the restart" ks.pos engine.pos
+stop_server
+
+# ---- subscriptions follow what is needed, both ways -----------------------------------------
+# INFY is in market_data.symbols (always subscribed); RELIANCE is subscribed
+# while its trade lives and unsubscribed ({"a":"unsubscribe"}) once it
+# closed at its target — judged by the server's record of every subscribe
+# and unsubscribe message.
+start_server
+config sub.yaml
+sed -i 's/market_data: {kind: kite}/market_data: {kind: kite, symbols: [INFY]}/' sub.yaml
+: > sub.jsonl
+sig sub.jsonl RELIANCE 2952.00 2940.00 "2955.00" 1
+"$HH" run --config sub.yaml --mode live --signals sub.jsonl --db sub.db \
+    --clock-start "$(now_at)" 2> sub.log &
+RPID=$!
+until_log sub.log '"trade_closed"' 200
+sleep 1
+stop_run
+curl -s "http://127.0.0.1:$PORT/_ctl/records" > sub.rec
+# subs TOKEN: the first subscribe holding TOKEN, then the first unsubscribe
+# holding it after that ("-" for none), by the order the server received them
+subs() {
+    node -e 'const r = JSON.parse(require("fs").readFileSync(process.argv[1])).data;
+        const t = Number(process.argv[2]), s = r.subscriptions;
+        const a = s.findIndex(m => m.a === "subscribe" && m.v.includes(t));
+        const b = s.findIndex((m, i) => i > a && m.a === "unsubscribe" && m.v.includes(t));
+        console.log((a < 0 ? "-" : "subscribed") + " " + (b < 0 ? "-" : "unsubscribed"))' \
+        sub.rec "$1"
+}
+equals "a trade closed through Kite" 1 "$(grep -c '"trade_closed"' sub.log)"
+equals "RELIANCE subscribed while its trade lived, unsubscribed once it closed" \
+    "subscribed unsubscribed" "$(subs 738561)"
+equals "INFY (market_data.symbols) subscribed and never unsubscribed" "subscribed -" \
+    "$(subs 408065)"
+contains "... the engine said it" sub.log '1 no longer needed'
 stop_server
 
 # ---- live orders, market data from a file ----------------------------------------------------

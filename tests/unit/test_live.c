@@ -1194,6 +1194,46 @@ static void test_live_halt_cancels_unknown_entry_once_found(void **state)
     lw_free(&w);
 }
 
+/* The instruments whose market data the engine needs (live: subscribed):
+ * a signal accepted but not yet arrived, a waiting or open trade — not one
+ * whose trade has closed. */
+static void test_live_market_needs(void **state)
+{
+    struct lw w = { 0 };
+    struct hh_signal a;
+    bool need[2];
+
+    (void)state;
+    lw_defaults(&w);
+    lw_start(&w);
+    memset(need, 0, sizeof need);
+    hh_tm_market_needs(w.tm, need, 2);
+    assert_false(need[0] || need[1]);
+    a = mksig(&w, "a", 0, HH_BUY, P(100), P(98), P(104), 0, 10);
+    a.received_at = day0() + 2 * S;                 /* arrives later */
+    assert_int_equal(hh_tm_accept(w.tm, &a, NULL, 0, 0), HH_OK);
+    assert_int_equal(hh_tm_pending(w.tm), 1);
+    hh_tm_market_needs(w.tm, need, 2);
+    assert_true(need[0]);
+    assert_false(need[1]);
+    lw_advance(&w, day0() + 3 * S);
+    assert_int_equal(hh_tm_arrive(w.tm), HH_OK);    /* arrived: waiting */
+    assert_int_equal(hh_tm_pending(w.tm), 0);
+    memset(need, 0, sizeof need);
+    hh_tm_market_needs(w.tm, need, 2);
+    assert_true(need[0]);
+    lw_tick(&w, 0, day0() + 4 * S, P(100), 100);    /* entered */
+    lw_tick(&w, 0, day0() + 5 * S, P(100.5), 100);
+    lw_tick(&w, 0, day0() + 6 * S, P(104), 100);    /* its target */
+    lw_tick(&w, 0, day0() + 7 * S, P(104), 100);
+    assert_int_equal(w.closed, 1);
+    memset(need, 0, sizeof need);
+    hh_tm_market_needs(w.tm, need, 2);
+    assert_false(need[0] || need[1]);
+    assert_no_violation(&w);
+    lw_free(&w);
+}
+
 /* The views the API publishes, and closing one trade on request. */
 static void test_live_views_and_exit_trade(void **state)
 {
@@ -1927,6 +1967,7 @@ int main(void)
         cmocka_unit_test(test_live_stop_sends_no_entry),
         cmocka_unit_test(test_live_stop_unknown_entry_never_placed_again),
         cmocka_unit_test(test_live_halt_cancels_unknown_entry_once_found),
+        cmocka_unit_test(test_live_market_needs),
         cmocka_unit_test(test_live_views_and_exit_trade),
         cmocka_unit_test(test_scenario_3_breaker),
         cmocka_unit_test(test_scenario_7_one_slot),

@@ -626,6 +626,23 @@ static void test_stop_enters_no_leg(void **state)
     gw_free(&w);
 }
 
+/* A group needs the market data of its legs and of their underlying (its
+ * spot prices them). */
+static void test_market_needs_legs_and_underlying(void **state)
+{
+    struct gw w = { 0 };
+    bool need[NSYM] = { false };
+
+    (void)state;
+    gw_defaults(&w);
+    gw_start(&w);
+    gw_condor(&w, "ic-1", 1, 0, 0);
+    hh_tm_market_needs(w.tm, need, NSYM);
+    for (int k = 0; k < NSYM; k++)
+        assert_true(need[w.id[k]]);
+    gw_free(&w);
+}
+
 /* Issue 12, defect 7: with the breaker open, a new group is refused with
  * BROKER_UNAVAILABLE instead of queuing its legs. */
 static void test_no_group_starts_with_the_breaker_open(void **state)
@@ -1023,6 +1040,7 @@ int main(void)
         cmocka_unit_test(test_hedge_leg_closed_by_hand_is_hedged),
         cmocka_unit_test(test_hedges_sold_with_the_group),
         cmocka_unit_test(test_stop_enters_no_leg),
+        cmocka_unit_test(test_market_needs_legs_and_underlying),
         cmocka_unit_test(test_no_group_starts_with_the_breaker_open),
         cmocka_unit_test(test_broker_basket_margin),
         cmocka_unit_test(test_lagging_book_never_declares_an_order_gone),
