@@ -294,14 +294,15 @@ static void ord_refuse(struct hh_tm *tm, struct order_ref *ref)
 }
 
 /* A cancel of an order the broker has (or may have): CANCEL_PENDING, and
- * the call queued. */
+ * the call queued — for an order of unknown outcome, its look-up at once
+ * (the cancel goes when it is found: it must not fill meanwhile). */
 static void want_cancel(struct hh_tm *tm, struct order_ref *ref)
 {
     struct hh_diag d = { "" };
 
     decided(tm, ref, hh_ord_cancel(&ref->ord, now_of(tm), NULL, &d), &d);
     ref->cancel = CS_WANTED;
-    if (ref->pstate == PS_PLACED)
+    if (ref->pstate == PS_PLACED || ref->pstate == PS_FINDING)
         ref->due = now_of(tm);
 }
 

@@ -20,6 +20,8 @@
 #     stop (the server's records against the stop's wall clock), the entry
 #     looked up and never placed again, persisted, found by the next start;
 #   - kill -9 at random instants, restarted, under the same faults;
+#   - halt while an entry is of unknown outcome: looked up at once, cancelled
+#     once found (nothing working, no position at Kite);
 #   - subscriptions: an instrument no longer needed is unsubscribed, one of
 #     market_data.symbols never (the server's record of the messages);
 #   - live orders with market data from a file (--ticks).
@@ -399,6 +401,34 @@ equals "... and places no tag twice" '"dup_tags":[]' \
 ks_positions > ks.pos
 db_positions st.db > engine.pos
 same_file "the engine's positions are Kite's after the stop and the restart" ks.pos engine.pos
+stop_server
+
+# ---- halt with an entry of unknown outcome -------------------------------------------------
+# The entry's answer is held past the timeout; the book lists it 2 s late and
+# it reaches the exchange only 8 s after it was placed.  The halt looks it up
+# at once (not after the book's 10 s grace, when it would have filled) and
+# cancels it: Kite ends with nothing working and no position.  The poll is
+# the default's 12 s, so it is the look-up that finds it.
+start_server --fault place_timeout=100 --fault hold_ms=3000 --fault book_lag_ms=2000 \
+    --fault transient_ms=8000
+config h.yaml
+sed -i 's/reconcile: {poll_s: 1}/reconcile: {poll_s: 12}/' h.yaml
+: > h.jsonl
+sig h.jsonl RELIANCE 2952.00 2900.00 "2990.00" 1
+"$HH" run --config h.yaml --mode live --signals h.jsonl --db h.db \
+    --clock-start "$(now_at)" 2> h.log &
+RPID=$!
+until_log h.log 'PLACE_UNKNOWN' 150
+"$HH" kill --db h.db --action halt --reason "test" > /dev/null
+until_log h.log 'PLACE_FOUND' 100
+i=0
+while [ $i -lt 150 ] && [ "$(field working)" != 0 ]; do sleep 0.1; i=$((i + 1)); done
+sleep 6
+stop_run
+contains "a halt looks the unknown entry up and finds it" h.log 'PLACE_FOUND'
+equals "... and cancels it: nothing works at Kite" 0 "$(field working)"
+equals "... no position came of it" "" "$(ks_positions)"
+equals "... placed once" '"dup_tags":[]' "$(check_json | grep -o '"dup_tags":\[[^]]*\]')"
 stop_server
 
 # ---- subscriptions follow what is needed, both ways -----------------------------------------

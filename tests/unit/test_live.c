@@ -1182,6 +1182,8 @@ static void test_live_halt_cancels_unknown_entry_once_found(void **state)
     lw_signal(&w, &a);
     lw_tick(&w, 0, day0() + 1 * S, P(100), 100);
     assert_int_equal(hh_tm_exec_stats(w.tm)->timeouts, 1);
+    lw_advance(&w, day0() + 2500 * MS);            /* looked up once: not listed yet */
+    assert_true(hh_paper_stats(w.paper)->lag_hidden > 0);
     hh_tm_kill(w.tm, HH_TM_HALT);
     lw_advance(&w, day0() + 6 * S);
     assert_int_equal(hh_tm_exec_stats(w.tm)->found, 1);    /* well within the 10 s grace */
