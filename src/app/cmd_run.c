@@ -41,9 +41,11 @@
  * cursor says where each input resumes — only in the file it came from
  * (same first line, SPEC §10a): another file is read from its start.
  *
- * SIGTERM/SIGINT: stop taking signals and market data, send what is queued,
- * poll the broker once more, write the final checkpoint and the outputs,
- * exit 0.  SIGHUP never stops the run; SIGPIPE is ignored (a closed log
+ * SIGTERM/SIGINT: stop taking signals and market data, send no new entry
+ * (hh_tm_stop: entries decided and unsent are withdrawn; exits go on), send
+ * what is queued, wait (live, at most 15 s) for what is in flight — orders
+ * of unknown outcome looked up by tag, cancels confirmed —, poll the broker
+ * once more, write the final checkpoint and the outputs, exit 0.  SIGHUP never stops the run; SIGPIPE is ignored (a closed log
  * pipe).  The end of the market data ends the run the same way, once the
  * accepted signals have arrived and the day's timers have run.
  *
@@ -115,17 +117,13 @@ void run_accepted(struct run *R, struct hh_signal *s, uint64_t lineno)
             s->group ? "group" : hh_side_name(s->side), s->group ? s->id : run_sym(R, s->iid));
     if (s->group) {
         R->groups = true;
-        for (int i = 0; i < R->g->group.nlegs; i++) {
-            if (R->o)
-                hh_out_chart(R->o, R->g->group.legs[i].iid);
-            run_live_want(R, R->g->group.legs[i].iid);
-        }
+        for (int i = 0; R->o && i < R->g->group.nlegs; i++)
+            hh_out_chart(R->o, R->g->group.legs[i].iid);
         rc = hh_tm_accept(R->tm, s, &R->g->group, R->g->has_stop_loss ? R->g->stop_loss : 0,
                           R->g->has_target ? R->g->target : 0);
     } else {
         if (R->o)
             hh_out_chart(R->o, s->iid);
-        run_live_want(R, s->iid);
         rc = hh_tm_accept(R->tm, s, NULL, 0, 0);
     }
     if (rc)
@@ -770,11 +768,17 @@ static int finish(struct run *R, const char *why)
     const struct hh_tm_stats *st = hh_tm_stats(R->tm);
     const struct hh_tm_exec_stats *ls = hh_tm_exec_stats(R->tm);
     const char *last = NULL;
-    char net[40], kite[512];
+    char net[40], kite[512], wall[64];
     int out_rc;
 
+    /* a stop signal: no entry reaches the broker from here on (entries
+     * decided and not sent are withdrawn; exits go on) */
+    if (g_stops && R->startup_done && !R->failed)
+        hh_tm_stop(R->tm);
+    run_live_wall(R, wall, sizeof wall);
     HH_JLOG(&R->log, HH_LOG_INFO, now_of(R), "shutdown", NULL,
-            "%s: no new signal or market data is taken; finishing what is in flight", why);
+            "%s: no new signal or market data is taken%s; finishing what is in flight%s", why,
+            hh_tm_stopping(R->tm) ? ", no new entry is sent" : "", wall);
     hh_feed_lines_stop(R->lines);
     hh_feed_replay_stop(R->replay);
     R->lines = NULL;
@@ -783,6 +787,8 @@ static int finish(struct run *R, const char *why)
     if (!R->failed)
         hh_tm_flush(R->tm);   /* what is queued goes out */
     run_kafka_finish(R);      /* decisions durable, offsets committed, outbox flushed */
+    if (hh_tm_stopping(R->tm) && !R->failed && g_stops < 2)
+        run_live_settle(R, &g_stops);   /* unknown outcomes looked up, cancels confirmed */
     if (R->startup_done && !R->failed && g_stops < 2)
         run_poll(R, false);   /* the state persisted is the broker's, reports lost or not */
     if (!R->failed)

@@ -26,6 +26,7 @@
 #include "out/out.h"
 #include "signal/group.h"
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -172,10 +173,18 @@ bool run_live_md(const struct run *R);           /* ticks from the Kite socket *
 extern const struct hh_source_ops run_live_md_ops;   /* ... as the loop's source */
 int64_t run_live_wait(const struct run *R);      /* ns the loop may wait at most */
 /* Between events: the token's state, the market data's health (entries
- * held while stale), subscriptions to add. */
+ * held while stale), the subscriptions (what is needed now, both ways). */
 void run_live_watch(struct run *R);
-void run_live_want(struct run *R, hh_iid_t iid); /* an instrument needing ticks */
 bool run_live_md_up(const struct run *R, const char **why);
+/* " (wall clock TS)" when Kite is used, else "": a rehearsal's engine time
+ * is not the broker's, whose records are in wall time. */
+void run_live_wall(const struct run *R, char *buf, size_t cap);
+/* A stopping run with Kite as its broker (after hh_tm_stop): wait for the
+ * orders in flight (hh_tm_in_flight: look-ups of unknown outcomes, cancels,
+ * market orders, hybrid stops) to end, the engine's clock moving with the
+ * wall's — at most 15 s, or until *stops says a second signal came; what is
+ * left is logged and persisted with the last checkpoint. */
+void run_live_settle(struct run *R, const volatile sig_atomic_t *stops);
 /* The adapter's counters for the last log line ("" without one). */
 void run_live_stats(const struct run *R, char *buf, size_t cap);
 void run_live_free(struct run *R);               /* accepts R->live NULL */

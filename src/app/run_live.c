@@ -40,6 +40,11 @@
 /* Readings of the order book around the positions before giving up on a
  * consistent snapshot (the poll fails; the next one tries again). */
 #define SNAPSHOT_TRIES 4
+/* A stopping run waits this long at most (wall time) for its orders in
+ * flight: SPEC §10 gives 30 s to exit, the rest is for the last poll, the
+ * checkpoint and the outputs.  It looks every STOP_STEP. */
+#define STOP_BOUND (15 * HH_NS_PER_S)
+#define STOP_STEP (100 * HH_NS_PER_MS)
 
 struct run_live {
     struct hh_kite *k;
@@ -59,8 +64,11 @@ struct run_live {
     struct hh_tick tick;              /* the tick taken next (tick_held) */
     bool tick_held;
     hh_time_t step_to;                /* else: the clock's next step */
+    bool *listed;                     /* by iid: market_data.symbols (always wanted) */
     bool *want;                       /* by iid: subscribed */
-    bool subs_dirty;                  /* want changed: subscribe again */
+    bool *need;                       /* by iid: scratch for the next subscription */
+    bool *warned;                     /* by iid: needed without a token, logged */
+    bool subs_set;                    /* a subscription was sent */
     bool auth_blocked;                /* the token was refused (as last seen) */
     bool md_ready;                    /* market data fit for entries */
     char md_why[128];                 /* when not */
@@ -375,8 +383,11 @@ int run_live_open(struct run *R)
         return HH_OK;
     L->ninst = hh_inst_count(R->w.inst);
     L->bpos = calloc(L->ninst ? L->ninst : 1, sizeof *L->bpos);
+    L->listed = calloc(L->ninst ? L->ninst : 1, sizeof *L->listed);
     L->want = calloc(L->ninst ? L->ninst : 1, sizeof *L->want);
-    if (!L->bpos || !L->want)
+    L->need = calloc(L->ninst ? L->ninst : 1, sizeof *L->need);
+    L->warned = calloc(L->ninst ? L->ninst : 1, sizeof *L->warned);
+    if (!L->bpos || !L->listed || !L->want || !L->need || !L->warned)
         return hh_diag_set(&R->d, HH_ENOMEM, "out of memory");
     kite_config(R, &kc);
     if ((rc = hh_kite_new(&kc, R->w.inst, &L->k, &d)))
@@ -402,30 +413,9 @@ static int want_listed(struct run *R)
             return hh_diag_set(&R->d, HH_EINVAL, "%s: market_data.symbols: '%s' %s",
                                R->config, l->item[i], in ? "has no instrument_token (load "
                                "Zerodha's instrument dump)" : "is not an instrument");
-        run_live_want(R, iid);
+        R->live->listed[iid] = true;
     }
     return HH_OK;
-}
-
-/* What the restored engine trades or waits to trade needs ticks too. */
-static void want_engine(struct run *R)
-{
-    for (size_t i = 0; i < hh_tm_trade_count(R->tm); i++) {
-        struct hh_tm_trade_view v;
-
-        if (!hh_tm_trade_view(R->tm, i, &v) && strcmp(v.state, "CLOSED") &&
-            strcmp(v.state, "DROPPED"))
-            run_live_want(R, v.iid);
-    }
-    for (size_t i = 0; i < hh_tm_group_count(R->tm); i++) {
-        struct hh_tm_group_view g;
-
-        if (hh_tm_group_view(R->tm, i, &g) || !strcmp(g.state, "CLOSED") ||
-            !strcmp(g.state, "DROPPED"))
-            continue;
-        for (int k = 0; k < g.nlegs; k++)
-            run_live_want(R, g.legs[k].iid);
-    }
 }
 
 /* The engine's clock starts at the live clock; it never goes back. */
@@ -455,9 +445,7 @@ int run_live_start(struct run *R)
         return HH_OK;
     if (L->md_kite && ((rc = start_clock(R)) || (rc = want_listed(R))))
         return rc;
-    if (L->md_kite)
-        want_engine(R);
-    else
+    if (!L->md_kite)
         atomic_store(&L->mirror, now_of(R) == HH_TIME_NONE ? 0 : now_of(R));
     HH_JLOG(&R->log, HH_LOG_INFO, now_of(R), "broker_start", NULL,
             "Kite Connect: account %s, %s%s%s", R->w.cfg.broker.account[0]
@@ -479,52 +467,70 @@ void run_live_free(struct run *R)
     free(L->ob);
     free(L->pa);
     free(L->bpos);
+    free(L->listed);
     free(L->want);
+    free(L->need);
+    free(L->warned);
     free(L);
     R->live = NULL;
 }
 
 /* ---- subscriptions and health ------------------------------------------------------------ */
 
-void run_live_want(struct run *R, hh_iid_t iid)
+/* What needs ticks now: market_data.symbols and what the engine trades,
+ * waits to trade or has working (hh_tm_market_needs: its positions and
+ * orders too); an instrument without a token cannot be had (logged once). */
+static void needed(struct run *R)
 {
     struct run_live *L = R->live;
 
-    if (!L || !L->md_kite || iid >= L->ninst || L->want[iid])
-        return;
-    L->want[iid] = true;
-    L->subs_dirty = true;
-}
-
-/* Every wanted instrument with a token, in full mode (depth: bid and ask). */
-static void resubscribe(struct run *R)
-{
-    struct run_live *L = R->live;
-    hh_iid_t *iids = malloc((L->ninst ? L->ninst : 1) * sizeof *iids);
-    struct hh_diag d = { "" };
-    size_t n = 0;
-
-    if (!iids)
-        return;   /* tried again at the next watch */
+    memcpy(L->need, L->listed, L->ninst * sizeof *L->need);
+    hh_tm_market_needs(R->tm, L->need, L->ninst);
     for (size_t i = 0; i < L->ninst; i++) {
-        const struct hh_instrument *in = hh_inst_get(R->w.inst, (hh_iid_t)i);
+        const struct hh_instrument *in;
 
-        if (!L->want[i])
+        if (!L->need[i] || (in = hh_inst_get(R->w.inst, (hh_iid_t)i))->token)
             continue;
-        if (in->token)
-            iids[n++] = (hh_iid_t)i;
-        else
+        L->need[i] = false;
+        if (!L->warned[i])
             HH_JLOG(&R->log, HH_LOG_WARN, now_of(R), "market_data", NULL,
                     "%s: no instrument_token: no ticks can be had for it (load Zerodha's "
                     "instrument dump)", in->symbol);
-        L->want[i] = in->token != 0;
+        L->warned[i] = true;
     }
-    L->subs_dirty = false;
-    if (hh_kite_subscribe(L->k, iids, n, HH_KITE_FULL, &d))
+}
+
+/* The socket's subscriptions follow what is needed, both ways: an instrument
+ * no longer needed is unsubscribed (Kite's {"a":"unsubscribe"}) and its
+ * silence is no gap any more (the adapter watches only what is subscribed);
+ * everything in full mode (depth: bid and ask). */
+static void resubscribe(struct run *R)
+{
+    struct run_live *L = R->live;
+    hh_iid_t *iids;
+    struct hh_diag d = { "" };
+    size_t n = 0, added = 0, dropped = 0;
+
+    needed(R);
+    if (L->subs_set && !memcmp(L->need, L->want, L->ninst * sizeof *L->want))
+        return;
+    if (!(iids = malloc((L->ninst ? L->ninst : 1) * sizeof *iids)))
+        return;   /* tried again at the next watch */
+    for (size_t i = 0; i < L->ninst; i++) {
+        added += L->need[i] && !L->want[i];
+        dropped += !L->need[i] && L->want[i];
+        if (L->need[i])
+            iids[n++] = (hh_iid_t)i;
+    }
+    if (hh_kite_subscribe(L->k, iids, n, HH_KITE_FULL, &d)) {
         HH_JLOG(&R->log, HH_LOG_ERROR, now_of(R), "market_data", NULL, "subscribe: %s", d.msg);
-    else
+    } else {
+        memcpy(L->want, L->need, L->ninst * sizeof *L->want);
+        L->subs_set = true;
         HH_JLOG(&R->log, HH_LOG_INFO, now_of(R), "market_data", NULL,
-                "subscribed %zu instrument(s) on the Kite socket", n);
+                "subscribed %zu instrument(s) on the Kite socket (%zu added, %zu no longer "
+                "needed)", n, added, dropped);
+    }
     free(iids);
 }
 
@@ -591,8 +597,7 @@ void run_live_watch(struct run *R)
     watch_auth(R, &st);
     if (!L->md_kite)
         return;
-    if (L->subs_dirty)
-        resubscribe(R);
+    resubscribe(R);
     watch_md(R);
 }
 
@@ -626,6 +631,54 @@ void run_live_stats(const struct run *R, char *buf, size_t cap)
              (unsigned long long)st.ws_drops, (unsigned long long)st.updates,
              (unsigned long long)st.reports, (unsigned long long)st.ticks,
              (unsigned long long)st.ticks_dropped);
+}
+
+/* ---- stopping ------------------------------------------------------------------------------ */
+
+void run_live_wall(const struct run *R, char *buf, size_t cap)
+{
+    char t[40];
+
+    if (!R->live) {
+        buf[0] = '\0';
+        return;
+    }
+    hh_time_format(wall_ns(), t, sizeof t);
+    snprintf(buf, cap, " (wall clock %s)", t);
+}
+
+/* The engine's clock during the stop's wait: the live clock, or with file
+ * market data (its clock is the file's) moved on by the wall time passed. */
+static void settle_clock(struct run *R, int64_t *mono)
+{
+    struct run_live *L = R->live;
+    int64_t t = mono_ns();
+
+    hh_clock_advance(&R->clock, L->md_kite ? live_now(L) : now_of(R) + (t - *mono));
+    *mono = t;
+    atomic_store(&L->mirror, now_of(R));
+}
+
+void run_live_settle(struct run *R, const volatile sig_atomic_t *stops)
+{
+    struct run_live *L = R->live;
+    int64_t start = mono_ns(), mono = start;
+    size_t n;
+
+    if (!L || !L->broker)
+        return;
+    while ((n = hh_tm_in_flight(R->tm)) && !R->failed && *stops < 2 &&
+           mono_ns() - start < STOP_BOUND) {
+        hh_feed_hub_wait(R->hub, STOP_STEP);   /* (woken by the adapter's reports) */
+        settle_clock(R, &mono);
+        n = hh_tm_stop_step(R->tm);
+        run_commit(R);
+    }
+    HH_JLOG(&R->log, n ? HH_LOG_WARN : HH_LOG_INFO, now_of(R), "stop_in_flight", NULL,
+            n ? "%zu order(s) still in flight after %lld ms: persisted with the last checkpoint; "
+                "the next start looks them up first (by tag), before anything is placed"
+              : "every order in flight ended or was found (%zu left) after %lld ms", n,
+            (long long)((mono_ns() - start) / HH_NS_PER_MS));
 }
 
 /* ---- the market-data source: the socket's ticks, and the clock between them -------------- */

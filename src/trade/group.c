@@ -268,6 +268,9 @@ static int gplace(struct hh_tm *tm, struct tm_group *G, enum purpose p, int leg,
 /* Send each short leg what its bucket now covers (longs filled + hedges). */
 static void refresh_shorts(struct hh_tm *tm, struct tm_group *G)
 {
+    if (tm->stopping)
+        return;   /* no new entry (not a refusal to roll back on): what is held
+                     is covered, the shorts wait for the next start */
     for (int b = 0; b < G->nbuckets; b++) {
         hh_qty_t cover = G->bucket[b].hedge.held;
         bool naked = G->bucket[b].hedge_iid == HH_IID_NONE && tm->cfg.allow_naked;
@@ -418,7 +421,7 @@ void hh_tm__groups_select(struct hh_tm *tm, hh_time_t now)
         sq = hh_tm__squareoff_tod(tm, hh_inst_get(tm->inst, G->g.legs[0].iid),
                                   hh_time_ist_date(now));
         if (tm->open_count >= tm->cfg.max_open_trades || (sq >= 0 && hh_time_ist_tod(now) >= sq) ||
-            tm->trading != HH_TRADING_ACTIVE || tm->entries_held)
+            tm->trading != HH_TRADING_ACTIVE || tm->entries_held || tm->stopping)
             continue;
         spot = spot_of(tm, G);
         if (!spot || !legs_priced(tm, G))

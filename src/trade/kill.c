@@ -3,7 +3,9 @@
  * state, and what each action withdraws.  The gate is written once,
  * hh_tm__kill_allows(): at the decision (hh_tm__place_req: nothing is even
  * queued) and again when a queued order is sent (orders.c: what was
- * decided before the switch is withdrawn unsent).
+ * decided before the switch is withdrawn unsent).  A stopping engine
+ * (hh_tm_stop: SIGTERM) passes the same gate: no entry, whatever the switch
+ * says; exits go on (a protective exit is never abandoned half-way).
  */
 #include "trade/tm_int.h"
 
@@ -33,6 +35,8 @@ static bool reduces(enum purpose p)
 
 bool hh_tm__kill_allows(const struct hh_tm *tm, enum purpose p, bool group)
 {
+    if (tm->stopping && p == P_ENTRY)
+        return false;   /* a stopping engine starts no new risk */
     switch (tm->trading) {
     case HH_TRADING_ACTIVE:
     case HH_TRADING_PAUSED:   /* (nothing new is entered: hh_tm_select) */
@@ -97,6 +101,27 @@ void hh_tm_kill(struct hh_tm *tm, enum hh_tm_kill k)
     for (size_t i = 0; k == HH_TM_RESUME && i < tm->ntrades; i++)
         hh_tm__drive(tm, (uint32_t)i);   /* the stops come back */
     hh_tm__flush_maybe(tm);
+}
+
+void hh_tm_stop(struct hh_tm *tm)
+{
+    tm->stopping = true;
+    tm->x.dirty = true;
+    /* decided, never sent: withdrawn (a single trade waits again); an
+     * entry the broker may have (sent, or of unknown outcome) is followed */
+    for (size_t k = 0; k < tm->nrefs; k++) {   /* by index: reports may grow refs[] */
+        struct order_ref *ref = &tm->refs[k];
+
+        if (!ref->done && ref->purpose == P_ENTRY &&
+            (ref->pstate == PS_QUEUED || ref->pstate == PS_RETRY))
+            hh_tm__queue_cancel(tm, ref);
+    }
+    hh_tm__flush_maybe(tm);
+}
+
+bool hh_tm_stopping(const struct hh_tm *tm)
+{
+    return tm->stopping;
 }
 
 bool hh_tm_flat(const struct hh_tm *tm)

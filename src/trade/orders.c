@@ -294,14 +294,15 @@ static void ord_refuse(struct hh_tm *tm, struct order_ref *ref)
 }
 
 /* A cancel of an order the broker has (or may have): CANCEL_PENDING, and
- * the call queued. */
+ * the call queued — for an order of unknown outcome, its look-up at once
+ * (the cancel goes when it is found: it must not fill meanwhile). */
 static void want_cancel(struct hh_tm *tm, struct order_ref *ref)
 {
     struct hh_diag d = { "" };
 
     decided(tm, ref, hh_ord_cancel(&ref->ord, now_of(tm), NULL, &d), &d);
     ref->cancel = CS_WANTED;
-    if (ref->pstate == PS_PLACED)
+    if (ref->pstate == PS_PLACED || ref->pstate == PS_FINDING)
         ref->due = now_of(tm);
 }
 
@@ -736,8 +737,9 @@ static int do_place(struct hh_tm *tm, size_t i)
     int rc;
 
     if (!hh_tm__kill_allows(tm, ref->purpose, ref->group)) {
-        /* decided before the kill switch: withdrawn */
-        end_unsent(tm, i, HH_RPT_CANCELLED, "not sent: the kill switch");
+        /* decided before the kill switch or the stop: withdrawn */
+        end_unsent(tm, i, HH_RPT_CANCELLED, tm->stopping && ref->purpose == P_ENTRY
+                   ? "not sent: the engine is stopping" : "not sent: the kill switch");
         return 0;
     }
     if (cap_exit(tm, i) || exit_waits(tm, &tm->refs[i]))
@@ -847,11 +849,19 @@ static int do_find(struct hh_tm *tm, size_t i)
     if (rc == HH_OK) {
         adopt_found(tm, i, &b);
     } else if (rc == HH_ENOTFOUND && now_of(tm) - ref->placed_at < HH_TM_BOOK_GRACE) {
-        /* maybe only not listed yet: placing again now could double it */
-        ref->due = ref->placed_at + HH_TM_BOOK_GRACE;
+        /* maybe only not listed yet: placing again now could double it.
+         * Asked again soon when it is to be cancelled (the kill switch: it
+         * must not fill meanwhile) or the engine stops (its time is short) */
+        ref->due = tm->stopping || ref->cancel == CS_WANTED
+                   ? now_of(tm) + tm->cfg.hsl.confirm_poll : ref->placed_at + HH_TM_BOOK_GRACE;
     } else if (rc == HH_ENOTFOUND) {
         if (ref->cancel == CS_WANTED) {
             end_unsent(tm, i, HH_RPT_CANCELLED, "cancelled; never reached the broker");
+        } else if (!hh_tm__kill_allows(tm, ref->purpose, ref->group)) {
+            /* nothing may be placed for it now (a stopping engine's entry):
+             * it stays of unknown outcome, looked up again — first thing at
+             * the next start when the stop's time runs out */
+            ref->due = now_of(tm) + tm->cfg.hsl.confirm_poll;
         } else {
             alert_ref(tm, HH_TMA_PLACE_ABSENT, false, ref, 0, ref->qty,
                          "not at the broker: placed again with the same client id");
@@ -1145,6 +1155,36 @@ void hh_tm_hold_orders(struct hh_tm *tm, bool hold)
     tm->x.dirty = true;
     if (!hold)
         hh_tm_flush(tm);
+}
+
+/* ---- stopping ------------------------------------------------------------------------ */
+
+/* Is the order still in flight for a stopping engine: its placement of
+ * unknown outcome, not yet sent again, or being cancelled; a market order
+ * working (it ends at the next trade); a hybrid stop's order (the stop is
+ * carried through)?  A resting order (a target, a resting stop) is not: it
+ * works at the broker while the engine is down. */
+static bool in_flight(const struct order_ref *ref)
+{
+    return !ref->done && (ref->pstate != PS_PLACED || ref->cancel != CS_NONE || ref->hsl ||
+                          ref->req.type == HH_ORD_MARKET);
+}
+
+size_t hh_tm_in_flight(const struct hh_tm *tm)
+{
+    size_t n = 0;
+
+    for (size_t i = 0; i < tm->x.nopen; i++)
+        n += in_flight(&tm->refs[tm->x.open[i]]);
+    return n;
+}
+
+size_t hh_tm_stop_step(struct hh_tm *tm)
+{
+    hh_tm__orders_timer(tm, now_of(tm));   /* look-ups, cancels, the hybrid stops'
+                                              deadlines: what is due by now */
+    hh_tm_flush(tm);
+    return hh_tm_in_flight(tm);
 }
 
 /* ---- timers -------------------------------------------------------------------------- */

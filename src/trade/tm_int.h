@@ -306,6 +306,9 @@ struct hh_tm {
     bool flatten;                 /* ... closing everything */
     bool entries_held;            /* no entry now: the runner's market data is
                                      unfit (hh_tm_hold_entries; not saved) */
+    bool stopping;                /* the runner stops (hh_tm_stop): no entry is
+                                     decided or sent any more (not saved: the
+                                     next start trades again) */
     struct hh_timers timers;
     struct hh_margin_sim msim;
     struct hh_tm_cursor cursor;   /* the runner's (opaque; in the snapshot) */

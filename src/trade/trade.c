@@ -375,7 +375,7 @@ static void take(struct hh_tm *tm, uint32_t ti, int64_t lots)
     hh_tm__client_id(client, 'h', t->serial, 'e', -1, ++t->orders);
     if (hh_tm__place(tm, client, ti, false, P_ENTRY, -1, t->sig.iid, t->sig.side,
                      HH_ORD_MARKET, t->qty, 0, &t->entry_oid))
-        return;  /* out of memory: it stays waiting */
+        return;  /* out of memory, or the engine stops: it stays waiting */
     t = &tm->trades[ti];
     hh_tm__ref(tm, t->entry_oid)->entry_side = true;
     waiting_remove(sy, ti);

@@ -404,6 +404,18 @@ size_t hh_tm_order_count(const struct hh_tm *tm);
 hh_price_t hh_tm_last_price(const struct hh_tm *tm, hh_iid_t iid);
 int hh_tm_order_view(const struct hh_tm *tm, size_t i, struct hh_tm_order_view *out);
 
+/*
+ * Mark need[iid] (n entries, by instrument id; only ever set, never
+ * cleared) for every instrument whose market data the manager needs now:
+ * accepted signals not yet arrived, trades waiting, entering or open, groups
+ * not ended (their legs and underlying).  That covers every position and
+ * working order of the engine: each belongs to one of them (adopted
+ * positions are trades), and a trade or group ends only once flat with
+ * every order of it ended.  What is not marked may go unwatched (live:
+ * unsubscribed) until it is needed again.
+ */
+void hh_tm_market_needs(const struct hh_tm *tm, bool *need, size_t n);
+
 /* Close one trade at market (the API's /trades/{id}/exit): a single trade
  * squared off (its other orders withdrawn first), a group exited (shorts
  * bought back before longs sold).  HH_ENOTFOUND for no trade of that id,
@@ -621,6 +633,34 @@ bool hh_tm_flattening(const struct hh_tm *tm);
 /* A flatten is done as far as the engine knows: it holds nothing and no
  * order of it works (the runner confirms with the broker's positions). */
 bool hh_tm_flat(const struct hh_tm *tm);
+
+/*
+ * The runner stops (SIGTERM/SIGINT, SPEC §10): from now on no entry is
+ * decided or sent — not a single trade's, not a group's leg, whatever the
+ * kill switch says.  Entries decided and never sent are withdrawn at once
+ * (a single trade waits again, as it is persisted; a group entering keeps
+ * what it holds, its shorts wait: never naked).  What the broker may have
+ * is followed: an order of unknown outcome is looked up by its client id
+ * (every hsl.confirm_poll) and adopted when found — never placed again; a
+ * halted engine cancels it once found.  Exits go on: a stop-loss already
+ * executing is carried through, a square-off or a stop decided now goes
+ * out.  Not part of the snapshot: the next start trades again.
+ */
+void hh_tm_stop(struct hh_tm *tm);
+bool hh_tm_stopping(const struct hh_tm *tm);
+
+/* Orders a stopping runner waits for (bounded) before its last checkpoint:
+ * placements not yet known to the broker or of unknown outcome, cancels
+ * not yet confirmed, working market orders, hybrid stops' orders.  Resting
+ * orders (targets, resting stops) are not counted: they work at the broker
+ * while the engine is down. */
+size_t hh_tm_in_flight(const struct hh_tm *tm);
+
+/* One step of a stopping runner's wait, the clock already moved to now:
+ * what is due by now (look-ups, cancels and their confirmations, the
+ * hybrid stops' deadlines) sent, the broker's reports delivered; returns
+ * hh_tm_in_flight(). */
+size_t hh_tm_stop_step(struct hh_tm *tm);
 
 /* The circuit breaker's state. */
 enum hh_breaker_state hh_tm_breaker_state(const struct hh_tm *tm);

@@ -86,6 +86,36 @@ hh_price_t hh_tm_last_price(const struct hh_tm *tm, hh_iid_t iid)
     return iid < tm->nsyms ? tm->syms[iid].last : 0;
 }
 
+static void need_iid(bool *need, size_t n, hh_iid_t iid)
+{
+    if (iid < n)
+        need[iid] = true;
+}
+
+/* A group's legs and its underlying (its spot prices the legs). */
+static void need_group(const struct hh_tm *tm, const struct hh_strat_group *g, bool *need,
+                       size_t n)
+{
+    for (int k = 0; k < g->nlegs; k++)
+        need_iid(need, n, g->legs[k].iid);
+    need_iid(need, n, hh_inst_find(tm->inst, g->underlying, strlen(g->underlying)));
+}
+
+void hh_tm_market_needs(const struct hh_tm *tm, bool *need, size_t n)
+{
+    for (size_t i = 0; i < tm->narr; i++) {
+        need_iid(need, n, tm->arr[i].sig.iid);
+        if (tm->arr[i].g)
+            need_group(tm, tm->arr[i].g, need, n);
+    }
+    for (size_t i = 0; i < tm->ntrades; i++)
+        if (tm->trades[i].st != T_CLOSED && tm->trades[i].st != T_DROPPED)
+            need_iid(need, n, tm->trades[i].sig.iid);
+    for (size_t i = 0; i < tm->ngroups; i++)
+        if (tm->groups[i].st != G_CLOSED && tm->groups[i].st != G_DROPPED)
+            need_group(tm, &tm->groups[i].g, need, n);
+}
+
 int hh_tm_exit_trade(struct hh_tm *tm, uint32_t trade_id)
 {
     if (!trade_id)

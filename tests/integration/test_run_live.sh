@@ -16,7 +16,14 @@
 #     closed by hand; the token expiring (alert, no order call until the
 #     token file changes, then orders again);
 #   - the kill switch's flatten through Kite (`hedgehog kill`);
+#   - SIGTERM while an entry is of unknown outcome: no entry placed after the
+#     stop (the server's records against the stop's wall clock), the entry
+#     looked up and never placed again, persisted, found by the next start;
 #   - kill -9 at random instants, restarted, under the same faults;
+#   - halt while an entry is of unknown outcome: looked up at once, cancelled
+#     once found (nothing working, no position at Kite);
+#   - subscriptions: an instrument no longer needed is unsubscribed, one of
+#     market_data.symbols never (the server's record of the messages);
 #   - live orders with market data from a file (--ticks).
 # Every fault is counted (> 0).  Loopback only; every process started here
 # is stopped by its PID; the server also stops itself (--max-seconds).
@@ -342,6 +349,121 @@ equals "never more than 4 order calls in a second" 1 \
     "$([ "$(field max_order_calls_in_1s)" -le 4 ] && echo 1)"
 check "db check passes after the kills" "$HH" db check --db cr.db
 echo "# $(grep -c '"engine_start"' cr.log) starts, $(field placements) placements"
+stop_server
+
+# ---- a stop (SIGTERM) sends no new entry; an entry of unknown outcome at the stop ----------
+# Every placement's answer is held past the adapter's timeout (an unknown
+# outcome) and the order book hides a new order 20 s: longer than the book's
+# 10 s grace (after which a running engine places an absent order again) and
+# than the stop's 15 s wait.  SIGTERM comes while an entry is unknown and the
+# other symbol's entry is about to trigger: from the stop on, no entry may
+# reach Kite (judged by the server's records against the wall clock the stop
+# logged); the unknown one is looked up, never placed again, persisted, and
+# the next start finds it by its tag before anything else.
+start_server --fault place_timeout=100 --fault hold_ms=3000 --fault book_lag_ms=20000 \
+    --fault transient_ms=100
+config c.yaml
+: > st.jsonl
+sig st.jsonl RELIANCE 2952.00 2900.00 "2990.00" 1
+sig st.jsonl INFY 1503.00 1450.00 "1590.00" 1
+"$HH" run --config c.yaml --mode live --signals st.jsonl --db st.db \
+    --clock-start "$(now_at)" 2> st.log &
+RPID=$!
+until_log st.log 'PLACE_UNKNOWN' 150
+t_unknown=$(ms)
+kill -TERM "$RPID"
+wait "$RPID"
+equals "a run stopped while an entry is of unknown outcome exits 0" 0 $?
+RPID=
+equals "... within 30 s" 1 "$([ $(( $(ms) - t_unknown )) -lt 30000 ] && echo 1)"
+stop_ns=$(date -d "$(sed -n 's/.*"shutdown".*(wall clock \([^)]*\)).*/\1/p' st.log | head -1)" +%s%N)
+curl -s "http://127.0.0.1:$PORT/_ctl/records" > st.rec
+late=$(node -e 'const r = JSON.parse(require("fs").readFileSync(process.argv[1])).data;
+    console.log(r.placements.filter(p => /^h[0-9]+e[0-9]+$/.test(p.tag) &&
+        p.t_ns > Number(process.argv[2])).map(p => p.tag).join(" "))' st.rec "$stop_ns")
+equals "no entry reached Kite after the stop was logged (server's records)" "" "$late"
+contains "the entry still unknown at the end of the stop's wait is persisted, said so" st.log \
+    'still in flight after'
+equals "... never placed twice" '"dup_tags":[]' "$(check_json | grep -o '"dup_tags":\[[^]]*\]')"
+ctl fault "place_timeout=0" > /dev/null
+ctl fault "book_lag_ms=0" > /dev/null
+while [ $(( $(ms) - t_unknown )) -lt 21000 ]; do sleep 0.2; done
+"$HH" run --config c.yaml --mode live --signals st.jsonl --db st.db \
+    --clock-start "$(now_at)" 2> st2.log &
+RPID=$!
+until_log st2.log 'PLACE_FOUND' 100
+contains "the next start finds it by its tag" st2.log 'PLACE_FOUND'
+sleep 2
+quiesce st.db
+stop_run
+equals "... and places no tag twice" '"dup_tags":[]' \
+    "$(check_json | grep -o '"dup_tags":\[[^]]*\]')"
+ks_positions > ks.pos
+db_positions st.db > engine.pos
+same_file "the engine's positions are Kite's after the stop and the restart" ks.pos engine.pos
+stop_server
+
+# ---- halt with an entry of unknown outcome -------------------------------------------------
+# The entry's answer is held past the timeout; the book lists it 2 s late and
+# it reaches the exchange only 8 s after it was placed.  The halt looks it up
+# at once (not after the book's 10 s grace, when it would have filled) and
+# cancels it: Kite ends with nothing working and no position.  The poll is
+# the default's 12 s, so it is the look-up that finds it.
+start_server --fault place_timeout=100 --fault hold_ms=3000 --fault book_lag_ms=2000 \
+    --fault transient_ms=8000
+config h.yaml
+sed -i 's/reconcile: {poll_s: 1}/reconcile: {poll_s: 12}/' h.yaml
+: > h.jsonl
+sig h.jsonl RELIANCE 2952.00 2900.00 "2990.00" 1
+"$HH" run --config h.yaml --mode live --signals h.jsonl --db h.db \
+    --clock-start "$(now_at)" 2> h.log &
+RPID=$!
+until_log h.log 'PLACE_UNKNOWN' 150
+"$HH" kill --db h.db --action halt --reason "test" > /dev/null
+until_log h.log 'PLACE_FOUND' 100
+i=0
+while [ $i -lt 150 ] && [ "$(field working)" != 0 ]; do sleep 0.1; i=$((i + 1)); done
+sleep 6
+stop_run
+contains "a halt looks the unknown entry up and finds it" h.log 'PLACE_FOUND'
+equals "... and cancels it: nothing works at Kite" 0 "$(field working)"
+equals "... no position came of it" "" "$(ks_positions)"
+equals "... placed once" '"dup_tags":[]' "$(check_json | grep -o '"dup_tags":\[[^]]*\]')"
+stop_server
+
+# ---- subscriptions follow what is needed, both ways -----------------------------------------
+# INFY is in market_data.symbols (always subscribed); RELIANCE is subscribed
+# while its trade lives and unsubscribed ({"a":"unsubscribe"}) once it
+# closed at its target — judged by the server's record of every subscribe
+# and unsubscribe message.
+start_server
+config sub.yaml
+sed -i 's/market_data: {kind: kite}/market_data: {kind: kite, symbols: [INFY]}/' sub.yaml
+: > sub.jsonl
+sig sub.jsonl RELIANCE 2952.00 2940.00 "2955.00" 1
+"$HH" run --config sub.yaml --mode live --signals sub.jsonl --db sub.db \
+    --clock-start "$(now_at)" 2> sub.log &
+RPID=$!
+until_log sub.log '"trade_closed"' 200
+sleep 1
+stop_run
+curl -s "http://127.0.0.1:$PORT/_ctl/records" > sub.rec
+# subs TOKEN: the first subscribe holding TOKEN, then the first unsubscribe
+# holding it after that ("-" for none), by the order the server received them
+subs() {
+    node -e 'const r = JSON.parse(require("fs").readFileSync(process.argv[1])).data;
+        const t = Number(process.argv[2]), s = r.subscriptions;
+        const a = s.findIndex(m => m.a === "subscribe" && m.v.includes(t));
+        const b = s.findIndex((m, i) => i > a && m.a === "unsubscribe" && m.v.includes(t));
+        console.log((a < 0 ? "-" : "subscribed") + " " + (b < 0 ? "-" : "unsubscribed"))' \
+        sub.rec "$1"
+}
+equals "a trade closed through Kite" 1 "$(grep -c '"trade_closed"' sub.log)"
+equals "RELIANCE subscribed while its trade lived, unsubscribed once it closed" \
+    "subscribed unsubscribed" "$(subs 738561)"
+equals "INFY (market_data.symbols) subscribed and never unsubscribed" "subscribed -" \
+    "$(subs 408065)"
+contains "... the engine said it" sub.log '1 no longer needed'
 stop_server
 
 # ---- live orders, market data from a file ----------------------------------------------------

@@ -146,6 +146,9 @@ struct ks_server {
     size_t ncalls, capcalls;
     struct ks_buf placements;       /* JSON objects */
     uint64_t nplacements, created, unprotected;
+    struct ks_buf subscriptions;    /* JSON objects: each subscribe / unsubscribe
+                                       message of a socket, as received */
+    uint64_t nsubscriptions;
     uint64_t updates_sent, updates_dropped, updates_duplicated, updates_reordered;
     uint64_t ws_cuts, limited, faults_fired;
     int p429_acc;                   /* the p429 share's running remainder */

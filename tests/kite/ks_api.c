@@ -485,13 +485,27 @@ static void sub_set(struct ks_conn *c, uint32_t token, int mode, bool add, bool 
         x->mode = mode;
 }
 
+/* A subscribe or unsubscribe message, for the records (the tests judge the
+ * adapter's subscriptions by them). */
+static void record_subscription(struct ks_server *s, const char *act, struct json_object *list)
+{
+    if (s->nsubscriptions++)
+        ks_buf_put(&s->subscriptions, ",", 1);
+    ks_buf_printf(&s->subscriptions, "{\"t_ns\":%lld,\"a\":", (long long)ks_real());
+    ks_buf_jstr(&s->subscriptions, act);
+    ks_buf_printf(&s->subscriptions, ",\"v\":[");
+    for (size_t i = 0; i < json_object_array_length(list); i++)
+        ks_buf_printf(&s->subscriptions, "%s%lld", i ? "," : "",
+                      (long long)json_object_get_int64(json_object_array_get_idx(list, i)));
+    ks_buf_printf(&s->subscriptions, "]}");
+}
+
 void ks_api_ws_text(struct ks_server *s, struct ks_conn *c, const char *p, size_t n)
 {
     struct json_object *o, *a, *v, *list;
     const char *act;
     int mode = -1;
 
-    (void)s;
     if (n > 1 << 20 || !(o = json_tokener_parse(p)))
         return;
     if (!json_object_object_get_ex(o, "a", &a) || !json_object_object_get_ex(o, "v", &v) ||
@@ -507,6 +521,8 @@ void ks_api_ws_text(struct ks_server *s, struct ks_conn *c, const char *p, size_
         if (!json_object_is_type(list, json_type_array))
             goto out;
     }
+    if (strcmp(act, "subscribe") == 0 || strcmp(act, "unsubscribe") == 0)
+        record_subscription(s, act, list);
     for (size_t i = 0; i < json_object_array_length(list); i++) {
         uint32_t t = (uint32_t)json_object_get_int64(json_object_array_get_idx(list, i));
 

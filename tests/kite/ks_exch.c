@@ -15,7 +15,8 @@
  * trades (trade_id increasing) and move the net position.
  *
  * Records for the checks: each order call's receive time (ks_api.c), each
- * placement with its tag, type and market_protection.
+ * placement with its tag, type and market_protection, each subscribe and
+ * unsubscribe message of the sockets.
  */
 #include "ks.h"
 
@@ -1018,7 +1019,9 @@ int ks_exch_records(struct ks_server *s, struct ks_buf *body)
     ks_buf_printf(&d, "{\"order_calls_ns\":[");
     for (size_t i = 0; i < s->ncalls; i++)
         ks_buf_printf(&d, "%s%lld", i ? "," : "", (long long)s->call_ns[i]);
-    ks_buf_printf(&d, "],\"placements\":[%s]}", s->placements.p ? s->placements.p : "");
+    ks_buf_printf(&d, "],\"placements\":[%s],\"subscriptions\":[%s]}",
+                  s->placements.p ? s->placements.p : "",
+                  s->subscriptions.p ? s->subscriptions.p : "");
     ks_success(body, d.p, d.n);
     ks_buf_free(&d);
     return 200;
@@ -1057,4 +1060,5 @@ void ks_exch_free(struct ks_server *s)
     hh_simex_free(s->ex);
     ks_buf_free(&s->trades);
     ks_buf_free(&s->placements);
+    ks_buf_free(&s->subscriptions);
 }

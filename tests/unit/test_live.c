@@ -1051,6 +1051,191 @@ static void test_live_kill_halt_then_flatten(void **state)
     lw_free(&w);
 }
 
+/* ---- a stopping engine (SIGTERM, SPEC §10) ------------------------------------------- */
+
+/* The runner's wait while it stops: the clock on by 100 ms steps, what is
+ * due sent, for at most `ns` or until nothing is in flight; returns what is
+ * left in flight. */
+static size_t lw_stop_wait(struct lw *w, int64_t ns)
+{
+    hh_time_t end = w->clock.now + ns;
+    size_t n = hh_tm_in_flight(w->tm);
+
+    while (n && w->clock.now < end) {
+        hh_clock_advance(&w->clock, w->clock.now + 100 * MS);
+        n = hh_tm_stop_step(w->tm);
+    }
+    return n;
+}
+
+static const char *trade_state(struct lw *w, size_t i)
+{
+    struct hh_tm_trade_view v;
+
+    assert_int_equal(hh_tm_trade_view(w->tm, i, &v), HH_OK);
+    return v.state;
+}
+
+/* An entry decided and not yet sent when the engine stops is withdrawn (its
+ * trade waits again), and nothing enters after, even at its level; a
+ * position's held stop still executes (exits go on). */
+static void test_live_stop_sends_no_entry(void **state)
+{
+    struct lw w = { 0 };
+    struct hh_signal a, b;
+    uint64_t placed;
+
+    (void)state;
+    lw_defaults(&w);
+    lw_start(&w);
+    b = mksig(&w, "b", 1, HH_BUY, P(250), P(245), P(260), 0, 10);
+    lw_signal(&w, &b);
+    lw_tick(&w, 1, day0() + 1 * S, P(250), 100);
+    lw_tick(&w, 1, day0() + 2 * S, P(250.5), 100);   /* long 10 TCS, its target resting */
+    assert_int_equal(paper_pos(&w, 1), 10);
+    a = mksig(&w, "a", 0, HH_BUY, P(100), P(98), P(104), 0, 10);
+    lw_signal(&w, &a);
+    w.barrier_fails = true;
+    lw_tick(&w, 0, day0() + 3 * S, P(100), 100);     /* a's entry decided, not yet sent */
+    assert_string_equal(trade_state(&w, 1), "ENTERING");
+    placed = hh_paper_stats(w.paper)->placed;
+    hh_tm_stop(w.tm);
+    assert_true(hh_tm_stopping(w.tm));
+    w.barrier_fails = false;
+    assert_string_equal(trade_state(&w, 1), "WAITING");
+    assert_int_equal(lw_stop_wait(&w, 15 * S), 0);   /* the resting target is not waited for */
+    lw_tick(&w, 0, day0() + 20 * S, P(100), 100);    /* at a's level again: not taken */
+    lw_tick(&w, 0, day0() + 21 * S, P(100), 100);
+    assert_int_equal(hh_paper_stats(w.paper)->placed, placed);
+    assert_int_equal(paper_pos(&w, 0), 0);
+    assert_string_equal(trade_state(&w, 1), "WAITING");
+    for (int i = 22; i < 30; i++)                     /* TCS through its stop */
+        lw_tick(&w, 1, day0() + i * S, P(244), 100);
+    assert_int_equal(paper_pos(&w, 1), 0);
+    assert_int_equal(hh_tm_exec_stats(w.tm)->stops, 1);
+    assert_no_violation(&w);
+    lw_free(&w);
+}
+
+/* An entry of unknown outcome (timed out) when the engine stops is looked
+ * up while it stops and never placed again — also once the book's grace is
+ * over; still unknown at the end of the stop's time, it is persisted as
+ * such, and the next start looks it up first and adopts it. */
+static void test_live_stop_unknown_entry_never_placed_again(void **state)
+{
+    struct lw w = { 0 };
+    struct hh_signal a;
+    unsigned char *b1;
+    size_t n1;
+    uint64_t lookups;
+
+    (void)state;
+    lw_defaults(&w);
+    w.pc.timeout_pct = 100 * HH_RATIO_SCALE;        /* the placement times out ... */
+    w.pc.book_lag = 40 * S;                         /* ... and the book hides it 40 s */
+    w.poll_every = 0;
+    lw_start(&w);
+    a = mksig(&w, "a", 0, HH_BUY, P(100), P(98), P(104), 0, 10);
+    lw_signal(&w, &a);
+    lw_tick(&w, 0, day0() + 1 * S, P(100), 100);
+    assert_int_equal(hh_tm_exec_stats(w.tm)->timeouts, 1);
+    hh_tm_stop(w.tm);
+    lookups = hh_paper_stats(w.paper)->lag_hidden;
+    assert_int_equal(lw_stop_wait(&w, 15 * S), 1);  /* past the 10 s grace: still unknown */
+    assert_true(hh_paper_stats(w.paper)->lag_hidden > lookups + 10);  /* looked up, often */
+    assert_int_equal(hh_paper_stats(w.paper)->placed, 1);            /* never again */
+    assert_string_equal(trade_state(&w, 0), "ENTERING");
+    /* the last checkpoint, and a start after the book lists it */
+    assert_int_equal(hh_tm_snapshot(w.tm, &b1, &n1), HH_OK);
+    hh_tm_free(w.tm);
+    hh_clock_advance(&w.clock, day0() + 60 * S);
+    lw_start_with(&w, w.paper);
+    assert_int_equal(hh_tm_restore(w.tm, b1, n1), HH_OK);
+    free(b1);
+    lw_poll(&w);                                    /* the startup reconciliation */
+    lw_tick(&w, 0, day0() + 61 * S, P(100.5), 100);
+    lw_tick(&w, 0, day0() + 62 * S, P(100.5), 100);
+    assert_int_equal(hh_tm_exec_stats(w.tm)->found, 1);
+    assert_int_equal(hh_paper_stats(w.paper)->dup_client_ids, 0);
+    assert_int_equal(paper_pos(&w, 0), 10);
+    assert_int_equal(hh_tm_position(w.tm, w.iid[0]), 10);
+    assert_no_violation(&w);
+    lw_free(&w);
+}
+
+/* halt while an entry's placement is of unknown outcome: it is looked up
+ * at once (not after the book's grace: it must not fill meanwhile), and
+ * cancelled once found — it does not stay working at the broker. */
+static void test_live_halt_cancels_unknown_entry_once_found(void **state)
+{
+    struct lw w = { 0 };
+    struct hh_signal a;
+
+    (void)state;
+    lw_defaults(&w);
+    w.pc.timeout_pct = 100 * HH_RATIO_SCALE;        /* the placement times out ... */
+    w.pc.book_lag = 3 * S;                          /* ... the book lists it 3 s later */
+    w.pc.latency = 20 * S;                          /* ... and it works a while */
+    w.poll_every = 0;
+    lw_start(&w);
+    a = mksig(&w, "a", 0, HH_BUY, P(100), P(98), P(104), 0, 10);
+    lw_signal(&w, &a);
+    lw_tick(&w, 0, day0() + 1 * S, P(100), 100);
+    assert_int_equal(hh_tm_exec_stats(w.tm)->timeouts, 1);
+    lw_advance(&w, day0() + 2500 * MS);            /* looked up once: not listed yet */
+    assert_true(hh_paper_stats(w.paper)->lag_hidden > 0);
+    hh_tm_kill(w.tm, HH_TM_HALT);
+    lw_advance(&w, day0() + 6 * S);
+    assert_int_equal(hh_tm_exec_stats(w.tm)->found, 1);    /* well within the 10 s grace */
+    lw_advance(&w, day0() + 40 * S);
+    assert_int_equal(paper_working(&w), 0);
+    assert_int_equal(paper_pos(&w, 0), 0);
+    assert_int_equal(hh_paper_stats(w.paper)->placed, 1);
+    assert_int_equal(hh_tm_in_flight(w.tm), 0);
+    assert_no_violation(&w);
+    lw_free(&w);
+}
+
+/* The instruments whose market data the engine needs (live: subscribed):
+ * a signal accepted but not yet arrived, a waiting or open trade — not one
+ * whose trade has closed. */
+static void test_live_market_needs(void **state)
+{
+    struct lw w = { 0 };
+    struct hh_signal a;
+    bool need[2];
+
+    (void)state;
+    lw_defaults(&w);
+    lw_start(&w);
+    memset(need, 0, sizeof need);
+    hh_tm_market_needs(w.tm, need, 2);
+    assert_false(need[0] || need[1]);
+    a = mksig(&w, "a", 0, HH_BUY, P(100), P(98), P(104), 0, 10);
+    a.received_at = day0() + 2 * S;                 /* arrives later */
+    assert_int_equal(hh_tm_accept(w.tm, &a, NULL, 0, 0), HH_OK);
+    assert_int_equal(hh_tm_pending(w.tm), 1);
+    hh_tm_market_needs(w.tm, need, 2);
+    assert_true(need[0]);
+    assert_false(need[1]);
+    lw_advance(&w, day0() + 3 * S);
+    assert_int_equal(hh_tm_arrive(w.tm), HH_OK);    /* arrived: waiting */
+    assert_int_equal(hh_tm_pending(w.tm), 0);
+    memset(need, 0, sizeof need);
+    hh_tm_market_needs(w.tm, need, 2);
+    assert_true(need[0]);
+    lw_tick(&w, 0, day0() + 4 * S, P(100), 100);    /* entered */
+    lw_tick(&w, 0, day0() + 5 * S, P(100.5), 100);
+    lw_tick(&w, 0, day0() + 6 * S, P(104), 100);    /* its target */
+    lw_tick(&w, 0, day0() + 7 * S, P(104), 100);
+    assert_int_equal(w.closed, 1);
+    memset(need, 0, sizeof need);
+    hh_tm_market_needs(w.tm, need, 2);
+    assert_false(need[0] || need[1]);
+    assert_no_violation(&w);
+    lw_free(&w);
+}
+
 /* The views the API publishes, and closing one trade on request. */
 static void test_live_views_and_exit_trade(void **state)
 {
@@ -1781,6 +1966,10 @@ int main(void)
         cmocka_unit_test(test_live_kill_pause_and_resume),
         cmocka_unit_test(test_live_kill_reduce),
         cmocka_unit_test(test_live_kill_halt_then_flatten),
+        cmocka_unit_test(test_live_stop_sends_no_entry),
+        cmocka_unit_test(test_live_stop_unknown_entry_never_placed_again),
+        cmocka_unit_test(test_live_halt_cancels_unknown_entry_once_found),
+        cmocka_unit_test(test_live_market_needs),
         cmocka_unit_test(test_live_views_and_exit_trade),
         cmocka_unit_test(test_scenario_3_breaker),
         cmocka_unit_test(test_scenario_7_one_slot),

@@ -594,6 +594,55 @@ static void test_hedges_sold_with_the_group(void **state)
     gw_free(&w);
 }
 
+/* A stopping engine (SIGTERM) enters nothing: a condor entering keeps its
+ * long legs, its short legs are not sent (not a refusal to roll back on:
+ * what is held is covered), and a waiting condor does not start. */
+static void test_stop_enters_no_leg(void **state)
+{
+    struct gw w = { 0 };
+    hh_time_t t = day0();
+    uint64_t placed;
+
+    (void)state;
+    gw_defaults(&w);
+    w.pc.latency = 1 * S;                    /* the longs fill a second after */
+    gw_start(&w);
+    gw_condor(&w, "ic-1", 1, 0, 0);
+    t = gw_round(&w, t, 1000);
+    assert_string_equal(gview(&w, 0).state, "ENTERING");
+    placed = hh_paper_stats(w.paper)->placed;
+    assert_int_equal(placed, 2);             /* the longs */
+    hh_tm_stop(w.tm);
+    gw_condor(&w, "ic-2", 1, 0, 0);
+    for (int r = 0; r < 8; r++)
+        t = gw_round(&w, t + 200 * MS, 1000);
+    assert_int_equal(bpos(&w, LPE), 75);
+    assert_int_equal(bpos(&w, LCE), 75);
+    assert_int_equal(bpos(&w, SPE), 0);
+    assert_int_equal(bpos(&w, SCE), 0);
+    assert_int_equal(hh_paper_stats(w.paper)->placed, placed);
+    assert_string_equal(gview(&w, 0).state, "ENTERING");
+    assert_string_equal(gview(&w, 1).state, "WAITING");
+    gw_free(&w);
+}
+
+/* A group needs the market data of its legs and of their underlying (its
+ * spot prices them). */
+static void test_market_needs_legs_and_underlying(void **state)
+{
+    struct gw w = { 0 };
+    bool need[NSYM] = { false };
+
+    (void)state;
+    gw_defaults(&w);
+    gw_start(&w);
+    gw_condor(&w, "ic-1", 1, 0, 0);
+    hh_tm_market_needs(w.tm, need, NSYM);
+    for (int k = 0; k < NSYM; k++)
+        assert_true(need[w.id[k]]);
+    gw_free(&w);
+}
+
 /* Issue 12, defect 7: with the breaker open, a new group is refused with
  * BROKER_UNAVAILABLE instead of queuing its legs. */
 static void test_no_group_starts_with_the_breaker_open(void **state)
@@ -990,6 +1039,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_hedge_leg_closed_by_hand_is_hedged),
         cmocka_unit_test(test_hedges_sold_with_the_group),
+        cmocka_unit_test(test_stop_enters_no_leg),
+        cmocka_unit_test(test_market_needs_legs_and_underlying),
         cmocka_unit_test(test_no_group_starts_with_the_breaker_open),
         cmocka_unit_test(test_broker_basket_margin),
         cmocka_unit_test(test_lagging_book_never_declares_an_order_gone),
