@@ -525,13 +525,15 @@ static void log_status(struct run *R, const struct hh_kafka_status *st)
     HH_JLOG(&R->log, h.up ? HH_LOG_INFO : HH_LOG_WARN, now_of(R), "kafka_status", NULL,
             "signals=%s%s%s topic=%s partitions=%d unassigned_s=%llu lag=%lld (%s) rate=%.0f/s "
             "fetched=%llu decided=%llu dlq_writes=%llu dlq_failed=%llu outbox_pending=%zu "
-            "events_sent=%llu consumer_errors=%llu paused=%s%s%s", h.up ? "UP" : "DOWN",
+            "events_sent=%llu consumer_errors=%llu commits=%llu commit_max_ms=%.1f "
+            "paused=%s%s%s", h.up ? "UP" : "DOWN",
             h.up ? "" : " why=", h.why, K->topic, st->nparts,
             (unsigned long long)st->unassigned_s, (long long)total, lag, st->rate,
             (unsigned long long)st->fetched, (unsigned long long)K->decided,
             (unsigned long long)K->dlq_written, (unsigned long long)K->dlq_failed,
             K->nob - K->obhead,
             (unsigned long long)K->events_sent, (unsigned long long)st->consumer_errors,
+            (unsigned long long)st->commits, (double)st->commit_max_ns / HH_NS_PER_MS,
             st->paused ? "yes" : "no",
             st->last_error[0] ? " last_error=" : "", st->last_error);
 }

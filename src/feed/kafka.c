@@ -310,6 +310,22 @@ static void assigned(struct hh_kafka *k, rd_kafka_topic_partition_list_t *pl)
  * committed that the group did not take).  With `late`, what failed is
  * kept to be committed after the next assignment (a group may refuse
  * commits while it rebalances). */
+/* A synchronous commit (the consumer's thread waits for the coordinator),
+ * timed: its waits are what the messages behind it wait. */
+static rd_kafka_resp_err_t timed_commit(struct hh_kafka *k, rd_kafka_topic_partition_list_t *pl)
+{
+    int64_t t0 = hh_feed__mono_ns();
+    rd_kafka_resp_err_t err = rd_kafka_commit(k->cons, pl, 0);
+    int64_t ns = hh_feed__mono_ns() - t0;
+
+    lock(k);
+    k->st.commits++;
+    if (ns > k->st.commit_max_ns)
+        k->st.commit_max_ns = ns;
+    unlock(k);
+    return err;
+}
+
 static void commit(struct hh_kafka *k, bool late)
 {
     rd_kafka_topic_partition_list_t *pl = rd_kafka_topic_partition_list_new(HH_KAFKA_MAX_PARTS);
@@ -328,7 +344,7 @@ static void commit(struct hh_kafka *k, bool late)
         k->committed[i] = k->st.parts[i].consumed;
     }
     unlock(k);
-    if (n && (err = rd_kafka_commit(k->cons, pl, 0))) {
+    if (n && (err = timed_commit(k, pl))) {
         lock(k);
         note_error(k, "commit (advisory) failed", rd_kafka_err2str(err));
         for (int j = 0; j < n; j++)

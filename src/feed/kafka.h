@@ -170,6 +170,8 @@ struct hh_kafka_status {
     struct hh_kafka_part parts[HH_KAFKA_MAX_PARTS];
     uint64_t produced, produce_failed;   /* delivery reports */
     uint64_t consumer_errors;      /* errors the consumer reported (retried) */
+    uint64_t commits;              /* periodic (advisory) offset commits */
+    int64_t commit_max_ns;         /* the longest one waited, ns */
     char last_error[160];
 };
 
