@@ -180,10 +180,17 @@ struct sqlite_store {
     _Atomic bool ck_alive;         /* its connection is open and serving */
     int ck_last;                   /* writer: WAL pages at the last request */
     _Atomic uint64_t checkpoints;
+    _Atomic uint64_t truncations;  /* writer: WAL checkpointed whole and truncated */
 };
 
 /* WAL pages after which a checkpoint is asked for (SQLite's default). */
 #define CKPT_PAGES 1000
+
+/* WAL pages at which the writer itself checkpoints it all and truncates it.
+ * Under a steady stream of commits the checkpointer's PASSIVE checkpoints
+ * never catch the WAL's end, and the WAL only restarts after one does: it
+ * would grow for the whole run. */
+#define WAL_TRUNCATE_PAGES (8 * CKPT_PAGES)
 
 /* ---- binding helpers --------------------------------------------------------------- */
 
@@ -662,6 +669,16 @@ static int wal_hook(void *ctx, sqlite3 *db, const char *name, int pages)
      * first commit after a complete checkpoint restarts it. */
     if (pages < w->ck_last)
         w->ck_last = 0;
+    if (pages >= WAL_TRUNCATE_PAGES) {
+        /* waits (busy timeout) for the checkpointer and readers: most of
+         * the WAL is in the file already, what is left is copied here */
+        if (sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL) ==
+            SQLITE_OK) {
+            atomic_fetch_add(&w->truncations, 1);
+            w->ck_last = 0;
+        }
+        return SQLITE_OK;
+    }
     if (pages - w->ck_last < CKPT_PAGES)
         return SQLITE_OK;
     w->ck_last = pages;
@@ -680,9 +697,16 @@ static void *checkpointer_main(void *arg)
 {
     struct sqlite_store *w = arg;
     sqlite3 *db = NULL;
+    int log, done;
 
-    if (hh_store__connect(w->path, false, true, w->opts.busy_timeout_ms, &db, NULL) != HH_OK)
+    /* A connection opens the file lazily: until it has read the database
+     * once it is not in WAL mode, and its checkpoints do nothing (they
+     * return SQLITE_OK with -1 frames: the WAL grew for the whole run). */
+    if (hh_store__connect(w->path, false, true, w->opts.busy_timeout_ms, &db, NULL) != HH_OK ||
+        sqlite3_exec(db, "SELECT count(*) FROM sqlite_master", NULL, NULL, NULL) != SQLITE_OK) {
+        sqlite3_close(db);
         return NULL;                      /* the writer checkpoints itself */
+    }
     atomic_store(&w->ck_alive, true);
     pthread_mutex_lock(&w->ck_mu);
     for (;;) {
@@ -693,8 +717,9 @@ static void *checkpointer_main(void *arg)
         w->ck_want = false;
         pthread_mutex_unlock(&w->ck_mu);
         /* Busy or failed: the WAL just grows until the next attempt. */
-        if (sqlite3_wal_checkpoint_v2(db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL) ==
-            SQLITE_OK)
+        if (sqlite3_wal_checkpoint_v2(db, NULL, SQLITE_CHECKPOINT_PASSIVE, &log, &done) ==
+                SQLITE_OK &&
+            done > 0)
             atomic_fetch_add(&w->checkpoints, 1);
         pthread_mutex_lock(&w->ck_mu);
     }
@@ -991,6 +1016,7 @@ static void sq_stats(struct hh_store *st, struct hh_store_stats *out)
     out->transactions = atomic_load(&w->transactions);
     out->max_group = atomic_load(&w->max_group);
     out->checkpoints = atomic_load(&w->checkpoints);
+    out->wal_truncations = atomic_load(&w->truncations);
 }
 
 /* Free what the opener built (the thread is not running). */

@@ -438,7 +438,10 @@ struct hh_store_stats {
     uint64_t transactions;         /* COMMITs */
     uint64_t max_group;            /* most records in one transaction */
     uint64_t producer_waits;       /* times a producer blocked on a full queue */
-    uint64_t checkpoints;          /* WAL checkpoints by the checkpointer */
+    uint64_t checkpoints;          /* WAL checkpoints by the checkpointer that
+                                      copied pages into the database file */
+    uint64_t wal_truncations;      /* the WAL checkpointed whole and truncated
+                                      by the writer (at 8,000 pages) */
 };
 
 struct hh_store;

@@ -442,6 +442,52 @@ static void test_backpressure_never_drops(void **state)
     assert_int_equal(verify(path).count, 6000);
 }
 
+/* While the store is open, the WAL is copied into the database file (the
+ * checkpointer's PASSIVE checkpoints take effect) and, past 8,000 pages,
+ * checkpointed whole and truncated: a long run's WAL does not grow
+ * without bound. */
+static void test_wal_checkpointed_while_open(void **state)
+{
+    static char raw[3000];
+    char path[512], wal[530];
+    struct hh_store *st;
+    struct hh_store_stats stats;
+    struct hh_diag d = { { 0 } };
+    struct stat sb;
+
+    (void)state;
+    memset(raw, 'x', sizeof raw - 1);
+    db_path(path, sizeof path, "walckpt.db");
+    st = open_ok(path, NULL);
+    for (int i = 0; i < 12000; i++) {
+        char id[32];
+        struct hh_store_signal s = { .signal_id = id, .line = (uint64_t)i + 1, .raw = raw,
+                                     .received_at = T0, .accepted = true,
+                                     .decided_at = T0 };
+
+        snprintf(id, sizeof id, "w%d", i);
+        assert_int_equal(hh_store_put_signal(st, &s, 0), HH_OK);
+        if (i % 20 == 19)
+            assert_int_equal(hh_store_flush(st, &d), HH_OK);
+    }
+    assert_int_equal(hh_store_flush(st, &d), HH_OK);
+    /* the checkpointer is woken per 1000 WAL pages; give it a moment */
+    for (int k = 0; k < 200; k++) {
+        hh_store_stats(st, &stats);
+        if (stats.checkpoints > 0)
+            break;
+        usleep(10000);
+    }
+    assert_true(stats.checkpoints > 0);
+    assert_int_equal(stat(path, &sb), 0);
+    assert_true(sb.st_size > 16 * 1024 * 1024);   /* most of 12000 rows of 3 kB */
+    assert_true(stats.wal_truncations > 0);
+    snprintf(wal, sizeof wal, "%s-wal", path);
+    assert_int_equal(stat(wal, &sb), 0);
+    assert_true(sb.st_size < 36 * 1024 * 1024);     /* < 8,000 pages and a margin */
+    close_ok(st);
+}
+
 static void test_invalid_record_refused(void **state)
 {
     char path[512];
@@ -1127,6 +1173,7 @@ int main(void)
         cmocka_unit_test(test_roundtrip),
         cmocka_unit_test(test_acks_after_commit_in_order),
         cmocka_unit_test(test_backpressure_never_drops),
+        cmocka_unit_test(test_wal_checkpointed_while_open),
         cmocka_unit_test(test_invalid_record_refused),
         cmocka_unit_test(test_chain_continues_across_reopen),
         cmocka_unit_test(test_one_writer_per_database),
