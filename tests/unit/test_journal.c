@@ -377,6 +377,20 @@ static void state_hash(const struct hh_tm *tm, char out[65])
     "substr((SELECT b FROM s), 9 + 32 * (k + 1), 32) FROM m "                          \
     "WHERE 9 + 32 * (k + 1) < (SELECT length(b) FROM s)) "
 
+/* Only the latest checkpoint keeps its state (a manifest), and the chunks
+ * stored are exactly the ones it names. */
+static void assert_chunks_exact(const char *path)
+{
+    sqlite3 *db = db_open(path);
+
+    assert_int_equal(q_int(db, "SELECT count(*) FROM checkpoints WHERE length(state) > 0"), 1);
+    assert_int_equal(q_int(db, MANIFEST_CTE "SELECT count(*) FROM checkpoint_chunks WHERE sha "
+                           "NOT IN (SELECT d FROM m)"), 0);
+    assert_int_equal(q_int(db, MANIFEST_CTE "SELECT count(*) FROM m WHERE d NOT IN "
+                           "(SELECT sha FROM checkpoint_chunks)"), 0);
+    sqlite3_close(db);
+}
+
 static void test_records(void **state)
 {
     struct env *e = env_new("records.db");
@@ -474,15 +488,10 @@ static void test_records(void **state)
     s = q_dump(db, "SELECT state_hash FROM checkpoints ORDER BY seq DESC, id DESC LIMIT 1");
     assert_int_equal(strncmp(s, hash, 64), 0);
     free(s);
-    /* only the latest keeps its state (a manifest): the chunks stored are
-     * exactly the ones it names, and they hash to its state hash */
-    assert_int_equal(q_int(db, "SELECT count(*) FROM checkpoints WHERE length(state) > 0"), 1);
+    /* the latest keeps its state, its chunks hash to its state hash */
+    assert_chunks_exact(e->db);
     assert_int_equal(q_int(db, "SELECT id FROM checkpoints WHERE length(state) > 0"),
                      q_int(db, "SELECT id FROM checkpoints ORDER BY seq DESC, id DESC LIMIT 1"));
-    assert_int_equal(q_int(db, MANIFEST_CTE "SELECT count(*) FROM checkpoint_chunks WHERE sha "
-                           "NOT IN (SELECT d FROM m)"), 0);
-    assert_int_equal(q_int(db, MANIFEST_CTE "SELECT count(*) FROM m WHERE d NOT IN "
-                           "(SELECT sha FROM checkpoint_chunks)"), 0);
     assert_true(q_int(db, "SELECT count(*) FROM checkpoint_chunks") > 3);
     {
         sqlite3_stmt *st;
@@ -513,18 +522,6 @@ static void test_records(void **state)
 static uint64_t ckpt_bytes(struct env *e)
 {
     return hh_journal_stats(e->p)->checkpoint_bytes;
-}
-
-static void assert_chunks_exact(const char *path)
-{
-    sqlite3 *db = db_open(path);
-
-    assert_int_equal(q_int(db, "SELECT count(*) FROM checkpoints WHERE length(state) > 0"), 1);
-    assert_int_equal(q_int(db, MANIFEST_CTE "SELECT count(*) FROM checkpoint_chunks WHERE sha "
-                           "NOT IN (SELECT d FROM m)"), 0);
-    assert_int_equal(q_int(db, MANIFEST_CTE "SELECT count(*) FROM m WHERE d NOT IN "
-                           "(SELECT sha FROM checkpoint_chunks)"), 0);
-    sqlite3_close(db);
 }
 
 static void tamper(const char *path, const char *sql)
