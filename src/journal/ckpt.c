@@ -100,7 +100,6 @@ static int name_chunk(struct ckpt *k, const unsigned char *base, size_t i, ptrdi
         *shift = (y - k->prev.ch) - (ptrdiff_t)i;
     }
     memcpy(x->sha, y->sha, sizeof x->sha);
-    k->reused++;
     return HH_OK;
 }
 
@@ -140,7 +139,7 @@ static int cut_and_name(struct ckpt *k)
 
 static int root_of(const struct ckpt *k, char root[HH_DIGEST_HEX])
 {
-    return hh_digest_hex(k->manifest + MAGIC_LEN, k->lenmanifest - MAGIC_LEN, root);
+    return hh_journal_manifest_hash(k->manifest + MAGIC_LEN, k->cur.n, root);
 }
 
 /* prev := cur, indexed. */

@@ -56,7 +56,6 @@ struct ckpt {
     bool sha_ready;
     unsigned char *manifest;       /* the last checkpoint's (magic + digests) */
     size_t lenmanifest, capmanifest;
-    uint64_t reused;               /* chunks named without hashing (statistics) */
 };
 
 /* Strings of one step, in fixed blocks (pointers stay valid while it grows). */
