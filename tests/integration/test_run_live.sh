@@ -53,6 +53,13 @@ stop_run() {
     if [ -n "$RPID" ]; then kill -TERM "$RPID" 2>/dev/null; wait "$RPID" 2>/dev/null; fi
     RPID=
 }
+# start_run CONFIG SIGNALS DB LOG: `run --mode live` in the background
+# (its pid in RPID), its clock starting now, its log appended to LOG
+start_run() {
+    "$HH" run --config "$1" --mode live --signals "$2" --db "$3" \
+        --clock-start "$(now_at)" 2>> "$4" &
+    RPID=$!
+}
 stop_server() {
     if [ -n "$SPID" ]; then kill "$SPID" 2>/dev/null; wait "$SPID" 2>/dev/null; fi
     SPID=
@@ -188,9 +195,7 @@ config c.yaml
 : > sig.jsonl
 for k in 1 2 3 4; do target_sig sig.jsonl; done
 stop_sig sig.jsonl
-"$HH" run --config c.yaml --mode live --signals sig.jsonl --db live.db \
-    --clock-start "$(now_at)" 2> run.log &
-RPID=$!
+start_run c.yaml sig.jsonl live.db run.log
 until_log run.log '"trade_closed"' 200
 ok_closed=$?
 for k in 1 2 3 4 5 6; do target_sig sig.jsonl; sleep 0.7; done
@@ -274,9 +279,7 @@ config c.yaml
 : > fl.jsonl
 sig fl.jsonl RELIANCE 2952.00 2900.00 "2990.00" 2
 sig fl.jsonl INFY 1502.00 1450.00 "1590.00" 3
-"$HH" run --config c.yaml --mode live --signals fl.jsonl --db fl.db \
-    --clock-start "$(now_at)" 2> fl.log &
-RPID=$!
+start_run c.yaml fl.jsonl fl.db fl.log
 i=0
 while [ $i -lt 100 ] && [ "$(ks_positions | wc -l)" -lt 2 ]; do sleep 0.1; i=$((i + 1)); done
 equals "two positions open at Kite" 2 "$(ks_positions | wc -l)"
@@ -299,18 +302,15 @@ kills=0
 while [ $kills -lt 6 ]; do
     target_sig cr.jsonl; target_sig cr.jsonl
     [ $((kills % 2)) -eq 0 ] && stop_sig cr.jsonl
-    "$HH" run --config c.yaml --mode live --signals cr.jsonl --db cr.db \
-        --clock-start "$(now_at)" 2>> cr.log &
-    pid=$!
+    start_run c.yaml cr.jsonl cr.db cr.log
+    pid=$RPID
     r=$(( (r * 1103515245 + 12345) % 2147483648 ))
     sleep "$(awk -v m=$((300 + r % 2500)) 'BEGIN { printf "%.3f", m / 1000 }')"
     kill -9 "$pid" 2>/dev/null
     wait "$pid" 2>/dev/null
     kills=$((kills + 1))
 done
-"$HH" run --config c.yaml --mode live --signals cr.jsonl --db cr.db \
-    --clock-start "$(now_at)" 2> final.log &
-RPID=$!
+start_run c.yaml cr.jsonl cr.db final.log
 sleep 6
 quiesce cr.db
 stop_run
@@ -326,9 +326,7 @@ if ! cmp -s ks.pos engine.pos; then
     # what the kills left at Kite: one more (halted) start must converge
     echo "# positions differ after the last run; one more halted start to reconcile:"
     diff ks.pos engine.pos | sed 's/^/#   /'
-    "$HH" run --config c.yaml --mode live --signals cr.jsonl --db cr.db \
-        --clock-start "$(now_at)" 2>> cr.log &
-    RPID=$!
+    start_run c.yaml cr.jsonl cr.db cr.log
     sleep 4
     stop_run
     ks_positions > ks.pos
@@ -366,9 +364,7 @@ config c.yaml
 : > st.jsonl
 sig st.jsonl RELIANCE 2952.00 2900.00 "2990.00" 1
 sig st.jsonl INFY 1503.00 1450.00 "1590.00" 1
-"$HH" run --config c.yaml --mode live --signals st.jsonl --db st.db \
-    --clock-start "$(now_at)" 2> st.log &
-RPID=$!
+start_run c.yaml st.jsonl st.db st.log
 until_log st.log 'PLACE_UNKNOWN' 150
 t_unknown=$(ms)
 kill -TERM "$RPID"
@@ -388,9 +384,7 @@ equals "... never placed twice" '"dup_tags":[]' "$(check_json | grep -o '"dup_ta
 ctl fault "place_timeout=0" > /dev/null
 ctl fault "book_lag_ms=0" > /dev/null
 while [ $(( $(ms) - t_unknown )) -lt 21000 ]; do sleep 0.2; done
-"$HH" run --config c.yaml --mode live --signals st.jsonl --db st.db \
-    --clock-start "$(now_at)" 2> st2.log &
-RPID=$!
+start_run c.yaml st.jsonl st.db st2.log
 until_log st2.log 'PLACE_FOUND' 100
 contains "the next start finds it by its tag" st2.log 'PLACE_FOUND'
 sleep 2
@@ -415,9 +409,7 @@ config h.yaml
 sed -i 's/reconcile: {poll_s: 1}/reconcile: {poll_s: 12}/' h.yaml
 : > h.jsonl
 sig h.jsonl RELIANCE 2952.00 2900.00 "2990.00" 1
-"$HH" run --config h.yaml --mode live --signals h.jsonl --db h.db \
-    --clock-start "$(now_at)" 2> h.log &
-RPID=$!
+start_run h.yaml h.jsonl h.db h.log
 until_log h.log 'PLACE_UNKNOWN' 150
 "$HH" kill --db h.db --action halt --reason "test" > /dev/null
 until_log h.log 'PLACE_FOUND' 100
@@ -441,9 +433,7 @@ config sub.yaml
 sed -i 's/market_data: {kind: kite}/market_data: {kind: kite, symbols: [INFY]}/' sub.yaml
 : > sub.jsonl
 sig sub.jsonl RELIANCE 2952.00 2940.00 "2955.00" 1
-"$HH" run --config sub.yaml --mode live --signals sub.jsonl --db sub.db \
-    --clock-start "$(now_at)" 2> sub.log &
-RPID=$!
+start_run sub.yaml sub.jsonl sub.db sub.log
 until_log sub.log '"trade_closed"' 200
 sleep 1
 stop_run

@@ -930,6 +930,19 @@ static void test_live_nothing_sent_before_durable(void **state)
 
 static void snapshot_hash(struct hh_tm *tm, unsigned char **blob, size_t *len);
 
+/* The engine restarts from its snapshot, the broker (paper) going on. */
+static void lw_restart(struct lw *w)
+{
+    unsigned char *b;
+    size_t n;
+
+    assert_int_equal(hh_tm_snapshot(w->tm, &b, &n), HH_OK);
+    hh_tm_free(w->tm);
+    lw_start_with(w, w->paper);
+    assert_int_equal(hh_tm_restore(w->tm, b, n), HH_OK);
+    free(b);
+}
+
 /* Working orders at the paper broker. */
 static int paper_working(struct lw *w)
 {
@@ -1009,8 +1022,6 @@ static void test_live_kill_halt_then_flatten(void **state)
 {
     struct lw w = { 0 };
     struct hh_signal s;
-    unsigned char *b1;
-    size_t n1;
     int sent;
 
     (void)state;
@@ -1031,11 +1042,7 @@ static void test_live_kill_halt_then_flatten(void **state)
     assert_int_equal(w.sent, sent);
     assert_int_equal(paper_pos(&w, 0), 10);
     /* a restart keeps it halted */
-    snapshot_hash(w.tm, &b1, &n1);
-    hh_tm_free(w.tm);
-    lw_start_with(&w, w.paper);
-    assert_int_equal(hh_tm_restore(w.tm, b1, n1), HH_OK);
-    free(b1);
+    lw_restart(&w);
     assert_int_equal(hh_tm_trading(w.tm), HH_TRADING_HALTED);
     lw_tick(&w, 0, day0() + 6 * S, P(95), 100);
     assert_int_equal(w.sent, sent);
@@ -1125,8 +1132,6 @@ static void test_live_stop_unknown_entry_never_placed_again(void **state)
 {
     struct lw w = { 0 };
     struct hh_signal a;
-    unsigned char *b1;
-    size_t n1;
     uint64_t lookups;
 
     (void)state;
@@ -1146,12 +1151,8 @@ static void test_live_stop_unknown_entry_never_placed_again(void **state)
     assert_int_equal(hh_paper_stats(w.paper)->placed, 1);            /* never again */
     assert_string_equal(trade_state(&w, 0), "ENTERING");
     /* the last checkpoint, and a start after the book lists it */
-    assert_int_equal(hh_tm_snapshot(w.tm, &b1, &n1), HH_OK);
-    hh_tm_free(w.tm);
     hh_clock_advance(&w.clock, day0() + 60 * S);
-    lw_start_with(&w, w.paper);
-    assert_int_equal(hh_tm_restore(w.tm, b1, n1), HH_OK);
-    free(b1);
+    lw_restart(&w);
     lw_poll(&w);                                    /* the startup reconciliation */
     lw_tick(&w, 0, day0() + 61 * S, P(100.5), 100);
     lw_tick(&w, 0, day0() + 62 * S, P(100.5), 100);
