@@ -45,9 +45,10 @@
  * (hh_tm_stop: entries decided and unsent are withdrawn; exits go on), send
  * what is queued, wait (live, at most 15 s) for what is in flight — orders
  * of unknown outcome looked up by tag, cancels confirmed —, poll the broker
- * once more, write the final checkpoint and the outputs, exit 0.  SIGHUP never stops the run; SIGPIPE is ignored (a closed log
- * pipe).  The end of the market data ends the run the same way, once the
- * accepted signals have arrived and the day's timers have run.
+ * once more, write the final checkpoint and the outputs, exit 0.  SIGHUP
+ * never stops the run; SIGPIPE is ignored (a closed log pipe).  The end of
+ * the market data ends the run the same way, once the accepted signals have
+ * arrived and the day's timers have run.
  *
  * Exit codes: 0 done; 1 the run failed (the database failed: never trade
  * without memory; the broker out of reach at the start); 2 bad usage,
@@ -755,7 +756,6 @@ static int write_outputs(struct run *R)
         .ticks = es->ticks, .bars = es->bars, .out_of_session = es->out_of_session,
         .groups = R->groups, .elapsed = 0,
     };
-
 
     if (!R->o || hh_out_finish(R->o, &s, NULL, &R->d) == HH_OK)
         return HH_OK;

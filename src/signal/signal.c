@@ -8,8 +8,13 @@
  * validating, one reusable tokener).  Both roads yield the same values
  * (struct hh_sig__val), checked byte for byte by the tests and the fuzz
  * target; then a series of passes in the reason-code order of SPEC §4.
- * Each pass looks at every field it concerns before the next pass starts, so the reason reported is always the earliest code that applies
- * (a NaN entry together with a boolean stop is BAD_TYPE, not NOT_FINITE).
+ * Each pass looks at every field it concerns before the next pass starts,
+ * so the reason reported is always the earliest code that applies (a NaN
+ * entry together with a boolean stop is BAD_TYPE, not NOT_FINITE).
+ *
+ * Map (sections marked in the file): rejections; the validator; one line's
+ * fields; field parsers (the BAD_TYPE pass); the passes in reason-code
+ * order; parsing (gate + json-c, or the fast scanner) and the entry points.
  *
  * Numbers never go through double.  A real-number token's exact text is
  * kept by json-c (json_object_new_double_s stores it as the object's
