@@ -32,11 +32,14 @@ static bool before(const struct hh_ev_key *a, const struct hh_ev_key *b)
     return hh_ev_cmp(a, b) < 0;
 }
 
+/* The keys are compared where the peeks wrote them, never copied: a copy
+ * read back at once stalls on the store it follows (a tenth of a replay's
+ * core time went there). */
 int hh_loop_run(struct hh_loop *L)
 {
     while (!(L->stopped && L->stopped(L->ctx))) {
-        struct hh_ev_key key[HH_LOOP_SOURCES_MAX], best_key = KEY_MAX, pend = KEY_MAX;
-        struct hh_ev_key bound = KEY_MAX;
+        struct hh_ev_key key[HH_LOOP_SOURCES_MAX];
+        const struct hh_ev_key *best_key = &KEY_MAX, *pend = &KEY_MAX, *bound = &KEY_MAX;
         enum hh_src_state st[HH_LOOP_SOURCES_MAX];
         int best = -1, rc;
         bool pending = false;
@@ -45,26 +48,26 @@ int hh_loop_run(struct hh_loop *L)
             st[i] = L->src[i].ops->peek(L->src[i].impl, &key[i]);
             if (st[i] == HH_SRC_PENDING) {
                 pending = true;
-                if (before(&key[i], &pend))
-                    pend = key[i];
-            } else if (st[i] == HH_SRC_READY && (best < 0 || before(&key[i], &best_key))) {
+                if (before(&key[i], pend))
+                    pend = &key[i];
+            } else if (st[i] == HH_SRC_READY && (best < 0 || before(&key[i], best_key))) {
                 best = i;
-                best_key = key[i];
+                best_key = &key[i];
             }
         }
         if (best < 0 && !pending)
             return HH_OK;
-        if (best < 0 || (pending && !before(&best_key, &pend))) {
+        if (best < 0 || (pending && !before(best_key, pend))) {
             if (!L->wait)
                 return HH_ESTATE;
-            L->wait(L->ctx, best < 0 ? NULL : &best_key);
+            L->wait(L->ctx, best < 0 ? NULL : best_key);
             continue;
         }
         for (int i = 0; i < L->n; i++)
-            if (i != best && st[i] != HH_SRC_END && before(&key[i], &bound))
-                bound = key[i];
+            if (i != best && st[i] != HH_SRC_END && before(&key[i], bound))
+                bound = &key[i];
         L->takes++;
-        if ((rc = L->src[best].ops->take(L->src[best].impl, &bound)))
+        if ((rc = L->src[best].ops->take(L->src[best].impl, bound)))
             return rc;
     }
     return HH_OK;

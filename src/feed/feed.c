@@ -55,10 +55,15 @@ void hh_feed_hub_free(struct hh_feed_hub *h)
     free(h);
 }
 
+/* The core announces its sleep (sleeping, then woken read, both sequentially
+ * consistent) so that a lazy waker either is seen or sees it; the wake it
+ * took is cleared and the fence after makes what that waker published
+ * visible to the core's next look at its queues. */
 void hh_feed_hub_wait(struct hh_feed_hub *h, int64_t max_ns)
 {
     pthread_mutex_lock(&h->mu);
-    if (!h->woken) {
+    atomic_store(&h->sleeping, true);
+    if (!atomic_load(&h->woken)) {
         if (max_ns < 0) {
             pthread_cond_wait(&h->core, &h->mu);
         } else {
@@ -72,15 +77,29 @@ void hh_feed_hub_wait(struct hh_feed_hub *h, int64_t max_ns)
             pthread_cond_timedwait(&h->core, &h->mu, &ts);
         }
     }
-    h->woken = false;
+    atomic_store(&h->sleeping, false);
+    atomic_store(&h->woken, false);
+    atomic_thread_fence(memory_order_seq_cst);
     pthread_mutex_unlock(&h->mu);
 }
 
 /* Under the hub's lock. */
 void hh_feed__wake_locked(struct hh_feed_hub *h)
 {
-    h->woken = true;
+    atomic_store(&h->woken, true);
     pthread_cond_signal(&h->core);
+}
+
+void hh_feed__wake_lazy(struct hh_feed_hub *h)
+{
+    atomic_thread_fence(memory_order_seq_cst);   /* the item published before the looks */
+    if (!atomic_load_explicit(&h->woken, memory_order_relaxed))
+        atomic_store(&h->woken, true);
+    if (!atomic_load(&h->sleeping))
+        return;
+    pthread_mutex_lock(&h->mu);
+    pthread_cond_signal(&h->core);
+    pthread_mutex_unlock(&h->mu);
 }
 
 void hh_feed_hub_wake(struct hh_feed_hub *h)

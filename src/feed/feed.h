@@ -142,10 +142,8 @@ struct hh_feed_replay;
 
 int hh_feed_replay_start(struct hh_feed_hub *h, const struct hh_feed_replay_opts *o,
                          struct hh_feed_replay **out);
-/* The core: the next item (1), or 0 when none is queued yet; peek leaves
- * it queued. */
+/* The core: the next item (1), or 0 when none is queued yet (no lock taken). */
 int hh_feed_replay_pop(struct hh_feed_replay *f, struct hh_feed_md *out);
-int hh_feed_replay_peek(struct hh_feed_replay *f, struct hh_feed_md *out);
 /* The time of the last row pushed, or HH_TIME_NONE before the first. */
 hh_time_t hh_feed_replay_last(struct hh_feed_replay *f);
 /* A lower bound of the next item's time: the last row's, or the last clock

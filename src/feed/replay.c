@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 
 #define MD_RING 4096
+#define PUBLISH_EVERY 32           /* rows written before they are made visible */
 #define CLOCK_EVERY (50 * HH_NS_PER_MS)
 #define CHECK_EVERY 256            /* rows between two looks at the path (speed 0) */
 #define SETTLE_STEP (20 * HH_NS_PER_MS)   /* a rotated file: looks at its size ... */
@@ -34,10 +35,11 @@ struct hh_feed_replay {
     char path[1024];
     pthread_t thread;
     bool started;
-    hh_time_t last;                /* under hub->mu: time of the last row pushed */
-    hh_time_t bound;               /* under hub->mu: ... or clock item, the later */
+    _Atomic hh_time_t last;        /* time of the last row published */
+    _Atomic hh_time_t bound;       /* ... or clock item, the later */
+    hh_time_t last_written, bound_written;   /* the same, of items written (the thread's) */
     struct hh_feed_md slots[MD_RING];
-    struct hh_feed__ring ring;     /* over slots, under hub->mu */
+    struct hh_feed__spsc ring;     /* over slots: the thread pushes, the core pops */
     /* the file being read (the thread's) */
     struct hh_md_reader *md;
     dev_t dev;
@@ -48,20 +50,41 @@ struct hh_feed_replay {
     hh_time_t t0, last_clock;
 };
 
+/* Make the items written visible, then their times (the core reading a
+ * bound finds every row before it queued). */
+static void publish(struct hh_feed_replay *f)
+{
+    hh_feed__spsc_publish(f->hub, &f->ring);
+    atomic_store_explicit(&f->last, f->last_written, memory_order_release);
+    atomic_store_explicit(&f->bound, f->bound_written, memory_order_release);
+}
+
+static bool is_row(enum hh_feed_md_kind k)
+{
+    return k != HH_FEED_CLOCK && k != HH_FEED_MD_END && k != HH_FEED_MD_NEW_FILE &&
+           k != HH_FEED_MD_ROTATED;
+}
+
+/* Queue an item: rows are published by PUBLISH_EVERY, or before the thread
+ * sleeps (flush), anything else at once. */
 static bool push(struct hh_feed_replay *f, const struct hh_feed_md *it)
 {
-    struct hh_feed_hub *h = f->hub;
-    bool ok;
+    if (!hh_feed__spsc_put(f->hub, &f->ring, it))
+        return false;
+    if (is_row(it->kind))
+        f->last_written = f->bound_written = it->t;
+    else if (it->kind == HH_FEED_CLOCK && it->t > f->last_written)
+        f->bound_written = it->t;
+    if (!is_row(it->kind) || hh_feed__spsc_unpublished(&f->ring) >= PUBLISH_EVERY)
+        publish(f);
+    return true;
+}
 
-    pthread_mutex_lock(&h->mu);
-    ok = hh_feed__ring_push(h, &f->ring, it);
-    if (ok && it->kind != HH_FEED_CLOCK && it->kind != HH_FEED_MD_END &&
-        it->kind != HH_FEED_MD_NEW_FILE && it->kind != HH_FEED_MD_ROTATED)
-        f->last = f->bound = it->t;
-    else if (ok && it->kind == HH_FEED_CLOCK && it->t > f->last)
-        f->bound = it->t;
-    pthread_mutex_unlock(&h->mu);
-    return ok;
+/* Before the thread waits: what it wrote is visible. */
+static void flush(struct hh_feed_replay *f)
+{
+    if (hh_feed__spsc_unpublished(&f->ring))
+        publish(f);
 }
 
 /* Is the path another file now (replaced: another inode), or shorter than
@@ -104,8 +127,9 @@ static enum pace_rc pace(struct hh_feed_replay *f, hh_time_t t, bool between)
 
         if (wait <= 0)
             return PACE_GO;
-        if (hh_feed__ring_stopping(f->hub, &f->ring))
+        if (hh_feed__spsc_stopping(&f->ring))
             return PACE_STOP;
+        flush(f);
         hh_feed__sleep_ns(wait < CLOCK_EVERY ? wait : CLOCK_EVERY);
         if (between && rotated(f))
             return PACE_ROTATED;
@@ -218,8 +242,9 @@ static void settle(struct hh_feed_replay *f)
     int64_t start = hh_feed__mono_ns(), still_since = start;
     off_t last = -1;
 
+    flush(f);
     while (hh_feed__mono_ns() - start < SETTLE_MAX &&
-           !hh_feed__ring_stopping(f->hub, &f->ring)) {
+           !hh_feed__spsc_stopping(&f->ring)) {
         struct stat st;
         off_t size = stat(f->path, &st) == 0 ? st.st_size : -1;
 
@@ -277,17 +302,21 @@ static void *replay_main(void *arg)
 int hh_feed_replay_start(struct hh_feed_hub *h, const struct hh_feed_replay_opts *o,
                          struct hh_feed_replay **out)
 {
-    struct hh_feed_replay *f = calloc(1, sizeof *f);
+    /* aligned as declared: the ring's indices each on a cache line of their
+     * own (calloc's 16 bytes would put them wherever the heap happens to) */
+    struct hh_feed_replay *f = aligned_alloc(_Alignof(struct hh_feed_replay), sizeof *f);
 
     *out = NULL;
     if (!f)
         return HH_ENOMEM;
+    memset(f, 0, sizeof *f);
     f->hub = h;
-    hh_feed__ring_init(&f->ring, f->slots, sizeof f->slots[0], MD_RING);
+    hh_feed__spsc_init(&f->ring, f->slots, sizeof f->slots[0], MD_RING);
     f->o = *o;
     snprintf(f->path, sizeof f->path, "%s", o->path);
-    f->last = HH_TIME_NONE;
-    f->bound = HH_TIME_NONE;
+    atomic_init(&f->last, HH_TIME_NONE);
+    atomic_init(&f->bound, HH_TIME_NONE);
+    f->last_written = f->bound_written = HH_TIME_NONE;
     f->t0 = HH_TIME_NONE;
     f->last_clock = HH_TIME_NONE;
     if (pthread_create(&f->thread, NULL, replay_main, f)) {
@@ -301,49 +330,24 @@ int hh_feed_replay_start(struct hh_feed_hub *h, const struct hh_feed_replay_opts
 
 int hh_feed_replay_pop(struct hh_feed_replay *f, struct hh_feed_md *out)
 {
-    int got;
-
-    pthread_mutex_lock(&f->hub->mu);
-    got = hh_feed__ring_pop(f->hub, &f->ring, out);
-    pthread_mutex_unlock(&f->hub->mu);
-    return got;
-}
-
-int hh_feed_replay_peek(struct hh_feed_replay *f, struct hh_feed_md *out)
-{
-    int got;
-
-    pthread_mutex_lock(&f->hub->mu);
-    got = hh_feed__ring_peek(&f->ring, out);
-    pthread_mutex_unlock(&f->hub->mu);
-    return got;
-}
-
-static hh_time_t locked_read(struct hh_feed_replay *f, const hh_time_t *t)
-{
-    hh_time_t v;
-
-    pthread_mutex_lock(&f->hub->mu);
-    v = *t;
-    pthread_mutex_unlock(&f->hub->mu);
-    return v;
+    return hh_feed__spsc_pop(f->hub, &f->ring, out);
 }
 
 hh_time_t hh_feed_replay_last(struct hh_feed_replay *f)
 {
-    return locked_read(f, &f->last);
+    return atomic_load_explicit(&f->last, memory_order_acquire);
 }
 
 hh_time_t hh_feed_replay_bound(struct hh_feed_replay *f)
 {
-    return locked_read(f, &f->bound);
+    return atomic_load_explicit(&f->bound, memory_order_acquire);
 }
 
 void hh_feed_replay_stop(struct hh_feed_replay *f)
 {
     if (!f)
         return;
-    hh_feed__ring_stop(f->hub, &f->ring);
+    hh_feed__spsc_stop(f->hub, &f->ring);
     if (f->started)
         pthread_join(f->thread, NULL);
     free(f);
