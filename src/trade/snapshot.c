@@ -34,7 +34,10 @@
  * another build is refused rather than misread), then the sections in the
  * order of hh_tm_snapshot(), written with core/serial.h: integers
  * little-endian, structs in the host's layout, so a snapshot is resumed by
- * the build that wrote it.
+ * the build that wrote it.  The last section (version 7) is the engine's
+ * candle builder (hh_tm_set_candles; market/candle.h writes it, with cut
+ * points of its own: it changes with every tick, the rest does not); a
+ * version-6 snapshot ends before it and restores with the builder empty.
  */
 #include "trade/tm_int.h"
 
