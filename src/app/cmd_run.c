@@ -375,6 +375,8 @@ static void md_restarted(struct run *R, const struct hh_feed_md *m)
     R->cur.w[RUN_CUR_HALF] = 0;
     R->cur.w[RUN_CUR_MD_FIRST] = m->first;
     set_cursor(R, true);
+    if (!rotated)   /* the restored candles do not continue in it */
+        hh_eng_watch_gap(R->eng, now_of(R));
 }
 
 static int md_take(void *impl, const struct hh_ev_key *bound)
@@ -600,13 +602,28 @@ static void on_step(void *ctx, enum hh_ev_class cls)
     run_commit(ctx);
 }
 
+static void on_gap(void *ctx, const struct hh_candle_gap *g)
+{
+    struct run *R = ctx;
+    char from[40], to[40];
+
+    hh_time_format(g->from, from, sizeof from);
+    hh_time_format(g->to, to, sizeof to);
+    HH_JLOG(&R->log, HH_LOG_WARN, now_of(R), "candle_gap", NULL,
+            "%s: nothing was watched from %s to %s: %lld candle period(s) ended unseen, "
+            "%lld of them missing whole (not invented); its candle history starts again%s",
+            run_sym(R, g->iid), from, to, (long long)g->ended, (long long)g->missing,
+            R->w.cfg.entry.volume_mult > 0 ? " (the volume rule waits for "
+            "entry.volume_lookback candles)" : "");
+}
+
 static int build_engine(struct run *R)
 {
     const struct hh_config *c = &R->w.cfg;
     enum hh_stop_policy stops = hh_config_stops(c, HH_STOPS_HELD);
     struct hh_tm_config tc;
     struct hh_eng_observer obs = { .market = on_market, .candle = on_candle, .step = on_step,
-                                   .ctx = R };
+                                   .gap = on_gap, .ctx = R };
     struct hh_tm_sink sink;
     struct hh_sig_rules rules = hh_app_sig_rules(c);
     struct hh_broker broker;
@@ -650,7 +667,13 @@ static int restore(struct run *R)
     if (res.found) {
         hh_clock_advance(&R->clock, res.at);
         hh_tm_get_cursor(R->tm, &R->cur);
+        if (run_live_md(R))   /* the socket replays nothing: ticks were missed */
+            hh_eng_watch_gap(R->eng, res.at);
     }
+    if (res.candles_dropped)
+        HH_JLOG(&R->log, HH_LOG_WARN, now_of(R), "candles_dropped", NULL,
+                "the checkpoint's candles were built for another entry.timeframe: the candle "
+                "builder starts empty");
     if ((rc = hh_journal_attach(R->db, R->tm, now_of(R), &R->d)))
         return rc;
     HH_JLOG(&R->log, HH_LOG_INFO, now_of(R), "engine_start", NULL,

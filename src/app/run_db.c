@@ -143,6 +143,8 @@ int run_open_db(struct run *R)
     hh_journal_opts_default(&o);
     o.ckpt_changes = 0;   /* a live run checkpoints after every change */
     o.ckpt_interval = 0;
+    if (R->w.cfg.market_data.kind == HH_CONFIG_MD_KITE)
+        o.ckpt_market_interval = HH_NS_PER_S;   /* the socket replays nothing */
     o.mode = R->mode;
     o.shadow = R->shadow;
     o.account = run_account(R);

@@ -38,6 +38,10 @@ struct hh_eng {
     bool market_seen;             /* the first market event was told */
     uint64_t bars_out_of_session; /* the candle builder counts the ticks' */
     bool completed;               /* a candle completed at this tick */
+    hh_time_t gap_from;           /* hh_eng_watch_gap: watched nothing after it
+                                     (HH_TIME_NONE: no gap to look for) */
+    hh_time_t cut_after;          /* during a gap's tick: a candle ending after it
+                                     ended unseen (else HH_TIME_MAX) */
     struct eng_session *sess;     /* bars' session cache, by instrument id */
     size_t nsess;
 };
@@ -58,6 +62,8 @@ struct hh_eng *hh_eng_new(const struct hh_tm_config *tc, const struct hh_instrum
     e->clock = clock;
     e->broker = broker;
     e->horizon = HH_TIME_MAX;
+    e->gap_from = HH_TIME_NONE;
+    e->cut_after = HH_TIME_MAX;
     if (obs)
         e->obs = *obs;
     e->tm = hh_tm_new(tc, inst, cal, clock, broker, sink);
@@ -66,6 +72,7 @@ struct hh_eng *hh_eng_new(const struct hh_tm_config *tc, const struct hh_instrum
         hh_eng_free(e);
         return NULL;
     }
+    hh_tm_set_candles(e->tm, e->cb);   /* its state rides in the checkpoints */
     return e;
 }
 
@@ -128,6 +135,12 @@ static void on_candle(void *ctx, const struct hh_candle *c)
     struct hh_eng *e = ctx;
     struct hh_bar b = { c->ts, c->iid, c->open, c->high, c->low, c->close, c->volume };
 
+    if (c->end > e->cut_after) {
+        /* its end passed unwatched: kept on the chart, never judged */
+        if (e->obs.candle)
+            e->obs.candle(e->obs.ctx, &b);
+        return;
+    }
     e->completed = true;
     hh_tm_candle(e->tm, c);
     if (e->obs.candle)
@@ -140,6 +153,24 @@ static void no_candle(void *ctx, const struct hh_candle *c)
     (void)c;
 }
 
+static void on_gap(void *ctx, const struct hh_candle_gap *g)
+{
+    struct hh_eng *e = ctx;
+
+    hh_tm_candle_gap(e->tm, g->iid);
+    if (e->obs.gap)
+        e->obs.gap(e->obs.ctx, g);
+}
+
+void hh_eng_watch_gap(struct hh_eng *e, hh_time_t seen)
+{
+    hh_time_t last = hh_candles_last(e->cb);
+
+    if (!hh_candles_restored(e->cb) || seen == HH_TIME_NONE)
+        return;
+    e->gap_from = last != HH_TIME_NONE && last > seen ? last : seen;
+}
+
 void hh_eng_tick(struct hh_eng *e, const struct hh_tick *t)
 {
     bool in;
@@ -148,7 +179,13 @@ void hh_eng_tick(struct hh_eng *e, const struct hh_tick *t)
     first_market(e, t->ts);
     advance(e, t->ts);
     e->completed = false;
+    if (e->gap_from != HH_TIME_NONE) {
+        hh_candles_gaps(e->cb, e->gap_from, t->ts, on_gap, e);
+        e->cut_after = e->gap_from;
+        e->gap_from = HH_TIME_NONE;
+    }
     in = hh_candles_tick(e->cb, t, on_candle, e);
+    e->cut_after = HH_TIME_MAX;
     if (e->completed)
         hh_tm_select(e->tm);
     if (in)
@@ -159,14 +196,21 @@ void hh_eng_tick(struct hh_eng *e, const struct hh_tick *t)
 void hh_eng_warm_tick(struct hh_eng *e, const struct hh_tick *t)
 {
     e->st.warm_ticks++;
-    hh_candles_tick(e->cb, t, no_candle, NULL);
+    if (!hh_candles_restored(e->cb))
+        hh_candles_tick(e->cb, t, no_candle, NULL);
 }
 
 void hh_eng_half_tick(struct hh_eng *e, const struct hh_tick *t)
 {
+    bool in;
+
     e->st.ticks++;
     advance(e, t->ts);
-    if (hh_candles_tick(e->cb, t, no_candle, NULL))
+    if (hh_candles_restored(e->cb))
+        in = hh_candles_in_session(e->cb, t);
+    else
+        in = hh_candles_tick(e->cb, t, no_candle, NULL);
+    if (in)
         hh_tm_tick(e->tm, t);
     step_done(e, HH_EV_MARKET);
 }

@@ -34,6 +34,7 @@
 #include "core/instrument.h"
 #include "core/model.h"
 #include "engine/loop.h"
+#include "market/candle.h"
 #include "market/mdfile.h"
 #include "trade/trade.h"
 
@@ -49,6 +50,9 @@ struct hh_eng_observer {
     void (*candle)(void *ctx, const struct hh_bar *c);
     /* The core finished one event of class cls (persist, commit). */
     void (*step)(void *ctx, enum hh_ev_class cls);
+    /* After a restart, candle periods of an instrument ended unwatched
+     * (hh_eng_watch_gap): its candle history starts again (the runner logs it). */
+    void (*gap)(void *ctx, const struct hh_candle_gap *g);
     void *ctx;
 };
 
@@ -82,12 +86,27 @@ int hh_eng_error(const struct hh_eng *e);
 /* ---- market events (the market-data sources call these) ------------------- */
 
 void hh_eng_tick(struct hh_eng *e, const struct hh_tick *t);
-/* A restored engine's history: the candle builder learns the tick, nothing
- * else happens (its effects are in the restored state). */
+/* A restored engine's history: nothing happens but the candle builder
+ * learning the tick — and not even that when the checkpoint held the
+ * builder's state (it holds the tick already, or it is another file's
+ * history it never saw). */
 void hh_eng_warm_tick(struct hh_eng *e, const struct hh_tick *t);
 /* A tick whose candles and selection the restored state already holds:
- * the candle builder learns it, the trade manager sees the tick itself. */
+ * the trade manager sees the tick itself; the candle builder learns it
+ * unless the checkpoint held the builder's state (taken after the tick). */
 void hh_eng_half_tick(struct hh_eng *e, const struct hh_tick *t);
+
+/*
+ * The market data after a restart does not continue where the restored
+ * state left it (Kite's socket: nothing is replayed; another file): the
+ * engine watched nothing after `seen` (the checkpoint's engine time).  At
+ * the next tick, before it is taken, each instrument whose candle periods
+ * ended in (seen, tick] has a gap: told to the observer and to the trade
+ * manager (hh_tm_candle_gap), and its restored candle, if its end fell
+ * there, completes as it was — charted, not judged: its close is not its
+ * period's.  Nothing when the checkpoint did not hold the builder's state.
+ */
+void hh_eng_watch_gap(struct hh_eng *e, hh_time_t seen);
 /* Every bar starting at one instant (bars[0].ts), any symbols. */
 void hh_eng_bars(struct hh_eng *e, const struct hh_bar *bars, size_t n);
 

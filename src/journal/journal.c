@@ -267,6 +267,15 @@ static bool ckpt_due(const struct hh_journal *p, uint64_t ch, hh_time_t now)
            (p->ckpt_at == HH_TIME_NONE || now - p->ckpt_at >= p->o.ckpt_interval);
 }
 
+/* Only the candles moved, and the last checkpoint is ckpt_market_interval
+ * old (struct hh_journal_opts): one compare on the path of most ticks. */
+static bool market_due(const struct hh_journal *p, hh_time_t now)
+{
+    return p->o.ckpt_market_interval && now != HH_TIME_NONE &&
+           hh_tm_market_changes(p->tm) != p->ckpt_market_at &&
+           (p->ckpt_at == HH_TIME_NONE || now - p->ckpt_at >= p->o.ckpt_market_interval);
+}
+
 /* Queue a checkpoint of the attached manager (ckpt.c: its chunks the
  * store lacks, then the checkpoint row), its state hash into hash when
  * given (the final checkpoint, whose hash ENGINE_STOP names). */
@@ -292,6 +301,7 @@ static void add_checkpoint(struct hh_journal *p, hh_time_t now, char *hash)
     ck.state_hash = hh_journal__keep(p, root);
     r->u.checkpoint = ck;
     p->ckpt_changes_at = ch;
+    p->ckpt_market_at = hh_tm_market_changes(p->tm);
     p->ckpt_at = now;
     p->stats.checkpoints++;
 }
@@ -305,7 +315,7 @@ int hh_journal_step(struct hh_journal *p, hh_time_t now)
     if (!p->tm)
         return hh_journal__submit(p, now);
     ch = hh_tm_changes(p->tm);
-    if (ch == p->seen_changes && !p->nrecs)
+    if (ch == p->seen_changes && !p->nrecs && !market_due(p, now))
         return HH_OK;   /* nothing happened: the path of most ticks */
     if (now == HH_TIME_NONE)
         now = p->last_at;
@@ -317,6 +327,8 @@ int hh_journal_step(struct hh_journal *p, hh_time_t now)
         if (ckpt_due(p, ch, now))
             add_checkpoint(p, now, NULL);
     }
+    if (market_due(p, now))
+        add_checkpoint(p, now, NULL);
     return hh_journal__submit(p, now);
 }
 

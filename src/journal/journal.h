@@ -81,6 +81,13 @@ struct hh_journal_opts {
      * ckpt_interval of engine time, plus the final one. */
     uint64_t ckpt_changes;         /* default 10000 */
     int64_t ckpt_interval;         /* ns of engine time; default 1 minute */
+    /* A step after which only the candle builder moved (ticks, no change of
+     * the manager: hh_tm_market_changes) checkpoints when at least this
+     * much engine time passed since the last checkpoint; 0 (default): never.
+     * For market data that is not replayed after a restart (Kite's socket):
+     * what the candles held is then lost for at most this long.  A file
+     * needs none: its rows after the checkpoint's cursor are read again. */
+    int64_t ckpt_market_interval;  /* ns of engine time */
     const char *mode;              /* "backtest", "run"...: in ENGINE_START;
                                       borrowed for hh_journal_open() */
     bool shadow;                   /* every audit payload starts "shadow":true
@@ -371,6 +378,9 @@ struct hh_journal_restored {
     uint64_t open_orders;          /* non-terminal orders reloaded into p */
     uint64_t active_trades;        /* non-terminal trades reloaded into p */
     uint64_t positions;            /* position rows reloaded into p */
+    bool candles_dropped;          /* its candles were built for another
+                                      entry.timeframe: the builder starts empty
+                                      (hh_tm_candles_dropped) */
 };
 
 /*
@@ -381,7 +391,9 @@ struct hh_journal_restored {
  *      the blob;
  *   2. hh_tm_restore() into tm, a manager just created with the same
  *      configuration, instruments and broker (nothing fed yet); the
- *      restored manager's snapshot must hash to the same state hash;
+ *      restored manager's snapshot must hash to the same state hash
+ *      (unless it cannot: a version-6 snapshot, or candles dropped —
+ *      hh_tm_restore_rewrites; the bytes were proved by step 1 already);
  *   3. every signal id ever received (accepted or rejected) is registered
  *      in v (may be NULL) with hh_sig_validator_seen(): a repeated id is
  *      DUPLICATE after the restart as before it;

@@ -125,6 +125,7 @@ struct hh_journal {
     uint64_t seen_changes;         /* hh_tm_changes() at the last step */
     uint64_t ckpt_changes_at;      /* hh_tm_changes() at the last checkpoint */
     hh_time_t ckpt_at;             /* engine time of the last checkpoint */
+    uint64_t ckpt_market_at;       /* hh_tm_market_changes() at the last checkpoint */
     uint64_t changes_base;         /* the restored checkpoint's seq */
     uint64_t attach_changes;       /* hh_tm_changes() at attach */
     char restored_hash[HH_STORE_HASH_HEX];

@@ -153,6 +153,8 @@ static int restore_engine(const char *path, struct hh_store_reader *r, struct hh
         return hh_diag_set(d, rc, "%s: the checkpoint (seq %llu) cannot be restored (%s): "
                            "written by another build of hedgehog, or damaged", path,
                            (unsigned long long)row->seq, hh_strerror(rc));
+    if (!hh_tm_restore_rewrites(tm))
+        return HH_OK;   /* an older version, or candles of another timeframe */
     if (restored_hash(tm, row, h))
         return hh_diag_set(d, HH_ENOMEM, "out of memory hashing the restored engine");
     if (strcmp(h, row->state_hash))
@@ -212,6 +214,7 @@ int hh_journal_restore(const char *path, struct hh_tm *tm, struct hh_sig_validat
         res.found = true;
         res.at = row.at;
         res.changes = row.seq;
+        res.candles_dropped = hh_tm_candles_dropped(tm);
         memcpy(res.state_hash, row.state_hash, HH_STORE_HASH_HEX);
     }
     if (v && (rc = hh_store_read_signal_ids(r, rst_id, &c, d)) != HH_OK)

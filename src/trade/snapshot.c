@@ -34,7 +34,10 @@
  * another build is refused rather than misread), then the sections in the
  * order of hh_tm_snapshot(), written with core/serial.h: integers
  * little-endian, structs in the host's layout, so a snapshot is resumed by
- * the build that wrote it.
+ * the build that wrote it.  The last section (version 7) is the engine's
+ * candle builder (hh_tm_set_candles; market/candle.h writes it, with cut
+ * points of its own: it changes with every tick, the rest does not); a
+ * version-6 snapshot ends before it and restores with the builder empty.
  */
 #include "trade/tm_int.h"
 
@@ -44,7 +47,8 @@
 #include <string.h>
 
 #define SNAP_MAGIC "HHTMSNAP"
-#define SNAP_VERSION 6u
+#define SNAP_VERSION 7u
+#define SNAP_VERSION_NO_CANDLES 6u   /* before the candle section: still restored */
 #define NONE_RANK UINT32_MAX
 #define CUT_EVERY 8u   /* objects per chunk, on average */
 
@@ -110,7 +114,7 @@ static uint32_t owner_rank(const struct ranks *r, const struct order_ref *ref)
 
 static bool sym_live(const struct sym *sy)
 {
-    return sy->nw || sy->active >= 0 || sy->vn || sy->traded || sy->oversell;
+    return sy->nw || sy->active >= 0 || sy->vn || sy->vgap || sy->traded || sy->oversell;
 }
 
 static void write_trades(struct hh_ser_w *w, const struct hh_tm *tm, const struct ranks *r)
@@ -185,7 +189,7 @@ static void write_syms(struct hh_ser_w *w, const struct hh_tm *tm, const struct 
         hh_ser_put(w, &sy->vsum, sizeof sy->vsum);
         for (int64_t k = 0; k < sy->vn; k++)
             hh_ser_put_u64(w, (uint64_t)sy->vols[k]);
-        hh_ser_put_u32(w, sy->traded);
+        hh_ser_put_u32(w, (uint32_t)sy->traded | (uint32_t)sy->vgap << 1);
         hh_ser_put_i64(w, sy->oversell);
         hh_ser_cut(w);
     }
@@ -363,6 +367,17 @@ static void write_arrivals(struct hh_ser_w *w, const struct hh_tm *tm)
     free(a);
 }
 
+/* The candle builder's section (market/candle.h), its own chunks: it
+ * changes with every tick, the sections before it do not.  Without a
+ * builder, a flag word alone. */
+static void write_candles(struct hh_ser_w *w, const struct hh_tm *tm)
+{
+    hh_ser_put_u32(w, tm->candles != NULL);
+    if (tm->candles)
+        hh_candles_write(tm->candles, w);
+    hh_ser_cut(w);
+}
+
 int hh_tm_snapshot_into(const struct hh_tm *tm, struct hh_ser_w *w)
 {
     struct ranks r;
@@ -386,6 +401,7 @@ int hh_tm_snapshot_into(const struct hh_tm *tm, struct hh_ser_w *w)
         hh_ser_cut(w);
         write_arrivals(w, tm);
         hh_ser_cut(w);
+        write_candles(w, tm);
         rc = w->oom ? HH_ENOMEM : HH_OK;
     }
     free(r.trade);
@@ -624,6 +640,7 @@ static void read_refs(struct hh_ser_r *r, struct hh_tm *tm)
 static void read_sym(struct hh_ser_r *r, struct hh_tm *tm)
 {
     uint32_t iid = hh_ser_get_u32(r), active = hh_ser_get_u32(r), nw = hh_ser_get_u32(r);
+    uint32_t flags;
     struct sym *sy = r->bad ? NULL : hh_tm__sym(tm, iid);
 
     if (!sy || nw > hh_ser_left(r) / 4 ||
@@ -653,7 +670,9 @@ static void read_sym(struct hh_ser_r *r, struct hh_tm *tm)
         for (int64_t k = 0; k < sy->vn; k++)
             sy->vols[k] = (int64_t)hh_ser_get_u64(r);
     }
-    sy->traded = hh_ser_get_u32(r) != 0;
+    flags = hh_ser_get_u32(r);
+    sy->traded = flags & 1;
+    sy->vgap = flags & 2;
     sy->oversell = hh_ser_get_i64(r);
     if (sy->active >= (int64_t)tm->ntrades)
         r->bad = true;
@@ -692,16 +711,39 @@ static void read_arrivals(struct hh_ser_r *r, struct hh_tm *tm)
     tm->changes = changes;
 }
 
+/* The candle section into the attached builder.  One written without a
+ * builder, or read without one, is refused: the engine that wrote it is
+ * not the one restoring it. */
+static int read_candles(struct hh_ser_r *r, struct hh_tm *tm)
+{
+    bool had = hh_ser_get_u32(r) != 0;
+    int rc;
+
+    if (r->bad || had != (tm->candles != NULL))
+        return HH_EINVAL;
+    if (!had)
+        return HH_OK;
+    rc = hh_candles_read(tm->candles, r);
+    if (rc == HH_ECONFIG) {
+        tm->candles_dropped = true;   /* another entry.timeframe: start empty */
+        return HH_OK;
+    }
+    return rc;
+}
+
 int hh_tm_restore(struct hh_tm *tm, const unsigned char *blob, size_t len)
 {
     struct hh_ser_r r = hh_ser_reader(blob, len);
     char magic[8];
-    uint32_t nsyms;
+    uint32_t nsyms, version;
+    int rc;
 
     if (tm->ntrades || tm->ngroups || tm->nrefs || tm->narr)
         return HH_ESTATE;   /* only into a fresh manager */
     hh_ser_get(&r, magic, 8);
-    if (r.bad || memcmp(magic, SNAP_MAGIC, 8) || hh_ser_get_u32(&r) != SNAP_VERSION ||
+    version = hh_ser_get_u32(&r);
+    if (r.bad || memcmp(magic, SNAP_MAGIC, 8) ||
+        (version != SNAP_VERSION && version != SNAP_VERSION_NO_CANDLES) ||
         hh_ser_get_u32(&r) != layout())
         return HH_EINVAL;
     read_engine(&r, tm);
@@ -712,6 +754,11 @@ int hh_tm_restore(struct hh_tm *tm, const unsigned char *blob, size_t len)
         read_sym(&r, tm);
     read_live(&r, tm);
     read_arrivals(&r, tm);
+    if (r.bad)
+        return HH_EINVAL;
+    tm->restored_v6 = version == SNAP_VERSION_NO_CANDLES;
+    if (version == SNAP_VERSION && (rc = read_candles(&r, tm)) != HH_OK)
+        return rc == HH_ENOMEM ? rc : HH_EINVAL;
     if (r.bad || r.at != r.n)
         return HH_EINVAL;
     return HH_OK;

@@ -269,6 +269,8 @@ struct sym {
     int64_t *vols;                /* previous candle volumes (ring) */
     int64_t vn, vpos;
     __int128 vsum;
+    bool vgap;                    /* candles were missed (hh_tm_candle_gap): the
+                                     volume rule fails until the ring is full */
 };
 
 struct hh_tm {
@@ -316,6 +318,10 @@ struct hh_tm {
     size_t narr, caparr;
     uint64_t arr_seq;             /* acceptances so far */
     struct tm_exec x;
+    struct hh_candles *candles;   /* the engine's builder, borrowed (NULL: none):
+                                     the snapshot's last section */
+    bool candles_dropped;         /* restored from candles of another timeframe */
+    bool restored_v6;             /* restored from a version-6 snapshot */
 };
 
 /* ---- shared between trade.c and group.c -------------------------------- */

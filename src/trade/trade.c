@@ -482,10 +482,15 @@ static bool invalidated(struct hh_tm *tm, uint32_t ti, hh_time_t ts, hh_price_t 
     return false;
 }
 
-/* volume x n >= volume_mult x sum(previous n volumes); none: passes. */
+/* volume x n >= volume_mult x sum(previous n volumes); none: passes,
+ * unless candles were missed since (then the ring must fill first). */
 static bool volume_ok(const struct hh_tm *tm, const struct sym *sy, hh_qty_t volume)
 {
-    if (tm->cfg.volume_mult <= 0 || sy->vn == 0)
+    if (tm->cfg.volume_mult <= 0)
+        return true;
+    if (sy->vgap)
+        return false;
+    if (sy->vn == 0)
         return true;
     return (__int128)volume * sy->vn * HH_RATIO_SCALE >=
            (__int128)tm->cfg.volume_mult * sy->vsum;
@@ -510,6 +515,40 @@ static void volume_push(struct hh_tm *tm, struct sym *sy, hh_qty_t volume)
     sy->vols[sy->vpos] = volume;
     sy->vsum += volume;
     sy->vpos = (sy->vpos + 1) % cap;
+    if (sy->vn == cap)
+        sy->vgap = false;   /* lookback candles seen since the gap */
+}
+
+void hh_tm_candle_gap(struct hh_tm *tm, hh_iid_t iid)
+{
+    struct sym *sy;
+
+    if (tm->cfg.volume_mult <= 0 || !(sy = hh_tm__sym(tm, iid)))
+        return;
+    tm->changes++;
+    sy->vn = sy->vpos = 0;
+    sy->vsum = 0;
+    sy->vgap = true;
+}
+
+void hh_tm_set_candles(struct hh_tm *tm, struct hh_candles *cb)
+{
+    tm->candles = cb;
+}
+
+uint64_t hh_tm_market_changes(const struct hh_tm *tm)
+{
+    return tm->candles ? hh_candles_fed(tm->candles) : 0;
+}
+
+bool hh_tm_candles_dropped(const struct hh_tm *tm)
+{
+    return tm->candles_dropped;
+}
+
+bool hh_tm_restore_rewrites(const struct hh_tm *tm)
+{
+    return !tm->candles_dropped && !tm->restored_v6;
 }
 
 /* Retest readiness on a completed candle / bar. */

@@ -466,12 +466,47 @@ int hh_tm_snapshot_into(const struct hh_tm *tm, struct hh_ser_w *w);
 /*
  * Restore a snapshot into a manager just created with the same instruments
  * and broker (no signal fed yet).  HH_EINVAL for a malformed snapshot or one
- * written by a different build; the manager must then be freed.
+ * written by a different build; the manager must then be freed.  A
+ * snapshot of version 6 (before candles were state) restores with the
+ * candle builder as it is (empty); one whose candles were built for
+ * another entry.timeframe restores without them (hh_tm_candles_dropped).
  */
 int hh_tm_restore(struct hh_tm *tm, const unsigned char *blob, size_t len);
 
+/* The restored snapshot held candles of another timeframe: the builder
+ * started empty. */
+bool hh_tm_candles_dropped(const struct hh_tm *tm);
+
+/* The restored manager writes the very bytes it was restored from: false
+ * after a version-6 snapshot (written as version 7 now) or dropped candles
+ * (the restore's self-check cannot apply). */
+bool hh_tm_restore_rewrites(const struct hh_tm *tm);
+
 /* Changes to the live state so far: a checkpoint is due when it moved. */
 uint64_t hh_tm_changes(const struct hh_tm *tm);
+
+/*
+ * The candle builder whose state is part of the snapshot (its last
+ * section): borrowed, outlives the manager; set before hh_tm_restore.
+ * NULL (the default): the section is written empty-handed (a manager
+ * driven by bars, or a test without candles).
+ */
+void hh_tm_set_candles(struct hh_tm *tm, struct hh_candles *cb);
+
+/* Ticks the candle builder took so far (0 without one): it changes with
+ * every tick, the manager's own state does not (hh_tm_changes). */
+uint64_t hh_tm_market_changes(const struct hh_tm *tm);
+
+/*
+ * Candle periods of instrument iid ended while the engine watched nothing
+ * (a restart; hh_candles_gaps): the candles that condition an entry on
+ * the previous ones — the volume mean of entry.volume_mult — start again.
+ * The volume history is emptied and the volume rule is not met until
+ * entry.volume_lookback candles have completed after the gap (SPEC §5's
+ * "fewer available: the mean of those" is for data that begins, not for
+ * data that was missed).  Without a volume rule nothing changes.
+ */
+void hh_tm_candle_gap(struct hh_tm *tm, hh_iid_t iid);
 
 /* What reconciliation found (each is audited and counted by the caller). */
 enum hh_div_kind {

@@ -1,7 +1,8 @@
 /*
  * test_candle.c — the candle builder: alignment to the session open for
  * every timeframe, the cut last candle, gaps, out-of-session ticks, several
- * symbols, and when and in which order candles complete.
+ * symbols, and when and in which order candles complete; the builder's
+ * state through a checkpoint section, and the periods a restart missed.
  */
 #include "testutil.h"
 
@@ -440,6 +441,169 @@ static void test_volume_overflow_is_an_error(void **state)
     env_free(&e);
 }
 
+/* ---- restart: the builder's state in a checkpoint ---------------------------- */
+
+/* A builder restored from e's section (written, then read into a new one). */
+static void restart(struct env *e)
+{
+    struct hh_ser_w w = { 0 }, again = { 0 };
+    struct hh_ser_r r;
+
+    hh_candles_write(e->cb, &w);
+    assert_false(w.oom);
+    hh_candles_free(e->cb);
+    e->cb = hh_candles_new(e->inst, e->cal, MIN);
+    r = hh_ser_reader(w.p, w.n);
+    assert_int_equal(hh_candles_read(e->cb, &r), HH_OK);
+    assert_int_equal(r.at, r.n);
+    assert_true(hh_candles_restored(e->cb));
+    hh_candles_write(e->cb, &again);   /* restored, it writes the same bytes */
+    assert_int_equal(again.n, w.n);
+    assert_memory_equal(again.p, w.p, w.n);
+    assert_int_equal(again.ncut, w.ncut);
+    hh_ser_w_free(&w);
+    hh_ser_w_free(&again);
+}
+
+/* A restart mid-candle continues the very candle: open, high, low, close,
+ * volume and tick count as if the builder had never stopped. */
+static void test_restore_continues_the_candle(void **state)
+{
+    struct env e;
+
+    (void)state;
+    env_new(&e, MIN);
+    feed(&e, "09:14:00", "A", 100, 1);     /* out of session: counted */
+    feed(&e, "09:15:05", "A", 10100, 10);
+    feed(&e, "09:15:10", "B", 5000, 7);
+    feed(&e, "09:15:20", "A", 9950, 20);
+    feed(&e, "09:15:20", "B", 5100, 1);
+    restart(&e);
+    assert_int_equal(hh_candles_out_of_session(e.cb), 1);
+    assert_int_equal(e.sink.n, 0);
+    feed(&e, "09:15:40", "A", 10050, 5);
+    feed(&e, "09:16:00", "A", 10060, 1);
+    assert_int_equal(e.sink.n, 2);
+    assert_candle(e.sink.g[0], "A", "09:15:00", "09:16:00");
+    assert_int_equal(e.sink.g[0].c.open, 10100 * HH_PAISA);
+    assert_int_equal(e.sink.g[0].c.high, 10100 * HH_PAISA);
+    assert_int_equal(e.sink.g[0].c.low, 9950 * HH_PAISA);
+    assert_int_equal(e.sink.g[0].c.close, 10050 * HH_PAISA);
+    assert_int_equal(e.sink.g[0].c.volume, 35);
+    assert_int_equal(e.sink.g[0].c.ticks, 3);
+    assert_candle(e.sink.g[1], "B", "09:15:00", "09:16:00");
+    assert_int_equal(e.sink.g[1].c.volume, 8);
+    assert_int_equal(e.sink.g[1].c.close, 5100 * HH_PAISA);
+    /* a tick before the restored one is late, as before the restart */
+    assert_false(feed(&e, "09:15:59", "A", 100, 1));
+    assert_int_equal(hh_candles_late(e.cb), 1);
+    env_free(&e);
+}
+
+struct gaps {
+    struct hh_candle_gap g[8];
+    int n;
+};
+
+static void on_gap(void *ctx, const struct hh_candle_gap *g)
+{
+    struct gaps *s = ctx;
+
+    assert_true(s->n < 8);
+    s->g[s->n++] = *g;
+}
+
+static struct gaps gaps_of(struct env *e, const char *from, const char *to)
+{
+    struct gaps s = { .n = 0 };
+
+    hh_candles_gaps(e->cb, at(from), at(to), on_gap, &s);
+    return s;
+}
+
+/* Periods that ended unwatched are counted, never invented: the restored
+ * candle completes as it was at the first tick after the gap. */
+static void test_restore_across_a_gap(void **state)
+{
+    struct env e;
+    struct gaps g;
+
+    (void)state;
+    env_new(&e, MIN);
+    feed(&e, "09:15:05", "A", 10100, 10);
+    feed(&e, "09:15:20", "A", 9950, 20);
+    feed(&e, "09:15:25", "B", 5000, 1);
+    restart(&e);
+    /* within the candle's period: no gap */
+    g = gaps_of(&e, "09:15:25", "09:15:59");
+    assert_int_equal(g.n, 0);
+    /* 09:16, 09:17, 09:18 ended unseen; 09:16 and 09:17 were missed whole */
+    g = gaps_of(&e, "09:15:25", "09:18:10");
+    assert_int_equal(g.n, 2);
+    assert_int_equal(g.g[0].iid, 0);
+    assert_int_equal(g.g[0].ended, 3);
+    assert_int_equal(g.g[0].missing, 2);
+    assert_int_equal(g.g[1].ended, 3);
+    feed(&e, "09:18:10", "A", 10200, 1);
+    assert_int_equal(e.sink.n, 2);      /* the two restored candles, nothing between */
+    assert_candle(e.sink.g[0], "A", "09:15:00", "09:16:00");
+    assert_int_equal(e.sink.g[0].c.close, 9950 * HH_PAISA);
+    assert_int_equal(e.sink.g[0].c.volume, 30);
+    assert_candle(e.sink.g[1], "B", "09:15:00", "09:16:00");
+    flush(&e);
+    assert_candle(e.sink.g[2], "A", "09:18:00", "09:19:00");
+    /* over a night: the last period of the day ended unseen, none missing */
+    g = gaps_of(&e, "15:29:30", "2025-01-03T09:15:10");
+    assert_int_equal(g.n, 2);
+    assert_int_equal(g.g[0].ended, 1);
+    assert_int_equal(g.g[0].missing, 0);
+    /* stopped after the close, back before the open: nothing was missed */
+    g = gaps_of(&e, "16:00:00", "2025-01-03T09:15:10");
+    assert_int_equal(g.n, 0);
+    /* Friday 15:00 to Monday 09:17:30: 30 ends on Friday, 2 on Monday; the
+     * weekend has no periods */
+    g = gaps_of(&e, "2025-01-03T15:00:00", "2025-01-06T09:17:30");
+    assert_int_equal(g.g[0].ended, 32);
+    assert_int_equal(g.g[0].missing, 31);
+    env_free(&e);
+}
+
+/* What is not a section this builder could have written is refused, and
+ * leaves the builder empty; another timeframe's is dropped. */
+static void test_restore_refusals(void **state)
+{
+    struct env e;
+    struct hh_ser_w w = { 0 };
+    struct hh_ser_r r;
+    struct hh_candles *other;
+
+    (void)state;
+    env_new(&e, MIN);
+    feed(&e, "09:15:05", "A", 10100, 10);
+    hh_candles_write(e.cb, &w);
+    r = hh_ser_reader(w.p, w.n);
+    assert_int_equal(hh_candles_read(e.cb, &r), HH_ESTATE);   /* ticks were fed */
+
+    other = hh_candles_new(e.inst, e.cal, 5 * MIN);
+    r = hh_ser_reader(w.p, w.n);
+    assert_int_equal(hh_candles_read(other, &r), HH_ECONFIG);
+    assert_int_equal(r.at, r.n);
+    assert_false(hh_candles_restored(other));
+    assert_int_equal(hh_candles_last(other), HH_TIME_NONE);
+    hh_candles_free(other);
+
+    other = hh_candles_new(e.inst, e.cal, MIN);
+    r = hh_ser_reader(w.p, w.n - 1);                        /* truncated */
+    assert_int_equal(hh_candles_read(other, &r), HH_EINVAL);
+    w.p[w.n - 4 - 8 * 7 + 16] ^= 1;   /* the candle's open above its high */
+    r = hh_ser_reader(w.p, w.n);
+    assert_int_equal(hh_candles_read(other, &r), HH_EINVAL);
+    assert_false(hh_candles_restored(other));
+    hh_candles_free(other);
+    hh_ser_w_free(&w);
+    env_free(&e);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -455,6 +619,9 @@ int main(void)
         cmocka_unit_test(test_closed_day_uses_rules),
         cmocka_unit_test(test_late_tick_and_misc),
         cmocka_unit_test(test_volume_overflow_is_an_error),
+        cmocka_unit_test(test_restore_continues_the_candle),
+        cmocka_unit_test(test_restore_across_a_gap),
+        cmocka_unit_test(test_restore_refusals),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -936,11 +936,60 @@ static void test_open_refused(void **state)
     hh_inst_free(inst);
 }
 
+/* A database whose latest checkpoint is a version-6 snapshot (before the
+ * candle builder's section), stored as one blob as before chunks: it
+ * restores, and the restored manager carries on (written as version 7). */
+static void test_restore_version_6(void **state)
+{
+    struct env *e = env_new("v6.db");
+    struct hh_tm_sink sink = { .ctx = NULL };
+    struct hh_journal_restored res;
+    struct hh_diag d = { { 0 } };
+    unsigned char *a, *b;
+    size_t na, nb;
+    uint32_t v6 = 6;
+    char hex[HH_DIGEST_HEX];
+    sqlite3 *db;
+    sqlite3_stmt *st;
+    struct hh_tm *tm;
+
+    (void)state;
+    script(e, -1, NULL);
+    finish(e);
+    hh_journal_close(e->p, NULL);
+    e->p = NULL;
+    assert_int_equal(hh_tm_snapshot(e->tm, &a, &na), HH_OK);
+    memcpy(a + 8, &v6, 4);
+    na -= 4;   /* version 7's last word: the candle section's flag (no builder here) */
+    assert_int_equal(hh_digest_hex(a, na, hex), HH_OK);
+    assert_int_equal(sqlite3_open(e->db, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(db, "UPDATE checkpoints SET state = ?1, state_hash = "
+                                        "?2, blob_sha256 = ?2 WHERE id = (SELECT max(id) "
+                                        "FROM checkpoints)", -1, &st, NULL), SQLITE_OK);
+    sqlite3_bind_blob(st, 1, a, (int)na, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, hex, -1, SQLITE_STATIC);
+    assert_int_equal(sqlite3_step(st), SQLITE_DONE);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    tm = hh_tm_new(&e->cfg, e->inst, e->cal, &e->clock, hh_simex_broker(e->ex), &sink);
+    assert_int_equal(hh_journal_restore(e->db, tm, NULL, NULL, &res, &d), HH_OK);
+    assert_true(res.found);
+    assert_false(res.candles_dropped);
+    assert_int_equal(hh_tm_snapshot(tm, &b, &nb), HH_OK);
+    assert_int_equal(nb, na + 4);
+    assert_memory_equal(b + 12, a + 12, na - 12);
+    free(a);
+    free(b);
+    hh_tm_free(tm);
+    env_free(e);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_records),
         cmocka_unit_test(test_restore_identical),
+        cmocka_unit_test(test_restore_version_6),
         cmocka_unit_test(test_chunked_checkpoints),
         cmocka_unit_test(test_restart_carries_on),
         cmocka_unit_test(test_duplicate_after_restore),

@@ -969,6 +969,94 @@ static void test_restore_refuses_garbage(void **state)
     env_free(e);
 }
 
+/* After a gap (candles missed while the engine was down) the volume rule
+ * is not met until volume_lookback candles completed after it: a mean of
+ * candles with a hole in between is not the one the rule asks for, and an
+ * empty history must not pass. */
+static void test_volume_rule_waits_after_a_gap(void **state)
+{
+    struct env *e = env_new();
+    struct hh_signal s = sig("v", e->xyz, HH_BUY, 100, 98, 104, 0, 0, 1, 2);
+
+    (void)state;
+    e->cfg.volume_mult = HH_RATIO_SCALE;   /* volume >= mean */
+    e->cfg.volume_lookback = 2;
+    env_start(e);
+    bar(e, e->xyz, 0, 101, 102, 100.5, 101, 100);
+    bar(e, e->xyz, 1, 101, 102, 100.5, 101, 100);
+    hh_tm_candle_gap(e->tm, e->xyz);
+    restart(e);                            /* the gap survives a restart */
+    feed(e, &s);
+    /* retest and volume (1000 >= anything) met, but the history restarts */
+    bar(e, e->xyz, 5, 100.5, 101, 99.5, 100.2, 1000);
+    bar(e, e->xyz, 6, 100.5, 101, 99.5, 100.2, 1000);
+    bar(e, e->xyz, 7, 100.5, 101, 100.3, 100.6, 1);
+    assert_int_equal(e->rec.nfills, 0);
+    /* two candles after the gap: the rule judges again (mean 1000) */
+    bar(e, e->xyz, 8, 100.5, 101, 99.5, 100.2, 1000);
+    bar(e, e->xyz, 9, 100.4, 100.6, 100.3, 100.5, 1);
+    assert_int_equal(e->rec.nfills, 1);
+    expect_fill(e, 0, "v", HH_FR_ENTRY, 100.4, 1);
+    env_free(e);
+}
+
+/* A gap means nothing without a volume rule. */
+static void test_gap_without_volume_rule(void **state)
+{
+    struct env *e = env_new();
+    struct hh_signal s = sig("v", e->xyz, HH_BUY, 100, 98, 104, 0, 0, 1, 2);
+    uint64_t ch;
+
+    (void)state;
+    env_start(e);
+    ch = hh_tm_changes(e->tm);
+    hh_tm_candle_gap(e->tm, e->xyz);
+    assert_int_equal(hh_tm_changes(e->tm), ch);
+    feed(e, &s);
+    bar(e, e->xyz, 5, 100.5, 101, 99.5, 100.2, 1);
+    bar(e, e->xyz, 6, 100.4, 100.6, 100.3, 100.5, 1);
+    assert_int_equal(e->rec.nfills, 1);
+    env_free(e);
+}
+
+/* A checkpoint of version 6 — before candles were state — restores: the
+ * candle section is absent, and so is the builder's state (as then). */
+static void test_restore_version_6(void **state)
+{
+    struct env *e = env_new();
+    struct hh_tm_sink sink = { .fill = on_fill, .closed = on_closed, .rejected = on_rejected,
+                               .dropped = on_dropped, .ctx = &e->rec };
+    struct hh_signal s = sig("v", e->xyz, HH_BUY, 100, 98, 104, 0, 0, 1, 2);
+    unsigned char *a, *b;
+    size_t na, nb;
+    uint32_t v6 = 6;
+
+    (void)state;
+    env_start(e);
+    feed(e, &s);
+    assert_int_equal(hh_tm_snapshot(e->tm, &a, &na), HH_OK);
+    /* version 7 ends with the candle section: here its flag word alone
+     * (no builder); version 6 ended before it */
+    memcpy(a + 8, &v6, 4);
+    hh_tm_free(e->tm);
+    e->tm = hh_tm_new(&e->cfg, e->inst, e->cal, &e->clock, hh_simex_broker(e->ex), &sink);
+    assert_int_equal(hh_tm_restore(e->tm, a, na), HH_EINVAL);   /* a v6 has no such word */
+    hh_tm_free(e->tm);
+    e->tm = hh_tm_new(&e->cfg, e->inst, e->cal, &e->clock, hh_simex_broker(e->ex), &sink);
+    assert_int_equal(hh_tm_restore(e->tm, a, na - 4), HH_OK);
+    assert_false(hh_tm_candles_dropped(e->tm));
+    assert_false(hh_tm_restore_rewrites(e->tm));
+    assert_int_equal(hh_tm_snapshot(e->tm, &b, &nb), HH_OK);   /* written as version 7 */
+    assert_int_equal(nb, na);
+    assert_memory_equal(b + 12, a + 12, na - 12);
+    bar(e, e->xyz, 5, 100.5, 101, 99.5, 100.2, 1);
+    bar(e, e->xyz, 6, 100.4, 100.6, 100.3, 100.5, 1);
+    assert_int_equal(e->rec.nfills, 1);   /* the restored trade trades */
+    free(a);
+    free(b);
+    env_free(e);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -978,6 +1066,9 @@ int main(void)
         cmocka_unit_test(test_retest_buy_and_sell),
         cmocka_unit_test(test_volume_and_pattern),
         cmocka_unit_test(test_volume_no_history_passes),
+        cmocka_unit_test(test_volume_rule_waits_after_a_gap),
+        cmocka_unit_test(test_gap_without_volume_rule),
+        cmocka_unit_test(test_restore_version_6),
         cmocka_unit_test(test_touch_bars),
         cmocka_unit_test(test_touch_ticks_fill_next_tick),
         cmocka_unit_test(test_best_first_and_ties),
