@@ -856,6 +856,9 @@ static int do_find(struct hh_tm *tm, size_t i)
                    ? now_of(tm) + tm->cfg.hsl.confirm_poll : ref->placed_at + HH_TM_BOOK_GRACE;
     } else if (rc == HH_ENOTFOUND) {
         if (ref->cancel == CS_WANTED) {
+            alert_ref(tm, HH_TMA_PLACE_ABSENT, false, ref, 0, ref->qty,
+                      "not at the broker past the book's grace: taken for never placed (should "
+                      "it be listed later, it is a stray and cancelled then)");
             end_unsent(tm, i, HH_RPT_CANCELLED, "cancelled; never reached the broker");
         } else if (!hh_tm__kill_allows(tm, ref->purpose, ref->group)) {
             /* nothing may be placed for it now (a stopping engine's entry):

@@ -189,7 +189,9 @@ enum hh_tm_alert_kind {
     HH_TMA_GAVE_UP,          /* an entry's placement failed for good (rc) */
     HH_TMA_PLACE_UNKNOWN,    /* a placement timed out: the order may exist */
     HH_TMA_PLACE_FOUND,      /* ... found by its client id (order_id) */
-    HH_TMA_PLACE_ABSENT,     /* ... not found: placed again, same client id */
+    HH_TMA_PLACE_ABSENT,     /* ... not found past the book's grace: placed
+                                again, same client id — or, its cancel wanted,
+                                taken for never placed */
     HH_TMA_STOP_TRIGGERED,   /* the stop level traded: exit started */
     HH_TMA_STOP_MARKET,      /* the hybrid stop markets the remainder (qty) */
     HH_TMA_STOP_DONE,        /* the hybrid stop executed its quantity */
