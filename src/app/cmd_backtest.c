@@ -244,7 +244,7 @@ static int run_loop(struct bt *b)
                                  on_progress, b);
     if (!b->mdsrc)
         return HH_ENOMEM;
-    if ((rc = hh_loop_add(&L, (struct hh_source){ &sigs_ops, b, "signals file" })) ||
+    if ((rc = hh_loop_add(&L, (struct hh_source){ &sigs_ops, b, "signals file", NULL })) ||
         (rc = hh_eng_add_sources(b->eng, &L)) ||
         (rc = hh_loop_add(&L, hh_eng_mdfile_source(b->mdsrc))))
         return rc;

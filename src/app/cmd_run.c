@@ -749,13 +749,14 @@ static int run_loop(struct run *R)
     L.wait = loop_wait;
     L.ctx = R;
     if ((run_ops_api(R) &&
-         (rc = hh_loop_add(&L, (struct hh_source){ &run_ops_api_ops, R, "API commands" }))) ||
-        (rc = hh_loop_add(&L, (struct hh_source){ &lines_ops, R, "signal lines" })) ||
-        (rc = hh_loop_add(&L, (struct hh_source){ &run_kafka_ops, R, "kafka signals" })) ||
+         (rc = hh_loop_add(&L, (struct hh_source){ &run_ops_api_ops, R, "API commands",
+                                                   hh_feed_hub_bell(R->hub) }))) ||
+        (rc = hh_loop_add(&L, (struct hh_source){ &lines_ops, R, "signal lines", NULL })) ||
+        (rc = hh_loop_add(&L, (struct hh_source){ &run_kafka_ops, R, "kafka signals", NULL })) ||
         (rc = hh_eng_add_sources(R->eng, &L)) ||
-        (rc = hh_loop_add(&L, (struct hh_source){ &poll_ops, R, "polls" })) ||
+        (rc = hh_loop_add(&L, (struct hh_source){ &poll_ops, R, "polls", NULL })) ||
         (rc = hh_loop_add(&L, (struct hh_source){ run_live_md(R) ? &run_live_md_ops : &md_ops,
-                                                   R, "market data" })))
+                                                   R, "market data", NULL })))
         return rc;
     return hh_loop_run(&L);
 }

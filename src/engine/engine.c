@@ -346,12 +346,12 @@ static const struct hh_source_ops broker_ops = { broker_peek, broker_take };
 
 int hh_eng_add_sources(struct hh_eng *e, struct hh_loop *L)
 {
-    int rc = hh_loop_add(L, (struct hh_source){ &arrivals_ops, e, "signals" });
+    int rc = hh_loop_add(L, (struct hh_source){ &arrivals_ops, e, "signals", NULL });
 
     if (!rc)
-        rc = hh_loop_add(L, (struct hh_source){ &timers_ops, e, "timers" });
+        rc = hh_loop_add(L, (struct hh_source){ &timers_ops, e, "timers", NULL });
     if (!rc && e->broker.ops->next_due && e->broker.ops->pump)
-        rc = hh_loop_add(L, (struct hh_source){ &broker_ops, e, "broker" });
+        rc = hh_loop_add(L, (struct hh_source){ &broker_ops, e, "broker", NULL });
     return rc;
 }
 
@@ -589,7 +589,7 @@ void hh_eng_mdfile_free(struct hh_eng_mdfile *s)
 
 struct hh_source hh_eng_mdfile_source(struct hh_eng_mdfile *s)
 {
-    return (struct hh_source){ &mdfile_ops, s, "market data" };
+    return (struct hh_source){ &mdfile_ops, s, "market data", NULL };
 }
 
 int hh_eng_mdfile_error(const struct hh_eng_mdfile *s)

@@ -37,6 +37,7 @@
 
 #include "core/event.h"
 
+#include <stdatomic.h>
 #include <stdbool.h>
 
 enum hh_src_state {
@@ -56,9 +57,17 @@ struct hh_source {
     const struct hh_source_ops *ops;
     void *impl;
     const char *name;            /* for logs */
+    /* Optional, for a source another thread feeds: a counter that thread
+     * moves after each delivery.  While the source answers PENDING and its
+     * bell has not moved, the loop keeps that answer instead of asking at
+     * every event; it asks again when the bell moves, after every wait,
+     * after every event that is not market data, and every
+     * HH_LOOP_RECHECK events (a peek may also look at the core's state). */
+    const atomic_uint *bell;
 };
 
 #define HH_LOOP_SOURCES_MAX 12
+#define HH_LOOP_RECHECK 64
 
 struct hh_loop {
     struct hh_source src[HH_LOOP_SOURCES_MAX];
@@ -71,6 +80,11 @@ struct hh_loop {
     bool (*stopped)(void *ctx);
     void *ctx;
     uint64_t takes;              /* takes so far (tests, progress) */
+    /* the answers kept for belled sources (hh_source.bell) */
+    bool quiet[HH_LOOP_SOURCES_MAX];
+    unsigned heard[HH_LOOP_SOURCES_MAX];
+    struct hh_ev_key quiet_key[HH_LOOP_SOURCES_MAX];
+    unsigned since_recheck;
 };
 
 /* An empty loop. */

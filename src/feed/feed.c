@@ -105,8 +105,14 @@ void hh_feed__wake_lazy(struct hh_feed_hub *h)
 void hh_feed_hub_wake(struct hh_feed_hub *h)
 {
     pthread_mutex_lock(&h->mu);
+    atomic_fetch_add_explicit(&h->bell, 1, memory_order_release);
     hh_feed__wake_locked(h);
     pthread_mutex_unlock(&h->mu);
+}
+
+const atomic_uint *hh_feed_hub_bell(const struct hh_feed_hub *h)
+{
+    return &h->bell;
 }
 
 uint64_t hh_feed_hash(const char *s, size_t n)

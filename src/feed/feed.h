@@ -42,6 +42,7 @@
 #include "market/mdfile.h"
 
 #include <stdbool.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -56,6 +57,10 @@ void hh_feed_hub_free(struct hh_feed_hub *h);   /* accepts NULL */
 void hh_feed_hub_wait(struct hh_feed_hub *h, int64_t max_ns);
 /* Any thread: wake the core. */
 void hh_feed_hub_wake(struct hh_feed_hub *h);
+/* A counter every hh_feed_hub_wake moves, after what the waker delivered:
+ * the bell (loop.h) of an event-loop source whose thread wakes the core
+ * that way (the API's commands). */
+const atomic_uint *hh_feed_hub_bell(const struct hh_feed_hub *h);
 
 /* The 64-bit FNV-1a hash of a line's bytes (a file's identity: its first line). */
 uint64_t hh_feed_hash(const char *s, size_t n);

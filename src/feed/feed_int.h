@@ -20,6 +20,7 @@ struct hh_feed_hub {
     pthread_cond_t space;          /* producers wait here for room */
     atomic_bool woken;             /* a wake not yet seen by a wait */
     atomic_bool sleeping;          /* the core is in hh_feed_hub_wait (set under mu) */
+    atomic_uint bell;              /* moved by every hh_feed_hub_wake */
     bool parked;                   /* a detached reader still uses the hub: never freed */
 };
 
