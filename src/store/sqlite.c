@@ -721,6 +721,14 @@ static void *checkpointer_main(void *arg)
                 SQLITE_OK &&
             done > 0)
             atomic_fetch_add(&w->checkpoints, 1);
+        /* The writer's own truncation is refused (SQLITE_BUSY, no busy
+         * handler) while this connection checkpoints; under a steady stream
+         * of commits this one may always be checkpointing then: truncate
+         * from here too, waiting (busy handler) for the writer's commit. */
+        if (log >= WAL_TRUNCATE_PAGES &&
+            sqlite3_wal_checkpoint_v2(db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL) ==
+                SQLITE_OK)
+            atomic_fetch_add(&w->truncations, 1);
         pthread_mutex_lock(&w->ck_mu);
     }
     atomic_store(&w->ck_alive, false);
