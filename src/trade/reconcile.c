@@ -354,26 +354,35 @@ static hh_qty_t give_up(struct hh_tm *tm, hh_iid_t iid, enum hh_side side, hh_qt
     return excess;
 }
 
-/* The broker holds more of iid than the engine, or the other side, on an
- * instrument the engine traded: most likely an exit that sold more than
- * the position.  Never adopted as a trade (it would get stops and targets
- * nobody decided); raised to the operator once per quantity. */
-static void oversell(struct hh_tm *tm, hh_iid_t iid, hh_qty_t mine, hh_qty_t brk,
+/*
+ * The broker holds more of iid than the engine, or the other side, on an
+ * instrument the engine traded: an exit that filled after the position was
+ * closed by hand (a resting target cannot be recalled in time), or a trade
+ * placed by hand beside the engine's.  The broker's state wins (SPEC §10):
+ * the excess is adopted as a trade of its own (no stop, no target; squared
+ * off at the day's square-off, closed by `flatten`) — but only once a
+ * second poll in a row finds the same excess: a fill landing between the
+ * listing of orders and the listing of positions shows in the positions
+ * before its order does, once, and the next poll settles it.  Raised to the
+ * operator at first sight.  Returns whether to adopt now.
+ */
+static bool oversell(struct hh_tm *tm, hh_iid_t iid, hh_qty_t mine, hh_qty_t brk,
                      hh_div_fn fn, void *ctx)
 {
     struct sym *sy = &tm->syms[iid];
-    char why[160];
+    char why[200];
 
     report(fn, ctx, HH_DIV_OVERSELL, iid, 0, mine, brk);
     if (sy->oversell == brk - mine)
-        return;
+        return true;
     sy->oversell = brk - mine;
     tm->x.stats.oversells++;
     tm->changes++;
-    snprintf(why, sizeof why, "the broker holds %lld of %s, the engine's trades %lld: not "
-             "adopted; decide by hand", (long long)brk, hh_inst_get(tm->inst, iid)->symbol,
-             (long long)mine);
+    snprintf(why, sizeof why, "the broker holds %lld of %s, the engine's trades %lld: adopted as "
+             "a trade of its own (no stop, no target) if the next poll finds the same",
+             (long long)brk, hh_inst_get(tm->inst, iid)->symbol, (long long)mine);
     hh_tm__alert(tm, HH_TMA_OVERSELL, true, NULL, NULL, 0, brk - mine, why);
+    return false;
 }
 
 /* Units of long options at the broker in the bucket (type, expiry,
@@ -411,7 +420,8 @@ static hh_qty_t naked_units(const struct hh_tm *tm, hh_iid_t iid, hh_qty_t brk,
  * Engine and broker disagree on iid.  What the broker no longer holds on the
  * engine's side is given up (single trades first, then groups).  What it
  * holds beyond that: adopted when the engine never traded the instrument
- * (a position opened outside it), else an oversell (alert, not adopted).
+ * (a position opened outside it), else an oversell (alerted, adopted when
+ * the next poll agrees).
  * Either way the part that is a naked short option is adopted only to be
  * bought back, and is retried until flat.
  */
@@ -440,9 +450,8 @@ static void settle_position(struct hh_tm *tm, const struct hh_broker_position *p
     naked = naked_units(tm, iid, brk, pos, npos);
     if (naked > -extra)
         naked = extra < 0 ? -extra : 0;
-    if (traded(tm, iid))
-        oversell(tm, iid, mine, brk, fn, ctx);
-    else if (mine == 0 && extra + naked != 0)
+    if (extra + naked != 0 &&
+        (traded(tm, iid) ? oversell(tm, iid, mine, brk, fn, ctx) : mine == 0))
         adopt(tm, iid, extra + naked, p->avg_price, false, true);
     if (naked > 0) {
         hh_tm__alert(tm, HH_TMA_NAKED_SHORT, true, NULL, NULL, 0, naked,
@@ -456,20 +465,16 @@ void hh_tm__overfill(struct hh_tm *tm, hh_iid_t iid, enum hh_side side, hh_qty_t
 {
     const struct hh_instrument *in = hh_inst_get(tm->inst, iid);
     bool buy_back = side == HH_SELL && hh_inst_is_option(in);
-    struct sym *sy = hh_tm__sym(tm, iid);
     char why[200];
 
     tm->x.stats.oversells++;
     tm->changes++;
     snprintf(why, sizeof why, "an exit of %s filled %lld beyond the position it closed (it raced "
-             "a change at the broker)%s", in->symbol, (long long)excess,
-             buy_back ? ": the short option is bought back at market until flat"
-                      : ": not adopted; decide by hand");
+             "a change at the broker): %s", in->symbol, (long long)excess,
+             buy_back ? "the short option is bought back at market until flat"
+                      : "adopted as a trade of its own (no stop, no target)");
     hh_tm__alert(tm, HH_TMA_OVERSELL, true, NULL, NULL, 0, excess, why);
-    if (buy_back)
-        adopt(tm, iid, -excess, px, true, false);
-    else if (sy)
-        sy->oversell += side == HH_SELL ? -excess : excess;   /* alerted: not again */
+    adopt(tm, iid, side == HH_SELL ? -excess : excess, px, buy_back, false);
 }
 
 static bool listed(const struct hh_broker_position *pos, size_t npos, hh_iid_t iid)

@@ -397,8 +397,9 @@ void hh_tm__arrivals_free(struct hh_tm *tm);
 /* reconcile.c: an exit filled `excess` units beyond the position it closed
  * (it raced a change at the broker: a position closed by hand) — the broker
  * now holds them the other way.  The owner booked only what it held; the
- * excess is an oversell, alerted: a short option is adopted to be bought
- * back at once, anything else is left to the operator. */
+ * excess is an oversell, alerted and adopted (the fill is known, no
+ * listing race): a short option to be bought back at once, anything else
+ * as a trade of its own, without stop or target. */
 void hh_tm__overfill(struct hh_tm *tm, hh_iid_t iid, enum hh_side side, hh_qty_t excess,
                      hh_price_t px);
 

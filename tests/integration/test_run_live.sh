@@ -217,10 +217,16 @@ equals "no order call reaches Kite while the token is refused" "$calls" "$(field
 # the daily login: Kite knows the new token before it lands in the file (the
 # other way round a probe between the two reads the file, is refused, and
 # waits for the next change of the file, as it should)
+closed=$(grep -c 'HALF_OPEN -> CLOSED' run.log)
 ctl token "access_token=newtoken" > /dev/null
 (umask 077; echo newtoken > secrets/token.tmp; mv secrets/token.tmp secrets/access_token)
 until_log run.log 'a new access token was read' 100
 contains "a new token file is read without a restart" run.log 'a new access token was read'
+# the signals wait for the breaker's probe to pass (one refused by a 503 opens it again
+# for a second, and entries decided meanwhile are refused BROKER_UNAVAILABLE, rightly)
+i=0
+while [ $i -lt 100 ] && [ "$(grep -c 'HALF_OPEN -> CLOSED' run.log)" -le "$closed" ]; do
+    sleep 0.1; i=$((i + 1)); done
 fills=$(grep -c '"fill"' run.log)
 for k in 1 2 3; do target_sig sig.jsonl; sleep 0.5; done
 sleep 6

@@ -762,14 +762,28 @@ static void test_live_given_up_during_stop_never_oversells(void **state)
 }
 
 /* An oversell — the broker short an instrument the engine only ever bought —
- * is raised to the operator once and never adopted as a trade (it would get
- * stops and targets nobody decided); the engine's own long is given up. */
-static void test_live_oversell_alerted_not_adopted(void **state)
+ * is raised to the operator at first sight and adopted as a trade of its
+ * own (no stop, no target) when the next poll finds the same excess: the
+ * broker's state wins.  An excess seen by one poll only (a fill landing
+ * between the listing of orders and of positions) is never adopted. */
+static void sell_by_hand(struct lw *w, enum hh_side side, hh_qty_t qty, const char *cid)
+{
+    struct hh_order_req req;
+    uint64_t oid;
+
+    memset(&req, 0, sizeof req);
+    snprintf(req.client_id, sizeof req.client_id, "%s", cid);
+    req.iid = w->iid[0];
+    req.side = side;
+    req.type = HH_ORD_MARKET;
+    req.qty = qty;
+    assert_int_equal(w->inner.ops->place(w->inner.impl, &req, &oid), HH_OK);
+}
+
+static void test_live_oversell_adopted_when_the_next_poll_agrees(void **state)
 {
     struct lw w = { 0 };
     struct hh_signal s;
-    struct hh_order_req req;
-    uint64_t oid;
 
     (void)state;
     lw_defaults(&w);
@@ -778,22 +792,45 @@ static void test_live_oversell_alerted_not_adopted(void **state)
     lw_signal(&w, &s);
     lw_tick(&w, 0, day0() + 1 * S, P(100), 100);
     lw_tick(&w, 0, day0() + 2 * S, P(100.5), 100);   /* long 10 */
-    memset(&req, 0, sizeof req);
-    snprintf(req.client_id, sizeof req.client_id, "manual-1");
-    req.iid = w.iid[0];
-    req.side = HH_SELL;
-    req.type = HH_ORD_MARKET;
-    req.qty = 25;
-    assert_int_equal(w.inner.ops->place(w.inner.impl, &req, &oid), HH_OK);
+    sell_by_hand(&w, HH_SELL, 25, "manual-1");
     lw_tick(&w, 0, day0() + 3 * S, P(101), 100);
     assert_int_equal(paper_pos(&w, 0), -15);
     lw_poll(&w);
-    lw_poll(&w);
     assert_int_equal(w.alerts[HH_TMA_GIVEN_UP], 1);
-    assert_int_equal(w.alerts[HH_TMA_OVERSELL], 1);          /* once, not per poll */
     assert_int_equal(w.operator_alerts[HH_TMA_OVERSELL], 1);
+    assert_int_equal(hh_tm_position(w.tm, w.iid[0]), 0);     /* seen once: not yet */
+    lw_poll(&w);
+    assert_int_equal(hh_tm_position(w.tm, w.iid[0]), -15);   /* the broker's, adopted */
+    lw_poll(&w);
+    assert_int_equal(w.alerts[HH_TMA_OVERSELL], 1);          /* once, not per poll */
     assert_int_equal(hh_tm_exec_stats(w.tm)->oversells, 1);
-    assert_int_equal(hh_tm_position(w.tm, w.iid[0]), 0);     /* not adopted */
+    assert_int_equal(paper_pos(&w, 0), -15);                 /* no order of its own */
+    lw_free(&w);
+}
+
+static void test_live_oversell_seen_once_not_adopted(void **state)
+{
+    struct lw w = { 0 };
+    struct hh_signal s;
+
+    (void)state;
+    lw_defaults(&w);
+    lw_start(&w);
+    s = mksig(&w, "a", 0, HH_BUY, P(100), P(98), P(104), 0, 10);
+    lw_signal(&w, &s);
+    lw_tick(&w, 0, day0() + 1 * S, P(100), 100);
+    lw_tick(&w, 0, day0() + 2 * S, P(100.5), 100);
+    sell_by_hand(&w, HH_SELL, 25, "manual-1");
+    lw_tick(&w, 0, day0() + 3 * S, P(101), 100);
+    lw_poll(&w);
+    assert_int_equal(w.operator_alerts[HH_TMA_OVERSELL], 1);
+    sell_by_hand(&w, HH_BUY, 15, "manual-2");   /* gone before the next poll */
+    lw_tick(&w, 0, day0() + 4 * S, P(101), 100);
+    assert_int_equal(paper_pos(&w, 0), 0);
+    lw_poll(&w);
+    lw_poll(&w);
+    assert_int_equal(hh_tm_position(w.tm, w.iid[0]), 0);
+    assert_int_equal(w.alerts[HH_TMA_OVERSELL], 1);
     lw_free(&w);
 }
 
@@ -1958,7 +1995,8 @@ int main(void)
         cmocka_unit_test(test_live_stop_fills_as_stop_limit),
         cmocka_unit_test(test_live_position_gone_at_broker_is_given_up),
         cmocka_unit_test(test_live_given_up_during_stop_never_oversells),
-        cmocka_unit_test(test_live_oversell_alerted_not_adopted),
+        cmocka_unit_test(test_live_oversell_adopted_when_the_next_poll_agrees),
+        cmocka_unit_test(test_live_oversell_seen_once_not_adopted),
         cmocka_unit_test(test_live_exit_capped_when_sent),
         cmocka_unit_test(test_live_gap_through_limit_markets_remainder),
         cmocka_unit_test(test_live_duplicate_fills_ignored),
