@@ -65,7 +65,7 @@ const char *hh_tm_alert_name(enum hh_tm_alert_kind k)
         "BREAKER", "RETRY", "GAVE_UP", "PLACE_UNKNOWN", "PLACE_FOUND", "PLACE_ABSENT",
         "STOP_TRIGGERED", "STOP_MARKET", "STOP_DONE", "STOP_FAILED", "SQUAREOFF",
         "DUP_FILL", "BAD_REPORT", "HEDGE_IMBALANCE", "ILLEGAL_TRANSITION", "EXIT_CAPPED",
-        "GIVEN_UP", "OVERSELL", "NAKED_SHORT", "HEDGE", "MARGIN_UNCHECKED",
+        "GIVEN_UP", "OVERSELL", "NAKED_SHORT", "HEDGE", "MARGIN_UNCHECKED", "STRAY",
     };
     _Static_assert(sizeof names / sizeof names[0] == HH_TMA_KINDS, "a name per alert kind");
 
@@ -856,6 +856,9 @@ static int do_find(struct hh_tm *tm, size_t i)
                    ? now_of(tm) + tm->cfg.hsl.confirm_poll : ref->placed_at + HH_TM_BOOK_GRACE;
     } else if (rc == HH_ENOTFOUND) {
         if (ref->cancel == CS_WANTED) {
+            alert_ref(tm, HH_TMA_PLACE_ABSENT, false, ref, 0, ref->qty,
+                      "not at the broker past the book's grace: taken for never placed (should "
+                      "it be listed later, it is a stray and cancelled then)");
             end_unsent(tm, i, HH_RPT_CANCELLED, "cancelled; never reached the broker");
         } else if (!hh_tm__kill_allows(tm, ref->purpose, ref->group)) {
             /* nothing may be placed for it now (a stopping engine's entry):
@@ -1263,14 +1266,6 @@ bool hh_tm_poll_wanted(const struct hh_tm *tm)
     return tm->x.poll_wanted;
 }
 
-static bool known_client(const struct hh_tm *tm, const char *cid)
-{
-    for (size_t i = tm->nrefs; i-- > 0;)
-        if (!strncmp(tm->refs[i].req.client_id, cid, HH_CLIENT_ID_MAX))
-            return true;
-    return false;
-}
-
 int hh_tm_poll(struct hh_tm *tm, hh_div_fn fn, void *ctx, struct hh_tm_poll_result *out)
 {
     struct tm_exec *L = &tm->x;
@@ -1301,11 +1296,12 @@ int hh_tm_poll(struct hh_tm *tm, hh_div_fn fn, void *ctx, struct hh_tm_poll_resu
     }
     res.orders = no;
     res.positions = np;
-    /* placements of unknown outcome: by client id */
+    /* placements of unknown outcome, looked up or about to be placed again
+     * after a look-up found nothing: by client id (never placed twice) */
     for (size_t i = 0; i < tm->nrefs; i++) {
         const struct order_ref *ref = &tm->refs[i];
 
-        if (ref->done || ref->pstate != PS_FINDING)
+        if (ref->done || ref->boid || ref->ord.state != HH_OS_SENT)
             continue;
         for (size_t k = 0; k < no; k++) {
             if (!strncmp(L->obuf[k].client_id, ref->req.client_id, HH_CLIENT_ID_MAX)) {
@@ -1337,7 +1333,7 @@ int hh_tm_poll(struct hh_tm *tm, hh_div_fn fn, void *ctx, struct hh_tm_poll_resu
         const struct hh_broker_order *b = &L->obuf[k];
 
         if (hh_ord_state_terminal(b->state) || hh_tm__ref_by_boid(tm, b->order_id) ||
-            known_client(tm, b->client_id))
+            hh_tm__ref_by_client(tm, b->client_id))
             continue;
         if (fn) {
             struct hh_tm_divergence d = { HH_DIV_FOREIGN_ORDER, b->iid, b->order_id, 0,

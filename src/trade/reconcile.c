@@ -7,7 +7,9 @@
  * here, an order it never heard of is treated as rejected.  Then net
  * positions are compared; what still differs is adopted as a trade of its
  * own (so it is marked, squared off and protected like any other), and a
- * short option with no long of its bucket to cover it is bought back.
+ * short option with no long of its bucket to cover it is bought back.  An
+ * order of ours no ref stands for any more (stray.c) is cancelled first; what
+ * it filled is adopted here, by position, and closed at once.
  *
  * Reports built here pass through the same handler as the broker's own, so
  * a reconciled fill is charged, booked and persisted exactly like a real one
@@ -50,7 +52,7 @@ const char *hh_div_kind_name(enum hh_div_kind k)
 {
     static const char *const names[] = { "MISSED_FILL", "MISSED_END", "UNKNOWN_ORDER",
                                          "POSITION", "NAKED_SHORT", "FOREIGN_ORDER",
-                                         "OVERSELL" };
+                                         "OVERSELL", "STRAY_ORDER" };
 
     return (unsigned)k < sizeof names / sizeof names[0] ? names[k] : "?";
 }
@@ -417,6 +419,27 @@ static hh_qty_t naked_units(const struct hh_tm *tm, hh_iid_t iid, hh_qty_t brk,
 }
 
 /*
+ * What the broker holds beyond the engine's trades in iid, where an order of
+ * ours the engine did not want filled (stray.c): the broker's view wins —
+ * adopted as a trade of its own (so a flatten closes it and the operator
+ * sees it in the positions), and closed at market at once when the kill
+ * switch lets an exit go: nobody decided this exposure.  It corrects an
+ * exit that sold again what a re-decided exit had sold, too.
+ */
+static void adopt_stray(struct hh_tm *tm, hh_iid_t iid, hh_qty_t extra, hh_price_t avg)
+{
+    bool close = hh_tm__kill_allows(tm, P_SQUAREOFF, false);
+    char why[200];
+
+    snprintf(why, sizeof why, "the broker holds %lld of %s beyond the engine's trades, filled by "
+             "an order of ours it did not want: adopted, %s", (long long)extra,
+             hh_inst_get(tm->inst, iid)->symbol,
+             close ? "closed at market" : "held (the kill switch halts: flatten closes it)");
+    hh_tm__alert(tm, HH_TMA_STRAY, true, NULL, NULL, 0, absq(extra), why);
+    adopt(tm, iid, extra, avg, close, true);
+}
+
+/*
  * Engine and broker disagree on iid.  What the broker no longer holds on the
  * engine's side is given up (single trades first, then groups).  What it
  * holds beyond that: adopted when the engine never traded the instrument
@@ -447,6 +470,10 @@ static void settle_position(struct hh_tm *tm, const struct hh_broker_position *p
     extra = brk - mine;
     if (extra == 0 || (mine != 0 && absq(brk) < absq(mine) && (brk > 0) == (mine > 0)))
         return;   /* nothing beyond the engine's (what is left: mixed holdings) */
+    if (traded(tm, iid) && tm->syms[iid].stray) {
+        adopt_stray(tm, iid, extra, p->avg_price);
+        return;
+    }
     naked = naked_units(tm, iid, brk, pos, npos);
     if (naked > -extra)
         naked = extra < 0 ? -extra : 0;
@@ -499,6 +526,7 @@ static int engine_only(struct hh_tm *tm, const struct hh_broker_position *pos, s
         if (listed(pos, npos, iid) || unsettled(tm, iid))
             continue;
         tm->syms[iid].oversell = 0;
+        tm->syms[iid].stray = false;   /* the broker holds none: nothing beyond */
         if ((mine = hh_tm_position(tm, iid)) == 0)
             continue;
         report(fn, ctx, HH_DIV_POSITION, iid, 0, mine, 0);
@@ -512,8 +540,8 @@ int hh_tm_reconcile(struct hh_tm *tm, const struct hh_broker_order *orders, size
                     const struct hh_broker_position *pos, size_t npos, hh_div_fn fn,
                     void *ctx)
 {
+    int found = hh_tm__strays(tm, orders, norders, fn, ctx);
     size_t before = tm->nrefs;   /* orders placed while reconciling are not judged */
-    int found = 0;
 
     for (size_t k = 0; k < before; k++)
         if (!tm->refs[k].done && tm->refs[k].pstate == PS_PLACED)
@@ -532,6 +560,7 @@ int hh_tm_reconcile(struct hh_tm *tm, const struct hh_broker_order *orders, size
             settle_position(tm, p, mine, pos, npos, fn, ctx);
         } else if (mine == p->qty && p->iid < tm->nsyms) {
             tm->syms[p->iid].oversell = 0;
+            tm->syms[p->iid].stray = false;   /* its strays' fills are all taken in */
         }
         if ((naked = naked_units(tm, p->iid, p->qty, pos, npos)) > 0) {
             report(fn, ctx, HH_DIV_NAKED_SHORT, p->iid, 0, p->qty + naked, p->qty);

@@ -3,7 +3,8 @@
  * trade.c (single-signal trades: waiting, readiness, entries, booking),
  * exits.c (the exit rules and the stop policies), orders.c (the order road:
  * write-ahead queue, broker calls, reports through the order machines,
- * polls), group.c (multi-leg groups), reconcile.c, snapshot.c, arrival.c.
+ * polls), group.c (multi-leg groups), reconcile.c, stray.c (orders of ours
+ * the engine does not want), snapshot.c, arrival.c.
  * Nothing outside src/trade includes it.
  *
  * Orders of both kinds go through one table (refs[], found by broker order
@@ -26,6 +27,9 @@ enum tstate { T_WAITING, T_ENTERING, T_OPEN, T_CLOSED, T_DROPPED };
 enum purpose {
     P_ENTRY, P_STOP, P_T1, P_T2, P_T3, P_SQUAREOFF,   /* single trades */
     P_HEDGE, P_CLOSE,                                 /* groups (leg entries: P_ENTRY) */
+    P_STRAY,      /* an order of ours at the broker the engine does not want
+                     (stray.c): never placed by this ref, only cancelled and
+                     watched; its owner is the order's whose client id it has */
 };
 
 /* Where a placement stands. */
@@ -260,6 +264,12 @@ struct sym {
                                      since the last reconciliation: its exits
                                      wait for the poll (not state: a restart
                                      reconciles first anyway) */
+    bool stray;                   /* an order of ours the engine did not want
+                                     (P_STRAY) filled in it: what the broker
+                                     holds beyond the engine's trades is
+                                     adopted, not only alerted; cleared when
+                                     the positions agree (not state: a stray
+                                     is found again by the next start) */
     /* The safe band of the waiting list: no waiting trade is invalidated by a
      * price in (buy_stop_max, sell_stop_min) before valid_min.  Recomputed
      * when the list changed (band_valid false). */
@@ -410,6 +420,18 @@ void hh_tm__overfill(struct hh_tm *tm, hh_iid_t iid, enum hh_side side, hh_qty_t
  * hedged at once.  Returns what the groups could not give up. */
 hh_qty_t hh_tm__groups_give_up(struct hh_tm *tm, hh_iid_t iid, enum hh_side side,
                                hh_qty_t excess, hh_price_t px);
+
+/* stray.c: the newest ref with client id cid, or NULL. */
+const struct order_ref *hh_tm__ref_by_client(const struct hh_tm *tm, const char *cid);
+/* stray.c: the broker's working or filled orders that carry one of our
+ * client ids and that no order of the engine stands for — its own was
+ * taken for never placed, or ended — each tracked as a P_STRAY ref,
+ * cancelled when working, and reported (fn); returns how many were new. */
+int hh_tm__strays(struct hh_tm *tm, const struct hh_broker_order *bo, size_t nbo, hh_div_fn fn,
+                  void *ctx);
+/* stray.c: a report applied to a P_STRAY ref's machine: counted on the ref
+ * (its fills are the reconciliation's to adopt, by position). */
+void hh_tm__stray_report(struct hh_tm *tm, struct order_ref *ref, const struct hh_report *r);
 
 /* reconcile.c: settle order refs[k] against the broker's view b of it (NULL:
  * the broker does not know it); returns the divergences found (each to fn). */

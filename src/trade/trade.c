@@ -926,7 +926,8 @@ static enum hh_fill_reason reason_of(enum purpose p)
     case P_SQUAREOFF: return HH_FR_SQUAREOFF;
     case P_HEDGE:
     case P_CLOSE:
-        break;  /* group orders: group.c names their fills */
+    case P_STRAY:
+        break;  /* group orders: group.c names their fills; a stray's none */
     }
     return HH_FR_ENTRY;
 }
@@ -1006,7 +1007,9 @@ void hh_tm__deliver(struct hh_tm *tm, struct order_ref *ref, const struct hh_rep
     tm->changes++;
     if (ref->boid)   /* an order never sent has no broker report */
         hh_tm__emit_ref(tm, HH_TMO_REPORT, ref, r, 0);
-    if (ref->group) {
+    if (ref->purpose == P_STRAY) {
+        hh_tm__stray_report(tm, ref, r);   /* no owner books it */
+    } else if (ref->group) {
         hh_tm__group_report(tm, ref, r);
     } else {
         if (r->kind == HH_RPT_FILL)

@@ -189,7 +189,9 @@ enum hh_tm_alert_kind {
     HH_TMA_GAVE_UP,          /* an entry's placement failed for good (rc) */
     HH_TMA_PLACE_UNKNOWN,    /* a placement timed out: the order may exist */
     HH_TMA_PLACE_FOUND,      /* ... found by its client id (order_id) */
-    HH_TMA_PLACE_ABSENT,     /* ... not found: placed again, same client id */
+    HH_TMA_PLACE_ABSENT,     /* ... not found past the book's grace: placed
+                                again, same client id — or, its cancel wanted,
+                                taken for never placed */
     HH_TMA_STOP_TRIGGERED,   /* the stop level traded: exit started */
     HH_TMA_STOP_MARKET,      /* the hybrid stop markets the remainder (qty) */
     HH_TMA_STOP_DONE,        /* the hybrid stop executed its quantity */
@@ -219,6 +221,10 @@ enum hh_tm_alert_kind {
     HH_TMA_HEDGE,            /* an emergency hedge was ordered (qty) */
     HH_TMA_MARGIN_UNCHECKED, /* alert: a group started without the broker's
                                 margin (unreachable; require_broker_margin off) */
+    HH_TMA_STRAY,            /* alert: an order of ours (by its client id) the
+                                engine does not want is working or filled at
+                                the broker (qty: its filled units; detail: why
+                                it is not wanted); cancelled at once */
     HH_TMA_KINDS             /* (how many) */
 };
 
@@ -520,6 +526,10 @@ enum hh_div_kind {
     HH_DIV_OVERSELL,         /* the broker holds more than the engine, or the
                                 other side, of an instrument the engine traded:
                                 alerted, never adopted */
+    HH_DIV_STRAY_ORDER,      /* live: a working or filled order with one of the
+                                engine's client ids that no order of the engine
+                                stands for (its own was taken for never placed,
+                                or ended): cancelled, its fills adopted */
 };
 
 const char *hh_div_kind_name(enum hh_div_kind k);
@@ -536,7 +546,13 @@ typedef void (*hh_div_fn)(void *ctx, const struct hh_tm_divergence *d);
 
 /*
  * Reconcile with the broker's order book and net positions (broker state
- * wins): fills the update stream lost are applied as fills at the broker's
+ * wins): first, a working or filled order of ours (by client id) that no
+ * order of the engine stands for any more — taken for never placed, or for
+ * unknown at the broker, and listed after all — is a stray: cancelled at
+ * once (confirmed like any cancel) and reported (HH_DIV_STRAY_ORDER, the
+ * HH_TMA_STRAY alert); what it filled is adopted by position below, closed
+ * at market at once unless the kill switch halts.  Then fills the update
+ * stream lost are applied as fills at the broker's
  * average price of the missing part, orders the broker ended are ended,
  * orders it never heard of (absent from two listings in a row, past a
  * grace period from their acknowledgement, and not found by their client
@@ -605,7 +621,8 @@ struct hh_tm_poll_result {
 /*
  * A reconciliation poll: the broker's order book and positions
  * through the breaker, then hh_tm_reconcile(); orders whose placement timed
- * out are matched by client id; a working broker order with a client id the
+ * out (or that a look-up did not find and are about to be placed again) are
+ * matched by client id first; a working broker order with a client id the
  * engine does not know is reported (HH_DIV_FOREIGN_ORDER) and left alone.
  * The hybrid stops adopt their orders' rows.  out may be NULL.
  */
@@ -642,6 +659,8 @@ struct hh_tm_exec_stats {
     uint64_t unknown_lookups; /* absent orders looked up before declared gone */
     uint64_t foreign_fills;   /* executions of orders not ours (by hand, ...) */
     uint64_t exits_waited;    /* exits held back for a poll after one */
+    uint64_t strays;          /* orders of ours the engine did not want found
+                                 at the broker (HH_DIV_STRAY_ORDER) */
 };
 
 const struct hh_tm_exec_stats *hh_tm_exec_stats(const struct hh_tm *tm);

@@ -22,6 +22,9 @@
 #   - kill -9 at random instants, restarted, under the same faults;
 #   - halt while an entry is of unknown outcome: looked up at once, cancelled
 #     once found (nothing working, no position at Kite);
+#   - halt while an entry is of unknown outcome and the book hides it past the
+#     grace: taken for never placed, then listed still working — a stray of
+#     ours, cancelled (the server's book: CANCELLED, placed once, no position);
 #   - subscriptions: an instrument no longer needed is unsubscribed, one of
 #     market_data.symbols never (the server's record of the messages);
 #   - live orders with market data from a file (--ticks).
@@ -427,6 +430,45 @@ contains "a halt looks the unknown entry up and finds it" h.log 'PLACE_FOUND'
 equals "... and cancels it: nothing works at Kite" 0 "$(field working)"
 equals "... no position came of it" "" "$(ks_positions)"
 equals "... placed once" '"dup_tags":[]' "$(check_json | grep -o '"dup_tags":\[[^]]*\]')"
+stop_server
+
+# ---- halt, and an entry the book lists only after the grace --------------------------------
+# The entry's answer is held past the timeout and the book hides the order
+# 20 s, twice the book's grace: the halt looks it up every second and, the
+# grace over, takes it for never placed.  It stays OPEN PENDING 30 s (it has
+# not reached the exchange), so when the book lists it, it still works: a
+# stray of ours (its tag), which the next poll cancels.  Judged by the
+# server's own book: the tag's one order ends CANCELLED, nothing works, no
+# position came of it, no tag was placed twice.
+start_server --fault place_timeout=100 --fault hold_ms=3000 --fault book_lag_ms=20000 \
+    --fault transient_ms=30000
+config hg.yaml
+sed -i 's/reconcile: {poll_s: 1}/reconcile: {poll_s: 2}/' hg.yaml
+: > hg.jsonl
+sig hg.jsonl RELIANCE 2952.00 2900.00 "2990.00" 1
+start_run hg.yaml hg.jsonl hg.db hg.log
+until_log hg.log 'PLACE_UNKNOWN' 150
+"$HH" kill --db hg.db --action halt --reason "test" > /dev/null
+until_log hg.log 'taken for never placed' 200
+contains "past the grace, the halted engine takes the hidden entry for never placed" hg.log \
+    'PLACE_ABSENT client_id=h1e1'
+until_log hg.log 'STRAY' 250
+i=0
+while [ $i -lt 450 ] && [ "$(field working)" != 0 ]; do sleep 0.1; i=$((i + 1)); done
+sleep 3
+stop_run
+contains "listed later, it is a stray of ours: alerted" hg.log 'ALERT: STRAY'
+contains "... and reported as a divergence" hg.log 'STRAY_ORDER'
+curl -s -H "X-Kite-Version: 3" -H "Authorization: token testkey:testtoken" \
+    "http://127.0.0.1:$PORT/orders" > hg.orders
+equals "... cancelled: the server's book shows its one order CANCELLED" "CANCELLED" \
+    "$(node -e 'const r = JSON.parse(require("fs").readFileSync(process.argv[1])).data;
+        console.log(r.filter(o => /^h[0-9]+e[0-9]+$/.test(o.tag)).map(o => o.status).join(" "))' \
+        hg.orders)"
+equals "... nothing works at Kite" 0 "$(field working)"
+equals "... no position came of it" "" "$(ks_positions)"
+equals "... placed once" 1 "$(field placements)"
+equals "... no tag placed twice" '"dup_tags":[]' "$(check_json | grep -o '"dup_tags":\[[^]]*\]')"
 stop_server
 
 # ---- subscriptions follow what is needed, both ways -----------------------------------------

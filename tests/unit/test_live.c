@@ -59,6 +59,11 @@ struct lw {
     uint64_t shown_rejected;           /* broker id whose end the broker's views show
                                           as REJECTED (a broker that rejects the rest
                                           of a part-filled order), 0 none */
+    uint64_t hidden;                   /* broker id the broker's views leave out
+                                          (a book that lists it late), 0 none */
+    hh_time_t hidden_until;            /* ... until then */
+    hh_qty_t excused;                  /* units a scenario over-sells on purpose
+                                          (check_exits allows them) */
     hh_report_fn esink;                /* the engine's report sink */
     void *ectx;
     struct hh_tm_config cfg;
@@ -138,7 +143,19 @@ FWD(place, (void *impl, const struct hh_order_req *req, uint64_t *id), (w->inner
 FWD(modify, (void *impl, uint64_t id, hh_qty_t q, hh_price_t l, hh_price_t t),
     (w->inner.impl, id, q, l, t))
 FWD(cancel, (void *impl, uint64_t id), (w->inner.impl, id))
-FWD(find, (void *impl, const char *cid, struct hh_broker_order *o), (w->inner.impl, cid, o))
+
+static bool hidden(const struct lw *w, uint64_t id)
+{
+    return w->hidden && id == w->hidden && w->clock.now < w->hidden_until;
+}
+
+static int w_find(void *impl, const char *cid, struct hh_broker_order *o)
+{
+    struct lw *w = impl;
+    int rc = w->inner.ops->find(w->inner.impl, cid, o);
+
+    return rc == HH_OK && hidden(w, o->order_id) ? HH_ENOTFOUND : rc;
+}
 
 static void shown(const struct lw *w, struct hh_broker_order *o)
 {
@@ -151,6 +168,8 @@ static int w_status(void *impl, uint64_t id, struct hh_broker_order *o)
     struct lw *w = impl;
     int rc = w->inner.ops->status(w->inner.impl, id, o);
 
+    if (rc == HH_OK && hidden(w, id))
+        return HH_ENOTFOUND;
     if (rc == HH_OK)
         shown(w, o);
     return rc;
@@ -160,9 +179,17 @@ static int w_orders(void *impl, struct hh_broker_order *o, size_t cap, size_t *n
 {
     struct lw *w = impl;
     int rc = w->inner.ops->orders(w->inner.impl, o, cap, n);
+    size_t k = 0;
 
-    for (size_t i = 0; rc == HH_OK && i < *n && i < cap; i++)
-        shown(w, &o[i]);
+    if (rc != HH_OK || *n > cap)
+        return rc;   /* (asked again with room for all) */
+    for (size_t i = 0; i < *n; i++) {
+        if (hidden(w, o[i].order_id))
+            continue;
+        o[k] = o[i];
+        shown(w, &o[k++]);
+    }
+    *n = k;
     return rc;
 }
 FWD(positions, (void *impl, struct hh_broker_position *o, size_t cap, size_t *n),
@@ -197,11 +224,16 @@ static bool parse_cid(const char *cid, unsigned *serial, char *code, unsigned *n
 #define MAXSER 256
 
 /* Never a double exit: for every trade, what its exits executed at the
- * broker never exceeds what its entry executed. */
+ * broker never exceeds what its entry executed — but for a position the
+ * engine adopted (it has no entry order: its units came from elsewhere). */
 static void check_exits(struct lw *w)
 {
     hh_qty_t in[MAXSER] = { 0 }, out[MAXSER] = { 0 };
     size_t n = hh_paper_order_count(w->paper);
+
+    for (size_t i = 0; i < w->tm->ntrades; i++)
+        if (w->tm->trades[i].adopted && w->tm->trades[i].serial < MAXSER)
+            in[w->tm->trades[i].serial] = INT64_MAX / 2;
 
     for (size_t id = 1; id <= n; id++) {
         struct hh_broker_order b;
@@ -217,7 +249,7 @@ static void check_exits(struct lw *w)
             out[s] += b.filled;
     }
     for (unsigned s = 0; s < MAXSER; s++)
-        if (out[s] > in[s])
+        if (out[s] > in[s] + w->excused)
             lw_fail(w, "double exit: trade %u exited %lld of %lld entered", s,
                     (long long)out[s], (long long)in[s]);
 }
@@ -511,8 +543,9 @@ static void check_after_poll(struct lw *w)
         const struct order_ref *ref = &tm->refs[i];
         struct hh_broker_order b;
 
-        if (ref->pstate != PS_PLACED || !ref->boid || ref->group)
-            continue;
+        if (ref->pstate != PS_PLACED || !ref->boid || ref->group || hidden(w, ref->boid) ||
+            hh_tm__ref_by_boid(w->tm, ref->boid) != ref)
+            continue;   /* (not listed yet; or a stray stands for its order now) */
         if (hh_paper_peek(w->paper, ref->boid, &b)) {
             lw_fail(w, "order %s (%llu) unknown to the broker", ref->req.client_id,
                     (unsigned long long)ref->boid);
@@ -1234,6 +1267,84 @@ static void test_live_halt_cancels_unknown_entry_once_found(void **state)
     lw_free(&w);
 }
 
+/* halt while an entry's placement is of unknown outcome and the book hides
+ * it beyond the grace: the engine takes it for never placed, and when the
+ * book lists it later, working, it is a stray of ours — cancelled at once
+ * (confirmed by the broker), alerted and counted; nothing placed twice. */
+static void test_live_halt_cancels_entry_listed_after_grace(void **state)
+{
+    struct lw w = { 0 };
+    struct hh_signal a;
+
+    (void)state;
+    lw_defaults(&w);
+    w.pc.timeout_pct = 100 * HH_RATIO_SCALE;        /* the placement times out ... */
+    w.pc.book_lag = 20 * S;                         /* ... and the book hides it 20 s */
+    lw_start(&w);
+    a = mksig(&w, "a", 0, HH_BUY, P(100), P(98), P(104), 0, 10);
+    lw_signal(&w, &a);
+    lw_tick(&w, 0, day0() + 1 * S, P(100), 100);
+    assert_int_equal(hh_tm_exec_stats(w.tm)->timeouts, 1);
+    hh_tm_kill(w.tm, HH_TM_HALT);
+    lw_advance(&w, day0() + 15 * S);                /* past the grace: "never placed" */
+    assert_int_equal(hh_tm_in_flight(w.tm), 0);
+    assert_int_equal(paper_working(&w), 1);         /* ... yet it works at the broker */
+    assert_int_equal(hh_tm_exec_stats(w.tm)->strays, 0);
+    lw_advance(&w, day0() + 30 * S);                /* listed at 21 s, the poll at 24 s */
+    assert_int_equal(hh_tm_exec_stats(w.tm)->strays, 1);
+    assert_int_equal(w.operator_alerts[HH_TMA_STRAY], 1);
+    assert_non_null(strstr(w.last_detail[HH_TMA_STRAY], "the kill switch halts"));
+    assert_int_equal(paper_working(&w), 0);
+    assert_int_equal(hh_tm_in_flight(w.tm), 0);     /* the cancel confirmed */
+    lw_tick(&w, 0, day0() + 31 * S, P(100), 100);
+    lw_tick(&w, 0, day0() + 32 * S, P(100), 100);
+    assert_int_equal(paper_pos(&w, 0), 0);
+    assert_int_equal(hh_paper_stats(w.paper)->placed, 1);
+    assert_int_equal(hh_paper_stats(w.paper)->dup_client_ids, 0);
+    lw_advance(&w, day0() + 60 * S);                /* found once, not at every poll */
+    assert_int_equal(hh_tm_exec_stats(w.tm)->strays, 1);
+    assert_no_violation(&w);
+    lw_free(&w);
+}
+
+/* flatten while an entry's placement is of unknown outcome, the book hiding
+ * it beyond the grace while it fills: listed later, FILLED, its units are
+ * adopted (the broker's view wins) and flatten closes them; flat only then. */
+static void test_live_flatten_closes_stray_entry_fill(void **state)
+{
+    struct lw w = { 0 };
+    struct hh_signal a;
+
+    (void)state;
+    lw_defaults(&w);
+    w.pc.timeout_pct = 100 * HH_RATIO_SCALE;
+    w.pc.book_lag = 20 * S;
+    w.poll_every = 30 * S;                          /* the first poll after the listing */
+    lw_start(&w);
+    a = mksig(&w, "a", 0, HH_BUY, P(100), P(98), P(104), 0, 10);
+    lw_signal(&w, &a);
+    lw_tick(&w, 0, day0() + 1 * S, P(100), 100);
+    w.pc.timeout_pct = 0;
+    lw_tick(&w, 0, day0() + 2 * S, P(100.5), 100);  /* it fills, hidden */
+    assert_int_equal(paper_pos(&w, 0), 10);
+    hh_tm_kill(w.tm, HH_TM_FLATTEN);
+    lw_advance(&w, day0() + 15 * S);
+    assert_int_equal(hh_tm_position(w.tm, w.iid[0]), 0);   /* taken for never placed */
+    lw_advance(&w, day0() + 30 * S);                /* the poll: a stray, filled */
+    assert_int_equal(hh_tm_exec_stats(w.tm)->strays, 1);
+    assert_false(hh_tm_flat(w.tm));
+    lw_tick(&w, 0, day0() + 31 * S, P(100.5), 100);
+    lw_tick(&w, 0, day0() + 32 * S, P(100.5), 100);
+    assert_int_equal(paper_pos(&w, 0), 0);
+    lw_advance(&w, day0() + 61 * S);
+    assert_int_equal(hh_tm_position(w.tm, w.iid[0]), 0);
+    assert_true(hh_tm_flat(w.tm));
+    assert_int_equal(hh_paper_stats(w.paper)->dup_client_ids, 0);
+    assert_int_equal(hh_tm_trading(w.tm), HH_TRADING_HALTED);
+    assert_no_violation(&w);
+    lw_free(&w);
+}
+
 /* The instruments whose market data the engine needs (live: subscribed):
  * a signal accepted but not yet arrived, a waiting or open trade — not one
  * whose trade has closed. */
@@ -1595,6 +1706,65 @@ static void entered(struct lw *w)
     lw_tick(w, 0, day0() + 2 * S, P(100.5), 100);
     assert_int_equal(hh_tm_position(w->tm, w->iid[0]), 10);
     assert_int_equal(ref_of(w, P_T1)->ord.state, HH_OS_OPEN);
+}
+
+/* A square-off the book hides beyond the grace (its reports lost) is taken
+ * for unknown at the broker and decided again under a new client id.  When
+ * the old one shows up: still working, it is cancelled and the new one is
+ * left alone (`filled_first` false); already filled beside the new one, the
+ * position is over-sold — the excess is adopted and bought back at once.
+ * Either way the position ends flat at the broker. */
+static void exit_redecided(bool filled_first)
+{
+    struct lw w = { 0 };
+    struct order_ref *sq;
+    uint64_t old;
+
+    lw_defaults(&w);
+    w.poll_every = 4 * S;
+    lw_start(&w);
+    entered(&w);
+    assert_int_equal(hh_tm_exit_trade(w.tm, 1), HH_OK);
+    lw_commit(&w);
+    sq = ref_of(&w, P_SQUAREOFF);
+    old = sq->boid;
+    assert_true(old != 0);
+    w.hidden = w.muted = old;
+    w.hidden_until = day0() + 22500 * MS;
+    lw_advance(&w, day0() + 22 * S);                /* unknown at 20 s, decided again */
+    sq = ref_of(&w, P_SQUAREOFF);
+    assert_true(sq->done);
+    assert_int_equal(w.sent, 4);                    /* entry, target, q, q again */
+    if (filled_first) {
+        w.excused = 10;                             /* no engine could know in time */
+        lw_tick(&w, 0, day0() + 23 * S, P(100), 100);   /* both fill: short 10 */
+        assert_int_equal(paper_pos(&w, 0), -10);
+    }
+    lw_advance(&w, day0() + 24 * S);                /* the poll */
+    assert_int_equal(hh_tm_exec_stats(w.tm)->strays, 1);
+    assert_int_equal(paper_working(&w), 1);         /* the buy-back, or the new square-off */
+    lw_tick(&w, 0, day0() + 25 * S, P(100), 100);
+    lw_tick(&w, 0, day0() + 26 * S, P(100), 100);
+    lw_advance(&w, day0() + 40 * S);
+    assert_int_equal(paper_pos(&w, 0), 0);
+    assert_int_equal(hh_tm_position(w.tm, w.iid[0]), 0);
+    assert_int_equal(paper_working(&w), 0);
+    assert_int_equal(w.closed, filled_first ? 2 : 1);   /* (the adopted excess: a trade) */
+    assert_int_equal(hh_paper_stats(w.paper)->dup_client_ids, 0);
+    assert_no_violation(&w);
+    lw_free(&w);
+}
+
+static void test_live_redecided_exit_stray_cancelled(void **state)
+{
+    (void)state;
+    exit_redecided(false);
+}
+
+static void test_live_redecided_exit_stray_oversell_bought_back(void **state)
+{
+    (void)state;
+    exit_redecided(true);
 }
 
 /* A fill reported for an order the broker already said it cancelled: the
@@ -2008,6 +2178,10 @@ int main(void)
         cmocka_unit_test(test_live_stop_sends_no_entry),
         cmocka_unit_test(test_live_stop_unknown_entry_never_placed_again),
         cmocka_unit_test(test_live_halt_cancels_unknown_entry_once_found),
+        cmocka_unit_test(test_live_halt_cancels_entry_listed_after_grace),
+        cmocka_unit_test(test_live_flatten_closes_stray_entry_fill),
+        cmocka_unit_test(test_live_redecided_exit_stray_cancelled),
+        cmocka_unit_test(test_live_redecided_exit_stray_oversell_bought_back),
         cmocka_unit_test(test_live_market_needs),
         cmocka_unit_test(test_live_views_and_exit_trade),
         cmocka_unit_test(test_scenario_3_breaker),
