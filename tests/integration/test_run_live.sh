@@ -248,6 +248,9 @@ equals "every MARKET/SL-M order carried market_protection" 0 "$(field unprotecte
 ks_positions > ks.pos
 db_positions live.db > engine.pos
 same_file "the engine's positions are Kite's" ks.pos engine.pos
+# (on a difference: the engine's own view at its stop, and the symbols' last reconciliations)
+cmp -s ks.pos engine.pos || grep '"open_position"\|reconcile_divergence\|OVERSELL\|STRAY\|"poll failed' \
+    run.log | tail -12 | cut -c1-240 | sed 's/^/# /'
 equals "entries and exits went through Kite (>= 10 placements)" 1 \
     "$([ "$(field placements)" -ge 10 ] && echo 1)"
 equals "targets filled (TARGET fills)" 1 "$([ "$(sqlite3 live.db \
