@@ -504,6 +504,18 @@ void hh_tm__overfill(struct hh_tm *tm, hh_iid_t iid, enum hh_side side, hh_qty_t
     adopt(tm, iid, side == HH_SELL ? -excess : excess, px, buy_back, false);
 }
 
+/* An option or future past its expiry's close (15:30 IST on the expiry
+ * day) is settled by the exchange, and by the engine at that instant (EXPIRY
+ * fills, group.c): what the broker still lists of it is the settlement's
+ * business, not a divergence — judging it would book the settlement twice. */
+static bool expired(const struct hh_tm *tm, hh_iid_t iid)
+{
+    const struct hh_instrument *in = hh_inst_get(tm->inst, iid);
+
+    return in && in->expiry != HH_DATE_NONE &&
+           tm->clock->now >= hh_time_from_ist(in->expiry, HH_TOD(15, 30));
+}
+
 static bool listed(const struct hh_broker_position *pos, size_t npos, hh_iid_t iid)
 {
     for (size_t i = 0; i < npos; i++)
@@ -523,7 +535,7 @@ static int engine_only(struct hh_tm *tm, const struct hh_broker_position *pos, s
         struct hh_broker_position none = { .iid = iid };
         hh_qty_t mine;
 
-        if (listed(pos, npos, iid) || unsettled(tm, iid))
+        if (listed(pos, npos, iid) || unsettled(tm, iid) || expired(tm, iid))
             continue;
         tm->syms[iid].oversell = 0;
         tm->syms[iid].stray = false;   /* the broker holds none: nothing beyond */
@@ -551,7 +563,7 @@ int hh_tm_reconcile(struct hh_tm *tm, const struct hh_broker_order *orders, size
         const struct hh_broker_position *p = &pos[i];
         hh_qty_t mine = hh_tm_position(tm, p->iid), naked;
 
-        if (!hh_inst_get(tm->inst, p->iid))
+        if (!hh_inst_get(tm->inst, p->iid) || expired(tm, p->iid))
             continue;
         if (mine != p->qty && !unsettled(tm, p->iid)) {
             /* (unsettled: its fills are not all known yet; the next poll decides) */

@@ -132,10 +132,17 @@ target_sig() {
 }
 stop_sig() { sig "$1" RELIANCE 2959.00 2953.00 "2990.00" 2; }
 
-# quiesce DB: halt (every working order cancelled, confirmed) so that Kite's
-# positions stop moving, then a poll's time for the engine to see them
+# quiesce DB LOG: halt (every working order cancelled, confirmed) so that
+# Kite's positions stop moving, then a poll's time for the engine to see
+# them.  The engine must have taken the halt (LOG says so) before Kite's
+# working orders count: while a slow broker call holds the core, it still
+# has exits to place, and a stop then leaves them working at Kite.
 quiesce() {
+    halts=$(grep -c 'trading HALTED' "$2")
     "$HH" kill --db "$1" --action halt --reason "end of the test" > /dev/null
+    i=0
+    while [ $i -lt 300 ] && [ "$(grep -c 'trading HALTED' "$2")" -le "$halts" ]; do
+        sleep 0.1; i=$((i + 1)); done
     i=0
     while [ $i -lt 100 ] && [ "$(field working)" != 0 ]; do sleep 0.1; i=$((i + 1)); done
     sleep 1.5
@@ -235,7 +242,7 @@ for k in 1 2 3; do target_sig sig.jsonl; sleep 0.5; done
 sleep 6
 equals "orders flow again after the new token (fills after it)" 1 \
     "$([ "$(grep -c '"fill"' run.log)" -gt "$fills" ] && echo 1)"
-quiesce live.db
+quiesce live.db run.log
 stop_run
 equals "a trade was closed through Kite" 0 "$ok_closed"
 contains "the run stopped on SIGTERM" run.log '"engine_stop"'
@@ -324,7 +331,7 @@ while [ $kills -lt 6 ]; do
 done
 start_run c.yaml cr.jsonl cr.db final.log
 sleep 6
-quiesce cr.db
+quiesce cr.db final.log
 stop_run
 cat final.log >> cr.log
 contains "the last run stops cleanly" final.log '"engine_stop","correlation_id":null,"msg":"stopped'
@@ -400,7 +407,7 @@ start_run c.yaml st.jsonl st.db st2.log
 until_log st2.log 'PLACE_FOUND' 100
 contains "the next start finds it by its tag" st2.log 'PLACE_FOUND'
 sleep 2
-quiesce st.db
+quiesce st.db st2.log
 stop_run
 equals "... and places no tag twice" '"dup_tags":[]' \
     "$(check_json | grep -o '"dup_tags":\[[^]]*\]')"

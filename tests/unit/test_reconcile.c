@@ -2,7 +2,8 @@
  * test_reconcile.c — the broker's state wins: against the paper broker with
  * every order update lost, reconciliation adopts the fills the engine never
  * heard of (and protects the position it did not know it had), adopts a
- * position opened outside the engine, and buys back a naked short option.
+ * position opened outside the engine, and buys back a naked short option;
+ * an option past its expiry's close is the settlement's, not judged.
  */
 #include "testutil.h"
 
@@ -190,11 +191,51 @@ static void test_naked_short_found_at_the_broker_is_bought_back(void **state)
     world_free(w);
 }
 
+/* A long call bought outside the engine, polled at `at`: adopted before the
+ * expiry's close (15:30 IST on the expiry day); from the close on the
+ * exchange settles it (and the engine books its own settlement then), so
+ * what the broker still lists of it is no divergence. */
+static int adopted_at(hh_time_t at)
+{
+    struct world *w = world_new();
+    struct hh_order_req req;
+    uint64_t oid;
+    int div;
+
+    memset(&req, 0, sizeof req);
+    snprintf(req.client_id, sizeof req.client_id, "manual-1");
+    req.iid = w->ce;
+    req.side = HH_BUY;
+    req.type = HH_ORD_MARKET;
+    req.qty = 75;
+    hh_clock_advance(&w->clock, T(0));
+    assert_int_equal(w->broker.ops->place(w->broker.impl, &req, &oid), HH_OK);
+    bar(w, w->ce, 1, 120, 121, 119, 120);
+    assert_int_equal(hh_paper_position(w->paper, w->ce), 75);
+    hh_clock_advance(&w->clock, at);
+    poll(w);
+    div = w->div[HH_DIV_POSITION];
+    assert_int_equal(hh_tm_position(w->tm, w->ce), div ? 75 : 0);
+    world_free(w);
+    return div;
+}
+
+static void test_expired_position_is_not_judged(void **state)
+{
+    hh_date_t exp = hh_date_from_ymd(2025, 1, 30);
+
+    (void)state;
+    assert_int_equal(adopted_at(hh_time_from_ist(exp, HH_TOD(15, 29))), 1);
+    assert_int_equal(adopted_at(hh_time_from_ist(exp, HH_TOD(15, 30))), 0);
+    assert_int_equal(adopted_at(hh_time_from_ist(exp + 1, HH_TOD(9, 15))), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_lost_fill_is_adopted_and_protected),
         cmocka_unit_test(test_naked_short_found_at_the_broker_is_bought_back),
+        cmocka_unit_test(test_expired_position_is_not_judged),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
