@@ -119,6 +119,21 @@ static int poll(struct world *w)
     return n;
 }
 
+/* An order placed outside the engine (by hand, by another app). */
+static void by_hand(struct world *w, hh_iid_t iid, enum hh_side side, hh_qty_t qty)
+{
+    struct hh_order_req req;
+    uint64_t oid;
+
+    memset(&req, 0, sizeof req);
+    snprintf(req.client_id, sizeof req.client_id, "manual-1");
+    req.iid = iid;
+    req.side = side;
+    req.type = HH_ORD_MARKET;
+    req.qty = qty;
+    assert_int_equal(w->broker.ops->place(w->broker.impl, &req, &oid), HH_OK);
+}
+
 static void test_lost_fill_is_adopted_and_protected(void **state)
 {
     struct world *w = world_new();
@@ -164,19 +179,11 @@ static void test_lost_fill_is_adopted_and_protected(void **state)
 static void test_naked_short_found_at_the_broker_is_bought_back(void **state)
 {
     struct world *w = world_new();
-    struct hh_order_req req;
-    uint64_t oid;
 
     (void)state;
     /* someone sold a call outside the engine (a crash, a manual order) */
-    memset(&req, 0, sizeof req);
-    snprintf(req.client_id, sizeof req.client_id, "manual-1");
-    req.iid = w->ce;
-    req.side = HH_SELL;
-    req.type = HH_ORD_MARKET;
-    req.qty = 75;
     hh_clock_advance(&w->clock, T(0));
-    assert_int_equal(w->broker.ops->place(w->broker.impl, &req, &oid), HH_OK);
+    by_hand(w, w->ce, HH_SELL, 75);
     bar(w, w->ce, 1, 120, 121, 119, 120);
     assert_int_equal(hh_paper_position(w->paper, w->ce), -75);
     assert_true(poll(w) >= 2);
@@ -198,18 +205,10 @@ static void test_naked_short_found_at_the_broker_is_bought_back(void **state)
 static int adopted_at(hh_time_t at)
 {
     struct world *w = world_new();
-    struct hh_order_req req;
-    uint64_t oid;
     int div;
 
-    memset(&req, 0, sizeof req);
-    snprintf(req.client_id, sizeof req.client_id, "manual-1");
-    req.iid = w->ce;
-    req.side = HH_BUY;
-    req.type = HH_ORD_MARKET;
-    req.qty = 75;
     hh_clock_advance(&w->clock, T(0));
-    assert_int_equal(w->broker.ops->place(w->broker.impl, &req, &oid), HH_OK);
+    by_hand(w, w->ce, HH_BUY, 75);
     bar(w, w->ce, 1, 120, 121, 119, 120);
     assert_int_equal(hh_paper_position(w->paper, w->ce), 75);
     hh_clock_advance(&w->clock, at);
