@@ -703,6 +703,21 @@ static void test_live_stop_fills_as_stop_limit(void **state)
     lw_free(&w);
 }
 
+/* An order placed at the broker outside the engine (by hand). */
+static void order_by_hand(struct lw *w, enum hh_side side, hh_qty_t qty, const char *cid)
+{
+    struct hh_order_req req;
+    uint64_t oid;
+
+    memset(&req, 0, sizeof req);
+    snprintf(req.client_id, sizeof req.client_id, "%s", cid);
+    req.iid = w->iid[0];
+    req.side = side;
+    req.type = HH_ORD_MARKET;
+    req.qty = qty;
+    assert_int_equal(w->inner.ops->place(w->inner.impl, &req, &oid), HH_OK);
+}
+
 /* The engine holds a position the broker no longer has (closed by hand, a
  * broker file from before): the poll gives it up — booked as a RECONCILED
  * exit — and cancels the target, which would otherwise open a short. */
@@ -710,8 +725,6 @@ static void test_live_position_gone_at_broker_is_given_up(void **state)
 {
     struct lw w = { 0 };
     struct hh_signal s;
-    struct hh_order_req req;
-    uint64_t oid;
 
     (void)state;
     lw_defaults(&w);
@@ -721,13 +734,7 @@ static void test_live_position_gone_at_broker_is_given_up(void **state)
     lw_tick(&w, 0, day0() + 1 * S, P(100), 100);
     lw_tick(&w, 0, day0() + 2 * S, P(100.5), 100);   /* entry fills; target placed */
     assert_int_equal(hh_tm_position(w.tm, w.iid[0]), 10);
-    memset(&req, 0, sizeof req);
-    snprintf(req.client_id, sizeof req.client_id, "manual-1");
-    req.iid = w.iid[0];
-    req.side = HH_SELL;
-    req.type = HH_ORD_MARKET;
-    req.qty = 10;
-    assert_int_equal(w.inner.ops->place(w.inner.impl, &req, &oid), HH_OK);
+    order_by_hand(&w, HH_SELL, 10, "manual-1");
     lw_tick(&w, 0, day0() + 3 * S, P(101), 100);     /* the manual sale fills */
     assert_int_equal(paper_pos(&w, 0), 0);
     assert_int_equal(hh_tm_position(w.tm, w.iid[0]), 10);
@@ -753,8 +760,6 @@ static void test_live_given_up_during_stop_never_oversells(void **state)
 {
     struct lw w = { 0 };
     struct hh_signal s;
-    struct hh_order_req req;
-    uint64_t oid;
 
     (void)state;
     lw_defaults(&w);
@@ -767,13 +772,7 @@ static void test_live_given_up_during_stop_never_oversells(void **state)
     lw_tick(&w, 0, day0() + 3 * S + 200 * MS, P(96), 100);   /* SL-LIMIT 97.50 can't fill */
     assert_int_equal(hh_tm_exec_stats(w.tm)->stops, 1);
     assert_int_equal(paper_pos(&w, 0), 10);
-    memset(&req, 0, sizeof req);
-    snprintf(req.client_id, sizeof req.client_id, "manual-1");
-    req.iid = w.iid[0];
-    req.side = HH_SELL;
-    req.type = HH_ORD_MARKET;
-    req.qty = 10;
-    assert_int_equal(w.inner.ops->place(w.inner.impl, &req, &oid), HH_OK);
+    order_by_hand(&w, HH_SELL, 10, "manual-1");
     lw_tick(&w, 0, day0() + 3 * S + 500 * MS, P(96), 100);   /* sold by hand */
     assert_int_equal(paper_pos(&w, 0), 0);
     lw_poll(&w);                                              /* given up */
@@ -794,40 +793,33 @@ static void test_live_given_up_during_stop_never_oversells(void **state)
     lw_free(&w);
 }
 
+/* Long 10 through the engine, then 25 sold by hand: the broker short 15. */
+static void oversold_by_hand(struct lw *w)
+{
+    struct hh_signal s;
+
+    lw_defaults(w);
+    lw_start(w);
+    s = mksig(w, "a", 0, HH_BUY, P(100), P(98), P(104), 0, 10);
+    lw_signal(w, &s);
+    lw_tick(w, 0, day0() + 1 * S, P(100), 100);
+    lw_tick(w, 0, day0() + 2 * S, P(100.5), 100);   /* long 10 */
+    order_by_hand(w, HH_SELL, 25, "manual-1");
+    lw_tick(w, 0, day0() + 3 * S, P(101), 100);
+    assert_int_equal(paper_pos(w, 0), -15);
+}
+
 /* An oversell — the broker short an instrument the engine only ever bought —
  * is raised to the operator at first sight and adopted as a trade of its
  * own (no stop, no target) when the next poll finds the same excess: the
  * broker's state wins.  An excess seen by one poll only (a fill landing
  * between the listing of orders and of positions) is never adopted. */
-static void sell_by_hand(struct lw *w, enum hh_side side, hh_qty_t qty, const char *cid)
-{
-    struct hh_order_req req;
-    uint64_t oid;
-
-    memset(&req, 0, sizeof req);
-    snprintf(req.client_id, sizeof req.client_id, "%s", cid);
-    req.iid = w->iid[0];
-    req.side = side;
-    req.type = HH_ORD_MARKET;
-    req.qty = qty;
-    assert_int_equal(w->inner.ops->place(w->inner.impl, &req, &oid), HH_OK);
-}
-
 static void test_live_oversell_adopted_when_the_next_poll_agrees(void **state)
 {
     struct lw w = { 0 };
-    struct hh_signal s;
 
     (void)state;
-    lw_defaults(&w);
-    lw_start(&w);
-    s = mksig(&w, "a", 0, HH_BUY, P(100), P(98), P(104), 0, 10);
-    lw_signal(&w, &s);
-    lw_tick(&w, 0, day0() + 1 * S, P(100), 100);
-    lw_tick(&w, 0, day0() + 2 * S, P(100.5), 100);   /* long 10 */
-    sell_by_hand(&w, HH_SELL, 25, "manual-1");
-    lw_tick(&w, 0, day0() + 3 * S, P(101), 100);
-    assert_int_equal(paper_pos(&w, 0), -15);
+    oversold_by_hand(&w);
     lw_poll(&w);
     assert_int_equal(w.alerts[HH_TMA_GIVEN_UP], 1);
     assert_int_equal(w.operator_alerts[HH_TMA_OVERSELL], 1);
@@ -844,20 +836,12 @@ static void test_live_oversell_adopted_when_the_next_poll_agrees(void **state)
 static void test_live_oversell_seen_once_not_adopted(void **state)
 {
     struct lw w = { 0 };
-    struct hh_signal s;
 
     (void)state;
-    lw_defaults(&w);
-    lw_start(&w);
-    s = mksig(&w, "a", 0, HH_BUY, P(100), P(98), P(104), 0, 10);
-    lw_signal(&w, &s);
-    lw_tick(&w, 0, day0() + 1 * S, P(100), 100);
-    lw_tick(&w, 0, day0() + 2 * S, P(100.5), 100);
-    sell_by_hand(&w, HH_SELL, 25, "manual-1");
-    lw_tick(&w, 0, day0() + 3 * S, P(101), 100);
+    oversold_by_hand(&w);
     lw_poll(&w);
     assert_int_equal(w.operator_alerts[HH_TMA_OVERSELL], 1);
-    sell_by_hand(&w, HH_BUY, 15, "manual-2");   /* gone before the next poll */
+    order_by_hand(&w, HH_BUY, 15, "manual-2");   /* gone before the next poll */
     lw_tick(&w, 0, day0() + 4 * S, P(101), 100);
     assert_int_equal(paper_pos(&w, 0), 0);
     lw_poll(&w);
