@@ -28,6 +28,7 @@
 #include "broker/kite.h"
 #include "core/grow.h"
 
+#include <ctype.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -350,7 +351,29 @@ hh_qty_t run_broker_qty(const struct run *R, hh_iid_t iid)
 
 /* ---- opening and starting ------------------------------------------------------------------ */
 
-static void kite_config(const struct run *R, struct hh_kite_config *kc)
+/* The account's pacers are shared through a file beside the database, so a
+ * restart (after kill -9 too) and every run trading the account from that
+ * directory count each other's calls: <dir>/hedgehog-kite-<account>.pacer,
+ * the account's characters outside [A-Za-z0-9_-] written '_'.  Shadow runs
+ * without an account keep their own. */
+static const char *pacer_file(const struct run *R, char *buf, size_t cap)
+{
+    const char *acct = R->w.cfg.broker.account, *slash = strrchr(R->db_path, '/');
+    int dir = slash ? (int)(slash - R->db_path) : 1;
+    size_t at;
+
+    if (!acct[0])
+        return NULL;
+    at = (size_t)snprintf(buf, cap, "%.*s/hedgehog-kite-", dir, slash ? R->db_path : ".");
+    if (at + 16 > cap)
+        return NULL;    /* a path longer than any file system takes */
+    for (const char *c = acct; *c && at + 8 < cap; c++)
+        buf[at++] = isalnum((unsigned char)*c) || *c == '_' || *c == '-' ? *c : '_';
+    snprintf(buf + at, cap - at, ".pacer");
+    return buf;
+}
+
+static void kite_config(const struct run *R, struct hh_kite_config *kc, char *pbuf, size_t pcap)
 {
     const struct hh_config *c = &R->w.cfg;
     static const enum hh_kite_product product[] = {
@@ -368,6 +391,7 @@ static void kite_config(const struct run *R, struct hh_kite_config *kc)
     kc->orders_per_second = (int)c->broker.kite.orders_per_second;
     kc->timeout_ms = (int)(c->broker.kite.timeout / HH_NS_PER_MS);
     kc->account = c->broker.account[0] ? c->broker.account : NULL;
+    kc->pacer_file = pacer_file(R, pbuf, pcap);
     kc->clock = R->live->md_kite ? live_now : mirror_now;
     kc->clock_ctx = R->live;
 }
@@ -377,6 +401,7 @@ int run_live_open(struct run *R)
     struct run_live *L = R->live;
     struct hh_kite_config kc;
     struct hh_diag d = { "" };
+    char pacer[HH_PATH_MAX + 64];
     int rc;
 
     if (!L)
@@ -389,7 +414,7 @@ int run_live_open(struct run *R)
     L->warned = calloc(L->ninst ? L->ninst : 1, sizeof *L->warned);
     if (!L->bpos || !L->listed || !L->want || !L->need || !L->warned)
         return hh_diag_set(&R->d, HH_ENOMEM, "out of memory");
-    kite_config(R, &kc);
+    kite_config(R, &kc, pacer, sizeof pacer);
     if ((rc = hh_kite_new(&kc, R->w.inst, &L->k, &d)))
         return hh_diag_set(&R->d, rc, "%s: broker.kite: %s", R->config, d.msg);
     L->inner = hh_kite_broker(L->k);

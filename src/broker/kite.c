@@ -124,12 +124,13 @@ static int init_parts(struct hh_kite *k, const struct hh_kite_config *c, struct 
 {
     bool changed;
     int rc;
+    int64_t max_call = ((int64_t)c->timeout_ms + 1000) * HH_NS_PER_MS;
 
     if ((rc = hh_kite__secret_check(&k->key, &changed, d)) ||
         (rc = hh_kite__secret_check(&k->token, &changed, d)))
         return rc;
-    if (hh_kite__lim_init(&k->olim, c->orders_per_second) ||
-        hh_kite__lim_init(&k->qlim, 10) || hh_kite__book_init(&k->book) ||
+    if (hh_kite__lim_init(&k->olim, c->orders_per_second, max_call) ||
+        hh_kite__lim_init(&k->qlim, 10, max_call) || hh_kite__book_init(&k->book) ||
         hh_u64map_init(&k->sub_by_token, 64) || hh_u64map_init(&k->trades_seen, 64) ||
         hh_kite__http_init(k, &k->core_http) ||
         hh_kite__http_init(k, &k->read_http))
@@ -138,6 +139,9 @@ static int init_parts(struct hh_kite *k, const struct hh_kite_config *c, struct 
     if (!k->ring)
         return hh_diag_set(d, HH_ENOMEM, "out of memory");
     k->ring_mask = c->tick_ring - 1;
+    if (c->pacer_file && ((rc = hh_kite__lim_share(&k->olim, c->pacer_file, 0, d)) ||
+                          (rc = hh_kite__lim_share(&k->qlim, c->pacer_file, 1, d))))
+        return rc;
     return HH_OK;
 }
 

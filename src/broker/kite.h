@@ -84,6 +84,9 @@ struct hh_kite_config {
                                        GET /user/profile) */
     const char *ca_file;            /* a CA bundle trusted instead of the
                                        system's (tests); NULL: the system's */
+    const char *pacer_file;         /* the account's pacers, shared by every
+                                       process naming this file (restarts
+                                       included); NULL: this process's own */
     int md_stale_ms;                /* a subscribed instrument silent this long
                                        in its session is a gap (market data
                                        not ready); default 5000 */

@@ -130,22 +130,57 @@ uint64_t hh_kite__exec_id(uint64_t id, hh_qty_t cum);
  * burst of 100 at 10/s takes 9.9 s).  A 429 pushes the next start out.
  * Calls start in the order they asked.  The clock and sleep are hooks for
  * tests (NULL: CLOCK_MONOTONIC, nanosleep).  Thread-safe.
+ *
+ * The pacer's state (struct hh_kite__pace) is the process's own, or shared
+ * through a file by every process pacing the same account
+ * (hh_kite__lim_share): a restart after kill -9 and a second process on the
+ * account then count the calls the others made.  Across processes the file
+ * is locked (flock) around each reservation; a call still in flight when
+ * its process died counts as ended when that is noticed.
  */
+#define HH_KITE__LIM_MAX 1000           /* calls per second, at most */
+
+struct hh_kite__slot {                  /* one call of the last N */
+    int64_t end;                        /* when it ended; INT64_MAX: in flight */
+    int64_t until;                      /* in flight: ends by then (its timeout) */
+    uint64_t seq;                       /* which call (the pacer's count) */
+    int32_t pid;                        /* in flight: the process making it */
+    int32_t pad;
+};
+
+struct hh_kite__pace {                  /* the state that may be shared */
+    int32_t n;                          /* calls per second */
+    int32_t pad;
+    int64_t next;                       /* earliest next start, monotonic ns */
+    uint64_t seq;                       /* calls started */
+    struct hh_kite__slot slot[HH_KITE__LIM_MAX];    /* [seq % n] */
+};
+
 struct hh_kite__lim {
     pthread_mutex_t mu;
     pthread_cond_t cv;
     int n;                          /* calls per second */
     int64_t interval;               /* ns between starts: 1 s / n */
-    int64_t next;                   /* earliest next start, monotonic ns */
-    int64_t *ends;                  /* [ticket % n]: when that call ended;
-                                       INT64_MAX while in flight */
-    uint64_t tickets, turn;         /* handed out; next to start */
+    int64_t max_call;               /* ns a call may take (its timeout) */
+    struct hh_kite__pace *pace;     /* own (fd < 0) or the file's mapping */
+    void *map;                      /* the file's mapping (NULL: own) */
+    int fd;                         /* the shared file, locked around use */
+    int32_t pid;
+    uint64_t tickets, turn;         /* handed out; next to start (this process) */
     int64_t (*now)(void *ctx);
     void (*sleep)(void *ctx, int64_t ns);
     void *ctx;
 };
 
-int hh_kite__lim_init(struct hh_kite__lim *l, int per_second);
+/* max_call: how long one call may take (the REST timeout; a call in flight
+ * longer than that, or whose process died, counts as ended). */
+int hh_kite__lim_init(struct hh_kite__lim *l, int per_second, int64_t max_call);
+/* Share the pacer with every process using `path` (created 0600) as the
+ * region'th pacer of the file (0: order calls, 1: the others).  A file left
+ * by another boot, or pacing another rate, starts afresh.  HH_ECONFIG with
+ * the path named. */
+int hh_kite__lim_share(struct hh_kite__lim *l, const char *path, int region,
+                       struct hh_diag *d);
 void hh_kite__lim_destroy(struct hh_kite__lim *l);
 /* Wait for the turn to start a call; returns its ticket (*start, may be
  * NULL: the start time, monotonic ns).  Never fails.  Every ticket must be

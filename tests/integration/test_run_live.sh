@@ -19,7 +19,8 @@
 #   - SIGTERM while an entry is of unknown outcome: no entry placed after the
 #     stop (the server's records against the stop's wall clock), the entry
 #     looked up and never placed again, persisted, found by the next start;
-#   - kill -9 at random instants, restarted, under the same faults;
+#   - kill -9 at random instants, restarted, under the same faults; every run
+#     paces its order calls through the account's one pacer file;
 #   - halt while an entry is of unknown outcome: looked up at once, cancelled
 #     once found (nothing working, no position at Kite);
 #   - halt while an entry is of unknown outcome and the book hides it past the
@@ -312,6 +313,10 @@ equals "the engine holds none" "" "$(db_positions fl.db)"
 stop_server
 
 # ---- kill -9 at random instants, restarted ---------------------------------------------------
+# the account's order pacer is shared through a file beside the database: every process of
+# the campaign counts the calls of those before it (calls started: bytes 64..71)
+pacer_calls() { od -An -j64 -N8 -tu8 hedgehog-kite-AB1234.pacer 2>/dev/null | tr -d ' '; }
+calls_before=$(pacer_calls)
 start_server --fault p429=5 --fault place_timeout=10 --fault place_drop=5 --fault ws_drop=20 \
     --fault ws_dup=20 --fault hold_ms=2000
 config c.yaml
@@ -364,6 +369,10 @@ equals "every restart restored a recorded checkpoint" 0 \
         (SELECT state_hash FROM checkpoints WHERE state_hash IS NOT NULL)")"
 equals "never more than 4 order calls in a second" 1 \
     "$([ "$(field max_order_calls_in_1s)" -le 4 ] && echo 1)"
+calls=$(( $(pacer_calls) - ${calls_before:-0} ))
+echo "# the account's pacer file counted $calls order calls; Kite received $(field order_calls)"
+equals "every run counted its order calls in the account's one pacer" 1 \
+    "$([ "$(field order_calls)" -gt 0 ] && [ "$calls" -ge "$(field order_calls)" ] && echo 1)"
 check "db check passes after the kills" "$HH" db check --db cr.db
 echo "# $(grep -c '"engine_start"' cr.log) starts, $(field placements) placements"
 stop_server
