@@ -648,14 +648,15 @@ void run_live_stats(const struct run *R, char *buf, size_t cap)
     hh_kite_stats(R->live->k, &st);
     snprintf(buf, cap, "; kite: requests %llu, order calls %llu, 429s %llu, unknown outcomes "
              "%llu, rejected %llu, token refusals %llu, token reloads %llu, socket connects "
-             "%llu (drops %llu), updates %llu, reports %llu, ticks %llu (dropped %llu)",
+             "%llu (drops %llu), updates %llu, reports %llu, ticks %llu (dropped %llu), "
+             "others' rows unread %llu",
              (unsigned long long)st.requests, (unsigned long long)st.order_calls,
              (unsigned long long)st.rate_limited, (unsigned long long)st.unknown_outcomes,
              (unsigned long long)st.rejected, (unsigned long long)st.auth_failures,
              (unsigned long long)st.secret_reloads, (unsigned long long)st.ws_connects,
              (unsigned long long)st.ws_drops, (unsigned long long)st.updates,
              (unsigned long long)st.reports, (unsigned long long)st.ticks,
-             (unsigned long long)st.ticks_dropped);
+             (unsigned long long)st.ticks_dropped, (unsigned long long)st.skipped_rows);
 }
 
 /* ---- stopping ------------------------------------------------------------------------------ */

@@ -526,6 +526,7 @@ void hh_kite_stats(struct hh_kite *k, struct hh_kite_stats *out)
     out->ticks_dropped = atomic_load(&k->n_ticks_dropped);
     out->bad_frames = atomic_load(&k->n_bad_frames);
     out->unknown_rows = atomic_load(&k->n_unknown_rows);
+    out->skipped_rows = atomic_load(&k->n_skipped_rows);
     out->ws_connected = atomic_load(&k->ws_up);
     pthread_mutex_lock(&k->auth_mu);
     out->auth_blocked = k->auth_blocked;

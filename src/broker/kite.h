@@ -302,6 +302,8 @@ struct hh_kite_stats {
     uint64_t ticks, ticks_dropped;  /* queued; lost to a full ring */
     uint64_t bad_frames;            /* malformed binary frames */
     uint64_t unknown_rows;          /* book rows of instruments not loaded */
+    uint64_t skipped_rows;          /* rows of others' orders that could not
+                                       be read (skipped) */
     bool auth_blocked;              /* order calls refused until a new token */
     bool ws_connected;
 };

@@ -221,6 +221,14 @@ const char *hh_kite__j_str(struct json_object *o, const char *key);
 /* An order object -> row.  HH_ESYNTAX naming the field. */
 int hh_kite__row_parse(struct json_object *o, const struct hh_instruments *inst,
                        struct hh_kite__row *out, struct hh_diag *d);
+/* An array of order objects -> rows (malloc'd into *rows; free them).  A
+ * row of an instrument not loaded is kept and counted in *unknown; a row
+ * that cannot be read is skipped and counted in *skipped when it is not
+ * ours (its tag is not one of ours), else the whole array is refused:
+ * HH_EUNAVAIL naming the field. */
+int hh_kite__rows_parse(struct json_object *arr, const struct hh_instruments *inst,
+                        struct hh_kite__row **rows, size_t *n, uint64_t *unknown,
+                        uint64_t *skipped, struct hh_diag *d);
 
 /* Parse an answer body: the `data` member of a success envelope (a new
  * reference in *data, json_object_put it), or the error mapped (http, and
@@ -430,7 +438,8 @@ struct hh_kite {
     /* counters (atomic: several threads) */
     _Atomic uint64_t n_requests, n_order_calls, n_limited, n_unknown, n_rejected,
         n_auth, n_reloads, n_slices, n_ws_connects, n_ws_drops, n_updates, n_book_reads,
-        n_reports, n_ticks, n_ticks_dropped, n_bad_frames, n_unknown_rows;
+        n_reports, n_ticks, n_ticks_dropped, n_bad_frames, n_unknown_rows,
+        n_skipped_rows;
 };
 
 hh_time_t hh_kite__now(const struct hh_kite *k);

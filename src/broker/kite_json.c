@@ -8,6 +8,7 @@
  * also accepted in the other form, since only the value matters.
  */
 #include "broker/kite_int.h"
+#include "core/grow.h"
 
 #include <stdio.h>
 #include <json-c/json.h>
@@ -197,6 +198,48 @@ int hh_kite__row_parse(struct json_object *o, const struct hh_instruments *inst,
         return bad_field(d, "status");
     r->state = hh_kite__state(status, r->qty, r->filled, &r->status_known);
     copy_str(r->msg, sizeof r->msg, hh_kite__j_str(o, "status_message"));
+    return HH_OK;
+}
+
+/* A row is another's (another app, or by hand) when its tag is not one of
+ * ours; such a row we cannot read is skipped, not the whole book lost. */
+static bool foreign(struct json_object *o)
+{
+    char cid[HH_CLIENT_ID_MAX];
+    int k;
+
+    return !hh_kite__tag_split(hh_kite__j_str(o, "tag"), cid, &k);
+}
+
+int hh_kite__rows_parse(struct json_object *arr, const struct hh_instruments *inst,
+                        struct hh_kite__row **rows, size_t *n, uint64_t *unknown,
+                        uint64_t *skipped, struct hh_diag *d)
+{
+    size_t len = json_object_is_type(arr, json_type_array) ? json_object_array_length(arr) : 0;
+    size_t cap = 0;
+
+    *rows = NULL;
+    *n = 0;
+    if (!json_object_is_type(arr, json_type_array))
+        return hh_diag_set(d, HH_EUNAVAIL, "order book: not an array");
+    if (len && hh_grow(rows, &cap, len, sizeof **rows))
+        return hh_diag_set(d, HH_ENOMEM, "out of memory");
+    for (size_t i = 0; i < len; i++) {
+        struct json_object *o = json_object_array_get_idx(arr, i);
+
+        if (hh_kite__row_parse(o, inst, &(*rows)[*n], d)) {
+            if (foreign(o)) {
+                (*skipped)++;
+                continue;
+            }
+            free(*rows);
+            *rows = NULL;
+            *n = 0;
+            return hh_diag_prefix(d, HH_EUNAVAIL, "order book");
+        }
+        *unknown += (*rows)[*n].iid == HH_IID_NONE;
+        (*n)++;
+    }
     return HH_OK;
 }
 

@@ -9,7 +9,6 @@
  */
 #include "broker/kite_int.h"
 
-#include "core/grow.h"
 
 #include <json-c/json.h>
 #include <stdio.h>
@@ -34,33 +33,17 @@ static void nap(int64_t ns)
 
 /* ---- reading the book ------------------------------------------------------- */
 
-/* Parse the rows of a JSON array (unknown instruments are kept, counted). */
+/* Parse the rows of a JSON array, counting the rows of instruments not
+ * loaded (kept) and the unreadable rows of others (skipped). */
 static int parse_rows(struct hh_kite *k, struct json_object *arr, struct hh_kite__row **rows,
                       size_t *n, struct hh_diag *d)
 {
-    size_t len = json_object_is_type(arr, json_type_array) ? json_object_array_length(arr) : 0;
-    size_t cap = 0;
-    int rc;
+    uint64_t unknown = 0, skipped = 0;
+    int rc = hh_kite__rows_parse(arr, k->inst, rows, n, &unknown, &skipped, d);
 
-    *rows = NULL;
-    *n = 0;
-    if (!json_object_is_type(arr, json_type_array))
-        return hh_diag_set(d, HH_EUNAVAIL, "order book: not an array");
-    if (len && hh_grow(rows, &cap, len, sizeof **rows))
-        return hh_diag_set(d, HH_ENOMEM, "out of memory");
-    for (size_t i = 0; i < len; i++) {
-        if ((rc = hh_kite__row_parse(json_object_array_get_idx(arr, i), k->inst, &(*rows)[*n],
-                                     d))) {
-            free(*rows);
-            *rows = NULL;
-            *n = 0;
-            return hh_diag_set(d, HH_EUNAVAIL, "order book: %s", d ? d->msg : "bad row");
-        }
-        if ((*rows)[*n].iid == HH_IID_NONE)
-            atomic_fetch_add(&k->n_unknown_rows, 1);
-        (*n)++;
-    }
-    return HH_OK;
+    atomic_fetch_add(&k->n_unknown_rows, unknown);
+    atomic_fetch_add(&k->n_skipped_rows, skipped);
+    return rc;
 }
 
 /* GET /orders: every row of the day (malloc'd; free it), applied. */
@@ -663,14 +646,14 @@ static int op_positions(void *impl, struct hh_broker_position *out, size_t cap, 
                       hh_kite__j_str(p, "tradingsymbol"));
         bp.iid = kn > 0 && (size_t)kn < sizeof key ? hh_inst_find(k->inst, key, (size_t)kn)
                                                    : HH_IID_NONE;
+        if (bp.iid == HH_IID_NONE) {    /* not ours to read */
+            atomic_fetch_add(&k->n_unknown_rows, 1);
+            continue;
+        }
         if (hh_kite__j_qty(p, "quantity", &bp.qty) ||
             hh_kite__j_price(p, "average_price", &bp.avg_price)) {
             json_object_put(data);
             return hh_diag_set(&k->err, HH_EUNAVAIL, "positions: %s: bad number", key);
-        }
-        if (bp.iid == HH_IID_NONE) {
-            atomic_fetch_add(&k->n_unknown_rows, 1);
-            continue;
         }
         if (bp.qty == 0)
             continue;

@@ -363,6 +363,50 @@ static void test_row_parse(void **state)
     hh_inst_free(inst);
 }
 
+/* The book as an array: another's row that cannot be read (an order type
+ * we do not know, by hand or another app) is skipped and counted, the rest
+ * kept; one of ours that cannot be read refuses the whole book. */
+static void test_rows_parse(void **state)
+{
+    struct hh_instruments *inst = instruments();
+    struct json_object *o = J(
+        "[{\"order_id\":\"7\",\"status\":\"OPEN\",\"tag\":\"h1e1\",\"exchange\":\"NSE\","
+        "\"tradingsymbol\":\"RELIANCE\",\"transaction_type\":\"BUY\",\"order_type\":"
+        "\"LIMIT\",\"quantity\":5,\"filled_quantity\":0,\"price\":2950},"
+        "{\"order_id\":\"8\",\"status\":\"OPEN\",\"tag\":null,\"exchange\":\"NSE\","
+        "\"tradingsymbol\":\"RELIANCE\",\"transaction_type\":\"SELL\",\"order_type\":"
+        "\"SL-L\",\"quantity\":5,\"filled_quantity\":0},"
+        "{\"order_id\":\"9\",\"status\":\"COMPLETE\",\"tag\":\"Manual Trade\",\"exchange\":"
+        "\"NSE\",\"tradingsymbol\":\"INFY\",\"transaction_type\":\"BUY\",\"order_type\":"
+        "\"MARKET\",\"quantity\":1,\"filled_quantity\":1}]");
+    struct hh_kite__row *rows;
+    uint64_t unknown = 0, skipped = 0;
+    struct hh_diag d;
+    size_t n;
+
+    (void)state;
+    assert_int_equal(hh_kite__rows_parse(o, inst, &rows, &n, &unknown, &skipped, &d), HH_OK);
+    assert_int_equal(n, 2);
+    assert_int_equal(rows[0].order_id, 7);
+    assert_int_equal(rows[1].order_id, 9);
+    assert_int_equal(unknown, 1);       /* INFY: not loaded, kept */
+    assert_int_equal(skipped, 1);       /* SL-L: not read, skipped */
+    free(rows);
+    json_object_put(o);
+
+    o = J("[{\"order_id\":\"7\",\"status\":\"OPEN\",\"tag\":\"h1e1S2\",\"exchange\":\"NSE\","
+          "\"tradingsymbol\":\"RELIANCE\",\"transaction_type\":\"BUY\",\"order_type\":"
+          "\"SL-L\",\"quantity\":5,\"filled_quantity\":0}]");
+    assert_int_equal(hh_kite__rows_parse(o, inst, &rows, &n, &unknown, &skipped, &d),
+                     HH_EUNAVAIL);
+    assert_null(rows);
+    assert_int_equal(n, 0);
+    assert_int_equal(skipped, 1);
+    assert_non_null(strstr(d.msg, "order_type"));
+    json_object_put(o);
+    hh_inst_free(inst);
+}
+
 static int answer(const char *body, long http, enum hh_kite__call call, struct hh_diag *d)
 {
     struct json_object *data = NULL;
@@ -415,6 +459,7 @@ int main(void)
         cmocka_unit_test(test_exec_ids),
         cmocka_unit_test(test_json_numbers),
         cmocka_unit_test(test_row_parse),
+        cmocka_unit_test(test_rows_parse),
         cmocka_unit_test(test_answers),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
