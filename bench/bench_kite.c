@@ -276,7 +276,7 @@ static void bench_pacer(void)
     size_t j = 0;
     double t0 = now_s();
 
-    hh_kite__lim_init(&l, 10, 5 * HH_NS_PER_S);
+    hh_kite__lim_init(&l, 10, 200, 5 * HH_NS_PER_S);
     for (int i = 0; i < 100; i++)
         hh_kite__lim_release(&l, hh_kite__lim_acquire(&l, &t[i]));
     for (size_t i = 0; i < 100; i++) {

@@ -182,6 +182,7 @@ struct hh_config {
             enum hh_config_product product;
             int64_t market_protection;   /* -1: the broker's automatic value */
             int64_t orders_per_second;
+            int64_t orders_per_minute;
             int64_t timeout;             /* ns */
         } kite;
     } broker;

@@ -389,6 +389,7 @@ static void kite_config(const struct run *R, struct hh_kite_config *kc, char *pb
     kc->product = product[c->broker.kite.product];
     kc->market_protection = (int)c->broker.kite.market_protection;
     kc->orders_per_second = (int)c->broker.kite.orders_per_second;
+    kc->orders_per_minute = (int)c->broker.kite.orders_per_minute;
     kc->timeout_ms = (int)(c->broker.kite.timeout / HH_NS_PER_MS);
     kc->account = c->broker.account[0] ? c->broker.account : NULL;
     kc->pacer_file = pacer_file(R, pbuf, pcap);

@@ -26,6 +26,7 @@ void hh_kite_config_defaults(struct hh_kite_config *cfg)
     cfg->product = HH_KITE_MIS;
     cfg->market_protection = -1;
     cfg->orders_per_second = 10;
+    cfg->orders_per_minute = 200;
     cfg->timeout_ms = 7000;
     cfg->md_stale_ms = 5000;
     cfg->book_poll_ms = 2000;
@@ -54,6 +55,10 @@ static int check_config(const struct hh_kite_config *c, struct hh_diag *d)
                            "refused by the broker)", c->market_protection);
     if (c->orders_per_second < 1 || c->orders_per_second > 100)
         return hh_diag_set(d, HH_ECONFIG, "orders_per_second: %d not in 1..100",
+                           c->orders_per_second);
+    if (c->orders_per_minute < c->orders_per_second || c->orders_per_minute > 1000)
+        return hh_diag_set(d, HH_ECONFIG, "orders_per_minute: %d not in %d..1000 "
+                           "(orders_per_second..1000)", c->orders_per_minute,
                            c->orders_per_second);
     if (c->timeout_ms < 100 || c->timeout_ms > 120000)
         return hh_diag_set(d, HH_ECONFIG, "timeout_ms: %d not in 100..120000", c->timeout_ms);
@@ -129,8 +134,9 @@ static int init_parts(struct hh_kite *k, const struct hh_kite_config *c, struct 
     if ((rc = hh_kite__secret_check(&k->key, &changed, d)) ||
         (rc = hh_kite__secret_check(&k->token, &changed, d)))
         return rc;
-    if (hh_kite__lim_init(&k->olim, c->orders_per_second, max_call) ||
-        hh_kite__lim_init(&k->qlim, 10, max_call) || hh_kite__book_init(&k->book) ||
+    if (hh_kite__lim_init(&k->olim, c->orders_per_second, c->orders_per_minute,
+                          max_call) ||
+        hh_kite__lim_init(&k->qlim, 10, 0, max_call) || hh_kite__book_init(&k->book) ||
         hh_u64map_init(&k->sub_by_token, 64) || hh_u64map_init(&k->trades_seen, 64) ||
         hh_kite__http_init(k, &k->core_http) ||
         hh_kite__http_init(k, &k->read_http))

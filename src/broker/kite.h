@@ -78,6 +78,8 @@ struct hh_kite_config {
                                        broker's automatic protection) or a
                                        percentage 1..100 */
     int orders_per_second;          /* 1..100: every order call, paced */
+    int orders_per_minute;          /* orders_per_second..1000: and in any
+                                       minute */
     int timeout_ms;                 /* per REST call, 100..120000 */
     const char *account;            /* the broker's user id; NULL: not checked
                                        (hh_kite_start compares it with

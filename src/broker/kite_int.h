@@ -127,7 +127,9 @@ uint64_t hh_kite__exec_id(uint64_t id, hh_qty_t cum);
  * At most N calls in any second as the broker counts them (by receipt,
  * which lies between our start and the answer): a call starts 1 s + 1 ms
  * after the end of the call N before it, and starts are 1/N s apart (a
- * burst of 100 at 10/s takes 9.9 s).  A 429 pushes the next start out.
+ * burst of 100 at 10/s takes 9.9 s).  Likewise at most M in any minute
+ * when M is set (Kite's ~200 orders a minute): 60 s + 1 ms after the end of
+ * the call M before.  A 429 pushes the next start out.
  * Calls start in the order they asked.  The clock and sleep are hooks for
  * tests (NULL: CLOCK_MONOTONIC, nanosleep).  Thread-safe.
  *
@@ -138,7 +140,7 @@ uint64_t hh_kite__exec_id(uint64_t id, hh_qty_t cum);
  * is locked (flock) around each reservation; a call still in flight when
  * its process died counts as ended when that is noticed.
  */
-#define HH_KITE__LIM_MAX 1000           /* calls per second, at most */
+#define HH_KITE__LIM_MAX 1000           /* calls per second or minute, at most */
 
 struct hh_kite__slot {                  /* one call of the last N */
     int64_t end;                        /* when it ended; INT64_MAX: in flight */
@@ -150,16 +152,16 @@ struct hh_kite__slot {                  /* one call of the last N */
 
 struct hh_kite__pace {                  /* the state that may be shared */
     int32_t n;                          /* calls per second */
-    int32_t pad;
+    int32_t m;                          /* calls per minute (0: no limit) */
     int64_t next;                       /* earliest next start, monotonic ns */
     uint64_t seq;                       /* calls started */
-    struct hh_kite__slot slot[HH_KITE__LIM_MAX];    /* [seq % n] */
+    struct hh_kite__slot slot[HH_KITE__LIM_MAX];    /* [seq % HH_KITE__LIM_MAX] */
 };
 
 struct hh_kite__lim {
     pthread_mutex_t mu;
     pthread_cond_t cv;
-    int n;                          /* calls per second */
+    int n, m;                       /* calls per second; per minute (0: none) */
     int64_t interval;               /* ns between starts: 1 s / n */
     int64_t max_call;               /* ns a call may take (its timeout) */
     struct hh_kite__pace *pace;     /* own (fd < 0) or the file's mapping */
@@ -172,12 +174,14 @@ struct hh_kite__lim {
     void *ctx;
 };
 
-/* max_call: how long one call may take (the REST timeout; a call in flight
+/* per_minute: 0 for no minute limit, else per_second..HH_KITE__LIM_MAX.
+ * max_call: how long one call may take (the REST timeout; a call in flight
  * longer than that, or whose process died, counts as ended). */
-int hh_kite__lim_init(struct hh_kite__lim *l, int per_second, int64_t max_call);
+int hh_kite__lim_init(struct hh_kite__lim *l, int per_second, int per_minute,
+                      int64_t max_call);
 /* Share the pacer with every process using `path` (created 0600) as the
  * region'th pacer of the file (0: order calls, 1: the others).  A file left
- * by another boot, or pacing another rate, starts afresh.  HH_ECONFIG with
+ * by another boot, or pacing other rates, starts afresh.  HH_ECONFIG with
  * the path named. */
 int hh_kite__lim_share(struct hh_kite__lim *l, const char *path, int region,
                        struct hh_diag *d);

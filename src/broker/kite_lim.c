@@ -12,6 +12,8 @@
  *      two — and everything between — are more than a second apart;
  *   2. starts are at least 1/N s apart: a burst is spread evenly (100 calls
  *      at N = 10 take 9.9 s), not sent as 10 at once, then nothing.
+ * With a minute's limit M, rule 1 holds for it too: a call starts no sooner
+ * than 60 s + 1 ms after the call M before it ended.
  * A 429 pushes the next start out (backoff).  Calls start in the order they
  * asked (tickets); each reserves its start under the mutex and sleeps
  * outside it.
@@ -40,6 +42,8 @@
 
 #define IN_FLIGHT INT64_MAX
 #define GAP       (HH_NS_PER_S + HH_NS_PER_MS)   /* rule 1 */
+#define MINUTE    (60 * HH_NS_PER_S + HH_NS_PER_MS)
+#define RING      ((uint64_t)HH_KITE__LIM_MAX)
 #define POLL_NS   (2 * HH_NS_PER_MS)             /* waiting on another process */
 #define MAGIC     UINT64_C(0x6868706163653031)   /* "hhpace01" */
 
@@ -73,11 +77,13 @@ static void mono_sleep(void *ctx, int64_t ns)
         ;
 }
 
-int hh_kite__lim_init(struct hh_kite__lim *l, int per_second, int64_t max_call)
+int hh_kite__lim_init(struct hh_kite__lim *l, int per_second, int per_minute,
+                      int64_t max_call)
 {
     memset(l, 0, sizeof *l);
     l->fd = -1;
-    if (per_second < 1 || per_second > HH_KITE__LIM_MAX || max_call <= 0)
+    if (per_second < 1 || per_second > HH_KITE__LIM_MAX || max_call <= 0 ||
+        (per_minute && (per_minute < per_second || per_minute > HH_KITE__LIM_MAX)))
         return HH_EINVAL;
     l->pace = calloc(1, sizeof *l->pace);
     if (!l->pace)
@@ -92,6 +98,7 @@ int hh_kite__lim_init(struct hh_kite__lim *l, int per_second, int64_t max_call)
         return HH_ENOMEM;
     }
     l->n = l->pace->n = per_second;
+    l->m = l->pace->m = per_minute;
     l->interval = HH_NS_PER_S / per_second;
     l->max_call = max_call;
     l->pid = (int32_t)getpid();
@@ -119,8 +126,8 @@ static void boot_id(char *out, size_t cap)
 }
 
 /* Under the file's lock: a file of another boot, size or layout is
- * started afresh, and so is a pacer of another rate. */
-static void adopt_file(struct pace_file *f, int region, int n)
+ * started afresh, and so is a pacer of other rates. */
+static void adopt_file(struct pace_file *f, int region, int n, int m)
 {
     char boot[sizeof f->boot] = "";
 
@@ -130,9 +137,10 @@ static void adopt_file(struct pace_file *f, int region, int n)
         f->magic = MAGIC;
         memcpy(f->boot, boot, sizeof boot);
     }
-    if (f->pace[region].n != n) {
+    if (f->pace[region].n != n || f->pace[region].m != m) {
         memset(&f->pace[region], 0, sizeof f->pace[region]);
         f->pace[region].n = n;
+        f->pace[region].m = m;
     }
 }
 
@@ -158,7 +166,7 @@ int hh_kite__lim_share(struct hh_kite__lim *l, const char *path, int region,
         close(fd);
         return hh_diag_set(d, HH_ECONFIG, "%s: %s", path, strerror(e));
     }
-    adopt_file(map, region, l->n);
+    adopt_file(map, region, l->n, l->m);
     flock(fd, LOCK_UN);
     free(l->pace);
     l->pace = &((struct pace_file *)map)->pace[region];
@@ -211,27 +219,44 @@ static void wait_in_flight(struct hh_kite__lim *l)
     pthread_cond_timedwait(&l->cv, &l->mu, &ts);
 }
 
-/* Under the mutex, on this process's turn: reserve the next start, or
- * return false when the call N before is still in flight. */
-static bool reserve(struct hh_kite__lim *l, int64_t *now, int64_t *at, uint64_t *seq)
+/* The earliest start the call `back` calls before the next one allows,
+ * `span` after it ended (0 when there is none); false while it is in
+ * flight.  Under the file's lock. */
+static bool after_call(const struct hh_kite__lim *l, int back, int64_t span, int64_t now,
+                       int64_t *at)
 {
     struct hh_kite__pace *p = l->pace;
     struct hh_kite__slot *s;
-    bool full;
+
+    *at = 0;
+    if (!back || p->seq < (uint64_t)back)
+        return true;
+    s = &p->slot[(p->seq - (uint64_t)back) % RING];
+    if (s->end == IN_FLIGHT && !settled(l, s, now))
+        return false;
+    *at = s->end + span;
+    return true;
+}
+
+/* Under the mutex, on this process's turn: reserve the next start, or
+ * return false when the call N (or M) before is still in flight. */
+static bool reserve(struct hh_kite__lim *l, int64_t *now, int64_t *at, uint64_t *seq)
+{
+    struct hh_kite__pace *p = l->pace;
+    int64_t sec, min;
 
     file_lock(l, LOCK_EX);
     *now = l->now(l->ctx);
-    s = &p->slot[p->seq % (uint64_t)l->n];
-    full = p->seq >= (uint64_t)l->n;
-    if (full && s->end == IN_FLIGHT && !settled(l, s, *now)) {
+    if (!after_call(l, l->n, GAP, *now, &sec) || !after_call(l, l->m, MINUTE, *now, &min)) {
         file_lock(l, LOCK_UN);
         return false;
     }
     *at = p->next > *now ? p->next : *now;
-    if (full && s->end + GAP > *at)
-        *at = s->end + GAP;
+    *at = sec > *at ? sec : *at;
+    *at = min > *at ? min : *at;
     p->next = *at + l->interval;
-    *s = (struct hh_kite__slot){ IN_FLIGHT, *at + l->max_call, p->seq, l->pid, 0 };
+    p->slot[p->seq % RING] = (struct hh_kite__slot){ IN_FLIGHT, *at + l->max_call, p->seq,
+                                                     l->pid, 0 };
     *seq = p->seq++;
     file_lock(l, LOCK_UN);
     return true;
@@ -264,7 +289,7 @@ void hh_kite__lim_release(struct hh_kite__lim *l, uint64_t ticket)
 
     pthread_mutex_lock(&l->mu);
     file_lock(l, LOCK_EX);
-    s = &l->pace->slot[ticket % (uint64_t)l->n];
+    s = &l->pace->slot[ticket % RING];
     /* unless it was counted as ended already and the slot taken since */
     if (s->end == IN_FLIGHT && s->seq == ticket && s->pid == l->pid)
         s->end = l->now(l->ctx);

@@ -6,9 +6,10 @@
 # market_protection, the engine's positions equal to the server's.
 #
 #   - refusals (exit 2): live without broker.kind kite or broker.account, a
-#     secret file readable by others, market_protection 0, --clock-start
-#     against a broker off loopback, --ticks beside market_data.kind kite, a
-#     token of another account, a database of another mode or account;
+#     secret file readable by others, market_protection 0, orders_per_minute
+#     below orders_per_second, --clock-start against a broker off loopback,
+#     --ticks beside market_data.kind kite, a token of another account, a
+#     database of another mode or account;
 #   - a rehearsal (--clock-start) with ticks from the socket, under 429s,
 #     503s, placements that time out / are cut / answer 503 although the
 #     order exists, dropped, duplicated and reordered updates, sockets cut
@@ -189,6 +190,10 @@ check_exit "--ticks beside market_data.kind: kite is refused" 2 \
     "$HH" $RUN --config c.yaml --db x5.db --ticks ticks.csv
 sed 's/    timeout_ms: 1500/    timeout_ms: 1500\n    market_protection: 0/' c.yaml > mp0.yaml
 check_exit "market_protection 0 is refused" 2 "$HH" $RUN --config mp0.yaml --db x6.db
+sed 's/    timeout_ms: 1500/    timeout_ms: 1500\n    orders_per_minute: 3/' c.yaml > opm.yaml
+"$HH" $RUN --config opm.yaml --db x8.db --clock-start "$(now_at)" 2> err.txt
+equals "orders_per_minute below orders_per_second is refused (exit 2)" 2 $?
+contains "... naming the key" err.txt "orders_per_minute: 3 not in 4..1000"
 chmod 644 secrets/access_token
 "$HH" $RUN --config c.yaml --db x7.db --clock-start "$(now_at)" 2> err.txt
 equals "a token file readable by others is refused (exit 2)" 2 $?

@@ -1,10 +1,10 @@
 /*
  * test_kite_lim.c — the call pacer.  On a virtual clock (exact): a burst of
  * 100 at 10/s takes at least 9.9 s and never puts 11 starts in any 1-second
- * window; a slow answer delays the call 10 after it (rule 1: the broker may
- * have received the slow call just before answering it, so at most 10
- * receipts in any second whatever the delays); a 429 backoff pushes the next
- * start out.  On the real clock with four threads: starts in ticket order,
+ * window; at 20 a minute as well, no minute holds 21; a slow answer delays
+ * the call 10 after it (rule 1: the broker may have received the slow call
+ * just before answering it, so at most 10 receipts in any second whatever
+ * the delays); a 429 backoff pushes the next start out.  On the real clock with four threads: starts in ticket order,
  * never 11 in a window.  Shared through a file: two processes together keep
  * the one rate; a call whose process was killed in flight is counted as
  * ended when that is seen (not held to its timeout, not forgotten); a file of
@@ -43,19 +43,24 @@ static void virtual(struct hh_kite__lim *l, struct vclock *c)
     l->ctx = c;
 }
 
-/* Most of the sorted times t[0..m) in any window [x, x + 1 s). */
-static int max_in_window(const int64_t *t, size_t m)
+/* Most of the sorted times t[0..m) in any window [x, x + span). */
+static int max_in_span(const int64_t *t, size_t m, int64_t span)
 {
     int best = 0;
     size_t j = 0;
 
     for (size_t i = 0; i < m; i++) {
-        while (t[i] - t[j] >= HH_NS_PER_S)
+        while (t[i] - t[j] >= span)
             j++;
         if ((int)(i - j + 1) > best)
             best = (int)(i - j + 1);
     }
     return best;
+}
+
+static int max_in_window(const int64_t *t, size_t m)
+{
+    return max_in_span(t, m, HH_NS_PER_S);
 }
 
 static void test_burst_virtual(void **state)
@@ -65,7 +70,7 @@ static void test_burst_virtual(void **state)
     int64_t t[100], start = c.now;
 
     (void)state;
-    assert_int_equal(hh_kite__lim_init(&l, 10, 5 * HH_NS_PER_S), HH_OK);
+    assert_int_equal(hh_kite__lim_init(&l, 10, 0, 5 * HH_NS_PER_S), HH_OK);
     virtual(&l, &c);
     for (int i = 0; i < 100; i++) {
         uint64_t k = hh_kite__lim_acquire(&l, &t[i]);
@@ -84,6 +89,31 @@ static void test_burst_virtual(void **state)
     hh_kite__lim_destroy(&l);
 }
 
+/* 10/s and 20 a minute: the 21st call waits for a minute after the 1st
+ * ended, and no minute, wherever it falls, holds 21 starts. */
+static void test_minute_virtual(void **state)
+{
+    struct hh_kite__lim l;
+    struct vclock c = { 5 * HH_NS_PER_S };
+    int64_t t[45];
+
+    (void)state;
+    assert_int_equal(hh_kite__lim_init(&l, 10, 20, 5 * HH_NS_PER_S), HH_OK);
+    virtual(&l, &c);
+    for (int i = 0; i < 45; i++) {
+        uint64_t k = hh_kite__lim_acquire(&l, &t[i]);
+
+        c.now += HH_NS_PER_MS;
+        hh_kite__lim_release(&l, k);
+    }
+    assert_true(t[19] - t[0] < 2 * HH_NS_PER_S);           /* 10/s until the 20th */
+    assert_true(t[20] > t[0] + 60 * HH_NS_PER_S);
+    assert_true(t[40] > t[20] + 60 * HH_NS_PER_S);
+    assert_int_equal(max_in_span(t, 45, 60 * HH_NS_PER_S), 20);
+    assert_true(max_in_window(t, 45) <= 10);
+    hh_kite__lim_destroy(&l);
+}
+
 /* Call 0 takes 3 s to answer: the broker may have counted it at any time
  * in those 3 s, so call 10 waits until 1 s after its answer. */
 static void test_slow_answer(void **state)
@@ -94,7 +124,7 @@ static void test_slow_answer(void **state)
     uint64_t k;
 
     (void)state;
-    assert_int_equal(hh_kite__lim_init(&l, 10, 5 * HH_NS_PER_S), HH_OK);
+    assert_int_equal(hh_kite__lim_init(&l, 10, 0, 5 * HH_NS_PER_S), HH_OK);
     virtual(&l, &c);
     k = hh_kite__lim_acquire(&l, &t[0]);
     c.now += 3 * HH_NS_PER_S;
@@ -114,7 +144,7 @@ static void test_backoff_virtual(void **state)
     int64_t a, b, x;
 
     (void)state;
-    assert_int_equal(hh_kite__lim_init(&l, 10, 5 * HH_NS_PER_S), HH_OK);
+    assert_int_equal(hh_kite__lim_init(&l, 10, 0, 5 * HH_NS_PER_S), HH_OK);
     virtual(&l, &c);
     hh_kite__lim_release(&l, hh_kite__lim_acquire(&l, &a));
     hh_kite__lim_backoff(&l, 2 * HH_NS_PER_S);       /* a 429 */
@@ -125,7 +155,8 @@ static void test_backoff_virtual(void **state)
     hh_kite__lim_release(&l, hh_kite__lim_acquire(&l, &x));
     assert_true(x - b >= HH_NS_PER_S / 10);
     hh_kite__lim_destroy(&l);
-    assert_int_equal(hh_kite__lim_init(&l, 0, HH_NS_PER_S), HH_EINVAL);
+    assert_int_equal(hh_kite__lim_init(&l, 0, 0, HH_NS_PER_S), HH_EINVAL);
+    assert_int_equal(hh_kite__lim_init(&l, 10, 9, HH_NS_PER_S), HH_EINVAL);
     hh_kite__lim_destroy(&l);
 }
 
@@ -157,7 +188,7 @@ static void test_threads_real(void **state)
     struct racer r[4];
 
     (void)state;
-    assert_int_equal(hh_kite__lim_init(&l, 20, 5 * HH_NS_PER_S), HH_OK);
+    assert_int_equal(hh_kite__lim_init(&l, 20, 0, 5 * HH_NS_PER_S), HH_OK);
     for (int i = 0; i < 4; i++) {
         r[i] = (struct racer){ &l, t + 10 * i, tk + 10 * i, 10 };
         pthread_create(&th[i], NULL, race, &r[i]);
@@ -200,7 +231,7 @@ static void shared(struct hh_kite__lim *l, int n, int64_t max_call, const char *
 {
     struct hh_diag d = { "" };
 
-    assert_int_equal(hh_kite__lim_init(l, n, max_call), HH_OK);
+    assert_int_equal(hh_kite__lim_init(l, n, 0, max_call), HH_OK);
     assert_int_equal(hh_kite__lim_share(l, path, 0, &d), HH_OK);
 }
 
@@ -325,6 +356,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_burst_virtual),
+        cmocka_unit_test(test_minute_virtual),
         cmocka_unit_test(test_slow_answer),
         cmocka_unit_test(test_backoff_virtual),
         cmocka_unit_test(test_threads_real),
