@@ -1111,6 +1111,11 @@ static int check_combined(struct loader *L)
                            "Kite refuses MARKET and SL-M orders without protection; -1 (the "
                            "broker's automatic value) or a percentage 1..100", L->path,
                            key_line(L, "broker.kite.market_protection"));
+    if (c->broker.kite.orders_per_minute < c->broker.kite.orders_per_second)
+        return hh_diag_set(L->d, HH_ECONFIG, "%s:%lu: key 'broker.kite.orders_per_minute' is "
+                           "below 'broker.kite.orders_per_second'", L->path,
+                           later(key_line(L, "broker.kite.orders_per_minute"),
+                                 key_line(L, "broker.kite.orders_per_second")));
     if (c->broker.retry_max < c->broker.retry_base)
         return hh_diag_set(L->d, HH_ECONFIG, "%s:%lu: key 'broker.retry.max_ms' is below "
                            "'broker.retry.base_ms'", L->path,

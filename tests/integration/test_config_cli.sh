@@ -53,6 +53,11 @@ refused "an unknown nested key" "broker:
 refused "an out-of-range value" "paper:
   faults:
     reject_pct: 101" "$B:3: key 'paper.faults.reject_pct': 101 is out of range"
+refused "orders_per_minute below orders_per_second" "broker:
+  kite:
+    orders_per_second: 20
+    orders_per_minute: 15" \
+    "$B:4: key 'broker.kite.orders_per_minute' is below 'broker.kite.orders_per_second'"
 refused "a negative market_protection below -1" "broker: {kite: {market_protection: -5}}" \
     "key 'broker.kite.market_protection': -5 is out of range"
 refused "a bad CIDR" "api:

@@ -193,7 +193,7 @@ check_exit "market_protection 0 is refused" 2 "$HH" $RUN --config mp0.yaml --db 
 sed 's/    timeout_ms: 1500/    timeout_ms: 1500\n    orders_per_minute: 3/' c.yaml > opm.yaml
 "$HH" $RUN --config opm.yaml --db x8.db --clock-start "$(now_at)" 2> err.txt
 equals "orders_per_minute below orders_per_second is refused (exit 2)" 2 $?
-contains "... naming the key" err.txt "orders_per_minute: 3 not in 4..1000"
+contains "... naming the key" err.txt "'broker.kite.orders_per_minute' is below"
 chmod 644 secrets/access_token
 "$HH" $RUN --config c.yaml --db x7.db --clock-start "$(now_at)" 2> err.txt
 equals "a token file readable by others is refused (exit 2)" 2 $?
