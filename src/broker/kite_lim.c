@@ -85,16 +85,16 @@ int hh_kite__lim_init(struct hh_kite__lim *l, int per_second, int per_minute,
     if (per_second < 1 || per_second > HH_KITE__LIM_MAX || max_call <= 0 ||
         (per_minute && (per_minute < per_second || per_minute > HH_KITE__LIM_MAX)))
         return HH_EINVAL;
-    l->pace = calloc(1, sizeof *l->pace);
-    if (!l->pace)
+    if (pthread_mutex_init(&l->mu, NULL))
         return HH_ENOMEM;
-    if (pthread_mutex_init(&l->mu, NULL)) {
-        free(l->pace);
-        return HH_ENOMEM;
-    }
     if (pthread_cond_init(&l->cv, NULL)) {
         pthread_mutex_destroy(&l->mu);
-        free(l->pace);
+        return HH_ENOMEM;
+    }
+    /* last: a pacer with its state is one to destroy */
+    if (!(l->pace = calloc(1, sizeof *l->pace))) {
+        pthread_cond_destroy(&l->cv);
+        pthread_mutex_destroy(&l->mu);
         return HH_ENOMEM;
     }
     l->n = l->pace->n = per_second;
@@ -147,12 +147,13 @@ static void adopt_file(struct pace_file *f, int region, int n, int m)
 int hh_kite__lim_share(struct hh_kite__lim *l, const char *path, int region,
                        struct hh_diag *d)
 {
-    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
     void *map = MAP_FAILED;
     struct stat st;
+    int fd;
 
     if (region < 0 || region > 1)
         return hh_diag_set(d, HH_EINVAL, "%s: no pacer %d", path, region);
+    fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
     if (fd < 0)
         return hh_diag_set(d, HH_ECONFIG, "%s: %s", path, strerror(errno));
     while (flock(fd, LOCK_EX) != 0 && errno == EINTR)
