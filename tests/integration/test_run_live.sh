@@ -226,6 +226,9 @@ ctl expire_token > /dev/null
 target_sig sig.jsonl; target_sig sig.jsonl
 until_log run.log 'BROKER_AUTH' 100
 contains "an expired token raises the BROKER_AUTH alert" run.log 'ALERT: BROKER_AUTH'
+# the book reader may meet the refusal first (the alert); the breaker trips at the core's
+# next order call — after its cool-off when 503s had opened it already
+until_log run.log 'the broker refused our credentials' 50
 contains "... and opens the breaker" run.log 'the broker refused our credentials'
 calls=$(field order_calls)
 sleep 2.5
