@@ -189,7 +189,7 @@ static void write_secret(const char *path, const char *v)
 static void bench_round_trip(void)
 {
     static double lat[CALLS], added[CALLS];
-    char dir[] = "/tmp/hh-bench-kite.XXXXXX", key[64], tok[64], url[64];
+    char dir[] = "/tmp/hh-bench-kite.XXXXXX", key[64], tok[64], url[64], pacer[64];
     struct hh_instruments *inst = hh_inst_new();
     struct hh_instrument in;
     struct hh_kite_config cfg;
@@ -214,6 +214,7 @@ static void bench_round_trip(void)
     }
     snprintf(key, sizeof key, "%s/key", dir);
     snprintf(tok, sizeof tok, "%s/token", dir);
+    snprintf(pacer, sizeof pacer, "%s/acct.pacer", dir);
     write_secret(key, "benchkey");
     write_secret(tok, "benchtoken");
     snprintf(url, sizeof url, "http://127.0.0.1:%d", port);
@@ -223,6 +224,7 @@ static void bench_round_trip(void)
     cfg.api_key_file = key;
     cfg.access_token_file = tok;
     cfg.orders_per_second = 100;
+    cfg.pacer_file = pacer;             /* shared through a file, as `run` does */
     pthread_create(&th, NULL, serve, &c);
     if (hh_kite_new(&cfg, inst, &k, &d)) {
         printf("kite_round_trip: %s\n", d.msg);
@@ -263,6 +265,7 @@ static void bench_round_trip(void)
     hh_inst_free(inst);
     unlink(key);
     unlink(tok);
+    unlink(pacer);
     rmdir(dir);
 }
 

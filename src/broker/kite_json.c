@@ -215,13 +215,13 @@ int hh_kite__rows_parse(struct json_object *arr, const struct hh_instruments *in
                         struct hh_kite__row **rows, size_t *n, uint64_t *unknown,
                         uint64_t *skipped, struct hh_diag *d)
 {
-    size_t len = json_object_is_type(arr, json_type_array) ? json_object_array_length(arr) : 0;
-    size_t cap = 0;
+    size_t len, cap = 0;
 
     *rows = NULL;
     *n = 0;
     if (!json_object_is_type(arr, json_type_array))
         return hh_diag_set(d, HH_EUNAVAIL, "order book: not an array");
+    len = json_object_array_length(arr);
     if (len && hh_grow(rows, &cap, len, sizeof **rows))
         return hh_diag_set(d, HH_ENOMEM, "out of memory");
     for (size_t i = 0; i < len; i++) {
